@@ -1,0 +1,133 @@
+"""Credentials (explicit > environment > keyring), OAuth 2.0 client credentials and MFA headers.
+
+Why this shape: secrets must never land in cell source, outputs, logs or exceptions, so they live
+only in a ``Credentials`` object whose repr/str show *where* each value came from, never the value.
+Token handling is authlib's (fetch, cache, re-fetch 60 s before expiry); MFA adds a fresh pyotp
+code to every request, or a session token, or a one-time code typed by the user.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pyotp
+
+from pcnb.contract import MFA_OTP_HEADER, MFA_SESSION_HEADER
+from pcnb.errors import ConfigError
+
+SECRET_FIELDS = ("api_key", "client_id", "client_secret", "mfa_totp_secret", "mfa_session_token",
+                 "mfa_one_time_code")
+ENV_VARS = {name: f"PCNB_{name.upper()}" for name in SECRET_FIELDS if name != "mfa_one_time_code"}
+KEYRING_SERVICE = "pcnb"
+
+
+@dataclass(repr=False, eq=False)
+class Credentials:
+    """Secrets for one environment. ``repr`` and ``str`` never show a value."""
+
+    api_key: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    mfa_totp_secret: str | None = None
+    mfa_session_token: str | None = None
+    mfa_one_time_code: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}=<from {v}>" for k, v in self.sources.items())
+        return f"Credentials({shown or 'empty'})"
+
+    __str__ = __repr__
+
+    def __getstate__(self) -> dict:
+        raise TypeError("Credentials cannot be pickled: secrets must not be written anywhere")
+
+    @property
+    def mfa_mode(self) -> str:
+        if self.mfa_totp_secret:
+            return "totp"
+        if self.mfa_session_token:
+            return "session"
+        if self.mfa_one_time_code:
+            return "one-time code"
+        return "none"
+
+    def require(self) -> None:
+        missing = [n for n in ("api_key", "client_id", "client_secret") if not getattr(self, n)]
+        if missing:
+            envs = ", ".join(ENV_VARS[n] for n in missing)
+            raise ConfigError(f"missing credential(s): {', '.join(missing)}",
+                              f"set {envs} in the environment, store them in the keyring from the "
+                              "login panel, or use the sandbox (%powerclerk connect --sandbox)")
+        if self.mfa_totp_secret:
+            try:
+                pyotp.TOTP(self.mfa_totp_secret).now()
+            except Exception as exc:  # binascii.Error etc.
+                raise ConfigError("the MFA TOTP secret is not valid base32",
+                                  "copy the secret (not a 6-digit code) from your authenticator set-up") from exc
+
+    def mfa_headers(self) -> dict[str, str]:
+        """Headers for one request; a TOTP code is computed fresh each time."""
+        if self.mfa_totp_secret:
+            return {MFA_OTP_HEADER: pyotp.TOTP(self.mfa_totp_secret).now()}
+        if self.mfa_session_token:
+            return {MFA_SESSION_HEADER: self.mfa_session_token}
+        if self.mfa_one_time_code:
+            return {MFA_OTP_HEADER: self.mfa_one_time_code}
+        return {}
+
+    def secret_values(self) -> list[str]:
+        """The actual secret strings, for scrubbing and leak scans (never for display)."""
+        return [v for v in (getattr(self, n) for n in SECRET_FIELDS) if v]
+
+
+def _keyring_get(environment: str, name: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, f"{environment}:{name}")
+    except (KeyringError, RuntimeError):
+        return None  # no usable backend on this machine: the keyring is optional
+
+
+def remember(creds: Credentials, environment: str) -> list[str]:
+    """Store the credentials in the OS keyring; returns the names stored."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError as exc:
+        raise ConfigError("the keyring package is not installed", "pip install keyring") from exc
+    stored = []
+    for name in ENV_VARS:
+        value = getattr(creds, name)
+        if value:
+            try:
+                keyring.set_password(KEYRING_SERVICE, f"{environment}:{name}", value)
+            except (KeyringError, RuntimeError) as exc:
+                raise ConfigError(f"no usable keyring backend ({type(exc).__name__})",
+                                  "use environment variables instead, or install a keyring backend") from exc
+            stored.append(name)
+    return stored
+
+
+def resolve_credentials(environment: str = "production", use_keyring: bool = True,
+                        **explicit: str | None) -> Credentials:
+    """Build Credentials from explicit args > PCNB_* env > keyring, recording each source."""
+    unknown = set(explicit) - set(SECRET_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown credential(s) {sorted(unknown)}")
+    creds = Credentials()
+    for name in SECRET_FIELDS:
+        value, source = explicit.get(name), "argument"
+        if not value and name in ENV_VARS:
+            value, source = os.environ.get(ENV_VARS[name]), ENV_VARS[name]
+        if not value and use_keyring and name in ENV_VARS:
+            value, source = _keyring_get(environment, name), "keyring"
+        if value:
+            setattr(creds, name, value.strip())
+            creds.sources[name] = source
+    return creds

@@ -1,0 +1,100 @@
+"""Settings resolution: explicit arguments > ``PCNB_*`` environment > ``[tool.pcnb]`` > defaults.
+
+Environments: ``sandbox`` (the embedded server; URLs come from its connection), ``trial`` and
+``production`` (documented hosts), or ``custom`` (explicit URLs). Secrets are never settings: they
+live in pcnb.auth.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from pcnb.contract import ENVIRONMENTS, RATE_LIMIT_PER_MINUTE
+from pcnb.errors import ConfigError
+
+ENV_NAMES = ("sandbox", "trial", "production", "custom")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PCNB_CACHE_DIR") or platformdirs.user_cache_dir("pcnb"))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("PCNB_DATA_DIR") or platformdirs.user_data_dir("pcnb"))
+
+
+@dataclass
+class Settings:
+    environment: str = "sandbox"
+    base_url: str | None = None
+    token_url: str | None = None
+    program: str | None = None
+    rate_limit: int = RATE_LIMIT_PER_MINUTE  # operations per rate_period on this key
+    rate_period: float = 60.0
+    timeout: float = 30.0
+    format: str = "json"
+    timezone: str = "America/Los_Angeles"
+    store_path: str | None = None
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENV_NAMES:
+            raise ConfigError(f"unknown environment {self.environment!r}",
+                              f"use one of {', '.join(ENV_NAMES)}")
+        if self.format not in ("json", "xml"):
+            raise ConfigError(f"unknown format {self.format!r}", "use json or xml")
+        if self.environment in ENVIRONMENTS:
+            self.base_url = self.base_url or ENVIRONMENTS[self.environment]["base_url"]
+            self.token_url = self.token_url or ENVIRONMENTS[self.environment]["token_url"]
+        if self.rate_limit < 1 or self.rate_period <= 0:
+            raise ConfigError("rate_limit must be >= 1 operation per positive period")
+
+
+def _pyproject(start: Path) -> dict[str, Any]:
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                return tomllib.loads(candidate.read_text()).get("tool", {}).get("pcnb", {})
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{candidate} is not valid TOML: {exc}") from exc
+    return {}
+
+
+def load_settings(cwd: Path | None = None, **explicit: Any) -> Settings:
+    """Resolve every Settings field and record where each value came from."""
+    names = {f.name: f.type for f in fields(Settings) if f.name != "sources"}
+    project = _pyproject(cwd or Path.cwd())
+    unknown = set(project) - set(names)
+    if unknown:
+        raise ConfigError(f"[tool.pcnb] has unknown key(s) {sorted(unknown)}", f"known: {sorted(names)}")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in names:
+        env = os.environ.get(f"PCNB_{name.upper()}")
+        if explicit.get(name) is not None:
+            values[name], sources[name] = explicit[name], "argument"
+        elif env is not None:
+            values[name], sources[name] = env, f"PCNB_{name.upper()}"
+        elif name in project:
+            values[name], sources[name] = project[name], "[tool.pcnb]"
+    for key in ("rate_limit",):
+        if key in values:
+            values[key] = _number(key, values[key], int)
+    for key in ("rate_period", "timeout"):
+        if key in values:
+            values[key] = _number(key, values[key], float)
+    return Settings(**values, sources=sources)
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}={value!r} is not a number", f"set {name} to e.g. 60") from exc

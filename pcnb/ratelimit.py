@@ -1,0 +1,113 @@
+"""The API key's operation budget, shared by every process that uses the key.
+
+PowerClerk allows 60 operations a minute per API key [doc], and every kernel, CLI run and
+background sync of one analyst spends from the same allowance. A pyrate-limiter SQLite bucket with
+a file lock in the user cache dir makes the budget cross-process. The window is padded
+(``buffer_s``) because the server counts arrivals, not our departures: network jitter could
+otherwise squeeze 61 arrivals into its 60 s window.
+
+Priorities: interactive calls (a user waiting on a cell) take any free slot; background work
+(sync) leaves ``reserve`` slots free so a user never waits a full minute behind a sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyrate_limiter import Limiter, Rate, SQLiteBucket
+
+from pcnb.config import cache_dir
+
+TABLE = "operations"
+
+
+def key_fingerprint(api_key: str) -> str:
+    """Bucket file name for a key: a hash, so the key itself never lands on disk."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BudgetSnapshot:
+    limit: int
+    period_s: float
+    used: int
+    remaining: int
+
+    def __str__(self) -> str:
+        return f"{self.used}/{self.limit} operations used in the last {self.period_s:g}s ({self.remaining} left)"
+
+
+class RateBudget:
+    """Shared limit of ``limit`` operations per ``period`` seconds for one API key."""
+
+    def __init__(self, api_key: str, limit: int = 60, period: float = 60.0, path: str | Path | None = None,
+                 reserve: int = 5, buffer_s: float = 0.5):
+        if limit < 1 or period <= 0:
+            raise ValueError("a rate budget needs limit >= 1 and a positive period")
+        self.limit, self.period = limit, period
+        self.reserve = min(reserve, max(limit - 1, 0))
+        self.window_ms = int((period + buffer_s) * 1000)
+        if path is None:
+            path = cache_dir() / "ratelimit" / f"{key_fingerprint(api_key)}.sqlite"
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.bucket = SQLiteBucket.init_from_file([Rate(limit, self.window_ms)], table=TABLE,
+                                                  db_path=str(self.path), use_file_lock=True)
+        self.limiter = Limiter(self.bucket)
+        self.waited_s = 0.0
+        self.acquired = 0
+
+    def _timestamps(self) -> list[int]:
+        now = time.time_ns() // 1_000_000
+        with sqlite3.connect(self.path, timeout=10) as conn:
+            rows = conn.execute(f"SELECT item_timestamp FROM '{TABLE}' WHERE item_timestamp >= ? "
+                                "ORDER BY item_timestamp", (now - self.window_ms,)).fetchall()
+        return [r[0] for r in rows]
+
+    def snapshot(self) -> BudgetSnapshot:
+        used = len(self._timestamps())
+        return BudgetSnapshot(self.limit, self.period, used, max(self.limit - used, 0))
+
+    def eta(self, calls: int) -> float:
+        """Seconds until ``calls`` more operations can all have been sent, at the full rate."""
+        if calls <= 0:
+            return 0.0
+        stamps = self._timestamps()
+        free = self.limit - len(stamps)
+        if calls <= free:
+            return 0.0
+        now = time.time_ns() // 1_000_000
+        beyond = calls - free  # operations that must wait for slots to leave the window
+        rounds, index = divmod(beyond - 1, self.limit)
+        base = stamps[index] if index < len(stamps) else now
+        return max(0.0, (base + self.window_ms * (rounds + 1) - now) / 1000)
+
+    def acquire(self, priority: str = "interactive", timeout: float | None = None) -> None:
+        """Block until one operation may be sent; background work keeps ``reserve`` slots free."""
+        if priority not in ("interactive", "background"):
+            raise ValueError("priority must be 'interactive' or 'background'")
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
+        if priority == "background" and self.reserve:
+            while True:
+                stamps = self._timestamps()
+                if self.limit - len(stamps) > self.reserve:
+                    break
+                now = time.time_ns() // 1_000_000
+                oldest = stamps[len(stamps) - (self.limit - self.reserve)]
+                pause = max((oldest + self.window_ms - now) / 1000, 0.01)
+                if deadline is not None and time.monotonic() + pause > deadline:
+                    raise TimeoutError("rate budget: no background slot within the timeout")
+                time.sleep(min(pause, 1.0))
+        left = -1 if deadline is None else max(deadline - time.monotonic(), 0.001)
+        if not self.limiter.try_acquire("op", blocking=True, timeout=left):
+            raise TimeoutError("rate budget: no slot within the timeout")
+        self.waited_s += time.monotonic() - start
+        self.acquired += 1
+
+    def close(self) -> None:
+        self.limiter.close()

@@ -1,0 +1,62 @@
+"""Outermost ASGI layer: request ids on every response and transport-level fault injection.
+
+A plain ASGI middleware (not FastAPI's) because a dropped connection must be produced below the
+framework: we start a response that promises more bytes than it sends, so the client sees the
+connection cut mid-body exactly as it would on a flaky network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from pcnb.contract import REQUEST_ID_HEADER
+from pcnb.sandbox.faults import Faults
+
+
+class GatewayMiddleware:
+    def __init__(self, app: Any, faults: Faults, api_prefix: str = "/services/v2"):
+        self.app, self.faults, self.prefix = app, faults, api_prefix
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], header]
+            await send(message)
+
+        if scope["path"].startswith(self.prefix):
+            fault, delay = self.faults.draw()
+            if delay:
+                await asyncio.sleep(delay)
+            if fault == "503":
+                await _reply(send_with_id, 503, {"message": "Service Unavailable (injected fault)"})
+                return
+            if fault == "429":
+                extra = [] if self.faults.retry_after is None else [
+                    (b"retry-after", str(self.faults.retry_after).encode())]
+                await _reply(send_with_id, 429, {"message": "Too Many Requests"}, extra)
+                return
+            if fault == "drop":
+                await send_with_id({"type": "http.response.start", "status": 200,
+                                    "headers": [(b"content-type", b"application/json"),
+                                                (b"content-length", b"4096")]})
+                await send_with_id({"type": "http.response.body", "body": b'{"Projects": [', "more_body": False})
+                return
+        await self.app(scope, receive, send_with_id)
+
+
+async def _reply(send: Any, status: int, body: dict, extra: list | None = None) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": data})

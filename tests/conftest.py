@@ -1,0 +1,67 @@
+"""Shared fixtures: a real sandbox server on 127.0.0.1 and clients talking HTTP to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from pcnb.auth import Credentials
+from pcnb.client import PowerClerkClient
+from pcnb.config import Settings
+from pcnb.ratelimit import RateBudget
+from pcnb.sandbox import SandboxHandle, running
+
+END = datetime(2026, 11, 1, tzinfo=UTC)
+FAST = "100000/60"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep rate-limit buckets and stores out of the user's real cache/data dirs."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("PCNB_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("PCNB_DATA_DIR", str(base / "data"))
+    for var in ("PCNB_API_KEY", "PCNB_CLIENT_ID", "PCNB_CLIENT_SECRET", "PCNB_MFA_TOTP_SECRET",
+                "PCNB_MFA_SESSION_TOKEN", "PCNB_ENVIRONMENT"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxHandle]:
+    """A shared sandbox for read-mostly tests (300 projects, no practical rate limit)."""
+    with running(projects=300, seed=11, rate_limit=FAST, end=END) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fresh_sandbox() -> Iterator[SandboxHandle]:
+    """A private sandbox for tests that mutate state or inject faults."""
+    with running(projects=120, seed=5, rate_limit=FAST, end=END) as sb:
+        yield sb
+
+
+def creds_for(sb: SandboxHandle, role: str = "admin", mfa: str | None = "totp") -> Credentials:
+    c = sb.credentials(role)
+    creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"])
+    if role == "mfa" and mfa == "totp":
+        creds.mfa_totp_secret = c["mfa_totp_secret"]
+    elif role == "mfa" and mfa == "session":
+        creds.mfa_session_token = c["mfa_session_token"]
+    creds.sources = {k: "argument" for k in ("api_key", "client_id", "client_secret")}
+    return creds
+
+
+@pytest.fixture
+def make_client(tmp_path) -> Callable[..., PowerClerkClient]:
+    """Factory: a client for a sandbox, role and format with a private budget file."""
+    def make(sb: SandboxHandle, role: str = "admin", fmt: str = "json", mfa: str | None = "totp",
+             limit: int | None = None, period: float | None = None, **kw) -> PowerClerkClient:
+        settings = Settings(environment="sandbox", base_url=sb.base_url, token_url=sb.token_url, format=fmt,
+                            rate_limit=limit or sb.rate_limit[0], rate_period=period or sb.rate_limit[1])
+        creds = creds_for(sb, role, mfa)
+        budget = RateBudget(creds.api_key or "", settings.rate_limit, settings.rate_period,
+                            path=tmp_path / f"budget-{role}-{fmt}.sqlite")
+        return PowerClerkClient(settings, creds, budget=budget, **kw)
+    return make
