@@ -1,0 +1,220 @@
+"""Local SQLite cache of one (environment, program): the system of record for analytics.
+
+Why SQLite in WAL mode: many readers (kernels, reports) and one writer (a sync) across processes,
+with atomic commits of data + sync cursor + work queue, so a crash at any point loses and
+duplicates nothing. Timestamps are stored as integer microseconds since the epoch (UTC) so frames
+load without parsing strings; the raw JSON of every project listing is kept so derived columns can
+be rebuilt after a schema change.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pcnb.config import data_dir
+from pcnb.contract import parse_timestamp
+from pcnb.errors import PowerClerkError
+
+MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE projects (
+        project_id TEXT PRIMARY KEY, program_id TEXT, project_number TEXT, status_id TEXT,
+        status_custom_id TEXT, status_name TEXT, status_ts INTEGER, last_change INTEGER,
+        owner_name TEXT, owner_email TEXT, url TEXT, first_seen INTEGER, deleted INTEGER DEFAULT 0,
+        raw TEXT NOT NULL);
+    CREATE TABLE status_events (
+        project_id TEXT NOT NULL, seq INTEGER NOT NULL, status_id TEXT, custom_id TEXT, name TEXT,
+        ts INTEGER, changed_by TEXT, report_as TEXT, PRIMARY KEY (project_id, seq));
+    CREATE TABLE inquiry_threads (
+        thread_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, subject TEXT, status TEXT, external_id TEXT,
+        created INTEGER, last_note INTEGER, raw TEXT);
+    CREATE TABLE inquiry_notes (
+        note_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, project_id TEXT NOT NULL, seq INTEGER,
+        author_name TEXT, author_email TEXT, is_admin INTEGER, text TEXT, ts INTEGER);
+    CREATE TABLE form_data (
+        project_id TEXT NOT NULL, form_id TEXT NOT NULL, raw TEXT NOT NULL, fetched_at INTEGER,
+        PRIMARY KEY (project_id, form_id));
+    CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE queue (
+        item_id TEXT NOT NULL, kind TEXT NOT NULL, project_id TEXT NOT NULL, reason TEXT,
+        priority INTEGER DEFAULT 0, attempts INTEGER DEFAULT 0, last_error TEXT, done INTEGER DEFAULT 0,
+        run_id TEXT, PRIMARY KEY (item_id, kind));
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY, time REAL, endpoint TEXT, method TEXT, status INTEGER, latency_ms REAL,
+        request_id TEXT);
+    CREATE INDEX status_events_ts ON status_events (ts);
+    CREATE INDEX queue_pending ON queue (done, priority);
+    CREATE INDEX notes_thread ON inquiry_notes (thread_id, seq);
+    """,
+    # 2: write-back journal
+    """
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY, batch_id TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL,
+        project_id TEXT, target TEXT, before TEXT, after TEXT, state TEXT NOT NULL, request_id TEXT,
+        error TEXT, created REAL, updated REAL, UNIQUE (batch_id, seq));
+    """,
+]
+
+
+class StoreError(PowerClerkError):
+    """The cache file could not be read or written."""
+
+
+def to_us(value: str | datetime | None) -> int | None:
+    """ISO 8601 (with offset) or aware datetime -> integer microseconds since the epoch, UTC."""
+    if value is None or value == "":
+        return None
+    dt = parse_timestamp(value) if isinstance(value, str) else value
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+def default_path(environment: str, program: str) -> Path:
+    safe = "".join(ch for ch in f"{environment}-{program}" if ch.isalnum() or ch in "-_")
+    return data_dir() / "stores" / f"{safe}.sqlite"
+
+
+class Store:
+    """One SQLite file; use ``with store.tx() as conn:`` for every write."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the cache {self.path}: {exc}",
+                             "if the file is corrupt, move it aside and run a full sync") from exc
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the cache {self.path} was written by a newer pcnb (schema {version})",
+                             "upgrade pcnb, or point store_path at a new file")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.tx() as conn:
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction (BEGIN IMMEDIATE: writers queue instead of failing late)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot start a write on {self.path}: {exc}") from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
+            self.conn.execute("ROLLBACK") if self.conn.in_transaction else None
+            raise StoreError(f"could not write to the cache {self.path}: {exc}",
+                             "free disk space and re-run; the sync resumes from its last commit") from exc
+
+    # ---- sync state ----------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM sync_state")}
+
+    @staticmethod
+    def put_state(conn: sqlite3.Connection, **values: Any) -> None:
+        conn.executemany("INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         [(k, json.dumps(v)) for k, v in values.items()])
+
+    # ---- projects ------------------------------------------------------------------------------
+    def project_index(self) -> dict[str, tuple[str | None, int | None, int | None]]:
+        """project_id -> (status_id, status_ts, last_change) for change detection."""
+        rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change FROM projects")
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    @staticmethod
+    def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int) -> None:
+        status = p.get("CurrentStatus") or {}
+        owner = p.get("ProjectOwner") or {}
+        conn.execute(
+            """INSERT INTO projects (project_id, program_id, project_number, status_id, status_custom_id,
+                   status_name, status_ts, last_change, owner_name, owner_email, url, first_seen, deleted, raw)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?)
+               ON CONFLICT(project_id) DO UPDATE SET program_id=excluded.program_id,
+                   project_number=excluded.project_number, status_id=excluded.status_id,
+                   status_custom_id=excluded.status_custom_id, status_name=excluded.status_name,
+                   status_ts=excluded.status_ts, last_change=excluded.last_change,
+                   owner_name=excluded.owner_name, owner_email=excluded.owner_email, url=excluded.url,
+                   deleted=0, raw=excluded.raw""",
+            (p["ProjectId"], p.get("ProgramId"), p.get("ProjectNumber"), status.get("StatusId"),
+             status.get("CustomId"), status.get("Name"), to_us(status.get("Timestamp")),
+             to_us(p.get("LastChangeTimestamp")), owner.get("Name"), owner.get("Email"), p.get("Url"),
+             seen_us, json.dumps(p)))
+
+    @staticmethod
+    def replace_history(conn: sqlite3.Connection, project_id: str, entries: list[dict[str, Any]]) -> None:
+        """History arrives newest first [v1]; stored oldest first with seq = source order."""
+        conn.execute("DELETE FROM status_events WHERE project_id = ?", (project_id,))
+        conn.executemany(
+            "INSERT INTO status_events VALUES (?,?,?,?,?,?,?,?)",
+            [(project_id, seq, e.get("StatusId"), e.get("CustomId"), e.get("Name"), to_us(e.get("Timestamp")),
+              e.get("ChangedBy"), e.get("ReportAs")) for seq, e in enumerate(reversed(entries))])
+
+    @staticmethod
+    def upsert_thread(conn: sqlite3.Connection, project_id: str, t: dict[str, Any]) -> None:
+        conn.execute(
+            """INSERT INTO inquiry_threads VALUES (?,?,?,?,?,?,?,?)
+               ON CONFLICT(thread_id) DO UPDATE SET subject=excluded.subject, status=excluded.status,
+                   external_id=excluded.external_id, last_note=excluded.last_note, raw=excluded.raw""",
+            (t["ThreadId"], project_id, t.get("Subject"), t.get("Status"), t.get("ExternalId"),
+             to_us(t.get("CreatedTimestamp")), to_us(t.get("LastNoteTimestamp")), json.dumps(t)))
+
+    @staticmethod
+    def replace_notes(conn: sqlite3.Connection, project_id: str, thread_id: str, notes: list[dict]) -> None:
+        conn.execute("DELETE FROM inquiry_notes WHERE thread_id = ?", (thread_id,))
+        conn.executemany(
+            "INSERT INTO inquiry_notes VALUES (?,?,?,?,?,?,?,?,?)",
+            [(n.get("NoteId") or f"{thread_id}:{i}", thread_id, project_id, i,
+              (n.get("Author") or {}).get("Name"), (n.get("Author") or {}).get("Email"),
+              1 if n.get("IsAdmin") else 0, n.get("Text"), to_us(n.get("Timestamp")))
+             for i, n in enumerate(notes)])
+
+    def record_call(self, entry: dict[str, Any]) -> None:
+        """Request ledger (autocommit outside of any open transaction of this connection)."""
+        self.conn.execute("INSERT INTO ledger (time, endpoint, method, status, latency_ms, request_id) "
+                          "VALUES (?,?,?,?,?,?)", (entry["time"], entry["endpoint"], entry["method"],
+                                                   entry["status"], entry["latency_ms"], entry["request_id"]))
+
+    def pending(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()

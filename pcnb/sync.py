@@ -1,0 +1,262 @@
+"""Incremental, resumable sync of one program into the local Store.
+
+Budget-first design (60 operations/minute): a parent pass lists only projects changed since the
+watermark (minus a lookback), and enqueues per-project work only where it is needed: a status
+history refresh for new projects or a changed CurrentStatus, an inquiry refresh for any changed
+project, and notes only for threads whose LastNoteTimestamp moved. Every page and every fetched
+item is committed in one transaction together with its queue/cursor update, so a crash at any
+point loses nothing, duplicates nothing, and re-running spends no call on committed work.
+The watermark advances only when a run's queue is empty:
+``new = min(max observed LastChangeTimestamp, server time at run start)``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from filelock import FileLock, Timeout
+
+from pcnb.client import PowerClerkClient
+from pcnb.errors import NotFound, PowerClerkError, RateLimited
+from pcnb.store import Store, from_us, to_us
+
+MAX_ATTEMPTS = 5
+
+
+class SyncBusy(PowerClerkError):
+    """Another process is syncing the same store."""
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    calls: int = 0
+    pages: int = 0
+    projects_seen: int = 0
+    histories: int = 0
+    inquiry_calls: int = 0
+    queue_left: int = 0
+    complete: bool = False
+    stopped_because: str | None = None
+    watermark: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
+        return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
+                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued")
+
+
+class _Budget:
+    def __init__(self, max_calls: int | None, max_minutes: float | None):
+        self.max_calls, self.deadline = max_calls, None if max_minutes is None else time.monotonic() + max_minutes * 60
+        self.used = 0
+
+    def exhausted(self) -> str | None:
+        if self.max_calls is not None and self.used >= self.max_calls:
+            return f"max_calls={self.max_calls} reached"
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return "max_minutes reached"
+        return None
+
+
+def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
+         max_calls: int | None = None, max_minutes: float | None = None,
+         lookback: timedelta = timedelta(minutes=10), page_size: int = 1000, progress: bool = True,
+         wait_for_lock: float = 0) -> SyncReport:
+    """Bring the store up to date with the server; see the module docstring for guarantees."""
+    lock = FileLock(str(store.path) + ".sync.lock")
+    try:
+        lock.acquire(timeout=wait_for_lock)
+    except Timeout:
+        raise SyncBusy(f"another process is already syncing {store.path}",
+                       "wait for it to finish (its progress is in the queue), or pass wait_for_lock=seconds") from None
+    try:
+        return _Run(client, store, program, inquiries, page_size, progress).go(full, lookback,
+                                                                               _Budget(max_calls, max_minutes))
+    finally:
+        lock.release()
+
+
+class _Run:
+    def __init__(self, client: PowerClerkClient, store: Store, program: str, inquiries: bool, page_size: int,
+                 progress: bool):
+        self.client, self.store, self.program = client, store, program
+        self.inquiries, self.page_size, self.show = inquiries, page_size, progress
+
+    def go(self, full: bool, lookback: timedelta, budget: _Budget) -> SyncReport:
+        st = self.store.get_state()
+        if st.get("run_id") and not full:
+            run_id = st["run_id"]  # resume an interrupted run
+        else:
+            run_id = uuid.uuid4().hex[:12]
+            since = None
+            if st.get("watermark") is not None and not full:
+                since = from_us(st["watermark"] - int(lookback.total_seconds() * 1_000_000))
+            with self.store.tx() as conn:
+                Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
+                                run_started=None, run_max_change=None)
+        self.report = SyncReport(run_id)
+        self.budget = budget
+        calls_before = self.client.http.calls
+        try:
+            if not self.store.get_state().get("parent_done"):
+                self._parent_pass()
+            if not self.report.stopped_because:
+                self._drain()
+        except RateLimited as exc:
+            self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
+        finally:
+            self.report.calls = self.client.http.calls - calls_before
+            self.report.queue_left = self.store.pending()
+        if not self.report.stopped_because and self.report.queue_left == 0:
+            self._finish()
+        return self.report
+
+    def _parent_pass(self) -> None:
+        st = self.store.get_state()
+        since = from_us(st["run_since"]) if st.get("run_since") is not None else None
+        offset = st.get("parent_offset", 0)
+        while True:
+            reason = self.budget.exhausted()
+            if reason:
+                self.report.stopped_because = reason
+                return
+            page = self.client.projects(self.program, since, self.page_size, offset, priority="background")
+            self.budget.used += 1
+            self.report.pages += 1
+            items = page.get("Projects") or []
+            self._commit_page(items, page.get("RequestTimestamp"), offset + len(items), len(items) < self.page_size)
+            self.report.projects_seen += len(items)
+            if len(items) < self.page_size:
+                return
+            offset += len(items)
+
+    def _commit_page(self, items: list[dict], request_ts: str | None, next_offset: int, last: bool) -> None:
+        known = self.store.project_index()
+        now = to_us(datetime.now(UTC))
+        st = self.store.get_state()
+        max_change = st.get("run_max_change")
+        with self.store.tx() as conn:
+            for p in items:
+                pid = p["ProjectId"]
+                status = p.get("CurrentStatus") or {}
+                new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
+                old = known.get(pid)
+                Store.upsert_project(conn, p, now or 0)
+                prio = new[2] or 0
+                if old is None or old[:2] != new[:2]:
+                    _enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
+                             self.report.run_id)
+                if self.inquiries and (old is None or old[2] != new[2]):
+                    _enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
+                if new[2] is not None:
+                    max_change = new[2] if max_change is None else max(max_change, new[2])
+            values = {"parent_offset": next_offset, "parent_done": last, "run_max_change": max_change}
+            if st.get("run_started") is None:
+                values["run_started"] = to_us(request_ts) if request_ts else now
+            Store.put_state(conn, **values)
+
+    def _drain(self) -> None:
+        bar = _bar(self.show, self.store.pending(), self.client)
+        try:
+            while True:
+                reason = self.budget.exhausted()
+                row = self.store.conn.execute(
+                    "SELECT item_id, kind, project_id FROM queue WHERE done = 0 AND attempts < ? "
+                    "ORDER BY priority DESC LIMIT 1", (MAX_ATTEMPTS,)).fetchone()
+                if row is None:
+                    return
+                if reason:
+                    self.report.stopped_because = reason
+                    return
+                self._work(*row)
+                if bar is not None:
+                    bar.total = bar.n + self.store.pending()
+                    bar.update(1)
+                    if self.client.budget is not None:
+                        bar.set_postfix_str(str(self.client.budget.snapshot()), refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _work(self, item_id: str, kind: str, project_id: str) -> None:
+        try:
+            if kind == "history":
+                entries = self.client.status_history(self.program, project_id, priority="background")
+                self.budget.used += 1
+                with self.store.tx() as conn:
+                    Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
+                    _done(conn, item_id, kind)
+                self.report.histories += 1
+            elif kind == "inquiries":
+                threads = self.client.inquiry_threads(self.program, project_id, priority="background")
+                self.budget.used += 1
+                self.report.inquiry_calls += 1
+                known = dict(self.store.conn.execute(
+                    "SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?", (project_id,)))
+                with self.store.tx() as conn:
+                    for t in threads.get("InquiryThreads") or []:
+                        Store.upsert_thread(conn, project_id, t)
+                        if t["ThreadId"] not in known or known[t["ThreadId"]] != to_us(t.get("LastNoteTimestamp")):
+                            _enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0, self.report.run_id)
+                    _done(conn, item_id, kind)
+            elif kind == "notes":
+                notes = self.client.inquiry_notes(self.program, item_id, priority="background")
+                self.budget.used += 1
+                self.report.inquiry_calls += 1
+                with self.store.tx() as conn:
+                    Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
+                    _done(conn, item_id, kind)
+        except NotFound as exc:
+            self.budget.used += 1
+            with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
+                conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
+                             (str(exc)[:500], item_id, kind))
+        except RateLimited:
+            raise
+        except PowerClerkError as exc:
+            self.report.errors.append(f"{kind} {item_id}: {exc.message}")
+            with self.store.tx() as conn:
+                conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
+                             (str(exc)[:500], item_id, kind))
+
+    def _finish(self) -> None:
+        st = self.store.get_state()
+        old = st.get("watermark")
+        # nothing newer observed -> the max observed change is still the old watermark; a quiet run
+        # must not jump to "now", or a late-visible change inside the lookback would be lost
+        observed = st.get("run_max_change") if st.get("run_max_change") is not None else old
+        candidates = [v for v in (observed, st.get("run_started")) if v is not None]
+        new = min(candidates) if candidates else None
+        if old is not None and new is not None:
+            new = max(new, old)
+        with self.store.tx() as conn:
+            Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=time.time(),
+                            last_run_calls=self.report.calls)
+            conn.execute("DELETE FROM queue WHERE done = 1")
+        self.report.complete = True
+        self.report.watermark = from_us(new)
+
+
+def _enqueue(conn, item_id: str, kind: str, project_id: str, reason: str, priority: int, run_id: str) -> None:
+    conn.execute(
+        """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id) VALUES (?,?,?,?,?,?)
+           ON CONFLICT(item_id, kind) DO UPDATE SET done = 0, attempts = 0, reason = excluded.reason,
+               priority = MAX(queue.priority, excluded.priority), run_id = excluded.run_id""",
+        (item_id, kind, project_id, reason, priority, run_id))
+
+
+def _done(conn, item_id: str, kind: str) -> None:
+    conn.execute("UPDATE queue SET done = 1, last_error = NULL WHERE item_id = ? AND kind = ?", (item_id, kind))
+
+
+def _bar(show: bool, total: int, client: PowerClerkClient):
+    if not show or total == 0:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="PowerClerk sync", unit="call", leave=False)

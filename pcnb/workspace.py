@@ -1,0 +1,96 @@
+"""Workspace: one program's client + store + frames, the object the magic, widgets and notebooks use.
+
+``Workspace.sandbox()`` starts the embedded sandbox and connects to it (demo, binder, tests);
+``Workspace.connect(environment=...)`` uses real credentials from the environment or keyring.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pcnb import frames
+from pcnb.auth import Credentials, resolve_credentials
+from pcnb.client import PowerClerkClient
+from pcnb.config import Settings, load_settings
+from pcnb.errors import ConfigError
+from pcnb.store import Store, default_path
+from pcnb.sync import SyncReport, sync
+
+
+class Workspace:
+    def __init__(self, client: PowerClerkClient, program: str | None = None, store_path: str | Path | None = None):
+        self.client = client
+        self.program = program or client.settings.program
+        if not self.program:
+            programs = client.programs().get("Programs") or []
+            if len(programs) != 1:
+                names = ", ".join(f"{p.get('ProgramId')} ({p.get('Name')})" for p in programs)
+                raise ConfigError("more than one program is visible; choose one", f"use one of: {names}")
+            self.program = programs[0]["ProgramId"]
+        path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
+        self.store = Store(path)
+        self.client.http.ledger = self.store.record_call
+        self._stack = ExitStack()
+        self.sandbox_handle: Any = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
+
+    @classmethod
+    def connect(cls, environment: str = "production", program: str | None = None, **settings: Any) -> Workspace:
+        s = load_settings(environment=environment, program=program, **settings)
+        return cls(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_path)
+
+    @classmethod
+    def sandbox(cls, projects: int = 2000, seed: int = 7, rate_limit: str = "6000/60", role: str = "admin",
+                store_path: str | Path | None = None, **kw: Any) -> Workspace:
+        """Start an embedded sandbox (fast rate limit by default for demos) and connect to it."""
+        from pcnb.sandbox import running
+
+        stack = ExitStack()
+        handle = stack.enter_context(running(projects=projects, seed=seed, rate_limit=rate_limit, **kw))
+        c = handle.credentials(role)
+        creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"],
+                            mfa_totp_secret=c.get("mfa_totp_secret"),
+                            sources={k: "sandbox" for k in ("api_key", "client_id", "client_secret")})
+        settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
+                            program=handle.program_id, rate_limit=handle.rate_limit[0],
+                            rate_period=handle.rate_limit[1])
+        ws = cls(PowerClerkClient(settings, creds), handle.program_id,
+                 store_path or default_path(f"sandbox-{seed}-{handle.base_url.rsplit(':', 1)[-1]}", handle.program_id))
+        ws._stack, ws.sandbox_handle = stack, handle
+        return ws
+
+    def close(self) -> None:
+        self.store.close()
+        self._stack.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def sync(self, **kw: Any) -> SyncReport:
+        kw.setdefault("lookback", timedelta(minutes=10))
+        return sync(self.client, self.store, self.program, **kw)
+
+    def projects(self) -> pl.DataFrame:
+        return frames.projects(self.store)
+
+    def status_events(self) -> pl.DataFrame:
+        return frames.status_events(self.store)
+
+    def inquiry_threads(self) -> pl.DataFrame:
+        return frames.inquiry_threads(self.store)
+
+    def inquiry_notes(self) -> pl.DataFrame:
+        return frames.inquiry_notes(self.store)
+
+    def health(self) -> frames.SyncHealth:
+        return frames.health(self.store)

@@ -1,0 +1,135 @@
+"""Incremental, resumable sync against the real sandbox with a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+
+from pcnb import frames
+from pcnb.sandbox import running
+from pcnb.sandbox.activity import simulate
+from pcnb.store import Store
+from pcnb.sync import SyncBusy, sync
+from tests.conftest import END, FAST
+from tests.sync.helpers import cached, truth
+
+
+def test_first_sync_equals_truth_then_incremental_is_exact(make_client, tmp_path):
+    with running(projects=400, seed=21, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "c.sqlite")
+        first = sync(client, store, sb.program_id, progress=False)
+        assert first.complete and cached(store) == truth(sb)
+        assert first.calls == first.pages + 400 + 400 + len(sb.state.threads)  # history + threads + notes
+        report = simulate(sb.state, 0.03, seed=4)
+        second = sync(client, store, sb.program_id, progress=False)
+        expected = (second.pages + len(report.status_changed) + len(report.changed)
+                    + len(report.inquiry_changed))
+        assert second.calls == expected, (second, report.as_dict())
+        assert second.pages == 1 and len(report.changed) == 12
+        assert cached(store) == truth(sb)
+        naive = 1 + 400 + 400 + len(sb.state.threads)
+        assert naive / second.calls > 20
+
+
+def test_frames_are_typed(make_client, tmp_path):
+    with running(projects=60, seed=3, rate_limit=FAST, end=END) as sb:
+        store = Store(tmp_path / "f.sqlite")
+        sync(make_client(sb), store, sb.program_id, progress=False)
+        ev = frames.status_events(store)
+        assert ev.schema == frames.STATUS_EVENTS_SCHEMA and ev.height == sum(len(p.history) for p in
+                                                                               sb.state.projects.values())
+        pj = frames.projects(store)
+        assert pj.schema["status_ts"].time_zone == "UTC" and pj.height == 60
+        assert frames.inquiry_notes(store).schema == frames.NOTES_SCHEMA
+        assert frames.health(store).queue_depth == 0
+
+
+def test_budget_stop_and_resume(make_client, tmp_path):
+    with running(projects=150, seed=8, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "b.sqlite")
+        part = sync(client, store, sb.program_id, max_calls=50, progress=False)
+        assert not part.complete and part.calls == 50 and "max_calls" in part.stopped_because
+        assert frames.health(store).interrupted_run and store.get_state().get("watermark") is None
+        rest = sync(client, store, sb.program_id, progress=False)
+        assert rest.complete and cached(store) == truth(sb)
+        assert part.calls + rest.calls == 1 + 150 + 150 + len(sb.state.threads)
+
+
+def test_lookback_catches_a_late_visible_change(make_client, tmp_path):
+    with running(projects=80, seed=9, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "l.sqlite")
+        done = sync(client, store, sb.program_id, progress=False)
+        # a change that becomes visible late, stamped just before the watermark
+        p = next(p for p in sb.state.projects.values() if p.status == "APPROVED")
+        sb.state.move(p, "INSPECTION", "Late Writer", ts=done.watermark - timedelta(minutes=2))
+        assert sync(client, store, sb.program_id, lookback=timedelta(0), progress=False).histories == 0
+        caught = sync(client, store, sb.program_id, lookback=timedelta(minutes=10), progress=False)
+        assert caught.histories == 1 and cached(store) == truth(sb)
+
+
+WORKER = r"""
+import json, sys
+from pcnb.auth import Credentials
+from pcnb.client import PowerClerkClient
+from pcnb.config import Settings
+from pcnb.ratelimit import RateBudget
+from pcnb.store import Store
+from pcnb.sync import sync
+cfg = json.loads(sys.argv[1])
+c = cfg["creds"]
+client = PowerClerkClient(Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"]),
+                          Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"]),
+                          budget=RateBudget(c["api_key"], cfg["limit"], 1.0, path=cfg["bucket"], buffer_s=0))
+print("started", flush=True)
+print(sync(client, Store(cfg["store"]), cfg["program"], progress=False), flush=True)
+"""
+
+
+def _spawn(sb, tmp_path, limit: int) -> subprocess.Popen:
+    cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
+           "program": sb.program_id, "store": str(tmp_path / "k.sqlite"), "bucket": str(tmp_path / "k-bucket.sqlite"),
+           "limit": limit}
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    return proc
+
+
+@pytest.mark.parametrize("kill_after", [0.6, 1.7])
+def test_kill_9_mid_sync_then_resume(make_client, tmp_path, kill_after):
+    with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
+        proc = _spawn(sb, tmp_path, limit=100)  # ~100 calls/s: the whole sync takes ~2.5 s
+        time.sleep(kill_after)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        store = Store(tmp_path / "k.sqlite")
+        committed = store.conn.execute("SELECT COUNT(DISTINCT project_id) FROM status_events").fetchone()[0]
+        assert 0 < committed < 100 or store.get_state().get("parent_done") is False
+        rest = sync(make_client(sb), store, sb.program_id, progress=False)
+        assert rest.complete and cached(store) == truth(sb)
+        assert rest.histories == 100 - committed  # no committed work fetched twice
+        dupes = store.conn.execute("SELECT COUNT(*) - COUNT(DISTINCT project_id || ':' || seq) "
+                                   "FROM status_events").fetchone()[0]
+        assert dupes == 0
+
+
+def test_two_processes_do_not_sync_the_same_store_at_once(make_client, tmp_path):
+    with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
+        proc = _spawn(sb, tmp_path, limit=40)
+        try:
+            time.sleep(0.5)
+            with pytest.raises(SyncBusy, match="already syncing"):
+                sync(make_client(sb), Store(tmp_path / "k.sqlite"), sb.program_id, progress=False)
+        finally:
+            proc.wait(timeout=60)
+        again = sync(make_client(sb), Store(tmp_path / "k.sqlite"), sb.program_id, progress=False)
+        assert again.complete and again.histories == 0
