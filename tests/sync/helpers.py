@@ -21,7 +21,8 @@ def cached(store: Store) -> dict:
     c = store.conn
     return {
         "projects": sorted(c.execute("SELECT project_id, project_number, status_name FROM projects")),
-        "events": sorted(c.execute("SELECT project_id, seq, name, ts FROM status_events")),
+        "events": sorted(c.execute("SELECT e.project_id, e.seq, s.name, e.ts FROM status_events e "
+                                   "JOIN statuses s ON s.code = e.status_code")),
         "threads": sorted(c.execute("SELECT thread_id, project_id, status, external_id FROM inquiry_threads")),
         "notes": sorted((a, b, bool(x), t) for a, b, x, t in c.execute(
             "SELECT note_id, thread_id, is_admin, text FROM inquiry_notes")),

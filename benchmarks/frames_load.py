@@ -1,0 +1,58 @@
+"""Cache -> polars frames load time at scale (target: 100k projects / 1M status events < 1 s).
+
+The store is filled directly from the sandbox generator (no HTTP: this measures the read path),
+with enough projects to reach one million status events.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._results import record  # noqa: E402
+from pcnb import frames  # noqa: E402
+from pcnb.sandbox.generator import generate  # noqa: E402
+from pcnb.store import Store  # noqa: E402
+
+
+def fill(store: Store, n: int) -> int:
+    state = generate(n, seed=1, end=datetime(2026, 11, 1, tzinfo=UTC))
+    events = 0
+    with store.tx() as conn:
+        for pid, p in state.projects.items():
+            Store.upsert_project(conn, state.summary(p), 0)
+            Store.replace_history(conn, pid, state.history(p)["StatusHistory"])
+            events += len(p.history)
+    return events
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        store = Store(Path(d) / "bench.sqlite")
+        n_events = fill(store, 166_000)
+        timings = {}
+        for name, fn in (("projects", frames.projects), ("status_events", frames.status_events)):
+            best = min(_time(fn, store) for _ in range(3))
+            timings[name] = best
+        n_projects = frames.projects(store).height
+    total = timings["projects"] + timings["status_events"]
+    record("Cache -> frames (frames_load.py)", [
+        (f"projects() for {n_projects:,} projects", f"{timings['projects']:.3f} s", "-"),
+        (f"status_events() for {n_events:,} events", f"{timings['status_events']:.3f} s", "< 1 s"),
+        ("both", f"{total:.3f} s", "< 1 s"),
+    ])
+
+
+def _time(fn, store) -> float:
+    start = time.perf_counter()
+    fn(store)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
