@@ -1,0 +1,65 @@
+"""M4 SLA compliance per step, M5 due dates and days remaining.
+
+Counting as regulators report it: A = stays completed, B = completed late, C = still open and
+already past the deadline. pct_exceeding = (B + C) / (A + C); the on-time rate = (A - B) / A.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from pcnb.analytics.calendar import Calendar
+
+
+def sla_summary(completed: int, completed_late: int, open_late: int) -> dict[str, float | int | None]:
+    a, b, c = completed, completed_late, open_late
+    if min(a, b, c) < 0 or b > a:
+        raise ValueError("counts must be non-negative and completed_late <= completed")
+    return {"completed": a, "completed_late": b, "open_late": c,
+            "pct_exceeding": (b + c) / (a + c) if a + c else None,
+            "on_time_rate": (a - b) / a if a else None}
+
+
+def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True) -> pl.DataFrame:
+    """Per status with a deadline (business days): A, B, C, pct_exceeding, on_time_rate."""
+    if not deadlines or any((not isinstance(v, int)) or v < 0 for v in deadlines.values()):
+        raise ValueError("deadlines must map status names to non-negative whole business days")
+    iv = intervals.filter(pl.col("status").is_in(list(deadlines)))
+    if first_visit_only:
+        iv = iv.filter(pl.col("visit") == 1)
+    limit = pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32)
+    out = iv.group_by("status").agg(
+        (~pl.col("is_open")).sum().alias("completed"),
+        ((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().alias("completed_late"),
+        (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().alias("open_late"),
+        pl.col("is_open").sum().alias("open"),
+    ).with_columns(pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32).alias("deadline_bdays"))
+    a, b, c = pl.col("completed"), pl.col("completed_late"), pl.col("open_late")
+    return out.with_columns(
+        pl.when(a + c > 0).then((b + c) / (a + c)).alias("pct_exceeding"),
+        pl.when(a > 0).then((a - b) / a).alias("on_time_rate"),
+    ).sort("status")
+
+
+def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, calendar: Calendar | None = None,
+              as_of: datetime | None = None, stop_status: str | None = None) -> pl.DataFrame:
+    """M5: per project, the local due date ``deadline_bdays`` after first entering ``start_status``
+    and business days remaining at ``as_of`` (negative when late); met if ``stop_status`` reached."""
+    cal = calendar or Calendar.us_federal()
+    as_of_lit = pl.lit(as_of or datetime.now(UTC)).cast(pl.Datetime("us", "UTC"))
+    first = intervals.filter(pl.col("status") == start_status).group_by("project_id").agg(
+        pl.col("entered").min().alias("start"))
+    df = first.with_columns(cal.add_business_days(pl.col("start"), deadline_bdays).alias("due_date"))
+    if stop_status:
+        stop = intervals.filter(pl.col("status") == stop_status).group_by("project_id").agg(
+            pl.col("entered").min().alias("met_at"))
+        df = df.join(stop, on="project_id", how="left")
+    today = cal.local_date(as_of_lit)
+    days_left = pl.business_day_count(today, pl.col("due_date"), week_mask=list(cal.week_mask),
+                                      holidays=list(cal.holidays))
+    return df.with_columns(days_left.alias("bdays_remaining")).sort("due_date")
+
+
+__all__ = ["due_dates", "sla_compliance", "sla_summary"]
