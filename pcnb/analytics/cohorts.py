@@ -1,0 +1,100 @@
+"""M11 cohort percentiles with a Kaplan-Meier median, M12 cohort outcomes, M13 rework and first-pass
+yield, M15 bottleneck transitions (performance DFG).
+
+Why Kaplan-Meier: the newest cohorts are mostly still open, so the median of *completed* projects
+alone looks fast. KM counts open applications as censored at their current age.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import polars as pl
+
+from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.time_in_status import cycle_time
+
+
+def km_median(durations: Iterable[float], observed: Iterable[bool]) -> float | None:
+    """Kaplan-Meier median: the smallest duration at which the survival estimate drops to <= 0.5."""
+    data = sorted(zip(durations, observed, strict=True))
+    at_risk, survival = len(data), 1.0
+    i = 0
+    while i < len(data):
+        t = data[i][0]
+        events = sum(1 for d, o in data[i:] if d == t and o)
+        ties = sum(1 for d, _ in data[i:] if d == t)
+        if events:
+            survival *= 1 - events / at_risk
+            if survival <= 0.5:
+                return float(t)
+        at_risk -= ties
+        i += ties
+    return None
+
+
+def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submitted",
+                       end: str = "Permission to Operate", every: str = "1mo", min_completed: int = 10,
+                       calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
+    """M11: per submission cohort, percentiles of completed business-day cycle times plus the KM
+    median counting open applications as censored. Cohorts with < ``min_completed`` completions
+    are suppressed (statistics left null, ``suppressed`` true)."""
+    cal = calendar or Calendar.us_federal()
+    ct = cycle_time(intervals, start, end, cal, as_of).with_columns(
+        cal.local_date("start").dt.truncate(every).alias("cohort"))
+    rows = []
+    for (cohort,), g in ct.group_by(["cohort"], maintain_order=True):
+        done = g.filter(pl.col("complete"))["business_days"]
+        ok = done.len() >= min_completed
+        dur = g.select(pl.coalesce("business_days", "age_business_days")).to_series().to_list()
+        rows.append({"cohort": cohort, "n": g.height, "completed": done.len(), "suppressed": not ok,
+                     "median_bdays": float(done.median()) if ok else None,
+                     "p85_bdays": float(done.quantile(0.85, "linear")) if ok else None,
+                     "km_median_bdays": km_median(dur, g["complete"].to_list()) if ok else None})
+    schema = {"cohort": pl.Date, "n": pl.Int64, "completed": pl.Int64, "suppressed": pl.Boolean,
+              "median_bdays": pl.Float64, "p85_bdays": pl.Float64, "km_median_bdays": pl.Float64}
+    return pl.DataFrame(rows, schema=schema).sort("cohort")
+
+
+def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted",
+                    outcomes: dict[str, Iterable[str]] | None = None, every: str = "1mo",
+                    calendar: Calendar | None = None) -> pl.DataFrame:
+    """M12: share of each submission cohort that reached PTO, withdrew/was rejected, or is active."""
+    cal = calendar or Calendar.us_federal()
+    outcomes = outcomes or {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
+    first = intervals.filter(pl.col("status") == start).group_by("project_id").agg(
+        cal.local_date(pl.col("entered").min()).dt.truncate(every).alias("cohort"))
+    reached = intervals.group_by("project_id").agg(pl.col("status").alias("seen"))
+    df = first.join(reached, on="project_id")
+    flags = [pl.col("seen").list.eval(pl.element().is_in(list(v))).list.any().alias(k) for k, v in outcomes.items()]
+    df = df.with_columns(flags).with_columns((~pl.any_horizontal(list(outcomes))).alias("active"))
+    cols = [*outcomes, "active"]
+    return df.group_by("cohort").agg(pl.len().alias("n"), *[pl.col(c).mean().alias(f"{c}_rate") for c in cols]) \
+        .sort("cohort")
+
+
+def rework(intervals: pl.DataFrame, review: str = "Application Review",
+           returned: str = "Returned to Applicant") -> pl.DataFrame:
+    """M13 per project: review visits, returns, first-pass (reviewed once, never returned)."""
+    g = intervals.group_by("project_id").agg(
+        (pl.col("status") == review).sum().alias("review_visits"),
+        (pl.col("status") == returned).sum().alias("returns"))
+    g = g.filter(pl.col("review_visits") > 0)
+    return g.with_columns(((pl.col("review_visits") == 1) & (pl.col("returns") == 0)).alias("first_pass"))
+
+
+def first_pass_yield(intervals: pl.DataFrame, **kw: str) -> float | None:
+    r = rework(intervals, **kw)
+    return float(r["first_pass"].mean()) if r.height else None
+
+
+def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days") -> pl.DataFrame:
+    """M15 performance DFG: per transition A -> B, count, median and p90 of time spent in A.
+
+    Medians in calendar days equal pm4py's ``discover_performance_dfg`` edge medians (checked by
+    benchmarks/analytics.py)."""
+    col = pl.col(unit)
+    return intervals.filter(pl.col("next_status").is_not_null()).group_by("status", "next_status").agg(
+        pl.len().alias("count"), col.median().alias(f"median_{unit}"),
+        col.quantile(0.9, "linear").alias(f"p90_{unit}")).sort(f"median_{unit}", descending=True)
