@@ -4,6 +4,7 @@ Metric numbering (M1..M18) follows the analytics issue; definitions come from pr
 practice (pm4py) and how US regulators and labs measure interconnection timelines.
 """
 
+from pcnb.analytics import namespace as _namespace  # noqa: E402,F401  registers df.pc
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import due_dates, sla_compliance, sla_summary

@@ -1,0 +1,127 @@
+"""Plotly figures from analytics frames. Every title states as_of, n and the calendar.
+
+Figures use only plotly's own JSON; reports embed plotly.js so exported HTML works offline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pcnb.analytics.calendar import Calendar
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+
+def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
+    cal_text = f" · {cal.describe()}" if cal else ""
+    return f"{what}<br><sup>as of {as_of:%Y-%m-%d %H:%M} UTC · n = {n:,}{cal_text}</sup>"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
+                      legend_title_text="", margin={"t": 90})
+    return fig
+
+
+def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4) -> go.Figure:
+    """Bars of first entries per period per status, with a rolling-mean trend line per status."""
+    fig = go.Figure()
+    for i, status in enumerate(sorted(tp["status"].unique().to_list())):
+        part = tp.filter(pl.col("status") == status).sort("period")
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_bar(x=part["period"].to_list(), y=part["count"].to_list(), name=status, marker_color=color)
+        trend = part["count"].rolling_mean(trend_weeks, min_samples=1)
+        fig.add_scatter(x=part["period"].to_list(), y=trend.to_list(), name=f"{status} ({trend_weeks}-period mean)",
+                        mode="lines", line={"color": color, "dash": "dot"})
+    fig.update_layout(barmode="group")
+    return _layout(fig, _title("Throughput: first entries per period", as_of, int(tp["count"].sum())), "Period",
+                   "Projects")
+
+
+def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None) -> go.Figure:
+    """Stacked areas of WIP per status per day (cumulative flow diagram)."""
+    fig = go.Figure()
+    statuses = order or sorted(wip["status"].unique().to_list())
+    for status in statuses:
+        part = wip.filter(pl.col("status") == status).sort("date")
+        fig.add_scatter(x=part["date"].to_list(), y=part["wip"].to_list(), name=status, stackgroup="wip",
+                        mode="lines", line={"width": 0.5})
+    last = wip.filter(pl.col("date") == wip["date"].max())["wip"].sum() if wip.height else 0
+    return _layout(fig, _title("Cumulative flow: work in progress by status", as_of, int(last)), "Date",
+                   "Projects in status")
+
+
+def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
+                         statuses: list[str] | None = None) -> go.Figure:
+    """Box plots of closed stays (business days) per status, with median/p85 annotated."""
+    closed = intervals.filter(~pl.col("is_open"))
+    if statuses:
+        closed = closed.filter(pl.col("status").is_in(statuses))
+    fig = go.Figure()
+    for status in statuses or sorted(closed["status"].unique().to_list()):
+        vals = closed.filter(pl.col("status") == status)["business_days"]
+        if vals.len() == 0:
+            continue
+        fig.add_box(y=vals.to_list(), name=status, boxpoints=False,
+                    hovertext=f"median {vals.median():.1f}, p85 {vals.quantile(0.85, 'linear'):.1f}")
+    return _layout(fig, _title("Time in status (closed stays)", as_of, closed.height, cal), "Status",
+                   "Business days")
+
+
+def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar, percentiles=(0.5, 0.85, 0.95)) -> go.Figure:
+    """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays."""
+    open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null())
+    fig = go.Figure()
+    statuses = sorted(open_["status"].unique().to_list())
+    for status in statuses:
+        part = open_.filter(pl.col("status") == status)
+        fig.add_scatter(x=[status] * part.height, y=part["age_business_days"].to_list(), mode="markers",
+                        name=status, marker={"opacity": 0.5}, showlegend=False)
+    closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
+    for q in percentiles:
+        qs = closed.group_by("status").agg(pl.col("business_days").quantile(q, "linear")).sort("status")
+        fig.add_scatter(x=qs["status"].to_list(), y=qs["business_days"].to_list(), mode="lines+markers",
+                        name=f"p{int(q * 100)} of completed", line={"dash": "dash"})
+    return _layout(fig, _title("Aging work in progress", as_of, open_.height, cal), "Status", "Age (business days)")
+
+
+def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
+    """Share of stays exceeding each step's deadline, with the on-time rate."""
+    fig = go.Figure()
+    fig.add_bar(x=sla["status"].to_list(), y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)")
+    fig.add_bar(x=sla["status"].to_list(), y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    n = int(sla["completed"].sum() + sla["open"].sum()) if sla.height else 0
+    return _layout(fig, _title("SLA compliance by step", as_of, n, cal), "Status", "Share")
+
+
+def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
+    """Open inquiry threads by who must answer and how long they have waited."""
+    open_ = state.filter(pl.col("waiting_on") != "none")
+    fig = go.Figure()
+    for side in ("utility", "applicant"):
+        part = open_.filter(pl.col("waiting_on") == side)
+        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=f"waiting on {side}", nbinsx=20)
+    fig.update_layout(barmode="stack")
+    return _layout(fig, _title("Inquiry backlog: open threads by wait", as_of, open_.height, cal),
+                   "Waiting (business days)", "Threads")
+
+
+def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15) -> go.Figure:
+    """Sankey of transitions (width = count) plus a table of the slowest medians."""
+    top_rows = dfg.sort("count", descending=True).head(top)
+    labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
+    idx = {name: i for i, name in enumerate(labels)}
+    med = f"median_{unit}"
+    fig = go.Figure(go.Sankey(
+        node={"label": labels, "pad": 15},
+        link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
+              "value": top_rows["count"].to_list(),
+              "customdata": top_rows[med].to_list(),
+              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
+    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {unit.replace('_', ' ')} in hover)", as_of,
+                                   int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
+    return fig

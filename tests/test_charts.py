@@ -1,0 +1,62 @@
+"""Chart structure on real sandbox data (synced over HTTP into a real store)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import pcnb.analytics  # noqa: F401 - registers df.pc
+from pcnb import charts, frames
+from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
+from pcnb.analytics.backlog import thread_state
+from pcnb.analytics.cohorts import bottlenecks
+from pcnb.sandbox import running
+from pcnb.store import Store
+from pcnb.sync import sync
+from tests.conftest import END, FAST
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    from pcnb.client import PowerClerkClient
+    from pcnb.config import Settings
+    from pcnb.ratelimit import RateBudget
+    from tests.conftest import creds_for
+
+    path = tmp_path_factory.mktemp("charts")
+    with running(projects=250, seed=13, rate_limit=FAST, end=END) as sb:
+        creds = creds_for(sb)
+        client = PowerClerkClient(Settings(environment="sandbox", base_url=sb.base_url, token_url=sb.token_url,
+                                           rate_limit=100000), creds,
+                                  budget=RateBudget("x", 100000, 60, path=path / "b.sqlite"))
+        store = Store(path / "s.sqlite")
+        sync(client, store, sb.program_id, progress=False)
+    return store
+
+
+def test_charts_state_as_of_n_and_axes(synced):
+    cal = Calendar.us_federal()
+    ev = frames.status_events(synced)
+    iv = ev.pc.intervals(calendar=cal, as_of=END)
+    assert iv.height > ev.height * 0.9
+    checks = [
+        (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
+                                 END), "Period", "Projects"),
+        (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal), END), "Date", "Projects in status"),
+        (charts.time_in_status_chart(iv, END, cal), "Status", "Business days"),
+        (charts.aging_chart(iv, END, cal), "Status", "Age (business days)"),
+        (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
+         "Status", "Share"),
+        (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
+                              END, cal), "Waiting (business days)", "Threads"),
+    ]
+    for fig, x, y in checks:
+        title = fig.layout.title.text
+        assert "as of 2026-11-01" in title and "n = " in title
+        assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
+        assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
+    sankey = charts.bottleneck_chart(bottlenecks(iv), END)
+    assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
+    assert "n = " in sankey.layout.title.text
+    assert aging_wip(iv)["count"].sum() == iv.filter(
+        pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
