@@ -1,6 +1,7 @@
 """The ``pcnb`` console script.
 
-Subcommands so far: ``sandbox`` (run the embedded PowerClerk V2 server in the foreground).
+Subcommands: ``demo`` (sandbox -> sync -> executed HTML reports), ``report`` (execute one notebook
+with parameters into a secret-free HTML file) and ``sandbox`` (run the embedded V2 server).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from pcnb import __version__
 from pcnb.config import cache_dir
@@ -44,6 +46,59 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+DEMO_NOTEBOOKS = ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from pcnb.report import ReportError, run_report
+    from pcnb.sandbox.runner import running
+
+    if not (NOTEBOOKS / f"{DEMO_NOTEBOOKS[0]}.ipynb").exists():
+        print(f"pcnb demo: notebooks not found in {NOTEBOOKS}; run from a source checkout (pip install -e .)",
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    out_dir = Path(args.output)
+    with tempfile.TemporaryDirectory(prefix="pcnb-demo-") as tmp, \
+            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit) as sb:
+        conn = sb.write_connection(Path(tmp) / "sandbox.json")
+        os.environ["PCNB_SANDBOX_CONNECTION"] = str(conn)
+        os.environ["PCNB_STORE_PATH"] = str(Path(tmp) / "store.sqlite")
+        secrets = [v for role in sb.users for v in sb.credentials(role).values()]
+        print(f"sandbox: {args.projects} synthetic projects at {sb.base_url}")
+        paths = []
+        for name in DEMO_NOTEBOOKS:
+            try:
+                paths.append(run_report(NOTEBOOKS / f"{name}.ipynb", out_dir / f"{name}.html", secrets=secrets))
+            except ReportError as exc:
+                print(f"pcnb demo: {exc}", file=sys.stderr)
+                return 1
+            print(f"  wrote {paths[-1]}")
+        calls = sb.sandbox.rate.accepted
+    print(f"demo done in {time.monotonic() - started:.0f}s: {len(paths)} reports in {out_dir}/, "
+          f"{calls:,} API operations served, no credentials needed")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pcnb.report import ReportError, run_report
+
+    params = {}
+    for key, value in args.parameter or []:
+        params[key] = value
+    try:
+        path = run_report(args.notebook, args.output, params)
+    except ReportError as exc:
+        print(f"pcnb report: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pcnb", description="PowerClerk API V2 analytics and integration for Jupyter.")
     p.add_argument("--version", action="version", version=f"pcnb {__version__}")
@@ -59,6 +114,21 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--connection-file", default=str(cache_dir() / "sandbox.json"),
                    help="where to write base URL and demo credentials (mode 0600)")
     s.set_defaults(func=_sandbox)
+    d = sub.add_parser("demo", help="sandbox -> sync -> executed notebook reports (no credentials)",
+                       description="Start the sandbox, sync it, and execute notebooks 01-04 into HTML reports.")
+    d.add_argument("-o", "--output", default="reports", help="folder for the HTML reports (default: reports)")
+    d.add_argument("--projects", type=int, default=2000, help="synthetic projects (default 2000)")
+    d.add_argument("--seed", type=int, default=7, help="generator seed")
+    d.add_argument("--rate-limit", default="6000/60", help="sandbox rate limit; the real API allows 60/60")
+    d.set_defaults(func=_demo)
+    r = sub.add_parser("report", help="execute a notebook with parameters into a self-contained HTML report",
+                       description="Run NOTEBOOK with papermill parameters, scrub secrets and widget state, "
+                                   "verify no secret remains, and write self-contained HTML.")
+    r.add_argument("notebook", help="path to the .ipynb")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="papermill parameter (repeatable); secret-looking names are refused")
+    r.add_argument("-o", "--output", default=None, help="output .html (default: reports/NAME.html)")
+    r.set_defaults(func=_report)
     return p
 
 

@@ -61,10 +61,50 @@ class Workspace:
         settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
                             program=handle.program_id, rate_limit=handle.rate_limit[0],
                             rate_period=handle.rate_limit[1])
-        ws = cls(PowerClerkClient(settings, creds), handle.program_id,
-                 store_path or default_path(f"sandbox-{seed}-{handle.base_url.rsplit(':', 1)[-1]}", handle.program_id))
+        if store_path is None:  # an embedded sandbox's data dies with it: keep its cache in a temp dir
+            import tempfile
+
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
+            store_path = Path(tmp) / "store.sqlite"
+        ws = cls(PowerClerkClient(settings, creds), handle.program_id, store_path)
         ws._stack, ws.sandbox_handle = stack, handle
         return ws
+
+    @classmethod
+    def from_connection(cls, path: str | Path, role: str = "admin", store_path: str | Path | None = None) -> Workspace:
+        """Connect to a sandbox started elsewhere (``pcnb sandbox`` / ``pcnb demo``) via its connection file."""
+        import json
+
+        try:
+            info = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the sandbox connection file {path}: {exc}",
+                              "start one with `pcnb sandbox`, or use environment='sandbox' without a file") from exc
+        c = info["users"][role]
+        creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"],
+                            mfa_totp_secret=c.get("mfa_totp_secret"),
+                            sources={k: "sandbox connection file" for k in ("api_key", "client_id", "client_secret")})
+        settings = Settings(environment="sandbox", base_url=info["base_url"], token_url=info["token_url"],
+                            program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
+                            rate_period=float(info["rate_limit"][1]))
+        port = info["base_url"].rsplit(":", 1)[-1].split("/")[0]
+        return cls(PowerClerkClient(settings, creds), info["program_id"],
+                   store_path or default_path(f"sandbox-{port}", info["program_id"]))
+
+    @classmethod
+    def open(cls, environment: str = "sandbox", program: str | None = None, connection: str | None = None,
+             store_path: str | Path | None = None, **sandbox_options: Any) -> Workspace:
+        """What notebooks call: sandbox by default (a running one via its connection file, else an
+        embedded one), or real credentials for trial/production from the environment/keyring."""
+        import os
+
+        store_path = store_path or os.environ.get("PCNB_STORE_PATH") or None
+        if environment == "sandbox":
+            connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")
+            if connection:
+                return cls.from_connection(connection, store_path=store_path)
+            return cls.sandbox(store_path=store_path, **sandbox_options)
+        return cls.connect(environment, program, store_path=str(store_path) if store_path else None)
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,93 @@
+"""Reports: secrets never saved, secret-looking parameters refused, demo produces real charts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from pcnb.report import ReportError, check_parameters, run_report, scrub
+
+SECRET = "s3cr3t-" + "Zq9XwV8tY7uR6"
+
+
+def _nb(path, *cells):
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *map(new_code_cell, cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_secret_parameters_refused():
+    with pytest.raises(ReportError, match="looks like a secret"):
+        check_parameters({"client_secret": "x"})
+    with pytest.raises(ReportError):
+        check_parameters({"API_KEY": "x"})
+    check_parameters({"program": "DGI", "as_of": "2026-01-01"})
+
+
+def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
+    monkeypatch.setenv("PCNB_API_KEY", "apikey-" + "77aa88bb99cc")
+    nb = _nb(tmp_path / "ok.ipynb", "import os\nprint('client id set:', 'PCNB_CLIENT_SECRET' in os.environ)",
+             "import plotly.graph_objects as go, plotly.io as pio\npio.renderers.default='notebook'\n"
+             "go.Figure(go.Bar(x=[1, 2], y=[3, 4]))")
+    out = run_report(nb, tmp_path / "out" / "ok.html", {"label": "hello"})
+    html, ipynb = out.read_text(), out.with_suffix(".ipynb").read_text()
+    for secret in (SECRET, "apikey-77aa88bb99cc"):
+        assert secret not in html and secret not in ipynb
+    assert "client id set: True" in html and "plotly" in html
+
+
+def test_printed_secret_is_masked(tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
+    nb = _nb(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
+    out = run_report(nb, tmp_path / "print.html")
+    assert SECRET not in out.read_text() and "***" in out.read_text()
+    assert SECRET not in out.with_suffix(".ipynb").read_text()
+
+
+def test_unmaskable_leak_is_refused_and_nothing_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
+    nb = _nb(tmp_path / "leak.ipynb", "import os\nfrom IPython.display import JSON\n"
+             "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
+    with pytest.raises(ReportError, match="nothing was written"):
+        run_report(nb, tmp_path / "leak.html")
+    assert not (tmp_path / "leak.html").exists() and not (tmp_path / "leak.ipynb").exists()
+
+
+def test_scrub_removes_widget_state_and_masks_injected_secrets():
+    nb = new_notebook()
+    nb.metadata["widgets"] = {"state": {"x": {"value": SECRET}}}
+    cell = new_code_cell(f"token = '{SECRET}'", metadata={"tags": ["injected-parameters"]})
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "abc"}, "text/plain": f"tok {SECRET}"})]
+    nb.cells = [cell]
+    clean = scrub(nb, [SECRET])
+    text = nbformat.writes(clean)
+    assert SECRET not in text and "widget-view" not in text and "widgets" not in clean.metadata
+
+
+def test_missing_notebook_is_a_clear_error(tmp_path):
+    with pytest.raises(ReportError, match="does not exist"):
+        run_report(tmp_path / "nope.ipynb")
+
+
+def test_demo_writes_four_reports_with_charts(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", str(tmp_path), "--projects", "600"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "4 reports" in res.stdout
+    for name in ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog"):
+        html = (tmp_path / f"{name}.html").read_text()
+        executed = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+        errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors and "Traceback" not in html
+        assert "application/vnd.jupyter.widget-view+json" not in html
+    charts_html = (tmp_path / "03_time_in_status.html").read_text()
+    assert "Plotly.newPlot" in charts_html and "as of " in charts_html and "n = " in charts_html
+    assert "plotly.js v" in charts_html or "plotly-latest" not in charts_html  # embedded, not CDN
