@@ -1,0 +1,70 @@
+"""%powerclerk through a real IPython shell against the sandbox."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from pcnb.commands import CHARTS, build_parser
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 150")
+    yield shell
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")  # closes the previous workspace
+
+
+def test_load_prints_one_line_without_credentials(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("reload_ext", "pcnb")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "connect --sandbox" in out[0]
+
+
+def test_every_subcommand_has_help(ip, capsys):
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in sub.choices:
+        ip.run_line_magic("powerclerk", f"{name} --help")
+        text = capsys.readouterr().out
+        assert f"%powerclerk {name}" in text and "usage:" in text, name
+
+
+def test_sync_projects_history_threads_budget(ip, capsys):
+    ip.run_line_magic("powerclerk", "sync")
+    assert "sync complete" in capsys.readouterr().out
+    ip.run_line_magic("powerclerk", "projects --status 'Permission to Operate' -o pto")
+    pto = ip.user_ns["pto"]
+    assert isinstance(pto, pl.DataFrame) and pto.height > 0 and set(pto["status"].cast(pl.String)) == {
+        "Permission to Operate"}
+    number = pto["project_number"][0]
+    hist = ip.run_line_magic("powerclerk", f"history {number}")
+    assert hist["status"].cast(pl.String)[-1] == "Permission to Operate"
+    threads = ip.run_line_magic("powerclerk", "threads --waiting-on utility")
+    assert set(threads["waiting_on"].to_list()) <= {"utility"}
+    ip.run_line_magic("powerclerk", "budget")
+    assert "operations used" in capsys.readouterr().out
+    ip.run_line_magic("powerclerk", "info")
+    assert "sandbox" in capsys.readouterr().out
+
+
+def test_charts(ip):
+    for name in CHARTS:
+        fig = ip.run_line_magic("powerclerk", f"chart {name}")
+        assert isinstance(fig, go.Figure) and "as of" in fig.layout.title.text
+
+
+def test_errors_are_one_line_with_fix(ip):
+    with pytest.raises(UsageError, match="fix:"):
+        ip.run_line_magic("powerclerk", "history NOPE-99999")
+    with pytest.raises(UsageError, match="invalid choice"):
+        ip.run_line_magic("powerclerk", "chart pie")
+    with pytest.raises(UsageError, match="ISO date"):
+        ip.run_line_magic("powerclerk", "projects --changed-since yesterday")
+    with pytest.raises(UsageError, match="quotes"):
+        ip.run_line_magic("powerclerk", "projects --owner 'unterminated")
