@@ -91,3 +91,21 @@ def test_demo_writes_four_reports_with_charts(tmp_path):
     charts_html = (tmp_path / "03_time_in_status.html").read_text()
     assert "Plotly.newPlot" in charts_html and "as of " in charts_html and "n = " in charts_html
     assert "plotly.js v" in charts_html or "plotly-latest" not in charts_html  # embedded, not CDN
+
+
+def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
+    """Headless Chromium (Debian's, installed by .ci/run) renders the plotly DOM from the file alone."""
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    nb = _nb(tmp_path / "plot.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
+             "pio.renderers.default = 'plotly_mimetype+notebook'\n"
+             "go.Figure(go.Bar(x=['a', 'b'], y=[3, 4]), layout_title_text='rendered offline')")
+    out = run_report(nb, tmp_path / "plot.html")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=8000", "--dump-dom",
+                          out.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "main-svg" in dom and "rendered offline" in dom
