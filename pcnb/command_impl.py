@@ -31,6 +31,19 @@ def cmd_connect(args: argparse.Namespace, session: Session) -> str:
     return f"connected to {s.environment} ({s.base_url}), program {ws.program}; credentials: {who}"
 
 
+def cmd_login(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb.widgets.login import LoginPanel, text_fallback
+
+    if args.text:
+        return text_fallback()
+    try:
+        panel = LoginPanel(session)
+    except ImportError:
+        return text_fallback()
+    session.panel = panel
+    return panel.widget
+
+
 def cmd_programs(args: argparse.Namespace, session: Session) -> pl.DataFrame:
     data = session.require().client.programs().get("Programs") or []
     return pl.DataFrame(data) if data else pl.DataFrame(schema={"ProgramId": pl.String, "Name": pl.String})

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--program", help="program id (needed when several are visible)")
     c.add_argument("--projects", type=int, default=2000, help="sandbox: number of synthetic projects")
     c.add_argument("--seed", type=int, default=7, help="sandbox: generator seed")
+    lg = add("login", "show the login panel (secrets typed there are never saved)",
+             "Environment, API key, client id/secret and MFA in a widget; fields are cleared once read.")
+    lg.add_argument("--text", action="store_true", help="print the non-widget instructions instead")
     add("programs", "list the programs these credentials can see", "GetPrograms.")
     u = add("use", "switch to another program", "Use PROGRAM for the following commands (opens its cache).")
     u.add_argument("program")
@@ -94,6 +97,7 @@ class Session:
     """What the magic remembers between cells: the current workspace."""
 
     workspace: Any = None
+    panel: Any = None
     history: list[str] = field(default_factory=list)
 
     def require(self) -> Any:

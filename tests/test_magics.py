@@ -68,3 +68,12 @@ def test_errors_are_one_line_with_fix(ip):
         ip.run_line_magic("powerclerk", "projects --changed-since yesterday")
     with pytest.raises(UsageError, match="quotes"):
         ip.run_line_magic("powerclerk", "projects --owner 'unterminated")
+
+
+def test_login_returns_the_panel_or_text(ip, capsys):
+    from ipywidgets import VBox
+
+    panel = ip.run_line_magic("powerclerk", "login")
+    assert isinstance(panel, VBox)
+    ip.run_line_magic("powerclerk", "login --text")
+    assert "PCNB_API_KEY" in capsys.readouterr().out

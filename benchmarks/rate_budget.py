@@ -1,0 +1,80 @@
+"""Four processes share one API key against a sandbox limited like PowerClerk (60 operations/minute).
+
+pcnb: every process uses the key's shared RateBudget (SQLite bucket + file lock).
+Baseline: the vendor article's per-process throttle (sleep 1 s between calls), four processes.
+Reports sustained operations/minute after the first window and the 429 count for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._results import record  # noqa: E402
+from pcnb.sandbox import running  # noqa: E402
+
+WORKER = r"""
+import json, sys, time
+from pcnb.auth import Credentials
+from pcnb.client import PowerClerkClient
+from pcnb.config import Settings
+from pcnb.errors import RateLimited
+from pcnb.ratelimit import RateBudget
+cfg = json.loads(sys.argv[1])
+c = cfg["creds"]
+creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"])
+settings = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"])
+budget = RateBudget(c["api_key"], 60, 60, path=cfg["bucket"]) if cfg["mode"] == "shared" else None
+client = PowerClerkClient(settings, creds, budget=budget, max_attempts=1)
+stamps, n429 = [], 0
+end = time.time() + cfg["seconds"]
+while time.time() < end:
+    try:
+        client.programs(); stamps.append(time.time())
+    except RateLimited:
+        n429 += 1
+    if cfg["mode"] == "baseline":
+        time.sleep(1.0)
+print(json.dumps({"stamps": stamps, "429": n429}))
+"""
+
+
+def run(mode: str, seconds: float, procs: int = 4) -> tuple[float, int, int]:
+    with tempfile.TemporaryDirectory() as d, running(projects=10, rate_limit="60/60") as sb:
+        cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
+               "bucket": str(Path(d) / "bucket.sqlite"), "seconds": seconds, "mode": mode}
+        start = time.time()
+        ps = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
+              for _ in range(procs)]
+        outs = [json.loads(p.communicate(timeout=seconds + 120)[0]) for p in ps]
+        server_429 = sb.sandbox.rate.rejected
+    stamps = sorted(t for o in outs for t in o["stamps"])
+    after = [t for t in stamps if t >= start + 61]  # sustained: after the first window's burst
+    window = max(stamps[-1] - (start + 61), 1) if after else 1
+    return len(after) / window * 60, sum(o["429"] for o in outs), server_429
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=3.0, help="shared-budget run length (>= 2)")
+    ap.add_argument("--baseline-minutes", type=float, default=2.0)
+    args = ap.parse_args()
+    rate, c429, s429 = run("shared", args.minutes * 60)
+    b_rate, b429, bs429 = run("baseline", args.baseline_minutes * 60)
+    record("Shared rate budget (rate_budget.py)", [
+        (f"pcnb, 4 processes, one key, {args.minutes:g} min", f"{rate:.1f} ops/min sustained, {s429} x 429",
+         ">= 58 ops/min, 0 x 429"),
+        (f"baseline: per-process 1 call/s, 4 processes, {args.baseline_minutes:g} min",
+         f"{b_rate:.1f} ops/min accepted, {bs429} x 429", "-"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
