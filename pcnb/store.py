@@ -156,13 +156,21 @@ class Store:
             raise StoreError(f"cannot start a write on {self.path}: {exc}") from exc
         try:
             yield self.conn
+        except sqlite3.OperationalError as exc:  # e.g. "database or disk is full" mid-transaction
+            if self.conn.in_transaction:  # SQLite may already have rolled back on SQLITE_FULL
+                self.conn.execute("ROLLBACK")
+            raise StoreError(f"could not write to the cache {self.path}: {exc}",
+                             "free disk space and re-run; nothing of the failed step was kept and the "
+                             "sync resumes from its last commit") from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
-            self.conn.execute("ROLLBACK") if self.conn.in_transaction else None
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; the sync resumes from its last commit") from exc
 
@@ -231,9 +239,12 @@ class Store:
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""
-        self.conn.execute("INSERT INTO ledger (time, endpoint, method, status, latency_ms, request_id) "
-                          "VALUES (?,?,?,?,?,?)", (entry["time"], entry["endpoint"], entry["method"],
-                                                   entry["status"], entry["latency_ms"], entry["request_id"]))
+        try:
+            self.conn.execute("INSERT INTO ledger (time, endpoint, method, status, latency_ms, request_id) "
+                              "VALUES (?,?,?,?,?,?)", (entry["time"], entry["endpoint"], entry["method"],
+                                                       entry["status"], entry["latency_ms"], entry["request_id"]))
+        except sqlite3.OperationalError:
+            pass  # diagnostics only: a full disk surfaces as a StoreError at the next data commit
 
     def pending(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0]

@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from pcnb.client import PowerClerkClient
 from pcnb.errors import NotFound, PowerClerkError, RateLimited
-from pcnb.store import Store, from_us, to_us
+from pcnb.store import Store, StoreError, from_us, to_us
 
 MAX_ATTEMPTS = 5
 
@@ -101,6 +101,8 @@ class _Run:
                                 run_started=None, run_max_change=None)
         self.report = SyncReport(run_id)
         self.budget = budget
+        with self.store.tx() as conn:  # a new run is a new chance: the attempt cap is per run
+            conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
         calls_before = self.client.http.calls
         try:
             if not self.store.get_state().get("parent_done"):
@@ -112,6 +114,9 @@ class _Run:
         finally:
             self.report.calls = self.client.http.calls - calls_before
             self.report.queue_left = self.store.pending()
+        if self.report.queue_left and not self.report.stopped_because:
+            self.report.stopped_because = (f"{self.report.queue_left} item(s) failed {MAX_ATTEMPTS} times "
+                                           "(see report.errors); the watermark waits for them")
         if not self.report.stopped_because and self.report.queue_left == 0:
             self._finish()
         return self.report
@@ -216,8 +221,8 @@ class _Run:
             with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
                 conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
-        except RateLimited:
-            raise
+        except (RateLimited, StoreError):
+            raise  # budget or store-wide faults end the run; they are not this item's failure
         except PowerClerkError as exc:
             self.report.errors.append(f"{kind} {item_id}: {exc.message}")
             with self.store.tx() as conn:

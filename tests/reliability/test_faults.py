@@ -1,0 +1,79 @@
+"""Sync under injected faults: the store must end equal to the sandbox's truth, with nothing lost."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from pcnb.sandbox import running
+from pcnb.store import Store, StoreError
+from pcnb.sync import sync
+from tests.conftest import END, FAST
+from tests.sync.helpers import cached, truth
+
+
+def _sync_until_complete(client, store, program, rounds: int = 5):
+    for _ in range(rounds):
+        report = sync(client, store, program, progress=False)
+        if report.complete:
+            return report
+    raise AssertionError(f"sync did not complete in {rounds} runs: {report}")
+
+
+def test_sync_through_5xx_drops_and_latency(make_client, tmp_path):
+    with running(projects=80, seed=31, rate_limit=FAST, end=END) as sb:
+        sb.sandbox.faults.update(error_rate=0.08, drop_rate=0.04, latency_s=0.002, latency_jitter_s=0.01, seed=3)
+        client = make_client(sb, backoff_cap=0.02)
+        store = Store(tmp_path / "f.sqlite")
+        _sync_until_complete(client, store, sb.program_id)
+        sb.sandbox.faults.update(error_rate=0, drop_rate=0)
+        assert cached(store) == truth(sb)
+
+
+def test_token_revoked_mid_sync(make_client, tmp_path):
+    with running(projects=60, seed=32, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        seen = {"n": 0}
+
+        def ledger(entry):
+            seen["n"] += 1
+            if seen["n"] in (20, 70):
+                sb.sandbox.identity.revoke_all()
+
+        client.http.ledger = ledger
+        store = Store(tmp_path / "t.sqlite")
+        assert sync(client, store, sb.program_id, progress=False).complete
+        assert cached(store) == truth(sb)
+
+
+def test_long_retry_after_stops_sync_then_resumes(make_client, tmp_path):
+    with running(projects=60, seed=33, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb, max_retry_after=2)
+        store = Store(tmp_path / "r.sqlite")
+        first = sync(client, store, sb.program_id, max_calls=15, progress=False)
+        sb.sandbox.faults.update(force_429=1, retry_after=30)
+        stopped = sync(client, store, sb.program_id, progress=False)
+        assert not stopped.complete and "rate limited" in stopped.stopped_because and not first.complete
+        done = sync(client, store, sb.program_id, progress=False)
+        assert done.complete and cached(store) == truth(sb)
+
+
+def test_disk_full_is_clear_loses_nothing_and_resumes(make_client, tmp_path):
+    with running(projects=120, seed=34, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        path = tmp_path / "d.sqlite"
+        store = Store(path)
+        sync(client, store, sb.program_id, max_calls=40, progress=False)
+        before = cached(store)
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite answers SQLITE_FULL from here on
+        with pytest.raises(StoreError, match="disk is full") as err:
+            sync(client, store, sb.program_id, progress=False)
+        assert "free disk space" in str(err.value)
+        store.close()
+        reopened = Store(path)  # the cache still opens and holds everything committed before
+        assert set(before["events"]) <= set(cached(reopened)["events"])
+        assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert sync(client, reopened, sb.program_id, progress=False).complete
+        assert cached(reopened) == truth(sb)
