@@ -70,7 +70,7 @@ def test_three_processes_share_one_key_without_429(tmp_path):
         results = [json.loads(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in procs]
         stats = sb.sandbox.rate
     assert sum(r["429"] for r in results) == 0 and stats.rejected == 0
-    # theoretical max in the measured window: 30 ops per (2 s + 0.1 s buffer)
+    # the server's budget over the run is 30 per 2 s; we must use at least 90 % of it with no 429
     achieved = sum(r["ok"] for r in results)
-    capacity = 30 * seconds / 2.1
-    assert achieved >= 0.9 * capacity - 30, (achieved, capacity)
+    budget = 30 * seconds / 2.0
+    assert achieved >= 0.9 * budget, (achieved, budget)
