@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,15 +49,14 @@ def run(mode: str, seconds: float, procs: int = 4) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as d, running(projects=10, rate_limit="60/60") as sb:
         cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
                "bucket": str(Path(d) / "bucket.sqlite"), "seconds": seconds, "mode": mode}
-        start = time.time()
         ps = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
               for _ in range(procs)]
         outs = [json.loads(p.communicate(timeout=seconds + 120)[0]) for p in ps]
         server_429 = sb.sandbox.rate.rejected
-    stamps = sorted(t for o in outs for t in o["stamps"])
-    after = [t for t in stamps if t >= start + 61]  # sustained: after the first window's burst
-    window = max(stamps[-1] - (start + 61), 1) if after else 1
-    return len(after) / window * 60, sum(o["429"] for o in outs), server_429
+    # accepted operations over the whole run per minute: a sliding-window budget lets each
+    # window's operations through as a burst, so rates over sub-window spans are meaningless
+    accepted = sum(len(o["stamps"]) for o in outs)
+    return accepted / (seconds / 60), sum(o["429"] for o in outs), server_429
 
 
 def main() -> None:
@@ -69,7 +67,7 @@ def main() -> None:
     rate, c429, s429 = run("shared", args.minutes * 60)
     b_rate, b429, bs429 = run("baseline", args.baseline_minutes * 60)
     record("Shared rate budget (rate_budget.py)", [
-        (f"pcnb, 4 processes, one key, {args.minutes:g} min", f"{rate:.1f} ops/min sustained, {s429} x 429",
+        (f"pcnb, 4 processes, one key, {args.minutes:g} min", f"{rate:.1f} ops/min accepted, {s429} x 429",
          ">= 58 ops/min, 0 x 429"),
         (f"baseline: per-process 1 call/s, 4 processes, {args.baseline_minutes:g} min",
          f"{b_rate:.1f} ops/min accepted, {bs429} x 429", "-"),
