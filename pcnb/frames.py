@@ -2,12 +2,18 @@
 
 Schemas are explicit (below) so analytics never guess types: timestamps are
 ``Datetime("us", "UTC")`` (convert with ``.dt.convert_time_zone(program_tz)``), statuses are
-``Categorical``. Loading avoids per-row Python work: SQLite returns integer microseconds, which
-become datetimes by a single cast.
+``Categorical``. SQLite stays the system of record; each frame is also kept as a parquet snapshot
+beside the store, tagged with the store's write generation, so repeated loads are a parquet read
+and only the first load after a change pays for reading SQLite rows.
+
+Why not an Arrow-native SQLite reader (ADBC, connectorx): they bundle their own SQLite library, and
+two SQLite libraries in one process do not see each other's WAL (stale reads were observed) and
+break each other's POSIX locks.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,61 +43,103 @@ NOTES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _read(store: Store, sql: str) -> pl.DataFrame:
-    """Arrow-native read (ADBC): no per-row Python objects, which is what keeps 1M rows fast."""
-    import adbc_driver_sqlite.dbapi as adbc
+def _read(store: Store, sql: str, columns: list[str]) -> pl.DataFrame:
+    rows = store.conn.execute(sql).fetchall()
+    return pl.DataFrame(rows, schema=columns, orient="row")
 
-    with adbc.connect(str(store.path)) as conn:
-        return pl.read_database(sql, conn)
+
+def _snapshot(store: Store, name: str, build) -> pl.DataFrame:
+    """Parquet snapshot of a frame, valid while the store's generation is unchanged."""
+    generation = store.generation()  # read before building: the data is at least this new
+    path = store.path.with_name(f"{store.path.stem}.{name}.parquet")
+    tag = path.with_suffix(".generation")
+    try:
+        if path.exists() and tag.exists() and tag.read_text() == str(generation):
+            return pl.read_parquet(path)
+    except (OSError, pl.exceptions.ComputeError):
+        pass  # unreadable snapshot: rebuild below
+    df = build()
+    try:
+        tmp = path.with_suffix(".tmp")
+        df.write_parquet(tmp)
+        os.replace(tmp, path)
+        tag.write_text(str(generation))
+    except OSError:
+        pass  # a read-only or full disk only costs speed next time
+    return df
 
 
 def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    raw = _read(store, sql)
+    raw = _read(store, sql, list(schema))
     if raw.height == 0:
         return pl.DataFrame(schema=schema)
-    raw.columns = list(schema)
     return raw.with_columns(pl.col(k).cast(pl.Int64).cast(v) if v == TS else pl.col(k).cast(v)
                             for k, v in schema.items())
 
 
+PROJECTS_SQL = """SELECT project_id, program_id, project_number, status_name, status_id, status_custom_id,
+    status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0 ORDER BY rowid"""
+THREADS_SQL = ("SELECT thread_id, project_id, subject, status, external_id, created, last_note "
+               "FROM inquiry_threads ORDER BY created")
+NOTES_SQL = ("SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, text, ts "
+             "FROM inquiry_notes ORDER BY thread_id, seq")
+
+
 def projects(store: Store) -> pl.DataFrame:
-    return _load(store, """SELECT project_id, program_id, project_number, status_name, status_id,
-        status_custom_id, status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0
-        ORDER BY rowid""", PROJECTS_SCHEMA)
+    return _snapshot(store, "projects", lambda: _load(store, PROJECTS_SQL, PROJECTS_SCHEMA))
 
 
 def status_events(store: Store) -> pl.DataFrame:
     """One row per status entry, oldest first per project; ``seq`` is the source order.
 
-    Read through ADBC (Arrow-native, no per-row Python objects) as integer codes, then decoded
-    with the small status/people lookups: ~5x faster than sqlite3 rows at a million events.
-    """
+    Stored as integer codes and decoded with the small status/people lookups: integer columns are
+    what keeps the cold load of a million events quick."""
+    return _snapshot(store, "status_events", lambda: _status_events(store))
+
+
+def _status_events(store: Store) -> pl.DataFrame:
     raw = _read(store, "SELECT project_id, seq, status_code, ts, changed_by_code FROM status_events "
-                       "ORDER BY project_id, seq")
+                       "ORDER BY project_id, seq", ["project_id", "seq", "status_code", "ts", "changed_by_code"])
+    if raw.height == 0:
+        return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
     people = dict(store.conn.execute("SELECT code, name FROM people").fetchall())
     names = {c: n for c, n, _ in statuses}
     ids = {c: i for c, _, i in statuses}
-    if raw.height == 0:
-        return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     return raw.select(
         pl.col("project_id").cast(pl.String),
         pl.col("seq").cast(pl.Int32),
         pl.col("status_code").replace_strict(names, return_dtype=pl.String).cast(pl.Categorical).alias("status"),
         pl.col("status_code").replace_strict(ids, return_dtype=pl.String).alias("status_id"),
-        pl.col("ts").cast(TS),
+        pl.col("ts").cast(pl.Int64).cast(TS),
         pl.col("changed_by_code").replace_strict(people, default=None, return_dtype=pl.String).alias("changed_by"),
     )
 
 
 def inquiry_threads(store: Store) -> pl.DataFrame:
-    return _load(store, "SELECT thread_id, project_id, subject, status, external_id, created, last_note "
-                             "FROM inquiry_threads ORDER BY created", THREADS_SCHEMA)
+    return _snapshot(store, "threads", lambda: _load(store, THREADS_SQL, THREADS_SCHEMA))
 
 
 def inquiry_notes(store: Store) -> pl.DataFrame:
-    return _load(store, "SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, "
-                             "text, ts FROM inquiry_notes ORDER BY thread_id, seq", NOTES_SCHEMA)
+    return _snapshot(store, "notes", lambda: _load(store, NOTES_SQL, NOTES_SCHEMA))
+
+
+def form_values(store: Store) -> pl.DataFrame:
+    """Cached submitted form data (``sync(forms=...)``), one row per project, form and field.
+
+    Values stay strings as V2 sends them (numbers invariant, dates yyyy-MM-dd, true/false);
+    multi-instance fields join their values with "; "."""
+    import json
+
+    rows = []
+    for pid, form, raw in store.conn.execute("SELECT project_id, form_id, raw FROM form_data"):
+        for f in json.loads(raw).get("DataFields") or []:
+            value = f.get("Value")
+            if value is None and f.get("Values"):
+                value = "; ".join(map(str, f["Values"]))
+            rows.append((pid, form, f.get("CustomId") or f.get("DataFieldId"), f.get("Name"), value))
+    return pl.DataFrame(rows, schema={"project_id": pl.String, "form_id": pl.String, "field": pl.String,
+                                      "name": pl.String, "value": pl.String}, orient="row")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,10 @@ MIGRATIONS: list[str] = [
         project_id TEXT, target TEXT, before TEXT, after TEXT, state TEXT NOT NULL, request_id TEXT,
         error TEXT, created REAL, updated REAL, UNIQUE (batch_id, seq));
     """,
+    # 3: reconciliation (which run last listed a project)
+    """
+    ALTER TABLE projects ADD COLUMN listed_run TEXT;
+    """,
 ]
 
 
@@ -143,6 +147,10 @@ class Store:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={number}")
 
+    def generation(self) -> int:
+        row = self.conn.execute("SELECT value FROM sync_state WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
     @property
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -167,6 +175,9 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         try:
+            # every write bumps the generation: frame snapshots (frames.py) know they are stale
+            self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', 1) "
+                              "ON CONFLICT(key) DO UPDATE SET value = value + 1")
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
             if self.conn.in_transaction:
@@ -191,23 +202,24 @@ class Store:
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     @staticmethod
-    def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int) -> None:
+    def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:
         status = p.get("CurrentStatus") or {}
         owner = p.get("ProjectOwner") or {}
         conn.execute(
             """INSERT INTO projects (project_id, program_id, project_number, status_id, status_custom_id,
-                   status_name, status_ts, last_change, owner_name, owner_email, url, first_seen, deleted, raw)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?)
+                   status_name, status_ts, last_change, owner_name, owner_email, url, first_seen, deleted, raw,
+                   listed_run)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)
                ON CONFLICT(project_id) DO UPDATE SET program_id=excluded.program_id,
                    project_number=excluded.project_number, status_id=excluded.status_id,
                    status_custom_id=excluded.status_custom_id, status_name=excluded.status_name,
                    status_ts=excluded.status_ts, last_change=excluded.last_change,
                    owner_name=excluded.owner_name, owner_email=excluded.owner_email, url=excluded.url,
-                   deleted=0, raw=excluded.raw""",
+                   deleted=0, raw=excluded.raw, listed_run=excluded.listed_run""",
             (p["ProjectId"], p.get("ProgramId"), p.get("ProjectNumber"), status.get("StatusId"),
              status.get("CustomId"), status.get("Name"), to_us(status.get("Timestamp")),
              to_us(p.get("LastChangeTimestamp")), owner.get("Name"), owner.get("Email"), p.get("Url"),
-             seen_us, json.dumps(p)))
+             seen_us, json.dumps(p), run_id))
 
     @staticmethod
     def replace_history(conn: sqlite3.Connection, project_id: str, entries: list[dict[str, Any]]) -> None:
@@ -236,6 +248,13 @@ class Store:
               (n.get("Author") or {}).get("Name"), (n.get("Author") or {}).get("Email"),
               1 if n.get("IsAdmin") else 0, n.get("Text"), to_us(n.get("Timestamp")))
              for i, n in enumerate(notes)])
+
+    @staticmethod
+    def put_form_data(conn: sqlite3.Connection, project_id: str, form_id: str, data: dict[str, Any],
+                      fetched_us: int) -> None:
+        conn.execute("INSERT INTO form_data VALUES (?,?,?,?) ON CONFLICT(project_id, form_id) DO UPDATE SET "
+                     "raw = excluded.raw, fetched_at = excluded.fetched_at",
+                     (project_id, form_id, json.dumps(data), fetched_us))
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""

@@ -64,10 +64,18 @@ class _Budget:
 
 
 def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
+         forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int = 1000, progress: bool = True,
          wait_for_lock: float = 0) -> SyncReport:
-    """Bring the store up to date with the server; see the module docstring for guarantees."""
+    """Bring the store up to date with the server; see the module docstring for guarantees.
+
+    ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
+    (one call per project and form). ``reconcile`` (or the last reconciliation being older than
+    ``reconcile_after``): list every project id this run, at one call per 1,000 projects, and mark
+    projects the server no longer returns as deleted (access groups may also hide them).
+    ``full`` re-lists everything and refetches nothing that did not change.
+    """
     lock = FileLock(str(store.path) + ".sync.lock")
     try:
         lock.acquire(timeout=wait_for_lock)
@@ -75,22 +83,25 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         raise SyncBusy(f"another process is already syncing {store.path}",
                        "wait for it to finish (its progress is in the queue), or pass wait_for_lock=seconds") from None
     try:
-        return _Run(client, store, program, inquiries, page_size, progress).go(full, lookback,
-                                                                               _Budget(max_calls, max_minutes))
+        st = store.get_state()
+        last = st.get("last_reconcile")
+        due = reconcile_after is not None and last is not None and time.time() - last > reconcile_after.total_seconds()
+        run = _Run(client, store, program, inquiries, page_size, progress, tuple(forms))
+        return run.go(full or reconcile or due, lookback, _Budget(max_calls, max_minutes))
     finally:
         lock.release()
 
 
 class _Run:
     def __init__(self, client: PowerClerkClient, store: Store, program: str, inquiries: bool, page_size: int,
-                 progress: bool):
+                 progress: bool, forms: tuple[str, ...] = ()):
         self.client, self.store, self.program = client, store, program
-        self.inquiries, self.page_size, self.show = inquiries, page_size, progress
+        self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
 
     def go(self, full: bool, lookback: timedelta, budget: _Budget) -> SyncReport:
         st = self.store.get_state()
-        if st.get("run_id") and not full:
-            run_id = st["run_id"]  # resume an interrupted run
+        if st.get("run_id") and (not full or st.get("run_since") is None):
+            run_id = st["run_id"]  # resume an interrupted run (a full one stays full)
         else:
             run_id = uuid.uuid4().hex[:12]
             since = None
@@ -151,16 +162,22 @@ class _Run:
                 status = p.get("CurrentStatus") or {}
                 new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
                 old = known.get(pid)
-                Store.upsert_project(conn, p, now or 0)
+                Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
                 if old is None or old[:2] != new[:2]:
                     _enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
                 if self.inquiries and (old is None or old[2] != new[2]):
                     _enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
+                for form in self.forms if (old is None or old[2] != new[2]) else ():
+                    _enqueue(conn, f"{pid}/{form}", "form", pid, "project changed", prio, self.report.run_id)
                 if new[2] is not None:
                     max_change = new[2] if max_change is None else max(max_change, new[2])
             values = {"parent_offset": next_offset, "parent_done": last, "run_max_change": max_change}
+            if last and st.get("run_since") is None:  # a complete listing: whatever it lacked is gone
+                conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL",
+                             (self.report.run_id,))
+                values["last_reconcile"] = time.time()
             if st.get("run_started") is None:
                 values["run_started"] = to_us(request_ts) if request_ts else now
             Store.put_state(conn, **values)
@@ -208,6 +225,14 @@ class _Run:
                         Store.upsert_thread(conn, project_id, t)
                         if t["ThreadId"] not in known or known[t["ThreadId"]] != to_us(t.get("LastNoteTimestamp")):
                             _enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0, self.report.run_id)
+                    _done(conn, item_id, kind)
+            elif kind == "form":
+                form = item_id.split("/", 1)[1]
+                data = self.client.project_data(self.program, project_id, form)
+                self.budget.used += 1
+                with self.store.tx() as conn:
+                    Store.put_form_data(conn, project_id, form, data.get("Project") or {},
+                                        to_us(datetime.now(UTC)) or 0)
                     _done(conn, item_id, kind)
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")

@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import timedelta
 
+import polars as pl
 import pytest
 
 from pcnb import frames
@@ -133,3 +134,44 @@ def test_two_processes_do_not_sync_the_same_store_at_once(make_client, tmp_path)
             proc.wait(timeout=60)
         again = sync(make_client(sb), Store(tmp_path / "k.sqlite"), sb.program_id, progress=False)
         assert again.complete and again.histories == 0
+
+
+def test_reconciliation_marks_deleted_and_costs_only_pages(make_client, tmp_path):
+    with running(projects=90, seed=41, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "rec.sqlite")
+        assert sync(client, store, sb.program_id, progress=False).complete
+        gone = list(sb.state.projects)[5]
+        del sb.state.projects[gone]
+        quiet = sync(client, store, sb.program_id, progress=False)
+        assert gone in frames.projects(store)["project_id"].to_list() and quiet.calls == 1
+        swept = sync(client, store, sb.program_id, reconcile=True, page_size=50, progress=False)
+        assert swept.complete and swept.calls == swept.pages == 2 and swept.histories == 0
+        ids = frames.projects(store)["project_id"].to_list()
+        assert gone not in ids and len(ids) == 89
+        assert store.get_state()["last_reconcile"] > 0
+
+
+def test_reconciliation_runs_when_older_than_its_age(make_client, tmp_path):
+    with running(projects=30, seed=42, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "age.sqlite")
+        sync(client, store, sb.program_id, progress=False)
+        with store.tx() as conn:
+            Store.put_state(conn, last_reconcile=0)  # long ago
+        del sb.state.projects[next(iter(sb.state.projects))]
+        sync(client, store, sb.program_id, progress=False)
+        assert frames.projects(store).height == 29
+
+
+def test_form_data_option(make_client, tmp_path):
+    with running(projects=40, seed=43, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "forms.sqlite")
+        plain = sync(client, Store(tmp_path / "plain.sqlite"), sb.program_id, progress=False)
+        with_forms = sync(client, store, sb.program_id, forms=("APPLICATION",), progress=False)
+        assert with_forms.calls == plain.calls + 40
+        vals = frames.form_values(store).filter(pl.col("field") == "SYSTEM_SIZE_KW")
+        truth_sizes = {pid: (p.submitted.get("APPLICATION") or {}).get("SYSTEM_SIZE_KW")
+                       for pid, p in sb.state.projects.items()}
+        assert dict(zip(vals["project_id"], vals["value"], strict=True)) == truth_sizes
