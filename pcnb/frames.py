@@ -142,6 +142,12 @@ def form_values(store: Store) -> pl.DataFrame:
                                       "name": pl.String, "value": pl.String}, orient="row")
 
 
+def refresh(store: Store) -> None:
+    """Rebuild every snapshot now (after a sync), so the analyst's next loads are parquet reads."""
+    for load in (projects, status_events, inquiry_threads, inquiry_notes):
+        load(store)
+
+
 @dataclass(frozen=True)
 class SyncHealth:
     """How fresh and complete the cache is: shown by %powerclerk status and on every chart."""

@@ -117,8 +117,12 @@ class Workspace:
         self.close()
 
     def sync(self, **kw: Any) -> SyncReport:
+        """Sync, then refresh the frame snapshots: the sync pays for reading SQLite rows, not the
+        notebook cells that load frames afterwards."""
         kw.setdefault("lookback", timedelta(minutes=10))
-        return sync(self.client, self.store, self.program, **kw)
+        report = sync(self.client, self.store, self.program, **kw)
+        frames.refresh(self.store)
+        return report
 
     def projects(self) -> pl.DataFrame:
         return frames.projects(self.store)

@@ -175,3 +175,18 @@ def test_form_data_option(make_client, tmp_path):
         truth_sizes = {pid: (p.submitted.get("APPLICATION") or {}).get("SYSTEM_SIZE_KW")
                        for pid, p in sb.state.projects.items()}
         assert dict(zip(vals["project_id"], vals["value"], strict=True)) == truth_sizes
+
+
+def test_workspace_sync_leaves_fresh_snapshots(tmp_path):
+    from pcnb.workspace import Workspace
+
+    with Workspace.sandbox(projects=50, rate_limit=FAST, store_path=tmp_path / "ws.sqlite") as ws:
+        ws.sync(progress=False)
+        generation = ws.store.generation()
+        tag = tmp_path / "ws.status_events.generation"
+        assert tag.read_text() == str(generation)
+        assert ws.status_events().height == sum(len(p.history) for p in ws.sandbox_handle.state.projects.values())
+        simulate(ws.sandbox_handle.state, 0.2, seed=3)
+        ws.sync(progress=False)
+        assert tag.read_text() == str(ws.store.generation()) != str(generation)
+        assert ws.status_events().height == sum(len(p.history) for p in ws.sandbox_handle.state.projects.values())
