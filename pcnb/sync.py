@@ -183,7 +183,7 @@ class _Run:
             Store.put_state(conn, **values)
 
     def _drain(self) -> None:
-        bar = _bar(self.show, self.store.pending(), self.client)
+        bar = _bar(self.show, self.store.pending())
         try:
             while True:
                 reason = self.budget.exhausted()
@@ -284,7 +284,7 @@ def _done(conn, item_id: str, kind: str) -> None:
     conn.execute("UPDATE queue SET done = 1, last_error = NULL WHERE item_id = ? AND kind = ?", (item_id, kind))
 
 
-def _bar(show: bool, total: int, client: PowerClerkClient):
+def _bar(show: bool, total: int):
     if not show or total == 0:
         return None
     from tqdm.auto import tqdm

@@ -106,7 +106,7 @@ class Sandbox:
         @r.get(P + "/Forms", operation_id="GetForms")
         async def get_forms(request: Request, program: str) -> Response:
             u = self.user(request, program)
-            return reply(request, {"Forms": st.forms_for(None, u.as_dict())})
+            return reply(request, {"Forms": st.forms_for(u.as_dict())})
 
         @r.get(P + "/Forms/{form}/Schema", operation_id="GetFormSchema")
         async def get_schema(request: Request, program: str, form: str) -> Response:
@@ -150,7 +150,7 @@ class Sandbox:
             u = self.user(request, program)
             p = st.create_project(u.as_dict())
             body = st.summary(p)
-            body["Forms"] = st.forms_for(p, u.as_dict())
+            body["Forms"] = st.forms_for(u.as_dict())
             return reply(request, {"Project": body})
 
         def data_get(draft: bool):

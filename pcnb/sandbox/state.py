@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ class State:
         """Bump LastChangeTimestamp strictly forward so changed_since never misses a change."""
         ts = ts or self.now()
         if ts <= p.last_change:
-            ts = p.last_change.replace(microsecond=p.last_change.microsecond) + _TICK
+            ts = p.last_change + _TICK
         p.last_change = ts
         return ts
 
@@ -167,7 +167,7 @@ class State:
             self.projects[p.project_id] = p
             return p
 
-    def forms_for(self, p: Project | None, user: dict) -> list[dict[str, Any]]:
+    def forms_for(self, user: dict) -> list[dict[str, Any]]:
         out = []
         for f in self.program.forms:
             if f.admin_only and not user.get("admin"):
@@ -364,7 +364,7 @@ class State:
             self.next_number, self.serial = data["next_number"], data["serial"]
 
 
-_TICK = __import__("datetime").timedelta(microseconds=1)
+_TICK = timedelta(microseconds=1)
 
 
 def _matches(stored: object, wanted: object) -> bool:
