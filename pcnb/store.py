@@ -196,10 +196,16 @@ class Store:
                          [(k, json.dumps(v)) for k, v in values.items()])
 
     # ---- projects ------------------------------------------------------------------------------
-    def project_index(self) -> dict[str, tuple[str | None, int | None, int | None]]:
-        """project_id -> (status_id, status_ts, last_change) for change detection."""
-        rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change FROM projects")
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    def project_index(self, ids: list[str]) -> dict[str, tuple[str | None, int | None, int | None]]:
+        """project_id -> (status_id, status_ts, last_change) of these ids, for change detection
+        (one page's ids, not the whole table: a 100k-project first sync reads it 100 times)."""
+        out: dict[str, tuple[str | None, int | None, int | None]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change FROM projects "
+                                     f"WHERE project_id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+        return out
 
     @staticmethod
     def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -51,12 +52,14 @@ class SyncReport:
 
 
 class _Budget:
-    def __init__(self, max_calls: int | None, max_minutes: float | None):
+    """The run's own limits; calls spent are read from the transport, so retries count too."""
+
+    def __init__(self, max_calls: int | None, max_minutes: float | None, spent: Callable[[], int]):
         self.max_calls, self.deadline = max_calls, None if max_minutes is None else time.monotonic() + max_minutes * 60
-        self.used = 0
+        self.spent = spent
 
     def exhausted(self) -> str | None:
-        if self.max_calls is not None and self.used >= self.max_calls:
+        if self.max_calls is not None and self.spent() >= self.max_calls:
             return f"max_calls={self.max_calls} reached"
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return "max_minutes reached"
@@ -87,7 +90,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         last = st.get("last_reconcile")
         due = reconcile_after is not None and last is not None and time.time() - last > reconcile_after.total_seconds()
         run = _Run(client, store, program, inquiries, page_size, progress, tuple(forms))
-        return run.go(full or reconcile or due, lookback, _Budget(max_calls, max_minutes))
+        return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.release()
 
@@ -98,7 +101,7 @@ class _Run:
         self.client, self.store, self.program = client, store, program
         self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
 
-    def go(self, full: bool, lookback: timedelta, budget: _Budget) -> SyncReport:
+    def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
         if st.get("run_id") and (not full or st.get("run_since") is None):
             run_id = st["run_id"]  # resume an interrupted run (a full one stays full)
@@ -111,10 +114,10 @@ class _Run:
                 Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
                                 run_started=None, run_max_change=None)
         self.report = SyncReport(run_id)
-        self.budget = budget
+        calls_before = self.client.http.calls
+        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.http.calls - calls_before)
         with self.store.tx() as conn:  # a new run is a new chance: the attempt cap is per run
             conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
-        calls_before = self.client.http.calls
         try:
             if not self.store.get_state().get("parent_done"):
                 self._parent_pass()
@@ -123,12 +126,12 @@ class _Run:
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
         finally:
-            self.report.calls = self.client.http.calls - calls_before
+            self.report.calls = self.budget.spent()
             self.report.queue_left = self.store.pending()
         if self.report.queue_left and not self.report.stopped_because:
             self.report.stopped_because = (f"{self.report.queue_left} item(s) failed {MAX_ATTEMPTS} times "
                                            "(see report.errors); the watermark waits for them")
-        if not self.report.stopped_because and self.report.queue_left == 0:
+        if not self.report.stopped_because:  # an item left in the queue always sets stopped_because
             self._finish()
         return self.report
 
@@ -142,7 +145,6 @@ class _Run:
                 self.report.stopped_because = reason
                 return
             page = self.client.projects(self.program, since, self.page_size, offset, priority="background")
-            self.budget.used += 1
             self.report.pages += 1
             items = page.get("Projects") or []
             self._commit_page(items, page.get("RequestTimestamp"), offset + len(items), len(items) < self.page_size)
@@ -152,7 +154,7 @@ class _Run:
             offset += len(items)
 
     def _commit_page(self, items: list[dict], request_ts: str | None, next_offset: int, last: bool) -> None:
-        known = self.store.project_index()
+        known = self.store.project_index([p["ProjectId"] for p in items])
         now = to_us(datetime.now(UTC))
         st = self.store.get_state()
         max_change = st.get("run_max_change")
@@ -209,14 +211,12 @@ class _Run:
         try:
             if kind == "history":
                 entries = self.client.status_history(self.program, project_id, priority="background")
-                self.budget.used += 1
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
                     _done(conn, item_id, kind)
                 self.report.histories += 1
             elif kind == "inquiries":
                 threads = self.client.inquiry_threads(self.program, project_id, priority="background")
-                self.budget.used += 1
                 self.report.inquiry_calls += 1
                 known = dict(self.store.conn.execute(
                     "SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?", (project_id,)))
@@ -229,20 +229,17 @@ class _Run:
             elif kind == "form":
                 form = item_id.split("/", 1)[1]
                 data = self.client.project_data(self.program, project_id, form)
-                self.budget.used += 1
                 with self.store.tx() as conn:
                     Store.put_form_data(conn, project_id, form, data.get("Project") or {},
                                         to_us(datetime.now(UTC)) or 0)
                     _done(conn, item_id, kind)
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")
-                self.budget.used += 1
                 self.report.inquiry_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
                     _done(conn, item_id, kind)
         except NotFound as exc:
-            self.budget.used += 1
             with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
                 conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
