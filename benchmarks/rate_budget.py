@@ -28,7 +28,7 @@ from pcnb.errors import RateLimited
 from pcnb.ratelimit import RateBudget
 cfg = json.loads(sys.argv[1])
 c = cfg["creds"]
-creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"])
+creds = Credentials.from_dict(c, "sandbox")
 settings = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"])
 budget = RateBudget(c["api_key"], 60, 60, path=cfg["bucket"]) if cfg["mode"] == "shared" else None
 client = PowerClerkClient(settings, creds, budget=budget, max_attempts=1)

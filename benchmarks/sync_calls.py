@@ -26,7 +26,7 @@ def main() -> None:
         c = sb.credentials("admin")
         client = PowerClerkClient(
             Settings(environment="sandbox", base_url=sb.base_url, token_url=sb.token_url, rate_limit=1_000_000),
-            Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"]),
+            Credentials.from_dict(c, "sandbox"),
             budget=RateBudget(c["api_key"], 1_000_000, 60, path=Path(d) / "b.sqlite"))
         store = Store(Path(d) / "s.sqlite")
         first = sync(client, store, sb.program_id, progress=False)

@@ -34,6 +34,12 @@ class Credentials:
     mfa_one_time_code: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, values: dict[str, str], source: str) -> Credentials:
+        """From a mapping such as the sandbox's demo credentials; only known, non-empty fields."""
+        picked = {k: values[k] for k in SECRET_FIELDS if values.get(k)}
+        return cls(**picked, sources={k: source for k in picked})
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}=<from {v}>" for k, v in self.sources.items())
         return f"Credentials({shown or 'empty'})"

@@ -54,7 +54,7 @@ class Workspace:
 
         stack = ExitStack()
         handle = stack.enter_context(running(projects=projects, seed=seed, rate_limit=rate_limit, **kw))
-        creds = _sandbox_credentials(handle.credentials(role), "sandbox")
+        creds = Credentials.from_dict(handle.credentials(role), "sandbox")
         settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
                             program=handle.program_id, rate_limit=handle.rate_limit[0],
                             rate_period=handle.rate_limit[1])
@@ -77,7 +77,7 @@ class Workspace:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read the sandbox connection file {path}: {exc}",
                               "start one with `pcnb sandbox`, or use environment='sandbox' without a file") from exc
-        creds = _sandbox_credentials(info["users"][role], "sandbox connection file")
+        creds = Credentials.from_dict(info["users"][role], "sandbox connection file")
         settings = Settings(environment="sandbox", base_url=info["base_url"], token_url=info["token_url"],
                             program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
                             rate_period=float(info["rate_limit"][1]))
@@ -133,9 +133,3 @@ class Workspace:
     def health(self) -> frames.SyncHealth:
         return frames.health(self.store)
 
-
-def _sandbox_credentials(c: dict[str, str], source: str) -> Credentials:
-    """The sandbox's demo credentials (never real ones), labelled with where they came from."""
-    return Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"],
-                       mfa_totp_secret=c.get("mfa_totp_secret"),
-                       sources={k: source for k in ("api_key", "client_id", "client_secret")})

@@ -44,13 +44,12 @@ def fresh_sandbox() -> Iterator[SandboxHandle]:
 
 def creds_for(sb: SandboxHandle, role: str = "admin", mfa: str | None = "totp") -> Credentials:
     c = sb.credentials(role)
-    creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"])
+    keep = {"api_key", "client_id", "client_secret"}
     if role == "mfa" and mfa == "totp":
-        creds.mfa_totp_secret = c["mfa_totp_secret"]
+        keep.add("mfa_totp_secret")
     elif role == "mfa" and mfa == "session":
-        creds.mfa_session_token = c["mfa_session_token"]
-    creds.sources = {k: "argument" for k in ("api_key", "client_id", "client_secret")}
-    return creds
+        keep.add("mfa_session_token")
+    return Credentials.from_dict({k: v for k, v in c.items() if k in keep}, "argument")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ cfg = json.loads(sys.argv[1])
 s = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"],
              rate_limit=cfg["limit"], rate_period=cfg["period"])
 c = cfg["creds"]
-creds = Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"])
+creds = Credentials.from_dict(c, "test")
 budget = RateBudget(c["api_key"], cfg["limit"], cfg["period"], path=cfg["bucket"], buffer_s=0.1)
 client = PowerClerkClient(s, creds, budget=budget, max_attempts=1)
 client.programs()

@@ -89,7 +89,7 @@ from pcnb.sync import sync
 cfg = json.loads(sys.argv[1])
 c = cfg["creds"]
 client = PowerClerkClient(Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"]),
-                          Credentials(api_key=c["api_key"], client_id=c["client_id"], client_secret=c["client_secret"]),
+                          Credentials.from_dict(c, "test"),
                           budget=RateBudget(c["api_key"], cfg["limit"], 1.0, path=cfg["bucket"], buffer_s=0))
 print("started", flush=True)
 print(sync(client, Store(cfg["store"]), cfg["program"], progress=False), flush=True)
