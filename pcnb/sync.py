@@ -21,10 +21,12 @@ from datetime import UTC, datetime, timedelta
 from filelock import FileLock, Timeout
 
 from pcnb.client import PowerClerkClient
-from pcnb.errors import NotFound, PowerClerkError, RateLimited
+from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited
 from pcnb.store import Store, StoreError, from_us, to_us
 
 MAX_ATTEMPTS = 5
+NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
+ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
 
 
 class SyncBusy(PowerClerkError):
@@ -44,11 +46,13 @@ class SyncReport:
     stopped_because: str | None = None
     watermark: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    skipped: str | None = None
 
     def __str__(self) -> str:
         state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
+        tail = f" ({self.skipped})" if self.skipped else ""
         return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
-                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued")
+                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}")
 
 
 class _Budget:
@@ -114,6 +118,8 @@ class _Run:
                 Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
                                 run_started=None, run_max_change=None)
         self.report = SyncReport(run_id)
+        if self.client.is_admin is False:
+            self.report.skipped = NOT_ADMIN
         calls_before = self.client.http.calls
         self.budget = _Budget(max_calls, max_minutes, lambda: self.client.http.calls - calls_before)
         with self.store.tx() as conn:  # a new run is a new chance: the attempt cap is per run
@@ -166,10 +172,11 @@ class _Run:
                 old = known.get(pid)
                 Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
-                if old is None or old[:2] != new[:2]:
+                admin = self.client.is_admin is not False
+                if admin and (old is None or old[:2] != new[:2]):
                     _enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
-                if self.inquiries and (old is None or old[2] != new[2]):
+                if admin and self.inquiries and (old is None or old[2] != new[2]):
                     _enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
                 for form in self.forms if (old is None or old[2] != new[2]) else ():
                     _enqueue(conn, f"{pid}/{form}", "form", pid, "project changed", prio, self.report.run_id)
@@ -215,6 +222,7 @@ class _Run:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
                     _done(conn, item_id, kind)
                 self.report.histories += 1
+                self.client.is_admin = True
             elif kind == "inquiries":
                 threads = self.client.inquiry_threads(self.program, project_id, priority="background")
                 self.report.inquiry_calls += 1
@@ -239,6 +247,10 @@ class _Run:
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
                     _done(conn, item_id, kind)
+        except Forbidden as exc:
+            if kind not in ADMIN_KINDS:
+                raise
+            self._not_admin(exc)
         except NotFound as exc:
             with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
                 conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
@@ -250,6 +262,15 @@ class _Run:
             with self.store.tx() as conn:
                 conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
+
+    def _not_admin(self, exc: Forbidden) -> None:
+        """A non-admin user: the first 403 (one call) settles the role; every admin-only item is
+        dropped instead of burning five attempts each, and later pages do not queue them."""
+        self.client.is_admin = False
+        self.report.skipped = NOT_ADMIN
+        with self.store.tx() as conn:
+            conn.execute(f"UPDATE queue SET done = 1, last_error = ? WHERE done = 0 AND kind IN "
+                         f"({','.join('?' * len(ADMIN_KINDS))})", (str(exc)[:500], *ADMIN_KINDS))
 
     def _finish(self) -> None:
         st = self.store.get_state()

@@ -44,6 +44,7 @@ class Transport:
                                      token_endpoint_auth_method="client_secret_basic")
         self.count_429 = 0
         self.calls = 0
+        self.last_request_id: str | None = None  # of the last answered operation (write-back journals it)
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, creds={self.creds!r})"
@@ -140,6 +141,7 @@ class Transport:
         return min(delay * 2, self.backoff_cap)
 
     def _record(self, name: str, method: str, status: int | None, started: float, rid: str | None) -> None:
+        self.last_request_id = rid
         if self.ledger is not None:
             self.ledger({"endpoint": name, "method": method, "status": status, "request_id": rid,
                          "latency_ms": round((time.monotonic() - started) * 1000, 1), "time": time.time()})

@@ -130,6 +130,24 @@ class Workspace:
     def inquiry_notes(self) -> pl.DataFrame:
         return frames.inquiry_notes(self.store)
 
+    # ---- write-back (pcnb.writeback) ----------------------------------------------------------
+    def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:
+        """Validate changes and show their diff; nothing is sent until ``.execute(confirm=True)``."""
+        from pcnb import writeback
+
+        return writeback.plan(self, changes, action, **options)
+
+    def undo(self, batch: str) -> Any:
+        """A plan restoring the before-values of a batch's data changes."""
+        from pcnb import writeback
+
+        return writeback.undo(self, batch)
+
+    def journal(self, batch: str | None = None) -> pl.DataFrame:
+        from pcnb import writeback
+
+        return writeback.journal(self, batch)
+
     def health(self) -> frames.SyncHealth:
         return frames.health(self.store)
 

@@ -34,7 +34,7 @@ class GatewayMiddleware:
             await send(message)
 
         if scope["path"].startswith(self.prefix):
-            fault, delay = self.faults.draw()
+            fault, delay = self.faults.draw(f"{scope['method']} {scope['path']}")
             if delay:
                 await asyncio.sleep(delay)
             if fault == "503":
@@ -51,6 +51,9 @@ class GatewayMiddleware:
                                                 (b"content-length", b"4096")]})
                 await send_with_id({"type": "http.response.body", "body": b'{"Projects": [', "more_body": False})
                 return
+            if fault == "drop_after":  # the operation is applied; only its answer is lost on the way
+                await self.app(scope, receive, _cut_body(send_with_id))
+                return
         await self.app(scope, receive, send_with_id)
 
 
@@ -60,3 +63,21 @@ async def _reply(send: Any, status: int, body: dict, extra: list | None = None) 
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(data)).encode()), *(extra or [])]})
     await send({"type": "http.response.body", "body": data})
+
+
+def _cut_body(send: Any) -> Any:
+    """Forward the response start with a longer content-length, then send half the body and stop."""
+    done = False
+
+    async def cut(message: dict) -> None:
+        nonlocal done
+        if done:
+            return
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            message = {**message, "headers": [*headers, (b"content-length", b"65536")]}
+            await send(message)
+        elif message["type"] == "http.response.body":
+            body, done = message.get("body", b""), True
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": False})
+    return cut

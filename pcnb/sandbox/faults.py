@@ -21,7 +21,9 @@ class Faults:
     burst_5xx: int = 0  # the next N requests answer 503
     drop_next: int = 0  # the next N requests are cut mid-response
     force_429: int = 0  # the next N requests answer 429
+    drop_after_next: int = 0  # the next N requests are processed, then their response is cut (write applied)
     retry_after: int | None = 1  # Retry-After on forced 429s; None sends no header
+    match: str = ""  # when set, counted faults fire only on requests whose "METHOD /path" contains it
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -42,17 +44,23 @@ class Faults:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def draw(self) -> tuple[str | None, float]:
-        """Decide this request's fault ('503', 'drop', '429' or None) and its added latency."""
+    def draw(self, target: str = "") -> tuple[str | None, float]:
+        """Decide this request's fault ('503', 'drop', 'drop_after', '429' or None) and its added
+        latency. ``target`` is "METHOD /path", matched against ``match`` for the counted faults."""
         with self._lock:
             delay = self.latency_s + (self._rng.random() * self.latency_jitter_s if self.latency_jitter_s else 0)
-            if self.force_429 > 0:
+            if self.match and self.match not in target:
+                pass
+            elif self.drop_after_next > 0:
+                self.drop_after_next -= 1
+                return "drop_after", delay
+            elif self.force_429 > 0:
                 self.force_429 -= 1
                 return "429", delay
-            if self.burst_5xx > 0:
+            elif self.burst_5xx > 0:
                 self.burst_5xx -= 1
                 return "503", delay
-            if self.drop_next > 0:
+            elif self.drop_next > 0:
                 self.drop_next -= 1
                 return "drop", delay
             roll = self._rng.random()
@@ -71,6 +79,9 @@ class Faults:
             key, sep, value = part.partition("=")
             if not sep:
                 raise ValueError(f"fault {part!r} must be key=value, e.g. error_rate=0.05")
-            changes[key] = None if value == "none" else (float(value) if "." in value else int(value))
+            if key == "match":
+                changes[key] = value
+            else:
+                changes[key] = None if value == "none" else (float(value) if "." in value else int(value))
         out.update(**changes)
         return out

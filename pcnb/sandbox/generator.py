@@ -126,7 +126,7 @@ def _project(state: State, rng: random.Random, w: _Walker, pos: tuple[int, float
                 owner_name=installer, owner_email=email, status=UNSUBMITTED, status_ts=created,
                 last_change=created)
     p.history.append(StatusEvent(UNSUBMITTED, created, installer))
-    p.draft["APPLICATION"] = _application(rng)
+    p.draft["APPLICATION"] = _application(rng, installer)
     state.projects[p.project_id] = p
 
     def go(status: str, at: tuple[int, float], by: str) -> bool:
@@ -188,14 +188,14 @@ def _project(state: State, rng: random.Random, w: _Walker, pos: tuple[int, float
     go(PTO, pos, reviewer)
 
 
-def _application(rng: random.Random) -> dict[str, object]:
+def _application(rng: random.Random, installer: str) -> dict[str, object]:
     commercial = rng.random() < 0.08
     size = math.exp(rng.gauss(math.log(250 if commercial else 7.5), 0.7 if commercial else 0.35))
     tech = rng.choices(TECHNOLOGIES, weights=(70, 22, 5, 2, 1))[0]
     return {
         "SYSTEM_SIZE_KW": f"{min(max(size, 1.0), 4999.0):.1f}",
         "TECHNOLOGY": tech,
-        "INSTALLER": "",
+        "INSTALLER": installer,
         "SITE_ADDRESS": f"{rng.randint(100, 9999)} {rng.choice(STREETS)} St, {rng.choice(CITIES)}, CA",
         "ACCOUNT_NUMBER": f"{rng.randint(10**9, 10**10 - 1)}",
         "NET_METERING": "true" if rng.random() < 0.85 else "false",

@@ -190,3 +190,17 @@ def test_workspace_sync_leaves_fresh_snapshots(tmp_path):
         ws.sync(progress=False)
         assert tag.read_text() == str(ws.store.generation()) != str(generation)
         assert ws.status_events().height == sum(len(p.history) for p in ws.sandbox_handle.state.projects.values())
+
+
+def test_non_admin_sync_spends_one_call_on_admin_only_data(fresh_sandbox, make_client, tmp_path):
+    """An applicant may not read status histories or inquiries: the first 403 settles it, the
+    rest of the queue is dropped instead of failing five times per project."""
+    client = make_client(fresh_sandbox, role="applicant")
+    store = Store(tmp_path / "applicant.sqlite")
+    report = sync(client, store, fresh_sandbox.program_id, progress=False)
+    own = [p for p in fresh_sandbox.state.projects.values() if p.owner_email == fresh_sandbox.users["applicant"].email]
+    assert report.complete and report.projects_seen == len(own) > 0
+    assert report.calls == report.pages + 1 and "admin-only" in str(report)
+    assert client.is_admin is False and store.pending() == 0
+    again = sync(client, store, fresh_sandbox.program_id, progress=False)
+    assert again.calls == again.pages and "admin-only" in str(again)

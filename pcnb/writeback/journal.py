@@ -1,0 +1,111 @@
+"""The write-back journal: every operation is recorded in the store before it is sent and updated
+after, so a crash, a kill or a failed row never leaves us guessing what reached PowerClerk.
+
+States: ``planned`` -> ``sending`` (committed before the request leaves) -> ``done`` | ``failed`` |
+``unknown`` (sent, answer lost); ``done`` -> ``undone`` once an undo batch restored it. A re-run of
+the same batch (same operations, same batch id) skips ``done`` rows and checks ``sending`` /
+``unknown`` rows of non-idempotent actions against the server before sending them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pcnb.store import Store
+
+if TYPE_CHECKING:
+    from pcnb.writeback.plan import Op
+
+JOURNAL_SCHEMA = {
+    "batch_id": pl.String, "seq": pl.Int64, "action": pl.String, "project_id": pl.String,
+    "project_number": pl.String, "target": pl.String, "before": pl.String, "after": pl.String,
+    "state": pl.String, "request_id": pl.String, "error": pl.String, "created": pl.Datetime("us", "UTC"),
+    "updated": pl.Datetime("us", "UTC"),
+}
+
+
+def batch_id(ops: list[Op]) -> str:
+    """Same operations -> same id: re-running a cell after a failure resumes the same batch."""
+    key = [(o.action, o.project_id, o.form, o.target, o.payload) for o in ops]
+    return "wb-" + hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _after(op: Op) -> str:
+    return json.dumps({"form": op.form, "label": op.label, "project_number": op.project_number,
+                       "payload": op.payload}, sort_keys=True, default=str)
+
+
+def record(store: Store, batch: str, ops: list[Op]) -> dict[int, str]:
+    """Insert the batch's rows (state planned) unless present; return seq -> current state."""
+    now = time.time()
+    with store.tx() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
+            "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
+            [(batch, o.seq, o.action, o.project_id, o.target, json.dumps(o.before, default=str), _after(o), now, now)
+             for o in ops])
+    return states(store, batch)
+
+
+def states(store: Store, batch: str) -> dict[int, str]:
+    return dict(store.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
+
+
+def mark(store: Store, batch: str, seq: int, state: str, request_id: str | None = None,
+         error: str | None = None) -> None:
+    with store.tx() as conn:
+        conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, updated = ? "
+                     "WHERE batch_id = ? AND seq = ?", (state, request_id, error, time.time(), batch, seq))
+
+
+def sent_at(store: Store, batch: str, seq: int) -> float:
+    row = store.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def rows(store: Store, batch: str | None = None) -> pl.DataFrame:
+    """The journal as a frame, newest batch first (``batch`` to show one)."""
+    sql = ("SELECT batch_id, seq, action, project_id, after, target, before, state, request_id, error, "
+           "created, updated FROM journal" + (" WHERE batch_id = ?" if batch else "") + " ORDER BY id DESC, seq")
+    out: list[dict[str, Any]] = []
+    for r in store.conn.execute(sql, (batch,) if batch else ()):
+        after = json.loads(r[4])
+        out.append({"batch_id": r[0], "seq": r[1], "action": r[2], "project_id": r[3],
+                    "project_number": after.get("project_number"), "target": after.get("label") or r[5],
+                    "before": r[6], "after": json.dumps(after.get("payload"), default=str), "state": r[7],
+                    "request_id": r[8], "error": r[9], "created": int(r[10] * 1e6), "updated": int(r[11] * 1e6)})
+    df = pl.DataFrame(out, schema={**JOURNAL_SCHEMA, "created": pl.Int64, "updated": pl.Int64})
+    return df.with_columns(pl.col("created", "updated").cast(pl.Datetime("us", "UTC"))).sort(
+        ["created", "seq"], descending=[True, False])
+
+
+def batches(store: Store) -> pl.DataFrame:
+    """One row per batch: when, how many operations in each state."""
+    df = rows(store)
+    if df.height == 0:
+        return pl.DataFrame(schema={"batch_id": pl.String, "created": pl.Datetime("us", "UTC"), "operations": pl.UInt32,
+                                    "done": pl.UInt32, "failed": pl.UInt32, "pending": pl.UInt32,
+                                    "undone": pl.UInt32, "actions": pl.String})
+    return df.group_by("batch_id").agg(
+        pl.col("created").min(), pl.len().alias("operations"),
+        (pl.col("state") == "done").sum().alias("done"), (pl.col("state") == "failed").sum().alias("failed"),
+        pl.col("state").is_in(["planned", "sending", "unknown"]).sum().alias("pending"),
+        (pl.col("state") == "undone").sum().alias("undone"),
+        pl.col("action").unique().sort().str.join(", ").alias("actions"),
+    ).sort("created", descending=True)
+
+
+def load(store: Store, batch: str) -> list[dict[str, Any]]:
+    """Raw rows of one batch, for undo: before/after decoded."""
+    out = []
+    for seq, action, pid, target, before, after, state in store.conn.execute(
+            "SELECT seq, action, project_id, target, before, after, state FROM journal WHERE batch_id = ? "
+            "ORDER BY seq", (batch,)):
+        out.append({"seq": seq, "action": action, "project_id": pid, "target": target,
+                    "before": json.loads(before or "{}"), "after": json.loads(after), "state": state})
+    return out
