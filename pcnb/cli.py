@@ -1,7 +1,8 @@
 """The ``pcnb`` console script.
 
 Subcommands: ``demo`` (sandbox -> sync -> executed HTML reports), ``report`` (execute one notebook
-with parameters into a secret-free HTML file) and ``sandbox`` (run the embedded V2 server).
+with parameters into a secret-free HTML file) and ``sandbox`` (run the embedded V2 server); every
+``%powerclerk`` subcommand too, with the same grammar (cli_shared.py).
 """
 
 from __future__ import annotations
@@ -100,7 +101,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pcnb", description="PowerClerk API V2 analytics and integration for Jupyter.")
+    p = argparse.ArgumentParser(
+        prog="pcnb", description="PowerClerk API V2 analytics and integration for Jupyter.",
+        epilog="The notebook's %powerclerk commands work here too, against a running `pcnb sandbox` or "
+               "PCNB_ENVIRONMENT=trial|production: pcnb sync, pcnb projects, pcnb set ..., pcnb journal, "
+               "... (`pcnb help` lists them; `pcnb SUBCOMMAND --help` explains one).")
     p.add_argument("--version", action="version", version=f"pcnb {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sandbox", help="run the embedded PowerClerk V2 sandbox server",
@@ -133,6 +138,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from pcnb.cli_shared import SHARED
+
+    if argv and argv[0] in SHARED:
+        from pcnb.cli_shared import main as shared_main
+
+        return shared_main(argv)
     args = parser().parse_args(argv)
     return args.func(args)
 

@@ -86,10 +86,69 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--waiting-on", choices=("utility", "applicant", "none"))
     ch = add("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}.")
     ch.add_argument("name", choices=CHARTS)
+    _write_commands(add)
     add("budget", "the API key's rate budget and ETA", "Operations used in the window, remaining, ETA for the queue.")
     add("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s.")
     add("help", "list the subcommands", "Show this list.")
     return p
+
+
+WRITE_COMMANDS = ("set", "status", "note", "thread-status", "assign", "owner", "upload", "submit", "attachment")
+
+
+def _write_commands(add: Any) -> None:
+    """Write-back subcommands: each plans and shows the diff; --yes (or `apply`) executes."""
+    def write(name: str, help_text: str, description: str, projects: bool = True) -> argparse.ArgumentParser:
+        sp = add(name, help_text, description + " Shows the plan (diff, problems) first; nothing is sent "
+                 "without --yes or a following `%powerclerk apply`. Every operation is journaled.")
+        if projects:
+            sp.add_argument("projects", nargs="*", metavar="PROJECT", help="project ids or numbers")
+        sp.add_argument("--from", dest="source", metavar="VAR",
+                        help="a polars frame of changes in the notebook (columns as in writeback.plan)")
+        sp.add_argument("--yes", action="store_true", help="execute right after planning")
+        return sp
+
+    st = write("set", "set form data (admin: submitted data; --draft: the draft)",
+               "Set FIELD=VALUE on each PROJECT, e.g. `set DGI-00011 DGI-00012 SYSTEM_SIZE_KW=7.5 --form "
+               "APPLICATION`. Fields by custom id, id or name; values are checked against the form schema.")
+    st.add_argument("--form", help="form id, custom id or name")
+    st.add_argument("--draft", action="store_true", help="write the draft (applicants) instead of submitted data")
+    st.add_argument("--submit", action="store_true", help="with --draft: submit the form afterwards")
+    st.add_argument("--no-followup", action="store_true", help="admin: run_followup_actions=false")
+    s = write("status", "move projects to a status (admin)", "SetProjectStatus on each PROJECT; the "
+              "transition must be one the program's history shows.")
+    s.add_argument("--to", metavar="STATUS", help="status name, custom id or id")
+    s.add_argument("--auto-communication", choices=("on", "off"), help="send (or suppress) automated emails")
+    n = write("note", "add an inquiry note (admin)", "Reply in --thread, or open a new thread with --subject.")
+    n.add_argument("--text", help="the note")
+    g = n.add_mutually_exclusive_group()
+    g.add_argument("--thread", help="thread id to reply in")
+    g.add_argument("--subject", help="subject of a new thread")
+    ts = write("thread-status", "open or close inquiry threads (admin)", "SetInquiryThreadStatus.", projects=False)
+    ts.add_argument("threads", nargs="*", metavar="THREAD")
+    ts.add_argument("--to", choices=("Open", "Closed"))
+    for name in ("assign", "owner"):
+        sp = write(name, f"set the {'assignee' if name == 'assign' else 'owner'} of projects",
+                   "SetAssignee." if name == "assign" else "SetProjectOwner.")
+        sp.add_argument("--email")
+    up = write("upload", "upload a file to a form's draft attachment", "UploadAttachment (then --submit).")
+    up.add_argument("--attachment", help="attachment id, custom id or name")
+    up.add_argument("--file", help="path of the file")
+    up.add_argument("--form")
+    up.add_argument("--submit", action="store_true", help="submit the form afterwards")
+    sb = write("submit", "submit a form's draft", "SubmitProject: moves each PROJECT to the form's next status.")
+    sb.add_argument("--form")
+    at = write("attachment", "approve/reject an uploaded attachment (admin)", "SetAttachmentMetadata.")
+    at.add_argument("--attachment")
+    at.add_argument("--decision", choices=("Approve", "Reject", "Unmark", "Save"))
+    at.add_argument("--note", help="note shown to the applicant")
+    add("apply", "execute the plan shown last", "Send the pending plan (after reviewing its diff).")
+    j = add("journal", "write-back batches; undo or resume one", "Without arguments: one row per batch. "
+            "BATCH: its operations with state and request id.")
+    j.add_argument("batch", nargs="?")
+    j.add_argument("--undo", metavar="BATCH", help="plan restoring a batch's before-values (then --yes/apply)")
+    j.add_argument("--resume", metavar="BATCH", help="finish a batch's pending/failed operations")
+    j.add_argument("--yes", action="store_true", help="with --undo: execute the undo right away")
 
 
 @dataclass
@@ -99,6 +158,8 @@ class Session:
     workspace: Any = None
     panel: Any = None
     history: list[str] = field(default_factory=list)
+    pending: Any = None  # the last plan shown, for `apply`
+    namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
 
     def require(self) -> Any:
         if self.workspace is None:
@@ -119,9 +180,12 @@ def parse(line: str) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, session: Session) -> Any:
-    from pcnb import command_impl
+    from pcnb import command_impl, command_write
 
-    handler = getattr(command_impl, "cmd_" + args.command.replace("-", "_"))
+    if args.command in WRITE_COMMANDS:
+        return command_write.cmd_write(args, session)
+    module = command_write if args.command in ("apply", "journal") else command_impl
+    handler = getattr(module, "cmd_" + args.command.replace("-", "_"))
     return handler(args, session)
 
 

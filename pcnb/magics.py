@@ -1,5 +1,7 @@
 """``%powerclerk`` (line) and ``%%powerclerk`` (cell): a thin layer over pcnb.commands.
 
+The cell form is write-back in bulk: command lines (one batch) or a CSV after a write command.
+
 Loading never raises for missing credentials or bad config: it prints one line of what it found.
 Errors are one-line UsageErrors with the fix; ``--debug`` shows the full traceback.
 """
@@ -20,14 +22,18 @@ from pcnb.errors import PowerClerkError
 class PowerClerkMagics(Magics):
     def __init__(self, shell: Any):
         super().__init__(shell)
-        self.session = Session()
+        self.session = Session(namespace=shell.user_ns if shell is not None else {})
 
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
-        if cell is not None:
-            raise UsageError("%%powerclerk cell specs (write-back) are not available yet; use the line magic")
         debug = "--debug" in line.split()
+        if debug:
+            line = " ".join(w for w in line.split() if w != "--debug")
         try:
+            if cell is not None:
+                from pcnb.command_write import run_cell
+
+                return run_cell(line, cell, self.session)
             args = parse(line)
             result = run(args, self.session)
         except HelpShown as shown:

@@ -44,3 +44,34 @@ def test_help_texts():
     with pytest.raises(SystemExit) as e:
         main(["sandbox", "--help"])
     assert e.value.code == 0
+
+
+def test_notebook_grammar_from_the_terminal(tmp_path, monkeypatch, capsys):
+    """`pcnb sync` / `pcnb set ... --yes` / `pcnb journal` against a sandbox served by `pcnb sandbox`."""
+    from pcnb.sandbox import running
+    from tests.conftest import END, FAST
+
+    with running(projects=60, seed=4, rate_limit=FAST, end=END) as sb:
+        monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(sb.write_connection(tmp_path / "sb.json")))
+        monkeypatch.setenv("PCNB_STORE_PATH", str(tmp_path / "store.sqlite"))
+        assert main(["sync"]) == 0
+        assert "sync complete" in capsys.readouterr().out
+        pid = next(p.project_id for p in sb.state.projects.values() if p.number)
+        assert main(["set", pid, "INSTALLER=CLI Crew", "--form", "APPLICATION"]) == 0
+        assert "nothing sent; re-run with --yes" in capsys.readouterr().out
+        assert sb.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] != "CLI Crew"
+        assert main(["set", pid, "INSTALLER=CLI Crew", "--form", "APPLICATION", "--yes"]) == 0
+        assert "1 done" in capsys.readouterr().out
+        assert sb.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] == "CLI Crew"
+        assert main(["journal", "-o", str(tmp_path / "journal.csv")]) == 0
+        assert "wrote" in capsys.readouterr().out and (tmp_path / "journal.csv").read_text().count("\n") == 2
+        assert main(["status", pid, "--to", "Nowhere", "--yes"]) == 1
+        assert "did not pass validation" in capsys.readouterr().err
+        assert main(["set", "--help"]) == 0
+        assert "usage: pcnb set" in capsys.readouterr().out
+
+
+def test_shared_commands_need_a_workspace(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(tmp_path / "missing.json"))
+    assert main(["projects"]) == 1
+    assert "no running sandbox found" in capsys.readouterr().err

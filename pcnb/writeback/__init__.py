@@ -113,7 +113,7 @@ class Plan:
         budget = self.ws.client.budget
         seconds = budget.eta(send) if budget and send else 0.0
         eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
-        verdict = "ready: execute(confirm=True) sends it" if not bad else \
+        verdict = "ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
             f"{bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
         return (f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}; "
                 f"{verdict}")
