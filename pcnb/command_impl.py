@@ -44,6 +44,19 @@ def cmd_login(args: argparse.Namespace, session: Session) -> Any:
     return panel.widget
 
 
+def cmd_browse(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb.widgets.browser import ProjectBrowser
+
+    browser = ProjectBrowser(session.require())
+    if args.status:
+        if args.status not in browser.status.options:
+            raise CommandError(f"status {args.status!r} is not in the cache",
+                               f"use one of: {', '.join(browser.status.options[1:])}")
+        browser.status.value = args.status
+    session.panel = browser
+    return browser.widget
+
+
 def cmd_programs(args: argparse.Namespace, session: Session) -> pl.DataFrame:
     data = session.require().client.programs().get("Programs") or []
     return pl.DataFrame(data) if data else pl.DataFrame(schema={"ProgramId": pl.String, "Name": pl.String})

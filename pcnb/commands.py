@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--waiting-on", choices=("utility", "applicant", "none"))
     ch = add("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}.")
     ch.add_argument("name", choices=CHARTS)
+    b = add("browse", "project browser: filter, select, act (widget)",
+            "A table of cached projects with filters; select rows, choose an action, Plan, then Execute.")
+    b.add_argument("--status", help="start filtered to this status name")
     _write_commands(add)
     add("budget", "the API key's rate budget and ETA", "Operations used in the window, remaining, ETA for the queue.")
     add("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s.")

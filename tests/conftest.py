@@ -64,3 +64,19 @@ def make_client(tmp_path) -> Callable[..., PowerClerkClient]:
                             path=tmp_path / f"budget-{role}-{fmt}.sqlite")
         return PowerClerkClient(settings, creds, budget=budget, **kw)
     return make
+
+
+@pytest.fixture
+def ws(fresh_sandbox, make_client, tmp_path):
+    """An admin workspace on a private sandbox, synced (write-back and widget tests change it)."""
+    from pcnb.workspace import Workspace
+
+    w = Workspace(make_client(fresh_sandbox), fresh_sandbox.program_id, tmp_path / "store.sqlite")
+    w.sync(progress=False)
+    yield w
+    w.close()
+
+
+def writes(ws) -> list[str]:
+    """Endpoints of the write operations a workspace's client sent (from the store's ledger)."""
+    return [r[0] for r in ws.store.conn.execute("SELECT endpoint FROM ledger WHERE method = 'POST' ORDER BY id")]

@@ -36,6 +36,12 @@ RESULT_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.
                  "target": pl.String, "state": pl.String, "request_id": pl.String, "error": pl.String}
 
 
+def table(df: pl.DataFrame, html: bool = True) -> str:
+    """Render a diff/result table without cutting the problem texts (polars truncates at 30 chars)."""
+    with pl.Config(fmt_str_lengths=400, tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
+        return df._repr_html_() if html else repr(df)
+
+
 def _show(value: Any) -> str | None:
     if value is None:
         return None
@@ -62,10 +68,10 @@ class Result:
         return f"batch {self.batch_id}: {counts}{tail}"
 
     def __repr__(self) -> str:
-        return self.summary() + "\n" + repr(self.frame)
+        return self.summary() + "\n" + table(self.frame, html=False)
 
     def _repr_html_(self) -> str:
-        return f"<p>{self.summary()}</p>" + self.frame._repr_html_()
+        return f"<p>{self.summary()}</p>" + table(self.frame)
 
 
 class Plan:
@@ -119,10 +125,10 @@ class Plan:
                 f"{verdict}")
 
     def __repr__(self) -> str:
-        return self.summary() + "\n" + repr(self.diff)
+        return self.summary() + "\n" + table(self.diff, html=False)
 
     def _repr_html_(self) -> str:
-        return f"<p>{self.summary()}</p>" + self.diff._repr_html_()
+        return f"<p>{self.summary()}</p>" + table(self.diff)
 
     def execute(self, confirm: bool = False, progress: bool = True, skip_invalid: bool = False) -> Result:
         if confirm is not True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pcnb.workspace import Workspace
-from tests.writeback.conftest import writes
+from tests.conftest import writes
 
 
 def _in_status(ws, name: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from pcnb import writeback
 from pcnb.errors import InputError
-from tests.writeback.conftest import writes
+from tests.conftest import writes
 
 
 def _size(sb, pid: str) -> object:

@@ -10,7 +10,7 @@ import pytest
 from pcnb import writeback
 from pcnb.errors import Forbidden, InputError
 from pcnb.workspace import Workspace
-from tests.writeback.conftest import writes
+from tests.conftest import writes
 
 
 def _submitted(ws, n: int = 2) -> list[str]:

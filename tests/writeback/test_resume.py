@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pcnb import writeback
-from tests.writeback.conftest import writes
+from tests.conftest import writes
 
 
 def test_lost_answers_are_verified_not_resent(ws, fresh_sandbox):
