@@ -112,6 +112,56 @@ NOTEBOOKS = {
         "rt.group_by('responder').agg(pl.len().alias('responses'), pl.col('response_bdays').median()"
         ".alias('median_bdays'), pl.col('on_time').mean().alias('within_3_bdays'))",
     ],
+    "05_write_back": [
+        "# Write-back: plan, diff, confirm, journal, undo\n\nFix data in bulk from an analysis, safely. Every "
+        "change is validated against the form schema and the workflow before anything is sent, shown as a diff, "
+        "sent only after explicit confirmation, journaled with the request id, and can be undone.",
+        "allow_writes = environment == \"sandbox\"  # writes only on the sandbox unless you set True on purpose",
+        SETUP,
+        "## The change: expected install dates\n\nProjects approved to install should carry an expected install "
+        "date. Here: 30 business days after approval, on the program's calendar (weekends and US federal "
+        "holidays skipped). The result is an ordinary polars frame: one `project` column, one column per form "
+        "field.",
+        "approved = ws.projects().filter(pl.col('status') == 'Approved to Install').head(8)\n"
+        "changes = approved.select(\n"
+        "    pl.col('project_number').alias('project'),\n"
+        "    cal.add_business_days(pl.col('status_ts'), 30).dt.strftime('%Y-%m-%d').alias("
+        "'EXPECTED_INSTALL_DATE'),\n)\nchanges",
+        "## Plan: validate and diff\n\n`ws.plan` reads the current values from PowerClerk (not the cache, so "
+        "undo restores what was really there), checks every value against the form schema, and shows the diff. "
+        "Nothing is sent yet.",
+        "plan = ws.plan(changes, action='set', form='APPLICATION')\nplan",
+        "## Bad input is caught before any call\n\nA comma decimal, a value below the field's minimum and an "
+        "invalid workflow step are reported on their rows; such a plan refuses to execute.",
+        "p = approved['project_number'].to_list()\n"
+        "bad = ws.plan([\n"
+        "    {'action': 'set', 'project': p[0], 'form': 'APPLICATION', 'field': 'SYSTEM_SIZE_KW', 'value': '7,5'},\n"
+        "    {'action': 'set', 'project': p[1], 'form': 'APPLICATION', 'field': 'SYSTEM_SIZE_KW', 'value': 0.01},\n"
+        "    {'action': 'status', 'project': p[2], 'status': 'Application Submitted'},\n"
+        "])\nbad.problems",
+        "## Execute (explicit confirmation)\n\n`execute(confirm=True)` sends one rate-limited operation per "
+        "project, journaling each before it is sent and after it answered. A failed row does not stop the "
+        "others; re-running the same plan sends only what is missing.",
+        "if allow_writes:\n    result = plan.execute(confirm=True, progress=False)\n    display(result)\n"
+        "else:\n    print('writes are off for', environment)",
+        "## The journal\n\nOne row per operation: state, the before-values and the request id PowerClerk support "
+        "can trace.",
+        "ws.journal(plan.batch_id).select('seq', 'project_number', 'target', 'state', 'request_id', 'before')",
+        "### Re-running is safe\n\nRe-planning the same change: finished operations show as `done` and are skipped.",
+        "ws.plan(changes, action='set', form='APPLICATION').diff.select('project_number', 'current', 'new', 'check')",
+        "## Undo\n\n`ws.undo(batch)` is itself a plan: it restores the journaled before-values, with its own "
+        "diff and confirmation.",
+        "if allow_writes:\n    undo = ws.undo(plan.batch_id)\n    display(undo)\n"
+        "    display(undo.execute(confirm=True, progress=False))\n"
+        "    display(ws.journal(plan.batch_id).select('seq', 'project_number', 'state', 'error'))",
+        "## The same from the magic\n\n```\n%load_ext pcnb\n%powerclerk connect --sandbox\n"
+        "%powerclerk set DGI-00011 DGI-00012 INSTALLER='Volt Bros' --form APPLICATION   # shows the plan\n"
+        "%powerclerk apply                                                               # sends it\n"
+        "%powerclerk journal --undo wb-...  --yes\n```\n\nor a whole batch in one cell:\n\n```\n"
+        "%%powerclerk --yes\nstatus DGI-00011 --to 'Inspection Pending' --auto-communication off\n"
+        "note DGI-00012 --subject 'Site photos' --text 'Please upload site photos.'\n```\n\n"
+        "`%powerclerk browse` opens the project browser: filter, select rows, Plan, Execute.",
+    ],
 }
 
 

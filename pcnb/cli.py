@@ -51,6 +51,38 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 DEMO_NOTEBOOKS = ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog")
 
 
+def _lab(args: argparse.Namespace) -> int:
+    """JupyterLab on the prebuilt notebooks, their kernels pointed at a sandbox served from here."""
+    import importlib.util
+    import os
+    import subprocess
+    import tempfile
+
+    from pcnb.sandbox.runner import running
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("pcnb demo --lab: JupyterLab is not installed; pip install 'pcnb[lab]' (or jupyterlab)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="pcnb-lab-") as tmp, \
+            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit) as sb:
+        env = {**os.environ, "PCNB_SANDBOX_CONNECTION": str(sb.write_connection(Path(tmp) / "sandbox.json")),
+               "PCNB_STORE_PATH": str(Path(tmp) / "store.sqlite")}
+        print(f"sandbox: {args.projects} synthetic projects at {sb.base_url}; notebooks connect to it by default")
+        cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={NOTEBOOKS}", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={args.port}"] + (["--no-browser"] if args.no_browser else [])
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")  # containers (CI, docker) often run as root
+        proc = subprocess.Popen(cmd, env=env)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            return proc.wait(timeout=30) and 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def _demo(args: argparse.Namespace) -> int:
     import os
     import tempfile
@@ -62,6 +94,8 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"pcnb demo: notebooks not found in {NOTEBOOKS}; run from a source checkout (pip install -e .)",
               file=sys.stderr)
         return 2
+    if args.lab:
+        return _lab(args)
     started = time.monotonic()
     out_dir = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="pcnb-demo-") as tmp, \
@@ -125,6 +159,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--projects", type=int, default=2000, help="synthetic projects (default 2000)")
     d.add_argument("--seed", type=int, default=7, help="generator seed")
     d.add_argument("--rate-limit", default="6000/60", help="sandbox rate limit; the real API allows 60/60")
+    d.add_argument("--lab", action="store_true",
+                   help="instead of reports: open JupyterLab on the notebooks, connected to a sandbox (Ctrl-C stops)")
+    d.add_argument("--port", type=int, default=8888, help="--lab: JupyterLab port on 127.0.0.1")
+    d.add_argument("--no-browser", action="store_true", help="--lab: do not open a browser")
     d.set_defaults(func=_demo)
     r = sub.add_parser("report", help="execute a notebook with parameters into a self-contained HTML report",
                        description="Run NOTEBOOK with papermill parameters, scrub secrets and widget state, "

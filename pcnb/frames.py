@@ -62,6 +62,7 @@ def _snapshot(store: Store, name: str, build) -> pl.DataFrame:
     try:
         tmp = path.with_suffix(".tmp")
         df.write_parquet(tmp)
+        os.chmod(tmp, 0o600)  # same privacy as the store it mirrors
         os.replace(tmp, path)
         tag.write_text(str(generation))
     except OSError:

@@ -75,3 +75,33 @@ def test_shared_commands_need_a_workspace(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(tmp_path / "missing.json"))
     assert main(["projects"]) == 1
     assert "no running sandbox found" in capsys.readouterr().err
+
+
+def test_demo_lab_serves_the_notebooks_on_loopback(tmp_path):
+    """`pcnb demo --lab` starts a sandbox and JupyterLab (127.0.0.1) on the prebuilt notebooks."""
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "JUPYTER_TOKEN": "pcnb-test", "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    proc = subprocess.Popen([sys.executable, "-m", "pcnb.cli", "demo", "--lab", "--no-browser", "--port", str(port),
+                             "--projects", "40"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, names = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/contents", params={"token": "pcnb-test"}, timeout=2)
+                if r.ok:
+                    names = {c["name"] for c in r.json()["content"]}
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        assert names and {"01_getting_started.ipynb", "05_write_back.ipynb"} <= names
+        assert requests.get(f"http://127.0.0.1:{port}/lab", params={"token": "pcnb-test"}, timeout=5).ok
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0]
+    assert "sandbox: 40 synthetic projects" in out

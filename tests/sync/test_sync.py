@@ -204,3 +204,13 @@ def test_non_admin_sync_spends_one_call_on_admin_only_data(fresh_sandbox, make_c
     assert client.is_admin is False and store.pending() == 0
     again = sync(client, store, fresh_sandbox.program_id, progress=False)
     assert again.calls == again.pages and "admin-only" in str(again)
+
+
+def test_cache_files_are_user_only(ws):
+    """Store, WAL and frame snapshots hold program data: 0600 files in a 0700 folder."""
+    ws.projects()
+    files = [p for p in ws.store.path.parent.iterdir() if p.name.startswith(ws.store.path.stem)]
+    assert any(p.suffix == ".parquet" for p in files) and any(p.name.endswith("-wal") for p in files)
+    for p in files:
+        if p.suffix in (".sqlite", ".parquet") or p.name.endswith(("-wal", "-shm")):
+            assert oct(p.stat().st_mode & 0o777) == "0o600", p.name
