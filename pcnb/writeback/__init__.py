@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pcnb.errors import InputError
-from pcnb.writeback import journal as _journal
+from pcnb.writeback import journal_db as _journal
 from pcnb.writeback.current import read_current
 from pcnb.writeback.execute import run
 from pcnb.writeback.plan import Op, Planner, build_ops, check_role

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pcnb.errors import ApiError, InputError, RateLimited, TransportError
-from pcnb.writeback import journal
+from pcnb.writeback import journal_db as journal
 
 if TYPE_CHECKING:
     from pcnb.writeback.plan import Op
