@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from filelock import FileLock, Timeout
 
 from pcnb.client import PowerClerkClient
-from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited
+from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited, TransportError
 from pcnb.store import Store, StoreError, from_us, to_us
 
 MAX_ATTEMPTS = 5
@@ -131,6 +131,9 @@ class _Run:
                 self._drain()
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
+        except TransportError as exc:  # the server is unreachable or failing for every try: not one item's fault
+            self.report.stopped_because = f"PowerClerk could not be reached ({exc.message})"
+            self.report.errors.append(exc.message)
         finally:
             self.report.calls = self.budget.spent()
             self.report.queue_left = self.store.pending()
@@ -255,8 +258,8 @@ class _Run:
             with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
                 conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
-        except (RateLimited, StoreError):
-            raise  # budget or store-wide faults end the run; they are not this item's failure
+        except (RateLimited, StoreError, TransportError):
+            raise  # budget, store or server-wide faults end the run; they are not this item's failure
         except PowerClerkError as exc:
             self.report.errors.append(f"{kind} {item_id}: {exc.message}")
             with self.store.tx() as conn:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,3 +79,66 @@ def test_disk_full_is_clear_loses_nothing_and_resumes(make_client, tmp_path):
         assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert sync(client, reopened, sb.program_id, progress=False).complete
         assert cached(reopened) == truth(sb)
+
+
+def _restart_during(client, store, sb, port: int, down_s: float, after_calls: int) -> dict:
+    """Run a sync in a thread; after ``after_calls`` operations stop the server, keep it down for
+    ``down_s``, drop every issued token (a restarted server forgets them) and serve again on the
+    same port with the same program state."""
+    import threading
+
+    from pcnb.sandbox.runner import running as serve
+
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["report"] = sync(client, store, sb.state.program.program_id, progress=False)
+        except Exception as exc:  # noqa: BLE001 - the test inspects whatever ended the sync
+            outcome["error"] = exc
+
+    server = serve(port=port, sandbox=sb)
+    server.__enter__()
+    thread = threading.Thread(target=work)
+    thread.start()
+    start = sb.rate.accepted
+    while sb.rate.accepted - start < after_calls and thread.is_alive():
+        time.sleep(0.001)
+    server.__exit__(None, None, None)
+    time.sleep(down_s)
+    sb.identity.revoke_all()
+    server = serve(port=port, sandbox=sb)
+    server.__enter__()
+    thread.join(timeout=120)
+    outcome["server"] = server
+    return outcome
+
+
+@pytest.mark.parametrize("down_s", [1.0, 8.0])
+def test_sandbox_restarted_mid_sync(make_client, tmp_path, down_s):
+    """A short outage is ridden out by the read retries; a long one pauses the sync (checkpointed,
+    "could not be reached"), and the next run resumes. Either way the store ends equal to the truth."""
+    import socket
+
+    from pcnb.sandbox.runner import build
+
+    sb = build(projects=80, seed=35, rate_limit=FAST, end=END)
+    sb.faults.update(latency_s=0.003)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with running(port=port, sandbox=sb) as handle:  # only to build a client for the fixed port
+        client = make_client(handle, backoff_cap=2.0)
+    client.http.max_attempts = 4  # backoff 1 + 2 + 2 s: rides out ~5 s of outage
+    store = Store(tmp_path / "restart.sqlite")
+    outcome = _restart_during(client, store, sb, port, down_s, after_calls=60)
+    try:
+        if down_s < 3:
+            assert "report" in outcome and outcome["report"].complete, {k: str(v) for k, v in outcome.items()}
+        else:
+            stopped = outcome["report"]
+            assert not stopped.complete and "could not be reached" in stopped.stopped_because
+            assert sync(client, store, sb.state.program.program_id, progress=False).complete
+        assert cached(store) == truth(SimpleNamespace(state=sb.state))  # truth() reads only .state
+    finally:
+        outcome["server"].__exit__(None, None, None)
