@@ -24,6 +24,7 @@ from pcnb.contract import (
     THREAD_STATUSES,
     URL_ID_RE,
     format_changed_since,
+    parse_changed_since,
 )
 from pcnb.errors import ConfigError, Forbidden, InputError
 from pcnb.ratelimit import RateBudget
@@ -56,6 +57,10 @@ def changed_since_param(value: datetime | str) -> str:
         if not CHANGED_SINCE_RE.match(value):
             raise InputError(f"changed_since {value!r} is not yyyy-MM-ddTHH:mm:sszzz",
                              "pass a tz-aware datetime or e.g. '2024-07-01T16:00:00-07:00'")
+        try:
+            parse_changed_since(value)
+        except ValueError as exc:
+            raise InputError(str(exc), "pass a tz-aware datetime or e.g. '2024-07-01T16:00:00-07:00'") from None
         return value
     try:
         return format_changed_since(value)

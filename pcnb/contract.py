@@ -107,4 +107,7 @@ def parse_changed_since(text: str) -> datetime:
     if frac_tz:  # .NET allows 7 fractional digits; Python takes 6
         digits = re.match(r"\d+", frac_tz).group(0)  # type: ignore[union-attr]
         text = f"{head}.{digits[:6].ljust(6, '0')}{frac_tz[len(digits):]}"
-    return datetime.fromisoformat(text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:  # right shape, no real instant: month 13, year 0, offset +99:00...
+        raise ValueError(f"changed_since {text!r} is not a real date and time ({exc})") from None

@@ -1,0 +1,76 @@
+"""schemathesis against the sandbox's own /openapi.json: bounded, loopback only, never a 5xx.
+
+Every operation gets random path/query/body values (the program id is pinned to the real one so
+the handlers behind the program lookup are reached); the sandbox must answer 2xx/4xx, never 500.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pcnb.sandbox import running
+from tests.conftest import END, FAST
+
+
+@pytest.fixture(scope="module")
+def fuzz_target():
+    with running(projects=30, seed=8, rate_limit=FAST, end=END) as sb:
+        root = sb.base_url.rsplit("/services", 1)[0]
+        c = sb.credentials("admin")
+        token = requests.post(sb.token_url, data={"grant_type": "client_credentials"},
+                              auth=(c["client_id"], c["client_secret"]), timeout=10).json()["access_token"]
+        yield {"root": root, "program": sb.program_id, "sb": sb,
+               "headers": {"X-ApiKey": c["api_key"], "Authorization": f"Bearer {token}"}}
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_target):
+    return schemathesis.openapi.from_url(fuzz_target["root"] + "/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_no_server_errors(case, fuzz_target):
+    assert fuzz_target["root"].startswith("http://127.0.0.1:")
+    if case.path_parameters and "program" in case.path_parameters:
+        case.path_parameters["program"] = fuzz_target["program"]
+    resp = case.call(base_url=fuzz_target["root"], headers=fuzz_target["headers"], timeout=10)
+    assert resp.status_code < 500, (case.method, case.formatted_path, resp.status_code, resp.text[:300])
+    assert resp.headers.get("x-amzn-requestid")  # every answer, errors included, carries a request id
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                  max_size=4), max_leaves=12)
+_field_items = st.lists(st.fixed_dictionaries({"DataFieldId": st.sampled_from(["SYSTEM_SIZE_KW", "TECHNOLOGY",
+                                                                                "INSTALLER", "NOPE", ""]),
+                                               "Value": _json}), max_size=3)
+
+
+@given(body=st.one_of(st.binary(max_size=120), _json.map(lambda v: json.dumps(v).encode()),
+                      _field_items.map(lambda f: json.dumps({"Project": {"DataFields": f}}).encode())),
+       content_type=st.sampled_from(["application/json", "application/xml", "text/plain"]),
+       index=st.integers(min_value=0, max_value=1000))
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_write_endpoints_survive_arbitrary_bodies(fuzz_target, body, content_type, index):
+    """Random bytes, random JSON and near-miss DataFields bodies on every POST operation: 2xx/4xx."""
+    sb = fuzz_target["sb"]
+    project = sorted(sb.state.projects)[index % len(sb.state.projects)]
+    thread = sorted(sb.state.threads)[index % len(sb.state.threads)]
+    posts = sorted(path for path, ops in requests.get(fuzz_target["root"] + "/openapi.json", timeout=10).json()[
+        "paths"].items() if "post" in ops and path.startswith("/services"))
+    path = posts[index % len(posts)]
+    url = fuzz_target["root"] + path.format(program=fuzz_target["program"], project=project, thread=thread,
+                                            form="APPLICATION", attachment="SLD", status="REVIEW",
+                                            thread_status="Closed", external_id="EXT-1")
+    resp = requests.post(url, data=body, headers={**fuzz_target["headers"], "Content-Type": content_type}, timeout=10)
+    assert resp.status_code < 500, (path, body[:80], resp.status_code, resp.text[:200])
