@@ -128,10 +128,9 @@ def test_magic_never_raises_anything_but_usage_errors(line):
 
 @pytest.fixture(scope="module")
 def synced(sandbox, tmp_path_factory):
-    from tests.conftest import creds_for
-
     from pcnb.client import PowerClerkClient
     from pcnb.config import Settings
+    from tests.conftest import creds_for
 
     client = PowerClerkClient(Settings(environment="sandbox", base_url=sandbox.base_url, token_url=sandbox.token_url),
                               creds_for(sandbox), budget=False)
