@@ -91,6 +91,14 @@ NOTEBOOKS = {
         "deadlines = {'Application Submitted': 3, 'Application Review': 10, 'Inspection Pending': 5}\n"
         "sla = intervals.pc.sla(deadlines)\ncharts.sla_chart(sla, as_of_ts, cal)",
         "sla",
+        "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
+        "list; technology and system-size bins from the application form when the cache holds form data "
+        "(`ws.sync(forms=('APPLICATION',))`).",
+        "from pcnb.analytics.segments import project_attributes, segmented\n"
+        "attrs = project_attributes(ws.projects())\n"
+        "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
+        "segmented(intervals, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
+        ".pc.sla({'Application Review': 10}, by='owner_name')",
         "## Aging work in progress\n\nEach dot is an application still in that status; dashed lines are the "
         "historical percentiles of completed stays.",
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(['Unsubmitted'])), as_of_ts, cal)",
@@ -99,6 +107,10 @@ NOTEBOOKS = {
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
         "cohorts are not flattered; cohorts with fewer than 10 completions are suppressed.",
         "intervals.pc.cohorts(calendar=cal, as_of=as_of_ts).tail(12)",
+        "## Data quality\n\nWhat in the data could make the numbers above misleading: each check counts the "
+        "affected projects or threads, with examples. Nothing is corrected automatically.",
+        "from pcnb.analytics.quality import data_quality\n"
+        "data_quality(intervals, ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts)",
     ],
     "04_inquiry_backlog": [
         "# Inquiry backlog\n\nOpen inquiry threads, who must answer next, and how fast each side responds.",
@@ -107,6 +119,10 @@ NOTEBOOKS = {
         "state = thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, as_of_ts)\nbacklog_summary(state)",
         "## Waiting time of open threads",
         "charts.backlog_chart(state, as_of_ts, cal)",
+        "## Backlog over time\n\nOpen threads at the end of each day, by who must answer next.",
+        "from pcnb.analytics.backlog import backlog_over_time\n"
+        "trend = backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, as_of_ts)\n"
+        "charts.backlog_trend_chart(trend.filter(pl.col('date') >= dt.date.fromisoformat(start_date)), as_of_ts, cal)",
         "## Response times\n\nShare of responses within 3 business days, by responder.",
         "rt = response_times(ws.inquiry_notes(), cal)\n"
         "rt.group_by('responder').agg(pl.len().alias('responses'), pl.col('response_bdays').median()"

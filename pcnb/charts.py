@@ -110,6 +110,18 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Fig
                    "Waiting (business days)", "Threads")
 
 
+def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
+    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time)."""
+    fig = go.Figure()
+    for side, color in (("utility", PALETTE[3]), ("applicant", PALETTE[0])):
+        part = trend.filter(pl.col("waiting_on") == side).sort("date")
+        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=f"waiting on {side}",
+                        mode="lines", stackgroup="backlog", line={"color": color, "width": 0.5})
+    latest = trend.filter(pl.col("date") == trend["date"].max())["threads"].sum() if trend.height else 0
+    return _layout(fig, _title("Inquiry backlog over time (open threads at the end of each day)", as_of, int(latest),
+                               cal), "Date", "Open threads")
+
+
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15) -> go.Figure:
     """Sankey of transitions (width = count) plus a table of the slowest medians."""
     top_rows = dfg.sort("count", descending=True).head(top)

@@ -135,6 +135,11 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
                                 cal)
     if name == "backlog":
         return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now), now, cal)
+    if name == "backlog-trend":
+        from pcnb.analytics.backlog import backlog_over_time
+
+        return charts.backlog_trend_chart(backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, now),
+                                          now, cal)
     assert name == "bottlenecks" and name in CHARTS
     return charts.bottleneck_chart(bottlenecks(iv), now)
 

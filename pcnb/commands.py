@@ -15,7 +15,7 @@ from typing import Any
 
 from pcnb.errors import PowerClerkError
 
-CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "bottlenecks")
+CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks")
 
 
 class CommandError(PowerClerkError):

@@ -8,7 +8,7 @@ import pytest
 import pcnb.analytics  # noqa: F401 - registers df.pc
 from pcnb import charts, frames
 from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
-from pcnb.analytics.backlog import thread_state
+from pcnb.analytics.backlog import backlog_over_time, thread_state
 from pcnb.analytics.cohorts import bottlenecks
 from pcnb.sandbox import running
 from pcnb.store import Store
@@ -49,6 +49,8 @@ def test_charts_state_as_of_n_and_axes(synced):
          "Status", "Share"),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
                               END, cal), "Waiting (business days)", "Threads"),
+        (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
+                                                      cal, END), END, cal), "Date", "Open threads"),
     ]
     for fig, x, y in checks:
         title = fig.layout.title.text

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.analytics import cohorts, intervals, sla, throughput, time_in_status
+from pcnb.analytics import cohorts, intervals, quality, sla, throughput, time_in_status
 
 
 @pl.api.register_dataframe_namespace("pc")
@@ -47,3 +47,6 @@ class PowerClerkFrame:
 
     def cohorts(self, **kw: Any) -> pl.DataFrame:
         return cohorts.cohort_cycle_times(self._df, **kw)
+
+    def data_quality(self, **kw: Any) -> pl.DataFrame:
+        return quality.data_quality(self._df, **kw)

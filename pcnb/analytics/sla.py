@@ -22,15 +22,18 @@ def sla_summary(completed: int, completed_late: int, open_late: int) -> dict[str
             "on_time_rate": (a - b) / a if a else None}
 
 
-def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True) -> pl.DataFrame:
-    """Per status with a deadline (business days): A, B, C, pct_exceeding, on_time_rate."""
+def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True,
+                   by: str | list[str] | None = None) -> pl.DataFrame:
+    """Per status with a deadline (business days), and optional segment columns: A, B, C,
+    pct_exceeding, on_time_rate."""
     if not deadlines or any((not isinstance(v, int)) or v < 0 for v in deadlines.values()):
         raise ValueError("deadlines must map status names to non-negative whole business days")
     iv = intervals.filter(pl.col("status").is_in(list(deadlines)))
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
     limit = pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32)
-    out = iv.group_by("status").agg(
+    keys = ["status", *([by] if isinstance(by, str) else (by or []))]
+    out = iv.group_by(keys).agg(
         (~pl.col("is_open")).sum().alias("completed"),
         ((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().alias("completed_late"),
         (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().alias("open_late"),
@@ -40,7 +43,7 @@ def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_vis
     return out.with_columns(
         pl.when(a + c > 0).then((b + c) / (a + c)).alias("pct_exceeding"),
         pl.when(a > 0).then((a - b) / a).alias("on_time_rate"),
-    ).sort("status")
+    ).sort(keys)
 
 
 def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, calendar: Calendar | None = None,

@@ -70,8 +70,8 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
 
 
 def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL,
-              buckets=AGING_BUCKETS) -> pl.DataFrame:
-    """M10: open, non-terminal stays by status and business-day age bucket."""
+              buckets=AGING_BUCKETS, by: str | list[str] | None = None) -> pl.DataFrame:
+    """M10: open, non-terminal stays by status (and optional segment) and business-day age bucket."""
     iv = intervals.filter(pl.col("is_open") & ~pl.col("status").is_in(list(terminal)))
     age = pl.col("age_business_days")
     label = pl.when(False).then(pl.lit(None, pl.String))
@@ -79,5 +79,6 @@ def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL,
         cond = (age >= lo) if hi is None else ((age >= lo) & (age <= hi))
         label = label.when(cond).then(pl.lit(name))
     order = [b[2] for b in buckets]
-    return iv.with_columns(label.cast(pl.Enum(order)).alias("age_bucket")).group_by("status", "age_bucket").agg(
-        pl.len().alias("count"), age.max().alias("oldest_bdays")).sort("status", "age_bucket")
+    keys = ["status", *([by] if isinstance(by, str) else (by or [])), "age_bucket"]
+    return iv.with_columns(label.cast(pl.Enum(order)).alias("age_bucket")).group_by(keys).agg(
+        pl.len().alias("count"), age.max().alias("oldest_bdays")).sort(keys)
