@@ -44,7 +44,8 @@ def main() -> None:
         n_projects = frames.projects(store).height
     record("Cache -> frames (frames_load.py)", [
         (f"cold (SQLite rows, first load after a sync): {n_projects:,} projects + {n_events:,} events",
-         f"{sum(cold.values()):.3f} s (status_events {cold['status_events']:.3f} s)", "-"),
+         f"{sum(cold.values()):.3f} s (status_events {cold['status_events']:.3f} s)",
+         "< 1 s (DESIGN bar; paid once per sync by Workspace.sync, not by notebook loads)"),
         ("warm (parquet snapshot, unchanged store): same frames", f"{sum(warm.values()):.3f} s "
          f"(status_events {warm['status_events']:.3f} s)", "< 1 s"),
     ])

@@ -66,9 +66,46 @@ def summary() -> list[tuple[str, str, str]]:
         elif line.startswith("| ") and not line.startswith(("| figure", "|---")) and section not in (
                 "Machine", "Summary"):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) == 3 and cells[2] not in ("-", ""):
+            if len(cells) >= 3 and cells[2] not in ("-", ""):
                 rows.append((f"{section}: {cells[0]}", cells[1], cells[2]))
     return rows
+
+
+def verdict(value: str, target: str) -> str:
+    """met / MISSED for the target shapes the scripts use; "see value" where no rule applies."""
+    number = re.search(r"[-+]?\d[\d,]*\.?\d*", value)
+    v = float(number.group(0).replace(",", "")) if number else None
+    m = re.match(r"\s*<\s*([\d.]+)\s*(s|min)\b", target)
+    if m and v is not None:
+        unit = re.search(r"[\d.]+\s*(s|min)\b", value)
+        scale = 60 if unit and unit.group(1) == "min" else 1
+        limit = float(m.group(1)) * (60 if m.group(2) == "min" else 1)
+        return "met" if v * scale < limit else "MISSED"
+    m = re.match(r"\s*>=\s*([\d.]+) ops/min, 0 x 429", target)
+    if m and v is not None:
+        zero = re.search(r"\b0 x 429", value) is not None
+        return "met" if v >= float(m.group(1)) and zero else "MISSED"
+    m = re.search(r"= (\d+)$", target)
+    if m:
+        counts = [int(x) for x in re.findall(r"(\d+) calls", value)]
+        return "met" if counts and counts[-1] == int(m.group(1)) else "MISSED"
+    if target == "all equal":
+        a = re.match(r"(\d+)/(\d+)", value)
+        return "met" if a and a.group(1) == a.group(2) else "MISSED"
+    return "see value"
+
+
+def write_summary(rows: list[tuple[str, str, str]]) -> None:
+    """Like record(), with a met/MISSED column."""
+    head = (f"## Summary\n\n_{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC_\n\n"
+            "| figure | value | target | met |\n|---|---|---|---|\n")
+    body = head + "".join(f"| {a} | {b} | {c} | {verdict(b, c) if c != '-' else '-'} |\n" for a, b, c in rows)
+    text = RESULTS.read_text()
+    pattern = re.compile(r"## Summary\n.*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(body.rstrip("\n") + "\n", text) if pattern.search(text) else text + "\n" + body
+    RESULTS.write_text(text)
+    for a, b, c in rows:
+        print(f"{verdict(b, c) if c != '-' else '-':>9}  {a}: {b} (target {c})")
 
 
 def main() -> None:
@@ -94,7 +131,7 @@ def main() -> None:
             skipped.append(f"{script} (exit {done.returncode})")
     rows = summary()
     rows += [(f"not run: {s}", "-", "-") for s in skipped]
-    record("Summary", rows or [("no figures yet", "-", "-")])
+    write_summary(rows or [("no figures yet", "-", "-")])
     text = RESULTS.read_text()
     # keep Machine and Summary at the top, after the intro
     parts = re.split(r"(?=^## )", text, flags=re.M)

@@ -105,3 +105,28 @@ def test_demo_lab_serves_the_notebooks_on_loopback(tmp_path):
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[0]
     assert "sandbox: 40 synthetic projects" in out
+
+
+def test_binder_start_serves_one_shared_sandbox(tmp_path):
+    """binder/start: a background sandbox + connection file + shared store, then the given command."""
+    import signal
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PCNB_DEMO_DIR": str(tmp_path / "demo"), "PCNB_DEMO_PROJECTS": "40"}
+    code = ("import os; from pcnb.workspace import Workspace; ws = Workspace.open('sandbox'); "
+            "print(os.environ['PCNB_STORE_PATH'], ws.sync(progress=False).projects_seen, ws.client.settings.base_url)")
+    try:
+        out = subprocess.run(["bash", str(root / "binder" / "start"), sys.executable, "-c", code], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        store, seen, url = out.stdout.split()
+        assert store == str(tmp_path / "demo" / "store.sqlite") and seen == "40" and url.startswith("http://127.0.0.1:")
+        again = subprocess.run(["bash", str(root / "binder" / "start"), sys.executable, "-c", code], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert again.stdout.split()[2] == url  # the second notebook reuses the running sandbox
+        assert oct(os.stat(tmp_path / "demo").st_mode & 0o777) == "0o700"
+    finally:
+        pid_file = tmp_path / "demo" / "sandbox.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)

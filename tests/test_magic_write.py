@@ -105,3 +105,28 @@ def test_write_errors_name_the_line_and_the_fix(ip):
     assert not plan.ok and "not a transition" in plan.problems["check"][0]
     with pytest.raises(UsageError, match="did not pass validation; nothing was sent"):
         ip.run_line_magic("powerclerk", "apply")
+
+
+def test_bulk_50_through_the_magic_with_failure_rerun_and_undo(ip):
+    """The issue's scenario typed as an analyst would: a frame of 50 changes, plan, apply with one
+    injected failure, re-run (only the missing one is sent), undo (verified in the sandbox)."""
+    session, state = _state(ip)
+    ws = session.workspace
+    sb = ws.sandbox_handle
+    ids = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"].tail(50).to_list()
+    original = {p: state.projects[p].submitted["APPLICATION"].get("EXPECTED_INSTALL_DATE") for p in ids}
+    new = {p: f"2027-01-{i % 28 + 1:02d}" for i, p in enumerate(ids)}
+    ip.user_ns["bulk"] = pl.DataFrame({"project": ids, "EXPECTED_INSTALL_DATE": [new[p] for p in ids]})
+    plan = ip.run_line_magic("powerclerk", "set --from bulk --form APPLICATION")
+    assert plan.ok and plan.diff.height == 50
+    sb.sandbox.faults.update(match=f"/Projects/{ids[7]}/", burst_5xx=1)
+    result = ip.run_line_magic("powerclerk", "apply")
+    assert result.counts == {"done": 49, "failed": 1} and result.failed["project_id"].to_list() == [ids[7]]
+    posts = sb.sandbox.rate.accepted
+    rerun = ip.run_line_magic("powerclerk", "set --from bulk --form APPLICATION --yes")
+    assert rerun.batch_id == plan.batch_id and rerun.counts == {"done": 1, "skipped (already done)": 49}
+    assert sb.sandbox.rate.accepted - posts == 2 + 50 + 1  # forms + schema + 50 reads to plan, 1 write
+    assert {p: state.projects[p].submitted["APPLICATION"]["EXPECTED_INSTALL_DATE"] for p in ids} == new
+    ip.run_line_magic("powerclerk", f"journal --undo {plan.batch_id} --yes")
+    restored = {p: state.projects[p].submitted["APPLICATION"].get("EXPECTED_INSTALL_DATE") for p in ids}
+    assert restored == {p: (v or "") for p, v in original.items()}
