@@ -14,12 +14,14 @@ break each other's POSIX locks.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
-from pcnb.store import Store, from_us
+from pcnb.store import EVENT, NULL_INT, Store, from_us
 
 TS = pl.Datetime("us", "UTC")
 
@@ -48,26 +50,50 @@ def _read(store: Store, sql: str, columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=columns, orient="row")
 
 
-def _snapshot(store: Store, name: str, build) -> pl.DataFrame:
-    """Parquet snapshot of a frame, valid while the store's generation is unchanged."""
+def snapshot_path(store: Store, name: str, generation: int) -> Path:
+    """The snapshot of frame ``name`` at a store generation: the generation is in the file name, so
+    a reader can never pair old data with a new tag, whatever writers race."""
+    return store.path.with_name(f"{store.path.stem}.{name}.g{generation}.parquet")
+
+
+def _snapshot(store: Store, name: str, build, wait: bool = False) -> pl.DataFrame:
+    """Parquet snapshot of a frame, valid while the store's generation is unchanged.
+
+    After a rebuild the snapshot is written in a background thread (polars releases the GIL), so a
+    first load costs only the build; ``wait=True`` (Workspace.sync's refresh) writes before returning."""
     generation = store.generation()  # read before building: the data is at least this new
-    path = store.path.with_name(f"{store.path.stem}.{name}.parquet")
-    tag = path.with_suffix(".generation")
+    path = snapshot_path(store, name, generation)
     try:
-        if path.exists() and tag.exists() and tag.read_text() == str(generation):
+        if path.exists():
             return pl.read_parquet(path)
     except (OSError, pl.exceptions.ComputeError):
         pass  # unreadable snapshot: rebuild below
     df = build()
+    if wait:
+        _write_snapshot(df, path, store, name)
+    else:
+        threading.Thread(target=_write_snapshot, args=(df, path, store, name), name=f"pcnb-snapshot-{name}").start()
+    return df
+
+
+def wait_for_snapshots() -> None:
+    """Join background snapshot writes (benchmarks and tests that time or inspect the files)."""
+    for t in threading.enumerate():
+        if t.name.startswith("pcnb-snapshot-"):
+            t.join()
+
+
+def _write_snapshot(df: pl.DataFrame, path: Path, store: Store, name: str) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        tmp = path.with_suffix(".tmp")
         df.write_parquet(tmp)
         os.chmod(tmp, 0o600)  # same privacy as the store it mirrors
         os.replace(tmp, path)
-        tag.write_text(str(generation))
+        for old in path.parent.glob(f"{store.path.stem}.{name}.g*.parquet"):
+            if old != path:
+                old.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only or full disk only costs speed next time
-    return df
+        tmp.unlink(missing_ok=True)  # a read-only or full disk only costs speed next time
 
 
 def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -86,21 +112,20 @@ NOTES_SQL = ("SELECT note_id, thread_id, project_id, seq, author_name, author_em
              "FROM inquiry_notes ORDER BY thread_id, seq")
 
 
-def projects(store: Store) -> pl.DataFrame:
-    return _snapshot(store, "projects", lambda: _load(store, PROJECTS_SQL, PROJECTS_SCHEMA))
+def projects(store: Store, wait: bool = False) -> pl.DataFrame:
+    return _snapshot(store, "projects", lambda: _load(store, PROJECTS_SQL, PROJECTS_SCHEMA), wait)
 
 
-def status_events(store: Store) -> pl.DataFrame:
+def status_events(store: Store, wait: bool = False) -> pl.DataFrame:
     """One row per status entry, oldest first per project; ``seq`` is the source order.
 
     Stored as integer codes and decoded with the small status/people lookups: integer columns are
     what keeps the cold load of a million events quick."""
-    return _snapshot(store, "status_events", lambda: _status_events(store))
+    return _snapshot(store, "status_events", lambda: _status_events(store), wait)
 
 
 def _status_events(store: Store) -> pl.DataFrame:
-    raw = _read(store, "SELECT project_id, seq, status_code, ts, changed_by_code FROM status_events "
-                       "ORDER BY project_id, seq", ["project_id", "seq", "status_code", "ts", "changed_by_code"])
+    raw = _unpack(store.conn.execute("SELECT project_id, events FROM history_packed").fetchall())
     if raw.height == 0:
         return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
@@ -117,12 +142,26 @@ def _status_events(store: Store) -> pl.DataFrame:
     )
 
 
-def inquiry_threads(store: Store) -> pl.DataFrame:
-    return _snapshot(store, "threads", lambda: _load(store, THREADS_SQL, THREADS_SCHEMA))
+def _unpack(rows: list[tuple[str, bytes]]) -> pl.DataFrame:
+    """history_packed blobs -> one row per event (store.EVENT layout), decoded by polars in Rust."""
+    size = EVENT.size
+    # sorting 1 row per project here (not 1 per event in SQLite or later) keeps the output ordered
+    packed = pl.DataFrame(rows, schema={"project_id": pl.String, "b": pl.Binary}, orient="row").sort("project_id")
+    ev = packed.with_columns(pl.int_ranges(0, pl.col("b").bin.size() // size).alias("i")).explode("i").drop_nulls("i")
+    field = lambda k: pl.col("b").bin.slice(pl.col("i") * size + 8 * k, 8).bin.reinterpret(  # noqa: E731
+        dtype=pl.Int64, endianness="little")
+    null = pl.lit(NULL_INT, pl.Int64)
+    return ev.select("project_id", field(0).alias("seq"), field(1).alias("status_code"),
+                     pl.when(field(2) != null).then(field(2)).alias("ts"),
+                     pl.when(field(3) != null).then(field(3)).alias("changed_by_code"))
 
 
-def inquiry_notes(store: Store) -> pl.DataFrame:
-    return _snapshot(store, "notes", lambda: _load(store, NOTES_SQL, NOTES_SCHEMA))
+def inquiry_threads(store: Store, wait: bool = False) -> pl.DataFrame:
+    return _snapshot(store, "threads", lambda: _load(store, THREADS_SQL, THREADS_SCHEMA), wait)
+
+
+def inquiry_notes(store: Store, wait: bool = False) -> pl.DataFrame:
+    return _snapshot(store, "notes", lambda: _load(store, NOTES_SQL, NOTES_SCHEMA), wait)
 
 
 def form_values(store: Store) -> pl.DataFrame:
@@ -146,7 +185,7 @@ def form_values(store: Store) -> pl.DataFrame:
 def refresh(store: Store) -> None:
     """Rebuild every snapshot now (after a sync), so the analyst's next loads are parquet reads."""
     for load in (projects, status_events, inquiry_threads, inquiry_notes):
-        load(store)
+        load(store, wait=True)
 
 
 @dataclass(frozen=True)

@@ -183,12 +183,13 @@ def test_workspace_sync_leaves_fresh_snapshots(tmp_path):
     with Workspace.sandbox(projects=50, rate_limit=FAST, store_path=tmp_path / "ws.sqlite") as ws:
         ws.sync(progress=False)
         generation = ws.store.generation()
-        tag = tmp_path / "ws.status_events.generation"
-        assert tag.read_text() == str(generation)
+        snap = frames.snapshot_path(ws.store, "status_events", generation)
+        assert snap.exists()  # written by the sync itself, before it returned
         assert ws.status_events().height == sum(len(p.history) for p in ws.sandbox_handle.state.projects.values())
         simulate(ws.sandbox_handle.state, 0.2, seed=3)
         ws.sync(progress=False)
-        assert tag.read_text() == str(ws.store.generation()) != str(generation)
+        assert ws.store.generation() != generation and not snap.exists()  # the stale one is gone
+        assert frames.snapshot_path(ws.store, "status_events", ws.store.generation()).exists()
         assert ws.status_events().height == sum(len(p.history) for p in ws.sandbox_handle.state.projects.values())
 
 

@@ -1,0 +1,30 @@
+"""Store migrations: a cache written by an older pcnb opens, upgrades in place and loses nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from pcnb import frames
+from pcnb.store import MIGRATIONS, Store
+from pcnb.sync import sync
+
+
+def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, tmp_path):
+    path = tmp_path / "old.sqlite"
+    store = Store(path)
+    sync(make_client(sandbox), store, sandbox.program_id, progress=False)
+    expected = frames.status_events(store, wait=True)
+    store.close()
+    old = sqlite3.connect(path)  # turn it into what pcnb wrote before migration 4
+    old.execute("DROP TABLE history_packed")
+    old.execute("PRAGMA user_version=3")
+    old.commit()
+    old.close()
+    for p in tmp_path.glob("old.*.parquet"):
+        p.unlink()
+    upgraded = Store(path)
+    assert upgraded.schema_version == len(MIGRATIONS) == 4
+    assert upgraded.conn.execute("SELECT COUNT(*) FROM history_packed").fetchone()[0] == expected[
+        "project_id"].n_unique()
+    assert frames.status_events(upgraded).equals(expected)
+    frames.wait_for_snapshots()
