@@ -36,11 +36,11 @@ def figures(projects: int = 2000, seed: int = 7) -> dict:
                 "time_in_status": charts.time_in_status_chart(iv, end, cal)}
 
 
-def shoot(html: Path, png: Path, browser: str, profile: Path) -> None:
+def shoot(html: Path, png: Path, browser: str, profile: Path, size: tuple[int, int] = SIZE) -> None:
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     f"--user-data-dir={profile}", "--virtual-time-budget=8000",
-                    f"--window-size={SIZE[0]},{SIZE[1]}", f"--screenshot={png}", html.as_uri()],
+                    f"--window-size={size[0]},{size[1]}", f"--screenshot={png}", html.as_uri()],
                    check=True, capture_output=True, timeout=120)
 
 
@@ -52,10 +52,11 @@ def main(out_dir: Path = HERE / "img", projects: int = 2000) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory(prefix="pcnb-shots-") as tmp:
         for name, fig in figures(projects).items():
-            fig.update_layout(width=SIZE[0] - 20, height=SIZE[1] - 20, margin={"t": 70})
+            height = max(fig.layout.height or 0, SIZE[1] - 20)
+            fig.update_layout(width=SIZE[0] - 20, height=height, margin={"t": 70})
             html = Path(tmp) / f"{name}.html"
             fig.write_html(html, include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
-            shoot(html, out_dir / f"{name}.png", browser, Path(tmp) / "chrome")
+            shoot(html, out_dir / f"{name}.png", browser, Path(tmp) / "chrome", (SIZE[0], height + 20))
             written.append(out_dir / f"{name}.png")
     return written
 

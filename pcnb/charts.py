@@ -56,17 +56,25 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
 
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                          statuses: list[str] | None = None) -> go.Figure:
-    """Box plots of closed stays (business days) per status, with median/p85 annotated."""
+    """Box plots of closed stays (business days) per status, above a percentile table."""
     closed = intervals.filter(~pl.col("is_open"))
     if statuses:
         closed = closed.filter(pl.col("status").is_in(statuses))
     fig = go.Figure()
+    rows = []
     for status in statuses or sorted(closed["status"].unique().to_list()):
         vals = closed.filter(pl.col("status") == status)["business_days"]
         if vals.len() == 0:
             continue
+        q = [float(vals.quantile(p, "linear")) for p in (0.5, 0.85, 0.95)]
+        rows.append((status, vals.len(), *q))
         fig.add_box(y=vals.to_list(), name=status, boxpoints=False,
-                    hovertext=f"median {vals.median():.1f}, p85 {vals.quantile(0.85, 'linear'):.1f}")
+                    hovertext=f"median {q[0]:.1f}, p85 {q[1]:.1f}, p95 {q[2]:.1f}")
+    fig.add_table(domain={"x": [0, 1], "y": [0, 0.3]},
+                  header={"values": ["Status", "n", "median", "p85", "p95"], "align": "left"},
+                  cells={"values": [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 5,
+                         "format": [None, ",d", ".1f", ".1f", ".1f"], "align": "left"})
+    fig.update_layout(yaxis={"domain": [0.38, 1]}, showlegend=False, height=650)
     return _layout(fig, _title("Time in status (closed stays)", as_of, closed.height, cal), "Status",
                    "Business days")
 
@@ -123,7 +131,7 @@ def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> 
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15) -> go.Figure:
-    """Sankey of transitions (width = count) plus a table of the slowest medians."""
+    """Sankey of the most frequent transitions (width = count) above a table of the slowest medians."""
     top_rows = dfg.sort("count", descending=True).head(top)
     labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
     idx = {name: i for i, name in enumerate(labels)}
@@ -133,7 +141,16 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
         link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
               "value": top_rows["count"].to_list(),
               "customdata": top_rows[med].to_list(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
+              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"},
+        domain={"x": [0, 1], "y": [0.42, 1]}))
+    slow = dfg.sort(med, descending=True, nulls_last=True).head(8)
+    fig.add_table(domain={"x": [0, 1], "y": [0, 0.36]},
+                  header={"values": ["From", "To", "n", f"median {unit.replace('_', ' ')}",
+                                     f"p90 {unit.replace('_', ' ')}"], "align": "left"},
+                  cells={"values": [slow["status"].to_list(), slow["next_status"].to_list(), slow["count"].to_list(),
+                                    slow[med].to_list(), slow[f"p90_{unit}"].to_list()],
+                         "format": [None, None, ",d", ".1f", ".1f"], "align": "left"})
+    fig.update_layout(height=700)
     fig.update_layout(title=_title(f"Bottlenecks: transitions (median {unit.replace('_', ' ')} in hover)", as_of,
                                    int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
     return fig

@@ -59,6 +59,13 @@ def test_charts_state_as_of_n_and_axes(synced):
         assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
     sankey = charts.bottleneck_chart(bottlenecks(iv), END)
     assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
+    slow = sankey.data[1]
+    assert slow.type == "table" and list(slow.header.values)[:2] == ["From", "To"] and len(slow.cells.values[0]) == 8
+    tis = charts.time_in_status_chart(iv, END, cal)
+    table = next(t for t in tis.data if t.type == "table")
+    boxes = [t for t in tis.data if t.type == "box"]
+    assert list(table.cells.values[0]) == [b.name for b in boxes]  # one percentile row per box
+    assert list(table.header.values) == ["Status", "n", "median", "p85", "p95"]
     assert "n = " in sankey.layout.title.text
     assert aging_wip(iv)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
