@@ -187,8 +187,11 @@ class Store:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write transaction (BEGIN IMMEDIATE: writers queue instead of failing late)."""
+    def tx(self, data: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction (BEGIN IMMEDIATE: writers queue instead of failing late).
+
+        ``data=False`` for bookkeeping (queue attempts, run state, watermark, write-back journal):
+        it does not bump the generation, so the frame snapshots stay valid."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -206,9 +209,9 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         try:
-            # every write bumps the generation: frame snapshots (frames.py) know they are stale
-            self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', 1) "
-                              "ON CONFLICT(key) DO UPDATE SET value = value + 1")
+            if data:  # a data write bumps the generation: frame snapshots (frames.py) know they are stale
+                self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', 1) "
+                                  "ON CONFLICT(key) DO UPDATE SET value = value + 1")
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
             if self.conn.in_transaction:

@@ -114,7 +114,7 @@ class _Run:
             since = None
             if st.get("watermark") is not None and not full:
                 since = from_us(st["watermark"] - int(lookback.total_seconds() * 1_000_000))
-            with self.store.tx() as conn:
+            with self.store.tx(data=False) as conn:
                 Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
                                 run_started=None, run_max_change=None)
         self.report = SyncReport(run_id)
@@ -122,7 +122,7 @@ class _Run:
             self.report.skipped = NOT_ADMIN
         calls_before = self.client.http.calls
         self.budget = _Budget(max_calls, max_minutes, lambda: self.client.http.calls - calls_before)
-        with self.store.tx() as conn:  # a new run is a new chance: the attempt cap is per run
+        with self.store.tx(data=False) as conn:  # a new run is a new chance: the attempt cap is per run
             conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
         try:
             if not self.store.get_state().get("parent_done"):
@@ -167,12 +167,17 @@ class _Run:
         now = to_us(datetime.now(UTC))
         st = self.store.get_state()
         max_change = st.get("run_max_change")
-        with self.store.tx() as conn:
-            for p in items:
+        full_listing_end = last and st.get("run_since") is None  # may mark projects deleted
+        rows = []
+        for p in items:
+            status = p.get("CurrentStatus") or {}
+            new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
+            rows.append((p, new, known.get(p["ProjectId"])))
+        # the lookback re-lists recent projects on every run: unchanged ones are bookkeeping only
+        data = full_listing_end or any(old is None or old != new for _, new, old in rows)
+        with self.store.tx(data=data) as conn:
+            for p, new, old in rows:
                 pid = p["ProjectId"]
-                status = p.get("CurrentStatus") or {}
-                new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
-                old = known.get(pid)
                 Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
                 admin = self.client.is_admin is not False
@@ -186,7 +191,7 @@ class _Run:
                 if new[2] is not None:
                     max_change = new[2] if max_change is None else max(max_change, new[2])
             values = {"parent_offset": next_offset, "parent_done": last, "run_max_change": max_change}
-            if last and st.get("run_since") is None:  # a complete listing: whatever it lacked is gone
+            if full_listing_end:  # a complete listing: whatever it lacked is gone
                 conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL",
                              (self.report.run_id,))
                 values["last_reconcile"] = time.time()
@@ -255,14 +260,14 @@ class _Run:
                 raise
             self._not_admin(exc)
         except NotFound as exc:
-            with self.store.tx() as conn:  # gone or no longer visible: nothing more to fetch
+            with self.store.tx(data=False) as conn:  # gone or no longer visible: nothing more to fetch
                 conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
         except (RateLimited, StoreError, TransportError):
             raise  # budget, store or server-wide faults end the run; they are not this item's failure
         except PowerClerkError as exc:
             self.report.errors.append(f"{kind} {item_id}: {exc.message}")
-            with self.store.tx() as conn:
+            with self.store.tx(data=False) as conn:
                 conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
                              (str(exc)[:500], item_id, kind))
 
@@ -271,7 +276,7 @@ class _Run:
         dropped instead of burning five attempts each, and later pages do not queue them."""
         self.client.is_admin = False
         self.report.skipped = NOT_ADMIN
-        with self.store.tx() as conn:
+        with self.store.tx(data=False) as conn:
             conn.execute(f"UPDATE queue SET done = 1, last_error = ? WHERE done = 0 AND kind IN "
                          f"({','.join('?' * len(ADMIN_KINDS))})", (str(exc)[:500], *ADMIN_KINDS))
 
@@ -285,7 +290,7 @@ class _Run:
         new = min(candidates) if candidates else None
         if old is not None and new is not None:
             new = max(new, old)
-        with self.store.tx() as conn:
+        with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=time.time(),
                             last_run_calls=self.report.calls)
             conn.execute("DELETE FROM queue WHERE done = 1")

@@ -43,7 +43,7 @@ def _after(op: Op) -> str:
 def record(store: Store, batch: str, ops: list[Op]) -> dict[int, str]:
     """Insert the batch's rows (state planned) unless present; return seq -> current state."""
     now = time.time()
-    with store.tx() as conn:
+    with store.tx(data=False) as conn:
         conn.executemany(
             "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
             "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
@@ -58,7 +58,7 @@ def states(store: Store, batch: str) -> dict[int, str]:
 
 def mark(store: Store, batch: str, seq: int, state: str, request_id: str | None = None,
          error: str | None = None) -> None:
-    with store.tx() as conn:
+    with store.tx(data=False) as conn:
         conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, updated = ? "
                      "WHERE batch_id = ? AND seq = ?", (state, request_id, error, time.time(), batch, seq))
 

@@ -215,3 +215,15 @@ def test_cache_files_are_user_only(ws):
     for p in files:
         if p.suffix in (".sqlite", ".parquet") or p.name.endswith(("-wal", "-shm")):
             assert oct(p.stat().st_mode & 0o777) == "0o600", p.name
+
+
+def test_bookkeeping_keeps_frame_snapshots_valid(ws):
+    """A quiet incremental sync and a write-back batch change no cached data: the generation (and
+    so every parquet snapshot) stays; a sync that brings changes moves it."""
+    g = ws.store.generation()
+    assert ws.sync(progress=False).complete and ws.store.generation() == g
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    ws.plan({"project": pid, "INSTALLER": "Quiet Crew"}, action="set", form="APPLICATION").execute(
+        confirm=True, progress=False)
+    assert ws.store.generation() == g and frames.snapshot_path(ws.store, "projects", g).exists()
+    assert ws.sync(progress=False).projects_seen >= 1 and ws.store.generation() > g  # the write shows up
