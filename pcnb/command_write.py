@@ -41,15 +41,17 @@ def requests_for(args: argparse.Namespace, session: Session, line: int | None = 
         values = dict(p.split("=", 1) for p in pairs)
         rows = [{"project": t, **values} for t in targets]
     else:
-        value = {"status": args.__dict__.get("to"), "thread-status": args.__dict__.get("to"),
-                 "note": args.__dict__.get("text"), "assign": args.__dict__.get("email"),
-                 "owner": args.__dict__.get("email"), "upload": args.__dict__.get("file"),
-                 "attachment": args.__dict__.get("decision"), "submit": None}[action]
-        key = writeback.spec._VALUE.get(action)
-        tkey = "thread" if action in ("note", "thread-status") else "attachment"
-        target = args.__dict__.get("thread") if action == "note" else args.__dict__.get("attachment")
-        rows = [{("thread" if action == "thread-status" else "project"): t,
-                 **({key: value} if key else {}), **({tkey: target} if target else {})} for t in targets]
+        # the command's value option goes into the action's value column (spec.VALUE_COLUMN) and its
+        # thread/attachment option into the target column, exactly as a frame of changes would have them
+        d = args.__dict__
+        value_col, target_col = writeback.spec.VALUE_COLUMN.get(action), writeback.spec.TARGET_COLUMN.get(action)
+        key_col = "thread" if action == "thread-status" else "project"
+        extra = {}
+        if value_col:
+            extra[value_col] = d.get(_VALUE_OPTION[action])
+        if target_col and target_col != key_col and d.get(target_col):
+            extra[target_col] = d[target_col]
+        rows = [{key_col: t, **extra} for t in targets]
     if not targets:
         raise CommandError(f"{action} needs at least one {'THREAD' if action == 'thread-status' else 'PROJECT'}",
                            f"e.g. `%powerclerk {action} --help`")
@@ -59,6 +61,9 @@ def requests_for(args: argparse.Namespace, session: Session, line: int | None = 
     return reqs
 
 
+#: which command option carries the action's value
+_VALUE_OPTION = {"status": "to", "thread-status": "to", "note": "text", "assign": "email", "owner": "email",
+                 "upload": "file", "attachment": "decision"}
 #: options each command needs unless the changes come --from a frame
 _REQUIRED = {"status": ("to",), "thread-status": ("to",), "note": ("text",), "assign": ("email",),
              "owner": ("email",), "upload": ("attachment", "file", "form"), "submit": ("form",),

@@ -21,9 +21,9 @@ import polars as pl
 from pcnb.errors import InputError
 from pcnb.writeback import journal_db as _journal
 from pcnb.writeback.current import read_current
-from pcnb.writeback.execute import run
+from pcnb.writeback.execute import APPLIED, run
 from pcnb.writeback.plan import Op, Planner, build_ops, check_role
-from pcnb.writeback.spec import ACTIONS, ADMIN_ACTIONS, CLEAR, normalize, parse_csv
+from pcnb.writeback.spec import ACTIONS, ADMIN_ACTIONS, CLEAR, OPTIONS, normalize, parse_csv
 
 if TYPE_CHECKING:
     from pcnb.workspace import Workspace
@@ -178,9 +178,7 @@ def plan_requests(ws: Workspace, requests: list[dict[str, Any]], undoes: str | N
 def undo(ws: Workspace, batch: str) -> Plan:
     """A plan restoring the before-values of a batch's data changes (set / draft). Status moves,
     notes and uploads are not undone: PowerClerk has no inverse for them."""
-    rows = _journal.load(ws.store, batch)
-    if not rows:
-        raise InputError(f"batch {batch!r} is not in the journal", "see `%powerclerk journal` for batch ids")
+    rows = _batch_rows(ws, batch)
     submitted = {(r["project_id"], r["after"]["form"]) for r in rows
                  if r["action"] == "submit" and r["state"] == "done"}
     requests: list[dict[str, Any]] = []
@@ -197,20 +195,26 @@ def undo(ws: Workspace, batch: str) -> Plan:
                              "they cannot be restored", "restore them by hand")
         options = r["after"]["payload"].get("options", {})
         for fid, value in r["before"].get("fields", {}).items():
-            requests.append({"row": r["seq"], "action": r["action"], "project": r["project_id"], "target": fid,
-                             "value": "" if value is None else value, "form": form, "submit": None,
-                             "run_followup_actions": options.get("run_followup_actions"),
-                             "subject": None, "note": None, "auto_communication": None})
+            requests.append({**dict.fromkeys(OPTIONS), "row": r["seq"], "action": r["action"],
+                             "project": r["project_id"], "target": fid, "value": "" if value is None else value,
+                             "form": form, "run_followup_actions": options.get("run_followup_actions")})
     if not requests:
         raise InputError(f"batch {batch} has no completed data changes to undo")
     return plan_requests(ws, requests, undoes=batch)
 
 
+def _batch_rows(ws: Workspace, batch: str) -> list[dict[str, Any]]:
+    rows = _journal.load(ws.store, batch)
+    if not rows:
+        raise InputError(f"batch {batch!r} is not in the journal", "see `%powerclerk journal` for batch ids")
+    return rows
+
+
 def _mark_undone(p: Plan) -> None:
+    """Mark the undone batch's data rows whose (project, form) the undo plan restored."""
     assert p.result is not None
-    ok = {(op.project_id, op.form) for op in p.ops
-          if p.result.frame.filter(pl.col("seq") == op.seq)["state"].to_list()[:1] in (["done"], ["unchanged"],
-                                                                                        ["skipped (already done)"])}
+    state = dict(zip(p.result.frame["seq"], p.result.frame["state"], strict=True))
+    ok = {(op.project_id, op.form) for op in p.ops if state.get(op.seq) in APPLIED}
     for r in _journal.load(p.ws.store, p.undoes or ""):
         if r["action"] in ("set", "draft") and r["state"] == "done" and (r["project_id"], r["after"]["form"]) in ok:
             _journal.mark(p.ws.store, p.undoes or "", r["seq"], "undone", error=f"undone by {p.batch_id}")
@@ -218,9 +222,7 @@ def _mark_undone(p: Plan) -> None:
 
 def resume(ws: Workspace, batch: str, progress: bool = True) -> Result:
     """Finish a batch from the journal alone (after a crash or a failed row), without re-planning."""
-    rows = _journal.load(ws.store, batch)
-    if not rows:
-        raise InputError(f"batch {batch!r} is not in the journal", "see `%powerclerk journal` for batch ids")
+    rows = _batch_rows(ws, batch)
     ops = [Op(r["seq"], r["action"], r["project_id"], r["after"].get("project_number"), r["after"].get("form"),
               r["target"], r["after"].get("label") or "", r["after"]["payload"], r["before"]) for r in rows]
     p = Plan(ws, ops)

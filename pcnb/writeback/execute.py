@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from pcnb.writeback.plan import Op
 
 NOT_IDEMPOTENT = frozenset({"note", "submit", "status"})
+SKIPPED = "skipped (already done)"
+#: result states meaning the server holds the operation's values
+APPLIED = frozenset({"done", "done (verified)", "unchanged", SKIPPED})
 _CLOCK_SKEW_S = 300.0
 
 
@@ -101,7 +104,7 @@ def run(ws: Any, batch: str, ops: list[Op], progress: bool = True) -> dict[int, 
     for op in bar:
         state = states.get(op.seq, "planned")
         if state == "done":
-            results[op.seq] = {"state": "skipped (already done)"}
+            results[op.seq] = {"state": SKIPPED}
             continue
         if op.unchanged:
             journal.mark(store, batch, op.seq, "done", error="unchanged: nothing to send")

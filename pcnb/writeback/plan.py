@@ -9,6 +9,7 @@ the cache, or undo could restore something stale.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,8 +298,6 @@ def _thread_status(pl_: Planner, op: Op, req: dict[str, Any], proj: dict[str, An
 
 
 def _person(pl_: Planner, op: Op, req: dict[str, Any], proj: dict[str, Any] | None) -> None:
-    import re
-
     email = str(req["value"]).strip()
     op.label, op.payload = op.action, {"value": email}
     if not re.match(_EMAIL, email):
@@ -352,7 +351,10 @@ def _submit(pl_: Planner, op: Op, req: dict[str, Any], proj: dict[str, Any] | No
 
 
 def _clean(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
+    """Stripped text, or None for a missing or blank value."""
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 _SINGLE = {"status": _status, "note": _note, "thread-status": _thread_status, "assign": _person,

@@ -33,9 +33,9 @@ ADMIN_ACTIONS = frozenset({"set", "status", "note", "thread-status", "attachment
 DATA_ACTIONS = frozenset({"set", "draft"})
 
 #: per action: (column holding the target, column holding the value); aliases accepted on input
-_TARGET = {"set": "field", "draft": "field", "note": "thread", "thread-status": "thread",
+TARGET_COLUMN = {"set": "field", "draft": "field", "note": "thread", "thread-status": "thread",
            "upload": "attachment", "attachment": "attachment"}
-_VALUE = {"set": "value", "draft": "value", "status": "status", "note": "text", "thread-status": "status",
+VALUE_COLUMN = {"set": "value", "draft": "value", "status": "status", "note": "text", "thread-status": "status",
           "assign": "email", "owner": "email", "upload": "file", "attachment": "decision"}
 #: option columns (and keyword defaults) each action understands
 OPTIONS = {"form", "subject", "note", "auto_communication", "run_followup_actions", "submit"}
@@ -86,7 +86,7 @@ def _requests(row: int, action: str, raw: dict[str, Any], columns: list[str], de
     base = {"row": row, "action": action, "project": _text(raw.get("project")), **options}
     if action in _NEEDS_PROJECT and not base["project"]:
         raise InputError(f"row {row}: {action} needs a project", "add a 'project' column (id or project number)")
-    tcol, vcol = _TARGET.get(action), _VALUE.get(action)
+    tcol, vcol = TARGET_COLUMN.get(action), VALUE_COLUMN.get(action)
     if action in DATA_ACTIONS and tcol not in columns:  # wide: every other column is a field
         fields = [c for c in columns if c not in OPTIONS | {"action", "project", "row"}]
         if not fields:
