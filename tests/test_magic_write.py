@@ -130,3 +130,15 @@ def test_bulk_50_through_the_magic_with_failure_rerun_and_undo(ip):
     ip.run_line_magic("powerclerk", f"journal --undo {plan.batch_id} --yes")
     restored = {p: state.projects[p].submitted["APPLICATION"].get("EXPECTED_INSTALL_DATE") for p in ids}
     assert restored == {p: (v or "") for p, v in original.items()}
+
+
+def test_browse_opens_the_project_browser(ip):
+    from ipywidgets import VBox
+
+    widget = ip.run_line_magic("powerclerk", "browse --status 'Permission to Operate'")
+    session, _ = _state(ip)
+    assert isinstance(widget, VBox) and session.panel.status.value == "Permission to Operate"
+    labels = [label for label, _ in session.panel.rows.options]
+    assert labels and all("Permission to Operate" in label for label in labels)
+    with pytest.raises(UsageError, match="not in the cache"):
+        ip.run_line_magic("powerclerk", "browse --status Nowhere")
