@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -78,29 +79,13 @@ def test_lookback_catches_a_late_visible_change(make_client, tmp_path):
         assert caught.histories == 1 and cached(store) == truth(sb)
 
 
-WORKER = r"""
-import json, sys
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
-from pcnb.config import Settings
-from pcnb.ratelimit import RateBudget
-from pcnb.store import Store
-from pcnb.sync import sync
-cfg = json.loads(sys.argv[1])
-c = cfg["creds"]
-client = PowerClerkClient(Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"]),
-                          Credentials.from_dict(c, "test"),
-                          budget=RateBudget(c["api_key"], cfg["limit"], 1.0, path=cfg["bucket"], buffer_s=0))
-print("started", flush=True)
-print(sync(client, Store(cfg["store"]), cfg["program"], progress=False), flush=True)
-"""
-
-
 def _spawn(sb, tmp_path, limit: int) -> subprocess.Popen:
     cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
            "program": sb.program_id, "store": str(tmp_path / "k.sqlite"), "bucket": str(tmp_path / "k-bucket.sqlite"),
            "limit": limit}
-    proc = subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
+    root = Path(__file__).resolve().parents[2]  # the shared kill-test worker (tests/reliability/workers.py)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.workers", "sync", json.dumps(cfg)], cwd=root,
+                            stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
     return proc
 
