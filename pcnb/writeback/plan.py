@@ -164,7 +164,7 @@ def build_ops(pl_: Planner, requests: list[dict[str, Any]]) -> list[Op]:
                 data_ops[key] = op
                 ops.append(op)
                 if proj is None:
-                    op.problems.append(f"project {req['project']!r} is not in the cache (run sync, or check the id)")
+                    op.problems.append(_not_cached(req["project"]))
                 if form is None:
                     op.problems.append(_form_problem(pl_, req.get("form")))
             op.rows.append(req["row"])
@@ -172,7 +172,7 @@ def build_ops(pl_: Planner, requests: list[dict[str, Any]]) -> list[Op]:
             continue
         op = Op(len(ops) + 1, act, pid, number, rows=[req["row"]])
         if act != "thread-status" and proj is None:
-            op.problems.append(f"project {req['project']!r} is not in the cache (run sync, or check the id)")
+            op.problems.append(_not_cached(req["project"]))
         _SINGLE[act](pl_, op, req, proj)
         ops.append(op)
     # a draft with submit=True gets its own submit operation right after it
@@ -188,6 +188,10 @@ def build_ops(pl_: Planner, requests: list[dict[str, Any]]) -> list[Op]:
             names = op.payload.get("names", {})
             op.label = ", ".join(str(names.get(k, k)) for k in op.payload["fields"])
     return out
+
+
+def _not_cached(ref: Any) -> str:
+    return f"project {ref!r} is not in the cache (run sync, or check the id)"
 
 
 def _form_problem(pl_: Planner, ref: Any) -> str:
