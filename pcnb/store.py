@@ -166,7 +166,6 @@ class Store:
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        start = version
         if version > len(MIGRATIONS):
             raise StoreError(f"the cache {self.path} was written by a newer pcnb (schema {version})",
                              "upgrade pcnb, or point store_path at a new file")
@@ -175,7 +174,7 @@ class Store:
                 for statement in filter(str.strip, script.split(";")):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={number}")
-                if number == 4 and start < 4:  # stores written before 4: pack their existing histories
+                if number == 4:  # a store written before 4: pack its existing histories
                     _backfill_packed(conn)
 
     def generation(self) -> int:

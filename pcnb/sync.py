@@ -175,12 +175,12 @@ class _Run:
             rows.append((p, new, known.get(p["ProjectId"])))
         # the lookback re-lists recent projects on every run: unchanged ones are bookkeeping only
         data = full_listing_end or any(old is None or old != new for _, new, old in rows)
+        admin = self.client.is_admin is not False  # histories and inquiries are queued for admins only
         with self.store.tx(data=data) as conn:
             for p, new, old in rows:
                 pid = p["ProjectId"]
                 Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
-                admin = self.client.is_admin is not False
                 if admin and (old is None or old[:2] != new[:2]):
                     _enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)

@@ -26,7 +26,7 @@ def read_current(pl_: Planner, ops: list[Op]) -> None:
                 continue
         data = seen[key]
         status = data.get("CurrentStatus") or {}
-        form = next((f for f in pl_.forms() if f.get("FormId") == op.form), {})
+        form = pl_.form(op.form) or {}
         if op.action == "set":
             _fill_before(op, data)
             _required_after(pl_, op, form, data)
