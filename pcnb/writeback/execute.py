@@ -100,6 +100,7 @@ def run(ws: Any, batch: str, ops: list[Op], progress: bool = True) -> dict[int, 
     states = journal.record(store, batch, ops)
     results: dict[int, dict[str, Any]] = {}
     failed_drafts: set[tuple[str | None, str | None]] = set()
+    sent = 0
     bar = tqdm(ops, desc=f"write-back {batch}", unit="op", disable=not progress, leave=False)
     for op in bar:
         state = states.get(op.seq, "planned")
@@ -146,6 +147,7 @@ def run(ws: Any, batch: str, ops: list[Op], progress: bool = True) -> dict[int, 
         rid = ws.client.http.last_request_id
         journal.mark(store, batch, op.seq, "done", rid)
         results[op.seq] = {"state": "done", "request_id": rid}
-        bar.set_postfix_str(f"{sum(r['state'] == 'done' for r in results.values())} done")
+        sent += 1
+        bar.set_postfix_str(f"{sent} done")
     bar.close()
     return results
