@@ -61,7 +61,7 @@ class BusinessCalendar:
 
     def __init__(self, tz: str, start: date, end: date):
         self.tz = ZoneInfo(tz)
-        hol = holidays.US(years=range(start.year, end.year + 2))
+        hol = holidays.country_holidays("US", years=range(start.year, end.year + 2))
         self.days: list[date] = []
         d = start
         while d <= end + timedelta(days=400):

@@ -44,7 +44,7 @@ def download(state: State, p: Project, f: FormDef, key: str) -> tuple[str, str, 
 
 
 def upload(state: State, p: Project, f: FormDef, key: str, filename: str, content_type: str,
-           content: bytes, user: dict) -> dict[str, Any]:
+           content: bytes, user: dict[str, Any]) -> dict[str, Any]:
     a = attachment_def(state, key, f)
     if not filename:
         raise SandboxError(400, 'Upload needs a Content-Disposition header with filename="..."')
@@ -112,7 +112,7 @@ def notes(state: State, t: Thread) -> dict[str, Any]:
     return {"ThreadId": t.thread_id, "Notes": [note_obj(state, n) for n in t.notes]}
 
 
-def set_note(state: State, p: Project, body: dict[str, Any], user: dict) -> dict[str, Any]:
+def set_note(state: State, p: Project, body: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     text = body.get("Text")
     if not isinstance(text, str) or not text.strip():
         raise SandboxError(400, "Text is required and must be a non-empty string")
