@@ -7,6 +7,7 @@ the handlers behind the program lookup are reached); the sandbox must answer 2xx
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -41,19 +42,23 @@ def fuzz_operations(target: dict, examples: int = 12) -> list[tuple[str, int, st
     assert len(operations) >= 30, [op.label for op in operations]  # the V2 contract has 30+ operations
 
     for operation in operations:
-        @given(case=operation.as_strategy())
-        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
-        def check(case: schemathesis.Case) -> None:
-            if case.path_parameters and "program" in case.path_parameters:
-                case.path_parameters["program"] = target["program"]
-            resp = case.call(base_url=target["root"], headers=target["headers"], timeout=10)
-            if resp.status_code >= 500:
-                failures.append((operation.label, resp.status_code, resp.text[:300]))
-            assert resp.headers.get("x-amzn-requestid"), operation.label  # errors too carry a request id
-
-        check()
+        _fuzz_one(operation, target, examples, failures)
     return failures
+
+
+def _fuzz_one(operation: Any, target: dict, examples: int, failures: list[tuple[str, int, str]]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    def check(case: schemathesis.Case) -> None:
+        if case.path_parameters and "program" in case.path_parameters:
+            case.path_parameters["program"] = target["program"]
+        resp = case.call(base_url=target["root"], headers=target["headers"], timeout=10)
+        if resp.status_code >= 500:
+            failures.append((operation.label, resp.status_code, resp.text[:300]))
+        assert resp.headers.get("x-amzn-requestid"), operation.label  # errors too carry a request id
+
+    check()
 
 
 def test_no_server_errors(fuzz_target):
