@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pcnb.sandbox import definition
 from pcnb.sandbox.models import (
     AttachmentFile,
     Clock,
@@ -36,7 +37,7 @@ class State:
     """All projects and inquiry threads of one program, guarded by one lock."""
 
     def __init__(self, program: ProgramDef | None = None, now: Callable[[], datetime] = utcnow):
-        self.program = program or ProgramDef()
+        self.program = program or definition.load()
         self.clock = Clock(self.program.timezone)
         self.now = now
         self.lock = threading.RLock()
