@@ -12,6 +12,7 @@ from pcnb.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
 from pcnb.sandbox.models import AttachmentFile, Note, Project, SandboxError, Thread
 from pcnb.sandbox.program import AttachmentDef, FormDef
 from pcnb.sandbox.state import State
+from pcnb.sandbox.values import obfuscate
 
 CUSTOM_LISTS: dict[str, list[str]] = {
     "FEEDERS": ["F-101", "F-102", "F-201", "F-305", "F-410"],
@@ -184,8 +185,9 @@ def all_data(state: State, p: Project, reveal: bool) -> dict[str, Any]:
     return {"Project": body}
 
 
-def export(state: State, p: Project) -> dict[str, Any]:
-    """GetExportProject: groups of fields with change time and author [v1]."""
+def export(state: State, p: Project, reveal: bool = False) -> dict[str, Any]:
+    """GetExportProject: groups of fields with change time and author [v1]; sensitive values are
+    masked as GetProjectData masks them unless ``reveal`` (MFA + privilege + reveal_sensitive_data)."""
     groups = []
     for f in state.program.forms:
         vals = p.submitted.get(f.custom_id, {})
@@ -193,6 +195,8 @@ def export(state: State, p: Project) -> dict[str, Any]:
         for d in f.fields:
             changed = p.field_changes.get(f"{f.custom_id}/{d.custom_id}")
             v = vals.get(d.custom_id)
+            if d.sensitive and not reveal:
+                v = [obfuscate(x) for x in v] if isinstance(v, list) else obfuscate(v)
             items.append({"DataFieldId": d.field_id, "CustomId": d.custom_id, "Name": d.name,
                           "Value": None if d.multi else v, "Values": v if d.multi else None,
                           "ChangedTimestamp": changed[0] if changed else None,

@@ -80,6 +80,7 @@ class SandboxHandle:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file: an existing 0644 one is narrowed too
         with os.fdopen(fd, "w") as fh:
             json.dump(self.connection(), fh)
         return path

@@ -144,7 +144,7 @@ class Sandbox:
             fields = (await body_of(request)).get("Fields")
             if not isinstance(fields, list) or not fields or not all(isinstance(f, dict) for f in fields):
                 raise SandboxError(400, "Body must be {'Fields': [{'DataFieldId': ..., 'Content': ...}]}")
-            return summaries(request, st.by_data(u.as_dict(), fields))
+            return summaries(request, st.by_data(u.as_dict(), fields, reveal=self.reveal(request, u)))
 
         @r.post(P + "/NewProject", operation_id="CreateNewProject")
         async def new_project(request: Request, program: str) -> Response:
@@ -252,8 +252,8 @@ class Sandbox:
 
         @r.get(J + "/Export", operation_id="GetExportProject")
         async def export(request: Request, program: str, project: str) -> Response:
-            self.user(request, program, admin=True)
-            return reply(request, ops.export(st, st.project(project)))
+            u = self.user(request, program, admin=True)
+            return reply(request, ops.export(st, st.project(project), reveal=self.reveal(request, u)))
 
         @r.post(J + "/Assignee", operation_id="SetAssignee")
         async def assignee(request: Request, program: str, project: str) -> Response:

@@ -138,13 +138,18 @@ class State:
         found = [self.projects[self.by_number[n]] for n in numbers if n in self.by_number]
         return [self.summary(p) for p in found if self.visible(p, user)]
 
-    def by_data(self, user: dict[str, Any], fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def by_data(self, user: dict[str, Any], fields: list[dict[str, Any]], reveal: bool = False) -> list[dict[str, Any]]:
+        """Projects whose submitted values match. Searching by a sensitive field would confirm a guessed
+        value to someone who may not read it, so it takes the same privilege as reading it."""
         wanted = []
         for f in fields:
             hit = self.program.field(str(f.get("DataFieldId", "")))
             if hit is None:
                 raise SandboxError(400, f"Unknown DataFieldId {f.get('DataFieldId')!r}")
             form, fd = hit
+            if fd.sensitive and not reveal:
+                raise SandboxError(403, f"{fd.name} is sensitive: searching by it requires MFA, the sensitive-data "
+                                        "privilege and reveal_sensitive_data=true")
             error = check_value(fd, f.get("Content"))
             if error:
                 raise SandboxError(400, error)
