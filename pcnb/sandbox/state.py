@@ -167,9 +167,9 @@ class State:
             now = self.now()
             p = Project(
                 project_id=self.new_id("project"), created=now, owner_name=user["name"],
-                owner_email=user["email"], status="UNSUBMITTED", status_ts=now, last_change=now,
+                owner_email=user["email"], status=self.program.start, status_ts=now, last_change=now,
             )
-            p.history.append(StatusEvent("UNSUBMITTED", now, user["name"]))
+            p.history.append(StatusEvent(self.program.start, now, user["name"]))
             self.projects[p.project_id] = p
             return p
 
