@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from pcnb.profile import ProfileError, ProgramProfile, infer
-from pcnb.sandbox.definition import load
 from pcnb.workspace import Workspace
 from tests.conftest import END
 
