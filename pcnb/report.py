@@ -157,6 +157,13 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
         except papermill.PapermillExecutionError as exc:
             failure = ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
                                   f"open {executed} to see the traceback")
+        except Exception as exc:  # the kernel did not start or died: no notebook to show, its log says why
+            log = (private / "kernel.log").read_text(errors="replace") if (private / "kernel.log").exists() else ""
+            for value in values:
+                log = log.replace(value, "***")
+            raise ReportError(f"{notebook.name} could not run: {type(exc).__name__}: {exc}",
+                              "the kernel's last words: " + (log.strip().splitlines() or ["(none)"])[-1]
+                              + "; check that ipykernel is installed in this environment") from None
         nb = scrub(nbformat.read(raw, as_version=4), values)
         text = nbformat.writes(nb)
         html = "" if failure else HTMLExporter(template_name="lab").from_notebook_node(nb)[0]
@@ -174,10 +181,12 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
 
 
 def _ipc_kernel_manager(folder: Path) -> type:
-    """A kernel manager whose kernel listens on IPC sockets in ``folder`` instead of loopback TCP.
+    """A kernel manager whose kernel listens on IPC sockets in ``folder`` and logs there.
 
     Over TCP ipykernel warns "Kernel is running over TCP without encryption" on every run; IPC
-    sockets in a private folder are both quiet and closed to other local users.
+    sockets in a private folder are both quiet and closed to other local users. The kernel
+    process's own log (start-up warnings, the interrupt it may report while shutting down) goes to
+    ``folder/kernel.log`` instead of the user's terminal; a failed run's error quotes it.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -186,5 +195,11 @@ def _ipc_kernel_manager(folder: Path) -> type:
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = str(folder / "kernel")
+
+        async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+            log = open(folder / "kernel.log", "ab")  # the kernel process holds it; closed when it exits
+            kw.setdefault("stderr", log)
+            kw.setdefault("stdout", log)
+            return await super()._async_pre_start_kernel(**kw)
 
     return IPCKernelManager

@@ -48,7 +48,7 @@ def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
 def test_printed_secret_is_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     nb = _nb(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
-    out = run_report(nb, tmp_path / "print.html")
+    out = run_report(nb, tmp_path / "out" / "print.html")
     assert SECRET not in out.read_text() and "***" in out.read_text()
     assert SECRET not in out.with_suffix(".ipynb").read_text()
 
@@ -119,7 +119,7 @@ def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
     nb = _nb(tmp_path / "plot.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
              "pio.renderers.default = 'plotly_mimetype+notebook'\n"
              "go.Figure(go.Bar(x=['a', 'b'], y=[3, 4]), layout_title_text='rendered offline')")
-    out = run_report(nb, tmp_path / "plot.html")
+    out = run_report(nb, tmp_path / "out" / "plot.html")
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
                           f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=8000", "--dump-dom",
@@ -142,9 +142,10 @@ def test_unknown_and_malformed_parameters_are_refused_before_execution(tmp_path)
              ({"verbose": "yes"}, r"verbose = 'yes' must be true or false")]
     for params, message in cases:
         with pytest.raises(ReportError, match=message):
-            run_report(tmp_path / "p.ipynb", tmp_path / "p.html", params)
-    assert not marker.exists() and not (tmp_path / "p.html").exists()
-    run_report(tmp_path / "p.ipynb", tmp_path / "p.html", {"start_date": "2025-02-03", "limit": "7", "verbose": "true"})
+            run_report(tmp_path / "p.ipynb", tmp_path / "out" / "p.html", params)
+    assert not marker.exists() and not (tmp_path / "out").exists()
+    run_report(tmp_path / "p.ipynb", tmp_path / "out" / "p.html",
+               {"start_date": "2025-02-03", "limit": "7", "verbose": "true"})
     assert marker.read_text() == "('2025-02-03', 7, True)"
 
 
@@ -161,3 +162,20 @@ def test_failed_run_writes_only_a_scrubbed_notebook(tmp_path, monkeypatch):
     with pytest.raises(ReportError, match="nothing was written"):
         run_report(leak, tmp_path / "out2" / "leak2.html")
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
+    """A broken kernel (here: its python exits at once) gives a one-line error, not a traceback."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text('{"argv": ["' + sys.executable + '", "-c", "import sys; '
+                                          'sys.stderr.write(\\"no kernel here\\\\n\\"); sys.exit(3)"], '
+                                          '"display_name": "broken", "language": "python"}')
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setattr(KernelSpecManager, "ensure_native_kernel", False)
+    nb = _nb(tmp_path / "k.ipynb", "1 + 1")
+    with pytest.raises(ReportError, match="could not run") as err:
+        run_report(nb, tmp_path / "out" / "k.html", timeout=30)
+    assert "no kernel here" in str(err.value) and not (tmp_path / "out").exists()
