@@ -13,25 +13,8 @@ from datetime import datetime
 import polars as pl
 
 from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.survival import km_median
 from pcnb.analytics.time_in_status import cycle_time
-
-
-def km_median(durations: Iterable[float], observed: Iterable[bool]) -> float | None:
-    """Kaplan-Meier median: the smallest duration at which the survival estimate drops to <= 0.5."""
-    data = sorted(zip(durations, observed, strict=True))
-    at_risk, survival = len(data), 1.0
-    i = 0
-    while i < len(data):
-        t = data[i][0]
-        events = sum(1 for d, o in data[i:] if d == t and o)
-        ties = sum(1 for d, _ in data[i:] if d == t)
-        if events:
-            survival *= 1 - events / at_risk
-            if survival <= 0.5:
-                return float(t)
-        at_risk -= ties
-        i += ties
-    return None
 
 
 def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submitted",

@@ -34,14 +34,28 @@ def throughput(intervals: pl.DataFrame, statuses: Iterable[str] | None = None, e
 def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submitted",
                       exits: Iterable[str] = TERMINAL, every: str = "1w",
                       calendar: Calendar | None = None) -> pl.DataFrame:
-    """M8: arrivals vs departures per period, net flow and the running WIP it implies."""
+    """M8: arrivals vs departures per period, net flow and the running total it implies.
+
+    - arrivals: first entries into ``arrival`` (a project arrives once);
+    - departures: entries into one of ``exits`` from a status that is not an exit (or as a
+      project's first status). A project departs once per exit: Rejected -> Withdrawn is one
+      departure; a project re-opened and closed again departs twice;
+    - reopened: entries from an exit into a non-exit status (the project is back in the pipeline);
+    - net_flow = arrivals + reopened - departures; cumulative_net is its running sum.
+
+    Counts are Int64 (signed), so a week with more departures than arrivals is negative."""
     cal = calendar or Calendar.us_federal()
-    first = intervals.filter(pl.col("visit") == 1).with_columns(_period(cal, every))
-    arr = first.filter(pl.col("status") == arrival).group_by("period").agg(pl.len().alias("arrivals"))
-    dep = first.filter(pl.col("status").is_in(list(exits))).group_by("period").agg(pl.len().alias("departures"))
-    out = arr.join(dep, on="period", how="full", coalesce=True).fill_null(0).sort("period")
-    return out.with_columns((pl.col("arrivals") - pl.col("departures")).alias("net_flow")).with_columns(
-        pl.col("net_flow").cum_sum().alias("cumulative_net"))
+    exits = list(exits)
+    iv = intervals.sort("project_id", "entered").with_columns(
+        _period(cal, every), pl.col("status").is_in(exits).alias("_exit")).with_columns(
+        pl.col("_exit").shift(1).over("project_id").fill_null(False).alias("_prev_exit"))
+    counts = {"arrivals": (pl.col("status") == arrival) & (pl.col("visit") == 1),
+              "departures": pl.col("_exit") & ~pl.col("_prev_exit"),
+              "reopened": ~pl.col("_exit") & pl.col("_prev_exit")}
+    out = iv.group_by("period").agg(*(c.sum().cast(pl.Int64).alias(k) for k, c in counts.items())).filter(
+        pl.sum_horizontal(list(counts)) > 0).sort("period")
+    return out.with_columns((pl.col("arrivals") + pl.col("reopened") - pl.col("departures")).alias("net_flow")
+                            ).with_columns(pl.col("net_flow").cum_sum().alias("cumulative_net"))
 
 
 def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, calendar: Calendar | None = None,
