@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from pcnb.analytics import arrivals_net_flow, sla_compliance, status_intervals, time_in_status
 from pcnb.analytics.backlog import thread_state
 from pcnb.analytics.cohorts import km_median
+from pcnb.analytics.time_in_status import time_to_outcome
 from tests.analytics.test_fixture import CAL, _la, events
 
 EXITS = ("Permission to Operate", "Withdrawn", "Rejected")
@@ -102,3 +104,37 @@ def test_bug4_frames_carry_the_report_as_flag(tmp_path):
     iv = status_intervals(ev, CAL, _la(7, 15, 9), terminal=EXITS)
     assert iv.select("status", "visit").rows() == [("Application Review", 1)]
     store.close()
+
+
+def test_time_in_status_offers_p90_and_km_beside_closed_only():
+    rows = []
+    for i, d in enumerate([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]):  # closed after d calendar days (Apr 2024)
+        rows += [(f"P{i}", "Review", _la(4, 1, 9)), (f"P{i}", "Next", _la(4, 1 + d, 9))]
+    rows += [(f"O{i}", "Review", _la(4, 1, 9)) for i in range(4)]  # open, 21 business days at as_of
+    iv = status_intervals(events(rows), CAL, _la(4, 30, 9), terminal=("Next",))
+    r = time_in_status(iv, terminal=("Next",)).row(0, named=True)
+    assert (r["n"], r["n_open"]) == (10, 4) and r["p90_days"] == pytest.approx(9.1)
+    # closed bdays 1,2,3,4,5,5,5,6,7,8 (weekends); KM over 14 with 4 censored at 21: S(5) = 7/14 = 1/2
+    assert r["median_bdays"] == 5 and r["km_p50_bdays"] == 5 and r["km_p85_bdays"] is None
+    assert r["km_p50_bdays"] >= r["median_bdays"] and not r["suppressed"] and not r["km_suppressed"]
+    small = time_in_status(iv, terminal=("Next",), min_n=11).row(0, named=True)
+    assert small["suppressed"] and small["median_bdays"] is None and small["n"] == 10
+    assert not small["km_suppressed"] and small["km_p50_bdays"] == 5  # 14 stays >= 11
+
+
+def test_time_to_outcome_competing_risks():
+    rows = []
+    for i in range(6):  # completed after i+1 business days (Mon 2024-06-03 + i + 1)
+        rows += [(f"C{i}", "Submitted", _la(6, 3, 9)), (f"C{i}", "PTO", _la(6, 4 + i, 9))]
+    rows += [r for i in range(3) for r in ((f"W{i}", "Submitted", _la(6, 3, 9)), (f"W{i}", "Withdrawn",
+                                                                                  _la(6, 5, 9)))]
+    rows += [(f"O{i}", "Submitted", _la(6, 3, 9)) for i in range(3)]  # open
+    iv = status_intervals(events(rows), CAL, _la(6, 28, 9), terminal=("PTO", "Withdrawn"))
+    out = time_to_outcome(iv, "Submitted", {"completed": ["PTO"], "withdrawn": ["Withdrawn"]}, CAL, _la(6, 28, 9))
+    got = {r["outcome"]: r for r in out.iter_rows(named=True)}
+    # completions at 1, 2, 3, 4, 5, 5 bdays (06-08/09 fall on the weekend), withdrawals at 2, open at 19:
+    # S(1) = 11/12, S(2) = 11/12 * 7/11 = 7/12, S(3) = 7/12 * 6/7 = 1/2 -> median 3
+    assert got["any"]["km_median_bdays"] == 3 and got["any"]["events"] == 9 and got["any"]["n"] == 12
+    assert got["completed"]["share"] == pytest.approx(6 / 12) and got["withdrawn"]["share"] == pytest.approx(3 / 12)
+    assert got["completed"]["half_bdays"] == 5 and got["withdrawn"]["half_bdays"] is None
+    assert time_to_outcome(iv, "Submitted", {"completed": ["PTO"]}, CAL, _la(6, 28, 9), min_n=13)["suppressed"].all()
