@@ -46,7 +46,7 @@ def main() -> None:
         tis = time_in_status(iv)
         best = min(best, time.perf_counter() - start)
     dfg_start = time.perf_counter()
-    ours = bottlenecks(iv, unit="calendar_days")
+    ours = bottlenecks(iv, unit="calendar_days", min_n=0)  # every edge, to compare with pm4py
     ours_dfg = best + (time.perf_counter() - dfg_start)
     rows = [(f"intervals + time_in_status, {log.height:,} events", f"{best:.3f} s ({tis.height} statuses)", "< 1 s"),
             ("intervals + performance DFG (pcnb)", f"{ours_dfg:.3f} s", "-")]

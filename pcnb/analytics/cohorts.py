@@ -12,6 +12,7 @@ from datetime import datetime
 
 import polars as pl
 
+from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.survival import km_median
 from pcnb.analytics.time_in_status import cycle_time
@@ -42,8 +43,9 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submit
 
 def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted",
                     outcomes: dict[str, Iterable[str]] | None = None, every: str = "1mo",
-                    calendar: Calendar | None = None) -> pl.DataFrame:
-    """M12: share of each submission cohort that reached PTO, withdrew/was rejected, or is active."""
+                    calendar: Calendar | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
+    """M12: share of each submission cohort that reached each outcome (ever, by ``as_of`` of the
+    intervals), or is still active. Rates of cohorts under ``min_n`` projects are suppressed."""
     cal = calendar or Calendar.us_federal()
     outcomes = outcomes or {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
     first = intervals.filter(pl.col("status") == start).group_by("project_id").agg(
@@ -53,8 +55,9 @@ def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted
     flags = [pl.col("seen").list.eval(pl.element().is_in(list(v))).list.any().alias(k) for k, v in outcomes.items()]
     df = df.with_columns(flags).with_columns((~pl.any_horizontal(list(outcomes))).alias("active"))
     cols = [*outcomes, "active"]
-    return df.group_by("cohort").agg(pl.len().alias("n"), *[pl.col(c).mean().alias(f"{c}_rate") for c in cols]) \
-        .sort("cohort")
+    out = df.group_by("cohort").agg(pl.len().cast(pl.Int64).alias("n"),
+                                    *[pl.col(c).mean().alias(f"{c}_rate") for c in cols]).sort("cohort")
+    return minn.apply(out, "n", [f"{c}_rate" for c in cols], min_n)
 
 
 def rework(intervals: pl.DataFrame, review: str = "Application Review",
@@ -72,12 +75,13 @@ def first_pass_yield(intervals: pl.DataFrame, **kw: str) -> float | None:
     return float(r["first_pass"].mean()) if r.height else None
 
 
-def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days") -> pl.DataFrame:
+def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days", min_n: int = minn.MIN_N) -> pl.DataFrame:
     """M15 performance DFG: per transition A -> B, count, median and p90 of time spent in A.
 
     Medians in calendar days equal pm4py's ``discover_performance_dfg`` edge medians (checked by
     benchmarks/analytics.py)."""
     col = pl.col(unit)
-    return intervals.filter(pl.col("next_status").is_not_null()).group_by("status", "next_status").agg(
-        pl.len().alias("count"), col.median().alias(f"median_{unit}"),
+    out = intervals.filter(pl.col("next_status").is_not_null()).group_by("status", "next_status").agg(
+        pl.len().cast(pl.Int64).alias("count"), col.median().alias(f"median_{unit}"),
         col.quantile(0.9, "linear").alias(f"p90_{unit}")).sort(f"median_{unit}", descending=True)
+    return minn.apply(out, "count", [f"median_{unit}", f"p90_{unit}"], min_n)

@@ -2,14 +2,19 @@
 
 Counting as regulators report it: A = stays completed, B = completed late, C = still open and
 already past the deadline. pct_exceeding = (B + C) / (A + C); the on-time rate = (A - B) / A.
+Stays are counted as they stood at ``as_of`` (build the intervals with it): a stay that ended
+after ``as_of`` is open then. Minimum-n: pct_exceeding is suppressed when A + C < ``min_n``, the
+on-time rate when A < ``min_n`` (``suppressed`` / ``on_time_suppressed``; counts stay visible).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 
+from pcnb.analytics import minn
+from pcnb.analytics.asof import lit, resolve
 from pcnb.analytics.calendar import Calendar
 
 
@@ -23,9 +28,9 @@ def sla_summary(completed: int, completed_late: int, open_late: int) -> dict[str
 
 
 def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True,
-                   by: str | list[str] | None = None) -> pl.DataFrame:
-    """Per status with a deadline (business days), and optional segment columns: A, B, C,
-    pct_exceeding, on_time_rate."""
+                   by: str | list[str] | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
+    """Per status with a deadline (business days), and optional segment columns: A (completed),
+    B (completed_late), C (open_late), open, pct_exceeding, on_time_rate (see the module doc)."""
     if not deadlines or any((not isinstance(v, int)) or v < 0 for v in deadlines.values()):
         raise ValueError("deadlines must map status names to non-negative whole business days")
     iv = intervals.filter(pl.col("status").is_in(list(deadlines)))
@@ -34,16 +39,18 @@ def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_vis
     limit = pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32)
     keys = ["status", *([by] if isinstance(by, str) else (by or []))]
     out = iv.group_by(keys).agg(
-        (~pl.col("is_open")).sum().alias("completed"),
-        ((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().alias("completed_late"),
-        (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().alias("open_late"),
-        pl.col("is_open").sum().alias("open"),
+        (~pl.col("is_open")).sum().cast(pl.Int64).alias("completed"),
+        ((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().cast(pl.Int64).alias("completed_late"),
+        (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().cast(pl.Int64).alias("open_late"),
+        pl.col("is_open").sum().cast(pl.Int64).alias("open"),
     ).with_columns(pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32).alias("deadline_bdays"))
     a, b, c = pl.col("completed"), pl.col("completed_late"), pl.col("open_late")
-    return out.with_columns(
+    out = out.with_columns(
         pl.when(a + c > 0).then((b + c) / (a + c)).alias("pct_exceeding"),
         pl.when(a > 0).then((a - b) / a).alias("on_time_rate"),
-    ).sort(keys)
+    )
+    out = minn.apply(out, a + c, ["pct_exceeding"], min_n)
+    return minn.apply(out, a, ["on_time_rate"], min_n, flag="on_time_suppressed").sort(keys)
 
 
 def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, calendar: Calendar | None = None,
@@ -51,7 +58,7 @@ def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, c
     """M5: per project, the local due date ``deadline_bdays`` after first entering ``start_status``
     and business days remaining at ``as_of`` (negative when late); met if ``stop_status`` reached."""
     cal = calendar or Calendar.us_federal()
-    as_of_lit = pl.lit(as_of or datetime.now(UTC)).cast(pl.Datetime("us", "UTC"))
+    as_of_lit = lit(resolve(as_of))
     first = intervals.filter(pl.col("status") == start_status).group_by("project_id").agg(
         pl.col("entered").min().alias("start"))
     df = first.with_columns(cal.add_business_days(pl.col("start"), deadline_bdays).alias("due_date"))

@@ -42,12 +42,13 @@ def test_outcomes_rework_and_bottlenecks():
             ("B", "Withdrawn", _la(3, 7, 9)),
             ("C", "Application Submitted", _la(3, 4, 9)), ("C", "Application Review", _la(3, 6, 9))]
     iv = status_intervals(events(rows), CAL, _la(3, 20, 9))
-    oc = cohort_outcomes(iv, calendar=CAL).row(0, named=True)
+    assert cohort_outcomes(iv, calendar=CAL).row(0, named=True)["suppressed"]  # n = 3 < 10
+    oc = cohort_outcomes(iv, calendar=CAL, min_n=3).row(0, named=True)
     assert oc["n"] == 3 and oc["reached_pto_rate"] == pytest.approx(1 / 3)
     assert oc["withdrawn_rate"] == pytest.approx(1 / 3) and oc["active_rate"] == pytest.approx(1 / 3)
     rw = rework(iv).sort("project_id")
     assert rw["first_pass"].to_list() == [False, True, True] and first_pass_yield(iv) == pytest.approx(2 / 3)
-    b = bottlenecks(iv, unit="calendar_days")
+    b = bottlenecks(iv, unit="calendar_days", min_n=3)
     sub_rev = b.filter((pl.col("status") == "Application Submitted") & (pl.col("next_status") == "Application Review"))
     assert sub_rev["count"].item() == 3 and sub_rev["median_calendar_days"].item() == pytest.approx(1.0)
 
