@@ -69,7 +69,7 @@ def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, c
     today = cal.local_date(as_of_lit)
     days_left = pl.business_day_count(today, pl.col("due_date"), week_mask=list(cal.week_mask),
                                       holidays=list(cal.holidays))
-    return df.with_columns(days_left.alias("bdays_remaining")).sort("due_date")
+    return df.with_columns(days_left.alias("bdays_remaining")).sort("due_date", "project_id")
 
 
 __all__ = ["due_dates", "sla_compliance", "sla_summary"]

@@ -96,7 +96,7 @@ def cycle_time(intervals: pl.DataFrame, start: str = "Application Submitted", en
         pl.when(pl.col("end").is_not_null()).then(cal.business_days(pl.col("start"), pl.col("end")))
         .alias("business_days"),
         cal.business_days(pl.col("start"), finish).alias("age_business_days"),
-    ).sort("start")
+    ).sort("start", "project_id")
 
 
 def inquiry_waits(notes: pl.DataFrame, threads: pl.DataFrame | None = None,
@@ -158,7 +158,7 @@ def utility_held_time(intervals: pl.DataFrame, start: str = "Application Submitt
         cal.business_days(pl.col("w0"), pl.col("w1")).alias("total_bdays"),
         pl.col("applicant_bdays").fill_null(0))
     return out.with_columns((pl.col("total_bdays") - pl.col("applicant_bdays")).alias("utility_bdays")).rename(
-        {"w0": "start", "w1": "end"}).sort("start")
+        {"w0": "start", "w1": "end"}).sort("start", "project_id")
 
 
 def outcome_times(intervals: pl.DataFrame, start: str, outcomes: dict[str, Iterable[str]],
@@ -177,7 +177,7 @@ def outcome_times(intervals: pl.DataFrame, start: str, outcomes: dict[str, Itera
                                                            pl.col("outcome").first())
     df = s.join(first, on="project_id", how="left")
     return df.with_columns(
-        cal.business_days(pl.col("start"), pl.coalesce("end", at)).alias("business_days")).sort("start")
+        cal.business_days(pl.col("start"), pl.coalesce("end", at)).alias("business_days")).sort("start", "project_id")
 
 
 def time_to_outcome(intervals: pl.DataFrame, start: str, outcomes: dict[str, Iterable[str]],
