@@ -93,3 +93,16 @@ def _visits(ev: pl.DataFrame) -> pl.DataFrame:
     pos = pl.int_range(pl.len(), dtype=pl.UInt32)
     d = d.with_columns((pos - pl.when(start).then(pos).forward_fill() + 1).alias("visit"))
     return d.sort("_i")
+
+
+def with_business_hours(intervals: pl.DataFrame, calendar: Calendar | None = None,
+                        as_of: datetime | None = None) -> pl.DataFrame:
+    """Intervals plus ``business_hours`` (closed stays) and ``age_business_hours`` (open stays, to
+    ``as_of``): working hours of the calendar (``Calendar.work_hours``), for deadlines in hours.
+    Pass the same ``as_of`` the intervals were built with."""
+    cal = calendar or Calendar.us_federal()
+    at = pl.lit(resolve(as_of)).cast(pl.Datetime("us", "UTC"))
+    return intervals.with_columns(
+        pl.when(~pl.col("is_open")).then(cal.business_hours(pl.col("entered"), pl.col("exited")))
+        .alias("business_hours"),
+        pl.when(pl.col("is_open")).then(cal.business_hours(pl.col("entered"), at)).alias("age_business_hours"))

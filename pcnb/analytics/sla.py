@@ -10,6 +10,7 @@ on-time rate when A < ``min_n`` (``suppressed`` / ``on_time_suppressed``; counts
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import polars as pl
 
@@ -28,11 +29,18 @@ def sla_summary(completed: int, completed_late: int, open_late: int) -> dict[str
 
 
 def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True,
-                   by: str | list[str] | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
-    """Per status with a deadline (business days), and optional segment columns: A (completed),
-    B (completed_late), C (open_late), open, pct_exceeding, on_time_rate (see the module doc)."""
+                   by: str | list[str] | None = None, min_n: int = minn.MIN_N,
+                   unit: Literal["business_days", "business_hours"] = "business_days") -> pl.DataFrame:
+    """Per status with a deadline, and optional segment columns: A (completed), B (completed_late),
+    C (open_late), open, pct_exceeding, on_time_rate (see the module doc).
+
+    ``unit``: deadlines in whole business days (default), or in business hours (the intervals
+    then need :func:`pcnb.analytics.intervals.with_business_hours`)."""
     if not deadlines or any((not isinstance(v, int)) or v < 0 for v in deadlines.values()):
-        raise ValueError("deadlines must map status names to non-negative whole business days")
+        raise ValueError(f"deadlines must map status names to non-negative whole {unit.replace('_', ' ')}")
+    if unit not in intervals.columns:
+        raise ValueError(f"intervals have no {unit} column; add it with with_business_hours(intervals, calendar, "
+                         "as_of)")
     iv = intervals.filter(pl.col("status").is_in(list(deadlines)))
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
@@ -40,10 +48,11 @@ def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_vis
     keys = ["status", *([by] if isinstance(by, str) else (by or []))]
     out = iv.group_by(keys).agg(
         (~pl.col("is_open")).sum().cast(pl.Int64).alias("completed"),
-        ((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().cast(pl.Int64).alias("completed_late"),
-        (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().cast(pl.Int64).alias("open_late"),
+        ((~pl.col("is_open")) & (pl.col(unit) > limit)).sum().cast(pl.Int64).alias("completed_late"),
+        (pl.col("is_open") & (pl.col(f"age_{unit}") > limit)).sum().cast(pl.Int64).alias("open_late"),
         pl.col("is_open").sum().cast(pl.Int64).alias("open"),
-    ).with_columns(pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32).alias("deadline_bdays"))
+    ).with_columns(pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32).alias(
+        "deadline_bdays" if unit == "business_days" else "deadline_hours"))
     a, b, c = pl.col("completed"), pl.col("completed_late"), pl.col("open_late")
     out = out.with_columns(
         pl.when(a + c > 0).then((b + c) / (a + c)).alias("pct_exceeding"),

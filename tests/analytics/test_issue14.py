@@ -138,3 +138,33 @@ def test_time_to_outcome_competing_risks():
     assert got["completed"]["share"] == pytest.approx(6 / 12) and got["withdrawn"]["share"] == pytest.approx(3 / 12)
     assert got["completed"]["half_bdays"] == 5 and got["withdrawn"]["half_bdays"] is None
     assert time_to_outcome(iv, "Submitted", {"completed": ["PTO"]}, CAL, _la(6, 28, 9), min_n=13)["suppressed"].all()
+
+
+def test_business_hours_and_an_sla_in_hours():
+    from pcnb.analytics.intervals import with_business_hours
+
+    rows = [("A", "Review", _la(7, 1, 16)), ("A", "Done", _la(7, 2, 9)),  # 1 h Mon + 1 h Tue = 2
+            ("B", "Review", _la(7, 3, 16)), ("B", "Done", _la(7, 5, 9)),  # 07-04 holiday: 2
+            ("C", "Review", _la(7, 5, 18)), ("C", "Done", _la(7, 8, 8)),  # outside hours, weekend: 0
+            ("D", "Review", _la(7, 1, 7)), ("D", "Done", _la(7, 8, 17)),  # 5 working days x 9 h = 45
+            ("E", "Review", _la(7, 8, 12))]  # open: 12-17 Mon + 8-10 Tue at as_of = 7
+    as_of = _la(7, 9, 10)
+    iv = with_business_hours(status_intervals(events(rows), CAL, as_of, terminal=("Done",)), CAL, as_of)
+    review = iv.filter(pl.col("status") == "Review").sort("project_id")
+    assert review["business_hours"].to_list() == [2.0, 2.0, 0.0, 45.0, None]
+    assert review["age_business_hours"].to_list()[-1] == 7.0
+    sla = sla_compliance(iv, {"Review": 4}, unit="business_hours", min_n=0).row(0, named=True)
+    assert (sla["completed"], sla["completed_late"], sla["open_late"], sla["deadline_hours"]) == (4, 1, 1, 4)
+    with pytest.raises(ValueError, match="with_business_hours"):
+        sla_compliance(status_intervals(events(rows), CAL, as_of), {"Review": 4}, unit="business_hours")
+
+
+def test_departures_once_per_exit():
+    rows = [("A", "Application Submitted", _la(7, 1, 9)), ("A", "Rejected", _la(7, 2, 9)),
+            ("A", "Withdrawn", _la(7, 3, 9)),  # exit -> exit: still one departure
+            ("B", "Application Submitted", _la(7, 1, 9)), ("B", "Withdrawn", _la(7, 2, 9)),
+            ("B", "Application Review", _la(7, 9, 9)), ("B", "Withdrawn", _la(7, 10, 9))]  # re-opened, exits twice
+    iv = status_intervals(events(rows), CAL, _la(7, 20, 9), terminal=EXITS)
+    flow = arrivals_net_flow(iv, "Application Submitted", EXITS, "1w", CAL)
+    assert flow.select("arrivals", "departures", "reopened", "net_flow").rows() == [(2, 2, 0, 0), (0, 1, 1, 0)]
+    assert flow["cumulative_net"].to_list() == [0, 0]
