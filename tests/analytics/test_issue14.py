@@ -168,3 +168,18 @@ def test_departures_once_per_exit():
     flow = arrivals_net_flow(iv, "Application Submitted", EXITS, "1w", CAL)
     assert flow.select("arrivals", "departures", "reopened", "net_flow").rows() == [(2, 2, 0, 0), (0, 1, 1, 0)]
     assert flow["cumulative_net"].to_list() == [0, 0]
+
+
+def test_namespace_methods_have_the_functions_signatures():
+    import inspect
+
+    from pcnb.analytics.namespace import _SOURCES, PowerClerkFrame
+
+    for name, fn in _SOURCES.items():
+        method = getattr(PowerClerkFrame, name)
+        ours = list(inspect.signature(method).parameters.values())[1:]  # without self
+        theirs = list(inspect.signature(fn).parameters.values())[1:]  # without the frame
+        assert [(p.name, p.default) for p in ours] == [(p.name, p.default) for p in theirs], name
+        assert not any(p.kind is p.VAR_KEYWORD for p in ours) and method.__doc__ == fn.__doc__
+    sla = pl.DataFrame().pc.sla
+    assert "deadlines" in inspect.signature(sla).parameters and "min_n" in inspect.signature(sla).parameters
