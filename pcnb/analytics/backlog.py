@@ -13,7 +13,7 @@ because nobody will answer them and they would inflate the backlog.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -168,7 +168,8 @@ def backlog_over_time(threads: pl.DataFrame, notes: pl.DataFrame, calendar: Cale
     deltas = pl.concat([segs.select("waiting_on", pl.col("d0").alias("date"), pl.lit(1).alias("d")),
                         segs.select("waiting_on", pl.col("d1").alias("date"), pl.lit(-1).alias("d"))])
     deltas = deltas.group_by("waiting_on", "date").agg(pl.col("d").sum())
-    lo, hi = segs["d0"].min(), as_of.astimezone(ZoneInfo(cal.timezone)).date()
+    lo: date = segs["d0"].min()  # type: ignore[assignment]
+    hi = as_of.astimezone(ZoneInfo(cal.timezone)).date()
     days = pl.DataFrame({"date": pl.date_range(lo, max(hi, lo), "1d", eager=True)})
     grid = days.join(pl.DataFrame({"waiting_on": ["utility", "applicant"]}), how="cross")
     out = grid.join(deltas, on=["waiting_on", "date"], how="left").with_columns(pl.col("d").fill_null(0))

@@ -32,7 +32,7 @@ class Calendar:
     def us_federal(cls, timezone: str = "America/Los_Angeles", years: Iterable[int] = range(2015, 2036),
                    extra: Iterable[date] = (), week_mask: tuple[bool, ...] = WEEKDAYS) -> Calendar:
         """US federal holidays (observed dates, from the ``holidays`` package) plus your additions."""
-        days = set(holidays_lib.US(years=list(years))) | set(extra)
+        days = set(holidays_lib.country_holidays("US", years=list(years))) | set(extra)
         return cls(timezone, week_mask, tuple(sorted(days)))
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import polars as pl
 
@@ -33,8 +34,8 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submit
         ok = done.len() >= min_completed
         dur = g.select(pl.coalesce("business_days", "age_business_days")).to_series().to_list()
         rows.append({"cohort": cohort, "n": g.height, "completed": done.len(), "suppressed": not ok,
-                     "median_bdays": float(done.median()) if ok else None,
-                     "p85_bdays": float(done.quantile(0.85, "linear")) if ok else None,
+                     "median_bdays": cast(float, done.median()) if ok else None,
+                     "p85_bdays": done.quantile(0.85, "linear") if ok else None,
                      "km_median_bdays": km_median(dur, g["complete"].to_list()) if ok else None})
     schema = {"cohort": pl.Date, "n": pl.Int64, "completed": pl.Int64, "suppressed": pl.Boolean,
               "median_bdays": pl.Float64, "p85_bdays": pl.Float64, "km_median_bdays": pl.Float64}
@@ -72,7 +73,7 @@ def rework(intervals: pl.DataFrame, review: str = "Application Review",
 
 def first_pass_yield(intervals: pl.DataFrame, **kw: str) -> float | None:
     r = rework(intervals, **kw)
-    return float(r["first_pass"].mean()) if r.height else None
+    return cast(float, r["first_pass"].mean()) if r.height else None
 
 
 def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days", min_n: int = minn.MIN_N) -> pl.DataFrame:

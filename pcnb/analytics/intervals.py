@@ -20,12 +20,12 @@ from pcnb.analytics.calendar import Calendar
 
 TERMINAL = ("Permission to Operate", "Withdrawn", "Rejected")
 
-INTERVAL_SCHEMA = {
-    "project_id": pl.String, "status": pl.String, "visit": pl.UInt32, "entered": pl.Datetime("us", "UTC"),
-    "exited": pl.Datetime("us", "UTC"), "next_status": pl.String, "is_open": pl.Boolean,
-    "calendar_days": pl.Float64, "business_days": pl.Int32, "age_calendar_days": pl.Float64,
-    "age_business_days": pl.Int32, "out_of_order": pl.Boolean, "after_terminal": pl.Boolean,
-}
+INTERVAL_SCHEMA = pl.Schema({
+    "project_id": pl.String(), "status": pl.String(), "visit": pl.UInt32(), "entered": pl.Datetime("us", "UTC"),
+    "exited": pl.Datetime("us", "UTC"), "next_status": pl.String(), "is_open": pl.Boolean(),
+    "calendar_days": pl.Float64(), "business_days": pl.Int32(), "age_calendar_days": pl.Float64(),
+    "age_business_days": pl.Int32(), "out_of_order": pl.Boolean(), "after_terminal": pl.Boolean(),
+})
 
 
 def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_of: datetime | None = None,
@@ -68,7 +68,10 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
     as_of_lit = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
     as_of_day = as_of.astimezone(ZoneInfo(cal.timezone)).date()
     mask, hols = list(cal.week_mask), list(cal.holidays)
-    days = lambda a, b: (b - a).dt.total_microseconds() / 86_400_000_000  # noqa: E731
+
+    def days(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return (b - a).dt.total_microseconds() / 86_400_000_000
+
     out = _visits(ev.rename({"ts": "entered"})).with_columns(
         pl.col("exited").is_null().alias("is_open"),
         days(pl.col("entered"), pl.col("exited")).alias("calendar_days"),
@@ -78,7 +81,7 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
         pl.when(pl.col("is_open")).then(pl.business_day_count("_d0", pl.lit(as_of_day), week_mask=mask,
                                                               holidays=hols)).alias("age_business_days"),
     )
-    return out.select(list(INTERVAL_SCHEMA)).cast(INTERVAL_SCHEMA)  # type: ignore[arg-type]
+    return out.select(list(INTERVAL_SCHEMA)).cast(INTERVAL_SCHEMA)
 
 
 def _visits(ev: pl.DataFrame) -> pl.DataFrame:

@@ -77,7 +77,8 @@ def km_quantiles(df: pl.DataFrame, keys: list[str], duration: str, observed: str
     Counts per (group, distinct duration) are made in polars; the exact product runs over the
     distinct durations only. Columns ``{prefix}50`` ... named by percent."""
     names = [f"{prefix}{round(q * 100)}" for q in qs]
-    schema = {**{k: df.schema[k] for k in keys}, **dict.fromkeys(names, pl.Float64)}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {**{k: df.schema[k] for k in keys},
+                                                          **dict.fromkeys(names, pl.Float64)}
     if df.height == 0:
         return pl.DataFrame(schema=schema)
     agg = df.group_by(*keys, duration).agg(pl.col(observed).sum().alias("_d"),

@@ -6,7 +6,8 @@ are local calendar periods of the program's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 import polars as pl
 
@@ -59,7 +60,7 @@ def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submi
 
 
 def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, calendar: Calendar | None = None,
-               start=None, end=None) -> pl.DataFrame:
+               start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """M9: projects in each non-terminal status at the end of each local day (cumulative flow).
 
     Built from +1/-1 deltas on entry/exit dates and a running sum, so it is O(intervals + days),
@@ -73,8 +74,8 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
     minus = iv.filter(pl.col("exited").is_not_null()).select(
         "status", cal.local_date("exited").alias("date"), pl.lit(-1).alias("d"))
     deltas = pl.concat([plus, minus]).group_by("status", "date").agg(pl.col("d").sum())
-    lo = start or deltas["date"].min()
-    hi = end or deltas["date"].max()
+    lo: date = start or deltas["date"].min()  # type: ignore[assignment]
+    hi: date = end or deltas["date"].max()  # type: ignore[assignment]
     days = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     grid = days.join(deltas.select("status").unique(), how="cross")
     before = deltas.filter(pl.col("date") < lo).group_by("status").agg(pl.col("d").sum().alias("base"))
@@ -84,14 +85,15 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
 
 
 def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL,
-              buckets=AGING_BUCKETS, by: str | list[str] | None = None) -> pl.DataFrame:
+              buckets: Sequence[tuple[int, int | None, str]] = AGING_BUCKETS,
+              by: str | list[str] | None = None) -> pl.DataFrame:
     """M10: open, non-terminal stays by status (and optional segment) and business-day age bucket."""
     iv = intervals.filter(pl.col("is_open") & ~pl.col("status").is_in(list(terminal)))
     age = pl.col("age_business_days")
-    label = pl.when(False).then(pl.lit(None, pl.String))
-    for lo, hi, name in buckets:
+    label: pl.Expr = pl.lit(None, pl.String)
+    for lo, hi, name in reversed(buckets):  # the first matching bucket wins
         cond = (age >= lo) if hi is None else ((age >= lo) & (age <= hi))
-        label = label.when(cond).then(pl.lit(name))
+        label = pl.when(cond).then(pl.lit(name)).otherwise(label)
     order = [b[2] for b in buckets]
     keys = ["status", *([by] if isinstance(by, str) else (by or [])), "age_bucket"]
     return iv.with_columns(label.cast(pl.Enum(order)).alias("age_bucket")).group_by(keys).agg(
