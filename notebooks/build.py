@@ -19,7 +19,7 @@ PARAMS = '''# Parameters (papermill): environment is "sandbox" (default, no cred
 environment = "sandbox"
 program = None
 start_date = "2024-01-01"  # first local day of the period shown (program time zone)
-as_of = ""  # point in time: ISO date (end of that local day) or date-time; empty = now
+as_of = ""  # point in time: ISO date (the end of that local day) or date-time; empty means now
 '''
 SETUP = '''import datetime as dt
 from zoneinfo import ZoneInfo

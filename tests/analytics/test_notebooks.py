@@ -55,9 +55,20 @@ def test_03_reads_start_date(ws, monkeypatch):
 
 
 def test_04_as_of_is_a_point_in_time(ws, monkeypatch):
-    ns = run("04_inquiry_backlog", ws, monkeypatch, as_of="2025-03-31")
-    end_of_day = dt.datetime(2025, 3, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo(ns["cal"].timezone))
+    tz = ZoneInfo("America/Los_Angeles")
+    # a thread still being discussed two local days after it was opened: open and waiting at that as_of
+    last = ws.inquiry_notes().group_by("thread_id").agg(pl.col("ts").max().alias("last"))
+    busy = ws.inquiry_threads().join(last, on="thread_id").with_columns(
+        (pl.col("created").dt.convert_time_zone(tz.key).dt.date() + dt.timedelta(days=2)).alias("day")).filter(
+        pl.col("last") > (pl.col("day").cast(pl.Datetime("us")).dt.replace_time_zone(tz.key) + dt.timedelta(days=1))
+        .dt.convert_time_zone("UTC"))
+    assert busy.height > 0
+    day = busy.sort("created")["day"][0]
+    ns = run("04_inquiry_backlog", ws, monkeypatch, as_of=day.isoformat())
+    end_of_day = dt.datetime.combine(day, dt.time.max, tz)
     assert ns["as_of_ts"] == end_of_day
-    assert ns["state"].height > 0 and ns["state"]["created"].max() <= end_of_day
-    assert ns["state"]["waiting_bdays"].drop_nulls().min() >= 0
+    assert ns["state"]["created"].max() <= end_of_day and busy.sort("created")["thread_id"][0] in ns["state"][
+        "thread_id"].to_list()
+    waiting = ns["state"].filter(pl.col("waiting_on") != "none")
+    assert waiting.height > 0 and waiting["waiting_bdays"].min() >= 0
     assert ns["rt"]["asked"].max() <= end_of_day
