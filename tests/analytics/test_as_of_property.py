@@ -38,7 +38,21 @@ from pcnb.analytics.backlog import backlog_over_time, backlog_summary, response_
 from pcnb.analytics.cohorts import bottlenecks, cohort_cycle_times, cohort_outcomes, rework
 from pcnb.analytics.quality import data_quality
 from pcnb.analytics.time_in_status import inquiry_waits, time_to_outcome
-from pcnb.frames import NOTES_SCHEMA, PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA, THREADS_SCHEMA
+
+try:  # the cache package of the layout change; before it, a top-level module
+    from pcnb.cache.frames import (  # type: ignore[import-not-found,unused-ignore]
+        NOTES_SCHEMA,
+        PROJECTS_SCHEMA,
+        STATUS_EVENTS_SCHEMA,
+        THREADS_SCHEMA,
+    )
+except ImportError:
+    from pcnb.frames import (  # type: ignore[no-redef,unused-ignore]
+        NOTES_SCHEMA,
+        PROJECTS_SCHEMA,
+        STATUS_EVENTS_SCHEMA,
+        THREADS_SCHEMA,
+    )
 from pcnb.sandbox.generator import generate
 
 END = datetime(2026, 11, 1, tzinfo=UTC)

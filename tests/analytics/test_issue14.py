@@ -87,8 +87,12 @@ def test_bug4_suppressed_history_entries_are_left_out():
 
 
 def test_bug4_frames_carry_the_report_as_flag(tmp_path):
-    from pcnb import frames
-    from pcnb.store import Store
+    try:  # the cache package of the layout change; before it, top-level modules
+        from pcnb.cache import frames  # type: ignore[import-not-found,unused-ignore]
+        from pcnb.cache.store import Store  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from pcnb import frames  # type: ignore[no-redef,unused-ignore]
+        from pcnb.store import Store  # type: ignore[no-redef,unused-ignore]
 
     store = Store(tmp_path / "s.sqlite")
     entries = [  # newest first, as V2 sends them
