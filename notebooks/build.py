@@ -6,6 +6,7 @@ reviewable as plain diffs; the .ipynb files are the product and are committed to
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import nbformat
@@ -17,10 +18,11 @@ PARAMS = '''# Parameters (papermill): environment is "sandbox" (default, no cred
 # Real credentials come from PCNB_* environment variables or the keyring, never from this cell.
 environment = "sandbox"
 program = None
-start_date = "2024-01-01"
-as_of = ""  # ISO date or date-time; empty means now
+start_date = "2024-01-01"  # first local day of the period shown (program time zone)
+as_of = ""  # point in time: ISO date (the end of that local day) or date-time; empty means now
 '''
 SETUP = '''import datetime as dt
+from zoneinfo import ZoneInfo
 import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
@@ -31,12 +33,24 @@ from pcnb.workspace import Workspace
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
 ws = Workspace.open(environment, program)
 report = ws.sync(progress=False)
-as_of_ts = dt.datetime.fromisoformat(as_of).astimezone(dt.timezone.utc) if as_of else dt.datetime.now(dt.timezone.utc)
 cal = Calendar.us_federal()
+local = ZoneInfo(cal.timezone)
+final = ["Permission to Operate", "Withdrawn", "Rejected"]  # this program's final statuses
+# as_of is a point-in-time cut: every figure below is what the data said at that instant
+if not as_of:
+    as_of_ts = dt.datetime.now(dt.timezone.utc)
+elif len(as_of) == 10:  # a date: the end of that local day
+    as_of_ts = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time.max, local).astimezone(dt.timezone.utc)
+else:  # a date-time: program local time unless it carries an offset
+    t = dt.datetime.fromisoformat(as_of)
+    as_of_ts = (t if t.tzinfo else t.replace(tzinfo=local)).astimezone(dt.timezone.utc)
+start_day = dt.date.fromisoformat(start_date)  # local midnight of the program's time zone
 events = ws.status_events()
-intervals = events.pc.intervals(calendar=cal, as_of=as_of_ts)
+intervals = events.pc.intervals(calendar=cal, as_of=as_of_ts, terminal=final)
+in_period = intervals.filter(cal.local_date("entered") >= start_day)
 print(report)
 print(ws.health())
+print(f"as of {as_of_ts.astimezone(local):%Y-%m-%d %H:%M %Z}; period from {start_day} (local)")
 '''
 
 NOTEBOOKS = {
@@ -61,35 +75,41 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each week, and where work accumulates.",
         SETUP,
-        "## Arrivals, departures and net flow\n\nArrivals are first submissions; departures are first entries "
-        "into a terminal status (PTO, Withdrawn, Rejected). A positive net flow means the backlog grows.",
-        "flow = intervals.filter(pl.col('entered') >= dt.datetime.fromisoformat(start_date).replace("
-        "tzinfo=dt.timezone.utc)).pc.throughput(statuses=['Application Submitted', 'Permission to Operate'], "
-        "every='1mo', calendar=cal)\n"
+        "## Arrivals, departures and net flow\n\nArrivals are first submissions; a departure is an entry into a "
+        "final status (PTO, Withdrawn, Rejected) from a status that is not final: once per project per exit, so "
+        "a project re-opened and closed again departs twice; re-opened projects count as `reopened`. "
+        "net_flow = arrivals + reopened - departures: positive means the backlog grows. Periods are local "
+        "months of the program's time zone from `start_date`.",
+        "flow = in_period.pc.throughput(statuses=['Application Submitted', 'Permission to Operate'], every='1mo', "
+        "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts)",
-        "from pcnb.analytics import arrivals_net_flow\narrivals_net_flow(intervals, every='1mo', calendar=cal).tail(12)",
+        "in_period.pc.flow(arrival='Application Submitted', exits=final, every='1mo', calendar=cal).tail(12)",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
-        "wip = intervals.pc.wip(calendar=cal)\ncharts.cumulative_flow_chart(wip.filter(pl.col('date') >= "
-        "dt.date.fromisoformat(start_date)), as_of_ts)",
+        "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
+        "charts.cumulative_flow_chart(wip, as_of_ts)",
         "## Throughput by installer (top 5)",
         "top = ws.projects().group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
-        "seg = intervals.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
+        "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
         "seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput(statuses=['Permission to Operate'], "
         "every='1mo', by='owner_name', calendar=cal).tail(10)",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
-        "business days (weekdays, US federal holidays, program time zone), against deadlines.",
+        "business days (weekdays, US federal holidays, program time zone), against deadlines. Stays entered "
+        "from `start_date` (local) to `as_of`; figures are as the data stood at `as_of`.",
         SETUP,
-        "## Time in status\n\nPercentiles are over completed stays; open stays are shown separately as their "
-        "current age.",
-        "intervals.pc.time_in_status()",
-        "charts.time_in_status_chart(intervals, as_of_ts, cal, statuses=['Application Submitted', "
+        "## Time in status\n\nTwo estimates side by side: percentiles of completed stays only, and Kaplan-Meier "
+        "quantiles (`km_p50_bdays`...) that count stays still open at `as_of` as censored at their age. "
+        "`n` completed stays, `n_open` open ones. Statistics over fewer than 10 stays are suppressed "
+        "(`suppressed`, n shown).",
+        "in_period.pc.time_in_status(terminal=final)",
+        "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=['Application Submitted', "
         "'Application Review', 'Returned to Applicant', 'Approved to Install', 'Inspection Pending'])",
-        "## SLA compliance\n\nExample deadlines in business days. pct_exceeding = (late completed + open past "
-        "deadline) / (completed + open past deadline).",
+        "## SLA compliance\n\nExample deadlines in business days. A = completed stays, B = completed late, "
+        "C = open and already past the deadline at `as_of`. pct_exceeding = (B + C) / (A + C); "
+        "on-time rate = (A - B) / A.",
         "deadlines = {'Application Submitted': 3, 'Application Review': 10, 'Inspection Pending': 5}\n"
-        "sla = intervals.pc.sla(deadlines)\ncharts.sla_chart(sla, as_of_ts, cal)",
+        "sla = in_period.pc.sla(deadlines)\ncharts.sla_chart(sla, as_of_ts, cal)",
         "sla",
         "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
         "list; technology and system-size bins from the application form when the cache holds form data "
@@ -97,36 +117,49 @@ NOTEBOOKS = {
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "attrs = project_attributes(ws.projects())\n"
         "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
-        "segmented(intervals, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
+        "segmented(in_period, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
         ".pc.sla({'Application Review': 10}, by='owner_name')",
-        "## Aging work in progress\n\nEach dot is an application still in that status; dashed lines are the "
+        "## Aging work in progress\n\nEach dot is an application still in that status at `as_of` (final "
+        "statuses are not work in progress and are left out, whatever `start_date`); dashed lines are the "
         "historical percentiles of completed stays.",
-        "charts.aging_chart(intervals.filter(~pl.col('status').is_in(['Unsubmitted'])), as_of_ts, cal)",
+        "charts.aging_chart(intervals.filter(~pl.col('status').is_in(['Unsubmitted'])), as_of_ts, cal, "
+        "terminal=final)",
         "## Bottlenecks",
-        "charts.bottleneck_chart(intervals.pc.bottlenecks(), as_of_ts)",
+        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts)",
+        "## Time to outcome\n\nFrom submission to a final status: the Kaplan-Meier median to any outcome (open "
+        "applications censored), and the competing risks: the cumulative incidence of completion vs "
+        "withdrawal/rejection (`share`), and when each reaches one half (`half_bdays`).",
+        "intervals.pc.time_to_outcome('Application Submitted', {'completed': ['Permission to Operate'], "
+        "'withdrawn or rejected': ['Withdrawn', 'Rejected']}, calendar=cal, as_of=as_of_ts)",
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
         "cohorts are not flattered; cohorts with fewer than 10 completions are suppressed.",
-        "intervals.pc.cohorts(calendar=cal, as_of=as_of_ts).tail(12)",
+        "cohorts = intervals.pc.cohorts(calendar=cal, as_of=as_of_ts)\n"
+        "cohorts.filter(pl.col('cohort') >= start_day).tail(12)",
         "## Data quality\n\nWhat in the data could make the numbers above misleading: each check counts the "
         "affected projects or threads, with examples. Nothing is corrected automatically.",
-        "from pcnb.analytics.quality import data_quality\n"
-        "data_quality(intervals, ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts)",
+        "intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts, "
+        "events=events, final=final)",
     ],
     "04_inquiry_backlog": [
-        "# Inquiry backlog\n\nOpen inquiry threads, who must answer next, and how fast each side responds.",
+        "# Inquiry backlog\n\nOpen inquiry threads at `as_of`, who must answer next, and how fast each side "
+        "responds. Threads of projects already in a final status are shown as their own group: nobody will "
+        "answer them.",
         SETUP,
-        "from pcnb.analytics.backlog import backlog_summary, response_times, thread_state\n"
-        "state = thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, as_of_ts)\nbacklog_summary(state)",
-        "## Waiting time of open threads",
-        "charts.backlog_chart(state, as_of_ts, cal)",
+        "from pcnb.analytics.backlog import backlog_summary, response_summary, response_times, thread_state\n"
+        "threads, notes = ws.inquiry_threads(), ws.inquiry_notes()\n"
+        "state = thread_state(threads, notes, cal, as_of_ts, intervals=intervals, final=final)\n"
+        "backlog_summary(state, finished='group')",
+        "## Waiting time of open threads\n\nThreads of finished projects left out.",
+        "charts.backlog_chart(state.filter(~pl.col('project_final')), as_of_ts, cal)",
         "## Backlog over time\n\nOpen threads at the end of each day, by who must answer next.",
         "from pcnb.analytics.backlog import backlog_over_time\n"
-        "trend = backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, as_of_ts)\n"
-        "charts.backlog_trend_chart(trend.filter(pl.col('date') >= dt.date.fromisoformat(start_date)), as_of_ts, cal)",
-        "## Response times\n\nShare of responses within 3 business days, by responder.",
-        "rt = response_times(ws.inquiry_notes(), cal)\n"
-        "rt.group_by('responder').agg(pl.len().alias('responses'), pl.col('response_bdays').median()"
-        ".alias('median_bdays'), pl.col('on_time').mean().alias('within_3_bdays'))",
+        "trend = backlog_over_time(threads, notes, cal, as_of_ts)\n"
+        "charts.backlog_trend_chart(trend.filter(pl.col('date') >= start_day), as_of_ts, cal)",
+        "## Response times\n\nWithin 3 business days, counted like the SLA: answered (A), answered late (B), "
+        "still unanswered at `as_of` and already late (C); pct_late = (B + C) / (A + C). Requests from "
+        "`start_date`.",
+        "rt = response_times(notes, cal, within_bdays=3, as_of=as_of_ts, threads=threads)\n"
+        "response_summary(rt.filter(cal.local_date('asked') >= start_day))",
     ],
     "05_write_back": [
         "# Write-back: plan, diff, confirm, journal, undo\n\nFix data in bulk from an analysis, safely. Every "
@@ -190,6 +223,8 @@ def build() -> None:
         for text in cells[1:]:
             is_md = text.startswith("#") and not text.startswith("# Parameters")
             nb.cells.append(new_markdown_cell(text) if is_md else new_code_cell(text))
+        for i, cell in enumerate(nb.cells):  # stable ids: rebuilding changes only what changed
+            cell.id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8]
         nbformat.write(nb, HERE / f"{name}.ipynb")
 
 

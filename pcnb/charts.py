@@ -5,12 +5,16 @@ Figures use only plotly's own JSON; reports embed plotly.js so exported HTML wor
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import plotly.graph_objects as go
 import polars as pl
 
+from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.time_in_status import time_in_status
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
 
@@ -54,34 +58,56 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
                    "Projects in status")
 
 
+def _fmt(value: float | None, suppressed: bool, n: int) -> str:
+    """A table cell under the minimum-n rule: the value, or "suppressed (n=3)"."""
+    if suppressed:
+        return f"suppressed (n={n})"
+    return "-" if value is None else f"{value:.1f}"
+
+
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                         statuses: list[str] | None = None) -> go.Figure:
-    """Box plots of closed stays (business days) per status, above a percentile table."""
-    closed = intervals.filter(~pl.col("is_open"))
+                         statuses: list[str] | None = None, min_n: int = minn.MIN_N) -> go.Figure:
+    """Box plots of closed stays (business days) per status, above a table of both estimates:
+    closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with n closed and
+    n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so does the box."""
+    tis = time_in_status(intervals, terminal=(), min_n=min_n)
     if statuses:
-        closed = closed.filter(pl.col("status").is_in(statuses))
+        tis = tis.filter(pl.col("status").is_in(statuses))
+    order = statuses or sorted(tis["status"].to_list())
+    closed = intervals.filter(~pl.col("is_open"))
     fig = go.Figure()
     rows = []
-    for status in statuses or sorted(closed["status"].unique().to_list()):
-        vals = closed.filter(pl.col("status") == status)["business_days"]
-        if vals.len() == 0:
+    for status in order:
+        part = tis.filter(pl.col("status") == status)
+        if part.height == 0:
             continue
-        q = [float(vals.quantile(p, "linear")) for p in (0.5, 0.85, 0.95)]
-        rows.append((status, vals.len(), *q))
-        fig.add_box(y=vals.to_list(), name=status, boxpoints=False,
-                    hovertext=f"median {q[0]:.1f}, p85 {q[1]:.1f}, p95 {q[2]:.1f}")
-    fig.add_table(domain={"x": [0, 1], "y": [0, 0.3]},
-                  header={"values": ["Status", "n", "median", "p85", "p95"], "align": "left"},
-                  cells={"values": [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 5,
-                         "format": [None, ",d", ".1f", ".1f", ".1f"], "align": "left"})
+        r = part.row(0, named=True)
+        n, n_open, sup, km_sup = r["n"], r["n_open"], r["suppressed"], r["km_suppressed"]
+        rows.append((status, n, n_open, _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
+                     _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
+                     _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
+        vals = [] if sup else closed.filter(pl.col("status") == status)["business_days"].to_list()
+        fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False)
+    header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
+    fig.add_table(domain={"x": [0, 1], "y": [0, 0.3]}, header={"values": header, "align": "left"},
+                  cells={"values": [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * len(header),
+                         "align": "left"})
     fig.update_layout(yaxis={"domain": [0.38, 1]}, showlegend=False, height=650)
-    return _layout(fig, _title("Time in status (closed stays)", as_of, closed.height, cal), "Status",
-                   "Business days")
+    n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
+    return _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of,
+                               n_all, cal), "Status", "Business days")
 
 
-def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar, percentiles=(0.5, 0.85, 0.95)) -> go.Figure:
-    """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays."""
-    open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null())
+def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
+                percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] = TERMINAL,
+                min_n: int = minn.MIN_N) -> go.Figure:
+    """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays.
+
+    Only work in progress: stays in the final statuses ``terminal`` (finished projects) are left
+    out. A status's percentile line is left out (suppressed) below ``min_n`` closed stays."""
+    final = list(terminal)
+    open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
+                             & ~pl.col("status").is_in(final))
     fig = go.Figure()
     statuses = sorted(open_["status"].unique().to_list())
     for status in statuses:
@@ -90,19 +116,30 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar, percent
                         name=status, marker={"opacity": 0.5}, showlegend=False)
     closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
     for q in percentiles:
-        qs = closed.group_by("status").agg(pl.col("business_days").quantile(q, "linear")).sort("status")
+        qs = closed.group_by("status").agg(pl.len().alias("n"), pl.col("business_days").quantile(q, "linear"))
+        qs = minn.apply(qs, "n", ["business_days"], min_n).filter(~pl.col("suppressed")).sort("status")
         fig.add_scatter(x=qs["status"].to_list(), y=qs["business_days"].to_list(), mode="lines+markers",
-                        name=f"p{int(q * 100)} of completed", line={"dash": "dash"})
-    return _layout(fig, _title("Aging work in progress", as_of, open_.height, cal), "Status", "Age (business days)")
+                        name=f"p{round(q * 100)} of completed", line={"dash": "dash"})
+    return _layout(fig, _title("Aging work in progress (open stays, final statuses excluded)", as_of, open_.height,
+                               cal), "Status", "Age (business days)")
 
 
 def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Share of stays exceeding each step's deadline, with the on-time rate."""
+    """Share of stays exceeding each step's deadline, with the on-time rate. Suppressed rates
+    (minimum-n rule) are drawn as no bar, labelled "suppressed (n=...)"."""
     fig = go.Figure()
-    fig.add_bar(x=sla["status"].to_list(), y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)")
-    fig.add_bar(x=sla["status"].to_list(), y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    n = int(sla["completed"].sum() + sla["open"].sum()) if sla.height else 0
+    x = sla["status"].to_list()
+    n_rate = (sla["completed"] + sla["open_late"]).to_list()
+    sup = sla["suppressed"].to_list() if "suppressed" in sla.columns else [False] * sla.height
+    sup_on = sla["on_time_suppressed"].to_list() if "on_time_suppressed" in sla.columns else [False] * sla.height
+    fig.add_bar(x=x, y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)",
+                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup, n_rate, strict=True)])
+    fig.add_bar(x=x, y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A",
+                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup_on, sla["completed"].to_list(),
+                                                                          strict=True)])
+    fig.update_traces(textposition="outside")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
+    n = int(sla.select(pl.col("completed").sum() + pl.col("open").sum()).item()) if sla.height else 0
     return _layout(fig, _title("SLA compliance by step", as_of, n, cal), "Status", "Share")
 
 
@@ -144,12 +181,15 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
               "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"},
         domain={"x": [0, 1], "y": [0.42, 1]}))
     slow = dfg.sort(med, descending=True, nulls_last=True).head(8)
+    sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
+    counts = slow["count"].to_list()
     fig.add_table(domain={"x": [0, 1], "y": [0, 0.36]},
                   header={"values": ["From", "To", "n", f"median {unit.replace('_', ' ')}",
                                      f"p90 {unit.replace('_', ' ')}"], "align": "left"},
-                  cells={"values": [slow["status"].to_list(), slow["next_status"].to_list(), slow["count"].to_list(),
-                                    slow[med].to_list(), slow[f"p90_{unit}"].to_list()],
-                         "format": [None, None, ",d", ".1f", ".1f"], "align": "left"})
+                  cells={"values": [slow["status"].to_list(), slow["next_status"].to_list(), counts,
+                                    *[[_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts, strict=True)]
+                                      for c in (med, f"p90_{unit}")]],
+                         "align": "left"})
     fig.update_layout(height=700)
     fig.update_layout(title=_title(f"Bottlenecks: transitions (median {unit.replace('_', ' ')} in hover)", as_of,
                                    int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})

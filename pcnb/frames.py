@@ -23,6 +23,9 @@ import polars as pl
 
 from pcnb.store import EVENT, NULL_INT, Store, from_us
 
+#: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
+SUPPRESSED = "report_as = 'suppress'"
+
 TS = pl.Datetime("us", "UTC")
 
 PROJECTS_SCHEMA: dict[str, pl.DataType] = {
@@ -32,7 +35,7 @@ PROJECTS_SCHEMA: dict[str, pl.DataType] = {
 }
 STATUS_EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "project_id": pl.String(), "seq": pl.Int32(), "status": pl.Categorical(), "status_id": pl.String(),
-    "ts": TS, "changed_by": pl.String(),
+    "ts": TS, "changed_by": pl.String(), "suppressed": pl.Boolean(),
 }
 THREADS_SCHEMA: dict[str, pl.DataType] = {
     "thread_id": pl.String(), "project_id": pl.String(), "subject": pl.String(), "status": pl.Categorical(),
@@ -119,6 +122,10 @@ def projects(store: Store, wait: bool = False) -> pl.DataFrame:
 def status_events(store: Store, wait: bool = False) -> pl.DataFrame:
     """One row per status entry, oldest first per project; ``seq`` is the source order.
 
+    ``suppressed`` is true for entries the program marks ReportAs = suppress (analytics leave them
+    out unless asked to include them, for audits); it is read at the last sync of the project's
+    history.
+
     Stored as integer codes and decoded with the small status/people lookups: integer columns are
     what keeps the cold load of a million events quick."""
     return _snapshot(store, "status_events", lambda: _status_events(store), wait)
@@ -132,6 +139,11 @@ def _status_events(store: Store) -> pl.DataFrame:
     people = dict(store.conn.execute("SELECT code, name FROM people").fetchall())
     names = {c: n for c, n, _ in statuses}
     ids = {c: i for c, _, i in statuses}
+    # few rows, read through a partial index (store migration 5): no scan of a million events
+    hidden = store.conn.execute(f"SELECT project_id, seq FROM status_events WHERE {SUPPRESSED}").fetchall()
+    suppressed = pl.DataFrame(hidden, schema={"project_id": pl.String, "seq": pl.Int64}, orient="row")
+    keys = suppressed.select(pl.struct("project_id", "seq")).to_series().implode()
+    flag = pl.struct("project_id", "seq").is_in(keys) if hidden else pl.lit(False)
     return raw.select(
         pl.col("project_id").cast(pl.String),
         pl.col("seq").cast(pl.Int32),
@@ -139,6 +151,7 @@ def _status_events(store: Store) -> pl.DataFrame:
         pl.col("status_code").replace_strict(ids, return_dtype=pl.String).alias("status_id"),
         pl.col("ts").cast(pl.Int64).cast(TS),
         pl.col("changed_by_code").replace_strict(people, default=None, return_dtype=pl.String).alias("changed_by"),
+        flag.alias("suppressed"),
     )
 
 

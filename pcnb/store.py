@@ -72,6 +72,10 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE history_packed (project_id TEXT PRIMARY KEY, events BLOB NOT NULL);
     """,
+    # 5: the few history entries marked ReportAs = suppress, found without a scan (frames.status_events)
+    """
+    CREATE INDEX IF NOT EXISTS status_events_suppressed ON status_events (project_id, seq) WHERE report_as = 'suppress';
+    """,
 ]
 
 #: history_packed layout: per event four little-endian int64 (seq, status code, ts us, changed-by code);

@@ -64,8 +64,39 @@ def test_charts_state_as_of_n_and_axes(synced):
     tis = charts.time_in_status_chart(iv, END, cal)
     table = next(t for t in tis.data if t.type == "table")
     boxes = [t for t in tis.data if t.type == "box"]
-    assert list(table.cells.values[0]) == [b.name for b in boxes]  # one percentile row per box
-    assert list(table.header.values) == ["Status", "n", "median", "p85", "p95"]
+    assert [b.name.split(" (suppressed")[0] for b in boxes] == list(table.cells.values[0])  # one row per box
+    assert list(table.header.values) == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median",
+                                         "KM p90"]
+    assert sum(table.cells.values[2]) > 0  # open stays are counted beside the closed ones
     assert "n = " in sankey.layout.title.text
     assert aging_wip(iv)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
+
+
+FINAL = ["Permission to Operate", "Withdrawn", "Rejected"]
+
+
+def test_aging_chart_shows_only_work_in_progress(synced):
+    cal = Calendar.us_federal()
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END)
+    fig = charts.aging_chart(iv, END, cal)  # the final statuses are excluded by default
+    dots = [t for t in fig.data if t.mode == "markers"]
+    shown = {t.name for t in dots}
+    assert shown and not shown & set(FINAL)  # finished projects are not work in progress
+    wip = iv.filter(pl.col("is_open") & ~pl.col("status").is_in(FINAL))
+    assert sum(len(t.y) for t in dots) == wip.height
+    assert max(max(t.y) for t in dots) == wip["age_business_days"].max()
+
+
+def test_suppressed_statistics_are_labelled_in_charts(synced):
+    cal = Calendar.us_federal()
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END)
+    tis = charts.time_in_status_chart(iv, END, cal, min_n=10_000)
+    table = next(t for t in tis.data if t.type == "table")
+    assert all(str(v).startswith("suppressed (n=") for v in table.cells.values[3])
+    sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
+    fig = charts.sla_chart(sla, END, cal)
+    assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
+    dfg = bottlenecks(iv, min_n=10_000)
+    cells = charts.bottleneck_chart(dfg, END).data[1].cells.values
+    assert all(str(v).startswith("suppressed (n=") for v in cells[3])

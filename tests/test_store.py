@@ -23,7 +23,7 @@ def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, t
     for p in tmp_path.glob("old.*.parquet"):
         p.unlink()
     upgraded = Store(path)
-    assert upgraded.schema_version == len(MIGRATIONS) == 4
+    assert upgraded.schema_version == len(MIGRATIONS) == 5
     assert upgraded.conn.execute("SELECT COUNT(*) FROM history_packed").fetchone()[0] == expected[
         "project_id"].n_unique()
     assert frames.status_events(upgraded).equals(expected)

@@ -9,29 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import polars as pl
 
+from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.survival import km_median
 from pcnb.analytics.time_in_status import cycle_time
-
-
-def km_median(durations: Iterable[float], observed: Iterable[bool]) -> float | None:
-    """Kaplan-Meier median: the smallest duration at which the survival estimate drops to <= 0.5."""
-    data = sorted(zip(durations, observed, strict=True))
-    at_risk, survival = len(data), 1.0
-    i = 0
-    while i < len(data):
-        t = data[i][0]
-        events = sum(1 for d, o in data[i:] if d == t and o)
-        ties = sum(1 for d, _ in data[i:] if d == t)
-        if events:
-            survival *= 1 - events / at_risk
-            if survival <= 0.5:
-                return float(t)
-        at_risk -= ties
-        i += ties
-    return None
 
 
 def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submitted",
@@ -49,8 +34,8 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submit
         ok = done.len() >= min_completed
         dur = g.select(pl.coalesce("business_days", "age_business_days")).to_series().to_list()
         rows.append({"cohort": cohort, "n": g.height, "completed": done.len(), "suppressed": not ok,
-                     "median_bdays": float(done.median()) if ok else None,
-                     "p85_bdays": float(done.quantile(0.85, "linear")) if ok else None,
+                     "median_bdays": cast(float, done.median()) if ok else None,
+                     "p85_bdays": done.quantile(0.85, "linear") if ok else None,
                      "km_median_bdays": km_median(dur, g["complete"].to_list()) if ok else None})
     schema = {"cohort": pl.Date, "n": pl.Int64, "completed": pl.Int64, "suppressed": pl.Boolean,
               "median_bdays": pl.Float64, "p85_bdays": pl.Float64, "km_median_bdays": pl.Float64}
@@ -59,8 +44,9 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submit
 
 def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted",
                     outcomes: dict[str, Iterable[str]] | None = None, every: str = "1mo",
-                    calendar: Calendar | None = None) -> pl.DataFrame:
-    """M12: share of each submission cohort that reached PTO, withdrew/was rejected, or is active."""
+                    calendar: Calendar | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
+    """M12: share of each submission cohort that reached each outcome (ever, by ``as_of`` of the
+    intervals), or is still active. Rates of cohorts under ``min_n`` projects are suppressed."""
     cal = calendar or Calendar.us_federal()
     outcomes = outcomes or {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
     first = intervals.filter(pl.col("status") == start).group_by("project_id").agg(
@@ -70,8 +56,9 @@ def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted
     flags = [pl.col("seen").list.eval(pl.element().is_in(list(v))).list.any().alias(k) for k, v in outcomes.items()]
     df = df.with_columns(flags).with_columns((~pl.any_horizontal(list(outcomes))).alias("active"))
     cols = [*outcomes, "active"]
-    return df.group_by("cohort").agg(pl.len().alias("n"), *[pl.col(c).mean().alias(f"{c}_rate") for c in cols]) \
-        .sort("cohort")
+    out = df.group_by("cohort").agg(pl.len().cast(pl.Int64).alias("n"),
+                                    *[pl.col(c).mean().alias(f"{c}_rate") for c in cols]).sort("cohort")
+    return minn.apply(out, "n", [f"{c}_rate" for c in cols], min_n)
 
 
 def rework(intervals: pl.DataFrame, review: str = "Application Review",
@@ -86,15 +73,16 @@ def rework(intervals: pl.DataFrame, review: str = "Application Review",
 
 def first_pass_yield(intervals: pl.DataFrame, **kw: str) -> float | None:
     r = rework(intervals, **kw)
-    return float(r["first_pass"].mean()) if r.height else None
+    return cast(float, r["first_pass"].mean()) if r.height else None
 
 
-def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days") -> pl.DataFrame:
+def bottlenecks(intervals: pl.DataFrame, unit: str = "business_days", min_n: int = minn.MIN_N) -> pl.DataFrame:
     """M15 performance DFG: per transition A -> B, count, median and p90 of time spent in A.
 
     Medians in calendar days equal pm4py's ``discover_performance_dfg`` edge medians (checked by
     benchmarks/analytics.py)."""
     col = pl.col(unit)
-    return intervals.filter(pl.col("next_status").is_not_null()).group_by("status", "next_status").agg(
-        pl.len().alias("count"), col.median().alias(f"median_{unit}"),
+    out = intervals.filter(pl.col("next_status").is_not_null()).group_by("status", "next_status").agg(
+        pl.len().cast(pl.Int64).alias("count"), col.median().alias(f"median_{unit}"),
         col.quantile(0.9, "linear").alias(f"p90_{unit}")).sort(f"median_{unit}", descending=True)
+    return minn.apply(out, "count", [f"median_{unit}", f"p90_{unit}"], min_n)

@@ -16,10 +16,10 @@ SIZE_BINS: tuple[tuple[float, float | None, str], ...] = (
 
 
 def size_bin(kw: pl.Expr, bins: tuple[tuple[float, float | None, str], ...] = SIZE_BINS) -> pl.Expr:
-    label = pl.when(kw.is_null()).then(pl.lit("unknown"))
-    for lo, hi, name in bins:
-        label = label.when((kw > lo) & (kw <= hi) if hi is not None else kw > lo).then(pl.lit(name))
-    return label.otherwise(pl.lit("unknown")).cast(pl.Enum([b[2] for b in bins] + ["unknown"]))
+    label: pl.Expr = pl.lit("unknown")
+    for lo, hi, name in reversed(bins):  # the first matching bin wins; null or out of range: unknown
+        label = pl.when((kw > lo) & (kw <= hi) if hi is not None else kw > lo).then(pl.lit(name)).otherwise(label)
+    return label.cast(pl.Enum([b[2] for b in bins] + ["unknown"]))
 
 
 def project_attributes(projects: pl.DataFrame, form_values: pl.DataFrame | None = None,

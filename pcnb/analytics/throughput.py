@@ -6,7 +6,8 @@ are local calendar periods of the program's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 import polars as pl
 
@@ -34,18 +35,32 @@ def throughput(intervals: pl.DataFrame, statuses: Iterable[str] | None = None, e
 def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submitted",
                       exits: Iterable[str] = TERMINAL, every: str = "1w",
                       calendar: Calendar | None = None) -> pl.DataFrame:
-    """M8: arrivals vs departures per period, net flow and the running WIP it implies."""
+    """M8: arrivals vs departures per period, net flow and the running total it implies.
+
+    - arrivals: first entries into ``arrival`` (a project arrives once);
+    - departures: entries into one of ``exits`` from a status that is not an exit (or as a
+      project's first status). A project departs once per exit: Rejected -> Withdrawn is one
+      departure; a project re-opened and closed again departs twice;
+    - reopened: entries from an exit into a non-exit status (the project is back in the pipeline);
+    - net_flow = arrivals + reopened - departures; cumulative_net is its running sum.
+
+    Counts are Int64 (signed), so a week with more departures than arrivals is negative."""
     cal = calendar or Calendar.us_federal()
-    first = intervals.filter(pl.col("visit") == 1).with_columns(_period(cal, every))
-    arr = first.filter(pl.col("status") == arrival).group_by("period").agg(pl.len().alias("arrivals"))
-    dep = first.filter(pl.col("status").is_in(list(exits))).group_by("period").agg(pl.len().alias("departures"))
-    out = arr.join(dep, on="period", how="full", coalesce=True).fill_null(0).sort("period")
-    return out.with_columns((pl.col("arrivals") - pl.col("departures")).alias("net_flow")).with_columns(
-        pl.col("net_flow").cum_sum().alias("cumulative_net"))
+    exits = list(exits)
+    iv = intervals.sort("project_id", "entered").with_columns(
+        _period(cal, every), pl.col("status").is_in(exits).alias("_exit")).with_columns(
+        pl.col("_exit").shift(1).over("project_id").fill_null(False).alias("_prev_exit"))
+    counts = {"arrivals": (pl.col("status") == arrival) & (pl.col("visit") == 1),
+              "departures": pl.col("_exit") & ~pl.col("_prev_exit"),
+              "reopened": ~pl.col("_exit") & pl.col("_prev_exit")}
+    out = iv.group_by("period").agg(*(c.sum().cast(pl.Int64).alias(k) for k, c in counts.items())).filter(
+        pl.sum_horizontal(list(counts)) > 0).sort("period")
+    return out.with_columns((pl.col("arrivals") + pl.col("reopened") - pl.col("departures")).alias("net_flow")
+                            ).with_columns(pl.col("net_flow").cum_sum().alias("cumulative_net"))
 
 
 def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, calendar: Calendar | None = None,
-               start=None, end=None) -> pl.DataFrame:
+               start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """M9: projects in each non-terminal status at the end of each local day (cumulative flow).
 
     Built from +1/-1 deltas on entry/exit dates and a running sum, so it is O(intervals + days),
@@ -59,8 +74,8 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
     minus = iv.filter(pl.col("exited").is_not_null()).select(
         "status", cal.local_date("exited").alias("date"), pl.lit(-1).alias("d"))
     deltas = pl.concat([plus, minus]).group_by("status", "date").agg(pl.col("d").sum())
-    lo = start or deltas["date"].min()
-    hi = end or deltas["date"].max()
+    lo: date = start or deltas["date"].min()  # type: ignore[assignment]
+    hi: date = end or deltas["date"].max()  # type: ignore[assignment]
     days = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     grid = days.join(deltas.select("status").unique(), how="cross")
     before = deltas.filter(pl.col("date") < lo).group_by("status").agg(pl.col("d").sum().alias("base"))
@@ -70,14 +85,15 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
 
 
 def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL,
-              buckets=AGING_BUCKETS, by: str | list[str] | None = None) -> pl.DataFrame:
+              buckets: Sequence[tuple[int, int | None, str]] = AGING_BUCKETS,
+              by: str | list[str] | None = None) -> pl.DataFrame:
     """M10: open, non-terminal stays by status (and optional segment) and business-day age bucket."""
     iv = intervals.filter(pl.col("is_open") & ~pl.col("status").is_in(list(terminal)))
     age = pl.col("age_business_days")
-    label = pl.when(False).then(pl.lit(None, pl.String))
-    for lo, hi, name in buckets:
+    label: pl.Expr = pl.lit(None, pl.String)
+    for lo, hi, name in reversed(buckets):  # the first matching bucket wins
         cond = (age >= lo) if hi is None else ((age >= lo) & (age <= hi))
-        label = label.when(cond).then(pl.lit(name))
+        label = pl.when(cond).then(pl.lit(name)).otherwise(label)
     order = [b[2] for b in buckets]
     keys = ["status", *([by] if isinstance(by, str) else (by or [])), "age_bucket"]
     return iv.with_columns(label.cast(pl.Enum(order)).alias("age_bucket")).group_by(keys).agg(

@@ -1,42 +1,74 @@
-"""M2 time in status, M3 milestone cycle time, M6 utility-held time.
+"""M2 time in status, M3 milestone cycle time, M6 utility-held time, time to outcome.
 
-Percentiles are over closed stays; open stays are reported separately as current age, because
-mixing them in would understate durations (they are censored). A status with only open stays has
-a null median, not 0.
+Two estimates of time in a status, side by side, with their n:
+
+- closed stays only (``median_*``, ``p85_*``...): linear-interpolated percentiles of stays that had
+  ended by ``as_of``; they understate durations, because the slow stays are the ones still open;
+- censoring-aware (``km_p50_bdays``...): Kaplan-Meier quantiles over every stay, open ones counted
+  as censored at their age at ``as_of`` (:mod:`pcnb.analytics.survival`, exact arithmetic); null
+  when too many stays are still open to reach that quantile.
+
+Open stays are also reported as their current age. A status with only open stays has a null
+closed-stay median, not 0. Minimum-n rule (:mod:`pcnb.analytics.minn`): closed-stay statistics
+over fewer than ``min_n`` closed stays, and KM quantiles over fewer than ``min_n`` stays, are
+suppressed (null, ``suppressed`` / ``km_suppressed`` true, n shown).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from fractions import Fraction
 
 import polars as pl
 
+from pcnb.analytics import minn
+from pcnb.analytics.asof import cut_notes, cut_threads, lit, resolve
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.survival import cumulative_incidence, km_quantiles, km_table
+
+PERCENTILES = (0.5, 0.85, 0.9, 0.95)
 
 
-def _stats(col: str, suffix: str) -> list[pl.Expr]:
+def _name(q: float) -> str:
+    return "median" if q == 0.5 else f"p{round(q * 100)}"
+
+
+def _stats(col: str, suffix: str, percentiles: Sequence[float]) -> list[pl.Expr]:
     c = pl.col(col)
-    return [c.median().alias(f"median_{suffix}"), c.quantile(0.85, "linear").alias(f"p85_{suffix}"),
-            c.quantile(0.95, "linear").alias(f"p95_{suffix}"), c.mean().alias(f"mean_{suffix}"),
-            c.max().cast(pl.Float64).alias(f"max_{suffix}")]
+    return [*(c.quantile(q, "linear").alias(f"{_name(q)}_{suffix}") for q in percentiles),
+            c.mean().alias(f"mean_{suffix}"), c.max().cast(pl.Float64).alias(f"max_{suffix}")]
 
 
 def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
-                   terminal: Iterable[str] = TERMINAL, by: str | list[str] | None = None) -> pl.DataFrame:
-    """Per status (and optional segment): n, median, p85, p95, mean, max in calendar and business days."""
+                   terminal: Iterable[str] = TERMINAL, by: str | list[str] | None = None,
+                   percentiles: Sequence[float] = PERCENTILES, min_n: int = minn.MIN_N) -> pl.DataFrame:
+    """Per status (and optional segment), excluding the final statuses ``terminal``:
+    n (closed stays) and n_open; closed-stay percentiles, mean and max in calendar and business
+    days; the open stays' median and max age; KM quantiles in business days (``km_p50_bdays``...).
+    See the module doc for definitions and the minimum-n rule."""
     iv = intervals.filter(~pl.col("status").is_in(list(terminal)))
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
     keys = ["status", *([by] if isinstance(by, str) else (by or []))]
     closed = iv.filter(~pl.col("is_open")).group_by(keys).agg(
-        pl.len().alias("n"), *_stats("calendar_days", "days"), *_stats("business_days", "bdays"))
+        pl.len().alias("n"), *_stats("calendar_days", "days", percentiles),
+        *_stats("business_days", "bdays", percentiles))
     opened = iv.filter(pl.col("is_open")).group_by(keys).agg(
         pl.len().alias("n_open"), pl.col("age_business_days").median().alias("median_open_age_bdays"),
         pl.col("age_business_days").max().alias("max_open_age_bdays"))
-    out = closed.join(opened, on=keys, how="full", coalesce=True)
-    return out.with_columns(pl.col("n").fill_null(0), pl.col("n_open").fill_null(0)).sort(keys)
+    km = km_quantiles(iv.select(*keys, pl.coalesce("business_days", "age_business_days").alias("_t"),
+                                (~pl.col("is_open")).alias("_event")), keys, "_t", "_event", percentiles,
+                      prefix="km_p")
+    km = km.rename({c: f"{c}_bdays" for c in km.columns if c.startswith("km_p")})
+    out = closed.join(opened, on=keys, how="full", coalesce=True).join(km, on=keys, how="left")
+    out = out.with_columns(pl.col("n").fill_null(0).cast(pl.Int64), pl.col("n_open").fill_null(0).cast(pl.Int64))
+    closed_cols = [c for c in closed.columns if c not in (*keys, "n")]
+    out = minn.apply(out, "n", closed_cols, min_n)
+    out = minn.apply(out, pl.col("n") + pl.col("n_open"), [c for c in km.columns if c.startswith("km_p")], min_n,
+                     flag="km_suppressed")
+    return out.sort(keys)
 
 
 def _first_entry(intervals: pl.DataFrame, status: str, name: str) -> pl.DataFrame:
@@ -50,7 +82,7 @@ def cycle_time(intervals: pl.DataFrame, start: str = "Application Submitted", en
     Incomplete projects keep a null duration and carry their age, for censored (KM) statistics.
     """
     cal = calendar or Calendar.us_federal()
-    as_of_lit = pl.lit(as_of or datetime.now(UTC)).cast(pl.Datetime("us", "UTC"))
+    as_of_lit = lit(resolve(as_of))
     s = _first_entry(intervals, start, "start")
     e = intervals.filter(pl.col("status") == end).select("project_id", pl.col("entered").alias("end_ts"))
     df = s.join(e, on="project_id", how="left").filter(
@@ -64,14 +96,18 @@ def cycle_time(intervals: pl.DataFrame, start: str = "Application Submitted", en
         pl.when(pl.col("end").is_not_null()).then(cal.business_days(pl.col("start"), pl.col("end")))
         .alias("business_days"),
         cal.business_days(pl.col("start"), finish).alias("age_business_days"),
-    ).sort("start")
+    ).sort("start", "project_id")
 
 
 def inquiry_waits(notes: pl.DataFrame, threads: pl.DataFrame | None = None,
                   as_of: datetime | None = None) -> pl.DataFrame:
-    """Spans when an inquiry waits on the applicant: from a utility note to the next applicant note
-    (or ``as_of`` while an open thread's last word is the utility's)."""
-    as_of_lit = pl.lit(as_of or datetime.now(UTC)).cast(pl.Datetime("us", "UTC"))
+    """Spans when an inquiry waits on the applicant: from a utility note to the next note (or
+    ``as_of`` while an open thread's last word is the utility's), as the data stood at ``as_of``."""
+    at = resolve(as_of)
+    as_of_lit = lit(at)
+    if threads is not None:
+        threads = cut_threads(threads, notes, at)
+    notes = cut_notes(notes, at)
     n = notes.sort("thread_id", "seq").with_columns(pl.col("ts").shift(-1).over("thread_id").alias("next_ts"))
     if threads is not None:
         n = n.join(threads.select("thread_id", pl.col("status").cast(pl.String).alias("thread_status")),
@@ -104,8 +140,9 @@ def utility_held_time(intervals: pl.DataFrame, start: str = "Application Submitt
     (project_id, start, end), e.g. from :func:`inquiry_waits`, unioned and clipped to the window.
     """
     cal = calendar or Calendar.us_federal()
+    as_of = resolve(as_of)
     ct = cycle_time(intervals, start, end, cal, as_of)
-    as_of_lit = pl.lit(as_of or datetime.now(UTC)).cast(pl.Datetime("us", "UTC"))
+    as_of_lit = lit(as_of)
     window = ct.select("project_id", pl.col("start").alias("w0"), pl.coalesce("end", as_of_lit).alias("w1"),
                        "complete")
     spans = intervals.filter(pl.col("status").is_in(list(applicant_statuses))).select(
@@ -121,4 +158,64 @@ def utility_held_time(intervals: pl.DataFrame, start: str = "Application Submitt
         cal.business_days(pl.col("w0"), pl.col("w1")).alias("total_bdays"),
         pl.col("applicant_bdays").fill_null(0))
     return out.with_columns((pl.col("total_bdays") - pl.col("applicant_bdays")).alias("utility_bdays")).rename(
-        {"w0": "start", "w1": "end"}).sort("start")
+        {"w0": "start", "w1": "end"}).sort("start", "project_id")
+
+
+def outcome_times(intervals: pl.DataFrame, start: str, outcomes: dict[str, Iterable[str]],
+                  calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
+    """Per project: first entry into ``start``, the first later entry into any status of
+    ``outcomes`` (``{"completed": [final ok statuses], "withdrawn": [...]}``), which ``outcome`` that
+    was (null while open at ``as_of``: censored), and business days to it (or age at ``as_of``)."""
+    cal = calendar or Calendar.us_federal()
+    at = lit(resolve(as_of))
+    kind = {status: name for name, statuses in outcomes.items() for status in statuses}
+    s = _first_entry(intervals, start, "start")
+    ends = intervals.filter(pl.col("status").is_in(list(kind))).select(
+        "project_id", pl.col("entered").alias("end_ts"), pl.col("status").replace_strict(kind).alias("outcome"))
+    first = s.join(ends, on="project_id", how="left").filter(pl.col("end_ts") >= pl.col("start")).sort(
+        "project_id", "end_ts").group_by("project_id").agg(pl.col("end_ts").first().alias("end"),
+                                                           pl.col("outcome").first())
+    df = s.join(first, on="project_id", how="left")
+    return df.with_columns(
+        cal.business_days(pl.col("start"), pl.coalesce("end", at)).alias("business_days")).sort("start", "project_id")
+
+
+def time_to_outcome(intervals: pl.DataFrame, start: str, outcomes: dict[str, Iterable[str]],
+                    calendar: Calendar | None = None, as_of: datetime | None = None,
+                    min_n: int = minn.MIN_N) -> pl.DataFrame:
+    """Time from ``start`` to a final outcome, censoring-aware, in business days.
+
+    Row ``any``: Kaplan-Meier median time to any outcome (open projects censored at their age).
+    One row per outcome (competing risks): its cumulative incidence by the longest observed time
+    (``share``, Aalen-Johansen) and the time at which that incidence reaches 1/2 (null if it never
+    does: then most projects do not end that way). ``n`` projects started, ``events`` ended that
+    way. Values over fewer than ``min_n`` started projects are suppressed."""
+    ot = outcome_times(intervals, start, outcomes, calendar, as_of)
+    days, kinds = ot["business_days"].to_list(), ot["outcome"].to_list()
+    rows: list[dict[str, object]] = []
+    agg = ot.group_by("business_days").agg(pl.col("outcome").is_not_null().sum().alias("d"),
+                                           pl.col("outcome").is_null().sum().alias("c")).sort("business_days")
+    times, ev, cens = agg["business_days"].to_list(), agg["d"].to_list(), agg["c"].to_list()
+    table = km_table(times, ev, cens)
+    median = next((float(t) for t, s in table if s <= Fraction(1, 2)), None)
+    rows.append({"outcome": "any", "n": ot.height, "events": sum(ev), "km_median_bdays": median, "share": None,
+                 "half_bdays": None})
+    cif = cumulative_incidence(days, kinds)
+    for name in outcomes:
+        curve = cif.get(name, [])
+        rows.append({"outcome": name, "n": ot.height, "events": sum(1 for k in kinds if k == name),
+                     "km_median_bdays": None, "share": float(curve[-1][1]) if curve else None,
+                     "half_bdays": next((float(t) for t, c in curve if c >= Fraction(1, 2)), None)})
+    out = pl.DataFrame(rows, schema={"outcome": pl.String, "n": pl.Int64, "events": pl.Int64,
+                                     "km_median_bdays": pl.Float64, "share": pl.Float64, "half_bdays": pl.Float64})
+    return minn.apply(out, "n", ["km_median_bdays", "share", "half_bdays"], min_n)
+
+
+def outcome_incidence(intervals: pl.DataFrame, start: str, outcomes: dict[str, Iterable[str]],
+                      calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
+    """The competing-risks curves behind :func:`time_to_outcome`: business_days, outcome, incidence."""
+    ot = outcome_times(intervals, start, outcomes, calendar, as_of)
+    cif = cumulative_incidence(ot["business_days"].to_list(), ot["outcome"].to_list())
+    rows = [(t, name, float(c)) for name in outcomes for t, c in cif.get(name, [])]
+    return pl.DataFrame(rows, schema={"business_days": pl.Int64, "outcome": pl.String, "incidence": pl.Float64},
+                        orient="row")

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pcnb.analytics import status_intervals
-from pcnb.analytics.backlog import backlog_summary, response_times, thread_state
+from pcnb.analytics.backlog import backlog_summary, response_summary, response_times, thread_state
 from pcnb.analytics.cohorts import bottlenecks, cohort_cycle_times, cohort_outcomes, first_pass_yield, km_median, rework
 from tests.analytics.test_fixture import CAL, FIXTURE, _la, events
 
@@ -42,12 +42,13 @@ def test_outcomes_rework_and_bottlenecks():
             ("B", "Withdrawn", _la(3, 7, 9)),
             ("C", "Application Submitted", _la(3, 4, 9)), ("C", "Application Review", _la(3, 6, 9))]
     iv = status_intervals(events(rows), CAL, _la(3, 20, 9))
-    oc = cohort_outcomes(iv, calendar=CAL).row(0, named=True)
+    assert cohort_outcomes(iv, calendar=CAL).row(0, named=True)["suppressed"]  # n = 3 < 10
+    oc = cohort_outcomes(iv, calendar=CAL, min_n=3).row(0, named=True)
     assert oc["n"] == 3 and oc["reached_pto_rate"] == pytest.approx(1 / 3)
     assert oc["withdrawn_rate"] == pytest.approx(1 / 3) and oc["active_rate"] == pytest.approx(1 / 3)
     rw = rework(iv).sort("project_id")
     assert rw["first_pass"].to_list() == [False, True, True] and first_pass_yield(iv) == pytest.approx(2 / 3)
-    b = bottlenecks(iv, unit="calendar_days")
+    b = bottlenecks(iv, unit="calendar_days", min_n=3)
     sub_rev = b.filter((pl.col("status") == "Application Submitted") & (pl.col("next_status") == "Application Review"))
     assert sub_rev["count"].item() == 3 and sub_rev["median_calendar_days"].item() == pytest.approx(1.0)
 
@@ -70,11 +71,21 @@ def test_inquiry_backlog_and_response_times():
     assert st["waiting_on"].to_list() == ["none", "applicant", "utility"]
     assert st["waiting_bdays"].to_list() == [None, 5, 8]  # T2 since 07-08; T3 since 07-02 (07-04 holiday)
     summary = backlog_summary(st)
-    assert summary["open_threads"].to_list() == [1, 1]
-    rt = response_times(notes, CAL).sort("answered")
-    assert rt["responder"].to_list() == ["applicant", "utility"]
-    assert rt["response_bdays"].to_list() == [2, 3]  # 07-01 -> 07-03; 07-03 -> 07-09 (holiday 07-04)
-    assert rt["on_time"].to_list() == [True, True]
+    assert summary["open_threads"].to_list() == [1, 1] and summary["median_bdays"].is_null().all()
+    assert backlog_summary(st, min_n=1)["median_bdays"].to_list() == [5, 8]
+    rt = response_times(notes, CAL, as_of=_la(7, 15, 9), threads=threads)
+    answered = rt.filter(pl.col("answered").is_not_null()).sort("answered")
+    assert answered["responder"].to_list() == ["applicant", "utility"]
+    assert answered["response_bdays"].to_list() == [2, 3]  # 07-01 -> 07-03; 07-03 -> 07-09 (holiday 07-04)
+    assert answered["on_time"].to_list() == [True, True]
+    # unanswered on open threads, already past 3 business days: late (the SLA's "C" term); T1 is closed
+    waiting = rt.filter(pl.col("answered").is_null()).sort("thread_id")
+    assert waiting.select("thread_id", "responder", "age_bdays", "late").rows() == [
+        ("T2", "applicant", 5, True), ("T3", "utility", 8, True)]
+    summary = response_summary(rt, min_n=0).sort("responder")
+    assert summary.select("responder", "answered", "answered_late", "unanswered_late", "pct_late").rows() == [
+        ("applicant", 1, 0, 1, 0.5), ("utility", 1, 0, 1, 0.5)]
+    assert response_summary(rt)["suppressed"].all() and response_summary(rt)["pct_late"].is_null().all()
 
 
 def test_fixture_intervals_feed_every_metric():

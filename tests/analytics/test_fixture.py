@@ -74,7 +74,8 @@ def test_sla_compliance_on_intervals():
         rows += [(f"P{i}", "Review", _la(1, 8, 9)), (f"P{i}", "Done", _la(1, 8 + days, 9))]
     rows += [("Q1", "Review", _la(1, 2, 9)), ("Q2", "Review", _la(1, 29, 9))]  # open: one late, one fresh
     iv = status_intervals(events(rows), CAL, _la(1, 31, 12), terminal=("Done",))
-    out = sla_compliance(iv, {"Review": 5}).row(0, named=True)
+    assert sla_compliance(iv, {"Review": 5})["pct_exceeding"].to_list() == [None]  # A + C = 6 < 10: suppressed
+    out = sla_compliance(iv, {"Review": 5}, min_n=6).row(0, named=True)
     # closed bdays: 1, 2, 3, 7 (9 days spans a weekend), 8 (12 days spans 2 weekends, incl. MLK day? no: 2024-01-15)
     assert (out["completed"], out["open_late"]) == (5, 1)
     assert out["completed_late"] == 2

@@ -46,7 +46,8 @@ def test_data_quality_counts_each_problem():
     projects = _projects([
         {"project_id": "A", "project_number": "N-1", "status": "Application Review"},
         {"project_id": "B", "project_number": None, "status": "Approved to Install"},  # mismatch + no number
-        {"project_id": "C", "project_number": "N-3", "status": "Application Submitted"},
+        {"project_id": "C", "project_number": "N-3", "status": "Application Submitted",
+         "status_ts": _la(7, 20, 9)},  # did not exist yet at AS_OF
         {"project_id": "D", "project_number": None, "status": "Unsubmitted"},  # no history, no number is fine
         {"project_id": "E", "project_number": "N-5", "status": "Withdrawn"},
     ])
@@ -61,7 +62,7 @@ def test_data_quality_counts_each_problem():
         {"note_id": "n2", "thread_id": "T2", "project_id": "A", "seq": 0, "is_admin": True, "ts": _la(7, 1, 9)},
     ], schema={k: v for k, v in NOTES_SCHEMA.items() if k in ("note_id", "thread_id", "project_id", "seq",
                                                                 "is_admin", "ts")})
-    q = data_quality(iv, projects, threads, notes, AS_OF)
+    q = data_quality(iv, projects, threads, notes, AS_OF, events=ev, synced_at=AS_OF)
     got = {r["check"]: (r["affected"], r["examples"]) for r in q.iter_rows(named=True)}
     assert got["status events out of order"] == (1, "B")
     assert got["events after a terminal status"] == (1, "A")
@@ -73,7 +74,7 @@ def test_data_quality_counts_each_problem():
     assert got["threads without notes"] == (1, "T3")
     assert got["notes older than their thread"] == (1, "T2")
     assert got["open threads on finished projects"] == (1, "T1")
-    assert q.filter(pl.col("unit") == "projects")["of"].unique().to_list() == [5]
+    assert q.filter(pl.col("unit") == "projects")["of"].unique().to_list() == [4]  # C came later
     assert q["why_it_matters"].str.len_chars().min() > 20
 
 
@@ -137,7 +138,7 @@ def test_every_metric_accepts_empty_input():
         "outcomes": cohort_outcomes(iv, calendar=CAL), "rework": rework(iv), "bottlenecks": bottlenecks(iv),
         "thread_state": thread_state(threads, notes, CAL, AS_OF), "response_times": response_times(notes, CAL),
         "backlog_over_time": backlog_over_time(threads, notes, CAL, AS_OF),
-        "quality": data_quality(iv, pl.DataFrame(schema=PROJECTS_SCHEMA), threads, notes, AS_OF),
+        "quality": data_quality(iv, pl.DataFrame(schema=PROJECTS_SCHEMA), threads, notes, AS_OF, events=ev),
     }
     for name, df in frames.items():
         assert isinstance(df, pl.DataFrame), name
