@@ -3,7 +3,7 @@
 A definition (YAML; JSON is YAML too) names the program's statuses and who holds each, the workflow
 from each status with probabilities and business-day durations, the forms with their fields,
 attachments, ``available_in`` (GetForms' AvailableInStatuses) and ``leads_to`` (LeadsToStatus),
-inquiry threads, the time zone, holidays and the project-number prefix. ``programs/`` ships the
+inquiry threads, review deadlines, the time zone, holidays and the project-number prefix. ``programs/`` ships the
 built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
 
 Each mistake is reported with where it is and what would be right, e.g.
@@ -81,6 +81,10 @@ SCHEMA: dict[str, Any] = {
                                    "choices": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                                    "sensitive": {"type": "boolean"}, "sample": {},
                                    "segment": {"enum": ["size", "technology", "track"]}}}}}}},
+        "deadlines": {"type": "array", "items": {
+            "type": "object", "required": ["status", "days"], "additionalProperties": False,
+            "properties": {"status": _ID, "days": {"type": "number", "exclusiveMinimum": 0},
+                           "unit": {"enum": ["business_days", "calendar_days", "business_hours"]}}}},
         "inquiries": {"type": "object", "required": ["status", "rate"], "additionalProperties": False,
                       "properties": {"status": _ID, "rate": {"type": "number", "minimum": 0, "maximum": 1},
                                      "closes_on": {"type": "array", "items": _ID}, "reply_days": _DAYS,
@@ -199,6 +203,8 @@ def _check(d: dict[str, Any]) -> list[str]:
                                 "submitted there")
         for j, fd in enumerate(form["fields"]):
             problems += _check_field(f"forms[{i}].fields[{j}]", fd, fields)
+    for i, deadline in enumerate(d.get("deadlines", [])):
+        status_ref(f"deadlines[{i}].status", deadline["status"])
     inq = d.get("inquiries")
     if inq:
         status_ref("inquiries.status", inq["status"])
@@ -274,4 +280,6 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
         holidays=(hol["country"], hol.get("subdivision")), years=float(d.get("years", 3)),
         places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),
         approves_attachments=frozenset(s["custom_id"] for s in d["statuses"] if s.get("approves_attachments")),
+        deadlines=tuple((x["status"], float(x["days"]), x.get("unit", "business_days"))
+                        for x in d.get("deadlines", [])),
         source=source)

@@ -114,6 +114,9 @@ class ProgramDef:
     years: float = 3.0
     places: tuple[tuple[str, ...], str] = (("Springfield",), "")
     approves_attachments: frozenset[str] = frozenset()
+    #: The utility's review deadlines (status custom id, days, unit): what the program's tariff says,
+    #: seeded into a sandbox workspace's profile, since no API answer carries them.
+    deadlines: tuple[tuple[str, float, str], ...] = ()
     source: str = ""  # the definition file or built-in name it was loaded from
 
     @property
