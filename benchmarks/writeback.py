@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import polars as pl  # noqa: E402
 
 from benchmarks._results import record  # noqa: E402
-from pcnb.auth import Credentials  # noqa: E402
-from pcnb.client import PowerClerkClient  # noqa: E402
+from pcnb.api.auth import Credentials  # noqa: E402
+from pcnb.api.client import PowerClerkClient  # noqa: E402
 from pcnb.config import Settings  # noqa: E402
 from pcnb.sandbox import running  # noqa: E402
 from pcnb.workspace import Workspace  # noqa: E402

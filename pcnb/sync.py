@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from filelock import FileLock, Timeout
 
-from pcnb.client import PowerClerkClient
+from pcnb.api.client import PowerClerkClient
 from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited, TransportError
 from pcnb.store import Store, StoreError, from_us, to_us
 

@@ -14,8 +14,8 @@ from typing import Any
 import polars as pl
 
 from pcnb import frames
-from pcnb.auth import Credentials, resolve_credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials, resolve_credentials
+from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings, load_settings
 from pcnb.errors import ConfigError
 from pcnb.store import Store, default_path

@@ -18,9 +18,9 @@ from tests.conftest import END, FAST
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.budget import RateBudget
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
-    from pcnb.ratelimit import RateBudget
     from tests.conftest import creds_for
 
     path = tmp_path_factory.mktemp("charts")

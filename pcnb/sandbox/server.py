@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pcnb.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER, parse_changed_since
+from pcnb.api.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER, parse_changed_since
 from pcnb.sandbox import ops
 from pcnb.sandbox.asgi import GatewayMiddleware
 from pcnb.sandbox.faults import Faults

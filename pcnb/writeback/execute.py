@@ -59,7 +59,7 @@ def send(ws: Any, op: Op) -> dict[str, Any]:
 def already_applied(ws: Any, op: Op, since: float) -> bool:
     """Did an attempt that lost its answer reach the server? Looks for its effect, newer than
     ``since`` (epoch seconds, minus clock skew)."""
-    from pcnb.contract import parse_timestamp
+    from pcnb.api.contract import parse_timestamp
 
     c, prog, pid = ws.client, ws.program, op.project_id
     after = since - _CLOCK_SKEW_S

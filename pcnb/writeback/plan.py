@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pcnb.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
+from pcnb.api.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
 from pcnb.errors import ApiError, Forbidden, InputError
 from pcnb.writeback.spec import ADMIN_ACTIONS, DATA_ACTIONS
 from pcnb.writeback.values import same, to_wire

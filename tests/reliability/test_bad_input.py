@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
 from pcnb import writeback
+from pcnb.api.contract import CHANGED_SINCE_RE
 from pcnb.commands import CommandError, HelpShown, parse
-from pcnb.contract import CHANGED_SINCE_RE
 from pcnb.errors import ApiError, InputError
 from pcnb.sandbox.program import APPLICATION
 from pcnb.sandbox.values import check_value
@@ -28,8 +28,8 @@ SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), dera
 
 @pytest.fixture(scope="module")
 def client(sandbox):
-    from pcnb.auth import Credentials
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.auth import Credentials
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
 
     c = sandbox.credentials("admin")
@@ -128,7 +128,7 @@ def test_magic_never_raises_anything_but_usage_errors(line):
 
 @pytest.fixture(scope="module")
 def synced(sandbox, tmp_path_factory):
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
     from tests.conftest import creds_for
 

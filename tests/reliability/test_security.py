@@ -9,7 +9,7 @@ import logging
 import polars as pl
 import pytest
 
-from pcnb.client import ADMIN_ONLY
+from pcnb.api.client import ADMIN_ONLY
 from pcnb.errors import ApiError, Forbidden, PowerClerkError
 from pcnb.workspace import Workspace
 

@@ -10,10 +10,10 @@ import json
 import sys
 
 from pcnb import writeback
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
-from pcnb.ratelimit import RateBudget
 from pcnb.store import Store
 from pcnb.sync import sync
 from pcnb.workspace import Workspace

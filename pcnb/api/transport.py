@@ -18,11 +18,11 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from pcnb import xml
-from pcnb.auth import Credentials
-from pcnb.contract import API_KEY_HEADER, REQUEST_ID_HEADER
+from pcnb.api import codec
+from pcnb.api.auth import Credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.contract import API_KEY_HEADER, REQUEST_ID_HEADER
 from pcnb.errors import AuthError, RateLimited, TransportError, error_for, redact_url
-from pcnb.ratelimit import RateBudget
 
 log = logging.getLogger("pcnb.http")
 Ledger = Callable[[dict[str, Any]], None]
@@ -84,7 +84,7 @@ class Transport:
             if self.format == "xml":
                 hdrs.setdefault("Accept", "application/xml")
                 if body is not None:
-                    payload, hdrs["Content-Type"] = xml.dumps(body, xml_root), "application/xml"
+                    payload, hdrs["Content-Type"] = codec.dumps(body, xml_root), "application/xml"
             elif body is not None:
                 payload, hdrs["Content-Type"] = json.dumps(body).encode(), "application/json"
             started = time.monotonic()
@@ -132,7 +132,7 @@ class Transport:
         if not resp.content:
             return {}
         if "xml" in resp.headers.get("content-type", ""):
-            return xml.loads(resp.content)
+            return codec.loads(resp.content)
         return resp.json()
 
     # ---- helpers -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pcnb.auth import Credentials, resolve_credentials
+from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.errors import AuthError, ConfigError, Forbidden, MfaRequired
 from pcnb.sandbox import running
 from tests.conftest import END, FAST, creds_for

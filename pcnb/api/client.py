@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pcnb.auth import Credentials, resolve_credentials
-from pcnb.config import Settings
-from pcnb.contract import (
+from pcnb.api.auth import Credentials, resolve_credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.contract import (
     ATTACHMENT_ACTIONS,
     CHANGED_SINCE_RE,
     MAX_PAGE_LIMIT,
@@ -26,9 +26,9 @@ from pcnb.contract import (
     format_changed_since,
     parse_changed_since,
 )
+from pcnb.api.transport import Ledger, Transport
+from pcnb.config import Settings
 from pcnb.errors import ConfigError, Forbidden, InputError
-from pcnb.ratelimit import RateBudget
-from pcnb.transport import Ledger, Transport
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.
 ADMIN_ONLY = frozenset({
