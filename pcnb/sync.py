@@ -120,8 +120,8 @@ class _Run:
         self.report = SyncReport(run_id)
         if self.client.is_admin is False:
             self.report.skipped = NOT_ADMIN
-        calls_before = self.client.http.calls
-        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.http.calls - calls_before)
+        calls_before = self.client.calls
+        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.calls - calls_before)
         with self.store.tx(data=False) as conn:  # a new run is a new chance: the attempt cap is per run
             conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
         try:

@@ -34,7 +34,7 @@ class Workspace:
             self.program = programs[0]["ProgramId"]
         path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
         self.store = Store(path)
-        self.client.http.ledger = self.store.record_call
+        self.client.ledger = self.store.record_call
         self._stack = ExitStack()
         self.sandbox_handle: Any = None
 

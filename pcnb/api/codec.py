@@ -9,8 +9,9 @@ absent, which the client treats as null).
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, cast
 
 from pcnb.api.contract import XML_BOOLS, XML_LISTS, XML_NUMBERS
 
@@ -82,3 +83,19 @@ def loads(payload: bytes | str) -> dict[str, Any]:
     except ET.ParseError as exc:
         raise ValueError(f"malformed XML: {exc}") from exc
     return _read(root)
+
+
+def encode(body: dict[str, Any], fmt: str, xml_root: str = "Request") -> tuple[bytes, str]:
+    """A request body as (bytes, Content-Type) in the wire format ``fmt`` ("json" or "xml")."""
+    if fmt == "xml":
+        return dumps(body, xml_root), "application/xml"
+    return json.dumps(body).encode(), "application/json"
+
+
+def decode(content: bytes, content_type: str | None) -> dict[str, Any]:
+    """A response body as the contract's dict, whichever format travelled (empty body -> {})."""
+    if not content:
+        return {}
+    if "xml" in (content_type or ""):
+        return loads(content)
+    return cast(dict[str, Any], json.loads(content))

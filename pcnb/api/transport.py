@@ -1,55 +1,95 @@
-"""HTTP transport: OAuth session, MFA headers, shared budget, retries, 429 and error mapping.
+"""Transports: the swappable bottom of the HTTP layer. One sends bytes and brings bytes back.
 
-Split from client.py so the endpoint catalogue stays readable. Retries are our own loop rather than
-urllib3's ``Retry`` (a deliberate change from DESIGN.md): every attempt is an operation the API
-gateway counts, so each one must pass through the shared rate budget.
+``RequestsTransport`` talks HTTP through authlib's OAuth2Session (client credentials, re-fetch
+before expiry). ``FakeTransport`` answers in memory from a route table, so tests of pure logic
+(retry policy, planner, sync state machine) run in milliseconds without a server; end-to-end tests
+keep the real transport against the real sandbox. Every policy (budget, retries, codec, call log)
+lives above, in pcnb.api.channel, and applies to both.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import random
-import time
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from pcnb.api import codec
 from pcnb.api.auth import Credentials
-from pcnb.api.budget import RateBudget
-from pcnb.api.contract import API_KEY_HEADER, REQUEST_ID_HEADER
-from pcnb.errors import AuthError, RateLimited, TransportError, error_for, redact_url
-
-log = logging.getLogger("pcnb.http")
-Ledger = Callable[[dict[str, Any]], None]
+from pcnb.api.contract import REQUEST_ID_HEADER
+from pcnb.errors import AuthError, TransportError, redact_url
 
 
-class Transport:
-    """Sends one V2 operation with every policy applied; returns the ``requests.Response``."""
+@dataclass
+class WireRequest:
+    method: str
+    url: str
+    params: dict[str, Any] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
-    def __init__(self, base_url: str, token_url: str, creds: Credentials, budget: RateBudget | None = None,
-                 fmt: str = "json", timeout: float = 30.0, max_attempts: int = 5, backoff_cap: float = 30.0,
-                 max_retry_after: float = 120.0, token_leeway: int = 60, ledger: Ledger | None = None):
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+
+@dataclass
+class WireResponse:
+    """An answer as bytes; ``headers`` keys are lower-case."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    reason: str = ""
+    elapsed_ms: float = 0.0
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get(REQUEST_ID_HEADER.lower())
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+class ConnectionFailed(Exception):
+    """No answer arrived (refused, reset, timed out): the request may or may not have been applied."""
+
+
+class TokenRenewed(Exception):
+    """The access token was renewed before the request left: nothing was sent, send it again."""
+
+
+class Transport(Protocol):
+    """What the channel needs from the wire."""
+
+    def send(self, request: WireRequest, timeout: float) -> WireResponse:
+        """Send with a valid access token; raise ConnectionFailed or TokenRenewed."""
+        ...
+
+    def refresh_token(self) -> None:
+        """Fetch a new access token now (after a 401: it may have been revoked)."""
+        ...
+
+
+class RequestsTransport:
+    """HTTP through a requests OAuth2Session with the client-credentials grant."""
+
+    def __init__(self, creds: Credentials, token_url: str, timeout: float = 30.0, token_leeway: int = 60):
         creds.require()
-        self.base_url, self.token_url = base_url.rstrip("/"), token_url
-        self.creds, self.budget, self.format, self.timeout = creds, budget, fmt, timeout
-        self.max_attempts, self.backoff_cap, self.max_retry_after = max_attempts, backoff_cap, max_retry_after
-        self.ledger = ledger
+        self.creds, self.token_url, self.timeout = creds, token_url, timeout
         self.session = OAuth2Session(creds.client_id, creds.client_secret, token_endpoint=token_url,
                                      grant_type="client_credentials", leeway=token_leeway,
                                      token_endpoint_auth_method="client_secret_basic")
-        self.count_429 = 0
-        self.calls = 0
-        self.last_request_id: str | None = None  # of the last answered operation (write-back journals it)
 
     def __repr__(self) -> str:
-        return f"Transport(base_url={self.base_url!r}, creds={self.creds!r})"
+        return f"RequestsTransport(token_url={self.token_url!r}, creds={self.creds!r})"
 
-    # ---- token ---------------------------------------------------------------------------------
     def fetch_token(self) -> None:
         try:
             self.session.fetch_token(self.token_url, grant_type="client_credentials", timeout=self.timeout)
@@ -62,107 +102,74 @@ class Transport:
             raise TransportError(f"could not reach the token endpoint {redact_url(self.token_url)}: "
                                  f"{type(exc).__name__}") from None
 
-    def _ensure_token(self) -> None:
+    refresh_token = fetch_token
+
+    def send(self, request: WireRequest, timeout: float) -> WireResponse:
         if not self.session.token:
             self.fetch_token()
-
-    # ---- one operation -------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, name: str, params: dict[str, Any] | None = None,
-                body: dict[str, Any] | None = None, xml_root: str = "Request", data: bytes | None = None,
-                headers: dict[str, str] | None = None, idempotent: bool | None = None,
-                priority: str = "interactive") -> requests.Response:
-        idempotent = method == "GET" if idempotent is None else idempotent
-        url = self.base_url + path
-        refreshed = False
-        delay = 1.0
-        for attempt in range(1, self.max_attempts + 1):
-            if self.budget is not None:
-                self.budget.acquire(priority)
-            self._ensure_token()
-            hdrs = {API_KEY_HEADER: self.creds.api_key or "", **self.creds.mfa_headers(), **(headers or {})}
-            payload = data
-            if self.format == "xml":
-                hdrs.setdefault("Accept", "application/xml")
-                if body is not None:
-                    payload, hdrs["Content-Type"] = codec.dumps(body, xml_root), "application/xml"
-            elif body is not None:
-                payload, hdrs["Content-Type"] = json.dumps(body).encode(), "application/json"
-            started = time.monotonic()
-            try:
-                self.calls += 1
-                resp = self.session.request(method, url, params=params, data=payload, headers=hdrs,
-                                            timeout=self.timeout)
-            except OAuthError:
-                self.session.token = None  # authlib's automatic re-fetch failed: fetch explicitly
-                self.fetch_token()
-                continue
-            except requests.RequestException as exc:
-                self._record(name, method, None, started, None)
-                if idempotent and attempt < self.max_attempts:
-                    delay = self._sleep(delay)
-                    continue
-                what = "the write may or may not have been applied; check before retrying" if not idempotent \
-                    else "gave up after retries"
-                raise TransportError(f"{method} {redact_url(url)} failed: {type(exc).__name__} ({what})") from None
-            rid = resp.headers.get(REQUEST_ID_HEADER)
-            self._record(name, method, resp.status_code, started, rid)
-            if resp.status_code == 401 and not refreshed:
-                refreshed = True  # token may have been revoked or expired early: fetch once, retry
-                self.fetch_token()
-                continue
-            if resp.status_code == 429:
-                self.count_429 += 1
-                wait = _retry_after(resp)
-                if not wait:
-                    wait, delay = min(delay, self.backoff_cap), min(delay * 2, self.backoff_cap)
-                if wait > self.max_retry_after or attempt == self.max_attempts:
-                    raise self._error(resp, method, url, retry_after=wait)
-                log.info("429 from %s; waiting %.1fs", name, wait)
-                time.sleep(wait)
-                continue
-            if resp.status_code >= 500 and idempotent and attempt < self.max_attempts:
-                delay = self._sleep(delay)
-                continue
-            if resp.status_code >= 400:
-                raise self._error(resp, method, url)
-            return resp
-        raise TransportError(f"{method} {redact_url(url)}: no success after {self.max_attempts} attempts")
-
-    def parse(self, resp: requests.Response) -> dict[str, Any]:
-        if not resp.content:
-            return {}
-        if "xml" in resp.headers.get("content-type", ""):
-            return codec.loads(resp.content)
-        return resp.json()
-
-    # ---- helpers -------------------------------------------------------------------------------
-    def _sleep(self, delay: float) -> float:
-        time.sleep(delay * (0.5 + random.random() / 2))
-        return min(delay * 2, self.backoff_cap)
-
-    def _record(self, name: str, method: str, status: int | None, started: float, rid: str | None) -> None:
-        self.last_request_id = rid
-        if self.ledger is not None:
-            self.ledger({"endpoint": name, "method": method, "status": status, "request_id": rid,
-                         "latency_ms": round((time.monotonic() - started) * 1000, 1), "time": time.time()})
-
-    def _error(self, resp: requests.Response, method: str, url: str, retry_after: float | None = None):
-        message, errors = resp.reason or "error", []
         try:
-            data = self.parse(resp)
-            message = str(data.get("message") or data.get("Message") or data.get("error") or message)
-            errors = [str(e) for e in data.get("Errors") or []]
-        except ValueError:
-            pass
-        kw: dict[str, Any] = {"method": method, "url": url, "errors": errors,
-                              "request_id": resp.headers.get(REQUEST_ID_HEADER)}
-        if resp.status_code == 429:
-            return RateLimited(message, status=429, retry_after=retry_after, **kw)
-        return error_for(resp.status_code, message, **kw)
+            resp = self.session.request(request.method, request.url, params=request.params, data=request.content,
+                                        headers=request.headers, timeout=timeout)
+        except OAuthError:
+            self.session.token = None  # authlib's automatic re-fetch failed: fetch explicitly
+            self.fetch_token()
+            raise TokenRenewed() from None
+        except requests.RequestException as exc:
+            raise ConnectionFailed(type(exc).__name__) from None
+        return WireResponse(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content,
+                            resp.reason or "")
 
 
-def _retry_after(resp: requests.Response) -> float:
-    try:
-        return max(float(resp.headers.get("Retry-After", "0")), 0.0)
-    except ValueError:
-        return 0.0
+#: a fake route's answer: a WireResponse, or (status, JSON body) or (status, JSON body, headers)
+Reply = WireResponse | tuple[int, Any] | tuple[int, Any, Mapping[str, str]]
+Handler = Callable[[WireRequest], Reply]
+
+
+class FakeTransport:
+    """In-memory transport for pure-logic tests.
+
+    ``routes`` map ``"GET /Programs/{id}/Projects"`` (``{name}`` matches one path segment) to a
+    handler of the WireRequest, or to a fixed reply; a list of replies is served in turn (the last
+    one repeats). Unrouted requests get a 404. Every request sent is kept in ``sent``; each answer
+    carries a request id ``fake-N``.
+    """
+
+    def __init__(self, routes: Mapping[str, Handler | Reply | list[Reply]] | None = None):
+        self.routes: list[tuple[str, re.Pattern[str], Handler | Reply | list[Reply]]] = []
+        self.sent: list[WireRequest] = []
+        self.token_fetches = 0
+        for key, reply in (routes or {}).items():
+            self.route(key, reply)
+
+    def route(self, key: str, reply: Handler | Reply | list[Reply]) -> None:
+        method, _, path = key.partition(" ")
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))
+        self.routes.insert(0, (method.upper(), re.compile(f"(?:.*){pattern}$"), reply))
+
+    def refresh_token(self) -> None:
+        self.token_fetches += 1
+
+    def send(self, request: WireRequest, timeout: float) -> WireResponse:
+        self.sent.append(request)
+        for method, pattern, reply in self.routes:
+            if method == request.method and pattern.match(request.path):
+                if isinstance(reply, list):
+                    answer = reply.pop(0) if len(reply) > 1 else reply[0]
+                elif callable(reply):
+                    answer = reply(request)
+                else:
+                    answer = reply
+                return self._wire(answer)
+        return self._wire((404, {"message": f"no fake route for {request.method} {request.path}"}))
+
+    def _wire(self, answer: Reply) -> WireResponse:
+        if isinstance(answer, WireResponse):
+            resp = answer
+        else:
+            status, body, *rest = answer
+            headers = {k.lower(): v for k, v in (rest[0] if rest else {}).items()}
+            content = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+            headers.setdefault("content-type", "application/json")
+            resp = WireResponse(status, headers, content, "fake")
+        resp.headers.setdefault(REQUEST_ID_HEADER.lower(), f"fake-{len(self.sent)}")
+        return resp

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pcnb.api.response import Response
 from pcnb.errors import ApiError, InputError, RateLimited, TransportError
 from pcnb.writeback import journal_db as journal
 
@@ -30,7 +31,7 @@ def brief(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def send(ws: Any, op: Op) -> dict[str, Any]:
+def send(ws: Any, op: Op) -> Response:
     c, prog, pid = ws.client, ws.program, op.project_id
     p = op.payload
     if op.action in ("set", "draft"):
@@ -126,7 +127,7 @@ def run(ws: Any, batch: str, ops: list[Op], progress: bool = True) -> dict[int, 
                 break
         journal.mark(store, batch, op.seq, "sending")
         try:
-            send(ws, op)
+            answer = send(ws, op)
         except RateLimited as exc:
             journal.mark(store, batch, op.seq, "planned", exc.request_id, error=brief(exc))
             results[op.seq] = {"state": "planned", "error": "rate limit reached; re-run to resume"}
@@ -144,7 +145,7 @@ def run(ws: Any, batch: str, ops: list[Op], progress: bool = True) -> dict[int, 
             if op.action == "draft":
                 failed_drafts.add((op.project_id, op.form))
             continue
-        rid = ws.client.http.last_request_id
+        rid = answer.request_id
         journal.mark(store, batch, op.seq, "done", rid)
         results[op.seq] = {"state": "done", "request_id": rid}
         sent += 1

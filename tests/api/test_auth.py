@@ -38,7 +38,7 @@ def test_wrong_secret_is_clear_and_leaks_nothing(sandbox, make_client, caplog):
     caplog.set_level(logging.DEBUG)
     client = make_client(sandbox)
     client.credentials.client_secret = "wrong-" + client.credentials.client_secret
-    client.http.session.client_secret = client.credentials.client_secret
+    client.http.transport.session.client_secret = client.credentials.client_secret
     with pytest.raises(AuthError) as err:
         client.programs()
     text = str(err.value) + repr(err.value) + repr(client) + repr(client.http) + caplog.text
@@ -82,14 +82,14 @@ def test_token_expiry_and_revocation_mid_session(make_client):
     with running(projects=20, rate_limit=FAST, token_lifetime=2, end=END) as sb:
         client = make_client(sb, token_leeway=0)
         client.programs()
-        first = client.http.session.token["access_token"]
+        first = client.http.transport.session.token["access_token"]
         time.sleep(2.3)
         client.programs()  # authlib sees the expiry and fetches a new token
-        second = client.http.session.token["access_token"]
+        second = client.http.transport.session.token["access_token"]
         assert second != first
         sb.sandbox.identity.revoke_all()
         client.programs()  # 401 -> one re-fetch -> success
-        assert client.http.session.token["access_token"] != second
+        assert client.http.transport.session.token["access_token"] != second
 
 
 def test_secrets_absent_from_every_text(sandbox, make_client, caplog):

@@ -28,7 +28,7 @@ def client_for(cfg: dict) -> PowerClerkClient:
 
 def main(kind: str, cfg: dict) -> None:
     client = client_for(cfg)
-    client.http.fetch_token()
+    client.http.transport.fetch_token()
     if kind == "sync":
         store = Store(cfg["store"])
         print("started", flush=True)
