@@ -13,11 +13,11 @@ from benchmarks._results import record  # noqa: E402
 from pcnb.api.auth import Credentials  # noqa: E402
 from pcnb.api.budget import RateBudget  # noqa: E402
 from pcnb.api.client import PowerClerkClient  # noqa: E402
+from pcnb.cache.store import Store  # noqa: E402
+from pcnb.cache.sync import sync  # noqa: E402
 from pcnb.config import Settings  # noqa: E402
 from pcnb.sandbox import running  # noqa: E402
 from pcnb.sandbox.activity import simulate  # noqa: E402
-from pcnb.store import Store  # noqa: E402
-from pcnb.sync import sync  # noqa: E402
 
 
 def main() -> None:

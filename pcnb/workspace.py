@@ -13,13 +13,13 @@ from typing import Any
 
 import polars as pl
 
-from pcnb import frames
 from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache import frames
+from pcnb.cache.store import Store, default_path
+from pcnb.cache.sync import SyncReport, sync
 from pcnb.config import Settings, load_settings
 from pcnb.errors import ConfigError
-from pcnb.store import Store, default_path
-from pcnb.sync import SyncReport, sync
 
 
 class Workspace:

@@ -34,7 +34,7 @@ class ProjectBrowser:
         self.count = w.HTML()
         self.action = w.Dropdown(options=ACTIONS, description="Action")
         self.form = w.Text(value="APPLICATION", description="Form")
-        known = sorted({r[0] for r in workspace.store.conn.execute("SELECT name FROM statuses") if r[0]}
+        known = sorted({name for _, _, name in workspace.store.status_refs() if name}
                        | set(statuses))
         self.to_status = w.Dropdown(options=known, description="To status")
         self.field = w.Text(description="Field")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pcnb.store import Store
+from pcnb.cache.store import Store
 
 if TYPE_CHECKING:
     from pcnb.writeback.plan import Op
@@ -42,38 +42,28 @@ def _after(op: Op) -> str:
 
 def record(store: Store, batch: str, ops: list[Op]) -> dict[int, str]:
     """Insert the batch's rows (state planned) unless present; return seq -> current state."""
-    now = time.time()
-    with store.tx(data=False) as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
-            "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
-            [(batch, o.seq, o.action, o.project_id, o.target, json.dumps(o.before, default=str), _after(o), now, now)
-             for o in ops])
+    store.journal_insert(batch, [(o.seq, o.action, o.project_id, o.target, json.dumps(o.before, default=str),
+                                  _after(o)) for o in ops], time.time())
     return states(store, batch)
 
 
 def states(store: Store, batch: str) -> dict[int, str]:
-    return dict(store.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
+    return store.journal_states(batch)
 
 
 def mark(store: Store, batch: str, seq: int, state: str, request_id: str | None = None,
          error: str | None = None) -> None:
-    with store.tx(data=False) as conn:
-        conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, updated = ? "
-                     "WHERE batch_id = ? AND seq = ?", (state, request_id, error, time.time(), batch, seq))
+    store.journal_mark(batch, seq, state, request_id, error, time.time())
 
 
 def sent_at(store: Store, batch: str, seq: int) -> float:
-    row = store.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
-    return float(row[0]) if row else 0.0
+    return store.journal_updated(batch, seq)
 
 
 def rows(store: Store, batch: str | None = None) -> pl.DataFrame:
     """The journal as a frame, newest batch first (``batch`` to show one)."""
-    sql = ("SELECT batch_id, seq, action, project_id, after, target, before, state, request_id, error, "
-           "created, updated FROM journal" + (" WHERE batch_id = ?" if batch else "") + " ORDER BY id DESC, seq")
     out: list[dict[str, Any]] = []
-    for r in store.conn.execute(sql, (batch,) if batch else ()):
+    for r in store.journal_rows(batch):
         after = json.loads(r[4])
         out.append({"batch_id": r[0], "seq": r[1], "action": r[2], "project_id": r[3],
                     "project_number": after.get("project_number"), "target": after.get("label") or r[5],
@@ -103,9 +93,7 @@ def batches(store: Store) -> pl.DataFrame:
 def load(store: Store, batch: str) -> list[dict[str, Any]]:
     """Raw rows of one batch, for undo: before/after decoded."""
     out = []
-    for seq, action, pid, target, before, after, state in store.conn.execute(
-            "SELECT seq, action, project_id, target, before, after, state FROM journal WHERE batch_id = ? "
-            "ORDER BY seq", (batch,)):
+    for _, seq, action, pid, after, target, before, state, *_ in sorted(store.journal_rows(batch), key=lambda r: r[1]):
         out.append({"seq": seq, "action": action, "project_id": pid, "target": target,
                     "before": json.loads(before or "{}"), "after": json.loads(after), "state": state})
     return out

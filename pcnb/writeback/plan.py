@@ -121,7 +121,7 @@ class Planner:
 
     def statuses(self) -> list[tuple[str, str | None, str]]:
         if self._statuses is None:
-            self._statuses = list(self.ws.store.conn.execute("SELECT status_id, custom_id, name FROM statuses"))
+            self._statuses = self.ws.store.status_refs()
         return self._statuses
 
     def threads(self) -> dict[str, dict[str, Any]]:

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from pcnb.cache.store import Store, StoreError
+from pcnb.cache.sync import sync
 from pcnb.sandbox import running
-from pcnb.store import Store, StoreError
-from pcnb.sync import sync
+from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
-from tests.sync.helpers import cached, truth
 
 
 def _sync_until_complete(client, store, program, rounds: int = 5):

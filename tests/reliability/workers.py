@@ -13,9 +13,9 @@ from pcnb import writeback
 from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache.store import Store
+from pcnb.cache.sync import sync
 from pcnb.config import Settings
-from pcnb.store import Store
-from pcnb.sync import sync
 from pcnb.workspace import Workspace
 
 
