@@ -349,7 +349,7 @@ class Store:
     def purge_done(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM queue WHERE done = 1")
 
-    # ---- write-back journal (pcnb.writeback.journal_db gives these rows meaning) ------------
+    # ---- write-back journal (pcnb.writeback.journal gives these rows their meaning) ------------
     def journal_insert(self, batch: str, rows: list[tuple[int, str, str | None, str | None, str, str]],
                        now: float) -> None:
         """Insert (seq, action, project_id, target, before, after) rows as planned, unless present."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from pcnb.errors import ApiError
-from pcnb.writeback.plan import Op, Planner
-from pcnb.writeback.values import MASKED_RE
+from pcnb.writeback.fields import MASKED_RE
+from pcnb.writeback.model import Op
+from pcnb.writeback.plan import Planner
 
 
 def read_current(pl_: Planner, ops: list[Op]) -> None:

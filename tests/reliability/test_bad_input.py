@@ -21,7 +21,7 @@ from pcnb.errors import ApiError, InputError
 from pcnb.sandbox.program import APPLICATION
 from pcnb.sandbox.values import check_value
 from pcnb.workspace import Workspace
-from pcnb.writeback.values import to_wire
+from pcnb.writeback.fields import to_wire
 
 SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
@@ -92,7 +92,7 @@ def test_csv_specs_parse_or_explain(text):
         return
     assert isinstance(frame, pl.DataFrame) and frame.height >= 1
     try:
-        requests = writeback.spec.normalize(frame, "set", form="APPLICATION")
+        requests = writeback.changes.normalize(frame, "set", form="APPLICATION")
     except InputError:
         return
     assert all(r["action"] == "set" and r["target"] for r in requests)

@@ -23,7 +23,7 @@ from pcnb.cache.store import Store
 from pcnb.cache.sync import sync
 from pcnb.sandbox import running
 from pcnb.workspace import Workspace
-from pcnb.writeback import journal_db as journal
+from pcnb.writeback import journal
 from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
 

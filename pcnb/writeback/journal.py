@@ -1,8 +1,9 @@
 """The write-back journal: every operation is recorded in the store before it is sent and updated
 after, so a crash, a kill or a failed row never leaves us guessing what reached PowerClerk.
 
-States: ``planned`` -> ``sending`` (committed before the request leaves) -> ``done`` | ``failed`` |
-``unknown`` (sent, answer lost); ``done`` -> ``undone`` once an undo batch restored it. A re-run of
+States (model.JournalState): ``planned`` -> ``sending`` (committed before the request leaves) ->
+``done`` | ``failed`` | ``unknown`` (sent, answer lost); ``done`` -> ``undone`` once an undo batch
+restored it. The SQL lives in the store (pcnb.cache.store); this module gives its rows meaning. A re-run of
 the same batch (same operations, same batch id) skips ``done`` rows and checks ``sending`` /
 ``unknown`` rows of non-idempotent actions against the server before sending them again.
 """
@@ -16,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pcnb.cache.store import Store
+from pcnb.writeback.model import PENDING, JournalRow, JournalState, Op
 
 if TYPE_CHECKING:
-    from pcnb.writeback.plan import Op
+    from pcnb.cache.store import Store
 
-JOURNAL_SCHEMA = {
+JOURNAL_SCHEMA: dict[str, Any] = {
     "batch_id": pl.String, "seq": pl.Int64, "action": pl.String, "project_id": pl.String,
     "project_number": pl.String, "target": pl.String, "before": pl.String, "after": pl.String,
     "state": pl.String, "request_id": pl.String, "error": pl.String, "created": pl.Datetime("us", "UTC"),
@@ -51,9 +52,9 @@ def states(store: Store, batch: str) -> dict[int, str]:
     return store.journal_states(batch)
 
 
-def mark(store: Store, batch: str, seq: int, state: str, request_id: str | None = None,
+def mark(store: Store, batch: str, seq: int, state: JournalState, request_id: str | None = None,
          error: str | None = None) -> None:
-    store.journal_mark(batch, seq, state, request_id, error, time.time())
+    store.journal_mark(batch, seq, JournalState(state).value, request_id, error, time.time())
 
 
 def sent_at(store: Store, batch: str, seq: int) -> float:
@@ -83,17 +84,18 @@ def batches(store: Store) -> pl.DataFrame:
                                     "undone": pl.UInt32, "actions": pl.String})
     return df.group_by("batch_id").agg(
         pl.col("created").min(), pl.len().alias("operations"),
-        (pl.col("state") == "done").sum().alias("done"), (pl.col("state") == "failed").sum().alias("failed"),
-        pl.col("state").is_in(["planned", "sending", "unknown"]).sum().alias("pending"),
-        (pl.col("state") == "undone").sum().alias("undone"),
+        (pl.col("state") == JournalState.DONE.value).sum().alias("done"),
+        (pl.col("state") == JournalState.FAILED.value).sum().alias("failed"),
+        pl.col("state").is_in(sorted(s.value for s in PENDING)).sum().alias("pending"),
+        (pl.col("state") == JournalState.UNDONE.value).sum().alias("undone"),
         pl.col("action").unique().sort().str.join(", ").alias("actions"),
     ).sort("created", descending=True)
 
 
-def load(store: Store, batch: str) -> list[dict[str, Any]]:
+def load(store: Store, batch: str) -> list[JournalRow]:
     """Raw rows of one batch, for undo: before/after decoded."""
-    out = []
+    out: list[JournalRow] = []
     for _, seq, action, pid, after, target, before, state, *_ in sorted(store.journal_rows(batch), key=lambda r: r[1]):
-        out.append({"seq": seq, "action": action, "project_id": pid, "target": target,
-                    "before": json.loads(before or "{}"), "after": json.loads(after), "state": state})
+        out.append(JournalRow(seq=seq, action=action, project_id=pid, target=target,
+                              before=json.loads(before or "{}"), after=json.loads(after), state=state))
     return out
