@@ -1,6 +1,6 @@
 """The synthetic interconnection program the sandbox serves: statuses, workflow and forms.
 
-Shaped like a real utility DER interconnection program (DESIGN.md): Unsubmitted -> Application
+Shaped like a real utility DER interconnection program: Unsubmitted -> Application
 Submitted -> Application Review -> (Returned to Applicant <-> Review) -> Approved to Install ->
 Inspection Pending -> Permission to Operate, with Withdrawn and Rejected exits.
 """

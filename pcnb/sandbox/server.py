@@ -1,4 +1,4 @@
-"""The sandbox's FastAPI app: every V2 endpoint of ../shared/powerclerk-v2.md over real HTTP.
+"""The sandbox's FastAPI app: every V2 endpoint over real HTTP, as pcnb.api.contract models it.
 
 Routes only authenticate, parse and render; workflow rules live in state.py / ops.py. The
 generated ``/openapi.json`` documents the contract as modelled (operationIds are the V2 names).
