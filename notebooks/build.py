@@ -18,7 +18,7 @@ PARAMS = '''# Parameters (papermill): environment is "sandbox" (default, no cred
 environment = "sandbox"
 program = None
 start_date = "2024-01-01"
-as_of = ""  # ISO date/time; empty = now
+as_of = ""  # ISO date or date-time; empty means now
 '''
 SETUP = '''import datetime as dt
 import plotly.io as pio

@@ -61,7 +61,8 @@ def _pyproject(start: Path) -> dict[str, Any]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                return tomllib.loads(candidate.read_text()).get("tool", {}).get("pcnb", {})
+                section: dict[str, Any] = tomllib.loads(candidate.read_text()).get("tool", {}).get("pcnb", {})
+                return section
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{candidate} is not valid TOML: {exc}") from exc
     return {}

@@ -1,16 +1,24 @@
 """Execute a notebook with parameters and export a self-contained, secret-free HTML report.
 
-Order of defences: parameters that look like secrets are refused before execution; after
-execution, widget state and metadata are stripped and secret-looking values in the injected
-parameter cell are masked; finally the .ipynb and HTML texts are scanned for every known secret
-value (PCNB_* environment values, sandbox credentials) and nothing is written if one is found.
+Order of defences: parameters that look like secrets are refused before execution, and the others
+are checked against the notebook's own ``parameters`` cell (unknown names and unparseable dates are
+refused before a kernel starts); the notebook executes in a private (0700) temporary folder, so a
+run that fails half-way leaves nothing unscrubbed on disk; after execution, widget state and
+metadata are stripped and secret values masked; finally the .ipynb and HTML texts are scanned for
+every known secret value (PCNB_* environment values, sandbox credentials) and nothing is written if
+one is found. A failed run's notebook is written only once it has passed the same scrub and scan.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +40,69 @@ def known_secrets(extra: Iterable[str] = ()) -> list[str]:
     return [v for v in values if v and len(v) >= 6]
 
 
-def check_parameters(parameters: dict[str, Any]) -> None:
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """Names and default values of the notebook's ``parameters`` cell (papermill's own reading of it)."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    defaults: dict[str, Any] = {}
+    for name, info in declared.items():
+        try:
+            defaults[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            defaults[name] = None  # an expression: no type to check against
+    return defaults
+
+
+def _is_date_name(name: str) -> bool:
+    return name == "as_of" or name.endswith(("_date", "_at"))
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """A CLI value (text) as the type of the notebook's default; dates must be real ISO dates."""
+    if _is_date_name(name) and isinstance(value, str) and value:
+        try:
+            (datetime if "T" in value or " " in value else date).fromisoformat(value)
+        except ValueError as exc:
+            raise ReportError(f"parameter {name} = {value!r} is not a valid ISO date or date-time ({exc})",
+                              f"write it as yyyy-mm-dd (e.g. -p {name} 2025-03-31) or yyyy-mm-ddTHH:MM") from None
+        return value
+    if not isinstance(value, str) or isinstance(default, str) or default is None:
+        return value
+    if isinstance(default, bool):
+        if value.lower() not in ("true", "false"):
+            raise ReportError(f"parameter {name} = {value!r} must be true or false", f"-p {name} true")
+        return value.lower() == "true"
+    kind: type = type(default)
+    if kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            raise ReportError(f"parameter {name} = {value!r} must be a number ({kind.__name__})",
+                              f"-p {name} {default}") from None
+    return value
+
+
+def check_parameters(parameters: dict[str, Any], declared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Refuse secret-looking names, and names or values the notebook's parameters cell does not accept.
+
+    Returns the parameters converted to the types of the notebook's defaults (the CLI passes text).
+    """
     for name in parameters:
         if SECRET_NAME.search(name):
             raise ReportError(f"parameter {name!r} looks like a secret and would be saved in the report",
                               "put credentials in PCNB_* environment variables or the keyring, not parameters")
+    if declared is None:
+        return dict(parameters)
+    checked: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=1)
+            raise ReportError(f"the notebook has no parameter {name!r}"
+                              + (f" (did you mean {close[0]!r}?)" if close else ""),
+                              f"its parameters are: {', '.join(declared) or 'none'}")
+        checked[name] = _coerce(name, value, declared[name])
+    return checked
 
 
 def scrub(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.NotebookNode:
@@ -73,25 +139,67 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook} does not exist", "pass a path like notebooks/01_getting_started.ipynb")
-    parameters = parameters or {}
-    check_parameters(parameters)
+    parameters = check_parameters(parameters or {}, declared_parameters(notebook))
     output = Path(output or Path("reports") / notebook.with_suffix(".html").name)
-    output.parent.mkdir(parents=True, exist_ok=True)
     executed = output.with_suffix(".ipynb")
-    try:
-        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name="python3",
-                                   cwd=str(notebook.parent), progress_bar=False, execution_timeout=timeout)
-    except papermill.PapermillExecutionError as exc:
-        raise ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
-                          f"open {executed} to see the traceback") from None
+    if executed.resolve() == notebook.resolve():
+        raise ReportError(f"the executed notebook would overwrite {notebook} itself",
+                          "write the report into another folder (-o reports/NAME.html)")
     values = known_secrets(secrets)
-    nb = scrub(nbformat.read(executed, as_version=4), values)
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    text = nbformat.writes(nb)
-    leaked = [v for v in values if v in html or v in text]
-    if leaked:
-        executed.unlink(missing_ok=True)
-        raise ReportError(f"{len(leaked)} secret value(s) would be saved in the report; nothing was written")
-    nbformat.write(nb, executed)
-    output.write_text(html, encoding="utf-8")
-    return output
+    private = Path(tempfile.mkdtemp(prefix="pcnb-report-"))  # mkdtemp: 0700, this user only
+    try:
+        raw = private / notebook.name
+        failure: ReportError | None = None
+        try:
+            papermill.execute_notebook(str(notebook), str(raw), parameters=parameters, kernel_name="python3",
+                                       cwd=str(notebook.parent), progress_bar=False, execution_timeout=timeout,
+                                       kernel_manager_class=_ipc_kernel_manager(private))
+        except papermill.PapermillExecutionError as exc:
+            failure = ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
+                                  f"open {executed} to see the traceback")
+        except Exception as exc:  # the kernel did not start or died: no notebook to show, its log says why
+            log = (private / "kernel.log").read_text(errors="replace") if (private / "kernel.log").exists() else ""
+            for value in values:
+                log = log.replace(value, "***")
+            raise ReportError(f"{notebook.name} could not run: {type(exc).__name__}: {exc}",
+                              "the kernel's last words: " + (log.strip().splitlines() or ["(none)"])[-1]
+                              + "; check that ipykernel is installed in this environment") from None
+        nb = scrub(nbformat.read(raw, as_version=4), values)
+        text = nbformat.writes(nb)
+        html = "" if failure else HTMLExporter(template_name="lab").from_notebook_node(nb)[0]
+        leaked = [v for v in values if v in html or v in text]
+        if leaked:
+            raise ReportError(f"{len(leaked)} secret value(s) would be saved in the report; nothing was written")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, executed)
+        if failure:
+            raise failure
+        output.write_text(html, encoding="utf-8")
+        return output
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _ipc_kernel_manager(folder: Path) -> type:
+    """A kernel manager whose kernel listens on IPC sockets in ``folder`` and logs there.
+
+    Over TCP ipykernel warns "Kernel is running over TCP without encryption" on every run; IPC
+    sockets in a private folder are both quiet and closed to other local users. The kernel
+    process's own log (start-up warnings, the interrupt it may report while shutting down) goes to
+    ``folder/kernel.log`` instead of the user's terminal; a failed run's error quotes it.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(folder / "kernel")
+
+        async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+            log = open(folder / "kernel.log", "ab")  # the kernel process holds it; closed when it exits
+            kw.setdefault("stderr", log)
+            kw.setdefault("stdout", log)
+            return await super()._async_pre_start_kernel(**kw)
+
+    return IPCKernelManager

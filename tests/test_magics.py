@@ -45,8 +45,10 @@ def test_sync_projects_history_threads_budget(ip, capsys):
     number = pto["project_number"][0]
     hist = ip.run_line_magic("powerclerk", f"history {number}")
     assert hist["status"].cast(pl.String)[-1] == "Permission to Operate"
-    threads = ip.run_line_magic("powerclerk", "threads --waiting-on utility")
-    assert set(threads["waiting_on"].to_list()) <= {"utility"}
+    threads = ip.run_line_magic("powerclerk", "threads --waiting-on applicant")
+    assert threads.height > 0 and set(threads["waiting_on"].to_list()) == {"applicant"}
+    everyone = ip.run_line_magic("powerclerk", "threads")
+    assert threads.height < everyone.height  # the filter removed the closed threads
     ip.run_line_magic("powerclerk", "budget")
     assert "operations used" in capsys.readouterr().out
     ip.run_line_magic("powerclerk", "info")
@@ -57,6 +59,9 @@ def test_charts(ip):
     for name in CHARTS:
         fig = ip.run_line_magic("powerclerk", f"chart {name}")
         assert isinstance(fig, go.Figure) and "as of" in fig.layout.title.text
+        sizes = [len(t.link.value or []) if t.type == "sankey" else len(t.x if t.x is not None else t.y or [])
+                 for t in fig.data if t.type != "table"]
+        assert sizes and max(sizes) > 0, name  # a chart with data, not an empty frame
 
 
 def test_errors_are_one_line_with_fix(ip):

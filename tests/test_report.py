@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from pcnb.report import ReportError, check_parameters, run_report, scrub
 
 SECRET = "s3cr3t-" + "Zq9XwV8tY7uR6"
+NOTEBOOKS = ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog")
 
 
 def _nb(path, *cells):
@@ -46,7 +48,7 @@ def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
 def test_printed_secret_is_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     nb = _nb(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
-    out = run_report(nb, tmp_path / "print.html")
+    out = run_report(nb, tmp_path / "out" / "print.html")
     assert SECRET not in out.read_text() and "***" in out.read_text()
     assert SECRET not in out.with_suffix(".ipynb").read_text()
 
@@ -55,9 +57,11 @@ def test_unmaskable_leak_is_refused_and_nothing_written(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     nb = _nb(tmp_path / "leak.ipynb", "import os\nfrom IPython.display import JSON\n"
              "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
+    with pytest.raises(ReportError, match="would overwrite"):
+        run_report(nb, tmp_path / "leak.html")  # the executed .ipynb would replace the source notebook
     with pytest.raises(ReportError, match="nothing was written"):
-        run_report(nb, tmp_path / "leak.html")
-    assert not (tmp_path / "leak.html").exists() and not (tmp_path / "leak.ipynb").exists()
+        run_report(nb, tmp_path / "out" / "leak.html")
+    assert not (tmp_path / "out").exists()
 
 
 def test_scrub_removes_widget_state_and_masks_injected_secrets():
@@ -81,16 +85,28 @@ def test_demo_writes_four_reports_with_charts(tmp_path):
     res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", str(tmp_path), "--projects", "600"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "4 reports" in res.stdout
-    for name in ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog"):
+    # only its own progress lines: no kernel transport warning, no papermill parser noise
+    assert res.stderr == ""
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("sandbox: 600 synthetic projects at http://127.0.0.1:")
+    assert [line.split("/")[-1] for line in lines[1:5]] == [f"{n}.html" for n in NOTEBOOKS[:4]]
+    assert all(line.startswith(f"  wrote {tmp_path}") for line in lines[1:5])
+    assert re.fullmatch(r"demo done in \d+s: 4 reports in .*, [\d,]+ API operations served, no credentials needed",
+                        lines[5]) and len(lines) == 6
+    for name in NOTEBOOKS[:4]:
         html = (tmp_path / f"{name}.html").read_text()
         executed = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
         errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors and "Traceback" not in html
         assert "application/vnd.jupyter.widget-view+json" not in html
+        streams = [o.get("text", "") for c in executed.cells for o in c.get("outputs", []) if o.output_type == "stream"
+                   and o.get("name") == "stderr"]
+        assert not [t for t in streams if "Warning" in t or "WARNING" in t], streams
     charts_html = (tmp_path / "03_time_in_status.html").read_text()
     assert "Plotly.newPlot" in charts_html and "as of " in charts_html and "n = " in charts_html
-    assert "plotly.js v" in charts_html or "plotly-latest" not in charts_html  # embedded, not CDN
+    # plotly.js is embedded exactly once (its bundle header), and no script is loaded from a plotly CDN
+    assert charts_html.count("* plotly.js v") == 1, charts_html.count("* plotly.js v")
+    assert not re.search(r'<script[^>]+src="[^"]*(plot\.ly|plotly)[^"]*"', charts_html)
 
 
 def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
@@ -103,9 +119,63 @@ def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
     nb = _nb(tmp_path / "plot.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
              "pio.renderers.default = 'plotly_mimetype+notebook'\n"
              "go.Figure(go.Bar(x=['a', 'b'], y=[3, 4]), layout_title_text='rendered offline')")
-    out = run_report(nb, tmp_path / "plot.html")
+    out = run_report(nb, tmp_path / "out" / "plot.html")
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
                           f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=8000", "--dump-dom",
                           out.as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert "main-svg" in dom and "rendered offline" in dom
+
+
+def test_unknown_and_malformed_parameters_are_refused_before_execution(tmp_path):
+    marker = tmp_path / "ran"
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [new_code_cell('start_date = "2024-01-01"\nas_of = ""\nlimit = 5\nverbose = False',
+                              metadata={"tags": ["parameters"]}),
+                new_code_cell(f"open({str(marker)!r}, 'w').write(str((start_date, limit, verbose)))")]
+    nbformat.write(nb, tmp_path / "p.ipynb")
+    cases = [({"start_dat": "2025-01-01"}, r"no parameter 'start_dat' \(did you mean 'start_date'\?\)"),
+             ({"start_date": "2025-13-01"}, r"start_date = '2025-13-01' is not a valid ISO date"),
+             ({"as_of": "yesterday"}, r"as_of = 'yesterday' is not a valid ISO date"),
+             ({"limit": "five"}, r"limit = 'five' must be a number"),
+             ({"verbose": "yes"}, r"verbose = 'yes' must be true or false")]
+    for params, message in cases:
+        with pytest.raises(ReportError, match=message):
+            run_report(tmp_path / "p.ipynb", tmp_path / "out" / "p.html", params)
+    assert not marker.exists() and not (tmp_path / "out").exists()
+    run_report(tmp_path / "p.ipynb", tmp_path / "out" / "p.html",
+               {"start_date": "2025-02-03", "limit": "7", "verbose": "true"})
+    assert marker.read_text() == "('2025-02-03', 7, True)"
+
+
+def test_failed_run_writes_only_a_scrubbed_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
+    nb = _nb(tmp_path / "fail.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])", "1 / 0")
+    with pytest.raises(ReportError, match="failed in cell 3: ZeroDivisionError"):
+        run_report(nb, tmp_path / "out" / "fail.html")
+    executed = (tmp_path / "out" / "fail.ipynb").read_text()
+    assert SECRET not in executed and "***" in executed and "ZeroDivisionError" in executed
+    assert not (tmp_path / "out" / "fail.html").exists()
+    leak = _nb(tmp_path / "leak2.ipynb", "import os\nfrom IPython.display import JSON\n"
+               "JSON({'v': os.environ['PCNB_CLIENT_SECRET']})", "1 / 0")
+    with pytest.raises(ReportError, match="nothing was written"):
+        run_report(leak, tmp_path / "out2" / "leak2.html")
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
+    """A broken kernel (here: its python exits at once) gives a one-line error, not a traceback."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text('{"argv": ["' + sys.executable + '", "-c", "import sys; '
+                                          'sys.stderr.write(\\"no kernel here\\\\n\\"); sys.exit(3)"], '
+                                          '"display_name": "broken", "language": "python"}')
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setattr(KernelSpecManager, "ensure_native_kernel", False)
+    nb = _nb(tmp_path / "k.ipynb", "1 + 1")
+    with pytest.raises(ReportError, match="could not run") as err:
+        run_report(nb, tmp_path / "out" / "k.html", timeout=30)
+    assert "no kernel here" in str(err.value) and not (tmp_path / "out").exists()

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from pcnb.sandbox import ops
-from pcnb.sandbox.program import TERMINAL
+from pcnb.sandbox.program import FieldDef, FormDef
 from pcnb.sandbox.state import State
 
 ADMIN = {"name": "Avery Admin", "email": "admin@utility.example", "admin": True}
@@ -42,7 +42,7 @@ def simulate(state: State, fraction: float = 0.03, seed: int = 1) -> ActivityRep
         p = state.projects[pid]
         roll = rng.random()
         allowed = state.program.transitions.get(p.status, ())
-        if roll < 0.6 and p.status not in TERMINAL and allowed:
+        if roll < 0.6 and p.status not in state.program.terminal and allowed:
             state.set_status(p, rng.choice(allowed), ADMIN)
             report.status_changed.add(pid)
         elif roll < 0.85:
@@ -51,9 +51,18 @@ def simulate(state: State, fraction: float = 0.03, seed: int = 1) -> ActivityRep
             ops.set_note(state, p, body, ADMIN)
             report.inquiry_changed.add(pid)
         else:
-            form = state.program.form("UTILITY_REVIEW")
-            assert form is not None
-            state.set_data(p, form, [{"DataFieldId": "REVIEWER_NOTES", "Value": f"checked {rng.randint(1, 999)}"}],
+            form, fd = _note_field(state)
+            state.set_data(p, form, [{"DataFieldId": fd.custom_id, "Value": f"checked {rng.randint(1, 999)}"}],
                            ADMIN, admin_path=True)
             report.data_changed.add(pid)
     return report
+
+
+def _note_field(state: State) -> tuple[FormDef, FieldDef]:
+    """The field an admin's data edit touches: a free-text field, on an admin-only form if there is one."""
+    forms = sorted(state.program.forms, key=lambda f: not f.admin_only)
+    for form in forms:
+        for fd in form.fields:
+            if fd.type == "Text" and not fd.multi and not fd.sensitive:
+                return form, fd
+    raise ValueError(f"program {state.program.name} has no free-text field for simulated data edits")

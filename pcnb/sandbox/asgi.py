@@ -20,14 +20,14 @@ class GatewayMiddleware:
     def __init__(self, app: Any, faults: Faults, api_prefix: str = "/services/v2"):
         self.app, self.faults, self.prefix = app, faults, api_prefix
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = str(uuid.uuid4())
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
 
-        async def send_with_id(message: dict) -> None:
+        async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header]
@@ -57,7 +57,7 @@ class GatewayMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-async def _reply(send: Any, status: int, body: dict, extra: list | None = None) -> None:
+async def _reply(send: Any, status: int, body: dict[str, Any], extra: list[Any] | None = None) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
@@ -69,7 +69,7 @@ def _cut_body(send: Any) -> Any:
     """Forward the response start with a longer content-length, then send half the body and stop."""
     done = False
 
-    async def cut(message: dict) -> None:
+    async def cut(message: dict[str, Any]) -> None:
         nonlocal done
         if done:
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass
@@ -41,7 +42,7 @@ class Faults:
             if "seed" in changes:
                 self._rng = random.Random(self.seed)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def draw(self, target: str = "") -> tuple[str | None, float]:

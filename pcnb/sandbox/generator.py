@@ -1,10 +1,12 @@
-"""Deterministic synthetic interconnection program for the sandbox.
+"""Deterministic synthetic projects for any sandbox program definition.
 
-Realism the analytics rely on: arrivals over ~3 years with growth, events only in weekday business
-hours outside US federal holidays, lognormal step durations in business days, returns to the
-applicant (rework loops), withdrawals and rejections, projects still in flight at the end, system
-sizes and technologies, and inquiry threads on ~30 % of reviewed projects with notes alternating
-between utility and applicant. Same (seed, n, end) -> same program, byte for byte.
+The program (definition.py) says what can happen; this module makes it happen to ``n`` projects:
+arrivals over the program's ``years`` with growth, events only in weekday business hours outside
+the program's holidays (its time zone, country and subdivision), lognormal step durations in
+business days drawn per transition, rework loops and exits as the transition probabilities say,
+projects still in flight at the end, form data filled as the fields' ``sample`` says when a form is
+submitted, attachments with it, and inquiry threads on entering the program's inquiry status with
+notes alternating between utility and applicant. Same (program, seed, n, end) -> same state.
 """
 
 from __future__ import annotations
@@ -17,21 +19,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from pcnb.sandbox import definition
 from pcnb.sandbox.models import AttachmentFile, Note, Project, StatusEvent, Thread
-from pcnb.sandbox.program import (
-    APPROVED,
-    INSPECTION,
-    PTO,
-    REJECTED,
-    RETURNED,
-    REVIEW,
-    SUBMITTED,
-    TECHNOLOGIES,
-    UNSUBMITTED,
-    WITHDRAWN,
-    ProgramDef,
-    stable_id,
-)
+from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, Step, stable_id
 from pcnb.sandbox.state import State
 
 #: The non-admin demo user owns projects under this installer (see identity.py).
@@ -43,25 +33,14 @@ INSTALLERS = [("SunnyDay Solar", APPLICANT_EMAIL)] + [
 ]
 REVIEWERS = ["Avery Admin", "Jordan Reyes", "Priya Natarajan", "Chris Okafor"]
 STREETS = ("Oak", "Maple", "Cedar", "Pine", "Elm", "Mission", "Harbor", "Sierra", "Vista", "Lincoln")
-CITIES = ("Fresno", "Bakersfield", "Modesto", "Visalia", "Merced", "Stockton", "Madera")
-INVERTERS = ("Enphase IQ8", "SolarEdge SE7600H", "SMA Sunny Boy 7.7", "Tesla Powerwall 3", "Fronius Primo 8.2")
-QUESTIONS = ("Single line diagram is missing the AC disconnect.", "Please confirm the inverter model.",
-             "Site plan does not show the meter location.", "Is a main panel upgrade required?",
-             "Please provide the structural letter.", "The system size differs between forms.")
-ANSWERS = ("Updated document uploaded.", "Confirmed, see revised SLD.", "Meter is on the north wall.",
-           "No upgrade needed; 200 A panel.", "Structural letter attached.", "Corrected to match.")
-
-#: Median business days of each step and the lognormal sigma [assumed from public timeline data].
-STEP = {"submit": (0.8, 0.9), "intake": (2.0, 0.6), "review": (7.0, 0.7), "applicant": (4.0, 0.8),
-        "install": (25.0, 0.6), "inspection": (5.0, 0.5), "reply": (1.5, 0.8)}
 
 
 class BusinessCalendar:
     """Weekday, non-holiday dates with 08:00-17:00 working hours in the program's zone."""
 
-    def __init__(self, tz: str, start: date, end: date):
+    def __init__(self, tz: str, start: date, end: date, country: str = "US", subdivision: str | None = None):
         self.tz = ZoneInfo(tz)
-        hol = holidays.US(years=range(start.year, end.year + 2))
+        hol = holidays.country_holidays(country, subdiv=subdivision, years=range(start.year, end.year + 2))
         self.days: list[date] = []
         d = start
         while d <= end + timedelta(days=400):
@@ -85,8 +64,7 @@ class _Walker:
     def __init__(self, rng: random.Random, cal: BusinessCalendar, end: datetime):
         self.rng, self.cal, self.end = rng, cal, end
 
-    def step(self, pos: tuple[int, float], kind: str) -> tuple[int, float]:
-        median, sigma = STEP[kind]
+    def step(self, pos: tuple[int, float], median: float, sigma: float) -> tuple[int, float]:
         days = math.exp(math.log(median) + sigma * self.rng.gauss(0, 1))
         total = pos[1] - 8 + days * 9  # business hours since the day's 08:00
         whole, rest = divmod(total, 9)
@@ -97,13 +75,15 @@ class _Walker:
 
 
 def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
-             program: ProgramDef | None = None) -> State:
-    """Build a State with ``n`` projects whose history ends at ``end`` (default: today 00:00 UTC)."""
+             program: ProgramDef | str | None = None) -> State:
+    """Build a State with ``n`` projects of ``program`` (a ProgramDef, a built-in name or a definition
+    file; default the residential program) whose history ends at ``end`` (default: today 00:00 UTC)."""
     end = end or datetime.combine(datetime.now(UTC).date(), time(), UTC)
-    state = State(program)
+    prog = program if isinstance(program, ProgramDef) else definition.load(program)
+    state = State(prog)
     rng = random.Random(seed)
-    start = end - timedelta(days=3 * 365)
-    cal = BusinessCalendar(state.program.timezone, start.date(), end.date())
+    start = end - timedelta(days=round(prog.years * 365))
+    cal = BusinessCalendar(prog.timezone, start.date(), end.date(), *prog.holidays)
     walker = _Walker(rng, cal, end)
     span = cal.index(end.date()) - cal.index(start.date())
     # arrivals grow ~2x over the window (sqrt-skewed day index); created in time order because
@@ -113,116 +93,151 @@ def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
     for i, pos in enumerate(arrivals):
         if walker.ts(pos) >= end:
             pos = (last, 9.0)
-        _project(state, rng, walker, pos, i, seed)
+        _Project(state, rng, walker, pos, i, seed).walk()
     state.serial = n
     return state
 
 
-def _project(state: State, rng: random.Random, w: _Walker, pos: tuple[int, float], i: int,
-             seed: int) -> None:
-    installer, email = INSTALLERS[0] if rng.random() < 0.04 else rng.choice(INSTALLERS)
-    created = w.ts(pos)
-    p = Project(project_id=stable_id("project", str(seed), str(i)), created=created,
-                owner_name=installer, owner_email=email, status=UNSUBMITTED, status_ts=created,
-                last_change=created)
-    p.history.append(StatusEvent(UNSUBMITTED, created, installer))
-    p.draft["APPLICATION"] = _application(rng, installer)
-    state.projects[p.project_id] = p
+class _Project:
+    """One project's life: start status, then steps drawn from the program's flow until it ends."""
 
-    def go(status: str, at: tuple[int, float], by: str) -> bool:
-        when = w.ts(at)
-        if when >= w.end:
-            return False
-        p.status, p.status_ts, p.last_change = status, when, when
-        p.history.append(StatusEvent(status, when, by))
-        return True
+    MAX_STEPS = 60  # a loop-heavy definition still ends
 
-    if rng.random() < 0.03:
-        return  # abandoned draft: stays Unsubmitted
-    pos = w.step(pos, "submit")
-    if not go(SUBMITTED, pos, installer):
-        return
-    p.submitted["APPLICATION"] = p.draft.pop("APPLICATION")
-    state.assign_number(p)
-    p.attachments["SLD"] = AttachmentFile("single_line_diagram.pdf", 48_213, installer, email, w.ts(pos))
-    reviewer = rng.choice(REVIEWERS)
-    if rng.random() < 0.02:
-        go(WITHDRAWN, w.step(pos, "intake"), installer)
-        return
-    pos = w.step(pos, "intake")
-    if not go(REVIEW, pos, reviewer):
-        return
-    thread = _thread(state, rng, w, p, pos, reviewer) if rng.random() < 0.30 else None
-    for _loop in range(4):
-        pos = w.step(pos, "review")
-        if rng.random() < 0.30 and _loop < 3:
-            if not go(RETURNED, pos, reviewer):
+    def __init__(self, state: State, rng: random.Random, w: _Walker, pos: tuple[int, float], i: int, seed: int):
+        self.state, self.rng, self.w, self.prog = state, rng, w, state.program
+        self.installer, self.email = INSTALLERS[0] if rng.random() < 0.04 else rng.choice(INSTALLERS)
+        self.reviewer = rng.choice(REVIEWERS)
+        created = w.ts(pos)
+        self.pos = pos
+        self.p = Project(project_id=stable_id("project", str(seed), str(i)), created=created,
+                         owner_name=self.installer, owner_email=self.email, status=self.prog.start,
+                         status_ts=created, last_change=created)
+        self.p.history.append(StatusEvent(self.prog.start, created, self.installer))
+        state.projects[self.p.project_id] = self.p
+        self.thread: Thread | None = None
+        self._open_forms()
+
+    def walk(self) -> None:
+        for _ in range(self.MAX_STEPS):
+            step = self._choose(self.prog.flow.get(self.p.status, ()))
+            if step is None or step.to is None:
                 return
-            pos = w.step(pos, "applicant")
-            if rng.random() < 0.08:
-                go(WITHDRAWN, pos, installer)
-                return
-            if not go(REVIEW, pos, installer):
-                return
-            continue
-        break
-    outcome = rng.random()
-    if outcome < 0.05:
-        go(REJECTED, pos, reviewer)
-        return
-    if not go(APPROVED, pos, reviewer):
-        return
-    p.attachments["SLD"].status = "Approved"
-    if thread is not None and thread.status == "Open":
-        thread.status = "Closed"
-    pos = w.step(pos, "install")
-    if rng.random() < 0.05:
-        go(WITHDRAWN, pos, installer)
-        return
-    if not go(INSPECTION, pos, installer):
-        return
-    size = p.submitted["APPLICATION"]["SYSTEM_SIZE_KW"]
-    p.submitted["COMPLETION"] = {"INSTALL_DATE": w.ts(pos).date().isoformat(), "FINAL_SIZE_KW": size}
-    p.attachments["INSPECTION_CERT"] = AttachmentFile("inspection.pdf", 20_480, installer, email, w.ts(pos))
-    pos = w.step(pos, "inspection")
-    go(PTO, pos, reviewer)
+            pos = self.w.step(self.pos, step.median_days, step.sigma)
+            if self.w.ts(pos) >= self.w.end:
+                return  # still in flight at the end of the history
+            self.pos = pos
+            self._move(step)
+
+    def _choose(self, steps: tuple[Step, ...]) -> Step | None:
+        live = [s for s in steps if s.p > 0]
+        if not live:
+            return None
+        return self.rng.choices(live, weights=[s.p for s in live])[0]
+
+    def _move(self, step: Step) -> None:
+        p, when = self.p, self.w.ts(self.pos)
+        assert step.to is not None
+        for form in self.prog.forms:
+            if form.submit_to.get(p.status) == step.to and form.custom_id in p.draft:
+                p.submitted.setdefault(form.custom_id, {}).update(p.draft.pop(form.custom_id))
+                for att in form.attachments:
+                    p.attachments[att.custom_id] = AttachmentFile(att.file, 20_480 + len(att.file) * 977,
+                                                                  self.installer, self.email, when)
+        if p.number is None:
+            self.state.assign_number(p)
+        by = self.installer if step.by == "applicant" else self.reviewer
+        p.status, p.status_ts, p.last_change = step.to, when, when
+        p.history.append(StatusEvent(step.to, when, by))
+        if step.to in self.prog.approves_attachments:
+            for a in p.attachments.values():
+                a.status = "Approved"
+        inq = self.prog.inquiries
+        if inq and self.thread is not None and self.thread.status == "Open" and step.to in inq.closes_on:
+            self.thread.status = "Closed"
+        if inq and step.to == inq.status and self.thread is None and not p.thread_ids and self.rng.random() < inq.rate:
+            self.thread = _thread(self.state, self.rng, self.w, p, self.pos, self.reviewer)
+        self._open_forms()
+
+    def _open_forms(self) -> None:
+        """Fill the draft of each applicant form that can be submitted from the current status."""
+        p = self.p
+        for form in self.prog.forms:
+            if (not form.admin_only and p.status in form.submit_to and form.custom_id not in p.draft
+                    and form.custom_id not in p.submitted):
+                p.draft[form.custom_id] = self._values(form)
+
+    def _values(self, form: FormDef) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for fd in form.fields:
+            value = _sample(fd, self.rng, self)
+            if value is not None:
+                out[fd.custom_id] = value
+        return out
 
 
-def _application(rng: random.Random, installer: str) -> dict[str, object]:
-    commercial = rng.random() < 0.08
-    size = math.exp(rng.gauss(math.log(250 if commercial else 7.5), 0.7 if commercial else 0.35))
-    tech = rng.choices(TECHNOLOGIES, weights=(70, 22, 5, 2, 1))[0]
-    return {
-        "SYSTEM_SIZE_KW": f"{min(max(size, 1.0), 4999.0):.1f}",
-        "TECHNOLOGY": tech,
-        "INSTALLER": installer,
-        "SITE_ADDRESS": f"{rng.randint(100, 9999)} {rng.choice(STREETS)} St, {rng.choice(CITIES)}, CA",
-        "ACCOUNT_NUMBER": f"{rng.randint(10**9, 10**10 - 1)}",
-        "NET_METERING": "true" if rng.random() < 0.85 else "false",
-        "INVERTER_MODELS": rng.sample(INVERTERS, k=rng.randint(1, 2)),
-    }
+def _sample(fd: FieldDef, rng: random.Random, proj: _Project) -> object:
+    """A value for ``fd`` as its definition's ``sample`` says (definition.py lists the forms)."""
+    spec = fd.sample
+    if spec is None:
+        return None
+    if spec == "owner":
+        return proj.installer
+    if spec == "address":
+        cities, region = proj.prog.places
+        return f"{rng.randint(100, 9999)} {rng.choice(STREETS)} St, {rng.choice(cities)}" + (
+            f", {region}" if region else "")
+    when = proj.w.ts(proj.pos)
+    if spec == "submitted":
+        return when.astimezone(proj.w.cal.tz).date().isoformat()
+    if "lognormal" in spec:
+        weights = [c[0] for c in spec["lognormal"]]
+        _, median, sigma = rng.choices(spec["lognormal"], weights=weights)[0]
+        value = math.exp(rng.gauss(math.log(median), sigma))
+        lo, hi = fd.min if fd.min is not None else 0.0, fd.max if fd.max is not None else math.inf
+        value = min(max(value, max(lo, 1.0)), hi * 0.9999)
+        return f"{value:.{spec.get('round', 1)}f}"
+    if "weights" in spec:
+        return rng.choices(fd.choices, weights=spec["weights"])[0]
+    if "values" in spec:
+        if fd.multi:
+            return rng.sample(spec["values"], k=rng.randint(1, min(2, len(spec["values"]))))
+        return rng.choice(spec["values"])
+    if "digits" in spec:
+        return str(rng.randint(10 ** (spec["digits"] - 1), 10 ** spec["digits"] - 1))
+    if "p_true" in spec:
+        return "true" if rng.random() < spec["p_true"] else "false"
+    if "days_after_created" in spec:
+        lo, hi = spec["days_after_created"]
+        return (proj.p.created + timedelta(days=rng.randint(lo, hi))).date().isoformat()
+    if "copy" in spec:
+        form, key = spec["copy"].split("/")
+        return proj.p.submitted.get(form, {}).get(key)
+    return None
 
 
 def _thread(state: State, rng: random.Random, w: _Walker, p: Project, pos: tuple[int, float],
             reviewer: str) -> Thread | None:
-    """An inquiry thread opened during review; notes alternate utility -> applicant."""
-    at = w.step(pos, "reply")
+    """An inquiry thread opened on entering the inquiry status; notes alternate utility -> applicant."""
+    inq = state.program.inquiries
+    assert inq is not None
+    at = w.step(pos, *inq.reply_days)
     created = w.ts(at)
     if created >= w.end:
         return None
-    k = rng.randrange(len(QUESTIONS))
-    t = Thread(stable_id("thread", p.project_id), p.project_id, QUESTIONS[k].split(".")[0][:60],
+    k = rng.randrange(len(inq.topics))
+    question, answer = inq.topics[k]
+    t = Thread(stable_id("thread", p.project_id), p.project_id, question.split(".")[0].split("?")[0][:60],
                "Open", created)
     for j in range(rng.randint(1, 5)):
         ts = w.ts(at)
         if ts >= w.end:
             break
         admin = j % 2 == 0
-        text = QUESTIONS[k] if admin and j == 0 else (ANSWERS[k] if not admin else "Thanks, reviewing now.")
+        text = question if admin and j == 0 else (answer if not admin else "Thanks, reviewing now.")
         t.notes.append(Note(stable_id("note", t.thread_id, str(j)), reviewer if admin else p.owner_name,
                             "review@utility.example" if admin else p.owner_email, admin, text, ts))
         p.last_change = max(p.last_change, ts)
-        at = w.step(at, "reply")
+        at = w.step(at, *inq.reply_days)
     if t.notes and not t.notes[-1].is_admin and rng.random() < 0.7:
         t.status = "Closed"
     state.threads[t.thread_id] = t

@@ -62,7 +62,7 @@ def paging(limit: str | None, offset: str | None) -> tuple[int | None, int]:
     def as_int(v: str | None, name: str) -> int | None:
         if v is None:
             return None
-        if not v.isdigit():
+        if not (v.isascii() and v.isdigit()):  # str.isdigit() also accepts '³', which int() refuses
             raise SandboxError(400, f"{name} must be a non-negative integer")
         return int(v)
     lim, off = as_int(limit, "limit"), as_int(offset, "offset") or 0

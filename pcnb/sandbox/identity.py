@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyotp
 
@@ -32,21 +33,21 @@ class User:
     totp_secret: str | None = None
     mfa_session_tokens: set[str] = field(default_factory=set)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "email": self.email, "admin": self.admin, "sensitive": self.sensitive}
 
 
 def demo_users() -> dict[str, User]:
     """admin, applicant (non-admin) and mfa (admin with TOTP + a session token)."""
-    def creds(role: str) -> dict[str, str]:
-        return {"client_id": f"sandbox-{role}-{secrets.token_hex(3)}",
-                "client_secret": secrets.token_urlsafe(24), "api_key": secrets.token_hex(16)}
-    mfa = User("Morgan Secure", "secure@utility.example", True, sensitive=True,
-               totp_secret=pyotp.random_base32(), **creds("mfa"))
+    def user(name: str, email: str, admin: bool, role: str, **extra: Any) -> User:
+        return User(name, email, admin, client_id=f"sandbox-{role}-{secrets.token_hex(3)}",
+                    client_secret=secrets.token_urlsafe(24), api_key=secrets.token_hex(16), **extra)
+    mfa = user("Morgan Secure", "secure@utility.example", True, "mfa", sensitive=True,
+               totp_secret=pyotp.random_base32())
     mfa.mfa_session_tokens.add(secrets.token_urlsafe(24))
     return {
-        "admin": User("Avery Admin", "admin@utility.example", True, **creds("admin")),
-        "applicant": User("Sam Installer", APPLICANT_EMAIL, False, **creds("applicant")),
+        "admin": user("Avery Admin", "admin@utility.example", True, "admin"),
+        "applicant": user("Sam Installer", APPLICANT_EMAIL, False, "applicant"),
         "mfa": mfa,
     }
 
@@ -84,7 +85,7 @@ class Identity:
         self.tokens: dict[str, tuple[User, float]] = {}
         self.lock = threading.Lock()
 
-    def issue(self, authorization: str | None, form: dict[str, str]) -> dict:
+    def issue(self, authorization: str | None, form: dict[str, str]) -> dict[str, Any]:
         """POST connect/token with Basic client auth and grant_type=client_credentials [doc]."""
         if form.get("grant_type") != "client_credentials":
             raise SandboxError(400, "unsupported_grant_type", body={"error": "unsupported_grant_type"})

@@ -6,8 +6,9 @@ save/load turns them into JSON without a schema library.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -15,7 +16,7 @@ class SandboxError(Exception):
     """An API-gateway-style error the server renders as ``{"message": ..., "Errors": [...]}``."""
 
     def __init__(self, status: int, message: str, errors: list[str] | None = None,
-                 headers: dict[str, str] | None = None, body: dict | None = None):
+                 headers: dict[str, str] | None = None, body: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -61,7 +62,7 @@ class Project:
     draft: dict[str, dict[str, object]] = field(default_factory=dict)
     attachments: dict[str, AttachmentFile] = field(default_factory=dict)
     draft_attachments: dict[str, AttachmentFile] = field(default_factory=dict)
-    field_changes: dict[str, list] = field(default_factory=dict)  # "FORM/FIELD" -> [iso ts, by]
+    field_changes: dict[str, list[str]] = field(default_factory=dict)  # "FORM/FIELD" -> [iso ts, by]
     thread_ids: list[str] = field(default_factory=list)
 
 
@@ -124,6 +125,6 @@ def to_plain(obj: object) -> object:
         return [to_plain(x) for x in obj]
     if isinstance(obj, dict):
         return {k: to_plain(v) for k, v in obj.items()}
-    if hasattr(obj, "__dataclass_fields__"):
-        return to_plain(asdict(obj))  # type: ignore[arg-type]
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return to_plain(asdict(obj))
     return obj

@@ -12,6 +12,7 @@ from pcnb.api.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
 from pcnb.sandbox.models import AttachmentFile, Note, Project, SandboxError, Thread
 from pcnb.sandbox.program import AttachmentDef, FormDef
 from pcnb.sandbox.state import State
+from pcnb.sandbox.values import obfuscate
 
 CUSTOM_LISTS: dict[str, list[str]] = {
     "FEEDERS": ["F-101", "F-102", "F-201", "F-305", "F-410"],
@@ -44,7 +45,7 @@ def download(state: State, p: Project, f: FormDef, key: str) -> tuple[str, str, 
 
 
 def upload(state: State, p: Project, f: FormDef, key: str, filename: str, content_type: str,
-           content: bytes, user: dict) -> dict[str, Any]:
+           content: bytes, user: dict[str, Any]) -> dict[str, Any]:
     a = attachment_def(state, key, f)
     if not filename:
         raise SandboxError(400, 'Upload needs a Content-Disposition header with filename="..."')
@@ -112,7 +113,7 @@ def notes(state: State, t: Thread) -> dict[str, Any]:
     return {"ThreadId": t.thread_id, "Notes": [note_obj(state, n) for n in t.notes]}
 
 
-def set_note(state: State, p: Project, body: dict[str, Any], user: dict) -> dict[str, Any]:
+def set_note(state: State, p: Project, body: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     text = body.get("Text")
     if not isinstance(text, str) or not text.strip():
         raise SandboxError(400, "Text is required and must be a non-empty string")
@@ -184,8 +185,9 @@ def all_data(state: State, p: Project, reveal: bool) -> dict[str, Any]:
     return {"Project": body}
 
 
-def export(state: State, p: Project) -> dict[str, Any]:
-    """GetExportProject: groups of fields with change time and author [v1]."""
+def export(state: State, p: Project, reveal: bool = False) -> dict[str, Any]:
+    """GetExportProject: groups of fields with change time and author [v1]; sensitive values are
+    masked as GetProjectData masks them unless ``reveal`` (MFA + privilege + reveal_sensitive_data)."""
     groups = []
     for f in state.program.forms:
         vals = p.submitted.get(f.custom_id, {})
@@ -193,6 +195,8 @@ def export(state: State, p: Project) -> dict[str, Any]:
         for d in f.fields:
             changed = p.field_changes.get(f"{f.custom_id}/{d.custom_id}")
             v = vals.get(d.custom_id)
+            if d.sensitive and not reveal:
+                v = [obfuscate(x) for x in v] if isinstance(v, list) else obfuscate(v)
             items.append({"DataFieldId": d.field_id, "CustomId": d.custom_id, "Name": d.name,
                           "Value": None if d.multi else v, "Values": v if d.multi else None,
                           "ChangedTimestamp": changed[0] if changed else None,

@@ -1,14 +1,14 @@
-"""The synthetic interconnection program the sandbox serves: statuses, workflow and forms.
+"""The shapes of a sandbox program: statuses, workflow steps, forms, fields and inquiries.
 
-Shaped like a real utility DER interconnection program: Unsubmitted -> Application
-Submitted -> Application Review -> (Returned to Applicant <-> Review) -> Approved to Install ->
-Inspection Pending -> Permission to Operate, with Withdrawn and Rejected exits.
+Programs themselves are data: definition files under ``programs/`` (and any file a user writes),
+loaded and checked by ``definition.py``. Nothing here names a particular program's statuses.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def stable_id(*parts: str) -> str:
@@ -39,6 +39,8 @@ class FieldDef:
     max: float | None = None
     choices: tuple[str, ...] = ()
     sensitive: bool = False
+    sample: Any = None  # how the generator fills it (definition.py documents the forms)
+    segment: str | None = None  # a role for analytics segmentation: size, technology, track
 
     @property
     def field_id(self) -> str:
@@ -49,6 +51,7 @@ class FieldDef:
 class AttachmentDef:
     name: str
     custom_id: str
+    file: str = "document.pdf"
 
     @property
     def attachment_id(self) -> str:
@@ -70,91 +73,57 @@ class FormDef:
         return stable_id("form", self.custom_id)
 
 
-UNSUBMITTED, SUBMITTED, REVIEW, RETURNED = "UNSUBMITTED", "SUBMITTED", "REVIEW", "RETURNED"
-APPROVED, INSPECTION, PTO, WITHDRAWN, REJECTED = "APPROVED", "INSPECTION", "PTO", "WITHDRAWN", "REJECTED"
+@dataclass(frozen=True)
+class Step:
+    """One way out of a status: where to (None = the project stays), how likely, how long, moved by whom."""
 
-STATUSES: tuple[Status, ...] = (
-    Status("Unsubmitted", UNSUBMITTED),
-    Status("Application Submitted", SUBMITTED),
-    Status("Application Review", REVIEW),
-    Status("Returned to Applicant", RETURNED),
-    Status("Approved to Install", APPROVED),
-    Status("Inspection Pending", INSPECTION),
-    Status("Permission to Operate", PTO),
-    Status("Withdrawn", WITHDRAWN),
-    Status("Rejected", REJECTED),
-)
-TERMINAL = frozenset({PTO, WITHDRAWN, REJECTED})
+    to: str | None
+    p: float
+    median_days: float = 1.0
+    sigma: float = 0.5
+    by: str = "utility"  # "utility" or "applicant": who makes the move (the history's ChangedBy)
 
-#: Valid next statuses for SetProjectStatus [v1: "only a valid next status"].
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    UNSUBMITTED: (SUBMITTED, WITHDRAWN),
-    SUBMITTED: (REVIEW, WITHDRAWN, REJECTED),
-    REVIEW: (RETURNED, APPROVED, REJECTED, WITHDRAWN),
-    RETURNED: (REVIEW, WITHDRAWN),
-    APPROVED: (INSPECTION, WITHDRAWN),
-    INSPECTION: (PTO, APPROVED),
-    PTO: (),
-    WITHDRAWN: (),
-    REJECTED: (),
-}
 
-TECHNOLOGIES = ("Solar PV", "Solar PV + Storage", "Storage", "Wind", "Fuel Cell")
+@dataclass(frozen=True)
+class Inquiries:
+    """Inquiry threads opened on entering ``status``: ``rate`` of projects, notes alternating sides."""
 
-APPLICATION = FormDef(
-    name="Interconnection Application",
-    custom_id="APPLICATION",
-    available_in=(UNSUBMITTED, RETURNED),
-    submit_to={UNSUBMITTED: SUBMITTED, RETURNED: REVIEW},
-    fields=(
-        FieldDef("System Size (kW AC)", "SYSTEM_SIZE_KW", "Number", required=True, min=0.1, max=5000),
-        FieldDef("Technology", "TECHNOLOGY", "Choice", required=True, choices=TECHNOLOGIES),
-        FieldDef("Installer", "INSTALLER", "Text", required=True),
-        FieldDef("Site Address", "SITE_ADDRESS", "Text", required=True),
-        FieldDef("Customer Account Number", "ACCOUNT_NUMBER", "Text", sensitive=True),
-        FieldDef("Expected Install Date", "EXPECTED_INSTALL_DATE", "Date"),
-        FieldDef("Net Metering", "NET_METERING", "Boolean"),
-        FieldDef("Inverter Models", "INVERTER_MODELS", "Text", multi=True),
-    ),
-    attachments=(AttachmentDef("Single Line Diagram", "SLD"),),
-)
-COMPLETION = FormDef(
-    name="Installation Completion",
-    custom_id="COMPLETION",
-    available_in=(APPROVED,),
-    submit_to={APPROVED: INSPECTION},
-    fields=(
-        FieldDef("Installation Date", "INSTALL_DATE", "Date", required=True),
-        FieldDef("Final System Size (kW AC)", "FINAL_SIZE_KW", "Number", required=True, min=0.1, max=5000),
-    ),
-    attachments=(AttachmentDef("Inspection Certificate", "INSPECTION_CERT"),),
-)
-REVIEW_FORM = FormDef(
-    name="Utility Review",
-    custom_id="UTILITY_REVIEW",
-    available_in=(SUBMITTED, REVIEW, RETURNED, APPROVED, INSPECTION),
-    submit_to={},
-    fields=(
-        FieldDef("Study Required", "STUDY_REQUIRED", "Boolean"),
-        FieldDef("Reviewer Notes", "REVIEWER_NOTES", "Text"),
-        FieldDef("Feeder", "FEEDER", "Choice", choices=("F-101", "F-102", "F-201", "F-305", "F-410")),
-    ),
-    admin_only=True,
-)
-FORMS: tuple[FormDef, ...] = (APPLICATION, COMPLETION, REVIEW_FORM)
+    status: str
+    rate: float
+    closes_on: tuple[str, ...] = ()
+    reply_days: tuple[float, float] = (1.5, 0.8)
+    topics: tuple[tuple[str, str], ...] = (("Please send the missing document.", "Uploaded."),)
 
 
 @dataclass
 class ProgramDef:
-    """One program: its id, name, project-number prefix and the shared workflow/forms."""
+    """One program as data (see definition.py): statuses, who holds each, the workflow with its
+    probabilities and step durations, forms, inquiries, calendar and project-number prefix."""
 
-    name: str = "Distributed Generation Interconnection"
-    custom: str = "DGI"
-    prefix: str = "DGI"
-    timezone: str = "America/Los_Angeles"
-    statuses: tuple[Status, ...] = STATUSES
-    forms: tuple[FormDef, ...] = FORMS
-    transitions: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(TRANSITIONS))
+    name: str
+    custom: str
+    prefix: str
+    timezone: str
+    statuses: tuple[Status, ...]
+    forms: tuple[FormDef, ...]
+    flow: dict[str, tuple[Step, ...]]
+    start: str
+    holders: dict[str, str] = field(default_factory=dict)  # status custom id -> utility/applicant/none
+    inquiries: Inquiries | None = None
+    holidays: tuple[str, str | None] = ("US", None)  # country, subdivision (the holidays package's codes)
+    years: float = 3.0
+    places: tuple[tuple[str, ...], str] = (("Springfield",), "")
+    approves_attachments: frozenset[str] = frozenset()
+    source: str = ""  # the definition file or built-in name it was loaded from
+
+    @property
+    def transitions(self) -> dict[str, tuple[str, ...]]:
+        """Valid next statuses for SetProjectStatus [v1: "only a valid next status"]."""
+        return {s: tuple(step.to for step in steps if step.to is not None) for s, steps in self.flow.items()}
+
+    @property
+    def terminal(self) -> frozenset[str]:
+        return frozenset(s for s, steps in self.flow.items() if not any(step.to for step in steps))
 
     @property
     def program_id(self) -> str:

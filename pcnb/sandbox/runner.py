@@ -24,6 +24,7 @@ import uvicorn
 from pcnb.sandbox.faults import Faults
 from pcnb.sandbox.generator import generate
 from pcnb.sandbox.identity import Identity, RateLimit, User
+from pcnb.sandbox.program import ProgramDef
 from pcnb.sandbox.server import Sandbox
 from pcnb.sandbox.state import State
 
@@ -79,14 +80,18 @@ class SandboxHandle:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file: an existing 0644 one is narrowed too
         with os.fdopen(fd, "w") as fh:
             json.dump(self.connection(), fh)
         return path
 
 
 def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults: Faults | None = None,
-          token_lifetime: int = 3600, end: datetime | None = None, state_file: str | None = None) -> Sandbox:
-    state = generate(projects, seed=seed, end=end)
+          token_lifetime: int = 3600, end: datetime | None = None, state_file: str | None = None,
+          program: ProgramDef | str | None = None) -> Sandbox:
+    """A sandbox serving ``program`` (a built-in name, a definition file or a ProgramDef; default
+    the residential interconnection program) with ``projects`` synthetic projects."""
+    state = generate(projects, seed=seed, end=end, program=program)
     if state_file and Path(state_file).exists():
         state.load(state_file)
     limit, period = parse_rate(rate_limit)
@@ -97,9 +102,10 @@ def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults
 @contextmanager
 def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port: int = 0,
             faults: Faults | None = None, token_lifetime: int = 3600, end: datetime | None = None,
-            state_file: str | None = None, sandbox: Sandbox | None = None) -> Iterator[SandboxHandle]:
-    """Run a sandbox in a background thread for the duration of the block."""
-    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file)
+            state_file: str | None = None, sandbox: Sandbox | None = None,
+            program: ProgramDef | str | None = None) -> Iterator[SandboxHandle]:
+    """Run a sandbox in a background thread for the duration of the block (``program``: see build)."""
+    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program)
     config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="pcnb-sandbox", daemon=True)

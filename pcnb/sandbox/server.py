@@ -7,6 +7,7 @@ generated ``/openapi.json`` documents the contract as modelled (operationIds are
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -143,7 +144,7 @@ class Sandbox:
             fields = (await body_of(request)).get("Fields")
             if not isinstance(fields, list) or not fields or not all(isinstance(f, dict) for f in fields):
                 raise SandboxError(400, "Body must be {'Fields': [{'DataFieldId': ..., 'Content': ...}]}")
-            return summaries(request, st.by_data(u.as_dict(), fields))
+            return summaries(request, st.by_data(u.as_dict(), fields, reveal=self.reveal(request, u)))
 
         @r.post(P + "/NewProject", operation_id="CreateNewProject")
         async def new_project(request: Request, program: str) -> Response:
@@ -153,7 +154,7 @@ class Sandbox:
             body["Forms"] = st.forms_for(u.as_dict())
             return reply(request, {"Project": body})
 
-        def data_get(draft: bool):
+        def data_get(draft: bool) -> Callable[..., Awaitable[Response]]:
             async def get_data(request: Request, program: str, project: str, form: str) -> Response:
                 u = self.user(request, program)
                 reveal = self.reveal(request, u)
@@ -164,7 +165,7 @@ class Sandbox:
         r.get(F + "/Data", operation_id="GetProjectData")(data_get(False))
         r.get(F + "/Draft/Data", operation_id="GetProjectDraftData")(data_get(True))
 
-        def data_set(admin_path: bool):
+        def data_set(admin_path: bool) -> Callable[..., Awaitable[Response]]:
             async def set_data(request: Request, program: str, project: str, form: str,
                                run_followup_actions: str | None = None) -> Response:
                 u = self.user(request, program, admin=admin_path)
@@ -251,8 +252,8 @@ class Sandbox:
 
         @r.get(J + "/Export", operation_id="GetExportProject")
         async def export(request: Request, program: str, project: str) -> Response:
-            self.user(request, program, admin=True)
-            return reply(request, ops.export(st, st.project(project)))
+            u = self.user(request, program, admin=True)
+            return reply(request, ops.export(st, st.project(project), reveal=self.reveal(request, u)))
 
         @r.post(J + "/Assignee", operation_id="SetAssignee")
         async def assignee(request: Request, program: str, project: str) -> Response:

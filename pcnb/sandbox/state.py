@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pcnb.sandbox import definition
 from pcnb.sandbox.models import (
     AttachmentFile,
     Clock,
@@ -36,7 +37,7 @@ class State:
     """All projects and inquiry threads of one program, guarded by one lock."""
 
     def __init__(self, program: ProgramDef | None = None, now: Callable[[], datetime] = utcnow):
-        self.program = program or ProgramDef()
+        self.program = program or definition.load()
         self.clock = Clock(self.program.timezone)
         self.now = now
         self.lock = threading.RLock()
@@ -60,7 +61,7 @@ class State:
         if key not in (self.program.program_id, self.program.custom):
             raise SandboxError(404, f"Program {key} was not found or is not accessible to this user")
 
-    def project(self, key: str, user: dict | None = None) -> Project:
+    def project(self, key: str, user: dict[str, Any] | None = None) -> Project:
         """Resolve a ProjectId or, after first submit, a ProjectNumber [doc]."""
         p = self.projects.get(key) or self.projects.get(self.by_number.get(key, ""))
         if p is None or (user is not None and not self.visible(p, user)):
@@ -68,11 +69,11 @@ class State:
         return p
 
     @staticmethod
-    def visible(p: Project, user: dict) -> bool:
+    def visible(p: Project, user: dict[str, Any]) -> bool:
         """Access groups: applicants see only projects they own [doc: access groups limit visibility]."""
         return user.get("admin", False) or p.owner_email == user.get("email")
 
-    def form(self, key: str, user: dict | None = None) -> FormDef:
+    def form(self, key: str, user: dict[str, Any] | None = None) -> FormDef:
         f = self.program.form(key)
         if f is None:
             raise SandboxError(404, f"Form {key} was not found in program {self.program.program_id}")
@@ -116,7 +117,7 @@ class State:
         return ts
 
     # ---- projects ----------------------------------------------------------------------------
-    def list_projects(self, user: dict, changed_since: datetime | None = None,
+    def list_projects(self, user: dict[str, Any], changed_since: datetime | None = None,
                       limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         skipped = 0
@@ -133,17 +134,22 @@ class State:
                 break
         return out
 
-    def by_numbers(self, user: dict, numbers: list[str]) -> list[dict[str, Any]]:
+    def by_numbers(self, user: dict[str, Any], numbers: list[str]) -> list[dict[str, Any]]:
         found = [self.projects[self.by_number[n]] for n in numbers if n in self.by_number]
         return [self.summary(p) for p in found if self.visible(p, user)]
 
-    def by_data(self, user: dict, fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def by_data(self, user: dict[str, Any], fields: list[dict[str, Any]], reveal: bool = False) -> list[dict[str, Any]]:
+        """Projects whose submitted values match. Searching by a sensitive field would confirm a guessed
+        value to someone who may not read it, so it takes the same privilege as reading it."""
         wanted = []
         for f in fields:
             hit = self.program.field(str(f.get("DataFieldId", "")))
             if hit is None:
                 raise SandboxError(400, f"Unknown DataFieldId {f.get('DataFieldId')!r}")
             form, fd = hit
+            if fd.sensitive and not reveal:
+                raise SandboxError(403, f"{fd.name} is sensitive: searching by it requires MFA, the sensitive-data "
+                                        "privilege and reveal_sensitive_data=true")
             error = check_value(fd, f.get("Content"))
             if error:
                 raise SandboxError(400, error)
@@ -156,18 +162,18 @@ class State:
                 out.append(self.summary(p))
         return out
 
-    def create_project(self, user: dict) -> Project:
+    def create_project(self, user: dict[str, Any]) -> Project:
         with self.lock:
             now = self.now()
             p = Project(
                 project_id=self.new_id("project"), created=now, owner_name=user["name"],
-                owner_email=user["email"], status="UNSUBMITTED", status_ts=now, last_change=now,
+                owner_email=user["email"], status=self.program.start, status_ts=now, last_change=now,
             )
-            p.history.append(StatusEvent("UNSUBMITTED", now, user["name"]))
+            p.history.append(StatusEvent(self.program.start, now, user["name"]))
             self.projects[p.project_id] = p
             return p
 
-    def forms_for(self, user: dict) -> list[dict[str, Any]]:
+    def forms_for(self, user: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
         for f in self.program.forms:
             if f.admin_only and not user.get("admin"):
@@ -219,7 +225,7 @@ class State:
                 v = [obfuscate(x) for x in v] if isinstance(v, list) else obfuscate(v)
             item: dict[str, Any] = {"DataFieldId": d.field_id, "CustomId": d.custom_id, "Name": d.name}
             if d.multi:
-                item["Value"], item["Values"] = None, list(v or [])  # type: ignore[arg-type]
+                item["Value"], item["Values"] = None, list(v) if isinstance(v, (list, tuple)) else []
             else:
                 item["Value"] = v
             fields.append(item)
@@ -233,7 +239,7 @@ class State:
         body.update({"CanSubmit": self.can_submit(p, f), "DataFields": fields, "Attachments": attachments})
         return {"Project": body}
 
-    def set_data(self, p: Project, f: FormDef, fields: list[dict[str, Any]], user: dict,
+    def set_data(self, p: Project, f: FormDef, fields: list[dict[str, Any]], user: dict[str, Any],
                  admin_path: bool) -> None:
         """SetProjectData: validate every field first, then apply all (no partial writes)."""
         if not isinstance(fields, list) or not fields:
@@ -282,7 +288,7 @@ class State:
             for key in changes:
                 p.field_changes[f"{f.custom_id}/{key}"] = [ts.isoformat(), user["name"]]
 
-    def submit(self, p: Project, f: FormDef, user: dict) -> None:
+    def submit(self, p: Project, f: FormDef, user: dict[str, Any]) -> None:
         if not f.submit_to or p.status not in f.submit_to:
             raise SandboxError(400, f"Form {f.name} cannot be submitted in status "
                                     f"{self.program.status(p.status).name}")  # type: ignore[union-attr]
@@ -302,7 +308,7 @@ class State:
         p.status, p.status_ts = status, ts
         p.history.append(StatusEvent(status, ts, by))
 
-    def set_status(self, p: Project, key: str, user: dict) -> dict[str, Any]:
+    def set_status(self, p: Project, key: str, user: dict[str, Any]) -> dict[str, Any]:
         s = self.program.status(key)
         if s is None:
             raise SandboxError(404, f"Status {key} was not found in program {self.program.program_id}")
@@ -351,7 +357,9 @@ class State:
     def load(self, path: str | Path) -> None:
         data = json.loads(Path(path).read_text())
         with self.lock:
-            self.projects.clear(), self.threads.clear(), self.by_number.clear()
+            self.projects.clear()
+            self.threads.clear()
+            self.by_number.clear()
             for raw in data["projects"]:
                 p = _project_from(raw)
                 self.projects[p.project_id] = p

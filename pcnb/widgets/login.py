@@ -99,7 +99,7 @@ class LoginPanel:
         budget = ws.client.budget.snapshot() if ws.client.budget else "no budget"
         self.status.value = (f"<span style='color:#070'>connected</span> to <b>{html.escape(env)}</b> "
                              f"({html.escape(str(ws.client.settings.base_url))}), program "
-                             f"<b>{html.escape(ws.program)}</b> · rate budget: {html.escape(str(budget))}")
+                             f"<b>{html.escape(ws.program or '')}</b> · rate budget: {html.escape(str(budget))}")
 
 
 def text_fallback() -> str:

@@ -45,7 +45,14 @@ def test_budget_snapshot_and_eta(tmp_path):
     assert (snap.used, snap.remaining) == (4, 0)
     assert 0.5 < b.eta(1) <= 1.0
     assert b.eta(5) > b.eta(1)
-    assert "key" not in str(tmp_path / "b.sqlite") or key_fingerprint("key") != "key"
+
+
+def test_bucket_file_is_named_by_the_key_hash_not_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_CACHE_DIR", str(tmp_path))
+    key = "raw-api-key-" + "0123456789"
+    b = RateBudget(key, limit=4, period=1.0)
+    assert b.path == tmp_path / "ratelimit" / f"{key_fingerprint(key)}.sqlite" and b.path.exists()
+    assert key not in str(b.path) and key.encode() not in b.path.read_bytes()
 
 
 def test_background_leaves_reserve_for_interactive(tmp_path):

@@ -53,7 +53,8 @@ def test_python_values_are_converted_to_the_wire_format(ws):
     new = dict(zip(plan.diff["target"], plan.diff["new"], strict=True))
     assert new["System Size (kW AC)"] == "12" and new["Expected Install Date"] == "2026-03-31"
     assert new["Net Metering"] == "false"
-    assert plan.ok or "Inverter" in plan.problems["target"].to_list()[0]
+    assert new["Inverter Models"] == "IQ8M"  # a one-item list for the multi-value text field
+    assert plan.ok and plan.problems.height == 0
 
 
 def test_unknown_projects_forms_statuses_and_bad_transitions(ws):

@@ -1,0 +1,446 @@
+"""The program profile: what analytics need to know about one utility's PowerClerk program.
+
+Every program has its own statuses, forms, time zone, holidays and deadlines, so nothing in pcnb
+may assume the demo program's. The profile holds, per (environment, program):
+
+- statuses (id, custom id, name), who holds the clock in each (utility / applicant / none) and the
+  workflow graph observed in the cached histories (transition counts);
+- milestone roles: draft statuses (not yet submitted), intake (the application clock starts),
+  review steps, approval, completion, and the final exits grouped as completed / withdrawn /
+  rejected / cancelled;
+- deadlines per status or per span (business days, calendar days or business hours), in tracks;
+- the working calendar: IANA time zone, week mask, holidays (country + subdivision of the
+  ``holidays`` package) and the utility's own closures;
+- the form fields used for segmentation (size, technology, track) as ``FORM/FIELD`` custom ids.
+
+``infer`` fills a first profile from what the API and the cache show and records every guess with
+its evidence in ``guessed``; the user confirms or corrects it in the text file (YAML, saved beside
+the cache) or with ``set``. Any reference to a status that the program does not have is refused
+with the choices, so a wrong profile gives a specific message, never an empty chart.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays as holidays_lib
+import polars as pl
+import yaml
+
+from pcnb.analytics.calendar import Calendar
+from pcnb.errors import PowerClerkError
+
+HOLDERS = ("utility", "applicant", "none")
+EXITS = ("completed", "withdrawn", "rejected", "cancelled")
+UNITS = ("business_days", "calendar_days", "business_hours")
+SEGMENTS = ("size", "technology", "track")
+#: Where a US time zone guess prefers one name over its aliases (same offsets all year).
+PREFERRED_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+                   "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico")
+#: Generic English words (not any program's vocabulary) that hint at an exit's kind.
+EXIT_WORDS = {"withdrawn": ("withdraw", "dropped", "abandon"), "rejected": ("reject", "denied", "ineligible",
+                                                                             "not eligible", "disqualif"),
+              "cancelled": ("cancel", "expire", "terminat", "void")}
+
+
+class ProfileError(PowerClerkError):
+    """The profile names something the program does not have, or a value of the wrong kind."""
+
+
+@dataclass
+class StatusInfo:
+    name: str
+    custom_id: str = ""
+    status_id: str = ""
+    holder: str = "utility"
+
+
+@dataclass
+class Deadline:
+    """``days`` allowed in ``status`` (or from entering ``start`` to entering ``end``), in ``unit``."""
+
+    days: float
+    status: str | None = None
+    start: str | None = None
+    end: str | None = None
+    unit: str = "business_days"
+    track: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.status or f"{self.start} -> {self.end}"
+
+
+@dataclass
+class CalendarSpec:
+    timezone: str = "UTC"
+    week_mask: str = "MTWTF--"
+    country: str = "US"
+    subdivision: str | None = None
+    closures: list[str] = field(default_factory=list)  # the utility's own closed days, yyyy-mm-dd
+
+    def calendar(self, years: Iterable[int] = range(2015, 2036)) -> Calendar:
+        days = set(holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=list(years)))
+        days |= {date.fromisoformat(d) for d in self.closures}
+        mask = tuple(ch != "-" for ch in self.week_mask)
+        return Calendar(self.timezone, mask, tuple(sorted(days)))
+
+
+@dataclass
+class Roles:
+    draft: list[str] = field(default_factory=list)
+    intake: str | None = None
+    review: list[str] = field(default_factory=list)
+    approval: str | None = None
+    completion: str | None = None
+    exits: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in EXITS})
+
+    @property
+    def final(self) -> list[str]:
+        return [s for kind in EXITS for s in self.exits.get(kind, [])]
+
+
+@dataclass
+class ProgramProfile:
+    environment: str
+    program_id: str
+    program_name: str = ""
+    statuses: list[StatusInfo] = field(default_factory=list)
+    roles: Roles = field(default_factory=Roles)
+    deadlines: list[Deadline] = field(default_factory=list)
+    calendar: CalendarSpec = field(default_factory=CalendarSpec)
+    segments: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(SEGMENTS))
+    workflow: list[tuple[str, str, int]] = field(default_factory=list)  # observed (from, to, count)
+    guessed: dict[str, str] = field(default_factory=dict)  # key -> the evidence behind the guess
+
+    # ---- lookups -------------------------------------------------------------------------------
+    def status(self, key: str) -> StatusInfo:
+        """A status by name, custom id or id; a ProfileError with the choices when there is none."""
+        for s in self.statuses:
+            if key in (s.name, s.custom_id, s.status_id):
+                return s
+        names = [s.name for s in self.statuses]
+        close = difflib.get_close_matches(key, names + [s.custom_id for s in self.statuses], n=1)
+        raise ProfileError(f"program {self.program_name or self.program_id} has no status {key!r}"
+                           + (f" (did you mean {close[0]!r}?)" if close else ""),
+                           f"its statuses are: {', '.join(names)}")
+
+    def names(self, keys: Iterable[str]) -> list[str]:
+        return [self.status(k).name for k in keys]
+
+    def require(self, role: str) -> str | list[str]:
+        """A role's value, or a ProfileError saying how to set it (never an empty chart)."""
+        value = getattr(self.roles, role) if role != "final" else self.roles.final
+        if not value:
+            raise ProfileError(f"the program profile has no {role} status yet",
+                               f"set it with `%powerclerk profile set roles.{role} \"STATUS\"` "
+                               f"(statuses: {', '.join(s.name for s in self.statuses)})")
+        return value
+
+    @property
+    def holders(self) -> dict[str, str]:
+        return {s.name: s.holder for s in self.statuses}
+
+    def deadlines_for(self, track: str | None = None) -> dict[str, float]:
+        """Per-status deadlines (in their unit) of one track (or the untracked ones)."""
+        return {d.status: d.days for d in self.deadlines if d.status and d.track == track}
+
+    def describe(self) -> str:
+        r = self.roles
+        lines = [f"program profile: {self.program_name or self.program_id} ({self.environment})",
+                 f"  calendar: {self.calendar.timezone}, {self.calendar.week_mask}, holidays "
+                 f"{self.calendar.country}{'-' + self.calendar.subdivision if self.calendar.subdivision else ''}"
+                 f" + {len(self.calendar.closures)} closures",
+                 f"  draft: {', '.join(r.draft) or '-'} | intake: {r.intake or '-'} | review: "
+                 f"{', '.join(r.review) or '-'} | approval: {r.approval or '-'} | completion: {r.completion or '-'}",
+                 "  exits: " + "; ".join(f"{k} = {', '.join(v) or '-'}" for k, v in r.exits.items()),
+                 "  holders: " + ", ".join(f"{s.name} ({s.holder})" for s in self.statuses),
+                 f"  deadlines: {', '.join(f'{d.label} {d.days:g} {d.unit}' for d in self.deadlines) or 'none set'}",
+                 "  segments: " + ", ".join(f"{k} = {v or '-'}" for k, v in self.segments.items())]
+        if self.guessed:
+            lines.append("  guessed (confirm or correct with `%powerclerk profile set KEY VALUE`):")
+            lines += [f"    {k}: {v}" for k, v in sorted(self.guessed.items())]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.describe())
+
+    # ---- checks and edits ------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Every status the profile names exists; units, holders and the time zone are known."""
+        r = self.roles
+        for name in [*r.draft, *r.review, *r.final, *(x for x in (r.intake, r.approval, r.completion) if x)]:
+            self.status(name)
+        for kind in r.exits:
+            if kind not in EXITS:
+                raise ProfileError(f"unknown exit kind {kind!r}", f"use one of: {', '.join(EXITS)}")
+        for s in self.statuses:
+            if s.holder not in HOLDERS:
+                raise ProfileError(f"status {s.name!r} has holder {s.holder!r}", f"use one of: {', '.join(HOLDERS)}")
+        for d in self.deadlines:
+            if d.unit not in UNITS:
+                raise ProfileError(f"deadline {d.label}: unknown unit {d.unit!r}", f"use one of: {', '.join(UNITS)}")
+            if not d.days > 0:
+                raise ProfileError(f"deadline {d.label}: {d.days!r} days must be a positive number")
+            if not d.status and not (d.start and d.end):
+                raise ProfileError("a deadline needs a status, or a start and an end status")
+            for key in (d.status, d.start, d.end):
+                if key:
+                    self.status(key)
+        _check_zone(self.calendar.timezone)
+        if len(self.calendar.week_mask) != 7:
+            raise ProfileError(f"week mask {self.calendar.week_mask!r} needs 7 characters", "e.g. MTWTF-- (- = closed)")
+
+    def set(self, key: str, value: str) -> None:
+        """``set("roles.completion", "Permission to Operate")``, ``set("deadlines.Application Review", "10")``,
+        ``set("holders.Returned to Applicant", "applicant")``, ``set("calendar.timezone", ...)``,
+        ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared."""
+        head, _, rest = key.partition(".")
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if head == "roles" and rest in ("draft", "review"):
+            setattr(self.roles, rest, self.names(items))
+        elif head == "roles" and rest in ("intake", "approval", "completion"):
+            setattr(self.roles, rest, self.status(value).name if value.strip() else None)
+        elif head == "roles" and rest.startswith("exits."):
+            kind = rest.split(".", 1)[1]
+            if kind not in EXITS:
+                raise ProfileError(f"unknown exit kind {kind!r}", f"use one of: {', '.join(EXITS)}")
+            self.roles.exits[kind] = self.names(items)
+        elif head == "holders":
+            if value not in HOLDERS:
+                raise ProfileError(f"holder {value!r} is not one of {', '.join(HOLDERS)}")
+            self.status(rest).holder = value
+        elif head == "deadlines":
+            self._set_deadline(rest, value)
+        elif head == "calendar" and rest in ("timezone", "week_mask", "country", "subdivision"):
+            if rest == "timezone":
+                _check_zone(value)
+            setattr(self.calendar, rest, value or None if rest == "subdivision" else value)
+        elif head == "calendar" and rest == "closures":
+            for d in items:
+                _iso_date(d)
+            self.calendar.closures = items
+        elif head == "segments" and rest in SEGMENTS:
+            self.segments[rest] = value or None
+        else:
+            raise ProfileError(f"unknown profile key {key!r}",
+                               "keys: roles.draft|intake|review|approval|completion, roles.exits.KIND, "
+                               "holders.STATUS, deadlines.STATUS, calendar.timezone|week_mask|country|subdivision|"
+                               "closures, segments.size|technology|track")
+        self.guessed.pop(key, None)
+        self.validate()
+
+    def _set_deadline(self, target: str, value: str) -> None:
+        number, _, unit = value.strip().partition(" ")
+        try:
+            days = float(number)
+        except ValueError:
+            raise ProfileError(f"deadline {target}: {value!r} is not a number of days",
+                               "e.g. 10, or '10 calendar_days', or '16 business_hours'") from None
+        unit = unit.strip() or "business_days"
+        start, arrow, end = target.partition("->")
+        kept = [d for d in self.deadlines if d.label != (target if not arrow else f"{start.strip()} -> {end.strip()}")]
+        if arrow:
+            kept.append(Deadline(days, start=self.status(start.strip()).name, end=self.status(end.strip()).name,
+                                 unit=unit))
+        else:
+            kept.append(Deadline(days, status=self.status(target).name, unit=unit))
+        self.deadlines = kept
+
+    # ---- file --------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = asdict(self)
+        data["workflow"] = [list(t) for t in self.workflow]
+        header = (f"# pcnb program profile for {self.program_name or self.program_id} ({self.environment}).\n"
+                  "# Edit freely: statuses' holders, roles, deadlines (business_days, calendar_days, business_hours),\n"
+                  "# calendar and segments. Keys under `guessed` were inferred; delete a line once you confirm it.\n")
+        path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ProgramProfile:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            roles = data.get("roles") or {}
+            prof = cls(
+                environment=data["environment"], program_id=data["program_id"],
+                program_name=data.get("program_name", ""),
+                statuses=[StatusInfo(**s) for s in data.get("statuses", [])],
+                roles=Roles(draft=list(roles.get("draft") or []), intake=roles.get("intake"),
+                            review=list(roles.get("review") or []), approval=roles.get("approval"),
+                            completion=roles.get("completion"),
+                            exits={k: list((roles.get("exits") or {}).get(k) or []) for k in EXITS}),
+                deadlines=[Deadline(**d) for d in data.get("deadlines") or []],
+                calendar=CalendarSpec(**(data.get("calendar") or {})),
+                segments={k: (data.get("segments") or {}).get(k) for k in SEGMENTS},
+                workflow=[(a, b, int(n)) for a, b, n in data.get("workflow") or []],
+                guessed=dict(data.get("guessed") or {}))
+        except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(f"the profile file {path} cannot be read: {exc}",
+                               "fix the line it names, or delete the file to infer a new profile") from None
+        prof.validate()
+        return prof
+
+
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProfileError(f"{name!r} is not an IANA time zone",
+                           "e.g. America/New_York or America/Los_Angeles") from None
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ProfileError(f"{text!r} is not a date", "write closures as yyyy-mm-dd, comma-separated") from None
+
+
+# ---- inference ------------------------------------------------------------------------------------
+def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any]], events: pl.DataFrame,
+          projects: pl.DataFrame, timestamps: Iterable[str] = (),
+          program_name: str = "", field_hints: Iterable[Mapping[str, Any]] = ()) -> ProgramProfile:
+    """A first profile from the status list, the cached histories and raw API timestamps.
+
+    GetForms' ``AvailableInStatuses`` does not say whose form it is (admins also see the utility's
+    own forms) and V2 removed ``LeadsToStatus``, so who holds each status is read from the histories:
+    the side (the project's owner, or anyone else) that usually moves a project on from it.
+
+    ``events``: the status_events frame (project_id, seq, status, changed_by); ``projects``: the
+    projects frame (project_id, status, owner_name); ``timestamps``: timestamps as the API wrote
+    them (with their UTC offsets) for the time zone; ``field_hints``: form schema fields
+    (``{"form": FORM, "CustomId", "Name", "Type"}``) for segmentation. Every guess is recorded.
+    """
+    prof = ProgramProfile(environment, program_id, program_name)
+    seen: dict[str, StatusInfo] = {}
+    for item in statuses:
+        seen.setdefault(str(item["Name"]), StatusInfo(str(item["Name"]), str(item.get("CustomId") or ""),
+                                                       str(item.get("StatusId") or "")))
+    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String), "changed_by").sort("project_id", "seq")
+    for name in ev["status"].unique(maintain_order=True).to_list():
+        seen.setdefault(name, StatusInfo(name))
+    prof.statuses = list(seen.values())
+    if not prof.statuses:
+        raise ProfileError("no statuses to build a profile from", "sync the program first (`%powerclerk sync`)")
+
+    nxt = ev.with_columns(pl.col("status").shift(-1).over("project_id").alias("next"),
+                          pl.col("changed_by").shift(-1).over("project_id").alias("mover"))
+    pairs = nxt.filter(pl.col("next").is_not_null())
+    counts = Counter(zip(pairs["status"].to_list(), pairs["next"].to_list(), strict=True))
+    prof.workflow = sorted(((a, b, n) for (a, b), n in counts.items()), key=lambda t: -t[2])
+    entered = Counter(ev["status"].to_list())
+    left = Counter(pairs["status"].to_list())
+    owners = dict(zip(projects["project_id"].to_list(), projects["owner_name"].to_list(), strict=True))
+    movers: dict[str, Counter[bool]] = defaultdict(Counter)
+    for pid, status, mover in zip(pairs["project_id"].to_list(), pairs["status"].to_list(), pairs["mover"].to_list(),
+                                  strict=True):
+        movers[status][mover == owners.get(pid)] += 1
+    entries_by_applicant: dict[str, Counter[bool]] = defaultdict(Counter)
+    for pid, status, who in zip(ev["project_id"].to_list(), ev["status"].to_list(), ev["changed_by"].to_list(),
+                                strict=True):
+        entries_by_applicant[status][who == owners.get(pid)] += 1
+
+    first = Counter(ev.group_by("project_id", maintain_order=True).agg(pl.col("status").first())["status"].to_list())
+    final = [s.name for s in prof.statuses if entered[s.name] and left[s.name] <= 0.02 * entered[s.name]]
+    for s in prof.statuses:
+        if s.name in final:
+            s.holder = "none"
+        elif movers[s.name][True] > movers[s.name][False]:
+            s.holder = "applicant"
+        total = movers[s.name][True] + movers[s.name][False]
+        prof.guessed[f"holders.{s.name}"] = ("final: no project left it" if s.name in final else
+                                             f"the project's owner moved it on in {movers[s.name][True]} of "
+                                             f"{total} exits")
+    _infer_roles(prof, first, final, ev, entries_by_applicant)
+    _infer_calendar(prof, timestamps)
+    _infer_segments(prof, field_hints)
+    return prof
+
+
+def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str], ev: pl.DataFrame,
+                 entries_by_applicant: Mapping[str, Counter[bool]]) -> None:
+    r = prof.roles
+    if first:
+        start, n = first.most_common(1)[0]
+        r.draft = [start]
+        prof.guessed["roles.draft"] = f"the first status of {n} of {sum(first.values())} histories"
+        after = sorted(((k, b) for a, b, k in prof.workflow if a == start and b not in final), reverse=True)
+        if after:
+            r.intake = after[0][1]
+            prof.guessed["roles.intake"] = f"where most projects go from {start} ({after[0][0]} moves)"
+    kinds = {s: next((k for k, words in EXIT_WORDS.items() if any(w in s.lower() for w in words)), None)
+             for s in final}
+    entered = Counter(ev["status"].to_list())
+    plain = [s for s in final if kinds[s] is None]
+    if plain:
+        r.completion = max(plain, key=lambda s: entered[s])
+        prof.guessed["roles.completion"] = (f"the final status most projects reach ({entered[r.completion]}) whose "
+                                            "name says no withdrawal, rejection or cancellation")
+    r.exits = {k: [] for k in EXITS}
+    for s in final:
+        if s == r.completion:
+            r.exits["completed"].append(s)
+            continue
+        by_owner = entries_by_applicant[s][True] > entries_by_applicant[s][False]
+        kind = kinds[s]
+        why = f"its name suggests {kind}" if kind else ("the applicant entered it" if by_owner
+                                                       else "the utility entered it")
+        kind = kind or ("withdrawn" if by_owner else "rejected")
+        r.exits[kind].append(s)
+        prof.guessed[f"roles.exits.{kind}"] = prof.guessed.get(f"roles.exits.{kind}", "") + f"{s}: {why}; "
+    held = [s.name for s in prof.statuses if s.holder == "utility" and s.name not in final and s.name != r.intake
+            and s.name not in r.draft]
+    r.review = [s for s in held if s]
+    if r.review:
+        prof.guessed["roles.review"] = "utility-held statuses between intake and the final statuses"
+
+
+def _infer_calendar(prof: ProgramProfile, timestamps: Iterable[str]) -> None:
+    samples = []
+    for text in timestamps:
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        if dt.utcoffset() is not None:
+            samples.append(dt)
+    if not samples:
+        prof.guessed["calendar.timezone"] = "no timestamps with offsets seen: UTC until you set it"
+        return
+    offsets = Counter(dt.isoformat()[-6:] for dt in samples)
+    picks = samples[:: max(1, len(samples) // 400)]
+    zones = [z for z in (*PREFERRED_ZONES, *sorted(available_timezones())) if "/" in z and not z.startswith("Etc/")]
+    fits = [z for z in dict.fromkeys(zones) if all(dt.astimezone(ZoneInfo(z)).utcoffset() == dt.utcoffset()
+                                                   for dt in picks)]
+    if not fits:
+        prof.guessed["calendar.timezone"] = f"offsets {sorted(offsets)} match no IANA zone: UTC until you set it"
+        return
+    prof.calendar.timezone = fits[0]
+    also = f" (also {', '.join(fits[1:4])})" if len(fits) > 1 else ""
+    prof.guessed["calendar.timezone"] = (f"UTC offsets {', '.join(sorted(offsets))} in {len(samples)} timestamps "
+                                         f"match {fits[0]}{also}")
+    prof.guessed["calendar.subdivision"] = "federal holidays only; add the state (e.g. CA) and the utility's closures"
+
+
+def _infer_segments(prof: ProgramProfile, hints: Iterable[Mapping[str, Any]]) -> None:
+    words = {"size": ("kw", "mw", "size", "capacity"), "technology": ("technology", "resource", "measure", "fuel"),
+             "track": ("track", "class", "type of customer", "household", "tier")}
+    for h in hints:
+        label, typ = f"{h.get('Name', '')} {h.get('CustomId', '')}".lower(), h.get("Type")
+        for seg, keys in words.items():
+            want_number = seg == "size"
+            if prof.segments.get(seg) or (typ == "Number") != want_number or not any(k in label for k in keys):
+                continue
+            prof.segments[seg] = f"{h['form']}/{h['CustomId']}"
+            prof.guessed[f"segments.{seg}"] = f"field {h.get('Name')!r} ({typ}) looks like the {seg}"

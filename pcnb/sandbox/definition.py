@@ -1,0 +1,277 @@
+"""Program definition files: a sandbox program as data, checked before anything is generated.
+
+A definition (YAML; JSON is YAML too) names the program's statuses and who holds each, the workflow
+from each status with probabilities and business-day durations, the forms with their fields,
+attachments, ``available_in`` (GetForms' AvailableInStatuses) and ``leads_to`` (LeadsToStatus),
+inquiry threads, the time zone, holidays and the project-number prefix. ``programs/`` ships the
+built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
+
+Each mistake is reported with where it is and what would be right, e.g.
+``transitions.REVIEW[1].to: unknown status 'APROVED' (did you mean 'APPROVED'?)``:
+the JSON schema below catches shapes and types; ``_check`` catches what a schema cannot (unknown
+statuses, probabilities that do not sum to 1, statuses no project can reach, bad time zones).
+
+Field ``sample`` forms: ``owner`` (the installer's name), ``address``, ``submitted`` (the date the
+form is submitted), ``{lognormal: [[weight, median, sigma], ...], round: 1}``, ``{weights: [...]}``
+(for choices), ``{values: [...]}`` (text; several for multi fields), ``{digits: N}``,
+``{p_true: 0.8}``, ``{days_after_created: [min, max]}``, ``{copy: FORM/FIELD}``; none = left empty.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+import jsonschema
+import yaml
+
+from pcnb.sandbox.program import AttachmentDef, FieldDef, FormDef, Inquiries, ProgramDef, Status, Step
+
+BUILTINS = ("residential", "rebate", "large-dg")
+HOLDERS = ("utility", "applicant", "none")
+FIELD_TYPES = ("Text", "Number", "Date", "Boolean", "Choice")
+
+_ID = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
+_DAYS = {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 2, "maxItems": 2}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "custom_id", "project_prefix", "timezone", "start", "statuses", "transitions", "forms"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "custom_id": _ID,
+        "project_prefix": {"type": "string", "pattern": "^[A-Z][A-Z0-9]{0,7}$"},
+        "timezone": {"type": "string"},
+        "holidays": {"type": "object", "additionalProperties": False, "required": ["country"],
+                     "properties": {"country": {"type": "string"}, "subdivision": {"type": ["string", "null"]}}},
+        "years": {"type": "number", "exclusiveMinimum": 0, "maximum": 20},
+        "start": _ID,
+        "places": {"type": "object", "additionalProperties": False,
+                   "properties": {"cities": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                                  "state": {"type": "string"}}},
+        "statuses": {"type": "array", "minItems": 2, "items": {
+            "type": "object", "required": ["custom_id", "name"], "additionalProperties": False,
+            "properties": {"custom_id": _ID, "name": {"type": "string", "minLength": 1},
+                           "holder": {"enum": list(HOLDERS)}, "approves_attachments": {"type": "boolean"}}}},
+        "transitions": {"type": "object", "additionalProperties": {"type": "array", "items": {
+            "type": "object", "required": ["to", "p"], "additionalProperties": False,
+            "properties": {"to": {"anyOf": [_ID, {"type": "null"}]}, "p": {"type": "number", "minimum": 0,
+                                                                           "maximum": 1},
+                           "days": _DAYS, "by": {"enum": ["utility", "applicant"]}}}}},
+        "forms": {"type": "array", "items": {
+            "type": "object", "required": ["custom_id", "name", "available_in", "fields"],
+            "additionalProperties": False,
+            "properties": {
+                "custom_id": _ID, "name": {"type": "string"}, "admin_only": {"type": "boolean"},
+                "available_in": {"type": "array", "items": _ID},
+                "leads_to": {"type": "object", "additionalProperties": _ID},
+                "attachments": {"type": "array", "items": {
+                    "type": "object", "required": ["custom_id", "name"], "additionalProperties": False,
+                    "properties": {"custom_id": _ID, "name": {"type": "string"}, "file": {"type": "string"}}}},
+                "fields": {"type": "array", "items": {
+                    "type": "object", "required": ["custom_id", "name", "type"], "additionalProperties": False,
+                    "properties": {"custom_id": _ID, "name": {"type": "string"}, "type": {"enum": list(FIELD_TYPES)},
+                                   "required": {"type": "boolean"}, "multi": {"type": "boolean"},
+                                   "min": {"type": "number"}, "max": {"type": "number"},
+                                   "choices": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                                   "sensitive": {"type": "boolean"}, "sample": {},
+                                   "segment": {"enum": ["size", "technology", "track"]}}}}}}},
+        "inquiries": {"type": "object", "required": ["status", "rate"], "additionalProperties": False,
+                      "properties": {"status": _ID, "rate": {"type": "number", "minimum": 0, "maximum": 1},
+                                     "closes_on": {"type": "array", "items": _ID}, "reply_days": _DAYS,
+                                     "topics": {"type": "array", "minItems": 1, "items": {
+                                         "type": "array", "items": {"type": "string"}, "minItems": 2,
+                                         "maxItems": 2}}}},
+    },
+}
+
+
+class ProgramDefinitionError(ValueError):
+    """A definition file that cannot describe a program; the message lists every problem found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source, self.problems = source, problems
+        super().__init__(f"program definition {source} has {len(problems)} problem(s):\n  - "
+                         + "\n  - ".join(problems))
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("pcnb.sandbox") / "programs" / f"{name}.yaml"))
+
+
+def load(spec: str | Path | None = None) -> ProgramDef:
+    """A built-in name (``residential``, ``rebate``, ``large-dg``) or a definition file's path."""
+    spec = spec or "residential"
+    path = Path(spec)
+    if str(spec) in BUILTINS:
+        path = builtin_path(str(spec))
+    elif not path.is_file():
+        close = difflib.get_close_matches(str(spec), BUILTINS, n=1)
+        raise ProgramDefinitionError(str(spec), [
+            f"no built-in program or file named {str(spec)!r}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; built-ins: {', '.join(BUILTINS)}, or pass the path of a .yaml definition"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProgramDefinitionError(str(path), [f"not valid YAML: {exc}"]) from None
+    return from_dict(data, str(spec) if str(spec) in BUILTINS else str(path))
+
+
+def from_dict(data: Any, source: str = "<definition>") -> ProgramDef:
+    """Check ``data`` (a parsed definition) and build the ProgramDef; raise with every problem."""
+    if not isinstance(data, dict):
+        raise ProgramDefinitionError(source, ["the file must hold a mapping (name:, statuses:, transitions:, ...)"])
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    problems = [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+    if not problems:
+        problems = _check(data)
+    if problems:
+        raise ProgramDefinitionError(source, problems)
+    return _build(data, source)
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _unknown(what: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"unknown {what} {key!r}" + (f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}")
+
+
+def _check(d: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    ids = [s["custom_id"] for s in d["statuses"]]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(f"statuses: custom id {dup!r} is used twice")
+    names = [s["name"] for s in d["statuses"]]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"statuses: name {dup!r} is used twice")
+
+    def status_ref(where: str, key: str | None) -> None:
+        if key is not None and key not in ids:
+            problems.append(f"{where}: {_unknown('status', key, ids)}")
+
+    status_ref("start", d["start"])
+    try:
+        ZoneInfo(d["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"timezone: {d['timezone']!r} is not an IANA time zone (e.g. America/New_York)")
+    hol = d.get("holidays") or {"country": "US"}
+    try:
+        holidays_lib.country_holidays(hol["country"], subdiv=hol.get("subdivision"), years=2025)
+    except (NotImplementedError, KeyError) as exc:
+        problems.append(f"holidays: {exc}")
+    for status, steps in d["transitions"].items():
+        status_ref(f"transitions.{status}", status)
+        for i, step in enumerate(steps):
+            status_ref(f"transitions.{status}[{i}].to", step["to"])
+            if step["p"] > 0 and step["to"] is not None and "days" not in step:
+                problems.append(f"transitions.{status}[{i}]: a step the generator takes (p > 0) needs days: "
+                                "[median, sigma]")
+        total = sum(step["p"] for step in steps)
+        if steps and not math.isclose(total, 1.0, abs_tol=1e-6):
+            problems.append(f"transitions.{status}: probabilities sum to {total:g}, not 1")
+    for status in ids:
+        if status not in d["transitions"]:
+            problems.append(f"transitions: status {status!r} has no entry (write `{status}: []` for a final status)")
+    form_ids = [f["custom_id"] for f in d["forms"]]
+    for dup in sorted({i for i in form_ids if form_ids.count(i) > 1}):
+        problems.append(f"forms: custom id {dup!r} is used twice")
+    fields = {f"{f['custom_id']}/{x['custom_id']}" for f in d["forms"] for x in f["fields"]}
+    for i, form in enumerate(d["forms"]):
+        for status in form["available_in"]:
+            status_ref(f"forms[{i}].available_in", status)
+        for src, dst in (form.get("leads_to") or {}).items():
+            status_ref(f"forms[{i}].leads_to", src)
+            status_ref(f"forms[{i}].leads_to.{src}", dst)
+            if src not in form["available_in"]:
+                problems.append(f"forms[{i}].leads_to: {src!r} is not in available_in, so the form cannot be "
+                                "submitted there")
+        for j, fd in enumerate(form["fields"]):
+            problems += _check_field(f"forms[{i}].fields[{j}]", fd, fields)
+    inq = d.get("inquiries")
+    if inq:
+        status_ref("inquiries.status", inq["status"])
+        for status in inq.get("closes_on", []):
+            status_ref("inquiries.closes_on", status)
+    if not problems:
+        problems += _unreachable(d, ids)
+    return problems
+
+
+def _check_field(where: str, fd: dict[str, Any], fields: set[str]) -> list[str]:
+    problems = []
+    if fd["type"] == "Choice" and not fd.get("choices"):
+        problems.append(f"{where}: a Choice field needs choices: [...]")
+    if fd.get("choices") and fd["type"] != "Choice":
+        problems.append(f"{where}: choices are only for type Choice (this field is {fd['type']})")
+    sample = fd.get("sample")
+    if isinstance(sample, dict):
+        if "weights" in sample and len(sample["weights"]) != len(fd.get("choices", [])):
+            problems.append(f"{where}.sample.weights: {len(sample['weights'])} weights for "
+                            f"{len(fd.get('choices', []))} choices")
+        if "copy" in sample and sample["copy"] not in fields:
+            problems.append(f"{where}.sample.copy: {_unknown('field', str(sample['copy']), sorted(fields))}")
+        known = {"lognormal", "round", "weights", "values", "digits", "p_true", "days_after_created", "copy"}
+        for key in sorted(set(sample) - known):
+            problems.append(f"{where}.sample: unknown key {key!r}; known: {', '.join(sorted(known))}")
+    elif sample is not None and sample not in ("owner", "address", "submitted"):
+        problems.append(f"{where}.sample: {sample!r} is not owner, address, submitted or a mapping")
+    return problems
+
+
+def _unreachable(d: dict[str, Any], ids: list[str]) -> list[str]:
+    """Statuses no project can ever be in: not reachable from the start by transitions or form submits."""
+    edges: dict[str, set[str]] = {s: {step["to"] for step in d["transitions"].get(s, []) if step["to"]} for s in ids}
+    for form in d["forms"]:
+        for src, dst in (form.get("leads_to") or {}).items():
+            edges[src].add(dst)
+    seen, todo = {d["start"]}, [d["start"]]
+    while todo:
+        for nxt in edges[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return [f"statuses: {s!r} cannot be reached from start {d['start']!r} by any transition or form submit"
+            for s in ids if s not in seen]
+
+
+def _build(d: dict[str, Any], source: str) -> ProgramDef:
+    statuses = tuple(Status(s["name"], s["custom_id"]) for s in d["statuses"])
+    holders = {s["custom_id"]: s.get("holder", "utility") for s in d["statuses"]}
+    flow = {status: tuple(Step(x["to"], float(x["p"]), float((x.get("days") or (1.0, 0.5))[0]),
+                               float((x.get("days") or (1.0, 0.5))[1]), x.get("by", "utility")) for x in steps)
+            for status, steps in d["transitions"].items()}
+    forms = tuple(FormDef(
+        name=f["name"], custom_id=f["custom_id"], available_in=tuple(f["available_in"]),
+        submit_to=dict(f.get("leads_to") or {}), admin_only=bool(f.get("admin_only", False)),
+        attachments=tuple(AttachmentDef(a["name"], a["custom_id"], a.get("file", "document.pdf"))
+                          for a in f.get("attachments", [])),
+        fields=tuple(FieldDef(x["name"], x["custom_id"], x["type"], required=bool(x.get("required")),
+                              multi=bool(x.get("multi")), min=x.get("min"), max=x.get("max"),
+                              choices=tuple(x.get("choices", ())), sensitive=bool(x.get("sensitive")),
+                              sample=x.get("sample"), segment=x.get("segment")) for x in f["fields"]))
+        for f in d["forms"])
+    inq = d.get("inquiries")
+    inquiries = Inquiries(inq["status"], float(inq["rate"]), tuple(inq.get("closes_on", ())),
+                          (float(inq.get("reply_days", (1.5, 0.8))[0]), float(inq.get("reply_days", (1.5, 0.8))[1])),
+                          tuple((a, b) for a, b in inq.get("topics", [["Please send the missing document.",
+                                                                      "Uploaded."]]))) if inq else None
+    hol = d.get("holidays") or {"country": "US"}
+    places = d.get("places") or {}
+    return ProgramDef(
+        name=d["name"], custom=d["custom_id"], prefix=d["project_prefix"], timezone=d["timezone"],
+        statuses=statuses, forms=forms, flow=flow, start=d["start"], holders=holders, inquiries=inquiries,
+        holidays=(hol["country"], hol.get("subdivision")), years=float(d.get("years", 3)),
+        places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),
+        approves_attachments=frozenset(s["custom_id"] for s in d["statuses"] if s.get("approves_attachments")),
+        source=source)

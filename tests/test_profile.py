@@ -1,0 +1,107 @@
+"""The program profile: inferred from what the API and the cache show, on programs none of the code names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pcnb.profile import ProfileError, ProgramProfile, infer
+from pcnb.workspace import Workspace
+from tests.conftest import END
+
+COMMUNITY = str(Path(__file__).resolve().parent / "programs" / "community_solar.yaml")
+# each program's completion status as its definition means it, to check the inference against
+TRUTH = {"residential": "Permission to Operate", "rebate": "Incentive Paid", "large-dg": "Commercial Operation",
+         COMMUNITY: "Subscriber Enrolled"}
+
+
+def _inferred(program: str) -> tuple[ProgramProfile, object]:
+    with Workspace.sandbox(projects=300, seed=3, program=program, end=END) as ws:
+        ws.sync(progress=False)
+        events, projects = ws.status_events(), ws.projects()
+        statuses = ws.client.status_list(ws.program)["Statuses"]
+        stamps = [e["Timestamp"] for pid in projects["project_id"].head(40).to_list()
+                  for e in ws.client.status_history(ws.program, pid)["StatusHistory"]]
+        prof = infer("sandbox", ws.program, statuses, events, projects, timestamps=stamps,
+                     program_name=ws.sandbox_handle.state.program.name)
+        return prof, ws.sandbox_handle.state.program
+
+
+@pytest.fixture(scope="module", params=list(TRUTH))
+def inferred(request):
+    return request.param, *_inferred(request.param)
+
+
+def test_inferred_profile_matches_the_definition(inferred):
+    name, prof, definition = inferred
+    assert [s.name for s in prof.statuses] == [s.name for s in definition.statuses]
+    start = definition.status(definition.start)
+    assert prof.roles.draft == [start.name]
+    assert prof.roles.completion == TRUTH[name]
+    finals = {definition.status(s).name for s in definition.terminal}
+    assert set(prof.roles.final) == finals and prof.roles.exits["completed"] == [TRUTH[name]]
+    assert prof.calendar.timezone == definition.timezone
+    moved = {a for a, _, n in prof.workflow if n}
+    for s in definition.statuses:  # who holds the clock, wherever projects left the status
+        if s.name in moved and s.custom_id not in definition.terminal:
+            assert prof.status(s.name).holder == definition.holders[s.custom_id], s.name
+    assert {"roles.completion", "roles.draft", "calendar.timezone"} <= set(prof.guessed)
+    assert "match " + definition.timezone in prof.guessed["calendar.timezone"]
+
+
+EXITS = {"residential": {"withdrawn": ["Withdrawn"], "rejected": ["Rejected"], "cancelled": []},
+         "rebate": {"withdrawn": [], "rejected": ["Found Ineligible"],
+                    "cancelled": ["Reservation Expired", "Cancelled by Customer"]},
+         "large-dg": {"withdrawn": ["Withdrawn from Queue", "Deemed Withdrawn"], "rejected": [], "cancelled": []},
+         COMMUNITY: {"withdrawn": ["Subscriber Dropped Out"], "rejected": ["Not Eligible"], "cancelled": []}}
+
+
+def test_exits_are_sorted_by_kind(inferred):
+    name, prof, _ = inferred
+    assert {k: v for k, v in prof.roles.exits.items() if k != "completed"} == EXITS[name]
+
+
+def test_wrong_profile_values_are_refused_with_the_choices(tmp_path):
+    prof = infer("sandbox", "P1", [{"Name": n, "CustomId": n.upper()} for n in ("Open", "Review", "Done")],
+                 *_tiny_frames())
+    with pytest.raises(ProfileError, match=r"no status 'Reveiw' \(did you mean 'Review'\?\)") as err:
+        prof.set("roles.completion", "Reveiw")
+    assert "Open, Review, Done" in str(err.value)
+    with pytest.raises(ProfileError, match="not an IANA time zone"):
+        prof.set("calendar.timezone", "Eastern")
+    with pytest.raises(ProfileError, match="is not a number of days"):
+        prof.set("deadlines.Review", "ten")
+    with pytest.raises(ProfileError, match="unknown profile key"):
+        prof.set("colour", "red")
+    prof.set("deadlines.Review", "10")
+    prof.set("deadlines.Open -> Done", "30 calendar_days")
+    prof.set("calendar.timezone", "America/New_York")
+    prof.set("holders.Review", "applicant")
+    assert "calendar.timezone" not in prof.guessed
+    path = prof.save(tmp_path / "p.yaml")
+    again = ProgramProfile.load(path)
+    assert again == prof and again.deadlines_for() == {"Review": 10.0}
+    path.write_text(path.read_text().replace("completion: Done", "completion: Finished"))
+    with pytest.raises(ProfileError, match="no status 'Finished'"):
+        ProgramProfile.load(path)
+
+
+def test_a_missing_role_says_how_to_set_it():
+    prof = ProgramProfile("sandbox", "P1")
+    with pytest.raises(ProfileError, match="no completion status yet") as err:
+        prof.require("completion")
+    assert "profile set roles.completion" in str(err.value)
+
+
+def _tiny_frames():
+    import polars as pl
+
+    from pcnb.cache.frames import PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA
+
+    rows = [("a", 1, "Open", None, None, "Ann"), ("a", 2, "Review", None, None, "Utility"),
+            ("a", 3, "Done", None, None, "Utility"), ("b", 1, "Open", None, None, "Bob")]
+    events = pl.DataFrame(rows, schema=list(STATUS_EVENTS_SCHEMA)[:6], orient="row")
+    projects = pl.DataFrame({"project_id": ["a", "b"], "status": ["Done", "Open"], "owner_name": ["Ann", "Bob"]},
+                            schema_overrides={k: v for k, v in PROJECTS_SCHEMA.items() if k in ("project_id",)})
+    return events, projects
