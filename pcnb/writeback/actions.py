@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pcnb.api.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES, parse_timestamp
 from pcnb.errors import InputError
+from pcnb.writeback.current import fill_before, form_not_open, required_after
 from pcnb.writeback.fields import same
 from pcnb.writeback.model import ChangeRequest, JournalRow, Op
 
@@ -63,6 +64,8 @@ class Action:
     value_option: ClassVar[str | None] = None  # the command option that carries the value column
     required_options: ClassVar[tuple[str, ...]] = ()  # command options needed unless --from a frame
     browser: ClassVar[BrowserForm | None] = None
+    #: "submitted" or "draft": planning reads the project's live form data and calls check_current
+    reads_form: ClassVar[str | None] = None
 
     # ---- grammar --------------------------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -92,6 +95,9 @@ class Action:
     def data_options(self, req: ChangeRequest) -> dict[str, Any]:
         """Data actions: the options kept in the operation's payload."""
         return {}
+
+    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+        """With the live form data (``reads_form``): fill op.before and add what is wrong."""
 
     def unchanged(self, op: Op) -> bool:
         """Would sending change nothing?"""
@@ -245,8 +251,14 @@ class SetData(_DataAction):
         values = dict(p.split("=", 1) for p in pairs)
         return [{"project": t, **values} for t in targets if "=" not in t]
 
+    reads_form = "submitted"
+
     def data_options(self, req: ChangeRequest) -> dict[str, Any]:
         return {"run_followup_actions": flag(req.get("run_followup_actions"))}
+
+    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+        fill_before(op, data)
+        required_after(planner, op, form, data)
 
     def send(self, client: PowerClerkClient, program: str, op: Op) -> Response:
         return client.set_project_data(program, op.project_id or "", op.form or "", dict(op.payload["fields"]),
@@ -262,8 +274,17 @@ class Draft(_DataAction):
     name = "draft"
     help = "set draft form data, optionally submitting the form afterwards"
 
+    reads_form = "draft"
+
     def data_options(self, req: ChangeRequest) -> dict[str, Any]:
         return {"submit": bool(flag(req.get("submit")))}
+
+    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+        status = data.get("CurrentStatus") or {}
+        if problem := form_not_open(form, status):
+            op.problems.append(problem)
+        fill_before(op, data)
+        op.before["status"] = status.get("Name")
 
     def send(self, client: PowerClerkClient, program: str, op: Op) -> Response:
         return client.set_project_data(program, op.project_id or "", op.form or "", dict(op.payload["fields"]))
@@ -519,6 +540,17 @@ class Submit(Action):
             op.problems.append(planner.form_problem(req.get("form")))
         else:
             op.form = form["FormId"]
+
+    reads_form = "draft"
+
+    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+        status = data.get("CurrentStatus") or {}
+        if problem := form_not_open(form, status):
+            op.problems.append(problem)
+        op.before = {"value": status.get("Name"), "status_id": status.get("StatusId")}
+        if not op.payload.get("after_draft") and data.get("CanSubmit") is False:
+            op.problems.append(f"form {form.get('Name')} cannot be submitted yet (CanSubmit is false: "
+                               "required fields or attachments are missing)")
 
     def send(self, client: PowerClerkClient, program: str, op: Op) -> Response:
         return client.submit_project(program, op.project_id or "", op.form or "")

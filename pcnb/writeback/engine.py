@@ -15,10 +15,9 @@ from pcnb.errors import InputError
 from pcnb.writeback import actions
 from pcnb.writeback import journal as _journal
 from pcnb.writeback.changes import normalize
-from pcnb.writeback.current import read_current
 from pcnb.writeback.execute import APPLIED, run
 from pcnb.writeback.model import ChangeRequest, JournalRow, JournalState, Op, Target
-from pcnb.writeback.plan import Planner, build_ops, check_role
+from pcnb.writeback.plan import Planner, build_ops, check_role, read_current
 
 DIFF_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.String, "action": pl.String,
                "target": pl.String, "current": pl.String, "new": pl.String, "check": pl.String}

@@ -189,8 +189,8 @@ def _add_field(pl_: Planner, op: Op, form: dict[str, Any] | None, req: ChangeReq
     fs = next((f for f in fields if req["target"] in (f.get("DataFieldId"), f.get("CustomId"), f.get("Name"))), None)
     if fs is None:
         names = ", ".join(str(f.get("CustomId") or f.get("Name")) for f in fields)
-        op.field_problems[req["target"]] = (f"row {req['row']}: field {req['target']!r} is not on form "
-                                            f"{form.get('Name')} (fields: {names})")
+        op.field_problems[str(req["target"])] = (f"row {req['row']}: field {req['target']!r} is not on form "
+                                                 f"{form.get('Name')} (fields: {names})")
         op.payload["fields"][req["target"]] = req["value"]
         return
     fid = fs["DataFieldId"]
@@ -201,3 +201,23 @@ def _add_field(pl_: Planner, op: Op, form: dict[str, Any] | None, req: ChangeReq
         op.field_problems[fid] = f"row {req['row']}: {problem}"
     op.payload["fields"][fid] = wire if not problem else req["value"]
     op.payload.setdefault("names", {})[fid] = fs.get("Name") or fs.get("CustomId")
+
+
+def read_current(pl_: Planner, ops: list[Op]) -> None:
+    """Read the live form data (one GetProjectData per project, form and draft/submitted) for the
+    operations whose action ``reads_form``, and let the action check and fill its before-values."""
+    seen: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    for op in ops:
+        action = actions.get(op.action)
+        if action.reads_form is None or op.problems or not op.form:
+            continue
+        draft = action.reads_form == "draft"
+        key = (op.project_id or "", op.form, draft)
+        if key not in seen:
+            try:
+                answer = pl_.client.project_data(pl_.program, op.project_id or "", op.form, draft=draft)
+                seen[key] = answer.get("Project") or {}
+            except ApiError as exc:
+                op.problems.append(f"cannot read the current form data: {exc.message}")
+                continue
+        action.check_current(pl_, op, seen[key], pl_.form(op.form) or {})
