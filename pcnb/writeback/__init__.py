@@ -8,8 +8,9 @@
 The same engine serves the Python API, ``%powerclerk set/status/...``, the ``%%powerclerk`` cell
 form and the project browser widget. Modules: actions (one class per action, the registry),
 changes (frames/CSV -> change requests), fields (value checks), plan (resolve + validate + read
-live form data), current (checks on live form data), journal (the journal's rows and batches; its SQL is in the store), execute (send), engine
-(Plan, Result, undo, resume), model (typed requests, operations, journal rows, the Target protocol).
+live form data), current (checks on live form data), journal (the journal's rows and batches; its
+SQL is in the store), execute (send), engine (Plan, Result, undo, resume), model (typed requests,
+operations, journal rows, the Target protocol).
 """
 
 from pcnb.writeback import actions, journal
