@@ -8,7 +8,10 @@ code to every request, or a session token, or a one-time code typed by the user.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from dataclasses import dataclass, field
 
 import pyotp
@@ -20,6 +23,46 @@ SECRET_FIELDS = ("api_key", "client_id", "client_secret", "mfa_totp_secret", "mf
                  "mfa_one_time_code")
 ENV_VARS = {name: f"PCNB_{name.upper()}" for name in SECRET_FIELDS if name != "mfa_one_time_code"}
 KEYRING_SERVICE = "pcnb"
+
+
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+MIN_TOTP_BYTES = 10  # 80 bits: the 16-character secrets many authenticator set-ups show
+
+
+class _TOTP(pyotp.TOTP):
+    """pyotp's TOTP (RFC 6238) without its own key-length policy (112 bits, from NIST SP 800-63B).
+
+    The secret is issued by PowerClerk, not chosen here: an 80-bit one the server accepts must
+    give codes, so pcnb checks the length itself (``normalize_totp_secret``) and lets pyotp compute.
+    """
+
+    def byte_secret(self) -> bytes:
+        return base64.b32decode(self.secret + "=" * (-len(self.secret) % 8))
+
+
+def totp(secret: str) -> pyotp.TOTP:
+    return _TOTP(normalize_totp_secret(secret))
+
+
+def normalize_totp_secret(raw: str) -> str:
+    """The secret as authenticator apps show it (groups separated by spaces or hyphens, any case,
+    optional '=' padding) -> canonical base32; a ConfigError naming the true problem otherwise."""
+    text = re.sub(r"[\s-]+", "", raw).upper().rstrip("=")
+    hint = "copy the secret key from your authenticator set-up (letters A-Z and digits 2-7), not a 6-digit code"
+    if re.fullmatch(r"\d{6,8}", text):
+        raise ConfigError("the MFA TOTP secret looks like a one-time code, not the secret", hint)
+    bad = sorted(set(text) - set(BASE32))
+    if bad:
+        raise ConfigError(f"the MFA TOTP secret has characters base32 never uses: {' '.join(bad)}", hint)
+    try:
+        key = base64.b32decode(text + "=" * (-len(text) % 8))
+    except binascii.Error:
+        raise ConfigError(f"the MFA TOTP secret has {len(text)} characters, a length no base32 text has "
+                          "(a character is missing or extra)", hint) from None
+    if len(key) < MIN_TOTP_BYTES:
+        raise ConfigError(f"the MFA TOTP secret is {len(text) * 5} bits; TOTP secrets are at least 80 bits "
+                          "(16 base32 characters)", hint)
+    return text
 
 
 @dataclass(repr=False, eq=False)
@@ -46,7 +89,7 @@ class Credentials:
 
     __str__ = __repr__
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, str]:
         raise TypeError("Credentials cannot be pickled: secrets must not be written anywhere")
 
     @property
@@ -67,16 +110,12 @@ class Credentials:
                               f"set {envs} in the environment, store them in the keyring from the "
                               "login panel, or use the sandbox (%powerclerk connect --sandbox)")
         if self.mfa_totp_secret:
-            try:
-                pyotp.TOTP(self.mfa_totp_secret).now()
-            except Exception as exc:  # binascii.Error etc.
-                raise ConfigError("the MFA TOTP secret is not valid base32",
-                                  "copy the secret (not a 6-digit code) from your authenticator set-up") from exc
+            self.mfa_totp_secret = normalize_totp_secret(self.mfa_totp_secret)
 
     def mfa_headers(self) -> dict[str, str]:
         """Headers for one request; a TOTP code is computed fresh each time."""
         if self.mfa_totp_secret:
-            return {MFA_OTP_HEADER: pyotp.TOTP(self.mfa_totp_secret).now()}
+            return {MFA_OTP_HEADER: totp(self.mfa_totp_secret).now()}
         if self.mfa_session_token:
             return {MFA_SESSION_HEADER: self.mfa_session_token}
         if self.mfa_one_time_code:

@@ -104,3 +104,47 @@ def test_secrets_absent_from_every_text(sandbox, make_client, caplog):
         texts += [str(exc), repr(exc)]
     for secret in creds.secret_values():
         assert all(secret not in t for t in texts)
+
+
+def _reference_totp(key: bytes, at: int, digits: int = 6, step: int = 30) -> str:
+    """RFC 6238 / RFC 4226 computed from the standard's text (HMAC-SHA1, dynamic truncation)."""
+    import hashlib
+    import hmac
+    import struct
+
+    mac = hmac.new(key, struct.pack(">Q", at // step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits
+    return str(code).zfill(digits)
+
+
+@pytest.mark.parametrize("chars", [16, 26, 32])
+def test_totp_secrets_as_users_have_them(chars):
+    import base64
+    import secrets as stdlib_secrets
+
+    from pcnb.api.auth import normalize_totp_secret, totp
+
+    key = stdlib_secrets.token_bytes(chars * 5 // 8)
+    canonical = base64.b32encode(key).decode().rstrip("=")
+    assert len(canonical) == chars
+    spaced = " ".join(canonical[i:i + 4] for i in range(0, chars, 4)).lower()  # as authenticator apps show it
+    for shown in (canonical, spaced, canonical.lower(), "-".join(canonical[i:i + 4] for i in range(0, chars, 4))):
+        assert normalize_totp_secret(shown) == canonical
+        for at in (59, 1_111_111_109, 2_000_000_000):
+            assert totp(shown).at(at) == _reference_totp(key, at)
+    creds = Credentials(api_key="k", client_id="i", client_secret="s", mfa_totp_secret=spaced)
+    creds.require()
+    assert creds.mfa_headers()["Mfa-One-Time-Password"] == totp(canonical).now()
+
+
+def test_rfc_6238_vector_and_true_reasons_for_refusal():
+    from pcnb.api.auth import normalize_totp_secret, totp
+
+    rfc = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of the RFC 6238 SHA-1 seed "12345678901234567890"
+    assert totp(rfc).at(59) == "287082" and totp(rfc).at(1111111109) == "081804"  # RFC 6238 appendix B
+    cases = {"123456": "looks like a one-time code", "JBSWY3DPEHPK3PX1": "characters base32 never uses: 1",
+             "JBSWY3DPEHPK3PXPA": "a length no base32 text has", "JBSWY3DPEHPK": "is 60 bits"}
+    for value, reason in cases.items():
+        with pytest.raises(ConfigError, match=reason):
+            normalize_totp_secret(value)
