@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._results import record  # noqa: E402
-from pcnb import frames  # noqa: E402
+from pcnb.cache import frames  # noqa: E402
+from pcnb.cache.store import Store  # noqa: E402
 from pcnb.sandbox.generator import generate  # noqa: E402
-from pcnb.store import Store  # noqa: E402
 
 
 def fill(store: Store, n: int) -> int:

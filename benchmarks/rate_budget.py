@@ -21,11 +21,11 @@ from pcnb.sandbox import running  # noqa: E402
 
 WORKER = r"""
 import json, sys, time
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials
+from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.errors import RateLimited
-from pcnb.ratelimit import RateBudget
+from pcnb.api.budget import RateBudget
 cfg = json.loads(sys.argv[1])
 c = cfg["creds"]
 creds = Credentials.from_dict(c, "sandbox")

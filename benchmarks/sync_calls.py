@@ -10,14 +10,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._results import record  # noqa: E402
-from pcnb.auth import Credentials  # noqa: E402
-from pcnb.client import PowerClerkClient  # noqa: E402
+from pcnb.api.auth import Credentials  # noqa: E402
+from pcnb.api.budget import RateBudget  # noqa: E402
+from pcnb.api.client import PowerClerkClient  # noqa: E402
+from pcnb.cache.store import Store  # noqa: E402
+from pcnb.cache.sync import sync  # noqa: E402
 from pcnb.config import Settings  # noqa: E402
-from pcnb.ratelimit import RateBudget  # noqa: E402
 from pcnb.sandbox import running  # noqa: E402
 from pcnb.sandbox.activity import simulate  # noqa: E402
-from pcnb.store import Store  # noqa: E402
-from pcnb.sync import sync  # noqa: E402
 
 
 def main() -> None:

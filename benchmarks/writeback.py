@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import polars as pl  # noqa: E402
 
 from benchmarks._results import record  # noqa: E402
-from pcnb.auth import Credentials  # noqa: E402
-from pcnb.client import PowerClerkClient  # noqa: E402
+from pcnb.api.auth import Credentials  # noqa: E402
+from pcnb.api.client import PowerClerkClient  # noqa: E402
 from pcnb.config import Settings  # noqa: E402
 from pcnb.sandbox import running  # noqa: E402
 from pcnb.workspace import Workspace  # noqa: E402
@@ -36,9 +36,9 @@ def main() -> None:
         changes = pl.DataFrame({"project": ids, "INSTALLER": [f"Crew {i}" for i in range(50)]})
 
         def spent(fn):
-            calls, t = client.http.calls, time.perf_counter()
+            calls, t = client.calls, time.perf_counter()
             out = fn()
-            return out, client.http.calls - calls, time.perf_counter() - t
+            return out, client.calls - calls, time.perf_counter() - t
 
         plan, plan_calls, plan_s = spent(lambda: ws.plan(changes, action="set", form="APPLICATION"))
         sb.sandbox.faults.update(match=f"/Projects/{ids[17]}/", burst_5xx=1)

@@ -2,19 +2,29 @@
 
 Subcommands: ``demo`` (sandbox -> sync -> executed HTML reports), ``report`` (execute one notebook
 with parameters into a secret-free HTML file) and ``sandbox`` (run the embedded V2 server); every
-``%powerclerk`` subcommand too, with the same grammar (cli_shared.py).
+``%powerclerk`` subcommand too, with the same grammar (pcnb.commands): ``pcnb sync``, ``pcnb set
+...``, ``pcnb journal``.
+
+Each run of a notebook command is one process, so there is no ``connect`` state between runs: the
+workspace comes from the environment through ``Workspace.open`` -- a running ``pcnb sandbox`` (its
+connection file) by default, or ``PCNB_ENVIRONMENT=trial|production`` with credentials from PCNB_*
+variables or the keyring. The cache is the same file the notebooks use, so a sync here is a sync
+there.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pcnb import __version__
 from pcnb.config import cache_dir
+from pcnb.errors import ConfigError, PowerClerkError
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -175,16 +185,81 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: the console script's own subcommands; every other word is a notebook command
+OWN = ("sandbox", "demo", "report")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from pcnb.cli_shared import SHARED
+    if argv and argv[0] not in OWN and not argv[0].startswith("-"):
+        from pcnb.commands import registry
 
-    if argv and argv[0] in SHARED:
-        from pcnb.cli_shared import main as shared_main
-
-        return shared_main(argv)
+        if argv[0] in registry():
+            return run_command(argv)
     args = parser().parse_args(argv)
-    return args.func(args)
+    result: int = args.func(args)
+    return result
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """A notebook command from the terminal: plan, confirm (or --yes), execute; print the result."""
+    from pcnb.commands import HelpShown, Session, parse, registry, run
+    from pcnb.workspace import Workspace
+
+    session = Session()
+    try:
+        args = parse(" ".join(shlex.quote(a) for a in argv))
+        if args.command == "login":
+            args.text = True  # no widget front end in a terminal
+        if registry()[args.command].needs_workspace:
+            session.workspace = Workspace.open(embedded=False)
+        result = run(args, session)
+        if hasattr(result, "execute") and not getattr(args, "yes", False):
+            print(result)
+            if not _confirmed():
+                print("nothing sent; re-run with --yes to execute this plan")
+                return 0
+            result = result.execute(confirm=True)
+        _emit(result, getattr(args, "out", None))
+    except HelpShown as shown:
+        print(shown.text.replace("%powerclerk", "pcnb"))
+    except PowerClerkError as exc:
+        print(f"pcnb: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if session.workspace is not None:
+            session.workspace.close()
+    return 0
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input("execute this plan? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _emit(result: Any, out: str | None) -> None:
+    """Print the result; ``-o FILE`` writes frames (.csv/.parquet) and figures (.html/.png)."""
+    import polars as pl
+
+    if out:
+        path = Path(out)
+        if isinstance(result, pl.DataFrame) and path.suffix in (".csv", ".parquet"):
+            result.write_csv(path) if path.suffix == ".csv" else result.write_parquet(path)
+        elif hasattr(result, "write_html") and path.suffix == ".html":
+            result.write_html(path, include_plotlyjs=True)
+        elif hasattr(result, "write_image") and path.suffix == ".png":
+            result.write_image(path)
+        else:
+            raise ConfigError(f"cannot write {type(result).__name__} to {out!r}",
+                              "use .csv/.parquet for tables and .html/.png for charts")
+        print(f"wrote {path}")
+        return
+    if isinstance(result, pl.DataFrame):
+        with pl.Config(tbl_rows=40, tbl_cols=12, fmt_str_lengths=60):
+            print(result)
+    elif result is not None:
+        print(result if not hasattr(result, "to_plotly_json") else "a chart: pass -o chart.html to save it")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 Environments: ``sandbox`` (the embedded server; URLs come from its connection), ``trial`` and
 ``production`` (documented hosts), or ``custom`` (explicit URLs). Secrets are never settings: they
-live in pcnb.auth.
+live in pcnb.api.auth.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import platformdirs
 
-from pcnb.contract import ENVIRONMENTS, RATE_LIMIT_PER_MINUTE
+from pcnb.api.contract import ENVIRONMENTS, RATE_LIMIT_PER_MINUTE
 from pcnb.errors import ConfigError
 
 ENV_NAMES = ("sandbox", "trial", "production", "custom")

@@ -14,7 +14,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from pcnb.commands import HelpShown, Session, parse, run
+from pcnb.commands import HelpShown, Session, parse, run, run_cell
 from pcnb.errors import PowerClerkError
 
 
@@ -31,8 +31,6 @@ class PowerClerkMagics(Magics):
             line = " ".join(w for w in line.split() if w != "--debug")
         try:
             if cell is not None:
-                from pcnb.command_write import run_cell
-
                 return run_cell(line, cell, self.session)
             args = parse(line)
             result = run(args, self.session)

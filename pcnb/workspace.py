@@ -13,28 +13,29 @@ from typing import Any
 
 import polars as pl
 
-from pcnb import frames
-from pcnb.auth import Credentials, resolve_credentials
-from pcnb.client import PowerClerkClient
-from pcnb.config import Settings, load_settings
+from pcnb.api.auth import Credentials, resolve_credentials
+from pcnb.api.client import PowerClerkClient
+from pcnb.cache import frames
+from pcnb.cache.store import Store, default_path
+from pcnb.cache.sync import SyncReport, sync
+from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
-from pcnb.store import Store, default_path
-from pcnb.sync import SyncReport, sync
 
 
 class Workspace:
     def __init__(self, client: PowerClerkClient, program: str | None = None, store_path: str | Path | None = None):
         self.client = client
-        self.program = program or client.settings.program
-        if not self.program:
+        program = program or client.settings.program
+        if not program:
             programs = client.programs().get("Programs") or []
             if len(programs) != 1:
                 names = ", ".join(f"{p.get('ProgramId')} ({p.get('Name')})" for p in programs)
                 raise ConfigError("more than one program is visible; choose one", f"use one of: {names}")
-            self.program = programs[0]["ProgramId"]
+            program = str(programs[0]["ProgramId"])
+        self.program: str = program
         path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
         self.store = Store(path)
-        self.client.http.ledger = self.store.record_call
+        self.client.ledger = self.store.record_call
         self._stack = ExitStack()
         self.sandbox_handle: Any = None
 
@@ -42,7 +43,9 @@ class Workspace:
         return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
 
     @classmethod
-    def connect(cls, environment: str = "production", program: str | None = None, **settings: Any) -> Workspace:
+    def connect(cls, environment: str, program: str | None = None, **settings: Any) -> Workspace:
+        """Real credentials (PCNB_* variables or the keyring) for ``environment``: "trial" or
+        "production" -- named explicitly, never a default, since production is a live system."""
         s = load_settings(environment=environment, program=program, **settings)
         return cls(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_path)
 
@@ -86,15 +89,27 @@ class Workspace:
                    store_path or default_path(f"sandbox-{port}", info["program_id"]))
 
     @classmethod
-    def open(cls, environment: str = "sandbox", program: str | None = None, connection: str | None = None,
-             store_path: str | Path | None = None, **sandbox_options: Any) -> Workspace:
-        """What notebooks call: sandbox by default (a running one via its connection file, else an
-        embedded one), or real credentials for trial/production from the environment/keyring."""
+    def open(cls, environment: str | None = None, program: str | None = None, connection: str | None = None,
+             store_path: str | Path | None = None, embedded: bool = True, **sandbox_options: Any) -> Workspace:
+        """What notebooks and the console script call; the one place that reads the environment.
+
+        ``environment`` (default: PCNB_ENVIRONMENT, else "sandbox"): for the sandbox, a running one
+        via its connection file (``connection``, else PCNB_SANDBOX_CONNECTION), else an embedded one
+        -- or, ``embedded=False`` (the console script, one process per command), the connection file
+        ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
+        production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
+        the cache file."""
         import os
 
+        environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
         store_path = store_path or os.environ.get("PCNB_STORE_PATH") or None
         if environment == "sandbox":
             connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")
+            if not connection and not embedded:
+                connection = str(cache_dir() / "sandbox.json")
+            if connection and not embedded and not Path(connection).is_file():
+                raise ConfigError("no running sandbox found (and PCNB_ENVIRONMENT is not trial/production)",
+                                  "start one with `pcnb sandbox` in another terminal, or set PCNB_ENVIRONMENT=trial")
             if connection:
                 return cls.from_connection(connection, store_path=store_path)
             return cls.sandbox(store_path=store_path, **sandbox_options)
@@ -146,7 +161,7 @@ class Workspace:
     def journal(self, batch: str | None = None) -> pl.DataFrame:
         from pcnb import writeback
 
-        return writeback.journal(self, batch)
+        return writeback.journal.rows(self.store, batch)
 
     def health(self) -> frames.SyncHealth:
         return frames.health(self.store)

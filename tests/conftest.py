@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
-from pcnb.ratelimit import RateBudget
 from pcnb.sandbox import SandboxHandle, running
 
 END = datetime(2026, 11, 1, tzinfo=UTC)

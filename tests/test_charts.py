@@ -6,21 +6,22 @@ import polars as pl
 import pytest
 
 import pcnb.analytics  # noqa: F401 - registers df.pc
-from pcnb import charts, frames
+from pcnb import charts
 from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
 from pcnb.analytics.backlog import backlog_over_time, thread_state
 from pcnb.analytics.cohorts import bottlenecks
+from pcnb.cache import frames
+from pcnb.cache.store import Store
+from pcnb.cache.sync import sync
 from pcnb.sandbox import running
-from pcnb.store import Store
-from pcnb.sync import sync
 from tests.conftest import END, FAST
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.budget import RateBudget
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
-    from pcnb.ratelimit import RateBudget
     from tests.conftest import creds_for
 
     path = tmp_path_factory.mktemp("charts")

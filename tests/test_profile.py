@@ -97,7 +97,7 @@ def test_a_missing_role_says_how_to_set_it():
 def _tiny_frames():
     import polars as pl
 
-    from pcnb.frames import PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA
+    from pcnb.cache.frames import PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA
 
     rows = [("a", 1, "Open", None, None, "Ann"), ("a", 2, "Review", None, None, "Utility"),
             ("a", 3, "Done", None, None, "Utility"), ("b", 1, "Open", None, None, "Bob")]

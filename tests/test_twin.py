@@ -7,7 +7,7 @@ from datetime import datetime
 
 import polars as pl
 
-from pcnb import frames
+from pcnb.cache import frames
 from pcnb.profile import infer
 from pcnb.sandbox.definition import from_dict
 from pcnb.sandbox.generator import BusinessCalendar, generate

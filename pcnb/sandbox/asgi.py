@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from pcnb.contract import REQUEST_ID_HEADER
+from pcnb.api.contract import REQUEST_ID_HEADER
 from pcnb.sandbox.faults import Faults
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from pcnb import xml
-from pcnb.contract import MAX_PAGE_LIMIT
+from pcnb.api import codec
+from pcnb.api.contract import MAX_PAGE_LIMIT
 from pcnb.sandbox.models import SandboxError
 
 
@@ -20,7 +20,7 @@ def wants_xml(request: Request) -> bool:
 def reply(request: Request, data: dict[str, Any], status: int = 200,
           headers: dict[str, str] | None = None) -> Response:
     if wants_xml(request):
-        return Response(xml.dumps(data), status, headers=headers, media_type="application/xml")
+        return Response(codec.dumps(data), status, headers=headers, media_type="application/xml")
     return JSONResponse(data, status, headers=headers)
 
 
@@ -37,7 +37,7 @@ async def body_of(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "application/json")
     if "xml" in ctype:
         try:
-            data = xml.loads(raw)
+            data = codec.loads(raw)
         except ValueError as exc:
             raise SandboxError(400, f"Malformed XML body: {exc}") from exc
     else:

@@ -14,12 +14,14 @@ from typing import Any
 import ipywidgets as w
 import polars as pl
 
+from pcnb import writeback
 from pcnb.errors import PowerClerkError
+from pcnb.writeback import actions
 
-ACTIONS = [("Set a form field", "set"), ("Move to status", "status"), ("Add inquiry note (new thread)", "note"),
-           ("Assign to", "assign"), ("Set owner", "owner")]
-_LABELS = {"set": ("Field", "Value"), "status": (None, None), "note": ("Subject", "Note"),
-           "assign": (None, "Email"), "owner": (None, "Email")}
+
+def browser_actions() -> list[tuple[str, str]]:
+    """(label, action) of every registered action that offers itself to the browser."""
+    return [(a.browser.label, a.name) for a in actions.all_actions() if a.browser]
 
 
 class ProjectBrowser:
@@ -32,9 +34,9 @@ class ProjectBrowser:
         self.rows = w.SelectMultiple(options=[], rows=12, description="Projects",
                                      layout=w.Layout(width="95%"), style={"description_width": "initial"})
         self.count = w.HTML()
-        self.action = w.Dropdown(options=ACTIONS, description="Action")
+        self.action = w.Dropdown(options=browser_actions(), description="Action")
         self.form = w.Text(value="APPLICATION", description="Form")
-        known = sorted({r[0] for r in workspace.store.conn.execute("SELECT name FROM statuses") if r[0]}
+        known = sorted({name for _, _, name in workspace.store.status_refs() if name}
                        | set(statuses))
         self.to_status = w.Dropdown(options=known, description="To status")
         self.field = w.Text(description="Field")
@@ -84,10 +86,11 @@ class ProjectBrowser:
 
     # ---- action --------------------------------------------------------------------------------
     def _layout(self) -> None:
-        act = self.action.value
-        field_label, value_label = _LABELS[act]
-        self.form.layout.display = "" if act == "set" else "none"
-        self.to_status.layout.display = "" if act == "status" else "none"
+        form = actions.get(self.action.value).browser
+        assert form is not None
+        field_label, value_label = form.field, form.value
+        self.form.layout.display = "" if form.form else "none"
+        self.to_status.layout.display = "" if form.status else "none"
         self.field.layout.display = "" if field_label else "none"
         self.value.layout.display = "" if value_label else "none"
         self.field.description, self.value.description = field_label or "", value_label or ""
@@ -99,22 +102,13 @@ class ProjectBrowser:
         self.execute_button.disabled = True
 
     def changes(self) -> list[dict[str, Any]]:
-        act, ids = self.action.value, list(self.rows.value)
+        action, ids = actions.get(self.action.value), list(self.rows.value)
         if not ids:
             raise PowerClerkError("no projects selected", "select rows in the list (Shift/Ctrl-click for several)")
-        if act == "set":
-            return [{"action": "set", "project": p, "form": self.form.value, "field": self.field.value.strip(),
-                     "value": self.value.value} for p in ids]
-        if act == "status":
-            return [{"action": "status", "project": p, "status": self.to_status.value} for p in ids]
-        if act == "note":
-            return [{"action": "note", "project": p, "subject": self.field.value, "text": self.value.value}
-                    for p in ids]
-        return [{"action": act, "project": p, "email": self.value.value.strip()} for p in ids]
+        return [action.browser_row(p, self.form.value, self.field.value, self.value.value, self.to_status.value)
+                for p in ids]
 
     def make_plan(self) -> Any:
-        from pcnb import writeback
-
         self._invalidate()
         try:
             self.plan = writeback.plan(self.ws, self.changes())
@@ -131,8 +125,6 @@ class ProjectBrowser:
         if self.plan is None or not self.plan.ok:
             self._say("plan first: click Plan and review the diff", error=True)
             return None
-        from pcnb import writeback
-
         plan, self.plan = self.plan, None
         self.execute_button.disabled = True
         result = plan.execute(confirm=True, progress=False)

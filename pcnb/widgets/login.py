@@ -17,7 +17,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from pcnb.auth import Credentials, remember
+from pcnb.api.auth import Credentials, remember
 from pcnb.errors import PowerClerkError
 
 ENVIRONMENTS = [("Sandbox (synthetic, no credentials)", "sandbox"), ("PCI Trial", "trial"),
@@ -105,7 +105,7 @@ class LoginPanel:
         return creds
 
     def submit(self) -> None:
-        from pcnb.client import PowerClerkClient
+        from pcnb.api.client import PowerClerkClient
         from pcnb.config import Settings
         from pcnb.workspace import Workspace
 

@@ -24,7 +24,7 @@ from pcnb.analytics.cohorts import bottlenecks, cohort_cycle_times, cohort_outco
 from pcnb.analytics.intervals import INTERVAL_SCHEMA
 from pcnb.analytics.quality import data_quality
 from pcnb.analytics.segments import project_attributes, segmented, size_bin
-from pcnb.frames import NOTES_SCHEMA, PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA, THREADS_SCHEMA
+from pcnb.cache.frames import NOTES_SCHEMA, PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA, THREADS_SCHEMA
 from tests.analytics.test_fixture import CAL, _la, events
 
 AS_OF = _la(7, 15, 12)

@@ -15,21 +15,21 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
 from pcnb import writeback
+from pcnb.api.contract import CHANGED_SINCE_RE
 from pcnb.commands import CommandError, HelpShown, parse
-from pcnb.contract import CHANGED_SINCE_RE
 from pcnb.errors import ApiError, InputError
 from pcnb.sandbox.definition import BUILTINS, load
 from pcnb.sandbox.values import check_value
 from pcnb.workspace import Workspace
-from pcnb.writeback.values import to_wire
+from pcnb.writeback.fields import to_wire
 
 SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 @pytest.fixture(scope="module")
 def client(sandbox):
-    from pcnb.auth import Credentials
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.auth import Credentials
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
 
     c = sandbox.credentials("admin")
@@ -101,7 +101,7 @@ def test_csv_specs_parse_or_explain(text):
         return
     assert isinstance(frame, pl.DataFrame) and frame.height >= 1
     try:
-        requests = writeback.spec.normalize(frame, "set", form="APPLICATION")
+        requests = writeback.changes.normalize(frame, "set", form="APPLICATION")
     except InputError:
         return
     assert all(r["action"] == "set" and r["target"] for r in requests)
@@ -137,7 +137,7 @@ def test_magic_never_raises_anything_but_usage_errors(line):
 
 @pytest.fixture(scope="module")
 def synced(sandbox, tmp_path_factory):
-    from pcnb.client import PowerClerkClient
+    from pcnb.api.client import PowerClerkClient
     from pcnb.config import Settings
     from tests.conftest import creds_for
 

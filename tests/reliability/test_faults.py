@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from pcnb.cache.store import Store, StoreError
+from pcnb.cache.sync import sync
 from pcnb.sandbox import running
-from pcnb.store import Store, StoreError
-from pcnb.sync import sync
+from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
-from tests.sync.helpers import cached, truth
 
 
 def _sync_until_complete(client, store, program, rounds: int = 5):
@@ -129,7 +129,7 @@ def test_sandbox_restarted_mid_sync(make_client, tmp_path, down_s):
         port = s.getsockname()[1]
     with running(port=port, sandbox=sb) as handle:  # only to build a client for the fixed port
         client = make_client(handle, backoff_cap=2.0)
-    client.http.max_attempts = 4  # backoff 1 + 2 + 2 s: rides out ~5 s of outage
+    client.http.retry.max_attempts = 4  # backoff 1 + 2 + 2 s: rides out ~5 s of outage
     store = Store(tmp_path / "restart.sqlite")
     outcome = _restart_during(client, store, sb, port, down_s, after_calls=60)
     try:

@@ -19,13 +19,13 @@ import polars as pl
 import pytest
 
 from pcnb import writeback
+from pcnb.cache.store import Store
+from pcnb.cache.sync import sync
 from pcnb.sandbox import running
-from pcnb.store import Store
-from pcnb.sync import sync
 from pcnb.workspace import Workspace
-from pcnb.writeback import journal_db as journal
+from pcnb.writeback import journal
+from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
-from tests.sync.helpers import cached, truth
 
 ROOT = Path(__file__).resolve().parents[2]
 POINTS = int(os.environ.get("PCNB_KILL_POINTS", "20"))

@@ -9,7 +9,7 @@ import logging
 import polars as pl
 import pytest
 
-from pcnb.client import ADMIN_ONLY
+from pcnb.api.client import ADMIN_ONLY
 from pcnb.errors import ApiError, Forbidden, PowerClerkError
 from pcnb.workspace import Workspace
 
@@ -35,7 +35,7 @@ def test_no_secret_anywhere_after_a_full_session(fresh_sandbox, make_client, tmp
             failures.append(exc)
     assert len(failures) == 3 and isinstance(failures[0], ApiError) and failures[0].request_id
 
-    secrets = [*client.credentials.secret_values(), client.http.session.token["access_token"]]
+    secrets = [*client.credentials.secret_values(), client.http.transport.session.token["access_token"]]
     assert len(secrets) >= 4  # api key, client secret, TOTP secret, bearer token
     texts = [repr(ws), repr(client), repr(client.http), repr(client.credentials), repr(plan), repr(result),
              str(report), caplog.text, *(str(e) + repr(e) for e in failures),

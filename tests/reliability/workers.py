@@ -10,12 +10,12 @@ import json
 import sys
 
 from pcnb import writeback
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.client import PowerClerkClient
+from pcnb.cache.store import Store
+from pcnb.cache.sync import sync
 from pcnb.config import Settings
-from pcnb.ratelimit import RateBudget
-from pcnb.store import Store
-from pcnb.sync import sync
 from pcnb.workspace import Workspace
 
 
@@ -28,7 +28,7 @@ def client_for(cfg: dict) -> PowerClerkClient:
 
 def main(kind: str, cfg: dict) -> None:
     client = client_for(cfg)
-    client.http.fetch_token()
+    client.http.transport.fetch_token()
     if kind == "sync":
         store = Store(cfg["store"])
         print("started", flush=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from pcnb import xml
+from pcnb.api import codec
 from pcnb.sandbox import running
 from tests.conftest import END
 
@@ -52,14 +52,14 @@ def test_bad_bodies_and_formats(sandbox):
                      headers={**h, "Accept": "application/xml"}, timeout=10)
     assert r.headers["content-type"].startswith("application/xml")
     assert r.content.startswith(b"<?xml") and b"<OperationResponse" in r.content
-    assert xml.loads(r.content)["Project"]["ProjectId"] == pid
+    assert codec.loads(r.content)["Project"]["ProjectId"] == pid
 
 
 def test_xml_request_body(fresh_sandbox):
     h = _headers(fresh_sandbox)
     P = fresh_sandbox.program_id
     pid = next(p.project_id for p in fresh_sandbox.state.projects.values() if p.number)
-    body = xml.dumps({"Project": {"DataFields": [{"DataFieldId": "REVIEWER_NOTES", "Value": "via xml"}]}},
+    body = codec.dumps({"Project": {"DataFields": [{"DataFieldId": "REVIEWER_NOTES", "Value": "via xml"}]}},
                      "ProjectDataSetRequest")
     r = requests.post(f"{fresh_sandbox.base_url}/Programs/{P}/Projects/{pid}/Forms/UTILITY_REVIEW/Data",
                       headers={**h, "Content-Type": "application/xml", "Accept": "application/xml"},

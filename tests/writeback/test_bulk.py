@@ -66,5 +66,5 @@ def test_bulk_change_with_failure_rerun_and_undo(ws, fresh_sandbox):
     assert back.execute(confirm=True, progress=False).counts == {"done": 50}
     assert {pid: _size(sb, pid) for pid in ids} == original
     assert set(ws.journal(plan.batch_id)["state"]) == {"undone"}
-    batches = writeback._journal.batches(ws.store)
+    batches = writeback.journal.batches(ws.store)
     assert batches.height == 2 and batches["operations"].to_list() == [50, 50]

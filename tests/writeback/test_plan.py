@@ -98,20 +98,20 @@ def test_draft_on_a_closed_form_and_unchanged_values(ws, fresh_sandbox):
 
 def test_bad_shapes_are_refused_with_the_fix():
     with pytest.raises(InputError, match="no 'action' column"):
-        writeback.spec.normalize([{"project": "A"}])
+        writeback.changes.normalize([{"project": "A"}])
     with pytest.raises(InputError, match="needs a project"):
-        writeback.spec.normalize([{"SYSTEM_SIZE_KW": 1}], "set")
+        writeback.changes.normalize([{"SYSTEM_SIZE_KW": 1}], "set")
     with pytest.raises(InputError, match="nothing to plan"):
-        writeback.spec.normalize(pl.DataFrame({"project": ["A"], "X": [None]}), "set")
+        writeback.changes.normalize(pl.DataFrame({"project": ["A"], "X": [None]}), "set")
     with pytest.raises(InputError, match="unknown write-back option"):
-        writeback.spec.normalize([{"project": "A", "X": 1}], "set", colour="red")
+        writeback.changes.normalize([{"project": "A", "X": 1}], "set", colour="red")
     with pytest.raises(InputError, match="action 'explode' is unknown"):
-        writeback.spec.normalize([{"project": "A", "action": "explode"}])
+        writeback.changes.normalize([{"project": "A", "action": "explode"}])
 
 
 def test_csv_specs():
     df = writeback.parse_csv("project,SYSTEM_SIZE_KW,INSTALLER\nDGI-1,7.5,\nDGI-2,,<clear>\n")
-    reqs = writeback.spec.normalize(df, "set", form="APPLICATION")
+    reqs = writeback.changes.normalize(df, "set", form="APPLICATION")
     assert [(r["project"], r["target"], r["value"]) for r in reqs] == [
         ("DGI-1", "SYSTEM_SIZE_KW", "7.5"), ("DGI-2", "INSTALLER", "")]
     with pytest.raises(InputError, match="line 3 has 3 cells but the header has 2"):

@@ -1,8 +1,10 @@
 """PowerClerkClient: one method per PowerClerk API V2 endpoint, JSON by default or XML.
 
 Inputs are checked before any call (ids, changed_since, limits, emails): a bad value costs no
-operation from the 60/minute budget and gets an error that says how to fix it. Methods return the
-parsed response dicts exactly as the contract shapes them, whatever the wire format.
+operation from the 60/minute budget and gets an error that says how to fix it. Methods return a
+``Response``: the parsed dict exactly as the contract shapes it, whatever the wire format, carrying
+the request id, status and elapsed time of the operation. The wire is a swappable ``Transport``
+(``transport=FakeTransport(...)`` runs the client without a server).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pcnb.auth import Credentials, resolve_credentials
-from pcnb.config import Settings
-from pcnb.contract import (
+from pcnb.api.auth import Credentials, resolve_credentials
+from pcnb.api.budget import RateBudget
+from pcnb.api.calllog import Ledger
+from pcnb.api.channel import Channel
+from pcnb.api.contract import (
     ATTACHMENT_ACTIONS,
     CHANGED_SINCE_RE,
     MAX_PAGE_LIMIT,
@@ -26,9 +30,11 @@ from pcnb.contract import (
     format_changed_since,
     parse_changed_since,
 )
+from pcnb.api.response import Response
+from pcnb.api.retry import RetryPolicy
+from pcnb.api.transport import RequestsTransport, Transport
+from pcnb.config import Settings
 from pcnb.errors import ConfigError, Forbidden, InputError
-from pcnb.ratelimit import RateBudget
-from pcnb.transport import Ledger, Transport
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.
 ADMIN_ONLY = frozenset({
@@ -74,7 +80,8 @@ class PowerClerkClient:
     def __init__(self, settings: Settings | None = None, credentials: Credentials | None = None, *,
                  environment: str | None = None, base_url: str | None = None, token_url: str | None = None,
                  format: str | None = None, budget: RateBudget | None | bool = True,  # noqa: A002
-                 ledger: Ledger | None = None, **transport_options: Any):
+                 ledger: Ledger | None = None, transport: Transport | None = None, max_attempts: int = 5,
+                 backoff_cap: float = 30.0, max_retry_after: float = 120.0, token_leeway: int = 60):
         if settings is None:
             settings = Settings(environment=environment or ("custom" if base_url else "production"),
                                 base_url=base_url, token_url=token_url, format=format or "json")
@@ -89,20 +96,38 @@ class PowerClerkClient:
         if budget is True:
             budget = RateBudget(self.credentials.api_key or "", settings.rate_limit, settings.rate_period)
         self.budget: RateBudget | None = budget or None
-        self.http = Transport(settings.base_url, settings.token_url, self.credentials, self.budget,
-                              settings.format, settings.timeout, ledger=ledger, **transport_options)
+        if transport is None:
+            transport = RequestsTransport(self.credentials, settings.token_url, settings.timeout, token_leeway)
+        self.http = Channel(settings.base_url, transport, self.credentials, self.budget, settings.format,
+                            settings.timeout, RetryPolicy(max_attempts, backoff_cap, max_retry_after), ledger)
         self.is_admin: bool | None = None  # unknown until detect_role()
 
     def __repr__(self) -> str:
         s = self.settings
         return f"PowerClerkClient({s.environment}, {s.base_url!r}, format={s.format})"
 
+    @property
+    def calls(self) -> int:
+        """Operations this client has sent (retries included): what a caller's own limits count."""
+        return self.http.calls
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """Receives a record of every operation sent (a Workspace points it at its store)."""
+        return self.http.ledger
+
+    @ledger.setter
+    def ledger(self, ledger: Ledger | None) -> None:
+        self.http.ledger = ledger
+
     # ---- plumbing ----------------------------------------------------------------------------
-    def _call(self, name: str, method: str, path: str, **kw: Any) -> dict[str, Any]:
+    def _call(self, name: str, method: str, path: str, **kw: Any) -> Response:
         if name in ADMIN_ONLY and self.is_admin is False:
             raise Forbidden(f"{name} is admin-only and these credentials belong to a non-admin user",
                             status=403, hint="ask a program admin to run it, or use admin API credentials")
-        return self.http.parse(self.http.request(method, path, name=name, **kw))
+        wire = self.http.request(method, path, name=name, **kw)
+        return Response(self.http.parse(wire), endpoint=name, status=wire.status, request_id=wire.request_id,
+                        elapsed_ms=wire.elapsed_ms)
 
     def detect_role(self, program: str) -> bool:
         """One GetStatusList call: 200 -> admin, 403 -> not. Cached on the client."""
@@ -114,25 +139,25 @@ class PowerClerkClient:
         return self.is_admin
 
     # ---- programs, forms ----------------------------------------------------------------------
-    def programs(self) -> dict[str, Any]:
+    def programs(self) -> Response:
         return self._call("programs", "GET", "/Programs")
 
-    def forms(self, program: str) -> dict[str, Any]:
+    def forms(self, program: str) -> Response:
         return self._call("forms", "GET", f"/Programs/{_id(program, 'program')}/Forms")
 
-    def form_schema(self, program: str, form: str) -> dict[str, Any]:
+    def form_schema(self, program: str, form: str) -> Response:
         return self._call("form_schema", "GET", f"/Programs/{_id(program, 'program')}/Forms/{_id(form, 'form')}/Schema")
 
-    def status_list(self, program: str) -> dict[str, Any]:
+    def status_list(self, program: str) -> Response:
         return self._call("status_list", "GET", f"/Programs/{_id(program, 'program')}/StatusList")
 
-    def custom_list_choices(self, program: str, group: str) -> dict[str, Any]:
+    def custom_list_choices(self, program: str, group: str) -> Response:
         return self._call("custom_list_choices", "GET",
                           f"/Programs/{_id(program, 'program')}/CustomLists/{_id(group, 'custom list')}/Choices")
 
     # ---- projects -----------------------------------------------------------------------------
     def projects(self, program: str, changed_since: datetime | str | None = None, limit: int | None = None,
-                 offset: int = 0, priority: str = "interactive") -> dict[str, Any]:
+                 offset: int = 0, priority: str = "interactive") -> Response:
         params: dict[str, Any] = {}
         if changed_since is not None:
             params["changed_since"] = changed_since_param(changed_since)
@@ -149,7 +174,7 @@ class PowerClerkClient:
 
     def iter_project_pages(self, program: str, changed_since: datetime | str | None = None,
                            page_size: int = MAX_PAGE_LIMIT, offset: int = 0,
-                           priority: str = "interactive") -> Iterator[dict[str, Any]]:
+                           priority: str = "interactive") -> Iterator[Response]:
         """Yield GetProjects pages (each with its RequestTimestamp) until a short page."""
         while True:
             page = self.projects(program, changed_since, page_size, offset, priority)
@@ -159,21 +184,21 @@ class PowerClerkClient:
                 return
             offset += got
 
-    def projects_by_number(self, program: str, numbers: list[str]) -> dict[str, Any]:
+    def projects_by_number(self, program: str, numbers: list[str]) -> Response:
         if not numbers or not all(isinstance(n, str) and URL_ID_RE.match(n) for n in numbers):
             raise InputError("project numbers must be a non-empty list of strings like 'DGI-00011'")
         return self._call("projects_by_number", "POST", f"/Programs/{_id(program, 'program')}/Projects/ByNumber",
                           body={"ProjectNumbers": list(numbers)}, xml_root="ProjectsByNumberRequest",
                           idempotent=True)
 
-    def projects_by_data(self, program: str, fields: dict[str, str]) -> dict[str, Any]:
+    def projects_by_data(self, program: str, fields: dict[str, str]) -> Response:
         if not fields:
             raise InputError("projects_by_data needs at least one {data_field_id: content} pair")
         body = {"Fields": [{"DataFieldId": k, "Content": v} for k, v in fields.items()]}
         return self._call("projects_by_data", "POST", f"/Programs/{_id(program, 'program')}/Projects/ByData",
                           body=body, xml_root="ProjectsByDataRequest", idempotent=True)
 
-    def create_project(self, program: str) -> dict[str, Any]:
+    def create_project(self, program: str) -> Response:
         return self._call("create_project", "POST", f"/Programs/{_id(program, 'program')}/NewProject")
 
     def _project(self, program: str, project: str) -> str:
@@ -183,13 +208,13 @@ class PowerClerkClient:
         return f"{self._project(program, project)}/Forms/{_id(form, 'form')}"
 
     def project_data(self, program: str, project: str, form: str, draft: bool = False,
-                     reveal_sensitive_data: bool = False) -> dict[str, Any]:
+                     reveal_sensitive_data: bool = False) -> Response:
         path = self._form(program, project, form) + ("/Draft/Data" if draft else "/Data")
         params = {"reveal_sensitive_data": "true"} if reveal_sensitive_data else None
         return self._call("project_data", "GET", path, params=params)
 
     def set_project_data(self, program: str, project: str, form: str, fields: dict[str, Any] | list[dict],
-                         admin: bool = False, run_followup_actions: bool | None = None) -> dict[str, Any]:
+                         admin: bool = False, run_followup_actions: bool | None = None) -> Response:
         """Set draft data (or, ``admin=True``, submitted data). ``fields``: {id: value or [values]}."""
         items = fields if isinstance(fields, list) else [
             {"DataFieldId": k, **({"Values": v} if isinstance(v, list) else {"Value": v})} for k, v in fields.items()]
@@ -206,10 +231,10 @@ class PowerClerkClient:
         return self._call("set_project_data_admin" if admin else "set_project_data", "POST", path,
                           params=params, body={"Project": {"DataFields": items}}, xml_root="ProjectDataSetRequest")
 
-    def submit_project(self, program: str, project: str, form: str) -> dict[str, Any]:
+    def submit_project(self, program: str, project: str, form: str) -> Response:
         return self._call("submit_project", "POST", self._form(program, project, form) + "/Draft/Submit")
 
-    def all_project_data(self, program: str, project: str, reveal_sensitive_data: bool = False) -> dict[str, Any]:
+    def all_project_data(self, program: str, project: str, reveal_sensitive_data: bool = False) -> Response:
         params = {"reveal_sensitive_data": "true"} if reveal_sensitive_data else None
         return self._call("all_project_data", "GET", self._project(program, project) + "/Data", params=params)
 
@@ -223,7 +248,7 @@ class PowerClerkClient:
 
     def upload_attachment(self, program: str, project: str, form: str, attachment: str,
                           file: str | Path | bytes, filename: str | None = None,
-                          content_type: str | None = None) -> dict[str, Any]:
+                          content_type: str | None = None) -> Response:
         """Upload to the draft; call submit_project afterwards [doc]."""
         if isinstance(file, (str, Path)):
             path = Path(file)
@@ -242,12 +267,12 @@ class PowerClerkClient:
         return self._call("upload_attachment", "POST", path_, data=content,
                           headers={"Content-Type": ctype, "Content-Disposition": f'attachment; filename="{safe}"'})
 
-    def attachment_metadata(self, program: str, project: str, attachment: str) -> dict[str, Any]:
+    def attachment_metadata(self, program: str, project: str, attachment: str) -> Response:
         return self._call("attachment_metadata", "GET",
                           self._project(program, project) + f"/Attachments/{_id(attachment, 'attachment')}/Metadata")
 
     def set_attachment_metadata(self, program: str, project: str, attachment: str, action: str,
-                                note: str | None = None) -> dict[str, Any]:
+                                note: str | None = None) -> Response:
         if action not in ATTACHMENT_ACTIONS:
             raise InputError(f"attachment action {action!r} is unknown", f"use one of {', '.join(ATTACHMENT_ACTIONS)}")
         body = {"AttachmentStatus": action, **({"Note": note} if note is not None else {})}
@@ -256,47 +281,47 @@ class PowerClerkClient:
                           body=body, xml_root="AttachmentMetadataSetRequest")
 
     # ---- status -------------------------------------------------------------------------------
-    def status_history(self, program: str, project: str, priority: str = "interactive") -> dict[str, Any]:
+    def status_history(self, program: str, project: str, priority: str = "interactive") -> Response:
         return self._call("status_history", "GET", self._project(program, project) + "/StatusHistory",
                           priority=priority)
 
     def set_project_status(self, program: str, project: str, status: str,
-                           auto_communication: bool | None = None) -> dict[str, Any]:
+                           auto_communication: bool | None = None) -> Response:
         params = None if auto_communication is None else {"AutoCommunication": str(bool(auto_communication)).lower()}
         return self._call("set_project_status", "POST",
                           self._project(program, project) + f"/Status/{_id(status, 'status')}", params=params)
 
     def set_status_report_as(self, program: str, project: str, status_id: str, timestamp: str,
-                             report_as: str) -> dict[str, Any]:
+                             report_as: str) -> Response:
         if report_as not in ("normal", "suppress"):
             raise InputError(f"report_as {report_as!r} must be 'normal' or 'suppress'")
         body = {"StatusId": _id(status_id, "status"), "Timestamp": timestamp, "ReportAs": report_as}
         return self._call("set_status_report_as", "POST", self._project(program, project) + "/StatusHistory/ReportAs",
                           body=body, xml_root="StatusReportAsRequest")
 
-    def export_project(self, program: str, project: str) -> dict[str, Any]:
+    def export_project(self, program: str, project: str) -> Response:
         return self._call("export_project", "GET", self._project(program, project) + "/Export")
 
-    def set_assignee(self, program: str, project: str, email: str) -> dict[str, Any]:
+    def set_assignee(self, program: str, project: str, email: str) -> Response:
         return self._call("set_assignee", "POST", self._project(program, project) + "/Assignee",
                           body={"AssigneeEmail": _email(email, "assignee")}, xml_root="AssigneeSetRequest")
 
-    def set_owner(self, program: str, project: str, email: str) -> dict[str, Any]:
+    def set_owner(self, program: str, project: str, email: str) -> Response:
         return self._call("set_owner", "POST", self._project(program, project) + "/Owner",
                           body={"OwnerEmail": _email(email, "owner")}, xml_root="OwnerSetRequest")
 
     # ---- inquiries ----------------------------------------------------------------------------
-    def inquiry_threads(self, program: str, project: str, priority: str = "interactive") -> dict[str, Any]:
+    def inquiry_threads(self, program: str, project: str, priority: str = "interactive") -> Response:
         return self._call("inquiry_threads", "GET", self._project(program, project) + "/InquiryThreads",
                           priority=priority)
 
-    def inquiry_notes(self, program: str, thread: str, priority: str = "interactive") -> dict[str, Any]:
+    def inquiry_notes(self, program: str, thread: str, priority: str = "interactive") -> Response:
         return self._call("inquiry_notes", "GET",
                           f"/Programs/{_id(program, 'program')}/InquiryThreads/{_id(thread, 'thread')}/Notes",
                           priority=priority)
 
     def set_inquiry_note(self, program: str, project: str, text: str, thread_id: str | None = None,
-                         subject: str | None = None) -> dict[str, Any]:
+                         subject: str | None = None) -> Response:
         if not isinstance(text, str) or not text.strip():
             raise InputError("note text must be a non-empty string")
         if thread_id is None and not (subject and subject.strip()):
@@ -310,13 +335,13 @@ class PowerClerkClient:
         return self._call("set_inquiry_note", "POST", self._project(program, project) + "/SetInquiryNote",
                           body=body, xml_root="InquiryNoteSetRequest")
 
-    def set_thread_status(self, program: str, thread: str, status: str) -> dict[str, Any]:
+    def set_thread_status(self, program: str, thread: str, status: str) -> Response:
         if status not in THREAD_STATUSES:
             raise InputError(f"thread status {status!r} is unknown", f"use one of {', '.join(THREAD_STATUSES)}")
         return self._call("set_thread_status", "POST",
                           f"/Programs/{_id(program, 'program')}/InquiryThreads/{_id(thread, 'thread')}/Status/{status}")
 
-    def set_thread_external_id(self, program: str, thread: str, external_id: str) -> dict[str, Any]:
+    def set_thread_external_id(self, program: str, thread: str, external_id: str) -> Response:
         return self._call("set_thread_external_id", "POST",
                           f"/Programs/{_id(program, 'program')}/InquiryThreads/{_id(thread, 'thread')}"
                           f"/ExternalId/{_id(external_id, 'external thread id')}")

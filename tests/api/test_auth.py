@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pcnb.auth import Credentials, resolve_credentials
+from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.errors import AuthError, ConfigError, Forbidden, MfaRequired
 from pcnb.sandbox import running
 from tests.conftest import END, FAST, creds_for
@@ -38,7 +38,7 @@ def test_wrong_secret_is_clear_and_leaks_nothing(sandbox, make_client, caplog):
     caplog.set_level(logging.DEBUG)
     client = make_client(sandbox)
     client.credentials.client_secret = "wrong-" + client.credentials.client_secret
-    client.http.session.client_secret = client.credentials.client_secret
+    client.http.transport.session.client_secret = client.credentials.client_secret
     with pytest.raises(AuthError) as err:
         client.programs()
     text = str(err.value) + repr(err.value) + repr(client) + repr(client.http) + caplog.text
@@ -82,14 +82,14 @@ def test_token_expiry_and_revocation_mid_session(make_client):
     with running(projects=20, rate_limit=FAST, token_lifetime=2, end=END) as sb:
         client = make_client(sb, token_leeway=0)
         client.programs()
-        first = client.http.session.token["access_token"]
+        first = client.http.transport.session.token["access_token"]
         time.sleep(2.3)
         client.programs()  # authlib sees the expiry and fetches a new token
-        second = client.http.session.token["access_token"]
+        second = client.http.transport.session.token["access_token"]
         assert second != first
         sb.sandbox.identity.revoke_all()
         client.programs()  # 401 -> one re-fetch -> success
-        assert client.http.session.token["access_token"] != second
+        assert client.http.transport.session.token["access_token"] != second
 
 
 def test_secrets_absent_from_every_text(sandbox, make_client, caplog):
@@ -123,7 +123,7 @@ def test_totp_secrets_as_users_have_them(chars):
     import base64
     import secrets as stdlib_secrets
 
-    from pcnb.auth import normalize_totp_secret, totp
+    from pcnb.api.auth import normalize_totp_secret, totp
 
     key = stdlib_secrets.token_bytes(chars * 5 // 8)
     canonical = base64.b32encode(key).decode().rstrip("=")
@@ -139,7 +139,7 @@ def test_totp_secrets_as_users_have_them(chars):
 
 
 def test_rfc_6238_vector_and_true_reasons_for_refusal():
-    from pcnb.auth import normalize_totp_secret, totp
+    from pcnb.api.auth import normalize_totp_secret, totp
 
     rfc = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of the RFC 6238 SHA-1 seed "12345678901234567890"
     assert totp(rfc).at(59) == "287082" and totp(rfc).at(1111111109) == "081804"  # RFC 6238 appendix B

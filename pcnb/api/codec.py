@@ -3,16 +3,17 @@
 V2 XML has no namespace, an ``<OperationResponse>`` root, scalars as attributes and collections as
 wrapper elements [doc]. Both directions produce/consume the same dicts as the JSON API so that
 callers never care which format travelled. Attributes can only hold strings, so types are restored
-from the tables in :mod:`pcnb.contract`; a null scalar is an absent attribute (and parses back as
+from the tables in :mod:`pcnb.api.contract`; a null scalar is an absent attribute (and parses back as
 absent, which the client treats as null).
 """
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, cast
 
-from pcnb.contract import XML_BOOLS, XML_LISTS, XML_NUMBERS
+from pcnb.api.contract import XML_BOOLS, XML_LISTS, XML_NUMBERS
 
 
 def _scalar_to_text(value: Any) -> str:
@@ -82,3 +83,19 @@ def loads(payload: bytes | str) -> dict[str, Any]:
     except ET.ParseError as exc:
         raise ValueError(f"malformed XML: {exc}") from exc
     return _read(root)
+
+
+def encode(body: dict[str, Any], fmt: str, xml_root: str = "Request") -> tuple[bytes, str]:
+    """A request body as (bytes, Content-Type) in the wire format ``fmt`` ("json" or "xml")."""
+    if fmt == "xml":
+        return dumps(body, xml_root), "application/xml"
+    return json.dumps(body).encode(), "application/json"
+
+
+def decode(content: bytes, content_type: str | None) -> dict[str, Any]:
+    """A response body as the contract's dict, whichever format travelled (empty body -> {})."""
+    if not content:
+        return {}
+    if "xml" in (content_type or ""):
+        return loads(content)
+    return cast(dict[str, Any], json.loads(content))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pcnb.cache.store import Store, to_us
 from pcnb.sandbox import SandboxHandle
-from pcnb.store import Store, to_us
 
 
 def truth(sb: SandboxHandle) -> dict:

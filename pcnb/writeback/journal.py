@@ -1,8 +1,9 @@
 """The write-back journal: every operation is recorded in the store before it is sent and updated
 after, so a crash, a kill or a failed row never leaves us guessing what reached PowerClerk.
 
-States: ``planned`` -> ``sending`` (committed before the request leaves) -> ``done`` | ``failed`` |
-``unknown`` (sent, answer lost); ``done`` -> ``undone`` once an undo batch restored it. A re-run of
+States (model.JournalState): ``planned`` -> ``sending`` (committed before the request leaves) ->
+``done`` | ``failed`` | ``unknown`` (sent, answer lost); ``done`` -> ``undone`` once an undo batch
+restored it. The SQL lives in the store (pcnb.cache.store); this module gives its rows meaning. A re-run of
 the same batch (same operations, same batch id) skips ``done`` rows and checks ``sending`` /
 ``unknown`` rows of non-idempotent actions against the server before sending them again.
 """
@@ -16,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pcnb.store import Store
+from pcnb.writeback.model import PENDING, JournalRow, JournalState, Op
 
 if TYPE_CHECKING:
-    from pcnb.writeback.plan import Op
+    from pcnb.cache.store import Store
 
-JOURNAL_SCHEMA = {
+JOURNAL_SCHEMA: dict[str, Any] = {
     "batch_id": pl.String, "seq": pl.Int64, "action": pl.String, "project_id": pl.String,
     "project_number": pl.String, "target": pl.String, "before": pl.String, "after": pl.String,
     "state": pl.String, "request_id": pl.String, "error": pl.String, "created": pl.Datetime("us", "UTC"),
@@ -42,38 +43,28 @@ def _after(op: Op) -> str:
 
 def record(store: Store, batch: str, ops: list[Op]) -> dict[int, str]:
     """Insert the batch's rows (state planned) unless present; return seq -> current state."""
-    now = time.time()
-    with store.tx(data=False) as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
-            "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
-            [(batch, o.seq, o.action, o.project_id, o.target, json.dumps(o.before, default=str), _after(o), now, now)
-             for o in ops])
+    store.journal_insert(batch, [(o.seq, o.action, o.project_id, o.target, json.dumps(o.before, default=str),
+                                  _after(o)) for o in ops], time.time())
     return states(store, batch)
 
 
 def states(store: Store, batch: str) -> dict[int, str]:
-    return dict(store.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
+    return store.journal_states(batch)
 
 
-def mark(store: Store, batch: str, seq: int, state: str, request_id: str | None = None,
+def mark(store: Store, batch: str, seq: int, state: JournalState, request_id: str | None = None,
          error: str | None = None) -> None:
-    with store.tx(data=False) as conn:
-        conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, updated = ? "
-                     "WHERE batch_id = ? AND seq = ?", (state, request_id, error, time.time(), batch, seq))
+    store.journal_mark(batch, seq, JournalState(state).value, request_id, error, time.time())
 
 
 def sent_at(store: Store, batch: str, seq: int) -> float:
-    row = store.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
-    return float(row[0]) if row else 0.0
+    return store.journal_updated(batch, seq)
 
 
 def rows(store: Store, batch: str | None = None) -> pl.DataFrame:
     """The journal as a frame, newest batch first (``batch`` to show one)."""
-    sql = ("SELECT batch_id, seq, action, project_id, after, target, before, state, request_id, error, "
-           "created, updated FROM journal" + (" WHERE batch_id = ?" if batch else "") + " ORDER BY id DESC, seq")
     out: list[dict[str, Any]] = []
-    for r in store.conn.execute(sql, (batch,) if batch else ()):
+    for r in store.journal_rows(batch):
         after = json.loads(r[4])
         out.append({"batch_id": r[0], "seq": r[1], "action": r[2], "project_id": r[3],
                     "project_number": after.get("project_number"), "target": after.get("label") or r[5],
@@ -93,19 +84,18 @@ def batches(store: Store) -> pl.DataFrame:
                                     "undone": pl.UInt32, "actions": pl.String})
     return df.group_by("batch_id").agg(
         pl.col("created").min(), pl.len().alias("operations"),
-        (pl.col("state") == "done").sum().alias("done"), (pl.col("state") == "failed").sum().alias("failed"),
-        pl.col("state").is_in(["planned", "sending", "unknown"]).sum().alias("pending"),
-        (pl.col("state") == "undone").sum().alias("undone"),
+        (pl.col("state") == JournalState.DONE.value).sum().alias("done"),
+        (pl.col("state") == JournalState.FAILED.value).sum().alias("failed"),
+        pl.col("state").is_in(sorted(s.value for s in PENDING)).sum().alias("pending"),
+        (pl.col("state") == JournalState.UNDONE.value).sum().alias("undone"),
         pl.col("action").unique().sort().str.join(", ").alias("actions"),
     ).sort("created", descending=True)
 
 
-def load(store: Store, batch: str) -> list[dict[str, Any]]:
+def load(store: Store, batch: str) -> list[JournalRow]:
     """Raw rows of one batch, for undo: before/after decoded."""
-    out = []
-    for seq, action, pid, target, before, after, state in store.conn.execute(
-            "SELECT seq, action, project_id, target, before, after, state FROM journal WHERE batch_id = ? "
-            "ORDER BY seq", (batch,)):
-        out.append({"seq": seq, "action": action, "project_id": pid, "target": target,
-                    "before": json.loads(before or "{}"), "after": json.loads(after), "state": state})
+    out: list[JournalRow] = []
+    for _, seq, action, pid, after, target, before, state, *_ in sorted(store.journal_rows(batch), key=lambda r: r[1]):
+        out.append(JournalRow(seq=seq, action=action, project_id=pid, target=target,
+                              before=json.loads(before or "{}"), after=json.loads(after), state=state))
     return out

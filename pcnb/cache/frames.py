@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pcnb.store import EVENT, NULL_INT, Store, from_us
+from pcnb.cache.store import EVENT, NULL_INT, Store, from_us
 
 #: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
 SUPPRESSED = "report_as = 'suppress'"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from pcnb import frames
-from pcnb.store import MIGRATIONS, Store
-from pcnb.sync import sync
+from pcnb.cache import frames
+from pcnb.cache.store import MIGRATIONS, Store
+from pcnb.cache.sync import sync
 
 
 def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, tmp_path):

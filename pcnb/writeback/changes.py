@@ -10,40 +10,20 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 from pcnb.errors import InputError
+from pcnb.writeback import actions
+from pcnb.writeback.model import ChangeRequest
 
-#: action -> what it does (shown by --help and in errors)
-ACTIONS: dict[str, str] = {
-    "set": "admin: set submitted form data (SetProjectData on .../Data; run_followup_actions)",
-    "draft": "set draft form data, optionally submitting the form afterwards",
-    "submit": "submit a form's draft (moves the project to the form's next status)",
-    "status": "admin: move a project to a status (SetProjectStatus; AutoCommunication)",
-    "note": "admin: add an inquiry note to a thread, or open a new thread with a subject",
-    "thread-status": "admin: open or close an inquiry thread",
-    "assign": "set a project's assignee (email)",
-    "owner": "set a project's owner (email)",
-    "upload": "upload a file to a form's draft attachment, optionally submitting afterwards",
-    "attachment": "admin: Approve / Reject / Unmark / Save an uploaded attachment, with a note",
-}
-ADMIN_ACTIONS = frozenset({"set", "status", "note", "thread-status", "attachment"})
-DATA_ACTIONS = frozenset({"set", "draft"})
-
-#: per action: (column holding the target, column holding the value); aliases accepted on input
-TARGET_COLUMN = {"set": "field", "draft": "field", "note": "thread", "thread-status": "thread",
-           "upload": "attachment", "attachment": "attachment"}
-VALUE_COLUMN = {"set": "value", "draft": "value", "status": "status", "note": "text", "thread-status": "status",
-          "assign": "email", "owner": "email", "upload": "file", "attachment": "decision"}
-#: option columns (and keyword defaults) each action understands
-OPTIONS = {"form", "subject", "note", "auto_communication", "run_followup_actions", "submit"}
-_NEEDS_PROJECT = set(ACTIONS) - {"thread-status"}
+#: the option columns every request carries (None when absent)
+OPTIONS = set(actions.OPTIONS)
 
 
 def normalize(changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], action: str | None = None,
-              **defaults: Any) -> list[dict[str, Any]]:
+              **defaults: Any) -> list[ChangeRequest]:
     """Return one request dict per change: action, project, target, value, row and options.
 
     ``defaults`` (form=, submit=, auto_communication=, ...) fill option columns that are absent
@@ -67,12 +47,12 @@ def normalize(changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], act
         raise InputError("there are no changes to plan", "pass at least one row")
     if action is None and "action" not in columns:
         raise InputError("which action? the changes have no 'action' column and no action= was given",
-                         f"pass action= one of {', '.join(ACTIONS)}")
-    out: list[dict[str, Any]] = []
+                         f"pass action= one of {', '.join(actions.names())}")
+    out: list[ChangeRequest] = []
     for i, raw in enumerate(rows, start=1):
         act = raw.get("action") or action
-        if act not in ACTIONS:
-            raise InputError(f"row {i}: action {act!r} is unknown", f"use one of {', '.join(ACTIONS)}")
+        if act not in actions.names():
+            raise InputError(f"row {i}: action {act!r} is unknown", f"use one of {', '.join(actions.names())}")
         out.extend(_requests(i, act, raw, columns, defaults))
     if not out:
         raise InputError("every cell of the changes is empty: nothing to plan",
@@ -80,27 +60,33 @@ def normalize(changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], act
     return out
 
 
-def _requests(row: int, action: str, raw: dict[str, Any], columns: list[str], defaults: dict[str, Any]
-              ) -> list[dict[str, Any]]:
-    options = {k: raw[k] if raw.get(k) is not None else defaults.get(k) for k in OPTIONS}
-    base = {"row": row, "action": action, "project": _text(raw.get("project")), **options}
-    if action in _NEEDS_PROJECT and not base["project"]:
-        raise InputError(f"row {row}: {action} needs a project", "add a 'project' column (id or project number)")
-    tcol, vcol = TARGET_COLUMN.get(action), VALUE_COLUMN.get(action)
-    if action in DATA_ACTIONS and tcol not in columns:  # wide: every other column is a field
+def _requests(row: int, name: str, raw: dict[str, Any], columns: list[str], defaults: dict[str, Any]
+              ) -> list[ChangeRequest]:
+    action = actions.get(name)
+    options = {k: raw[k] if raw.get(k) is not None else defaults.get(k) for k in actions.OPTIONS}
+    project = _text(raw.get("project"))
+    if action.needs_project and not project:
+        raise InputError(f"row {row}: {name} needs a project", "add a 'project' column (id or project number)")
+
+    def request(target: str | None, value: Any) -> ChangeRequest:
+        return cast(ChangeRequest, {"row": row, "action": name, "project": project, "target": target,
+                                    "value": value, **options})
+
+    tcol, vcol = action.target_column, action.value_column
+    if action.data and tcol not in columns:  # wide: every other column is a field
         fields = [c for c in columns if c not in OPTIONS | {"action", "project", "row"}]
         if not fields:
             raise InputError(f"row {row}: no field columns", "add one column per form field, or field/value columns")
-        return [{**base, "target": c, "value": raw[c]} for c in fields if raw.get(c) is not None]
+        return [request(c, raw[c]) for c in fields if raw.get(c) is not None]
     target = _text(raw.get(tcol)) if tcol else None
     value = raw.get(vcol) if vcol else None
-    if vcol and value is None and action != "submit":
-        if action in DATA_ACTIONS:
+    if vcol and value is None:
+        if action.data:
             return []  # long form, null value: leave alone
-        raise InputError(f"row {row}: {action} needs a {vcol!r} value", f"add a {vcol!r} column")
-    if action in ("thread-status", "upload", "attachment", *DATA_ACTIONS) and not target:
-        raise InputError(f"row {row}: {action} needs a {tcol!r}", f"add a {tcol!r} column")
-    return [{**base, "target": target, "value": value}]
+        raise InputError(f"row {row}: {name} needs a {vcol!r} value", f"add a {vcol!r} column")
+    if action.needs_target and not target:
+        raise InputError(f"row {row}: {name} needs a {tcol!r}", f"add a {tcol!r} column")
+    return [request(target, value)]
 
 
 def _text(value: Any) -> str | None:

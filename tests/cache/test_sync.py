@@ -14,13 +14,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pcnb import frames
+from pcnb.cache import frames
+from pcnb.cache.store import Store
+from pcnb.cache.sync import SyncBusy, sync
 from pcnb.sandbox import running
 from pcnb.sandbox.activity import simulate
-from pcnb.store import Store
-from pcnb.sync import SyncBusy, sync
+from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
-from tests.sync.helpers import cached, truth
 
 
 def test_first_sync_equals_truth_then_incremental_is_exact(make_client, tmp_path):

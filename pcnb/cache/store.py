@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pcnb.api.contract import parse_timestamp
 from pcnb.config import data_dir
-from pcnb.contract import parse_timestamp
 from pcnb.errors import PowerClerkError
 
 MIGRATIONS: list[str] = [
@@ -298,6 +298,90 @@ class Store:
         conn.execute("INSERT INTO form_data VALUES (?,?,?,?) ON CONFLICT(project_id, form_id) DO UPDATE SET "
                      "raw = excluded.raw, fetched_at = excluded.fetched_at",
                      (project_id, form_id, json.dumps(data), fetched_us))
+
+    @staticmethod
+    def mark_unlisted_deleted(conn: sqlite3.Connection, run_id: str) -> None:
+        """After a complete listing by run ``run_id``: every project it did not list is gone."""
+        conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL", (run_id,))
+
+    def thread_last_notes(self, project_id: str) -> dict[str, int | None]:
+        """thread_id -> LastNoteTimestamp (us) of a project's cached threads."""
+        return dict(self.conn.execute("SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?",
+                                      (project_id,)))
+
+    def status_refs(self) -> list[tuple[str, str | None, str]]:
+        """(status_id, custom_id, name) of every status the cache has seen."""
+        return list(self.conn.execute("SELECT status_id, custom_id, name FROM statuses"))
+
+    # ---- sync work queue -----------------------------------------------------------------------
+    @staticmethod
+    def enqueue(conn: sqlite3.Connection, item_id: str, kind: str, project_id: str, reason: str, priority: int,
+                run_id: str) -> None:
+        conn.execute(
+            """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id) VALUES (?,?,?,?,?,?)
+               ON CONFLICT(item_id, kind) DO UPDATE SET done = 0, attempts = 0, reason = excluded.reason,
+                   priority = MAX(queue.priority, excluded.priority), run_id = excluded.run_id""",
+            (item_id, kind, project_id, reason, priority, run_id))
+
+    def next_item(self, max_attempts: int) -> tuple[str, str, str] | None:
+        """(item_id, kind, project_id) of the most urgent pending item with attempts left."""
+        row = self.conn.execute("SELECT item_id, kind, project_id FROM queue WHERE done = 0 AND attempts < ? "
+                                "ORDER BY priority DESC LIMIT 1", (max_attempts,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    @staticmethod
+    def item_done(conn: sqlite3.Connection, item_id: str, kind: str, error: str | None = None) -> None:
+        conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?", (error, item_id, kind))
+
+    @staticmethod
+    def item_failed(conn: sqlite3.Connection, item_id: str, kind: str, error: str) -> None:
+        conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
+                     (error, item_id, kind))
+
+    @staticmethod
+    def reset_attempts(conn: sqlite3.Connection) -> None:
+        """A new run is a new chance: the attempt cap is per run."""
+        conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
+
+    @staticmethod
+    def drop_kinds(conn: sqlite3.Connection, kinds: tuple[str, ...], error: str) -> None:
+        """Mark every pending item of these kinds done (e.g. admin-only work for a non-admin)."""
+        conn.execute(f"UPDATE queue SET done = 1, last_error = ? WHERE done = 0 AND kind IN "
+                     f"({','.join('?' * len(kinds))})", (error, *kinds))
+
+    @staticmethod
+    def purge_done(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM queue WHERE done = 1")
+
+    # ---- write-back journal (pcnb.writeback.journal gives these rows their meaning) ------------
+    def journal_insert(self, batch: str, rows: list[tuple[int, str, str | None, str | None, str, str]],
+                       now: float) -> None:
+        """Insert (seq, action, project_id, target, before, after) rows as planned, unless present."""
+        with self.tx(data=False) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
+                "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
+                [(batch, *r, now, now) for r in rows])
+
+    def journal_states(self, batch: str) -> dict[int, str]:
+        return dict(self.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
+
+    def journal_mark(self, batch: str, seq: int, state: str, request_id: str | None, error: str | None,
+                     now: float) -> None:
+        with self.tx(data=False) as conn:
+            conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, "
+                         "updated = ? WHERE batch_id = ? AND seq = ?", (state, request_id, error, now, batch, seq))
+
+    def journal_updated(self, batch: str, seq: int) -> float:
+        row = self.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def journal_rows(self, batch: str | None = None) -> list[tuple[Any, ...]]:
+        """(batch_id, seq, action, project_id, after, target, before, state, request_id, error, created,
+        updated), newest batch first."""
+        sql = ("SELECT batch_id, seq, action, project_id, after, target, before, state, request_id, error, "
+               "created, updated FROM journal" + (" WHERE batch_id = ?" if batch else "") + " ORDER BY id DESC, seq")
+        return list(self.conn.execute(sql, (batch,) if batch else ()))
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""

@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 from filelock import FileLock, Timeout
 
-from pcnb.client import PowerClerkClient
+from pcnb.api.client import PowerClerkClient
+from pcnb.cache.store import Store, StoreError, from_us, to_us
 from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited, TransportError
-from pcnb.store import Store, StoreError, from_us, to_us
 
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
@@ -120,10 +120,10 @@ class _Run:
         self.report = SyncReport(run_id)
         if self.client.is_admin is False:
             self.report.skipped = NOT_ADMIN
-        calls_before = self.client.http.calls
-        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.http.calls - calls_before)
+        calls_before = self.client.calls
+        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.calls - calls_before)
         with self.store.tx(data=False) as conn:  # a new run is a new chance: the attempt cap is per run
-            conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
+            Store.reset_attempts(conn)
         try:
             if not self.store.get_state().get("parent_done"):
                 self._parent_pass()
@@ -182,18 +182,17 @@ class _Run:
                 Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
                 if admin and (old is None or old[:2] != new[:2]):
-                    _enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
+                    Store.enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
                 if admin and self.inquiries and (old is None or old[2] != new[2]):
-                    _enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
+                    Store.enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
                 for form in self.forms if (old is None or old[2] != new[2]) else ():
-                    _enqueue(conn, f"{pid}/{form}", "form", pid, "project changed", prio, self.report.run_id)
+                    Store.enqueue(conn, f"{pid}/{form}", "form", pid, "project changed", prio, self.report.run_id)
                 if new[2] is not None:
                     max_change = new[2] if max_change is None else max(max_change, new[2])
             values = {"parent_offset": next_offset, "parent_done": last, "run_max_change": max_change}
             if full_listing_end:  # a complete listing: whatever it lacked is gone
-                conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL",
-                             (self.report.run_id,))
+                Store.mark_unlisted_deleted(conn, self.report.run_id)
                 values["last_reconcile"] = time.time()
             if st.get("run_started") is None:
                 values["run_started"] = to_us(request_ts) if request_ts else now
@@ -204,9 +203,7 @@ class _Run:
         try:
             while True:
                 reason = self.budget.exhausted()
-                row = self.store.conn.execute(
-                    "SELECT item_id, kind, project_id FROM queue WHERE done = 0 AND attempts < ? "
-                    "ORDER BY priority DESC LIMIT 1", (MAX_ATTEMPTS,)).fetchone()
+                row = self.store.next_item(MAX_ATTEMPTS)
                 if row is None:
                     return
                 if reason:
@@ -228,48 +225,46 @@ class _Run:
                 entries = self.client.status_history(self.program, project_id, priority="background")
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
-                    _done(conn, item_id, kind)
+                    Store.item_done(conn, item_id, kind)
                 self.report.histories += 1
                 self.client.is_admin = True
             elif kind == "inquiries":
                 threads = self.client.inquiry_threads(self.program, project_id, priority="background")
                 self.report.inquiry_calls += 1
-                known = dict(self.store.conn.execute(
-                    "SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?", (project_id,)))
+                known = self.store.thread_last_notes(project_id)
                 with self.store.tx() as conn:
                     for t in threads.get("InquiryThreads") or []:
                         Store.upsert_thread(conn, project_id, t)
                         if t["ThreadId"] not in known or known[t["ThreadId"]] != to_us(t.get("LastNoteTimestamp")):
-                            _enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0, self.report.run_id)
-                    _done(conn, item_id, kind)
+                            Store.enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0,
+                                          self.report.run_id)
+                    Store.item_done(conn, item_id, kind)
             elif kind == "form":
                 form = item_id.split("/", 1)[1]
                 data = self.client.project_data(self.program, project_id, form)
                 with self.store.tx() as conn:
                     Store.put_form_data(conn, project_id, form, data.get("Project") or {},
                                         to_us(datetime.now(UTC)) or 0)
-                    _done(conn, item_id, kind)
+                    Store.item_done(conn, item_id, kind)
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")
                 self.report.inquiry_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
-                    _done(conn, item_id, kind)
+                    Store.item_done(conn, item_id, kind)
         except Forbidden as exc:
             if kind not in ADMIN_KINDS:
                 raise
             self._not_admin(exc)
         except NotFound as exc:
             with self.store.tx(data=False) as conn:  # gone or no longer visible: nothing more to fetch
-                conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?",
-                             (str(exc)[:500], item_id, kind))
+                Store.item_done(conn, item_id, kind, str(exc)[:500])
         except (RateLimited, StoreError, TransportError):
             raise  # budget, store or server-wide faults end the run; they are not this item's failure
         except PowerClerkError as exc:
             self.report.errors.append(f"{kind} {item_id}: {exc.message}")
             with self.store.tx(data=False) as conn:
-                conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
-                             (str(exc)[:500], item_id, kind))
+                Store.item_failed(conn, item_id, kind, str(exc)[:500])
 
     def _not_admin(self, exc: Forbidden) -> None:
         """A non-admin user: the first 403 (one call) settles the role; every admin-only item is
@@ -277,8 +272,7 @@ class _Run:
         self.client.is_admin = False
         self.report.skipped = NOT_ADMIN
         with self.store.tx(data=False) as conn:
-            conn.execute(f"UPDATE queue SET done = 1, last_error = ? WHERE done = 0 AND kind IN "
-                         f"({','.join('?' * len(ADMIN_KINDS))})", (str(exc)[:500], *ADMIN_KINDS))
+            Store.drop_kinds(conn, ADMIN_KINDS, str(exc)[:500])
 
     def _finish(self) -> None:
         st = self.store.get_state()
@@ -293,21 +287,9 @@ class _Run:
         with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=time.time(),
                             last_run_calls=self.report.calls)
-            conn.execute("DELETE FROM queue WHERE done = 1")
+            Store.purge_done(conn)
         self.report.complete = True
         self.report.watermark = from_us(new)
-
-
-def _enqueue(conn, item_id: str, kind: str, project_id: str, reason: str, priority: int, run_id: str) -> None:
-    conn.execute(
-        """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id) VALUES (?,?,?,?,?,?)
-           ON CONFLICT(item_id, kind) DO UPDATE SET done = 0, attempts = 0, reason = excluded.reason,
-               priority = MAX(queue.priority, excluded.priority), run_id = excluded.run_id""",
-        (item_id, kind, project_id, reason, priority, run_id))
-
-
-def _done(conn, item_id: str, kind: str) -> None:
-    conn.execute("UPDATE queue SET done = 1, last_error = NULL WHERE item_id = ? AND kind = ?", (item_id, kind))
 
 
 def _bar(show: bool, total: int):

@@ -7,17 +7,17 @@ import subprocess
 import sys
 import time
 
-from pcnb.ratelimit import RateBudget, key_fingerprint
+from pcnb.api.budget import RateBudget, key_fingerprint
 from pcnb.sandbox import running
 from tests.conftest import END
 
 WORKER = r"""
 import json, sys, time
-from pcnb.auth import Credentials
-from pcnb.client import PowerClerkClient
+from pcnb.api.auth import Credentials
+from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.errors import RateLimited
-from pcnb.ratelimit import RateBudget
+from pcnb.api.budget import RateBudget
 cfg = json.loads(sys.argv[1])
 s = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"],
              rate_limit=cfg["limit"], rate_period=cfg["period"])

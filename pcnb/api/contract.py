@@ -1,6 +1,7 @@
 """PowerClerk API V2 wire-contract constants shared by the client and the sandbox.
 
-Why one module: ``../shared/powerclerk-v2.md`` tags many facts **[assumed]**. Keeping every such
+Why one module: the public V2 documentation leaves many facts open, so some values here are tagged
+**[assumed]** (the others **[doc]**: documented, or **[v1]**: as V1 behaves). Keeping every such
 choice here (formats, limits, names) means a corrected assumption is changed in one place and the
 client and the sandbox move together. Nothing here does I/O.
 """
@@ -28,22 +29,19 @@ MFA_OTP_HEADER = "Mfa-One-Time-Password"
 MFA_SESSION_HEADER = "Mfa-Session-Token"
 REQUEST_ID_HEADER = "x-amzn-RequestId"
 
-#: Opaque public ids: 12 upper-case alphanumerics [doc]. Custom ids and project numbers are
-#: accepted in their place, so the client only rejects what can never be valid in a URL segment.
-PUBLIC_ID_RE = re.compile(r"^[A-Z0-9]{12}$")
+#: Public ids are 12 upper-case alphanumerics [doc], but custom ids and project numbers are accepted
+#: in their place, so the client only rejects what can never be valid in a URL segment.
 URL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 
 #: changed_since formats [doc]: yyyy-MM-ddTHH:mm:sszzz or yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz.
 CHANGED_SINCE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?[+-]\d{2}:\d{2}$")
 
 MAX_PAGE_LIMIT = 1000  # [doc] GetProjects limit maximum
-TOKEN_LIFETIME_S = 3600  # [doc] access tokens valid 60 minutes
 RATE_LIMIT_PER_MINUTE = 60  # [doc] operations per minute per API key
 
 THREAD_STATUSES = ("Open", "Closed")  # [assumed]
 #: SetAttachmentMetadata verbs -> resulting AttachmentStatus [v1]; "Save" keeps the status.
 ATTACHMENT_ACTIONS = {"Approve": "Approved", "Reject": "Rejected", "Unmark": "Pending", "Save": None}
-FIELD_TYPES = ("Text", "Number", "Date", "Boolean", "Choice")  # [assumed]
 
 #: Collections that XML carries as wrapper elements, mapped to their item element name [assumed].
 XML_LISTS: dict[str, str] = {

@@ -1,0 +1,66 @@
+"""The ``%powerclerk`` commands: an explicit registry of one module per family, each owning its
+grammar (argparse, a real ``--help`` on every subcommand) and its handler.
+
+    base        Command, Session, CommandError, the never-exiting parser (imports no family)
+    connection  connect, login, programs, use, budget, info
+    data        sync, projects, history, threads, browse
+    chart       chart
+    write       one subcommand per registered write action (pcnb.writeback.actions), apply
+    journal     journal (list, --undo, --resume)
+    cell        the %%powerclerk cell form (bulk write-back)
+
+Parsing never exits the kernel: errors raise CommandError with a one-line message and the fix.
+Commands run against a Session (the current Workspace) and return a value to display: a polars
+frame, a plotly figure or a text line. The magic (pcnb.magics) and the console script (pcnb.cli)
+are thin adapters over ``parse`` and ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from pcnb.commands import chart, connection, data, journal, write
+from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date
+from pcnb.commands.cell import run_cell
+from pcnb.commands.chart import CHARTS
+
+__all__ = ["CHARTS", "Command", "CommandError", "HelpShown", "Session", "build_parser", "parse", "parse_date",
+           "registry", "run", "run_cell"]
+
+
+def cmd_help(args: argparse.Namespace, session: Session) -> str:
+    return build_parser().format_help()
+
+
+HELP = Command("help", "list the subcommands", "Show this list.", cmd_help, needs_workspace=False)
+
+
+def registry() -> dict[str, Command]:
+    """Every subcommand, in ``--help`` order. The write family is read from the write-action
+    registry at each call, so an action registered later is a subcommand at once."""
+    commands = (connection.CONNECT, connection.LOGIN, connection.PROGRAMS, connection.USE,
+                data.SYNC, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
+                *write.commands(), write.APPLY, journal.JOURNAL,
+                connection.BUDGET, connection.INFO, HELP)
+    return {c.name: c for c in commands}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return make_parser(registry().values())
+
+
+def parse(line: str) -> argparse.Namespace:
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise CommandError(f"cannot parse the line: {exc}", "check quotes") from None
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args.command = "help"
+    return args
+
+
+def run(args: argparse.Namespace, session: Session) -> Any:
+    return registry()[args.command].handler(args, session)

@@ -1,0 +1,90 @@
+"""What every command family shares: the Command record, the Session, the never-exiting parser
+and the errors. Imports nothing of pcnb.commands, so families never import upward."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from pcnb.errors import PowerClerkError
+
+
+class CommandError(PowerClerkError):
+    """A command line could not be parsed or run."""
+
+
+class HelpShown(Exception):
+    """--help was printed; nothing else to do."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class Session:
+    """What the magic remembers between cells: the current workspace."""
+
+    workspace: Any = None
+    panel: Any = None
+    history: list[str] = field(default_factory=list)
+    pending: Any = None  # the last plan shown, for `apply`
+    namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
+
+    def require(self) -> Any:
+        if self.workspace is None:
+            raise CommandError("not connected",
+                               "run `%powerclerk connect --sandbox` or `%powerclerk connect --env trial`")
+        return self.workspace
+
+
+Handler = Callable[[argparse.Namespace, Session], Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its grammar (``configure`` adds its arguments) and its handler."""
+
+    name: str
+    help: str
+    description: str
+    handler: Handler
+    configure: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+    needs_workspace: bool = True  # the CLI opens a workspace from the environment first
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(f"{self.prog}: {message}", f"see `{self.prog} --help`")
+
+    def print_help(self, file: Any = None) -> None:  # noqa: ARG002
+        raise HelpShown(self.format_help())
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise CommandError(message or f"{self.prog} failed")
+        raise HelpShown(message or "")
+
+
+def make_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
+    """The ``%powerclerk`` parser over these commands; each gets ``-o/--out`` besides its own."""
+    p = _Parser(prog="%powerclerk", description="PowerClerk API V2 from a notebook. "
+                "Credentials come from PCNB_* environment variables or the keyring, never this line.")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    for command in commands:
+        sp = sub.add_parser(command.name, help=command.help, description=command.description)
+        sp.add_argument("-o", "--out", metavar="NAME", help="store the result in this notebook variable")
+        command.configure(sp)
+    return p
+
+
+def parse_date(text: str, what: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{what} {text!r} is not an ISO date", "use e.g. 2026-01-31 or 2026-01-31T08:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,58 @@
+"""The ``%%powerclerk`` cell form: write-back in bulk, one batch and one diff per cell.
+
+``%%powerclerk [--yes]`` + write command lines, or ``%%powerclerk ACTION [--form F] [--yes]`` + CSV.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from pcnb import writeback
+from pcnb.commands.base import CommandError, Session
+from pcnb.commands.write import finish, parser, requests_for, write_commands
+from pcnb.writeback.model import ChangeRequest
+
+
+def run_cell(line: str, cell: str, session: Session) -> Any:
+    ws = session.require()
+    head = shlex.split(line)
+    yes = "--yes" in head
+    names = write_commands()
+    if head and head[0] in names:
+        args = parser().parse_args([*head, "--from", "__cell__"])
+        session.namespace["__cell__"] = writeback.parse_csv(cell)
+        try:
+            from_csv = requests_for(args, session)
+        finally:
+            session.namespace.pop("__cell__", None)
+        return finish(writeback.plan_requests(ws, from_csv), yes, session)
+    if [h for h in head if h != "--yes"]:
+        raise CommandError(f"%%powerclerk {line}: the cell form takes `--yes` or a write command with a CSV body",
+                           f"e.g. `%%powerclerk set --form APPLICATION` then 'project,FIELD' lines; "
+                           f"commands: {', '.join(names)}")
+    requests: list[ChangeRequest] = []
+    for number, text in enumerate(cell.splitlines(), start=1):
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        try:
+            argv = shlex.split(text)
+            first = next((a for a in argv if not a.startswith("-")), None)
+            if first is not None and first not in names:
+                raise CommandError(f"{first!r} is not a write command", f"use one of {', '.join(names)}")
+            args = parser().parse_args(argv)
+        except CommandError as exc:
+            if "is not a write command" in exc.message:
+                raise CommandError(f"cell line {number}: {exc.message}", exc.hint) from None
+            raise CommandError(f"cell line {number}: {exc}", "one write command per line, as on the magic line"
+                               ) from None
+        except ValueError as exc:
+            raise CommandError(f"cell line {number}: {exc}", "one write command per line, as on the magic line"
+                               ) from None
+        if args.yes:
+            raise CommandError(f"cell line {number}: put --yes on the %%powerclerk line, not on a command",
+                               "the whole cell is one batch and is confirmed once")
+        requests += requests_for(args, session, line=number)
+    if not requests:
+        raise CommandError("the cell has no write commands", "one command per line, e.g. `status DGI-00011 --to ...`")
+    return finish(writeback.plan_requests(ws, requests), yes, session)

@@ -1,0 +1,102 @@
+"""Data commands over the local cache: sync, projects, history, threads, browse."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import polars as pl
+
+from pcnb.commands.base import Command, CommandError, Session, parse_date
+
+
+def _sync_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--full", action="store_true", help="re-list every project (reconciliation)")
+    s.add_argument("--max-calls", type=int, help="stop after this many API operations")
+    s.add_argument("--max-minutes", type=float, help="stop after this many minutes")
+    s.add_argument("--no-inquiries", action="store_true", help="skip inquiry threads and notes")
+
+
+def cmd_sync(args: argparse.Namespace, session: Session) -> str:
+    report = session.require().sync(full=args.full, max_calls=args.max_calls, max_minutes=args.max_minutes,
+                                    inquiries=not args.no_inquiries, progress=True)
+    return str(report)
+
+
+def _projects_args(pr: argparse.ArgumentParser) -> None:
+    pr.add_argument("--status", help="current status name (exact)")
+    pr.add_argument("--changed-since", help="ISO date, e.g. 2026-01-31")
+    pr.add_argument("--owner", help="owner name or email contains")
+    pr.add_argument("--text", help="project number or id contains")
+
+
+def cmd_projects(args: argparse.Namespace, session: Session) -> pl.DataFrame:
+    df: pl.DataFrame = session.require().projects()
+    if args.status:
+        df = df.filter(pl.col("status").cast(pl.String) == args.status)
+    if args.changed_since:
+        df = df.filter(pl.col("last_change") > parse_date(args.changed_since, "--changed-since"))
+    if args.owner:
+        needle = args.owner.lower()
+        df = df.filter(pl.col("owner_name").str.to_lowercase().str.contains(needle, literal=True)
+                       | pl.col("owner_email").str.to_lowercase().str.contains(needle, literal=True))
+    if args.text:
+        df = df.filter(pl.col("project_number").fill_null("").str.contains(args.text, literal=True)
+                       | pl.col("project_id").str.contains(args.text, literal=True))
+    return df
+
+
+def _history_args(h: argparse.ArgumentParser) -> None:
+    h.add_argument("project", help="project id or number")
+
+
+def cmd_history(args: argparse.Namespace, session: Session) -> pl.DataFrame:
+    ws = session.require()
+    proj = ws.projects().filter((pl.col("project_id") == args.project) | (pl.col("project_number") == args.project))
+    if proj.height == 0:
+        raise CommandError(f"project {args.project!r} is not in the cache", "run `%powerclerk sync`, or check the id")
+    events: pl.DataFrame = ws.status_events()
+    return events.filter(pl.col("project_id") == proj["project_id"][0])
+
+
+def _threads_args(t: argparse.ArgumentParser) -> None:
+    t.add_argument("--waiting-on", choices=("utility", "applicant", "none"))
+
+
+def cmd_threads(args: argparse.Namespace, session: Session) -> pl.DataFrame:
+    from pcnb.analytics.backlog import thread_state
+
+    ws = session.require()
+    state = thread_state(ws.inquiry_threads(), ws.inquiry_notes())
+    return state.filter(pl.col("waiting_on") == args.waiting_on) if args.waiting_on else state
+
+
+def _browse_args(b: argparse.ArgumentParser) -> None:
+    b.add_argument("--status", help="start filtered to this status name")
+
+
+def cmd_browse(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb.widgets.browser import ProjectBrowser
+
+    browser = ProjectBrowser(session.require())
+    if args.status:
+        if args.status not in browser.status.options:
+            raise CommandError(f"status {args.status!r} is not in the cache",
+                               f"use one of: {', '.join(browser.status.options[1:])}")
+        browser.status.value = args.status
+    session.panel = browser
+    return browser.widget
+
+
+SYNC = Command("sync", "bring the local cache up to date (incremental, resumable)",
+               "Incremental sync within the shared rate budget; interrupted syncs resume where they stopped.",
+               cmd_sync, _sync_args)
+PROJECTS = Command("projects", "show cached projects, filtered", "Filter the cached projects (no API call).",
+                   cmd_projects, _projects_args)
+HISTORY = Command("history", "a project's status history (cached)", "Status events of PROJECT, oldest first.",
+                  cmd_history, _history_args)
+THREADS = Command("threads", "inquiry threads with who must answer", "Open/closed threads and their waiting side.",
+                  cmd_threads, _threads_args)
+BROWSE = Command("browse", "project browser: filter, select, act (widget)",
+                 "A table of cached projects with filters; select rows, choose an action, Plan, then Execute.",
+                 cmd_browse, _browse_args)

@@ -1,0 +1,210 @@
+"""The write-back engine: Plan (validated operations + diff), execute, undo, resume, journal.
+
+Takes what it needs (client, store, program, cached frames) through ``model.Target``, which a
+Workspace satisfies; nothing here imports the workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from pcnb.errors import InputError
+from pcnb.writeback import actions
+from pcnb.writeback import journal as _journal
+from pcnb.writeback.changes import normalize
+from pcnb.writeback.execute import APPLIED, run
+from pcnb.writeback.model import ChangeRequest, JournalRow, JournalState, Op, Target
+from pcnb.writeback.plan import Planner, build_ops, check_role, read_current
+
+DIFF_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.String, "action": pl.String,
+               "target": pl.String, "current": pl.String, "new": pl.String, "check": pl.String}
+RESULT_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.String, "action": pl.String,
+                 "target": pl.String, "state": pl.String, "request_id": pl.String, "error": pl.String}
+
+
+def table(df: pl.DataFrame, html: bool = True) -> str:
+    """Render a diff/result table without cutting the problem texts (polars truncates at 30 chars)."""
+    with pl.Config(fmt_str_lengths=400, tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
+        return df._repr_html_() if html else repr(df)
+
+
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    return " | ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+@dataclass
+class Result:
+    batch_id: str
+    frame: pl.DataFrame
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.frame.group_by("state").len().iter_rows())
+
+    @property
+    def failed(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("state").is_in([JournalState.FAILED.value, JournalState.UNKNOWN.value,
+                                                         JournalState.PLANNED.value]))
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
+        tail = f"; re-run the same plan (or writeback.resume(ws, {self.batch_id!r})) to finish" \
+            if self.failed.height else ""
+        return f"batch {self.batch_id}: {counts}{tail}"
+
+    def __repr__(self) -> str:
+        return self.summary() + "\n" + table(self.frame, html=False)
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + table(self.frame)
+
+
+class Plan:
+    """Validated operations and their before-values; nothing is sent until ``execute(confirm=True)``."""
+
+    def __init__(self, ws: Target, ops: list[Op], undoes: str | None = None):
+        self.ws, self.ops, self.undoes = ws, ops, undoes
+        self.batch_id = _journal.batch_id(ops)
+        self.result: Result | None = None
+
+    @property
+    def diff(self) -> pl.DataFrame:
+        done = _journal.states(self.ws.store, self.batch_id)
+        rows = []
+        for op in self.ops:
+            check = "done" if done.get(op.seq) == JournalState.DONE else "unchanged" if actions.unchanged(op) else "ok"
+            if op.problems:
+                check = "; ".join(op.problems)
+            base = {"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number,
+                    "action": op.action, "check": check}
+            if actions.get(op.action).data:
+                names = op.payload.get("names", {})
+                for fid, new in op.payload["fields"].items():
+                    fcheck = op.field_problems.get(fid) or ("invalid: see other fields" if op.field_problems
+                                                            and not op.problems else None)
+                    rows.append({**base, "check": fcheck or base["check"], "target": names.get(fid, fid),
+                                 "current": _show(op.before.get("fields", {}).get(fid)), "new": _show(new)})
+            else:
+                new = actions.get(op.action).diff_new(op)
+                rows.append({**base, "target": op.label, "current": _show(op.before.get("value")), "new": _show(new)})
+        return pl.DataFrame(rows, schema=DIFF_SCHEMA)
+
+    @property
+    def problems(self) -> pl.DataFrame:
+        return self.diff.filter(~pl.col("check").is_in(["ok", "unchanged", "done"]))
+
+    @property
+    def ok(self) -> bool:
+        return not any(op.invalid for op in self.ops)
+
+    def summary(self) -> str:
+        bad = sum(op.invalid for op in self.ops)
+        same = sum(actions.unchanged(op) and not op.invalid for op in self.ops)
+        send = len(self.ops) - bad - same
+        budget = self.ws.client.budget
+        seconds = budget.eta(send) if budget and send else 0.0
+        eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
+        verdict = "ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
+            f"{bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
+        return (f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}; "
+                f"{verdict}")
+
+    def __repr__(self) -> str:
+        return self.summary() + "\n" + table(self.diff, html=False)
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + table(self.diff)
+
+    def execute(self, confirm: bool = False, progress: bool = True, skip_invalid: bool = False) -> Result:
+        if confirm is not True:
+            raise InputError("write-back needs explicit confirmation",
+                             "review plan.diff, then call plan.execute(confirm=True) (magic: --yes or `apply`)")
+        bad = [op for op in self.ops if op.invalid]
+        if bad and not skip_invalid:
+            raise InputError(f"{len(bad)} operation(s) did not pass validation; nothing was sent",
+                             "see plan.problems; fix the rows, or execute(confirm=True, skip_invalid=True)")
+        ops = [op for op in self.ops if not op.invalid]
+        outcome = run(self.ws, self.batch_id, ops, progress=progress)
+        rows = [{"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number,
+                 "action": op.action, "target": op.label, "request_id": None, "error": None, **outcome[op.seq]}
+                for op in ops if op.seq in outcome]
+        rows += [{"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number, "action": op.action,
+                  "target": op.label, "state": "invalid", "request_id": None,
+                  "error": "; ".join(op.all_problems())}
+                 for op in bad]
+        self.result = Result(self.batch_id, pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("seq"))
+        if self.undoes:
+            _mark_undone(self)
+        return self.result
+
+
+def plan(ws: Target, changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], action: str | None = None,
+         **options: Any) -> Plan:
+    """Validate ``changes`` against the form schemas and the workflow and read current values.
+
+    ``changes``: a frame with a ``project`` column plus field columns (``action="set"`` or
+    ``"draft"``, ``form=``), or ``field``/``value`` columns, or the column of the action
+    (``status``, ``email``, ``text``, ``file``, ``decision``); an ``action`` column mixes actions.
+    Options (as keywords or columns): form, submit, run_followup_actions, auto_communication,
+    subject, note.
+    """
+    requests = normalize(changes, action, **options)
+    return plan_requests(ws, requests)
+
+
+def plan_requests(ws: Target, requests: list[ChangeRequest], undoes: str | None = None) -> Plan:
+    check_role(ws, {r["action"] for r in requests})
+    planner = Planner(ws)
+    ops = build_ops(planner, requests)
+    read_current(planner, ops)
+    return Plan(ws, ops, undoes)
+
+
+def undo(ws: Target, batch: str) -> Plan:
+    """A plan restoring the before-values of a batch's data changes (set / draft). Status moves,
+    notes and uploads are not undone: PowerClerk has no inverse for them."""
+    rows = _batch_rows(ws, batch)
+    submitted = {(r["project_id"], r["after"].get("form")) for r in rows
+                 if r["action"] == "submit" and r["state"] == JournalState.DONE}
+    requests: list[ChangeRequest] = []
+    for r in rows:
+        action = actions.get(r["action"])
+        if not action.undoable or r["state"] != JournalState.DONE:
+            continue
+        requests += action.undo_requests(r, batch, submitted)
+    if not requests:
+        raise InputError(f"batch {batch} has no completed data changes to undo")
+    return plan_requests(ws, requests, undoes=batch)
+
+
+def _batch_rows(ws: Target, batch: str) -> list[JournalRow]:
+    rows = _journal.load(ws.store, batch)
+    if not rows:
+        raise InputError(f"batch {batch!r} is not in the journal", "see `%powerclerk journal` for batch ids")
+    return rows
+
+
+def _mark_undone(p: Plan) -> None:
+    """Mark the undone batch's data rows whose (project, form) the undo plan restored."""
+    assert p.result is not None
+    state = dict(zip(p.result.frame["seq"], p.result.frame["state"], strict=True))
+    ok = {(op.project_id, op.form) for op in p.ops if state.get(op.seq) in APPLIED}
+    for r in _journal.load(p.ws.store, p.undoes or ""):
+        if actions.get(r["action"]).undoable and r["state"] == JournalState.DONE \
+                and (r["project_id"], r["after"].get("form")) in ok:
+            _journal.mark(p.ws.store, p.undoes or "", r["seq"], JournalState.UNDONE, error=f"undone by {p.batch_id}")
+
+
+def resume(ws: Target, batch: str, progress: bool = True) -> Result:
+    """Finish a batch from the journal alone (after a crash or a failed row), without re-planning."""
+    rows = _batch_rows(ws, batch)
+    ops = [Op(r["seq"], r["action"], r["project_id"], r["after"].get("project_number"), r["after"].get("form"),
+              r["target"], r["after"].get("label") or "", r["after"].get("payload", {}), r["before"]) for r in rows]
+    p = Plan(ws, ops)
+    p.batch_id = batch
+    return p.execute(confirm=True, progress=progress)
