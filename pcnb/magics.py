@@ -44,6 +44,7 @@ class PowerClerkMagics(Magics):
             raise UsageError(text) from None
         self.session.history.append(args.command)
         if getattr(args, "out", None):
+            assert self.shell is not None  # a line magic always runs inside a shell
             self.shell.user_ns[args.out] = result
             return None
         if isinstance(result, str):

@@ -213,7 +213,7 @@ class PowerClerkClient:
         params = {"reveal_sensitive_data": "true"} if reveal_sensitive_data else None
         return self._call("project_data", "GET", path, params=params)
 
-    def set_project_data(self, program: str, project: str, form: str, fields: dict[str, Any] | list[dict],
+    def set_project_data(self, program: str, project: str, form: str, fields: dict[str, Any] | list[dict[str, Any]],
                          admin: bool = False, run_followup_actions: bool | None = None) -> Response:
         """Set draft data (or, ``admin=True``, submitted data). ``fields``: {id: value or [values]}."""
         items = fields if isinstance(fields, list) else [

@@ -45,7 +45,7 @@ def dumps(data: dict[str, Any], root: str = "OperationResponse") -> bytes:
     """Serialise a V2 dict as XML with the given root element."""
     elem = ET.Element(root)
     _fill(elem, data)
-    return ET.tostring(elem, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(elem, encoding="utf-8", xml_declaration=True))
 
 
 def _typed(key: str, text: str) -> Any:

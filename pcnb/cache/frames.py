@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +60,7 @@ def snapshot_path(store: Store, name: str, generation: int) -> Path:
     return store.path.with_name(f"{store.path.stem}.{name}.g{generation}.parquet")
 
 
-def _snapshot(store: Store, name: str, build, wait: bool = False) -> pl.DataFrame:
+def _snapshot(store: Store, name: str, build: Callable[[], pl.DataFrame], wait: bool = False) -> pl.DataFrame:
     """Parquet snapshot of a frame, valid while the store's generation is unchanged.
 
     After a rebuild the snapshot is written in a background thread (polars releases the GIL), so a
@@ -68,7 +69,8 @@ def _snapshot(store: Store, name: str, build, wait: bool = False) -> pl.DataFram
     path = snapshot_path(store, name, generation)
     try:
         if path.exists():
-            return pl.read_parquet(path)
+            cached: pl.DataFrame = pl.read_parquet(path)
+            return cached
     except (OSError, pl.exceptions.ComputeError):
         pass  # unreadable snapshot: rebuild below
     df = build()
@@ -161,8 +163,9 @@ def _unpack(rows: list[tuple[str, bytes]]) -> pl.DataFrame:
     # sorting 1 row per project here (not 1 per event in SQLite or later) keeps the output ordered
     packed = pl.DataFrame(rows, schema={"project_id": pl.String, "b": pl.Binary}, orient="row").sort("project_id")
     ev = packed.with_columns(pl.int_ranges(0, pl.col("b").bin.size() // size).alias("i")).explode("i").drop_nulls("i")
-    field = lambda k: pl.col("b").bin.slice(pl.col("i") * size + 8 * k, 8).bin.reinterpret(  # noqa: E731
-        dtype=pl.Int64, endianness="little")
+    def field(k: int) -> pl.Expr:
+        return pl.col("b").bin.slice(pl.col("i") * size + 8 * k, 8).bin.reinterpret(dtype=pl.Int64,
+                                                                                    endianness="little")
     null = pl.lit(NULL_INT, pl.Int64)
     return ev.select("project_id", field(0).alias("seq"), field(1).alias("status_code"),
                      pl.when(field(2) != null).then(field(2)).alias("ts"),

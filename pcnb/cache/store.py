@@ -91,7 +91,7 @@ def _status_code(conn: sqlite3.Connection, e: dict[str, Any]) -> int:
     key = e.get("StatusId") or e.get("Name") or "?"
     row = conn.execute("SELECT code FROM statuses WHERE status_id = ?", (key,)).fetchone()
     if row:
-        return row[0]
+        return int(row[0])
     return conn.execute("INSERT INTO statuses (status_id, custom_id, name) VALUES (?,?,?)",
                         (key, e.get("CustomId"), e.get("Name"))).lastrowid  # type: ignore[return-value]
 
@@ -101,7 +101,7 @@ def _person_code(conn: sqlite3.Connection, name: str | None) -> int | None:
         return None
     row = conn.execute("SELECT code FROM people WHERE name = ?", (name,)).fetchone()
     if row:
-        return row[0]
+        return None if row[0] is None else int(row[0])
     return conn.execute("INSERT INTO people (name) VALUES (?)", (name,)).lastrowid
 
 
@@ -109,14 +109,14 @@ class StoreError(PowerClerkError):
     """The cache file could not be read or written."""
 
 
-def _pack(rows: list[tuple]) -> bytes:
+def _pack(rows: list[tuple[Any, ...]]) -> bytes:
     n = NULL_INT
     return b"".join(EVENT.pack(seq, code, n if ts is None else ts, n if by is None else by)
                     for _, seq, code, ts, by, _ in rows)
 
 
 def _backfill_packed(conn: sqlite3.Connection) -> None:
-    rows: dict[str, list[tuple]] = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {}
     for r in conn.execute("SELECT project_id, seq, status_code, ts, changed_by_code, report_as FROM status_events "
                           "ORDER BY project_id, seq"):
         rows.setdefault(r[0], []).append(r)
@@ -187,7 +187,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
     def tx(self, data: bool = True) -> Iterator[sqlite3.Connection]:
@@ -283,7 +283,7 @@ class Store:
              to_us(t.get("CreatedTimestamp")), to_us(t.get("LastNoteTimestamp")), json.dumps(t)))
 
     @staticmethod
-    def replace_notes(conn: sqlite3.Connection, project_id: str, thread_id: str, notes: list[dict]) -> None:
+    def replace_notes(conn: sqlite3.Connection, project_id: str, thread_id: str, notes: list[dict[str, Any]]) -> None:
         conn.execute("DELETE FROM inquiry_notes WHERE thread_id = ?", (thread_id,))
         conn.executemany(
             "INSERT INTO inquiry_notes VALUES (?,?,?,?,?,?,?,?,?)",
@@ -393,7 +393,7 @@ class Store:
             pass  # diagnostics only: a full disk surfaces as a StoreError at the next data commit
 
     def pending(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0]
+        return int(self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0])
 
     def close(self) -> None:
         self.conn.close()

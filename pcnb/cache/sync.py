@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -162,7 +163,7 @@ class _Run:
                 return
             offset += len(items)
 
-    def _commit_page(self, items: list[dict], request_ts: str | None, next_offset: int, last: bool) -> None:
+    def _commit_page(self, items: list[dict[str, Any]], request_ts: str | None, next_offset: int, last: bool) -> None:
         known = self.store.project_index([p["ProjectId"] for p in items])
         now = to_us(datetime.now(UTC))
         st = self.store.get_state()
@@ -292,7 +293,7 @@ class _Run:
         self.report.watermark = from_us(new)
 
 
-def _bar(show: bool, total: int):
+def _bar(show: bool, total: int) -> Any:
     if not show or total == 0:
         return None
     from tqdm.auto import tqdm

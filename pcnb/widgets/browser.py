@@ -70,7 +70,8 @@ class ProjectBrowser:
             hay = pl.concat_str([pl.col(c).fill_null("") for c in ("project_number", "project_id", "owner_name",
                                                                    "owner_email")], separator=" ")
             df = df.filter(hay.str.to_lowercase().str.contains(needle, literal=True))
-        return df.sort("last_change", descending=True, nulls_last=True)
+        out: pl.DataFrame = df.sort("last_change", descending=True, nulls_last=True)
+        return out
 
     def refresh(self) -> None:
         df = self.filtered()

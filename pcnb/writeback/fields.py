@@ -19,7 +19,7 @@ MASKED_RE = re.compile(r"^\*{4,}")  # how V2 returns sensitive values without re
 
 def to_wire(schema: dict[str, Any], value: Any) -> tuple[Any, str | None]:
     """(wire value, problem or None) for ``value`` on the field ``schema``."""
-    name = schema.get("Name") or schema.get("CustomId")
+    name = str(schema.get("Name") or schema.get("CustomId"))
     if schema.get("MultiInstance"):
         items = value.split("|") if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
@@ -98,4 +98,4 @@ def same(current: Any, new: Any) -> bool:
         if isinstance(v, list):
             return [str(x) for x in v]
         return "" if v is None else str(v)
-    return norm(current) == norm(new)
+    return bool(norm(current) == norm(new))
