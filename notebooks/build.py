@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 PARAMS = '''# Parameters (papermill): environment is "sandbox" (default, no credentials), "trial" or "production".
 # Real credentials come from PCNB_* environment variables or the keyring, never from this cell.
 environment = "sandbox"
-program = None
+program = None  # sandbox: a built-in program ("residential", "rebate", "large-dg") or a definition file; else the id
 start_date = "2024-01-01"  # first local day of the period shown (program time zone)
 as_of = ""  # point in time: ISO date (the end of that local day) or date-time; empty means now
 '''
@@ -27,15 +27,16 @@ import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
 from pcnb import charts
-from pcnb.analytics import Calendar
 from pcnb.workspace import Workspace
 
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
 ws = Workspace.open(environment, program)
 report = ws.sync(progress=False)
-cal = Calendar.us_federal()
+prof = ws.profile  # the program's roles, calendar and deadlines (`%powerclerk profile` shows and edits it)
+cal = prof.calendar.calendar()
 local = ZoneInfo(cal.timezone)
-final = ["Permission to Operate", "Withdrawn", "Rejected"]  # this program's final statuses
+final = prof.roles.final  # this program's final statuses
+intake, completion = prof.roles.intake, prof.roles.completion
 # as_of is a point-in-time cut: every figure below is what the data said at that instant
 if not as_of:
     as_of_ts = dt.datetime.now(dt.timezone.utc)
@@ -50,7 +51,8 @@ intervals = events.pc.intervals(calendar=cal, as_of=as_of_ts, terminal=final)
 in_period = intervals.filter(cal.local_date("entered") >= start_day)
 print(report)
 print(ws.health())
-print(f"as of {as_of_ts.astimezone(local):%Y-%m-%d %H:%M %Z}; period from {start_day} (local)")
+print(f"{prof.program_name or ws.program}: as of {as_of_ts.astimezone(local):%Y-%m-%d %H:%M %Z}; "
+      f"period from {start_day} (local); intake {intake!r}, completion {completion!r}")
 '''
 
 NOTEBOOKS = {
@@ -75,27 +77,29 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each week, and where work accumulates.",
         SETUP,
-        "## Arrivals, departures and net flow\n\nArrivals are first submissions; a departure is an entry into a "
-        "final status (PTO, Withdrawn, Rejected) from a status that is not final: once per project per exit, so "
+        "## Arrivals, departures and net flow\n\nArrivals are first entries into the intake status; a departure is "
+        "an entry into a final status (the profile's completion and exits) from a status that is not final: "
+        "once per project per exit, so "
         "a project re-opened and closed again departs twice; re-opened projects count as `reopened`. "
         "net_flow = arrivals + reopened - departures: positive means the backlog grows. Periods are local "
         "months of the program's time zone from `start_date`.",
-        "flow = in_period.pc.throughput(statuses=['Application Submitted', 'Permission to Operate'], every='1mo', "
+        "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts)",
-        "in_period.pc.flow(arrival='Application Submitted', exits=final, every='1mo', calendar=cal).tail(12)",
+        "in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal).tail(12)",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts)",
         "## Throughput by installer (top 5)",
         "top = ws.projects().group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
-        "seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput(statuses=['Permission to Operate'], "
+        "seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput(statuses=[completion], "
         "every='1mo', by='owner_name', calendar=cal).tail(10)",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
-        "business days (weekdays, US federal holidays, program time zone), against deadlines. Stays entered "
+        "business days (the program's working calendar from its profile: time zone, week and holidays), "
+        "against the deadlines the profile holds. Stays entered "
         "from `start_date` (local) to `as_of`; figures are as the data stood at `as_of`.",
         SETUP,
         "## Time in status\n\nTwo estimates side by side: percentiles of completed stays only, and Kaplan-Meier "
@@ -103,42 +107,47 @@ NOTEBOOKS = {
         "`n` completed stays, `n_open` open ones. Statistics over fewer than 10 stays are suppressed "
         "(`suppressed`, n shown).",
         "in_period.pc.time_in_status(terminal=final)",
-        "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=['Application Submitted', "
-        "'Application Review', 'Returned to Applicant', 'Approved to Install', 'Inspection Pending'])",
-        "## SLA compliance\n\nExample deadlines in business days. A = completed stays, B = completed late, "
+        "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
+        "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active)",
+        "## SLA compliance\n\nThe profile's deadlines, in business days (or business hours where the program counts "
+        "hours; `%powerclerk profile set deadlines.STATUS N`). "
+        "A = completed stays, B = completed late, "
         "C = open and already past the deadline at `as_of`. pct_exceeding = (B + C) / (A + C); "
         "on-time rate = (A - B) / A.",
-        "deadlines = {'Application Submitted': 3, 'Application Review': 10, 'Inspection Pending': 5}\n"
-        "sla = in_period.pc.sla(deadlines)\ncharts.sla_chart(sla, as_of_ts, cal)",
+        "unit = 'business_days' if any(d.unit == 'business_days' for d in prof.deadlines) else 'business_hours'\n"
+        "deadlines = {d.status: int(d.days) for d in prof.deadlines if d.status and d.unit == unit}\n"
+        "assert deadlines, 'no deadlines in the profile: %powerclerk profile set deadlines.STATUS N'\n"
+        "timed = in_period.pc.business_hours(cal, as_of_ts) if unit == 'business_hours' else in_period\n"
+        "sla = timed.pc.sla(deadlines, unit=unit)\ncharts.sla_chart(sla, as_of_ts, cal)",
         "sla",
         "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
-        "list; technology and system-size bins from the application form when the cache holds form data "
-        "(`ws.sync(forms=('APPLICATION',))`).",
+        "list; technology and system-size bins from the form fields the profile names as segments when the cache "
+        "holds form data (`ws.sync(forms=(FORM,))`).",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "attrs = project_attributes(ws.projects())\n"
         "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
-        "segmented(in_period, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
-        ".pc.sla({'Application Review': 10}, by='owner_name')",
+        "segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
+        ".pc.sla(deadlines, by='owner_name', unit=unit)",
         "## Aging work in progress\n\nEach dot is an application still in that status at `as_of` (final "
         "statuses are not work in progress and are left out, whatever `start_date`); dashed lines are the "
         "historical percentiles of completed stays.",
-        "charts.aging_chart(intervals.filter(~pl.col('status').is_in(['Unsubmitted'])), as_of_ts, cal, "
+        "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final)",
         "## Bottlenecks",
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts)",
-        "## Time to outcome\n\nFrom submission to a final status: the Kaplan-Meier median to any outcome (open "
+        "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "
         "applications censored), and the competing risks: the cumulative incidence of completion vs "
         "withdrawal/rejection (`share`), and when each reaches one half (`half_bdays`).",
-        "intervals.pc.time_to_outcome('Application Submitted', {'completed': ['Permission to Operate'], "
-        "'withdrawn or rejected': ['Withdrawn', 'Rejected']}, calendar=cal, as_of=as_of_ts)",
+        "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
+        "intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts)",
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
         "cohorts are not flattered; cohorts with fewer than 10 completions are suppressed.",
-        "cohorts = intervals.pc.cohorts(calendar=cal, as_of=as_of_ts)\n"
+        "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "cohorts.filter(pl.col('cohort') >= start_day).tail(12)",
         "## Data quality\n\nWhat in the data could make the numbers above misleading: each check counts the "
         "affected projects or threads, with examples. Nothing is corrected automatically.",
         "intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts, "
-        "events=events, final=final)",
+        "events=events, final=final, unsubmitted=prof.roles.draft)",
     ],
     "04_inquiry_backlog": [
         "# Inquiry backlog\n\nOpen inquiry threads at `as_of`, who must answer next, and how fast each side "
@@ -162,31 +171,38 @@ NOTEBOOKS = {
         "response_summary(rt.filter(cal.local_date('asked') >= start_day))",
     ],
     "05_write_back": [
-        "# Write-back: plan, diff, confirm, journal, undo\n\nFix data in bulk from an analysis, safely. Every "
+        "# Write-back: plan, diff, confirm, journal, undo\n\nFix data in bulk from an analysis, safely, on any program "
+        "(its form and field come from the program profile). Every "
         "change is validated against the form schema and the workflow before anything is sent, shown as a diff, "
         "sent only after explicit confirmation, journaled with the request id, and can be undone.",
         "allow_writes = environment == \"sandbox\"  # writes only on the sandbox unless you set True on purpose",
         SETUP,
-        "## The change: expected install dates\n\nProjects approved to install should carry an expected install "
-        "date. Here: 30 business days after approval, on the program's calendar (weekends and US federal "
-        "holidays skipped). The result is an ordinary polars frame: one `project` column, one column per form "
-        "field.",
-        "approved = ws.projects().filter(pl.col('status') == 'Approved to Install').head(8)\n"
-        "changes = approved.select(\n"
-        "    pl.col('project_number').alias('project'),\n"
-        "    cal.add_business_days(pl.col('status_ts'), 30).dt.strftime('%Y-%m-%d').alias("
-        "'EXPECTED_INSTALL_DATE'),\n)\nchanges",
+        "## The change: whole units in the size field\n\nSay the tariff counts system sizes in whole units: "
+        "round the size field (the profile's `segments.size`, a `FORM/FIELD` custom id) of eight projects "
+        "the utility holds. The current values are read from PowerClerk; the result is an ordinary polars "
+        "frame: one `project` column, one column per form field.",
+        "form, field = (prof.segments['size'] or '/').split('/')\n"
+        "assert field, 'no size field in the profile: %powerclerk profile set segments.size FORM/FIELD'\n"
+        "held = [s.name for s in prof.statuses if s.holder == 'utility' and s.name not in final]\n"
+        "picked = ws.projects().filter(pl.col('status').is_in(held) & pl.col('project_number').is_not_null()).head(8)\n"
+        "def current(pid):\n"
+        "    data = ws.client.project_data(ws.program, pid, form)['Project']['DataFields']\n"
+        "    return next((f['Value'] for f in data if f['CustomId'] == field), None)\n"
+        "values = [current(pid) for pid in picked['project_id']]\n"
+        "changes = pl.DataFrame({'project': picked['project_number'],\n"
+        "                        field: [round(float(v)) if v else None for v in values]}).drop_nulls()\n"
+        "changes",
         "## Plan: validate and diff\n\n`ws.plan` reads the current values from PowerClerk (not the cache, so "
         "undo restores what was really there), checks every value against the form schema, and shows the diff. "
         "Nothing is sent yet.",
-        "plan = ws.plan(changes, action='set', form='APPLICATION')\nplan",
-        "## Bad input is caught before any call\n\nA comma decimal, a value below the field's minimum and an "
-        "invalid workflow step are reported on their rows; such a plan refuses to execute.",
-        "p = approved['project_number'].to_list()\n"
+        "plan = ws.plan(changes, action='set', form=form)\nplan",
+        "## Bad input is caught before any call\n\nA comma decimal, a negative size and a move back to the "
+        "draft status are reported on their rows; such a plan refuses to execute.",
+        "p = changes['project'].to_list()\n"
         "bad = ws.plan([\n"
-        "    {'action': 'set', 'project': p[0], 'form': 'APPLICATION', 'field': 'SYSTEM_SIZE_KW', 'value': '7,5'},\n"
-        "    {'action': 'set', 'project': p[1], 'form': 'APPLICATION', 'field': 'SYSTEM_SIZE_KW', 'value': 0.01},\n"
-        "    {'action': 'status', 'project': p[2], 'status': 'Application Submitted'},\n"
+        "    {'action': 'set', 'project': p[0], 'form': form, 'field': field, 'value': '7,5'},\n"
+        "    {'action': 'set', 'project': p[1], 'form': form, 'field': field, 'value': -1},\n"
+        "    {'action': 'status', 'project': p[2], 'status': prof.roles.draft[0]},\n"
         "])\nbad.problems",
         "## Execute (explicit confirmation)\n\n`execute(confirm=True)` sends one rate-limited operation per "
         "project, journaling each before it is sent and after it answered. A failed row does not stop the "
@@ -197,7 +213,7 @@ NOTEBOOKS = {
         "can trace.",
         "ws.journal(plan.batch_id).select('seq', 'project_number', 'target', 'state', 'request_id', 'before')",
         "### Re-running is safe\n\nRe-planning the same change: finished operations show as `done` and are skipped.",
-        "ws.plan(changes, action='set', form='APPLICATION').diff.select('project_number', 'current', 'new', 'check')",
+        "ws.plan(changes, action='set', form=form).diff.select('project_number', 'current', 'new', 'check')",
         "## Undo\n\n`ws.undo(batch)` is itself a plan: it restores the journaled before-values, with its own "
         "diff and confirmation.",
         "if allow_writes:\n    undo = ws.undo(plan.batch_id)\n    display(undo)\n"

@@ -28,7 +28,7 @@ def figures(projects: int = 2000, seed: int = 7) -> dict:
     end = datetime(2026, 11, 1, tzinfo=UTC)
     with Workspace.sandbox(projects=projects, seed=seed, end=end) as ws:
         ws.sync(progress=False)
-        cal = an.Calendar.us_federal()
+        cal = an.Calendar.us_federal("America/Los_Angeles")
         iv = an.status_intervals(ws.status_events(), cal, end)
         recent = iv.filter(pl.col("entered") >= datetime(2024, 11, 1, tzinfo=UTC))
         flow = an.throughput(recent, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)

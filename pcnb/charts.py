@@ -13,7 +13,7 @@ import polars as pl
 
 from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
@@ -99,13 +99,13 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
 
 
 def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] = TERMINAL,
+                percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] | None = None,
                 min_n: int = minn.MIN_N) -> go.Figure:
     """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays.
 
     Only work in progress: stays in the final statuses ``terminal`` (finished projects) are left
     out. A status's percentile line is left out (suppressed) below ``min_n`` closed stays."""
-    final = list(terminal)
+    final = list(need(terminal, "terminal", "aging_chart", "the program's final statuses (roles.final)"))
     open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
                              & ~pl.col("status").is_in(final))
     fig = go.Figure()

@@ -20,6 +20,7 @@ from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
+from pcnb.profile import Deadline, ProfileError, ProgramProfile, infer
 
 
 class Workspace:
@@ -38,6 +39,8 @@ class Workspace:
         self.client.ledger = self.store.record_call
         self._stack = ExitStack()
         self.sandbox_handle: Any = None
+        self.sandbox_program: Any = None  # the served program's definition, when pcnb serves it
+        self._profile: ProgramProfile | None = None
 
     def __repr__(self) -> str:
         return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
@@ -67,7 +70,7 @@ class Workspace:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
             store_path = Path(tmp) / "store.sqlite"
         ws = cls(PowerClerkClient(settings, creds), handle.program_id, store_path)
-        ws._stack, ws.sandbox_handle = stack, handle
+        ws._stack, ws.sandbox_handle, ws.sandbox_program = stack, handle, handle.state.program
         return ws
 
     @classmethod
@@ -85,8 +88,16 @@ class Workspace:
                             program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
                             rate_period=float(info["rate_limit"][1]))
         port = info["base_url"].rsplit(":", 1)[-1].split("/")[0]
-        return cls(PowerClerkClient(settings, creds), info["program_id"],
-                   store_path or default_path(f"sandbox-{port}", info["program_id"]))
+        ws = cls(PowerClerkClient(settings, creds), info["program_id"],
+                 store_path or default_path(f"sandbox-{port}", info["program_id"]))
+        if info.get("program_source"):
+            from pcnb.sandbox.definition import ProgramDefinitionError, load
+
+            try:
+                ws.sandbox_program = load(info["program_source"])
+            except ProgramDefinitionError:
+                pass  # the file moved: the profile is inferred without the definition's deadlines
+        return ws
 
     @classmethod
     def open(cls, environment: str | None = None, program: str | None = None, connection: str | None = None,
@@ -98,7 +109,8 @@ class Workspace:
         -- or, ``embedded=False`` (the console script, one process per command), the connection file
         ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
         production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
-        the cache file."""
+        the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id on a real PowerClerk; for an embedded sandbox,
+        which program to serve (a built-in name such as "rebate", or a definition file)."""
         import os
 
         environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
@@ -112,6 +124,14 @@ class Workspace:
                                   "start one with `pcnb sandbox` in another terminal, or set PCNB_ENVIRONMENT=trial")
             if connection:
                 return cls.from_connection(connection, store_path=store_path)
+            if program:  # for the embedded sandbox: a built-in program name or a definition file
+                sandbox_options.setdefault("program", program)
+            if os.environ.get("PCNB_SANDBOX_PROJECTS"):
+                count = os.environ["PCNB_SANDBOX_PROJECTS"]
+                if not count.isascii() or not count.isdigit() or not 1 <= int(count) <= 200_000:
+                    raise ConfigError(f"PCNB_SANDBOX_PROJECTS={count!r} is not a number of projects",
+                                      "set a whole number from 1 to 200000, or unset it (2000)")
+                sandbox_options.setdefault("projects", int(count))
             return cls.sandbox(store_path=store_path, **sandbox_options)
         return cls.connect(environment, program, store_path=str(store_path) if store_path else None)
 
@@ -131,7 +151,58 @@ class Workspace:
         kw.setdefault("lookback", timedelta(minutes=10))
         report = sync(self.client, self.store, self.program, **kw)
         frames.refresh(self.store)
+        if not self.profile_path.exists() and self.status_events().height:
+            prof = self.infer_profile()
+            report.notes.append(f"program profile inferred ({len(prof.guessed)} guesses): review it with "
+                                f"`%powerclerk profile` ({self.profile_path})")
         return report
+
+    # ---- the program profile (pcnb.profile) ------------------------------------------------------
+    @property
+    def profile_path(self) -> Path:
+        return self.store.path.with_name(self.store.path.stem + ".profile.yaml")
+
+    @property
+    def profile(self) -> ProgramProfile:
+        """This program's profile: the saved file if there is one, else inferred from the cache."""
+        if self._profile is None:
+            self._profile = (ProgramProfile.load(self.profile_path) if self.profile_path.exists()
+                             else self.infer_profile())
+        return self._profile
+
+    def save_profile(self) -> Path:
+        return self.profile.save(self.profile_path)
+
+    def infer_profile(self, save: bool = True) -> ProgramProfile:
+        """Infer a profile from the cached histories plus a few read-only calls (status list,
+        program name, one page of projects for the time zone, form schemas for segments)."""
+        from pcnb.errors import Forbidden
+
+        events, projects = self.status_events(), self.projects()
+        if events.height == 0:
+            raise ProfileError("the cache holds no status history yet to infer the program profile from",
+                               "run `%powerclerk sync` first")
+        try:
+            statuses = self.client.status_list(self.program).get("Statuses") or []
+        except Forbidden:  # non-admin: the statuses the histories show
+            statuses = []
+        name = next((str(p.get("Name")) for p in self.client.programs().get("Programs") or []
+                     if p.get("ProgramId") == self.program), "")
+        page = self.client.projects(self.program, limit=200).get("Projects") or []
+        stamps = [t for p in page for t in ((p.get("CurrentStatus") or {}).get("Timestamp"),
+                                            p.get("LastChangeTimestamp")) if t]
+        hints = []
+        for form in self.client.forms(self.program).get("Forms") or []:
+            schema = self.client.form_schema(self.program, form["CustomId"]).get("FormSchema") or {}
+            hints += [{"form": form["CustomId"], **f} for f in schema.get("DataFields") or []]
+        prof = infer(self.client.settings.environment, self.program, statuses, events, projects,
+                     timestamps=stamps, program_name=name, field_hints=hints)
+        if self.sandbox_program is not None:
+            _seed_from_definition(prof, self.sandbox_program)
+        self._profile = prof
+        if save:
+            prof.save(self.profile_path)
+        return prof
 
     def projects(self) -> pl.DataFrame:
         return frames.projects(self.store)
@@ -166,3 +237,13 @@ class Workspace:
     def health(self) -> frames.SyncHealth:
         return frames.health(self.store)
 
+
+
+def _seed_from_definition(prof: ProgramProfile, program: Any) -> None:
+    """A sandbox knows what a utility knows and no API answer says: its deadlines and holidays."""
+    names = {s.custom_id: s.name for s in program.statuses}
+    prof.deadlines = [Deadline(days, status=names[status], unit=unit) for status, days, unit in program.deadlines]
+    if prof.deadlines:
+        prof.guessed["deadlines"] = "from the sandbox program's definition (a real program's come from its tariff)"
+    prof.calendar.country, prof.calendar.subdivision = program.holidays
+    prof.guessed["calendar.subdivision"] = "from the sandbox program's definition"

@@ -15,6 +15,13 @@ from pcnb.sandbox import SandboxHandle, running
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 FAST = "100000/60"
+# The residential sandbox program's roles, for tests that call analytics directly (product code
+# takes them from the program profile; tests of other programs read them from their profiles).
+FINAL = ("Permission to Operate", "Withdrawn", "Rejected")
+INTAKE, COMPLETION = "Application Submitted", "Permission to Operate"
+REVIEW, RETURNED, DRAFT = "Application Review", "Returned to Applicant", ("Unsubmitted",)
+APPLICANT_HELD = ("Returned to Applicant",)
+OUTCOMES = {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
 
 
 @pytest.fixture(autouse=True)

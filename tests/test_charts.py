@@ -36,16 +36,16 @@ def synced(tmp_path_factory):
 
 
 def test_charts_state_as_of_n_and_axes(synced):
-    cal = Calendar.us_federal()
+    cal = Calendar.us_federal("America/Los_Angeles")
     ev = frames.status_events(synced)
-    iv = ev.pc.intervals(calendar=cal, as_of=END)
+    iv = ev.pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     assert iv.height > ev.height * 0.9
     checks = [
         (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
                                  END), "Period", "Projects"),
-        (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal), END), "Date", "Projects in status"),
+        (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status"),
         (charts.time_in_status_chart(iv, END, cal), "Status", "Business days"),
-        (charts.aging_chart(iv, END, cal), "Status", "Age (business days)"),
+        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Status", "Age (business days)"),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
          "Status", "Share"),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
@@ -70,7 +70,7 @@ def test_charts_state_as_of_n_and_axes(synced):
                                          "KM p90"]
     assert sum(table.cells.values[2]) > 0  # open stays are counted beside the closed ones
     assert "n = " in sankey.layout.title.text
-    assert aging_wip(iv)["count"].sum() == iv.filter(
+    assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
 
 
@@ -78,9 +78,9 @@ FINAL = ["Permission to Operate", "Withdrawn", "Rejected"]
 
 
 def test_aging_chart_shows_only_work_in_progress(synced):
-    cal = Calendar.us_federal()
-    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END)
-    fig = charts.aging_chart(iv, END, cal)  # the final statuses are excluded by default
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+    fig = charts.aging_chart(iv, END, cal, terminal=FINAL)  # the final statuses are excluded by default
     dots = [t for t in fig.data if t.mode == "markers"]
     shown = {t.name for t in dots}
     assert shown and not shown & set(FINAL)  # finished projects are not work in progress
@@ -90,8 +90,8 @@ def test_aging_chart_shows_only_work_in_progress(synced):
 
 
 def test_suppressed_statistics_are_labelled_in_charts(synced):
-    cal = Calendar.us_federal()
-    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END)
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     tis = charts.time_in_status_chart(iv, END, cal, min_n=10_000)
     table = next(t for t in tis.data if t.type == "table")
     assert all(str(v).startswith("suppressed (n=") for v in table.cells.values[3])

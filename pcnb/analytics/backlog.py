@@ -22,7 +22,7 @@ import polars as pl
 from pcnb.analytics import minn
 from pcnb.analytics.asof import OPEN_THREAD, cut_notes, cut_threads, lit, resolve
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.roles import need
 
 
 def _turns(notes: pl.DataFrame) -> pl.DataFrame:
@@ -30,19 +30,20 @@ def _turns(notes: pl.DataFrame) -> pl.DataFrame:
         (pl.col("is_admin") != pl.col("is_admin").shift(1).over("thread_id")).fill_null(True).alias("turn"))
 
 
-def _final_projects(intervals: pl.DataFrame | None, final: Iterable[str]) -> pl.DataFrame:
+def _final_projects(intervals: pl.DataFrame | None, final: Iterable[str] | None) -> pl.DataFrame:
     if intervals is None:
         return pl.DataFrame(schema={"project_id": pl.String})
+    final = need(final, "final", "thread_state", "the program's final statuses (roles.final) (needed with intervals=)")
     return intervals.filter(pl.col("is_open") & pl.col("status").is_in(list(final))).select("project_id").unique()
 
 
 def thread_state(threads: pl.DataFrame, notes: pl.DataFrame, calendar: Calendar | None = None,
                  as_of: datetime | None = None, intervals: pl.DataFrame | None = None,
-                 final: Iterable[str] = TERMINAL) -> pl.DataFrame:
+                 final: Iterable[str] | None = None) -> pl.DataFrame:
     """Per thread at ``as_of``: waiting_on (utility/applicant/none), waiting_bdays since the first
     unanswered note, and ``project_final`` (the project was in one of ``final`` at ``as_of``;
     needs ``intervals`` built at the same ``as_of``)."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     at = resolve(as_of)
     threads = cut_threads(threads, notes, at)  # before cutting notes: a later note means open then
     notes = cut_notes(notes, at)
@@ -91,7 +92,7 @@ def response_times(notes: pl.DataFrame, calendar: Calendar | None = None, within
     have ``answered`` null and ``age_bdays``. ``late``: answered after more than ``within_bdays``,
     or unanswered and already older than that (the FERC 845 "C" term, as in the SLA);
     ``on_time``: answered within ``within_bdays`` (null while unanswered)."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     at = resolve(as_of)
     open_ids = None if threads is None else cut_threads(threads, notes, at).filter(
         pl.col("status").cast(pl.String) == OPEN_THREAD)["thread_id"]
@@ -140,7 +141,7 @@ def backlog_over_time(threads: pl.DataFrame, notes: pl.DataFrame, calendar: Cale
     thread with no notes waits on the utility from its creation. A thread counts on the days in
     [start, end) of its wait, so a same-day answer never shows as backlog.
     """
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     as_of = resolve(as_of)
     schema = {"date": pl.Date, "waiting_on": pl.String, "threads": pl.Int64}
     threads = cut_threads(threads, notes, as_of)

@@ -23,13 +23,13 @@ WEEKDAYS = (True, True, True, True, True, False, False)
 
 @dataclass(frozen=True)
 class Calendar:
-    timezone: str = "America/Los_Angeles"
+    timezone: str = "UTC"  # no program's zone by default: pass the profile's calendar
     week_mask: tuple[bool, ...] = WEEKDAYS
     holidays: tuple[date, ...] = field(default_factory=tuple)
     work_hours: tuple[float, float] = (8.0, 17.0)
 
     @classmethod
-    def us_federal(cls, timezone: str = "America/Los_Angeles", years: Iterable[int] = range(2015, 2036),
+    def us_federal(cls, timezone: str, years: Iterable[int] = range(2015, 2036),
                    extra: Iterable[date] = (), week_mask: tuple[bool, ...] = WEEKDAYS) -> Calendar:
         """US federal holidays (observed dates, from the ``holidays`` package) plus your additions."""
         days = set(holidays_lib.country_holidays("US", years=list(years))) | set(extra)

@@ -15,17 +15,18 @@ import polars as pl
 
 from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.roles import need
 from pcnb.analytics.survival import km_median
 from pcnb.analytics.time_in_status import cycle_time
 
 
-def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submitted",
-                       end: str = "Permission to Operate", every: str = "1mo", min_completed: int = 10,
+def cohort_cycle_times(intervals: pl.DataFrame, start: str | None = None,
+                       end: str | None = None, every: str = "1mo", min_completed: int = 10,
                        calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
     """M11: per submission cohort, percentiles of completed business-day cycle times plus the KM
     median counting open applications as censored. Cohorts with < ``min_completed`` completions
     are suppressed (statistics left null, ``suppressed`` true)."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     ct = cycle_time(intervals, start, end, cal, as_of).with_columns(
         cal.local_date("start").dt.truncate(every).alias("cohort"))
     rows = []
@@ -42,13 +43,14 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str = "Application Submit
     return pl.DataFrame(rows, schema=schema).sort("cohort")
 
 
-def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted",
+def cohort_outcomes(intervals: pl.DataFrame, start: str | None = None,
                     outcomes: dict[str, Iterable[str]] | None = None, every: str = "1mo",
                     calendar: Calendar | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
     """M12: share of each submission cohort that reached each outcome (ever, by ``as_of`` of the
     intervals), or is still active. Rates of cohorts under ``min_n`` projects are suppressed."""
-    cal = calendar or Calendar.us_federal()
-    outcomes = outcomes or {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
+    cal = calendar or Calendar()
+    start = need(start, "start", "cohort_outcomes", "the status a cohort is counted from (roles.intake)")
+    outcomes = need(outcomes, "outcomes", "cohort_outcomes", "{label: statuses}, e.g. from roles.exits")
     first = intervals.filter(pl.col("status") == start).group_by("project_id").agg(
         cal.local_date(pl.col("entered").min()).dt.truncate(every).alias("cohort"))
     reached = intervals.group_by("project_id").agg(pl.col("status").alias("seen"))
@@ -61,9 +63,10 @@ def cohort_outcomes(intervals: pl.DataFrame, start: str = "Application Submitted
     return minn.apply(out, "n", [f"{c}_rate" for c in cols], min_n)
 
 
-def rework(intervals: pl.DataFrame, review: str = "Application Review",
-           returned: str = "Returned to Applicant") -> pl.DataFrame:
+def rework(intervals: pl.DataFrame, review: str | None = None, returned: str | None = None) -> pl.DataFrame:
     """M13 per project: review visits, returns, first-pass (reviewed once, never returned)."""
+    review = need(review, "review", "rework", "the review status a project returns to")
+    returned = need(returned, "returned", "rework", "the status a project is returned to the applicant in")
     g = intervals.group_by("project_id").agg(
         (pl.col("status") == review).sum().alias("review_visits"),
         (pl.col("status") == returned).sum().alias("returns"))

@@ -17,8 +17,7 @@ import polars as pl
 
 from pcnb.analytics.asof import cut_events, resolve
 from pcnb.analytics.calendar import Calendar
-
-TERMINAL = ("Permission to Operate", "Withdrawn", "Rejected")
+from pcnb.analytics.roles import need
 
 INTERVAL_SCHEMA = pl.Schema({
     "project_id": pl.String(), "status": pl.String(), "visit": pl.UInt32(), "entered": pl.Datetime("us", "UTC"),
@@ -29,7 +28,7 @@ INTERVAL_SCHEMA = pl.Schema({
 
 
 def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_of: datetime | None = None,
-                     terminal: Iterable[str] = TERMINAL, include_suppressed: bool = False) -> pl.DataFrame:
+                     terminal: Iterable[str] | None = None, include_suppressed: bool = False) -> pl.DataFrame:
     """Stays in each status from ``events`` (project_id, seq, status, ts[, suppressed]: the
     frames.status_events schema) as the data stood at ``as_of`` (default now).
 
@@ -38,7 +37,8 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
     program marks ReportAs = suppress are left out too (they are erroneous entries the program
     chose not to report); ``include_suppressed=True`` keeps them, for audits.
     ``terminal``: the program's final statuses (flags ``after_terminal``)."""
-    cal = calendar or Calendar.us_federal()
+    terminal = need(terminal, "terminal", "status_intervals", "the program's final statuses")
+    cal = calendar or Calendar()
     as_of = resolve(as_of)
     events = cut_events(events, as_of, include_suppressed)
     if events.height == 0:
@@ -103,7 +103,7 @@ def with_business_hours(intervals: pl.DataFrame, calendar: Calendar | None = Non
     """Intervals plus ``business_hours`` (closed stays) and ``age_business_hours`` (open stays, to
     ``as_of``): working hours of the calendar (``Calendar.work_hours``), for deadlines in hours.
     Pass the same ``as_of`` the intervals were built with."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     at = pl.lit(resolve(as_of)).cast(pl.Datetime("us", "UTC"))
     return intervals.with_columns(
         pl.when(~pl.col("is_open")).then(cal.business_hours(pl.col("entered"), pl.col("exited")))

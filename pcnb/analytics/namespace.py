@@ -16,7 +16,6 @@ import polars as pl
 
 from pcnb.analytics import cohorts, intervals, minn, quality, sla, throughput, time_in_status
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.intervals import TERMINAL
 from pcnb.analytics.throughput import AGING_BUCKETS
 
 
@@ -26,19 +25,19 @@ class PowerClerkFrame:
         self._df = df
 
     def intervals(self, calendar: Calendar | None = None, as_of: datetime | None = None,
-                  terminal: Iterable[str] = TERMINAL, include_suppressed: bool = False) -> pl.DataFrame:
+                  terminal: Iterable[str] | None = None, include_suppressed: bool = False) -> pl.DataFrame:
         return intervals.status_intervals(self._df, calendar, as_of, terminal, include_suppressed)
 
     def business_hours(self, calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
         return intervals.with_business_hours(self._df, calendar, as_of)
 
-    def time_in_status(self, first_visit_only: bool = False, terminal: Iterable[str] = TERMINAL,
+    def time_in_status(self, first_visit_only: bool = False, terminal: Iterable[str] | None = None,
                        by: str | list[str] | None = None,
                        percentiles: Sequence[float] = time_in_status.PERCENTILES,
                        min_n: int = minn.MIN_N) -> pl.DataFrame:
         return time_in_status.time_in_status(self._df, first_visit_only, terminal, by, percentiles, min_n)
 
-    def cycle_time(self, start: str = "Application Submitted", end: str = "Permission to Operate",
+    def cycle_time(self, start: str | None = None, end: str | None = None,
                    calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
         return time_in_status.cycle_time(self._df, start, end, calendar, as_of)
 
@@ -46,8 +45,8 @@ class PowerClerkFrame:
                         as_of: datetime | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
         return time_in_status.time_to_outcome(self._df, start, outcomes, calendar, as_of, min_n)
 
-    def utility_held(self, start: str = "Application Submitted", end: str = "Permission to Operate",
-                     applicant_statuses: Iterable[str] = ("Returned to Applicant",),
+    def utility_held(self, start: str | None = None, end: str | None = None,
+                     applicant_statuses: Iterable[str] | None = None,
                      holds: pl.DataFrame | None = None, calendar: Calendar | None = None,
                      as_of: datetime | None = None) -> pl.DataFrame:
         return time_in_status.utility_held_time(self._df, start, end, applicant_statuses, holds, calendar, as_of)
@@ -65,15 +64,15 @@ class PowerClerkFrame:
                    calendar: Calendar | None = None) -> pl.DataFrame:
         return throughput.throughput(self._df, statuses, every, by, calendar)
 
-    def flow(self, arrival: str = "Application Submitted", exits: Iterable[str] = TERMINAL, every: str = "1w",
+    def flow(self, arrival: str | None = None, exits: Iterable[str] | None = None, every: str = "1w",
              calendar: Calendar | None = None) -> pl.DataFrame:
         return throughput.arrivals_net_flow(self._df, arrival, exits, every, calendar)
 
-    def wip(self, terminal: Iterable[str] = TERMINAL, calendar: Calendar | None = None, start: date | None = None,
+    def wip(self, terminal: Iterable[str] | None = None, calendar: Calendar | None = None, start: date | None = None,
             end: date | None = None) -> pl.DataFrame:
         return throughput.wip_by_day(self._df, terminal, calendar, start, end)
 
-    def aging(self, terminal: Iterable[str] = TERMINAL,
+    def aging(self, terminal: Iterable[str] | None = None,
               buckets: Sequence[tuple[int, int | None, str]] = AGING_BUCKETS,
               by: str | list[str] | None = None) -> pl.DataFrame:
         return throughput.aging_wip(self._df, terminal, buckets, by)
@@ -81,19 +80,19 @@ class PowerClerkFrame:
     def bottlenecks(self, unit: str = "business_days", min_n: int = minn.MIN_N) -> pl.DataFrame:
         return cohorts.bottlenecks(self._df, unit, min_n)
 
-    def cohorts(self, start: str = "Application Submitted", end: str = "Permission to Operate", every: str = "1mo",
+    def cohorts(self, start: str | None = None, end: str | None = None, every: str = "1mo",
                 min_completed: int = minn.MIN_N, calendar: Calendar | None = None,
                 as_of: datetime | None = None) -> pl.DataFrame:
         return cohorts.cohort_cycle_times(self._df, start, end, every, min_completed, calendar, as_of)
 
-    def outcomes(self, start: str = "Application Submitted", outcomes: dict[str, Iterable[str]] | None = None,
+    def outcomes(self, start: str | None = None, outcomes: dict[str, Iterable[str]] | None = None,
                  every: str = "1mo", calendar: Calendar | None = None, min_n: int = minn.MIN_N) -> pl.DataFrame:
         return cohorts.cohort_outcomes(self._df, start, outcomes, every, calendar, min_n)
 
     def data_quality(self, projects: pl.DataFrame | None = None, threads: pl.DataFrame | None = None,
                      notes: pl.DataFrame | None = None, as_of: datetime | None = None,
                      events: pl.DataFrame | None = None, synced_at: datetime | None = None,
-                     final: Iterable[str] = TERMINAL, unsubmitted: Iterable[str] = ("Unsubmitted",)) -> pl.DataFrame:
+                     final: Iterable[str] | None = None, unsubmitted: Iterable[str] | None = None) -> pl.DataFrame:
         return quality.data_quality(self._df, projects, threads, notes, as_of, events, synced_at, final, unsubmitted)
 
 

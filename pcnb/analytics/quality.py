@@ -12,7 +12,7 @@ from datetime import datetime
 import polars as pl
 
 from pcnb.analytics.asof import OPEN_THREAD, cut_notes, cut_threads, lit, projects_at, resolve
-from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.roles import need
 
 QUALITY_SCHEMA = {"check": pl.String, "unit": pl.String, "affected": pl.Int64, "of": pl.Int64, "share": pl.Float64,
                   "examples": pl.String, "why_it_matters": pl.String}
@@ -21,8 +21,8 @@ QUALITY_SCHEMA = {"check": pl.String, "unit": pl.String, "affected": pl.Int64, "
 def data_quality(intervals: pl.DataFrame, projects: pl.DataFrame | None = None,
                  threads: pl.DataFrame | None = None, notes: pl.DataFrame | None = None,
                  as_of: datetime | None = None, events: pl.DataFrame | None = None,
-                 synced_at: datetime | None = None, final: Iterable[str] = TERMINAL,
-                 unsubmitted: Iterable[str] = ("Unsubmitted",)) -> pl.DataFrame:
+                 synced_at: datetime | None = None, final: Iterable[str] | None = None,
+                 unsubmitted: Iterable[str] | None = None) -> pl.DataFrame:
     """One row per check; pass the frames you have (intervals alone gives the history checks).
 
     Point in time: ``intervals`` must be built at ``as_of``; projects, threads and notes are taken
@@ -31,6 +31,11 @@ def data_quality(intervals: pl.DataFrame, projects: pl.DataFrame | None = None,
     the data's clock, not the program's state: it needs the raw ``events`` and counts projects
     with an event stamped after ``synced_at`` (default now), whatever ``as_of``.
     ``final``: the program's final statuses; ``unsubmitted``: statuses before the first submit."""
+    finished: Iterable[str] = ()
+    draft: Iterable[str] = ()
+    if projects is not None:  # the project checks need the program's roles; the history checks do not
+        finished = need(final, "final", "data_quality", "the program's final statuses (roles.final)")
+        draft = need(unsubmitted, "unsubmitted", "data_quality", "the draft statuses (roles.draft)")
     at = resolve(as_of)
     iv = intervals
     if projects is not None:
@@ -63,7 +68,7 @@ def data_quality(intervals: pl.DataFrame, projects: pl.DataFrame | None = None,
         add("current status differs from the history", both.filter(pl.col("status") != pl.col("history_status"))[
             "project_id"], n_projects, "the summary and the history disagree: re-sync these projects")
         add("submitted but no project number", projects.filter(
-            pl.col("project_number").is_null() & ~pl.col("status").is_in(list(unsubmitted)))["project_id"],
+            pl.col("project_number").is_null() & ~pl.col("status").is_in(list(draft)))["project_id"],
             n_projects, "numbers are assigned on first submit; joins by number will miss these")
     if threads is not None and notes is not None:
         threads = cut_threads(threads, notes, at)
@@ -78,7 +83,7 @@ def data_quality(intervals: pl.DataFrame, projects: pl.DataFrame | None = None,
         add("notes older than their thread", early["thread_id"], n_threads,
             "response times measured from the thread's creation would be negative", unit="threads")
         if projects is not None:
-            ended = projects.filter(pl.col("status").is_in(list(final))).select("project_id")
+            ended = projects.filter(pl.col("status").is_in(list(finished))).select("project_id")
             dangling = threads.filter(pl.col("status").cast(pl.String) == OPEN_THREAD).join(ended, on="project_id")
             add("open threads on finished projects", dangling["thread_id"], n_threads,
                 "they inflate the inquiry backlog; close them or filter them out", unit="threads")

@@ -1,8 +1,9 @@
 """Segmentation: project attributes (installer, program, technology, system-size bin) joined onto
 intervals, so every metric that takes ``by=`` can be split by any of them.
 
-Technology and size come from the submitted APPLICATION form (``sync(forms=("APPLICATION",))``
-caches it); without form data those columns are null and the segment is "unknown".
+Technology and size come from the submitted form fields the program profile names as its size and
+technology segments (``sync(forms=(FORM,))`` caches them); without form data those columns are null
+and the segment is "unknown".
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ def size_bin(kw: pl.Expr, bins: tuple[tuple[float, float | None, str], ...] = SI
 
 
 def project_attributes(projects: pl.DataFrame, form_values: pl.DataFrame | None = None,
-                       size_field: str = "SYSTEM_SIZE_KW", technology_field: str = "TECHNOLOGY") -> pl.DataFrame:
-    """project_id, program_id, owner_name, technology, system_size_kw, size_bin."""
+                       size_field: str | None = None, technology_field: str | None = None) -> pl.DataFrame:
+    """project_id, program_id, owner_name, technology, system_size_kw, size_bin.
+
+    ``size_field`` / ``technology_field``: the form fields (custom ids) holding them, from the
+    profile's segments (``ws.profile.segments``); a field not given stays "unknown"."""
     base = projects.select("project_id", "program_id", "owner_name")
     if form_values is None or form_values.height == 0:
         fields = pl.DataFrame(schema={"project_id": pl.String, "technology": pl.String, "system_size_kw": pl.Float64})
     else:
-        wanted = form_values.filter(pl.col("field").is_in([size_field, technology_field]))
+        wanted = form_values.filter(pl.col("field").is_in([f for f in (size_field, technology_field) if f]))
         fields = wanted.group_by("project_id").agg(
             pl.col("value").filter(pl.col("field") == technology_field).first().alias("technology"),
             pl.col("value").filter(pl.col("field") == size_field).first().cast(pl.Float64, strict=False)

@@ -66,7 +66,7 @@ def due_dates(intervals: pl.DataFrame, start_status: str, deadline_bdays: int, c
               as_of: datetime | None = None, stop_status: str | None = None) -> pl.DataFrame:
     """M5: per project, the local due date ``deadline_bdays`` after first entering ``start_status``
     and business days remaining at ``as_of`` (negative when late); met if ``stop_status`` reached."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     as_of_lit = lit(resolve(as_of))
     first = intervals.filter(pl.col("status") == start_status).group_by("project_id").agg(
         pl.col("entered").min().alias("start"))

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.roles import need
 
 AGING_BUCKETS = ((0, 5, "0-5"), (6, 10, "6-10"), (11, 20, "11-20"), (21, 45, "21-45"), (46, None, ">45"))
 
@@ -24,7 +24,7 @@ def _period(cal: Calendar, every: str) -> pl.Expr:
 def throughput(intervals: pl.DataFrame, statuses: Iterable[str] | None = None, every: str = "1w",
                by: str | None = None, calendar: Calendar | None = None) -> pl.DataFrame:
     """M7: first entries into each status per period (``1w`` weeks start Monday, ``1mo`` months)."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     iv = intervals.filter(pl.col("visit") == 1)
     if statuses is not None:
         iv = iv.filter(pl.col("status").is_in(list(statuses)))
@@ -32,8 +32,8 @@ def throughput(intervals: pl.DataFrame, statuses: Iterable[str] | None = None, e
     return iv.with_columns(_period(cal, every)).group_by(keys).agg(pl.len().alias("count")).sort(keys)
 
 
-def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submitted",
-                      exits: Iterable[str] = TERMINAL, every: str = "1w",
+def arrivals_net_flow(intervals: pl.DataFrame, arrival: str | None = None,
+                      exits: Iterable[str] | None = None, every: str = "1w",
                       calendar: Calendar | None = None) -> pl.DataFrame:
     """M8: arrivals vs departures per period, net flow and the running total it implies.
 
@@ -45,8 +45,9 @@ def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submi
     - net_flow = arrivals + reopened - departures; cumulative_net is its running sum.
 
     Counts are Int64 (signed), so a week with more departures than arrivals is negative."""
-    cal = calendar or Calendar.us_federal()
-    exits = list(exits)
+    cal = calendar or Calendar()
+    exits = list(need(exits, "exits", "arrivals_net_flow", "the program's final statuses (roles.final)"))
+    arrival = need(arrival, "arrival", "arrivals_net_flow", "the status the application clock starts in (roles.intake)")
     iv = intervals.sort("project_id", "entered").with_columns(
         _period(cal, every), pl.col("status").is_in(exits).alias("_exit")).with_columns(
         pl.col("_exit").shift(1).over("project_id").fill_null(False).alias("_prev_exit"))
@@ -59,15 +60,16 @@ def arrivals_net_flow(intervals: pl.DataFrame, arrival: str = "Application Submi
                             ).with_columns(pl.col("net_flow").cum_sum().alias("cumulative_net"))
 
 
-def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, calendar: Calendar | None = None,
+def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] | None = None, calendar: Calendar | None = None,
                start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """M9: projects in each non-terminal status at the end of each local day (cumulative flow).
 
     Built from +1/-1 deltas on entry/exit dates and a running sum, so it is O(intervals + days),
     not a days x intervals cross join.
     """
-    cal = calendar or Calendar.us_federal()
-    iv = intervals.filter(~pl.col("status").is_in(list(terminal)))
+    cal = calendar or Calendar()
+    final = need(terminal, "terminal", "wip_by_day", "the program's final statuses (roles.final)")
+    iv = intervals.filter(~pl.col("status").is_in(list(final)))
     if iv.height == 0:
         return pl.DataFrame(schema={"date": pl.Date, "status": pl.String, "wip": pl.Int64})
     plus = iv.select("status", cal.local_date("entered").alias("date"), pl.lit(1).alias("d"))
@@ -84,11 +86,12 @@ def wip_by_day(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL, cale
         (pl.col("d").cum_sum().over("status") + pl.col("base")).alias("wip")).select("date", "status", "wip")
 
 
-def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] = TERMINAL,
+def aging_wip(intervals: pl.DataFrame, terminal: Iterable[str] | None = None,
               buckets: Sequence[tuple[int, int | None, str]] = AGING_BUCKETS,
               by: str | list[str] | None = None) -> pl.DataFrame:
     """M10: open, non-terminal stays by status (and optional segment) and business-day age bucket."""
-    iv = intervals.filter(pl.col("is_open") & ~pl.col("status").is_in(list(terminal)))
+    iv = intervals.filter(pl.col("is_open") & ~pl.col("status").is_in(
+        list(need(terminal, "terminal", "aging_wip", "the program's final statuses (roles.final)"))))
     age = pl.col("age_business_days")
     label: pl.Expr = pl.lit(None, pl.String)
     for lo, hi, name in reversed(buckets):  # the first matching bucket wins

@@ -25,7 +25,7 @@ import polars as pl
 from pcnb.analytics import minn
 from pcnb.analytics.asof import cut_notes, cut_threads, lit, resolve
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.intervals import TERMINAL
+from pcnb.analytics.roles import need
 from pcnb.analytics.survival import cumulative_incidence, km_quantiles, km_table
 
 PERCENTILES = (0.5, 0.85, 0.9, 0.95)
@@ -42,13 +42,14 @@ def _stats(col: str, suffix: str, percentiles: Sequence[float]) -> list[pl.Expr]
 
 
 def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
-                   terminal: Iterable[str] = TERMINAL, by: str | list[str] | None = None,
+                   terminal: Iterable[str] | None = None, by: str | list[str] | None = None,
                    percentiles: Sequence[float] = PERCENTILES, min_n: int = minn.MIN_N) -> pl.DataFrame:
     """Per status (and optional segment), excluding the final statuses ``terminal``:
     n (closed stays) and n_open; closed-stay percentiles, mean and max in calendar and business
     days; the open stays' median and max age; KM quantiles in business days (``km_p50_bdays``...).
     See the module doc for definitions and the minimum-n rule."""
-    iv = intervals.filter(~pl.col("status").is_in(list(terminal)))
+    final = need(terminal, "terminal", "time_in_status", "the program's final statuses (roles.final)")
+    iv = intervals.filter(~pl.col("status").is_in(list(final)))
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
     keys = ["status", *([by] if isinstance(by, str) else (by or []))]
@@ -75,14 +76,16 @@ def _first_entry(intervals: pl.DataFrame, status: str, name: str) -> pl.DataFram
     return intervals.filter(pl.col("status") == status).group_by("project_id").agg(pl.col("entered").min().alias(name))
 
 
-def cycle_time(intervals: pl.DataFrame, start: str = "Application Submitted", end: str = "Permission to Operate",
+def cycle_time(intervals: pl.DataFrame, start: str | None = None, end: str | None = None,
                calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
     """M3: first entry into ``start`` -> first entry into ``end`` after it, per project.
 
     Incomplete projects keep a null duration and carry their age, for censored (KM) statistics.
     """
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     as_of_lit = lit(resolve(as_of))
+    start = need(start, "start", "cycle_time", "the status the clock starts in (roles.intake)")
+    end = need(end, "end", "cycle_time", "the status the clock stops in (roles.completion)")
     s = _first_entry(intervals, start, "start")
     e = intervals.filter(pl.col("status") == end).select("project_id", pl.col("entered").alias("end_ts"))
     df = s.join(e, on="project_id", how="left").filter(
@@ -129,9 +132,9 @@ def _merge(holds: pl.DataFrame) -> pl.DataFrame:
     return h.group_by("project_id", "grp").agg(pl.col("start").min(), pl.col("end").max())
 
 
-def utility_held_time(intervals: pl.DataFrame, start: str = "Application Submitted",
-                      end: str = "Permission to Operate",
-                      applicant_statuses: Iterable[str] = ("Returned to Applicant",),
+def utility_held_time(intervals: pl.DataFrame, start: str | None = None,
+                      end: str | None = None,
+                      applicant_statuses: Iterable[str] | None = None,
                       holds: pl.DataFrame | None = None, calendar: Calendar | None = None,
                       as_of: datetime | None = None) -> pl.DataFrame:
     """M6: business days of ``start -> end`` (or as_of) minus time held by the applicant.
@@ -139,7 +142,9 @@ def utility_held_time(intervals: pl.DataFrame, start: str = "Application Submitt
     Applicant-held time = stays in ``applicant_statuses`` plus optional extra ``holds``
     (project_id, start, end), e.g. from :func:`inquiry_waits`, unioned and clipped to the window.
     """
-    cal = calendar or Calendar.us_federal()
+    applicant_statuses = need(applicant_statuses, "applicant_statuses", "utility_held_time",
+                              "the statuses the applicant holds (profile holders)")
+    cal = calendar or Calendar()
     as_of = resolve(as_of)
     ct = cycle_time(intervals, start, end, cal, as_of)
     as_of_lit = lit(as_of)
@@ -166,7 +171,7 @@ def outcome_times(intervals: pl.DataFrame, start: str, outcomes: dict[str, Itera
     """Per project: first entry into ``start``, the first later entry into any status of
     ``outcomes`` (``{"completed": [final ok statuses], "withdrawn": [...]}``), which ``outcome`` that
     was (null while open at ``as_of``: censored), and business days to it (or age at ``as_of``)."""
-    cal = calendar or Calendar.us_federal()
+    cal = calendar or Calendar()
     at = lit(resolve(as_of))
     kind = {status: name for name, statuses in outcomes.items() for status in statuses}
     s = _first_entry(intervals, start, "start")

@@ -48,12 +48,14 @@ class SyncReport:
     watermark: datetime | None = None
     errors: list[str] = field(default_factory=list)
     skipped: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the caller did after the sync (e.g. profile inferred)
 
     def __str__(self) -> str:
         state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
         tail = f" ({self.skipped})" if self.skipped else ""
         return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
-                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}")
+                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}"
+                + "".join(f"\n{note}" for note in self.notes))
 
 
 class _Budget:

@@ -5,6 +5,7 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     connection  connect, login, programs, use, budget, info
     data        sync, projects, history, threads, browse
     chart       chart
+    profile     profile (show, set, infer, reload the program profile)
     write       one subcommand per registered write action (pcnb.writeback.actions), apply
     journal     journal (list, --undo, --resume)
     cell        the %%powerclerk cell form (bulk write-back)
@@ -21,7 +22,7 @@ import argparse
 import shlex
 from typing import Any
 
-from pcnb.commands import chart, connection, data, journal, write
+from pcnb.commands import chart, connection, data, journal, profile, write
 from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
@@ -41,7 +42,7 @@ def registry() -> dict[str, Command]:
     """Every subcommand, in ``--help`` order. The write family is read from the write-action
     registry at each call, so an action registered later is a subcommand at once."""
     commands = (connection.CONNECT, connection.LOGIN, connection.PROGRAMS, connection.USE,
-                data.SYNC, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
+                data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL,
                 connection.BUDGET, connection.INFO, HELP)
     return {c.name: c for c in commands}

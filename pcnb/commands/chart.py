@@ -1,16 +1,26 @@
-"""The chart command: figures drawn from the cache."""
+"""The chart command: figures drawn from the cache, in the program's own terms.
+
+Every role a chart needs (final statuses, the intake and completion statuses, deadlines, the
+calendar) comes from the program profile (``%powerclerk profile``); a missing one is a specific
+message saying how to set it, never an empty chart.
+"""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from pcnb.commands.base import Command, CommandError, Session
+from pcnb.profile import ProgramProfile
 
 CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks")
+
+
+def _role(prof: ProgramProfile, role: str) -> Any:
+    return prof.require(role)  # a ProfileError (one line + how to set it) when the profile lacks it
 
 
 def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
@@ -20,25 +30,35 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     from pcnb.analytics.cohorts import bottlenecks
 
     ws = session.require()
-    cal, now = an.Calendar.us_federal(), datetime.now(UTC)
-    iv = an.status_intervals(ws.status_events(), cal, now)
-    if iv.height == 0:
+    if ws.status_events().height == 0:
         raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
+    prof = ws.profile
+    cal, now = prof.calendar.calendar(), datetime.now(UTC)
+    final = _role(prof, "final")
+    iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
     name = args.name
     if name == "throughput":
-        return charts.throughput_chart(an.throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo",
+        return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
                                                      calendar=cal), now)
     if name == "cfd":
-        return charts.cumulative_flow_chart(an.wip_by_day(iv, calendar=cal), now)
+        return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now)
     if name == "time-in-status":
-        return charts.time_in_status_chart(iv, now, cal)
+        return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal)
     if name == "aging":
-        return charts.aging_chart(iv.filter(pl.col("status") != "Unsubmitted"), now, cal)
+        return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final)
     if name == "sla":
-        return charts.sla_chart(an.sla_compliance(iv, {"Application Submitted": 3, "Application Review": 10}), now,
-                                cal)
+        unit: Literal["business_days", "business_hours"] = (
+            "business_days" if any(d.unit == "business_days" for d in prof.deadlines) else "business_hours")
+        deadlines = {d.status: int(d.days) for d in prof.deadlines
+                     if d.status and d.unit == unit and float(d.days).is_integer()}
+        if not deadlines:
+            raise CommandError("the program profile has no deadlines in business days or hours",
+                               "set one with `%powerclerk profile set deadlines.STATUS 10` (the tariff's days)")
+        timed = an.with_business_hours(iv, cal, now) if unit == "business_hours" else iv
+        return charts.sla_chart(an.sla_compliance(timed, deadlines, unit=unit), now, cal)
     if name == "backlog":
-        return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now), now, cal)
+        return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now, intervals=iv,
+                                                 final=final), now, cal)
     if name == "backlog-trend":
         from pcnb.analytics.backlog import backlog_over_time
 
@@ -52,4 +72,6 @@ def _chart_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=CHARTS)
 
 
-CHART = Command("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}.", cmd_chart, _chart_args)
+CHART = Command("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}; the program profile "
+                "(%powerclerk profile) says which statuses are final, intake and completion, and the deadlines.",
+                cmd_chart, _chart_args)

@@ -73,6 +73,7 @@ class SandboxHandle:
         """Everything a client in another process needs (written to the connection file)."""
         return {"base_url": self.base_url, "token_url": self.token_url, "control_url": self.control_url,
                 "control_token": self.control_token, "program_id": self.program_id,
+                "program_source": self.state.program.source,
                 "rate_limit": list(self.rate_limit),
                 "users": {role: self.credentials(role) for role in self.users}}
 

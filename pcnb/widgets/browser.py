@@ -35,7 +35,8 @@ class ProjectBrowser:
                                      layout=w.Layout(width="95%"), style={"description_width": "initial"})
         self.count = w.HTML()
         self.action = w.Dropdown(options=browser_actions(), description="Action")
-        self.form = w.Text(value="APPLICATION", description="Form")
+        forms = [f["CustomId"] for f in workspace.client.forms(workspace.program).get("Forms") or []]
+        self.form = w.Dropdown(options=forms, value=forms[0] if forms else None, description="Form")
         known = sorted({name for _, _, name in workspace.store.status_refs() if name}
                        | set(statuses))
         self.to_status = w.Dropdown(options=known, description="To status")

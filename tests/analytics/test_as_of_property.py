@@ -54,10 +54,11 @@ except ImportError:
         THREADS_SCHEMA,
     )
 from pcnb.sandbox.generator import generate
+from tests.conftest import APPLICANT_HELD, COMPLETION, DRAFT, INTAKE, RETURNED, REVIEW
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 START = END - timedelta(days=3 * 365)
-CAL = Calendar.us_federal()
+CAL = Calendar.us_federal("America/Los_Angeles")
 FINAL = ("Permission to Operate", "Withdrawn", "Rejected")
 OUTCOMES = {"completed": ["Permission to Operate"], "ended": ["Withdrawn", "Rejected"]}
 
@@ -126,12 +127,13 @@ def metrics(f: dict[str, pl.DataFrame], as_of: datetime) -> dict[str, Any]:
         "throughput": throughput(iv, calendar=CAL),
         "net_flow": arrivals_net_flow(iv, "Application Submitted", FINAL, calendar=CAL),
         "wip": wip_by_day(iv, terminal=FINAL, calendar=CAL),
-        "cycle": cycle_time(iv, calendar=CAL, as_of=as_of),
-        "held": utility_held_time(iv, holds=holds, calendar=CAL, as_of=as_of),
-        "cohorts": cohort_cycle_times(iv, calendar=CAL, as_of=as_of, min_completed=1),
-        "outcomes": cohort_outcomes(iv, calendar=CAL, min_n=0),
+        "cycle": cycle_time(iv, calendar=CAL, as_of=as_of, start=INTAKE, end=COMPLETION),
+        "held": utility_held_time(iv, holds=holds, calendar=CAL, as_of=as_of, start=INTAKE, end=COMPLETION,
+            applicant_statuses=APPLICANT_HELD),
+        "cohorts": cohort_cycle_times(iv, calendar=CAL, as_of=as_of, min_completed=1, start=INTAKE, end=COMPLETION),
+        "outcomes": cohort_outcomes(iv, calendar=CAL, min_n=0, start=INTAKE, outcomes=OUTCOMES),
         "time_to_outcome": time_to_outcome(iv, "Application Submitted", OUTCOMES, CAL, as_of, min_n=0),
-        "rework": rework(iv).sort("project_id"),
+        "rework": rework(iv, review=REVIEW, returned=RETURNED).sort("project_id"),
         "bottlenecks": bottlenecks(iv, min_n=0).sort("status", "next_status"),
         "thread_state": state,
         "backlog": backlog_summary(state, "group", min_n=0),
@@ -139,7 +141,7 @@ def metrics(f: dict[str, pl.DataFrame], as_of: datetime) -> dict[str, Any]:
         "responses": rt,
         "response_summary": response_summary(rt, min_n=0),
         "holds": holds.sort("project_id", "start"),
-        "quality": data_quality(iv, f["projects"], th, no, as_of, final=FINAL),
+        "quality": data_quality(iv, f["projects"], th, no, as_of, final=FINAL, unsubmitted=DRAFT),
     }
 
 

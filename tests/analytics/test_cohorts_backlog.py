@@ -11,6 +11,7 @@ from pcnb.analytics import status_intervals
 from pcnb.analytics.backlog import backlog_summary, response_summary, response_times, thread_state
 from pcnb.analytics.cohorts import bottlenecks, cohort_cycle_times, cohort_outcomes, first_pass_yield, km_median, rework
 from tests.analytics.test_fixture import CAL, FIXTURE, _la, events
+from tests.conftest import COMPLETION, FINAL, INTAKE, OUTCOMES, RETURNED, REVIEW
 
 
 def test_km_median_counts_censored():
@@ -27,8 +28,8 @@ def test_cohorts_suppress_small_and_use_km():
         rows += [(f"J{i}", "Application Submitted", _la(1, 2, 9)), (f"J{i}", "Permission to Operate",
                                                                   _la(1, 3 + i, 9))]
     rows += [("F0", "Application Submitted", _la(2, 5, 9))]  # February: only 1 project, open
-    iv = status_intervals(events(rows), CAL, _la(3, 1, 9))
-    out = cohort_cycle_times(iv, calendar=CAL, as_of=_la(3, 1, 9))
+    iv = status_intervals(events(rows), CAL, _la(3, 1, 9), terminal=FINAL)
+    out = cohort_cycle_times(iv, calendar=CAL, as_of=_la(3, 1, 9), start=INTAKE, end=COMPLETION)
     jan, feb = out.row(0, named=True), out.row(1, named=True)
     assert jan["completed"] == 12 and not jan["suppressed"] and jan["km_median_bdays"] is not None
     assert feb["suppressed"] and feb["median_bdays"] is None and feb["n"] == 1
@@ -41,13 +42,15 @@ def test_outcomes_rework_and_bottlenecks():
             ("B", "Application Submitted", _la(3, 4, 9)), ("B", "Application Review", _la(3, 5, 9)),
             ("B", "Withdrawn", _la(3, 7, 9)),
             ("C", "Application Submitted", _la(3, 4, 9)), ("C", "Application Review", _la(3, 6, 9))]
-    iv = status_intervals(events(rows), CAL, _la(3, 20, 9))
-    assert cohort_outcomes(iv, calendar=CAL).row(0, named=True)["suppressed"]  # n = 3 < 10
-    oc = cohort_outcomes(iv, calendar=CAL, min_n=3).row(0, named=True)
+    iv = status_intervals(events(rows), CAL, _la(3, 20, 9), terminal=FINAL)
+    # n = 3 < 10
+    assert cohort_outcomes(iv, calendar=CAL, start=INTAKE, outcomes=OUTCOMES).row(0, named=True)["suppressed"]
+    oc = cohort_outcomes(iv, calendar=CAL, min_n=3, start=INTAKE, outcomes=OUTCOMES).row(0, named=True)
     assert oc["n"] == 3 and oc["reached_pto_rate"] == pytest.approx(1 / 3)
     assert oc["withdrawn_rate"] == pytest.approx(1 / 3) and oc["active_rate"] == pytest.approx(1 / 3)
-    rw = rework(iv).sort("project_id")
-    assert rw["first_pass"].to_list() == [False, True, True] and first_pass_yield(iv) == pytest.approx(2 / 3)
+    rw = rework(iv, review=REVIEW, returned=RETURNED).sort("project_id")
+    assert rw["first_pass"].to_list() == [False, True, True] and first_pass_yield(
+        iv, review=REVIEW, returned=RETURNED) == pytest.approx(2 / 3)
     b = bottlenecks(iv, unit="calendar_days", min_n=3)
     sub_rev = b.filter((pl.col("status") == "Application Submitted") & (pl.col("next_status") == "Application Review"))
     assert sub_rev["count"].item() == 3 and sub_rev["median_calendar_days"].item() == pytest.approx(1.0)

@@ -23,6 +23,7 @@ from pcnb.analytics import (
     wip_by_day,
 )
 from pcnb.analytics.time_in_status import inquiry_waits
+from tests.conftest import FINAL
 
 LA = ZoneInfo("America/Los_Angeles")
 CAL = Calendar("America/Los_Angeles", holidays=(date(2024, 7, 4),))
@@ -89,7 +90,7 @@ def test_merge_duplicates_zero_length_and_flags():
         ("A", "S2", _la(3, 5, 10)), ("A", "S3", _la(3, 5, 10)),  # zero-length S2 kept
         ("A", "Withdrawn", _la(3, 6, 9)), ("A", "S2", _la(3, 7, 9)),  # after terminal: flagged
         ("B", "S1", _la(3, 6, 9)), ("B", "S2", _la(3, 5, 9)),  # out of source order: flagged
-    ]), CAL, _la(3, 8, 12))
+    ]), CAL, _la(3, 8, 12), terminal=FINAL)
     a = iv.filter(pl.col("project_id") == "A")
     assert a["status"].to_list() == ["S1", "S2", "S3", "Withdrawn", "S2"]
     assert a["calendar_days"][1] == 0.0
@@ -99,12 +100,12 @@ def test_merge_duplicates_zero_length_and_flags():
 
 def test_time_in_status_open_only_has_null_median_and_empty_inputs():
     iv = status_intervals(events([("A", "Review", _la(5, 1, 9)), ("B", "Review", _la(5, 2, 9))]), CAL,
-                          _la(5, 10, 9))
-    row = time_in_status(iv).row(0, named=True)
+                          _la(5, 10, 9), terminal=FINAL)
+    row = time_in_status(iv, terminal=FINAL).row(0, named=True)
     assert row["n"] == 0 and row["median_bdays"] is None and row["n_open"] == 2
-    empty = status_intervals(events([]), CAL, AS_OF)
-    assert empty.height == 0 and time_in_status(empty).height == 0
-    assert wip_by_day(empty).height == 0 and aging_wip(empty).height == 0
+    empty = status_intervals(events([]), CAL, AS_OF, terminal=FINAL)
+    assert empty.height == 0 and time_in_status(empty, terminal=FINAL).height == 0
+    assert wip_by_day(empty, terminal=FINAL).height == 0 and aging_wip(empty, terminal=FINAL).height == 0
 
 
 def test_time_in_status_percentiles():

@@ -12,6 +12,7 @@ from pcnb.analytics.backlog import thread_state
 from pcnb.analytics.cohorts import km_median
 from pcnb.analytics.time_in_status import time_to_outcome
 from tests.analytics.test_fixture import CAL, _la, events
+from tests.conftest import FINAL
 
 EXITS = ("Permission to Operate", "Withdrawn", "Rejected")
 
@@ -91,8 +92,9 @@ def test_bug4_frames_carry_the_report_as_flag(tmp_path):
         from pcnb.cache import frames  # type: ignore[import-not-found,unused-ignore]
         from pcnb.cache.store import Store  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        from pcnb import frames  # type: ignore[no-redef,unused-ignore]
         from pcnb.store import Store  # type: ignore[no-redef,unused-ignore]
+
+        from pcnb import frames  # type: ignore[no-redef,unused-ignore]
 
     store = Store(tmp_path / "s.sqlite")
     entries = [  # newest first, as V2 sends them
@@ -160,7 +162,7 @@ def test_business_hours_and_an_sla_in_hours():
     sla = sla_compliance(iv, {"Review": 4}, unit="business_hours", min_n=0).row(0, named=True)
     assert (sla["completed"], sla["completed_late"], sla["open_late"], sla["deadline_hours"]) == (4, 1, 1, 4)
     with pytest.raises(ValueError, match="with_business_hours"):
-        sla_compliance(status_intervals(events(rows), CAL, as_of), {"Review": 4}, unit="business_hours")
+        sla_compliance(status_intervals(events(rows), CAL, as_of, terminal=FINAL), {"Review": 4}, unit="business_hours")
 
 
 def test_departures_once_per_exit():

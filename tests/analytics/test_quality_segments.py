@@ -26,6 +26,7 @@ from pcnb.analytics.quality import data_quality
 from pcnb.analytics.segments import project_attributes, segmented, size_bin
 from pcnb.cache.frames import NOTES_SCHEMA, PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA, THREADS_SCHEMA
 from tests.analytics.test_fixture import CAL, _la, events
+from tests.conftest import APPLICANT_HELD, COMPLETION, DRAFT, FINAL, INTAKE, OUTCOMES, RETURNED, REVIEW
 
 AS_OF = _la(7, 15, 12)
 
@@ -42,7 +43,7 @@ def test_data_quality_counts_each_problem():
         ("B", "Application Review", _la(7, 3, 9)), ("B", "Application Submitted", _la(7, 2, 9)),  # out of order
         ("C", "Application Submitted", _la(7, 20, 9)),  # in the future at AS_OF
     ])
-    iv = status_intervals(ev, CAL, AS_OF)
+    iv = status_intervals(ev, CAL, AS_OF, terminal=FINAL)
     projects = _projects([
         {"project_id": "A", "project_number": "N-1", "status": "Application Review"},
         {"project_id": "B", "project_number": None, "status": "Approved to Install"},  # mismatch + no number
@@ -62,7 +63,7 @@ def test_data_quality_counts_each_problem():
         {"note_id": "n2", "thread_id": "T2", "project_id": "A", "seq": 0, "is_admin": True, "ts": _la(7, 1, 9)},
     ], schema={k: v for k, v in NOTES_SCHEMA.items() if k in ("note_id", "thread_id", "project_id", "seq",
                                                                 "is_admin", "ts")})
-    q = data_quality(iv, projects, threads, notes, AS_OF, events=ev, synced_at=AS_OF)
+    q = data_quality(iv, projects, threads, notes, AS_OF, events=ev, synced_at=AS_OF, final=FINAL, unsubmitted=DRAFT)
     got = {r["check"]: (r["affected"], r["examples"]) for r in q.iter_rows(named=True)}
     assert got["status events out of order"] == (1, "B")
     assert got["events after a terminal status"] == (1, "A")
@@ -106,18 +107,18 @@ def test_segments_size_bins_and_by():
                           {"project_id": "P2", "program_id": "G", "owner_name": "Volt"}])
     fv = pl.DataFrame({"project_id": ["P1", "P1"], "form_id": ["F", "F"], "field": ["SYSTEM_SIZE_KW", "TECHNOLOGY"],
                        "name": ["s", "t"], "value": ["7.5", "Solar PV"]})
-    attrs = project_attributes(projects, fv)
+    attrs = project_attributes(projects, fv, size_field="SYSTEM_SIZE_KW", technology_field="TECHNOLOGY")
     assert attrs.sort("project_id").select("technology", pl.col("size_bin").cast(pl.String)).rows() == [
         ("Solar PV", "<= 10 kW"), ("unknown", "unknown")]
     ev = events([("P1", "Application Review", _la(7, 1, 9)), ("P1", "Approved to Install", _la(7, 12, 9)),
                  ("P2", "Application Review", _la(7, 1, 9))])
-    iv = segmented(status_intervals(ev, CAL, AS_OF), attrs, "size_bin", "owner_name")
+    iv = segmented(status_intervals(ev, CAL, AS_OF, terminal=FINAL), attrs, "size_bin", "owner_name")
     sla = sla_compliance(iv, {"Application Review": 5}, by="size_bin")
     assert sla.select(pl.col("size_bin").cast(pl.String), "completed", "completed_late", "open_late").rows() == [
         ("<= 10 kW", 1, 1, 0), ("unknown", 0, 0, 1)]
-    aging = aging_wip(iv, by="owner_name")
+    aging = aging_wip(iv, by="owner_name", terminal=FINAL)
     assert aging.filter(pl.col("owner_name") == "Volt")["count"].to_list() == [1]
-    assert time_in_status(iv, by="owner_name").select("status", "owner_name", "n", "n_open").rows() == [
+    assert time_in_status(iv, by="owner_name", terminal=FINAL).select("status", "owner_name", "n", "n_open").rows() == [
         ("Application Review", "Sun Co", 1, 0), ("Application Review", "Volt", 0, 1),
         ("Approved to Install", "Sun Co", 0, 1)]
     with pytest.raises(ValueError, match="unknown segment"):
@@ -126,19 +127,25 @@ def test_segments_size_bins_and_by():
 
 def test_every_metric_accepts_empty_input():
     ev = pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
-    iv = status_intervals(ev, CAL, AS_OF)
+    iv = status_intervals(ev, CAL, AS_OF, terminal=FINAL)
     assert iv.schema == pl.Schema(INTERVAL_SCHEMA) and iv.height == 0
     threads, notes = pl.DataFrame(schema=THREADS_SCHEMA), pl.DataFrame(schema=NOTES_SCHEMA)
     frames = {
-        "time_in_status": time_in_status(iv), "cycle_time": cycle_time(iv, calendar=CAL, as_of=AS_OF),
-        "utility_held_time": utility_held_time(iv, calendar=CAL), "sla": sla_compliance(iv, {"Application Review": 5}),
+        "time_in_status": time_in_status(iv, terminal=FINAL), "cycle_time": cycle_time(iv, calendar=CAL,
+            as_of=AS_OF, start=INTAKE, end=COMPLETION),
+        "utility_held_time": utility_held_time(iv, calendar=CAL, start=INTAKE, end=COMPLETION,
+            applicant_statuses=APPLICANT_HELD), "sla": sla_compliance(iv, {"Application Review": 5}),
         "due_dates": due_dates(iv, "Application Submitted", 10, CAL, AS_OF),
-        "throughput": throughput(iv, calendar=CAL), "net_flow": arrivals_net_flow(iv, calendar=CAL),
-        "aging": aging_wip(iv), "cohorts": cohort_cycle_times(iv, calendar=CAL, as_of=AS_OF),
-        "outcomes": cohort_outcomes(iv, calendar=CAL), "rework": rework(iv), "bottlenecks": bottlenecks(iv),
+        "throughput": throughput(iv, calendar=CAL), "net_flow": arrivals_net_flow(iv, calendar=CAL,
+            arrival=INTAKE, exits=FINAL),
+        "aging": aging_wip(iv, terminal=FINAL), "cohorts": cohort_cycle_times(iv, calendar=CAL, as_of=AS_OF,
+            start=INTAKE, end=COMPLETION),
+        "outcomes": cohort_outcomes(iv, calendar=CAL, start=INTAKE, outcomes=OUTCOMES), "rework": rework(iv,
+            review=REVIEW, returned=RETURNED), "bottlenecks": bottlenecks(iv),
         "thread_state": thread_state(threads, notes, CAL, AS_OF), "response_times": response_times(notes, CAL),
         "backlog_over_time": backlog_over_time(threads, notes, CAL, AS_OF),
-        "quality": data_quality(iv, pl.DataFrame(schema=PROJECTS_SCHEMA), threads, notes, AS_OF, events=ev),
+        "quality": data_quality(iv, pl.DataFrame(schema=PROJECTS_SCHEMA), threads, notes, AS_OF, events=ev,
+            final=FINAL, unsubmitted=DRAFT),
     }
     for name, df in frames.items():
         assert isinstance(df, pl.DataFrame), name
@@ -146,11 +153,11 @@ def test_every_metric_accepts_empty_input():
             assert df.height == 0, name
     assert backlog_summary(frames["thread_state"]).height == 0
     assert frames["quality"]["affected"].sum() == 0 and frames["quality"]["share"].null_count() == 10
-    assert first_pass_yield(iv) is None
-    assert wip_by_day(iv, calendar=CAL, start=date(2024, 7, 1), end=date(2024, 7, 2)).height == 0
+    assert first_pass_yield(iv, review=REVIEW, returned=RETURNED) is None
+    assert wip_by_day(iv, calendar=CAL, start=date(2024, 7, 1), end=date(2024, 7, 2), terminal=FINAL).height == 0
 
 
 def test_wip_range_defaults_do_not_crash_on_one_open_stay():
     iv = status_intervals(events([("P", "Application Review", datetime(2024, 7, 1, 16, tzinfo=UTC))]), CAL,
-                          datetime(2024, 7, 1, 16, tzinfo=UTC) + timedelta(days=3))
-    assert wip_by_day(iv, calendar=CAL)["wip"].max() == 1
+                          datetime(2024, 7, 1, 16, tzinfo=UTC) + timedelta(days=3), terminal=FINAL)
+    assert wip_by_day(iv, calendar=CAL, terminal=FINAL)["wip"].max() == 1

@@ -1,0 +1,45 @@
+"""The profile command: show, correct and re-infer the program profile (pcnb.profile)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pcnb.commands.base import Command, CommandError, Session
+
+
+def _profile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", nargs="?", choices=("show", "set", "infer", "reload", "path"), default="show",
+                   help="show (default); set KEY VALUE; infer (again, from the cache); reload (after editing "
+                        "the file); path (where the file is)")
+    p.add_argument("key", nargs="?", help="with set: e.g. roles.completion, deadlines.STATUS, holders.STATUS, "
+                                          "calendar.timezone, segments.size")
+    p.add_argument("value", nargs="*", help="with set: the value (statuses by name or custom id; lists by commas)")
+    p.add_argument("--edit", action="store_true", help="print the file's path to edit it, then run `profile reload`")
+
+
+def cmd_profile(args: argparse.Namespace, session: Session) -> str:
+    from pcnb.profile import ProgramProfile
+
+    ws = session.require()
+    if args.edit or args.action == "path":
+        return (f"{ws.profile_path}\nEdit it (YAML: roles, holders, deadlines, calendar, segments), then run "
+                "`%powerclerk profile reload`.")
+    if args.action == "infer":
+        return str(ws.infer_profile().describe())
+    if args.action == "reload":
+        ws._profile = ProgramProfile.load(ws.profile_path)
+        return str(ws.profile.describe())
+    if args.action == "set":
+        if not args.key or not args.value:
+            raise CommandError("profile set needs a KEY and a VALUE",
+                               "e.g. `%powerclerk profile set roles.completion \"Permission to Operate\"`")
+        ws.profile.set(args.key, " ".join(args.value))
+        ws.save_profile()
+        return str(ws.profile.describe())
+    return str(ws.profile.describe())
+
+
+PROFILE = Command("profile", "the program profile: statuses' roles, holders, deadlines, calendar",
+                  "Show the profile inferred from the cache (and what it guessed), correct it with "
+                  "`profile set KEY VALUE`, or edit its file (`profile --edit`) and `profile reload`.",
+                  cmd_profile, _profile_args)

@@ -1,0 +1,75 @@
+"""Every notebook, every chart and the browser on programs none of pcnb's code names.
+
+The residential program is what the rest of the suite runs on; here the other built-ins (rebate with
+expiry in New York time, a large-DG queue with studies in Denver time) and a test-only program
+(community solar in Honolulu time, business-hour deadlines) run with only their inferred profiles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pcnb.commands import CHARTS, Session, parse, run
+from pcnb.report import run_report
+from pcnb.workspace import Workspace
+from tests.conftest import END
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMUNITY = str(ROOT / "tests" / "programs" / "community_solar.yaml")
+PROGRAMS = ("rebate", "large-dg", COMMUNITY)
+NAMES = {"rebate": "Clean Energy Incentive Program", "large-dg": "Large Generator Interconnection Queue",
+         COMMUNITY: "Kaiāulu Community Solar Subscriptions"}
+
+
+def _figures(nb: nbformat.NotebookNode) -> list[dict]:
+    return [o["data"]["application/vnd.plotly.v1+json"] for c in nb.cells for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def _has_data(fig: dict) -> bool:
+    for trace in fig["data"]:
+        if trace.get("type") == "table":
+            continue
+        values = trace.get("x") or trace.get("y") or (trace.get("link") or {}).get("value") or []
+        if len(values):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
+                                      "05_write_back"])
+def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "600")  # the notebook's embedded sandbox: smaller, same shape
+    out = run_report(ROOT / "notebooks" / f"{notebook}.ipynb", tmp_path / f"{notebook}.html", {"program": program})
+    executed = nbformat.read(out.with_suffix(".ipynb"), as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert NAMES[program] in text  # the notebook ran on that program, not the default one
+    figures = _figures(executed)
+    if notebook != "05_write_back":
+        assert figures and all(_has_data(f) for f in figures), [f["layout"].get("title") for f in figures]
+    else:  # the write-back ran: a plan, a journal with request ids, and an undo
+        assert "request_id" in text and "done" in text
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_every_chart_and_the_browser_on_every_program(program):
+    from pcnb.widgets.browser import ProjectBrowser
+
+    with Workspace.sandbox(projects=400, seed=4, program=program, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        prof = ws.profile
+        assert prof.program_name == NAMES[program] and prof.roles.completion and prof.roles.final
+        for name in CHARTS:
+            fig = run(parse(f"chart {name}"), session)
+            assert "as of" in fig.layout.title.text and _has_data(fig.to_plotly_json()), (program, name)
+        browser = ProjectBrowser(ws)
+        forms = {f.custom_id for f in ws.sandbox_program.forms}
+        assert set(browser.form.options) <= forms and browser.form.value in forms
+        assert browser.status.options[1:] == tuple(sorted(set(ws.projects()["status"].cast(str).to_list())))
