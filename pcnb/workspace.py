@@ -109,8 +109,9 @@ class Workspace:
         -- or, ``embedded=False`` (the console script, one process per command), the connection file
         ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
         production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
-        the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id on a real PowerClerk; for an embedded sandbox,
-        which program to serve (a built-in name such as "rebate", or a definition file)."""
+        the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id
+        on a real PowerClerk; for an embedded sandbox, which program to serve (a built-in name such as
+        "rebate", or a definition file)."""
         import os
 
         environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
