@@ -37,13 +37,21 @@ def _sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"pcnb sandbox: {exc}", file=sys.stderr)
         return 2
+    if args.twin:
+        return _twin(args.twin)
+    from pcnb.sandbox.definition import ProgramDefinitionError
+
     started = time.monotonic()
-    sb = build(args.projects, args.seed, args.rate_limit, faults, state_file=args.state)
+    try:
+        sb = build(args.projects, args.seed, args.rate_limit, faults, state_file=args.state, program=args.program)
+    except ProgramDefinitionError as exc:
+        print(f"pcnb sandbox: {exc}", file=sys.stderr)
+        return 2
     with running(port=args.port, sandbox=sb) as handle:
         path = handle.write_connection(args.connection_file)
         print(f"PowerClerk V2 sandbox: {handle.base_url}")
-        print(f"  program {handle.program_id}, {args.projects} projects (seed {args.seed}), "
-              f"rate limit {args.rate_limit}, ready in {time.monotonic() - started:.1f}s")
+        print(f"  program {handle.state.program.name} ({handle.program_id}), {args.projects} projects "
+              f"(seed {args.seed}), rate limit {args.rate_limit}, ready in {time.monotonic() - started:.1f}s")
         print(f"  connection file (0600, holds demo credentials): {path}")
         print("  Ctrl-C to stop" + (f"; state is saved to {args.state}" if args.state else ""))
         try:
@@ -54,6 +62,37 @@ def _sandbox(args: argparse.Namespace) -> int:
         finally:
             if args.state:
                 handle.state.save(args.state)
+    return 0
+
+
+def _bad_program(command: str, program: str | None) -> bool:
+    """True (after saying why) when ``program`` names no built-in program or readable definition."""
+    from pcnb.sandbox.definition import ProgramDefinitionError, load
+
+    try:
+        load(program)
+    except ProgramDefinitionError as exc:
+        print(f"pcnb {command}: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
+def _twin(out: str) -> int:
+    """Write a twin definition of the synced program of the current environment (PCNB_ENVIRONMENT)."""
+    from pcnb.workspace import Workspace
+
+    try:
+        with Workspace.open(embedded=False) as ws:
+            if ws.status_events().height == 0:
+                print("pcnb sandbox --twin: the cache holds no synced history yet; run `pcnb sync` first",
+                      file=sys.stderr)
+                return 2
+            path = ws.twin(out)
+    except PowerClerkError as exc:
+        print(f"pcnb sandbox --twin: {exc}", file=sys.stderr)
+        return 1
+    print(f"twin of the synced program written to {path} (workflow, durations and forms; no project data)")
+    print(f"  serve it: pcnb sandbox --program {path}")
     return 0
 
 
@@ -74,7 +113,7 @@ def _lab(args: argparse.Namespace) -> int:
         print("pcnb demo --lab: JupyterLab is not installed; pip install 'pcnb[lab]' (or jupyterlab)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="pcnb-lab-") as tmp, \
-            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit) as sb:
+            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit, program=args.program) as sb:
         env = {**os.environ, "PCNB_SANDBOX_CONNECTION": str(sb.write_connection(Path(tmp) / "sandbox.json")),
                "PCNB_STORE_PATH": str(Path(tmp) / "store.sqlite")}
         print(f"sandbox: {args.projects} synthetic projects at {sb.base_url}; notebooks connect to it by default")
@@ -104,12 +143,14 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"pcnb demo: notebooks not found in {NOTEBOOKS}; run from a source checkout (pip install -e .)",
               file=sys.stderr)
         return 2
+    if _bad_program("demo", args.program):
+        return 2
     if args.lab:
         return _lab(args)
     started = time.monotonic()
     out_dir = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="pcnb-demo-") as tmp, \
-            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit) as sb:
+            running(projects=args.projects, seed=args.seed, rate_limit=args.rate_limit, program=args.program) as sb:
         conn = sb.write_connection(Path(tmp) / "sandbox.json")
         os.environ["PCNB_SANDBOX_CONNECTION"] = str(conn)
         os.environ["PCNB_STORE_PATH"] = str(Path(tmp) / "store.sqlite")
@@ -160,6 +201,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--rate-limit", default="60/60", help="operations/seconds per API key, e.g. 60/60 or 30/2s")
     s.add_argument("--faults", default="", help="e.g. latency_s=0.2,error_rate=0.05,drop_rate=0.01")
     s.add_argument("--state", default=None, help="JSON file to load state from and save it to on exit")
+    s.add_argument("--program", default=None, help="the program to serve: residential (default), rebate, "
+                   "large-dg, or a definition file (YAML, see the README)")
+    s.add_argument("--twin", metavar="OUT.yaml", default=None,
+                   help="instead of serving: write a twin definition of the program synced in the current "
+                        "environment's cache (no project data), to serve later with --program OUT.yaml")
     s.add_argument("--connection-file", default=str(cache_dir() / "sandbox.json"),
                    help="where to write base URL and demo credentials (mode 0600)")
     s.set_defaults(func=_sandbox)
@@ -168,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="reports", help="folder for the HTML reports (default: reports)")
     d.add_argument("--projects", type=int, default=2000, help="synthetic projects (default 2000)")
     d.add_argument("--seed", type=int, default=7, help="generator seed")
+    d.add_argument("--program", default=None, help="residential (default), rebate, large-dg, or a definition file")
     d.add_argument("--rate-limit", default="6000/60", help="sandbox rate limit; the real API allows 60/60")
     d.add_argument("--lab", action="store_true",
                    help="instead of reports: open JupyterLab on the notebooks, connected to a sandbox (Ctrl-C stops)")

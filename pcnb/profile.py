@@ -199,8 +199,8 @@ class ProgramProfile:
             raise ProfileError(f"week mask {self.calendar.week_mask!r} needs 7 characters", "e.g. MTWTF-- (- = closed)")
 
     def set(self, key: str, value: str) -> None:
-        """``set("roles.completion", "Permission to Operate")``, ``set("deadlines.Application Review", "10")``,
-        ``set("holders.Returned to Applicant", "applicant")``, ``set("calendar.timezone", ...)``,
+        """``set("roles.completion", "STATUS")``, ``set("deadlines.STATUS", "10")`` (or "16 business_hours"),
+        ``set("holders.STATUS", "applicant")``, ``set("calendar.timezone", ...)``,
         ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared."""
         head, _, rest = key.partition(".")
         items = [v.strip() for v in value.split(",") if v.strip()]

@@ -158,6 +158,23 @@ class Workspace:
                                 f"`%powerclerk profile` ({self.profile_path})")
         return report
 
+    def twin(self, path: str | Path) -> Path:
+        """Write a sandbox definition of this program from the synced cache (pcnb.twin): its workflow,
+        step durations and forms, no project data. Serve it with ``pcnb sandbox --program PATH``."""
+        from pcnb.twin import build, write
+
+        prof = self.profile
+        forms = self.client.forms(self.program).get("Forms") or []
+        schemas = {f["CustomId"]: self.client.form_schema(self.program, f["CustomId"]).get("FormSchema") or {}
+                   for f in forms}
+        values: dict[str, list[Any]] = {}
+        fv = frames.form_values(self.store)
+        for form, field, value in zip(fv["form_id"], fv["field"], fv["value"], strict=True):
+            values.setdefault(f"{form}/{field}", []).append(value)
+        definition = build(prof, self.status_events(), self.projects(), forms, schemas, self.inquiry_threads(),
+                           values)
+        return write(definition, path)
+
     # ---- the program profile (pcnb.profile) ------------------------------------------------------
     @property
     def profile_path(self) -> Path:

@@ -130,3 +130,39 @@ def test_binder_start_serves_one_shared_sandbox(tmp_path):
         pid_file = tmp_path / "demo" / "sandbox.pid"
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def test_sandbox_and_demo_take_a_program_and_refuse_unknown_ones(capsys, tmp_path):
+    assert main(["sandbox", "--program", "rebat"]) == 2
+    assert "did you mean 'rebate'?" in capsys.readouterr().err
+    assert main(["demo", "--program", str(tmp_path / "missing.yaml"), "-o", str(tmp_path)]) == 2
+    assert "no built-in program or file named" in capsys.readouterr().err
+    res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "--program", "large-dg", "--projects", "300",
+                          "-o", str(tmp_path / "r")], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    html = (tmp_path / "r" / "03_time_in_status.html").read_text()
+    assert "Large Generator Interconnection Queue" in html and "Plotly.newPlot" in html
+
+
+def test_twin_from_the_terminal(tmp_path, monkeypatch, capsys):
+    """`pcnb sync` then `pcnb sandbox --twin OUT` against a served program, then serve the twin."""
+    from pcnb.sandbox import running
+    from pcnb.sandbox.definition import load
+    from tests.conftest import END, FAST
+
+    assert main(["sandbox", "--twin", str(tmp_path / "t.yaml")]) != 0  # no running sandbox, no cache yet
+    capsys.readouterr()
+    with running(projects=300, seed=6, rate_limit=FAST, end=END, program="rebate") as sb:
+        monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(sb.write_connection(tmp_path / "sb.json")))
+        monkeypatch.setenv("PCNB_STORE_PATH", str(tmp_path / "store.sqlite"))
+        assert main(["sync"]) == 0
+        assert "program profile inferred" in capsys.readouterr().out
+        assert main(["sandbox", "--twin", str(tmp_path / "twin.yaml")]) == 0
+        assert "serve it: pcnb sandbox --program" in capsys.readouterr().out
+        source = {s.name for s in sb.state.program.statuses}
+        numbers = [p.number for p in sb.state.projects.values() if p.number]
+    twin = load(tmp_path / "twin.yaml")
+    assert {s.name for s in twin.statuses} <= source and twin.prefix == "CEIT"
+    assert twin.deadlines == ()  # a twin copies the workflow, not the utility's tariff
+    text = (tmp_path / "twin.yaml").read_text()
+    assert not [n for n in numbers if n in text]

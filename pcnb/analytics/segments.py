@@ -1,7 +1,7 @@
 """Segmentation: project attributes (installer, program, technology, system-size bin) joined onto
 intervals, so every metric that takes ``by=`` can be split by any of them.
 
-Technology and size come from the submitted form fields the program profile names as its size and
+The technology and size come from the submitted form fields the program profile names as its size and
 technology segments (``sync(forms=(FORM,))`` caches them); without form data those columns are null
 and the segment is "unknown".
 """

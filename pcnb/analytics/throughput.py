@@ -39,7 +39,7 @@ def arrivals_net_flow(intervals: pl.DataFrame, arrival: str | None = None,
 
     - arrivals: first entries into ``arrival`` (a project arrives once);
     - departures: entries into one of ``exits`` from a status that is not an exit (or as a
-      project's first status). A project departs once per exit: Rejected -> Withdrawn is one
+      project's first status). A project departs once per exit: one exit status to another is one
       departure; a project re-opened and closed again departs twice;
     - reopened: entries from an exit into a non-exit status (the project is back in the pipeline);
     - net_flow = arrivals + reopened - departures; cumulative_net is its running sum.

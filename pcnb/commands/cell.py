@@ -29,7 +29,7 @@ def run_cell(line: str, cell: str, session: Session) -> Any:
         return finish(writeback.plan_requests(ws, from_csv), yes, session)
     if [h for h in head if h != "--yes"]:
         raise CommandError(f"%%powerclerk {line}: the cell form takes `--yes` or a write command with a CSV body",
-                           f"e.g. `%%powerclerk set --form APPLICATION` then 'project,FIELD' lines; "
+                           f"e.g. `%%powerclerk set --form FORM` then 'project,FIELD' lines; "
                            f"commands: {', '.join(names)}")
     requests: list[ChangeRequest] = []
     for number, text in enumerate(cell.splitlines(), start=1):

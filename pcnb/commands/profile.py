@@ -32,7 +32,7 @@ def cmd_profile(args: argparse.Namespace, session: Session) -> str:
     if args.action == "set":
         if not args.key or not args.value:
             raise CommandError("profile set needs a KEY and a VALUE",
-                               "e.g. `%powerclerk profile set roles.completion \"Permission to Operate\"`")
+                               "e.g. `%powerclerk profile set roles.completion \"STATUS NAME\"`")
         ws.profile.set(args.key, " ".join(args.value))
         ws.save_profile()
         return str(ws.profile.describe())

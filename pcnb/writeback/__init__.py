@@ -1,6 +1,6 @@
 """Write-back: plan (validate + diff) -> confirm -> execute (journal, resume) -> undo.
 
-    plan = writeback.plan(ws, changes, action="set", form="APPLICATION")
+    plan = writeback.plan(ws, changes, action="set", form="FORM")
     plan                      # summary + diff table (project, field, current, new, check)
     result = plan.execute(confirm=True)
     writeback.undo(ws, plan.batch_id).execute(confirm=True)

@@ -230,8 +230,8 @@ class SetData(_DataAction):
     command_help = "set form data (admin: submitted data; --draft: the draft)"
     name, command, admin = "set", "set", True
     help = "admin: set submitted form data (SetProjectData on .../Data; run_followup_actions)"
-    description = ("Set FIELD=VALUE on each PROJECT, e.g. `set DGI-00011 DGI-00012 SYSTEM_SIZE_KW=7.5 --form "
-                   "APPLICATION`. Fields by custom id, id or name; values are checked against the form schema.")
+    description = ("Set FIELD=VALUE on each PROJECT, e.g. `set PRJ-00011 PRJ-00012 FIELD=7.5 --form "
+                   "FORM`. Fields by custom id, id or name; values are checked against the form schema.")
     browser = BrowserForm("Set a form field", field="Field", value="Value", form=True)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -247,7 +247,7 @@ class SetData(_DataAction):
     def command_rows(self, targets: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
         pairs = [t for t in targets if "=" in t]
         if not pairs:
-            raise InputError("set needs FIELD=VALUE assignments", "e.g. set DGI-00011 SYSTEM_SIZE_KW=7.5 --form F")
+            raise InputError("set needs FIELD=VALUE assignments", "e.g. set PRJ-00011 FIELD=7.5 --form FORM")
         values = dict(p.split("=", 1) for p in pairs)
         return [{"project": t, **values} for t in targets if "=" not in t]
 

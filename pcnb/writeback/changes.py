@@ -42,7 +42,7 @@ def normalize(changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], act
         columns = list(dict.fromkeys(k for r in rows for k in r))
     else:
         raise InputError(f"changes must be a polars DataFrame or a list of dicts, not {type(changes).__name__}",
-                         "e.g. pl.DataFrame({'project': ['DGI-00011'], 'SYSTEM_SIZE_KW': [7.5]})")
+                         "e.g. pl.DataFrame({'project': ['PRJ-00011'], 'FIELD': [7.5]})")
     if not rows:
         raise InputError("there are no changes to plan", "pass at least one row")
     if action is None and "action" not in columns:
@@ -111,7 +111,7 @@ def parse_csv(text: str) -> pl.DataFrame:
     lines = [ln for ln in text.strip("\n").splitlines() if ln.strip()]
     if len(lines) < 2:
         raise InputError("the CSV needs a header line and at least one row of changes",
-                         "e.g. 'project,SYSTEM_SIZE_KW' then 'DGI-00011,7.5'")
+                         "e.g. 'project,FIELD' then 'PRJ-00011,7.5'")
     reader = csv.reader(io.StringIO("\n".join(lines)))
     header = [h.strip() for h in next(reader)]
     if len(set(header)) != len(header) or "" in header:
