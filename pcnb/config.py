@@ -39,7 +39,7 @@ class Settings:
     rate_period: float = 60.0
     timeout: float = 30.0
     format: str = "json"
-    timezone: str = "America/Los_Angeles"
+    timezone: str | None = None  # the program's IANA zone, if you know it better than the inference
     store_path: str | None = None
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -54,6 +54,14 @@ class Settings:
             self.token_url = self.token_url or ENVIRONMENTS[self.environment]["token_url"]
         if self.rate_limit < 1 or self.rate_period <= 0:
             raise ConfigError("rate_limit must be >= 1 operation per positive period")
+        if self.timezone is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"timezone {self.timezone!r} is not an IANA time zone",
+                                  "e.g. America/New_York (PCNB_TIMEZONE or [tool.pcnb] timezone)") from None
 
 
 def _pyproject(start: Path) -> dict[str, Any]:

@@ -217,6 +217,9 @@ class Workspace:
                      timestamps=stamps, program_name=name, field_hints=hints)
         if self.sandbox_program is not None:
             _seed_from_definition(prof, self.sandbox_program)
+        if self.client.settings.timezone:  # the user's setting beats the offsets' guess
+            prof.calendar.timezone = self.client.settings.timezone
+            prof.guessed.pop("calendar.timezone", None)
         self._profile = prof
         if save:
             prof.save(self.profile_path)

@@ -105,3 +105,17 @@ def _tiny_frames():
     projects = pl.DataFrame({"project_id": ["a", "b"], "status": ["Done", "Open"], "owner_name": ["Ann", "Bob"]},
                             schema_overrides={k: v for k, v in PROJECTS_SCHEMA.items() if k in ("project_id",)})
     return events, projects
+
+
+def test_the_timezone_setting_beats_the_guess_and_is_checked():
+    from pcnb.config import Settings
+    from pcnb.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'Pacific Time' is not an IANA time zone"):
+        Settings(timezone="Pacific Time")
+    with Workspace.sandbox(projects=60, seed=2, end=END) as ws:
+        ws.sync(progress=False)
+        assert ws.profile.calendar.timezone == "America/Los_Angeles" and "calendar.timezone" in ws.profile.guessed
+        ws.client.settings.timezone = "America/Chicago"
+        prof = ws.infer_profile(save=False)
+        assert prof.calendar.timezone == "America/Chicago" and "calendar.timezone" not in prof.guessed
