@@ -27,6 +27,7 @@ import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
 from pcnb import charts
+from pcnb.reportview import summary, title_block
 from pcnb.workspace import Workspace
 
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
@@ -49,6 +50,7 @@ start_day = dt.date.fromisoformat(start_date)  # local midnight of the program's
 events = ws.status_events()
 intervals = events.pc.intervals(calendar=cal, as_of=as_of_ts, terminal=final)
 in_period = intervals.filter(cal.local_date("entered") >= start_day)
+display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))
 print(report)
 print(ws.health())
 print(f"{prof.program_name or ws.program}: as of {as_of_ts.astimezone(local):%Y-%m-%d %H:%M %Z}; "
@@ -66,6 +68,10 @@ NOTEBOOKS = {
         SETUP,
         "## Projects\n\nOne row per project with its current status (timestamps are UTC).",
         "projects = ws.projects()\nprojects.head(10)",
+        "open_ = projects.filter(~pl.col('status').is_in(final))\n"
+        "summary({'projects': projects.height, 'in progress (not final)': open_.height, "
+        "f'reached {completion}': projects.filter(pl.col('status') == completion).height, "
+        "'inquiry threads': ws.inquiry_threads().height})",
         "projects.group_by('status').len().sort('len', descending=True)",
         "## Status history\n\nOne row per status entry, oldest first per project: the event log all timing "
         "metrics are computed from.",
@@ -83,6 +89,11 @@ NOTEBOOKS = {
         "a project re-opened and closed again departs twice; re-opened projects count as `reopened`. "
         "net_flow = arrivals + reopened - departures: positive means the backlog grows. Periods are local "
         "months of the program's time zone from `start_date`.",
+        "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
+        "last = months.row(-2, named=True) if months.height > 1 else months.row(-1, named=True)\n"
+        "summary({f'arrivals in {last[\"period\"]:%B %Y}': last['arrivals'], 'departures': last['departures'], "
+        "'net flow (backlog change)': last['net_flow'], 'in progress now': intervals.filter(pl.col('is_open') & "
+        "~pl.col('status').is_in(final)).height})",
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts)",
@@ -106,7 +117,10 @@ NOTEBOOKS = {
         "quantiles (`km_p50_bdays`...) that count stays still open at `as_of` as censored at their age. "
         "`n` completed stays, `n_open` open ones. Statistics over fewer than 10 stays are suppressed "
         "(`suppressed`, n shown).",
-        "in_period.pc.time_in_status(terminal=final)",
+        "tis = in_period.pc.time_in_status(terminal=final)\n"
+        "summary({f'median business days in {r[\"status\"]}': r['median_bdays'] for r in tis.iter_rows(named=True) "
+        "if r['status'] in prof.roles.review and not r['suppressed']})\n",
+        "tis",
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active)",
         "## SLA compliance\n\nThe profile's deadlines, in business days (or business hours where the program counts "
@@ -157,6 +171,11 @@ NOTEBOOKS = {
         "from pcnb.analytics.backlog import backlog_summary, response_summary, response_times, thread_state\n"
         "threads, notes = ws.inquiry_threads(), ws.inquiry_notes()\n"
         "state = thread_state(threads, notes, cal, as_of_ts, intervals=intervals, final=final)\n"
+        "open_state = state.filter((pl.col('waiting_on') != 'none') & ~pl.col('project_final'))\n"
+        "summary({'open threads': open_state.height, 'waiting on the utility': "
+        "open_state.filter(pl.col('waiting_on') == 'utility').height, 'waiting on applicants': "
+        "open_state.filter(pl.col('waiting_on') == 'applicant').height, 'longest wait (business days)': "
+        "open_state['waiting_bdays'].max()})",
         "backlog_summary(state, finished='group')",
         "## Waiting time of open threads\n\nThreads of finished projects left out.",
         "charts.backlog_chart(state.filter(~pl.col('project_final')), as_of_ts, cal)",

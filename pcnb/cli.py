@@ -177,7 +177,15 @@ def _report(args: argparse.Namespace) -> int:
     for key, value in args.parameter or []:
         params[key] = value
     try:
-        path = run_report(args.notebook, args.output, params)
+        path = run_report(args.notebook, args.output, params, with_code=args.with_code)
+        if args.pdf:
+            from pcnb.reportview import to_pdf
+
+            try:
+                print(to_pdf(path, path.with_suffix(".pdf")))
+            except RuntimeError as exc:
+                print(f"pcnb report: {exc}", file=sys.stderr)
+                return 1
     except ReportError as exc:
         print(f"pcnb report: {exc}", file=sys.stderr)
         return 1
@@ -228,6 +236,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="papermill parameter (repeatable); secret-looking names are refused")
     r.add_argument("-o", "--output", default=None, help="output .html (default: reports/NAME.html)")
+    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
+    r.add_argument("--with-code", action="store_true", help="keep the code cells (for analysts); by default the "
+                   "HTML is a report: title block, key figures, charts, tables and captions, no code")
     r.set_defaults(func=_report)
     return p
 

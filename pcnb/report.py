@@ -131,10 +131,14 @@ def scrub(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.Noteboo
 
 
 def run_report(notebook: str | Path, output: str | Path | None = None, parameters: dict[str, Any] | None = None,
-               secrets: Iterable[str] = (), timeout: int = 600) -> Path:
-    """Execute ``notebook`` with papermill, scrub it, and write ``output`` (.html) beside its .ipynb."""
+               secrets: Iterable[str] = (), timeout: int = 600, with_code: bool = False) -> Path:
+    """Execute ``notebook`` with papermill, scrub it, and write ``output`` (.html) beside its .ipynb.
+
+    The HTML is a report (pcnb.reportview: no code, title block and summary first, readable tables)
+    unless ``with_code``; the executed .ipynb keeps the code either way."""
     import papermill
-    from nbconvert import HTMLExporter
+
+    from pcnb import reportview
 
     notebook = Path(notebook)
     if not notebook.is_file():
@@ -148,10 +152,12 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
     values = known_secrets(secrets)
     private = Path(tempfile.mkdtemp(prefix="pcnb-report-"))  # mkdtemp: 0700, this user only
     try:
-        raw = private / notebook.name
+        raw, source = private / notebook.name, private / f"input-{notebook.name}"
+        prepared = nbformat.read(notebook, as_version=4)
+        nbformat.write(prepared if with_code else reportview.prepare(prepared), source)
         failure: ReportError | None = None
         try:
-            papermill.execute_notebook(str(notebook), str(raw), parameters=parameters, kernel_name="python3",
+            papermill.execute_notebook(str(source), str(raw), parameters=parameters, kernel_name="python3",
                                        cwd=str(notebook.parent), progress_bar=False, execution_timeout=timeout,
                                        kernel_manager_class=_ipc_kernel_manager(private))
         except papermill.PapermillExecutionError as exc:
@@ -165,8 +171,9 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
                               "the kernel's last words: " + (log.strip().splitlines() or ["(none)"])[-1]
                               + "; check that ipykernel is installed in this environment") from None
         nb = scrub(nbformat.read(raw, as_version=4), values)
+        nb.cells = [c for c in nb.cells if reportview.SETUP_TAG not in c.metadata.get("tags", [])]
         text = nbformat.writes(nb)
-        html = "" if failure else HTMLExporter(template_name="lab").from_notebook_node(nb)[0]
+        html = "" if failure else reportview.render(nbformat.reads(text, as_version=4), with_code)
         leaked = [v for v in values if v in html or v in text]
         if leaked:
             raise ReportError(f"{len(leaked)} secret value(s) would be saved in the report; nothing was written")

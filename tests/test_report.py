@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -179,3 +180,46 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(ReportError, match="could not run") as err:
         run_report(nb, tmp_path / "out" / "k.html", timeout=30)
     assert "no kernel here" in str(err.value) and not (tmp_path / "out").exists()
+
+
+def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
+    """Notebook 03 as a manager gets it: no code, title block and key figures first, no request to any
+    host when opened (headless Chromium via Playwright), and a PDF whose first page renders."""
+    import shutil
+
+    from pcnb.reportview import remote_references, to_pdf
+
+    browser = shutil.which("chromium")
+    if browser is None or shutil.which("pdftoppm") is None:
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    root = Path(__file__).resolve().parents[1]
+    out = run_report(root / "notebooks" / "03_time_in_status.ipynb", tmp_path / "r" / "tis.html",
+                     {"start_date": "2025-01-01"})
+    page = out.read_text()
+    assert 'class="jp-InputArea-editor' not in page and "Workspace.open" not in page  # no code cells
+    assert page.index("pcnb-title") < page.index("Key figures") < page.index("Plotly.newPlot")
+    assert "from 2025-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
+    assert remote_references(page) == [] and page.count("* plotly.js v") == 1
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu",
+                                                                   "--disable-background-networking"])
+        tab = chrome.new_page()
+        requests_seen: list[str] = []
+        tab.on("request", lambda r: requests_seen.append(r.url))
+        tab.goto(out.as_uri())
+        tab.wait_for_selector(".main-svg", timeout=30_000)  # plotly drew the charts from the embedded bundle
+        assert tab.locator(".pcnb-title").count() == 1 and tab.locator("pre code, .jp-InputArea-editor").count() == 0
+        chrome.close()
+    assert [u for u in requests_seen if not u.startswith(("file:", "data:", "blob:"))] == []
+
+    pdf = to_pdf(out, tmp_path / "tis.pdf")
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    png = tmp_path / "p-1.png" if (tmp_path / "p-1.png").exists() else tmp_path / "p-01.png"
+    assert png.stat().st_size > 5_000  # a page with text on it, not a blank sheet
+
+    code = run_report(root / "notebooks" / "03_time_in_status.ipynb", tmp_path / "c" / "tis.html",
+                      {"start_date": "2025-01-01"}, with_code=True).read_text()
+    assert 'class="jp-InputArea-editor' in code and remote_references(code) == []

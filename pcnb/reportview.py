@@ -1,0 +1,168 @@
+"""What a manager reads: an executed notebook rendered as a report, not as a notebook.
+
+Report mode (the default of ``pcnb report``): no code cells, no prompts, no log lines; a title block
+(program, environment, as of, data freshness, counts) and a summary of key figures up front (cells
+display them with :func:`title_block` and :func:`summary`, wherever they run); tables without dtype
+rows or quoted strings, rounded, with readable headers; the notebook's markdown as captions.
+``with_code=True`` keeps the code for analysts. Either way the file is self-contained: plotly.js is
+embedded once, and every script or stylesheet a CDN would serve (require.js, MathJax) is removed,
+so opening the report makes no network request.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
+SETUP_TAG = "pcnb-report-setup"
+#: Run first in report mode (and removed afterwards): tables a reader can read.
+TABLE_SETUP = ("import polars as _pl\n_pl.Config.set_tbl_hide_column_data_types(True)\n"
+               "_pl.Config.set_tbl_hide_dataframe_shape(True)\n_pl.Config.set_float_precision(2)\n"
+               "_pl.Config.set_fmt_str_lengths(80)\n_pl.Config.set_tbl_rows(25)\ndel _pl")
+STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-title h1{margin:.2em 0}"
+         ".pcnb-title dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.5em 0}"
+         ".pcnb-title dt{color:#555;white-space:nowrap}"
+         ".pcnb-summary{background:#f4f7fa;border-left:4px solid #345;padding:.5em 1em;margin:0 0 1.5em}"
+         ".pcnb-summary td{padding:.1em 1em .1em 0}.pcnb-summary td.v{font-weight:bold}</style>")
+
+
+class _Html:
+    """Displays as HTML in any front end (and as text in a terminal)."""
+
+    def __init__(self, markup: str, text: str):
+        self.markup, self.text = markup, text
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _Html:
+    """Program, environment, as of, data freshness and counts: the report's header."""
+    prof = ws.profile
+    health = ws.health()
+    synced = health.last_run.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if health.last_run else "never"
+    rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
+            "Environment": ws.client.settings.environment,
+            "As of": as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") + f" ({prof.calendar.timezone})",
+            "Data synced": synced + (f", {health.queue_depth} items still queued" if health.queue_depth else ""),
+            "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
+            **{k: str(v) for k, v in extra.items()}}
+    items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
+    head = f"<h1>{html.escape(title)}</h1>" if title else ""
+    return _Html(f"<div class='{TITLE_CLASS}'>{head}<dl>{items}</dl></div>",
+                 "\n".join(f"{k}: {v}" for k, v in rows.items()))
+
+
+def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Html:
+    """A short box of key figures; the report puts every summary right under the title block."""
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='v'>{html.escape(_fmt(v))}</td></tr>"
+                   for k, v in figures.items())
+    return _Html(f"<div class='{SUMMARY_CLASS}'><b>{html.escape(caption)}</b><table>{rows}</table></div>",
+                 caption + "\n" + "\n".join(f"  {k}: {_fmt(v)}" for k, v in figures.items()))
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return "-" if v is None else str(v)
+
+
+def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Before execution in report mode: a first, hidden cell that makes tables readable."""
+    cell = nbformat.v4.new_code_cell(TABLE_SETUP, metadata={"tags": [SETUP_TAG]})
+    cell.id = "pcnbsetup"
+    nb.cells.insert(0, cell)
+    return nb
+
+
+def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
+    """The executed notebook as one self-contained HTML page (report mode unless ``with_code``)."""
+    from nbconvert import HTMLExporter
+
+    nb.cells = [c for c in nb.cells if SETUP_TAG not in c.metadata.get("tags", [])]
+    if not with_code:
+        nb = _front_matter(nb)
+    exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
+                            exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
+    page = strip_remote(exporter.from_notebook_node(nb)[0])
+    if not with_code:
+        page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
+    return page
+
+
+def _front_matter(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Title blocks and summaries go first (in that order); logs (stream outputs) and the
+    parameters cells go; a notebook without a title block keeps its first heading as the title."""
+    tops: list[tuple[int, Any]] = []
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            markup = str(out.get("data", {}).get("text/html", ""))
+            if TITLE_CLASS in markup or SUMMARY_CLASS in markup:
+                tops.append((0 if TITLE_CLASS in markup else 1, out))
+            elif out.get("output_type") != "stream":
+                kept.append(out)
+        cell["outputs"] = kept if cell.cell_type == "code" else cell.get("outputs", [])
+    nb.cells = [c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    if tops:
+        front = nbformat.v4.new_code_cell("", outputs=[out for _, out in sorted(tops, key=lambda t: t[0])])
+        first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), None)
+        nb.cells.insert(0 if first_md is None else first_md + 1, front)
+    return nb
+
+
+_REMOTE = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>",
+                     re.I)
+
+
+def strip_remote(page: str) -> str:
+    """Remove every script or stylesheet loaded from another host (CDNs): the report stays offline."""
+    return _REMOTE.sub("", page)
+
+
+def remote_references(page: str) -> list[str]:
+    """What in ``page`` a browser would fetch from another host (src/href of scripts, links, images)."""
+    return re.findall(r"<(?:script|link|img|iframe)[^>]*\b(?:src|href)=\"(https?://[^\"]+)\"", page, re.I)
+
+
+def tidy_tables(page: str) -> str:
+    """polars' HTML tables for readers: no quotes around strings, headers with spaces, not underscores."""
+    page = re.sub(r"<td>(?:&quot;|\")([^<]*?)(?:&quot;|\")</td>", r"<td>\1</td>", page)
+    return re.sub(r"<th>([^<]*)</th>", lambda m: "<th>" + m.group(1).replace("_", " ") + "</th>", page)
+
+
+def to_pdf(page: Path, pdf: Path, timeout: int = 180) -> Path:
+    """Print the HTML report to PDF with headless Chromium (Debian's ``chromium``; PCNB_CHROMIUM names
+    another binary): the charts are drawn by the page's own plotly.js, as in a browser, then printed.
+    Returns ``pdf``; raises RuntimeError with the fix when no Chromium is installed or it fails."""
+    browser = os.environ.get("PCNB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        raise RuntimeError("PDF export needs Chromium: install Debian's `chromium` (apt-get install chromium) "
+                           "or set PCNB_CHROMIUM to a Chromium binary")
+    with tempfile.TemporaryDirectory(prefix="pcnb-pdf-") as profile:
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                               "--disable-sync",
+                               f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--no-pdf-header-footer",
+                               f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise RuntimeError(f"Chromium could not print the report to PDF (exit {done.returncode}): "
+                           f"{done.stderr.strip()[-300:]}")
+    return pdf
