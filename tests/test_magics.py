@@ -82,3 +82,27 @@ def test_login_returns_the_panel_or_text(ip, capsys):
     assert isinstance(panel, VBox)
     ip.run_line_magic("powerclerk", "login --text")
     assert "PCNB_API_KEY" in capsys.readouterr().out
+
+
+def test_did_you_mean_for_subcommands_statuses_and_programs(ip, tmp_path, monkeypatch):
+    with pytest.raises(UsageError, match=r"unknown subcommand 'snyc' \(did you mean 'sync'\?\)"):
+        ip.run_line_magic("powerclerk", "snyc")
+    with pytest.raises(UsageError, match=r"no status 'Aplication Review' in this program \(did you mean "
+                                         r"'Application Review'\?\)"):
+        ip.run_line_magic("powerclerk", "projects --status 'Aplication Review'")
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    with pytest.raises(UsageError, match=r"no visible program 'NOPE'"):
+        ip.run_line_magic("powerclerk", "use NOPE")
+    assert not list(tmp_path.rglob("*NOPE*"))  # no cache file was created for it
+
+
+def test_profile_command_shows_sets_and_refuses(ip, capsys):
+    ip.run_line_magic("powerclerk", "profile")
+    shown = capsys.readouterr().out
+    assert "completion: Permission to Operate" in shown and "guessed" in shown
+    ip.run_line_magic("powerclerk", "profile set deadlines.'Application Review' 12")
+    assert "Application Review 12 business_days" in capsys.readouterr().out
+    with pytest.raises(UsageError, match=r"no status 'Reveiw'"):
+        ip.run_line_magic("powerclerk", "profile set roles.completion Reveiw")
+    ip.run_line_magic("powerclerk", "profile path")
+    assert ".profile.yaml" in capsys.readouterr().out

@@ -19,6 +19,7 @@ are thin adapters over ``parse`` and ``run``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import shlex
 from typing import Any
 
@@ -57,6 +58,11 @@ def parse(line: str) -> argparse.Namespace:
         argv = shlex.split(line)
     except ValueError as exc:
         raise CommandError(f"cannot parse the line: {exc}", "check quotes") from None
+    names = registry()
+    if argv and not argv[0].startswith("-") and argv[0] not in names:
+        close = difflib.get_close_matches(argv[0], list(names), n=1)
+        raise CommandError(f"unknown subcommand {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                           "`%powerclerk help` lists them")
     args = build_parser().parse_args(argv)
     if args.command is None:
         args.command = "help"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 from typing import Any
 
 import polars as pl
 
-from pcnb.commands.base import Command, Session
+from pcnb.commands.base import Command, CommandError, Session
 
 
 def _connect_args(c: argparse.ArgumentParser) -> None:
@@ -65,7 +66,15 @@ def cmd_use(args: argparse.Namespace, session: Session) -> str:
     from pcnb.workspace import Workspace
 
     ws = session.require()
-    new = Workspace(ws.client, args.program)
+    visible = {str(p.get("ProgramId")): str(p.get("Name") or "") for p in ws.client.programs().get("Programs") or []}
+    by_name = {name: pid for pid, name in visible.items()}
+    program = by_name.get(args.program, args.program)
+    if program not in visible:  # before any store is created for it
+        close = difflib.get_close_matches(args.program, [*visible, *by_name], n=1)
+        raise CommandError(f"no visible program {args.program!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                           "`%powerclerk programs` lists the programs your credentials can see: "
+                           + ", ".join(f"{k} ({v})" for k, v in visible.items()))
+    new = Workspace(ws.client, program)
     session.workspace = new
     return f"using program {new.program} (cache {new.store.path})"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 from typing import Any
 
 import polars as pl
@@ -31,8 +32,16 @@ def _projects_args(pr: argparse.ArgumentParser) -> None:
 
 
 def cmd_projects(args: argparse.Namespace, session: Session) -> pl.DataFrame:
-    df: pl.DataFrame = session.require().projects()
+    ws = session.require()
+    df: pl.DataFrame = ws.projects()
     if args.status:
+        known = sorted({s for s in df["status"].cast(pl.String).drop_nulls().unique().to_list()}
+                       | {name for _, _, name in ws.store.status_refs() if name})
+        if args.status not in known:  # a typo would silently give an empty frame
+            close = difflib.get_close_matches(args.status, known, n=1)
+            raise CommandError(f"no status {args.status!r} in this program"
+                               + (f" (did you mean {close[0]!r}?)" if close else ""),
+                               f"statuses: {', '.join(known)}")
         df = df.filter(pl.col("status").cast(pl.String) == args.status)
     if args.changed_since:
         df = df.filter(pl.col("last_change") > parse_date(args.changed_since, "--changed-since"))
