@@ -106,3 +106,17 @@ def test_profile_command_shows_sets_and_refuses(ip, capsys):
         ip.run_line_magic("powerclerk", "profile set roles.completion Reveiw")
     ip.run_line_magic("powerclerk", "profile path")
     assert ".profile.yaml" in capsys.readouterr().out
+
+
+def test_info_after_an_interrupted_first_sync_says_partial(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 80")
+    shell.run_line_magic("powerclerk", "info")
+    assert "never synced" in capsys.readouterr().out
+    shell.run_line_magic("powerclerk", "sync --max-calls 20")
+    assert "paused" in capsys.readouterr().out
+    shell.run_line_magic("powerclerk", "info")
+    out = capsys.readouterr().out
+    assert "partial: the first sync was interrupted" in out and "never synced" not in out
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")  # close it

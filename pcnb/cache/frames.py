@@ -216,7 +216,10 @@ class SyncHealth:
     interrupted_run: bool
 
     def __str__(self) -> str:
-        if self.as_of is None:
+        if self.as_of is None:  # no complete run yet: a first sync may have been cut short
+            if self.queue_depth or self.interrupted_run:
+                return (f"partial: the first sync was interrupted, {self.queue_depth} queued; "
+                        "run sync again to resume")
             return "never synced"
         age = f"{self.watermark_age_s / 60:.0f} min" if self.watermark_age_s is not None else "?"
         extra = ", an interrupted run will resume" if self.interrupted_run else ""
