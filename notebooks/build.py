@@ -130,18 +130,23 @@ NOTEBOOKS = {
         "on-time rate = (A - B) / A.",
         "unit = 'business_days' if any(d.unit == 'business_days' for d in prof.deadlines) else 'business_hours'\n"
         "deadlines = {d.status: int(d.days) for d in prof.deadlines if d.status and d.unit == unit}\n"
-        "assert deadlines, 'no deadlines in the profile: %powerclerk profile set deadlines.STATUS N'\n"
         "timed = in_period.pc.business_hours(cal, as_of_ts) if unit == 'business_hours' else in_period\n"
-        "sla = timed.pc.sla(deadlines, unit=unit)\ncharts.sla_chart(sla, as_of_ts, cal)",
-        "sla",
+        "if deadlines:\n"
+        "    sla = timed.pc.sla(deadlines, unit=unit)\n"
+        "    display(charts.sla_chart(sla, as_of_ts, cal), sla)\n"
+        "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
+        "    from IPython.display import Markdown\n"
+        "    display(Markdown('*No deadlines in the program profile yet: set them with "
+        "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
         "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
         "list; technology and system-size bins from the form fields the profile names as segments when the cache "
         "holds form data (`ws.sync(forms=(FORM,))`).",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "attrs = project_attributes(ws.projects())\n"
         "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
-        "segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
-        ".pc.sla(deadlines, by='owner_name', unit=unit)",
+        "if deadlines:\n"
+        "    display(segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
+        ".pc.sla(deadlines, by='owner_name', unit=unit))",
         "## Aging work in progress\n\nEach dot is an application still in that status at `as_of` (final "
         "statuses are not work in progress and are left out, whatever `start_date`); dashed lines are the "
         "historical percentiles of completed stays.",

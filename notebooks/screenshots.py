@@ -28,10 +28,11 @@ def figures(projects: int = 2000, seed: int = 7) -> dict:
     end = datetime(2026, 11, 1, tzinfo=UTC)
     with Workspace.sandbox(projects=projects, seed=seed, end=end) as ws:
         ws.sync(progress=False)
-        cal = an.Calendar.us_federal("America/Los_Angeles")
-        iv = an.status_intervals(ws.status_events(), cal, end)
+        prof = ws.profile  # the program's roles and calendar
+        cal = prof.calendar.calendar()
+        iv = an.status_intervals(ws.status_events(), cal, end, terminal=prof.roles.final)
         recent = iv.filter(pl.col("entered") >= datetime(2024, 11, 1, tzinfo=UTC))
-        flow = an.throughput(recent, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)
+        flow = an.throughput(recent, [prof.roles.intake, prof.roles.completion], "1mo", calendar=cal)
         return {"throughput": charts.throughput_chart(flow, end),
                 "time_in_status": charts.time_in_status_chart(iv, end, cal)}
 

@@ -79,6 +79,7 @@ def ws(fresh_sandbox, make_client, tmp_path):
     from pcnb.workspace import Workspace
 
     w = Workspace(make_client(fresh_sandbox), fresh_sandbox.program_id, tmp_path / "store.sqlite")
+    w.sandbox_program = fresh_sandbox.state.program  # as Workspace.sandbox does: the profile gets its deadlines
     w.sync(progress=False)
     yield w
     w.close()
