@@ -30,11 +30,12 @@ from pcnb.api.contract import (
     format_changed_since,
     parse_changed_since,
 )
+from pcnb.api.drift import DriftLog
 from pcnb.api.response import Response
 from pcnb.api.retry import RetryPolicy
 from pcnb.api.transport import RequestsTransport, Transport
 from pcnb.config import Settings
-from pcnb.errors import ConfigError, Forbidden, InputError
+from pcnb.errors import ConfigError, ContractMismatch, Forbidden, InputError
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.
 ADMIN_ONLY = frozenset({
@@ -101,6 +102,7 @@ class PowerClerkClient:
         self.http = Channel(settings.base_url, transport, self.credentials, self.budget, settings.format,
                             settings.timeout, RetryPolicy(max_attempts, backoff_cap, max_retry_after), ledger)
         self.is_admin: bool | None = None  # unknown until detect_role()
+        self.drift = DriftLog()  # every parsed answer is checked against the modelled shape
 
     def __repr__(self) -> str:
         s = self.settings
@@ -126,7 +128,13 @@ class PowerClerkClient:
             raise Forbidden(f"{name} is admin-only and these credentials belong to a non-admin user",
                             status=403, hint="ask a program admin to run it, or use admin API credentials")
         wire = self.http.request(method, path, name=name, **kw)
-        return Response(self.http.parse(wire), endpoint=name, status=wire.status, request_id=wire.request_id,
+        try:
+            data = self.http.parse(wire)
+        except ValueError as exc:  # a 2xx answer that is not JSON/XML at all
+            self.drift.record(ContractMismatch(name, "(body)", "JSON or XML", f"unparsable ({exc})"[:120],
+                                               wire.request_id))
+        self.drift.check(name, data, wire.request_id)
+        return Response(data, endpoint=name, status=wire.status, request_id=wire.request_id,
                         elapsed_ms=wire.elapsed_ms)
 
     def detect_role(self, program: str) -> bool:

@@ -25,6 +25,7 @@ from pcnb.sandbox.faults import Faults
 from pcnb.sandbox.generator import generate
 from pcnb.sandbox.identity import Identity, RateLimit, User
 from pcnb.sandbox.program import ProgramDef
+from pcnb.sandbox.quirks import Quirks
 from pcnb.sandbox.server import Sandbox
 from pcnb.sandbox.state import State
 
@@ -88,7 +89,7 @@ class SandboxHandle:
 
 def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults: Faults | None = None,
           token_lifetime: int = 3600, end: datetime | None = None, state_file: str | None = None,
-          program: ProgramDef | str | None = None) -> Sandbox:
+          program: ProgramDef | str | None = None, quirks: Quirks | None = None) -> Sandbox:
     """A sandbox serving ``program`` (a built-in name, a definition file or a ProgramDef; default
     the residential interconnection program) with ``projects`` synthetic projects."""
     state = generate(projects, seed=seed, end=end, program=program)
@@ -96,16 +97,16 @@ def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults
         state.load(state_file)
     limit, period = parse_rate(rate_limit)
     return Sandbox(state, Identity(token_lifetime=token_lifetime), RateLimit(limit, period),
-                   faults or Faults(), secrets.token_urlsafe(16))
+                   faults or Faults(), secrets.token_urlsafe(16), quirks)
 
 
 @contextmanager
 def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port: int = 0,
             faults: Faults | None = None, token_lifetime: int = 3600, end: datetime | None = None,
             state_file: str | None = None, sandbox: Sandbox | None = None,
-            program: ProgramDef | str | None = None) -> Iterator[SandboxHandle]:
+            program: ProgramDef | str | None = None, quirks: Quirks | None = None) -> Iterator[SandboxHandle]:
     """Run a sandbox in a background thread for the duration of the block (``program``: see build)."""
-    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program)
+    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks)
     config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="pcnb-sandbox", daemon=True)
