@@ -24,7 +24,6 @@ from pcnb.api.channel import Channel
 from pcnb.api.contract import (
     ATTACHMENT_ACTIONS,
     CHANGED_SINCE_RE,
-    MAX_PAGE_LIMIT,
     THREAD_STATUSES,
     URL_ID_RE,
     format_changed_since,
@@ -168,10 +167,18 @@ class PowerClerkClient:
                  offset: int = 0, priority: str = "interactive") -> Response:
         params: dict[str, Any] = {}
         if changed_since is not None:
-            params["changed_since"] = changed_since_param(changed_since)
+            fmt = self.settings.changed_since_format
+            if fmt and isinstance(changed_since, datetime) and changed_since.tzinfo is not None:
+                params["changed_since"] = changed_since.strftime(fmt)  # a server that wants another format
+            elif fmt and isinstance(changed_since, str):
+                params["changed_since"] = changed_since
+            else:
+                params["changed_since"] = changed_since_param(changed_since)
         if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT:
-                raise InputError(f"limit {limit!r} is out of range", f"use an integer from 1 to {MAX_PAGE_LIMIT}")
+            top = self.settings.page_limit
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:
+                raise InputError(f"limit {limit!r} is out of range",
+                                 f"use an integer from 1 to {top} (setting page_limit, PCNB_PAGE_LIMIT)")
             params["limit"] = limit
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InputError(f"offset {offset!r} must be a non-negative integer")
@@ -181,9 +188,10 @@ class PowerClerkClient:
                           params=params, priority=priority)
 
     def iter_project_pages(self, program: str, changed_since: datetime | str | None = None,
-                           page_size: int = MAX_PAGE_LIMIT, offset: int = 0,
+                           page_size: int | None = None, offset: int = 0,
                            priority: str = "interactive") -> Iterator[Response]:
         """Yield GetProjects pages (each with its RequestTimestamp) until a short page."""
+        page_size = page_size or self.settings.page_limit
         while True:
             page = self.projects(program, changed_since, page_size, offset, priority)
             yield page
