@@ -32,6 +32,7 @@ from pcnb.api.contract import (
 from pcnb.api.drift import DriftLog
 from pcnb.api.response import Response
 from pcnb.api.retry import RetryPolicy
+from pcnb.api.trace import CallTrace, TracingTransport
 from pcnb.api.transport import RequestsTransport, Transport
 from pcnb.config import Settings
 from pcnb.errors import ConfigError, ContractMismatch, Forbidden, InputError
@@ -98,6 +99,8 @@ class PowerClerkClient:
         self.budget: RateBudget | None = budget or None
         if transport is None:
             transport = RequestsTransport(self.credentials, settings.token_url, settings.timeout, token_leeway)
+        self.trace = CallTrace()  # the last operations in detail, secrets redacted (support bundles, doctor)
+        transport = TracingTransport(transport, self.trace)
         self.http = Channel(settings.base_url, transport, self.credentials, self.budget, settings.format,
                             settings.timeout, RetryPolicy(max_attempts, backoff_cap, max_retry_after), ledger)
         self.is_admin: bool | None = None  # unknown until detect_role()

@@ -32,6 +32,7 @@ class WireRequest:
     params: dict[str, Any] | None = None
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # the client's endpoint name (e.g. "projects"), for traces and recordings
 
     @property
     def path(self) -> str:
