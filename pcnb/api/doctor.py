@@ -198,6 +198,9 @@ class Doctor:
             self.report.calls = self.client.calls
             self.report.drift = self.client.drift.summary()
             self.report.admin = self.client.is_admin
+            session = getattr(self.client.http.transport, "session", None)
+            if session is not None:
+                session.close()  # doctor's client is its own: leave no connection open
         else:
             self.report.drift = "not checked (no API call could be made)"
         return self.report

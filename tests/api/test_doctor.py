@@ -205,3 +205,45 @@ def test_plain_http_to_a_non_loopback_host_is_refused_without_connecting(sandbox
     assert r.check("tls").result == d.FAIL and "plain HTTP: credentials would travel unencrypted" in \
         r.check("tls").seen
     assert "api_key" not in [c.name for c in r.checks]
+
+
+def _self_signed(folder):
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pcnb sandbox")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_tls_untrusted_certificate_then_trusted(tmp_path, monkeypatch):
+    from pcnb.sandbox import running
+
+    tls = _self_signed(tmp_path)
+    with running(projects=30, rate_limit="100000/60", tls=tls) as sb:
+        assert sb.base_url.startswith("https://127.0.0.1:")
+        r = doc(sb, creds(sb))
+        c = r.check("tls")
+        assert c.result == d.FAIL and "TLS failed: SSLCertVerificationError" in c.seen
+        assert "REQUESTS_CA_BUNDLE" in c.hint and r.calls == 0
+        monkeypatch.setenv("SSL_CERT_FILE", tls[0])  # the corporate-proxy fix: trust the CA
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls[0])
+        ok = doc(sb, creds(sb, "mfa"))
+        assert ok.check("tls").result == d.PASS, str(ok)
+        assert "TLSv1.3, certificate valid 89 more day(s)" in ok.check("tls").seen and ok.ok
