@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
+from email.utils import formatdate
 from typing import Any
 
 from pcnb.api.contract import REQUEST_ID_HEADER
@@ -28,11 +30,12 @@ class GatewayMiddleware:
             return
         request_id = str(uuid.uuid4())
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+        date = (b"date", formatdate(time.time() + self.quirks.clock_offset, usegmt=True).encode())
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], header]
+                message["headers"] = [*message["headers"], header, date]  # the server's clock (uvicorn's is off)
             await send(message)
 
         if self.quirks.token_path:  # the token endpoint lives elsewhere on this server

@@ -40,6 +40,7 @@ class Quirks:
     token_path: str = ""  # serve the token endpoint here instead of /connect/token (which then 404s)
     token_type: str = "Bearer"  # token_type the token endpoint reports
     no_program_access: str = ""  # comma-separated roles (admin, applicant, mfa) not allowed on the program
+    clock_offset_s: str = "0"  # the server's clock runs this many seconds ahead (Date header, RequestTimestamp)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -58,6 +59,7 @@ class Quirks:
             if bad:
                 raise ValueError(f"retype to {bad} is unknown; use one of {', '.join(RETYPES)}")
             self._renames, self._retypes, self._extra = renames, retypes, _pairs(self.extra)
+            self.clock_offset = float(self.clock_offset_s or 0)
             if self.token_path and not self.token_path.startswith("/"):
                 raise ValueError("token_path must start with '/', e.g. /oauth2/token")
 

@@ -91,7 +91,8 @@ def replaying(folder: str | Path, port: int = 0) -> Iterator[dict[str, Any]]:
     import uvicorn
 
     app = replay_app(folder)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
+                                           date_header=False))  # the GatewayMiddleware sends Date
     thread = threading.Thread(target=server.run, name="pcnb-replay", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -110,6 +110,7 @@ def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port
     ``tls``: (certificate file, key file) to serve https, e.g. to test certificate checks)."""
     sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks)
     config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
+                            date_header=False,  # the GatewayMiddleware sends the server clock's Date
                             ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="pcnb-sandbox", daemon=True)

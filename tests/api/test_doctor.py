@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -247,3 +249,11 @@ def test_tls_untrusted_certificate_then_trusted(tmp_path, monkeypatch):
         ok = doc(sb, creds(sb, "mfa"))
         assert ok.check("tls").result == d.PASS, str(ok)
         assert "TLSv1.3, certificate valid 89 more day(s)" in ok.check("tls").seen and ok.ok
+
+
+def test_clock_skew_against_the_servers_date(fresh_sandbox):
+    quirks(fresh_sandbox, clock_offset_s="120")
+    r = doc(fresh_sandbox, creds(fresh_sandbox, "mfa", mfa="session"))  # a session token: TOTP would fail too
+    c = r.check("clock")
+    assert c.result == d.FAIL and re.match(r"local clock -1(19|20|21)\.\d s vs the server's Date header", c.seen)
+    assert "NTP" in c.hint and "TOTP" in c.hint

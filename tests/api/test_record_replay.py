@@ -52,3 +52,13 @@ def test_quirks_parse_as_the_cli_spells_them():
     q = Quirks.parse("rename=ProjectId:ProjectID,Name:Title;token_path=/oauth2/token;no_program_access=applicant")
     assert q.reshape({"ProjectId": "A", "Name": "n"}) == {"ProjectID": "A", "Title": "n"}
     assert q.token_path == "/oauth2/token" and q.denied("applicant") and not q.denied("admin")
+
+
+def test_replay_of_a_folder_that_is_no_recording_says_how_to_make_one(tmp_path, capsys):
+    from pcnb.cli import main
+
+    assert main(["sandbox", "--replay", str(tmp_path), "--connection-file", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is not a pcnb recording" in err and "pcnb doctor --record DIR" in err
+    assert main(["sandbox", "--quirks", "rename=ProjectId"]) == 2
+    assert "quirk item 'ProjectId' must be key=value" in capsys.readouterr().err
