@@ -404,7 +404,7 @@ class Doctor:
                 self.add("programs", FAIL if not visible else WARN, f"visible programs: {names}",
                          "choose one with --program" if visible else "ask a program admin to add your API user",
                          [(PROGRAM_ACCESS, "GetPrograms lists no program for this user")] if not visible else [])
-                return bool(visible) and False
+                return False  # no single program to check further
         custom = {str(p.get("CustomId")) for p in self._programs}
         if self.program not in visible and self.program not in custom:
             self.add("programs", FAIL, f"program {self.program} is not visible to this user (visible: {names})",
