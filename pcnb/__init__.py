@@ -30,14 +30,15 @@ _FACE = {
     "SandboxHandle": ("pcnb.sandbox.runner", "SandboxHandle"),
     **{name: ("pcnb.errors", name) for name in (
         "PowerClerkError", "InputError", "ConfigError", "TransportError", "ApiError", "BadRequest",
-        "ValidationError", "AuthError", "Forbidden", "MfaRequired", "NotFound", "RateLimited", "ServerError")},
+        "ValidationError", "AuthError", "Forbidden", "MfaRequired", "NotFound", "RateLimited", "ServerError",
+        "ContractMismatch")},
 }
 
 __all__ = [
-    "ApiError", "AuthError", "BadRequest", "ConfigError", "Credentials", "Forbidden", "InputError", "MfaRequired",
-    "NotFound", "PowerClerkClient", "PowerClerkError", "RateLimited", "Response", "SandboxHandle", "ServerError",
-    "Settings", "TransportError", "ValidationError", "Workspace", "__version__", "load_ipython_extension",
-    "running_sandbox",
+    "ApiError", "AuthError", "BadRequest", "ConfigError", "ContractMismatch", "Credentials", "Forbidden", "InputError",
+    "MfaRequired", "NotFound", "PowerClerkClient", "PowerClerkError", "RateLimited", "Response", "SandboxHandle",
+    "ServerError", "Settings", "TransportError", "ValidationError", "Workspace", "__version__",
+    "load_ipython_extension", "running_sandbox",
 ]
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         AuthError,
         BadRequest,
         ConfigError,
+        ContractMismatch,
         Forbidden,
         InputError,
         MfaRequired,

@@ -27,13 +27,43 @@ from pcnb.config import cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from pcnb.sandbox.replay import replaying
+
+    try:
+        with replaying(args.replay, args.port) as conn:
+            path = Path(args.connection_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(conn, fh)
+            print(f"PowerClerk V2 replay of {args.replay}: {conn['base_url']} (program {conn['program_id']})")
+            print(f"  connection file: {path}; Ctrl-C to stop")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    except ValueError as exc:
+        print(f"pcnb sandbox: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from pcnb.sandbox.faults import Faults
+    from pcnb.sandbox.quirks import Quirks
     from pcnb.sandbox.runner import build, parse_rate, running
 
+    if args.replay:
+        return _replay(args)
     try:
         parse_rate(args.rate_limit)
         faults = Faults.parse(args.faults) if args.faults else None
+        quirks = Quirks.parse(args.quirks) if args.quirks else None
     except ValueError as exc:
         print(f"pcnb sandbox: {exc}", file=sys.stderr)
         return 2
@@ -43,7 +73,8 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     try:
-        sb = build(args.projects, args.seed, args.rate_limit, faults, state_file=args.state, program=args.program)
+        sb = build(args.projects, args.seed, args.rate_limit, faults, state_file=args.state, program=args.program,
+                   quirks=quirks)
     except ProgramDefinitionError as exc:
         print(f"pcnb sandbox: {exc}", file=sys.stderr)
         return 2
@@ -208,6 +239,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--projects", type=int, default=2000, help="number of projects (default 2000)")
     s.add_argument("--rate-limit", default="60/60", help="operations/seconds per API key, e.g. 60/60 or 30/2s")
     s.add_argument("--faults", default="", help="e.g. latency_s=0.2,error_rate=0.05,drop_rate=0.01")
+    s.add_argument("--quirks", default="",
+                   help="differ from the modelled contract like a real server might, e.g. "
+                        "'rename=ProjectId:ProjectID;retype=LastChangeTimestamp:badtime;extra=Region:west;"
+                        "token_path=/oauth2/token;token_type=Basic;no_program_access=applicant'")
+    s.add_argument("--replay", metavar="DIR", default=None,
+                   help="instead of a synthetic program: serve the answers `pcnb doctor --record DIR` saved")
     s.add_argument("--state", default=None, help="JSON file to load state from and save it to on exit")
     s.add_argument("--program", default=None, help="the program to serve: residential (default), rebate, "
                    "large-dg, or a definition file (YAML, see the README)")
@@ -279,6 +316,8 @@ def run_command(argv: Sequence[str]) -> int:
                 return 0
             result = result.execute(confirm=True)
         _emit(result, getattr(args, "out", None))
+        if getattr(result, "ok", True) is False:  # a doctor report with a failed check
+            return 1
     except HelpShown as shown:
         print(shown.text.replace("%powerclerk", "pcnb"))
     except PowerClerkError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import platformdirs
 
-from pcnb.api.contract import ENVIRONMENTS, RATE_LIMIT_PER_MINUTE
+from pcnb.api.contract import ENVIRONMENTS, MAX_PAGE_LIMIT, RATE_LIMIT_PER_MINUTE
 from pcnb.errors import ConfigError
 
 ENV_NAMES = ("sandbox", "trial", "production", "custom")
@@ -41,6 +41,10 @@ class Settings:
     format: str = "json"
     timezone: str | None = None  # the program's IANA zone, if you know it better than the inference
     store_path: str | None = None
+    #: contract facts a real server may answer differently (README: "First contact"): the token path
+    #: and API prefix are token_url / base_url above; these are the rest, one setting away
+    page_limit: int = MAX_PAGE_LIMIT  # GetProjects' largest `limit`; sync asks for pages this big
+    changed_since_format: str | None = None  # strftime pattern; None: the documented yyyy-MM-ddTHH:mm:sszzz
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +56,8 @@ class Settings:
         if self.environment in ENVIRONMENTS:
             self.base_url = self.base_url or ENVIRONMENTS[self.environment]["base_url"]
             self.token_url = self.token_url or ENVIRONMENTS[self.environment]["token_url"]
+        if self.page_limit < 1:
+            raise ConfigError(f"page_limit={self.page_limit} must be at least 1", "the documented maximum is 1000")
         if self.rate_limit < 1 or self.rate_period <= 0:
             raise ConfigError("rate_limit must be >= 1 operation per positive period")
         if self.timezone is not None:
@@ -93,7 +99,7 @@ def load_settings(cwd: Path | None = None, **explicit: Any) -> Settings:
             values[name], sources[name] = env, f"PCNB_{name.upper()}"
         elif name in project:
             values[name], sources[name] = project[name], "[tool.pcnb]"
-    for key in ("rate_limit",):
+    for key in ("rate_limit", "page_limit"):
         if key in values:
             values[key] = _number(key, values[key], int)
     for key in ("rate_period", "timeout"):

@@ -6,6 +6,7 @@
     ├── InputError (+ ValueError)    bad input rejected before any call
     ├── ConfigError                  missing/invalid settings or credentials
     ├── TransportError               no usable answer: connection dropped, timeout, refused
+    ├── ContractMismatch             a 2xx answer whose shape differs from the modelled contract
     └── ApiError                     the server answered with an error status
         ├── BadRequest (400)
         │   └── ValidationError      400 with a list of field errors
@@ -64,6 +65,25 @@ class TransportError(PowerClerkError):
     """The request got no usable answer (dropped connection, timeout, refused)."""
 
     hint = "check the network/VPN and the base URL; the call is safe to retry if it was a read"
+
+
+class ContractMismatch(PowerClerkError):
+    """A successful answer lacks a required field or has one of another type (pcnb.api.drift)."""
+
+    hint = ("the server's answer differs from the contract pcnb models (powerclerk-v2.md); run "
+            "`pcnb doctor --record DIR` and report it with the request id (`pcnb support` writes the ticket)")
+
+    def __init__(self, endpoint: str, field: str, expected: str, seen: str, request_id: str | None = None):
+        super().__init__(f"{endpoint}: field {field} expected {expected}, saw {seen}")
+        self.endpoint, self.field, self.expected, self.seen = endpoint, field, expected, seen
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        rid = f" (x-amzn-RequestId: {self.request_id})" if self.request_id else ""
+        return f"contract mismatch: {self.message}{rid}\n  fix: {self.hint}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str, str | None]]:
+        return type(self), (self.endpoint, self.field, self.expected, self.seen, self.request_id)
 
 
 class ApiError(PowerClerkError):

@@ -79,7 +79,7 @@ class Channel:
             started = time.monotonic()
             try:
                 self.log.sent()
-                resp = self.transport.send(WireRequest(method, url, params, payload, hdrs), self.timeout)
+                resp = self.transport.send(WireRequest(method, url, params, payload, hdrs, name), self.timeout)
             except TokenRenewed:
                 continue
             except ConnectionFailed as exc:

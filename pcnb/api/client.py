@@ -24,17 +24,18 @@ from pcnb.api.channel import Channel
 from pcnb.api.contract import (
     ATTACHMENT_ACTIONS,
     CHANGED_SINCE_RE,
-    MAX_PAGE_LIMIT,
     THREAD_STATUSES,
     URL_ID_RE,
     format_changed_since,
     parse_changed_since,
 )
+from pcnb.api.drift import DriftLog
 from pcnb.api.response import Response
 from pcnb.api.retry import RetryPolicy
+from pcnb.api.trace import CallTrace, TracingTransport
 from pcnb.api.transport import RequestsTransport, Transport
 from pcnb.config import Settings
-from pcnb.errors import ConfigError, Forbidden, InputError
+from pcnb.errors import ConfigError, ContractMismatch, Forbidden, InputError
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.
 ADMIN_ONLY = frozenset({
@@ -98,9 +99,12 @@ class PowerClerkClient:
         self.budget: RateBudget | None = budget or None
         if transport is None:
             transport = RequestsTransport(self.credentials, settings.token_url, settings.timeout, token_leeway)
+        self.trace = CallTrace()  # the last operations in detail, secrets redacted (support bundles, doctor)
+        transport = TracingTransport(transport, self.trace)
         self.http = Channel(settings.base_url, transport, self.credentials, self.budget, settings.format,
                             settings.timeout, RetryPolicy(max_attempts, backoff_cap, max_retry_after), ledger)
         self.is_admin: bool | None = None  # unknown until detect_role()
+        self.drift = DriftLog()  # every parsed answer is checked against the modelled shape
 
     def __repr__(self) -> str:
         s = self.settings
@@ -126,7 +130,13 @@ class PowerClerkClient:
             raise Forbidden(f"{name} is admin-only and these credentials belong to a non-admin user",
                             status=403, hint="ask a program admin to run it, or use admin API credentials")
         wire = self.http.request(method, path, name=name, **kw)
-        return Response(self.http.parse(wire), endpoint=name, status=wire.status, request_id=wire.request_id,
+        try:
+            data = self.http.parse(wire)
+        except ValueError as exc:  # a 2xx answer that is not JSON/XML at all
+            self.drift.record(ContractMismatch(name, "(body)", "JSON or XML", f"unparsable ({exc})"[:120],
+                                               wire.request_id))
+        self.drift.check(name, data, wire.request_id)
+        return Response(data, endpoint=name, status=wire.status, request_id=wire.request_id,
                         elapsed_ms=wire.elapsed_ms)
 
     def detect_role(self, program: str) -> bool:
@@ -160,10 +170,18 @@ class PowerClerkClient:
                  offset: int = 0, priority: str = "interactive") -> Response:
         params: dict[str, Any] = {}
         if changed_since is not None:
-            params["changed_since"] = changed_since_param(changed_since)
+            fmt = self.settings.changed_since_format
+            if fmt and isinstance(changed_since, datetime) and changed_since.tzinfo is not None:
+                params["changed_since"] = changed_since.strftime(fmt)  # a server that wants another format
+            elif fmt and isinstance(changed_since, str):
+                params["changed_since"] = changed_since
+            else:
+                params["changed_since"] = changed_since_param(changed_since)
         if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT:
-                raise InputError(f"limit {limit!r} is out of range", f"use an integer from 1 to {MAX_PAGE_LIMIT}")
+            top = self.settings.page_limit
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:
+                raise InputError(f"limit {limit!r} is out of range",
+                                 f"use an integer from 1 to {top} (setting page_limit, PCNB_PAGE_LIMIT)")
             params["limit"] = limit
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InputError(f"offset {offset!r} must be a non-negative integer")
@@ -173,9 +191,10 @@ class PowerClerkClient:
                           params=params, priority=priority)
 
     def iter_project_pages(self, program: str, changed_since: datetime | str | None = None,
-                           page_size: int = MAX_PAGE_LIMIT, offset: int = 0,
+                           page_size: int | None = None, offset: int = 0,
                            priority: str = "interactive") -> Iterator[Response]:
         """Yield GetProjects pages (each with its RequestTimestamp) until a short page."""
+        page_size = page_size or self.settings.page_limit
         while True:
             page = self.projects(program, changed_since, page_size, offset, priority)
             yield page

@@ -32,6 +32,7 @@ class WireRequest:
     params: dict[str, Any] | None = None
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # the client's endpoint name (e.g. "projects"), for traces and recordings
 
     @property
     def path(self) -> str:
@@ -77,6 +78,11 @@ class Transport(Protocol):
         ...
 
 
+TOKEN_URL_HINT = ("check the token URL (setting token_url / PCNB_TOKEN_URL; documented: "
+                  "https://identity.powerclerk.com/connect/token, trial "
+                  "https://identity.cleanpowerdemo.com/PCITrial/connect/token); `pcnb doctor` probes it")
+
+
 class RequestsTransport:
     """HTTP through a requests OAuth2Session with the client-credentials grant."""
 
@@ -86,6 +92,12 @@ class RequestsTransport:
         self.session = OAuth2Session(creds.client_id, creds.client_secret, token_endpoint=token_url,
                                      grant_type="client_credentials", leeway=token_leeway,
                                      token_endpoint_auth_method="client_secret_basic")
+        self.token_answer: tuple[int, str | None] | None = None  # (status, request id) of the last token call
+        self.session.register_compliance_hook("access_token_response", self._token_response)
+
+    def _token_response(self, resp: requests.Response) -> requests.Response:
+        self.token_answer = (resp.status_code, resp.headers.get(REQUEST_ID_HEADER))
+        return resp
 
     def __repr__(self) -> str:
         return f"RequestsTransport(token_url={self.token_url!r}, creds={self.creds!r})"
@@ -101,6 +113,24 @@ class RequestsTransport:
         except requests.RequestException as exc:
             raise TransportError(f"could not reach the token endpoint {redact_url(self.token_url)}: "
                                  f"{type(exc).__name__}") from None
+        except ValueError as exc:  # not JSON at all: an HTML page, a proxy's answer
+            self.session.token = None
+            raise AuthError(f"the token endpoint answered something that is not a token ({exc})"[:200],
+                            status=(self.token_answer or (0, None))[0], method="POST", url=self.token_url,
+                            hint=TOKEN_URL_HINT) from None
+        token = self.session.token or {}
+        status, request_id = self.token_answer or (0, None)
+        if not token.get("access_token"):
+            self.session.token = None
+            raise AuthError(f"the token endpoint answered {status} without an access_token", status=status,
+                            method="POST", url=self.token_url, request_id=request_id, hint=TOKEN_URL_HINT)
+        if str(token.get("token_type", "Bearer")).lower() != "bearer":
+            kind = token.get("token_type")
+            self.session.token = None
+            raise AuthError(f"the token endpoint issued a {kind!r} token; API V2 needs a Bearer token",
+                            status=status, method="POST", url=self.token_url, request_id=request_id,
+                            hint="Basic is V1's scheme, Bearer V2's: point token_url / PCNB_TOKEN_URL at the V2 "
+                                 "identity endpoint (e.g. https://identity.powerclerk.com/connect/token)")
 
     refresh_token = fetch_token
 

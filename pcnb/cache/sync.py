@@ -76,7 +76,7 @@ class _Budget:
 def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
-         lookback: timedelta = timedelta(minutes=10), page_size: int = 1000, progress: bool = True,
+         lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
          wait_for_lock: float = 0) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
@@ -96,7 +96,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         st = store.get_state()
         last = st.get("last_reconcile")
         due = reconcile_after is not None and last is not None and time.time() - last > reconcile_after.total_seconds()
-        run = _Run(client, store, program, inquiries, page_size, progress, tuple(forms))
+        run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.release()

@@ -8,6 +8,7 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     profile     profile (show, set, infer, reload the program profile)
     write       one subcommand per registered write action (pcnb.writeback.actions), apply
     journal     journal (list, --undo, --resume)
+    doctor      doctor, support (first contact with a real PowerClerk; no workspace needed)
     cell        the %%powerclerk cell form (bulk write-back)
 
 Parsing never exits the kernel: errors raise CommandError with a one-line message and the fix.
@@ -23,7 +24,7 @@ import difflib
 import shlex
 from typing import Any
 
-from pcnb.commands import chart, connection, data, journal, profile, write
+from pcnb.commands import chart, connection, data, doctor, journal, profile, write
 from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
@@ -45,7 +46,7 @@ def registry() -> dict[str, Command]:
     commands = (connection.CONNECT, connection.LOGIN, connection.PROGRAMS, connection.USE,
                 data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL,
-                connection.BUDGET, connection.INFO, HELP)
+                connection.BUDGET, connection.INFO, doctor.DOCTOR, doctor.SUPPORT, HELP)
     return {c.name: c for c in commands}
 
 

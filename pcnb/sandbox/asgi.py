@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
+from email.utils import formatdate
 from typing import Any
 
 from pcnb.api.contract import REQUEST_ID_HEADER
 from pcnb.sandbox.faults import Faults
+from pcnb.sandbox.quirks import Quirks
 
 
 class GatewayMiddleware:
-    def __init__(self, app: Any, faults: Faults, api_prefix: str = "/services/v2"):
+    def __init__(self, app: Any, faults: Faults, api_prefix: str = "/services/v2", quirks: Quirks | None = None):
         self.app, self.faults, self.prefix = app, faults, api_prefix
+        self.quirks = quirks or Quirks()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -26,13 +30,20 @@ class GatewayMiddleware:
             return
         request_id = str(uuid.uuid4())
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+        date = (b"date", formatdate(time.time() + self.quirks.clock_offset, usegmt=True).encode())
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], header]
+                message["headers"] = [*message["headers"], header, date]  # the server's clock (uvicorn's is off)
             await send(message)
 
+        if self.quirks.token_path:  # the token endpoint lives elsewhere on this server
+            if scope["path"] == TOKEN_PATH:
+                await _reply(send_with_id, 404, {"message": "Resource not found"})
+                return
+            if scope["path"] == self.quirks.token_path:
+                scope = {**scope, "path": TOKEN_PATH, "raw_path": TOKEN_PATH.encode()}
         if scope["path"].startswith(self.prefix):
             fault, delay = self.faults.draw(f"{scope['method']} {scope['path']}")
             if delay:
@@ -54,7 +65,41 @@ class GatewayMiddleware:
             if fault == "drop_after":  # the operation is applied; only its answer is lost on the way
                 await self.app(scope, receive, _cut_body(send_with_id))
                 return
+            if self.quirks.reshapes:
+                await self.app(scope, receive, _reshaped(send_with_id, self.quirks))
+                return
         await self.app(scope, receive, send_with_id)
+
+
+TOKEN_PATH = "/connect/token"
+
+
+def _reshaped(send: Any, quirks: Quirks) -> Any:
+    """Buffer a successful JSON answer and send it as the quirky server would (content-length fixed)."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def reshape(message: dict[str, Any]) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+            if message["status"] >= 400 or b"json" not in ctype:
+                start = {}
+                await send(message)
+            else:
+                start = message
+            return
+        if not start:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = json.dumps(quirks.reshape(json.loads(b"".join(chunks) or b"{}"))).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+    return reshape
 
 
 async def _reply(send: Any, status: int, body: dict[str, Any], extra: list[Any] | None = None) -> None:

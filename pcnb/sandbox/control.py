@@ -36,6 +36,15 @@ def control_router(sb: Sandbox) -> APIRouter:
             raise SandboxError(400, str(exc)) from exc
         return JSONResponse(sb.faults.as_dict())
 
+    @r.post("/quirks")
+    async def quirks(request: Request) -> JSONResponse:
+        guard(request)
+        try:
+            sb.quirks.update(**(await request.json()))
+        except (ValueError, TypeError) as exc:
+            raise SandboxError(400, str(exc)) from exc
+        return JSONResponse(sb.quirks.as_dict())
+
     @r.post("/revoke-tokens")
     async def revoke(request: Request) -> JSONResponse:
         guard(request)

@@ -25,6 +25,7 @@ from pcnb.sandbox.faults import Faults
 from pcnb.sandbox.generator import generate
 from pcnb.sandbox.identity import Identity, RateLimit, User
 from pcnb.sandbox.program import ProgramDef
+from pcnb.sandbox.quirks import Quirks
 from pcnb.sandbox.server import Sandbox
 from pcnb.sandbox.state import State
 
@@ -89,7 +90,7 @@ class SandboxHandle:
 
 def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults: Faults | None = None,
           token_lifetime: int = 3600, end: datetime | None = None, state_file: str | None = None,
-          program: ProgramDef | str | None = None) -> Sandbox:
+          program: ProgramDef | str | None = None, quirks: Quirks | None = None) -> Sandbox:
     """A sandbox serving ``program`` (a built-in name, a definition file or a ProgramDef; default
     the residential interconnection program) with ``projects`` synthetic projects."""
     state = generate(projects, seed=seed, end=end, program=program)
@@ -97,17 +98,21 @@ def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults
         state.load(state_file)
     limit, period = parse_rate(rate_limit)
     return Sandbox(state, Identity(token_lifetime=token_lifetime), RateLimit(limit, period),
-                   faults or Faults(), secrets.token_urlsafe(16))
+                   faults or Faults(), secrets.token_urlsafe(16), quirks)
 
 
 @contextmanager
 def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port: int = 0,
             faults: Faults | None = None, token_lifetime: int = 3600, end: datetime | None = None,
             state_file: str | None = None, sandbox: Sandbox | None = None,
-            program: ProgramDef | str | None = None) -> Iterator[SandboxHandle]:
-    """Run a sandbox in a background thread for the duration of the block (``program``: see build)."""
-    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program)
-    config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+            program: ProgramDef | str | None = None, quirks: Quirks | None = None,
+            tls: tuple[str, str] | None = None) -> Iterator[SandboxHandle]:
+    """Run a sandbox in a background thread for the duration of the block (``program``: see build;
+    ``tls``: (certificate file, key file) to serve https, e.g. to test certificate checks)."""
+    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks)
+    config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
+                            date_header=False,  # the GatewayMiddleware sends the server clock's Date
+                            ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="pcnb-sandbox", daemon=True)
     thread.start()
@@ -117,7 +122,7 @@ def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port
             raise RuntimeError(f"the sandbox could not start on 127.0.0.1:{port} (port in use?)")
         time.sleep(0.02)
     actual = server.servers[0].sockets[0].getsockname()[1]
-    root = f"http://127.0.0.1:{actual}"
+    root = f"{'https' if tls else 'http'}://127.0.0.1:{actual}"
     handle = SandboxHandle(f"{root}/services/v2", f"{root}/connect/token", f"{root}/_sandbox",
                            sb.control_token, sb, (sb.rate.limit, sb.rate.period))
     try:

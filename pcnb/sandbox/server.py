@@ -22,6 +22,7 @@ from pcnb.sandbox.faults import Faults
 from pcnb.sandbox.http import body_of, error_response, flag, paging, reply
 from pcnb.sandbox.identity import Identity, RateLimit, User
 from pcnb.sandbox.models import SandboxError
+from pcnb.sandbox.quirks import Quirks
 from pcnb.sandbox.state import State
 
 P = "/Programs/{program}"
@@ -33,8 +34,9 @@ class Sandbox:
     """Holds what the routes share; ``app`` is the ASGI callable uvicorn serves."""
 
     def __init__(self, state: State, identity: Identity, rate: RateLimit, faults: Faults,
-                 control_token: str):
+                 control_token: str, quirks: Quirks | None = None):
         self.state, self.identity, self.rate, self.faults = state, identity, rate, faults
+        self.quirks = quirks or Quirks()
         self.control_token = control_token
         self.fastapi = FastAPI(title="PowerClerk API V2 (pcnb sandbox)", version="2",
                                description="The V2 contract as modelled by pcnb's sandbox.")
@@ -43,7 +45,7 @@ class Sandbox:
         self.fastapi.include_router(self._identity_routes())
         from pcnb.sandbox.control import control_router
         self.fastapi.include_router(control_router(self), include_in_schema=False)
-        self.app = GatewayMiddleware(self.fastapi, faults)
+        self.app = GatewayMiddleware(self.fastapi, faults, quirks=self.quirks)
 
     def _errors(self) -> None:
         app = self.fastapi
@@ -69,10 +71,15 @@ class Sandbox:
         self.rate.hit(user.api_key)
         if program is not None:
             self.state.check_program(program)
+            if self.quirks.denied(self.role(user)):
+                raise SandboxError(401, "Unauthorized: your user is not allowed access to this program")
         if admin and not user.admin:
             raise SandboxError(403, "Forbidden: this method is admin-only and your API user is not "
                                     "an admin of the program")
         return user
+
+    def role(self, user: User) -> str:
+        return next((r for r, u in self.identity.users.items() if u is user), "")
 
     def reveal(self, request: Request, user: User) -> bool:
         if not flag(request.query_params.get("reveal_sensitive_data"), "reveal_sensitive_data"):
@@ -87,7 +94,9 @@ class Sandbox:
         @router.post("/connect/token", operation_id="Token", tags=["identity"])
         async def token(request: Request) -> Response:
             form = {k: str(v) for k, v in (await request.form()).items()}
-            return reply(request, self.identity.issue(request.headers.get("authorization"), form))
+            answer = self.identity.issue(request.headers.get("authorization"), form)
+            answer["token_type"] = self.quirks.token_type
+            return reply(request, answer)
         return router
 
     def _api(self) -> APIRouter:  # noqa: C901 - one short closure per endpoint
@@ -99,8 +108,10 @@ class Sandbox:
 
         @r.get("/Programs", operation_id="GetPrograms")
         async def get_programs(request: Request) -> Response:
-            self.user(request)
+            u = self.user(request)
             pr = st.program
+            if self.quirks.denied(self.role(u)):
+                return reply(request, {"Programs": []})
             return reply(request, {"Programs": [{"ProgramId": pr.program_id, "CustomId": pr.custom,
                                                  "Name": pr.name}]})
 

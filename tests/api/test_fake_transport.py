@@ -33,8 +33,9 @@ def test_response_carries_data_request_id_status_and_timing():
 
 
 def test_429_waits_retry_after_then_backs_off_and_gives_up_past_the_cap():
-    client, fake, slept = fake_client({"GET /Programs": [(429, {}, {"Retry-After": "3"}), (429, {}), (200, {})]})
-    assert client.programs() == {} and slept == [3.0, 1.0] and client.http.count_429 == 2
+    client, fake, slept = fake_client({"GET /Programs": [(429, {}, {"Retry-After": "3"}), (429, {}),
+                                                         (200, {"Programs": []})]})
+    assert client.programs() == {"Programs": []} and slept == [3.0, 1.0] and client.http.count_429 == 2
     client, _, _ = fake_client({"GET /Programs": (429, {"message": "slow down"}, {"Retry-After": "500"})})
     with pytest.raises(RateLimited) as err:
         client.programs()
