@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,24 +86,11 @@ def program_of(folder: str | Path) -> str:
 def replaying(folder: str | Path, port: int = 0) -> Iterator[dict[str, Any]]:
     """Serve a recording on 127.0.0.1 in a background thread; yields a sandbox connection dict
     (placeholder credentials: the replay accepts any)."""
-    import uvicorn
+    from pcnb.sandbox.runner import serving
 
-    app = replay_app(folder)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
-                                           date_header=False))  # the GatewayMiddleware sends Date
-    thread = threading.Thread(target=server.run, name="pcnb-replay", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the replay server could not start on 127.0.0.1:{port}")
-        time.sleep(0.02)
-    root = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    creds = {"api_key": "replay-key", "client_id": "replay-client", "client_secret": "replay-secret"}
-    try:
+    with serving(replay_app(folder), port, "pcnb-replay") as actual:
+        root = f"http://127.0.0.1:{actual}"
+        creds = {"api_key": "replay-key", "client_id": "replay-client", "client_secret": "replay-secret"}
         yield {"base_url": root + PREFIX, "token_url": root + "/connect/token", "control_url": "",
                "control_token": "", "program_id": program_of(folder), "rate_limit": [100000, 60],
                "users": {"admin": creds, "applicant": creds, "mfa": creds}}
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -110,23 +110,28 @@ def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port
     """Run a sandbox in a background thread for the duration of the block (``program``: see build;
     ``tls``: (certificate file, key file) to serve https, e.g. to test certificate checks)."""
     sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks)
-    config = uvicorn.Config(sb.app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
-                            date_header=False,  # the GatewayMiddleware sends the server clock's Date
-                            ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="pcnb-sandbox", daemon=True)
+    with serving(sb.app, port, "pcnb-sandbox", ssl_certfile=tls[0] if tls else None,
+                 ssl_keyfile=tls[1] if tls else None) as actual:
+        root = f"{'https' if tls else 'http'}://127.0.0.1:{actual}"
+        yield SandboxHandle(f"{root}/services/v2", f"{root}/connect/token", f"{root}/_sandbox",
+                            sb.control_token, sb, (sb.rate.limit, sb.rate.period))
+
+
+@contextmanager
+def serving(app: Any, port: int, name: str, **config: Any) -> Iterator[int]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` (0: a free one) in a daemon thread for the
+    block; yields the port. The GatewayMiddleware sends Date (the sandbox clock), not uvicorn."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off",
+                                           date_header=False, **config))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the sandbox could not start on 127.0.0.1:{port} (port in use?)")
+            raise RuntimeError(f"{name} could not start on 127.0.0.1:{port} (port in use?)")
         time.sleep(0.02)
-    actual = server.servers[0].sockets[0].getsockname()[1]
-    root = f"{'https' if tls else 'http'}://127.0.0.1:{actual}"
-    handle = SandboxHandle(f"{root}/services/v2", f"{root}/connect/token", f"{root}/_sandbox",
-                           sb.control_token, sb, (sb.rate.limit, sb.rate.period))
     try:
-        yield handle
+        yield int(server.servers[0].sockets[0].getsockname()[1])
     finally:
         server.should_exit = True
         thread.join(timeout=10)
