@@ -161,7 +161,8 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
                                        cwd=str(notebook.parent), progress_bar=False, execution_timeout=timeout,
                                        kernel_manager_class=_ipc_kernel_manager(private))
         except papermill.PapermillExecutionError as exc:
-            failure = ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
+            cell = exc.exec_count - (0 if with_code else 1)  # report mode ran one setup cell first
+            failure = ReportError(f"{notebook.name} failed in cell {cell}: {exc.ename}: {exc.evalue}",
                                   f"open {executed} to see the traceback")
         except Exception as exc:  # the kernel did not start or died: no notebook to show, its log says why
             log = (private / "kernel.log").read_text(errors="replace") if (private / "kernel.log").exists() else ""

@@ -39,7 +39,7 @@ def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
     nb = _nb(tmp_path / "ok.ipynb", "import os\nprint('client id set:', 'PCNB_CLIENT_SECRET' in os.environ)",
              "import plotly.graph_objects as go, plotly.io as pio\npio.renderers.default='notebook'\n"
              "go.Figure(go.Bar(x=[1, 2], y=[3, 4]))")
-    out = run_report(nb, tmp_path / "out" / "ok.html", {"label": "hello"})
+    out = run_report(nb, tmp_path / "out" / "ok.html", {"label": "hello"}, with_code=True)  # keeps printed lines
     html, ipynb = out.read_text(), out.with_suffix(".ipynb").read_text()
     for secret in (SECRET, "apikey-77aa88bb99cc"):
         assert secret not in html and secret not in ipynb
@@ -49,7 +49,7 @@ def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
 def test_printed_secret_is_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     nb = _nb(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
-    out = run_report(nb, tmp_path / "out" / "print.html")
+    out = run_report(nb, tmp_path / "out" / "print.html", with_code=True)
     assert SECRET not in out.read_text() and "***" in out.read_text()
     assert SECRET not in out.with_suffix(".ipynb").read_text()
 
@@ -196,7 +196,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     out = run_report(root / "notebooks" / "03_time_in_status.ipynb", tmp_path / "r" / "tis.html",
                      {"start_date": "2025-01-01"})
     page = out.read_text()
-    assert 'class="jp-InputArea-editor' not in page and "Workspace.open" not in page  # no code cells
+    assert 'jp-InputArea-editor"' not in page and "Workspace.open" not in page  # no code cells
     assert page.index("pcnb-title") < page.index("Key figures") < page.index("Plotly.newPlot")
     assert "from 2025-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
     assert remote_references(page) == [] and page.count("* plotly.js v") == 1
@@ -222,4 +222,4 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
 
     code = run_report(root / "notebooks" / "03_time_in_status.ipynb", tmp_path / "c" / "tis.html",
                       {"start_date": "2025-01-01"}, with_code=True).read_text()
-    assert 'class="jp-InputArea-editor' in code and remote_references(code) == []
+    assert 'jp-InputArea-editor"' in code and remote_references(code) == []
