@@ -76,6 +76,13 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS status_events_suppressed ON status_events (project_id, seq) WHERE report_as = 'suppress';
     """,
+    # 6: since when (server time, us) the cached history / notes are known complete: the API reports
+    # status and note times to the whole second, so a change in that same second is only visible
+    # through LastChangeTimestamp (full precision); see sync.SETTLE_US
+    """
+    ALTER TABLE projects ADD COLUMN history_as_of INTEGER;
+    ALTER TABLE inquiry_threads ADD COLUMN notes_as_of INTEGER;
+    """,
 ]
 
 #: history_packed layout: per event four little-endian int64 (seq, status code, ts us, changed-by code);
@@ -233,16 +240,35 @@ class Store:
                          [(k, json.dumps(v)) for k, v in values.items()])
 
     # ---- projects ------------------------------------------------------------------------------
-    def project_index(self, ids: list[str]) -> dict[str, tuple[str | None, int | None, int | None]]:
-        """project_id -> (status_id, status_ts, last_change) of these ids, for change detection
-        (one page's ids, not the whole table: a 100k-project first sync reads it 100 times)."""
-        out: dict[str, tuple[str | None, int | None, int | None]] = {}
+    def project_index(self, ids: list[str]) -> dict[str, tuple[str | None, int | None, int | None, int | None]]:
+        """project_id -> (status_id, status_ts, last_change, history_as_of) of these ids, for change
+        detection (one page's ids, not the whole table: a 100k-project first sync reads it 100 times)."""
+        out: dict[str, tuple[str | None, int | None, int | None, int | None]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change FROM projects "
-                                     f"WHERE project_id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+            rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change, history_as_of FROM "
+                                     f"projects WHERE project_id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
         return out
+
+    @staticmethod
+    def set_history_as_of(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+        conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) WHERE project_id = ?",
+                     (as_of, as_of, project_id))
+
+    @staticmethod
+    def set_notes_as_of(conn: sqlite3.Connection, thread_id: str, as_of: int) -> None:
+        conn.execute("UPDATE inquiry_threads SET notes_as_of = MAX(COALESCE(notes_as_of, ?), ?) WHERE thread_id = ?",
+                     (as_of, as_of, thread_id))
+
+    @staticmethod
+    def settle_project(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+        """The server listed the project unchanged at ``as_of``: its cached history and notes (all
+        fetched after its cached LastChangeTimestamp) are complete up to then."""
+        conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) "
+                     "WHERE project_id = ? AND history_as_of IS NOT NULL", (as_of, as_of, project_id))
+        conn.execute("UPDATE inquiry_threads SET notes_as_of = MAX(COALESCE(notes_as_of, ?), ?) "
+                     "WHERE project_id = ? AND notes_as_of IS NOT NULL", (as_of, as_of, project_id))
 
     @staticmethod
     def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:
@@ -276,7 +302,8 @@ class Store:
     @staticmethod
     def upsert_thread(conn: sqlite3.Connection, project_id: str, t: dict[str, Any]) -> None:
         conn.execute(
-            """INSERT INTO inquiry_threads VALUES (?,?,?,?,?,?,?,?)
+            """INSERT INTO inquiry_threads (thread_id, project_id, subject, status, external_id, created,
+                   last_note, raw) VALUES (?,?,?,?,?,?,?,?)
                ON CONFLICT(thread_id) DO UPDATE SET subject=excluded.subject, status=excluded.status,
                    external_id=excluded.external_id, last_note=excluded.last_note, raw=excluded.raw""",
             (t["ThreadId"], project_id, t.get("Subject"), t.get("Status"), t.get("ExternalId"),
@@ -304,10 +331,10 @@ class Store:
         """After a complete listing by run ``run_id``: every project it did not list is gone."""
         conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL", (run_id,))
 
-    def thread_last_notes(self, project_id: str) -> dict[str, int | None]:
-        """thread_id -> LastNoteTimestamp (us) of a project's cached threads."""
-        return dict(self.conn.execute("SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?",
-                                      (project_id,)))
+    def thread_last_notes(self, project_id: str) -> dict[str, tuple[int | None, int | None]]:
+        """thread_id -> (LastNoteTimestamp, notes_as_of) (us) of a project's cached threads."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT thread_id, last_note, notes_as_of FROM inquiry_threads WHERE project_id = ?", (project_id,))}
 
     def status_refs(self) -> list[tuple[str, str | None, str]]:
         """(status_id, custom_id, name) of every status the cache has seen."""
