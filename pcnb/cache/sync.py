@@ -209,7 +209,7 @@ class _Run:
                 if admin and (old is None or old[:2] != new[:2]):
                     Store.enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
-                elif admin and old[2] != new[2] and _unsettled(old[3], new[1]):
+                elif admin and old is not None and old[2] != new[2] and _unsettled(old[3], new[1]):
                     Store.enqueue(conn, pid, "history", pid, "same-second check", prio, self.report.run_id)
                     self.report.rechecks += 1
                 if admin and self.inquiries and (old is None or old[2] != new[2]):
@@ -253,8 +253,8 @@ class _Run:
                 entries = self.client.status_history(self.program, project_id, priority="background")
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
-                    if self._as_of() is not None:
-                        Store.set_history_as_of(conn, project_id, self._as_of())
+                    if (as_of := self._as_of()) is not None:
+                        Store.set_history_as_of(conn, project_id, as_of)
                     Store.item_done(conn, item_id, kind)
                 self.report.histories += 1
                 self.client.is_admin = True
@@ -287,8 +287,8 @@ class _Run:
                 self.report.inquiry_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
-                    if self._as_of() is not None:
-                        Store.set_notes_as_of(conn, item_id, self._as_of())
+                    if (as_of := self._as_of()) is not None:
+                        Store.set_notes_as_of(conn, item_id, as_of)
                     Store.item_done(conn, item_id, kind)
         except Forbidden as exc:
             if kind not in ADMIN_KINDS:
