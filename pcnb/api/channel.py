@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pcnb.api import codec
@@ -37,6 +38,9 @@ class Channel:
         self.retry = retry or RetryPolicy()
         self.log = CallLog(ledger)
         self.sleep = time.sleep  # tests of the policy replace it
+        #: called right before every attempt leaves (after the rate budget's wait); the write-back
+        #: executor records the send time and re-checks its journal claim here (raising stops it)
+        self.before_send: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"Channel(base_url={self.base_url!r}, transport={self.transport!r})"
@@ -76,6 +80,8 @@ class Channel:
                 hdrs.setdefault("Accept", "application/xml")
             if body is not None:
                 payload, hdrs["Content-Type"] = codec.encode(body, self.format, xml_root)
+            if self.before_send is not None:
+                self.before_send()
             started = time.monotonic()
             try:
                 self.log.sent()

@@ -1,0 +1,101 @@
+"""Issue #16 items 3-5: a journaled write reaches PowerClerk exactly once, across processes, after
+a 5xx that hid an applied write, and after a slow write that lands once its client gave up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pcnb import writeback
+from pcnb.sandbox import running
+from pcnb.workspace import Workspace
+from pcnb.writeback import journal
+from tests.conftest import END, FAST
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sb():
+    with running(projects=80, seed=16, rate_limit=FAST, end=END) as handle:
+        yield handle
+
+
+def _ws(sb, make_client, tmp_path) -> Workspace:
+    ws = Workspace(make_client(sb), sb.program_id, tmp_path / "w.sqlite")
+    ws.sync(progress=False)
+    return ws
+
+
+def _notes(sb, pid: str, text: str) -> int:
+    return sum(n.text == text for t in sb.state.threads.values() if t.project_id == pid for n in t.notes)
+
+
+def _cfg(sb, ws, tmp_path, batch: str) -> dict:
+    return {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
+            "program": sb.program_id, "store": str(ws.store.path), "bucket": str(tmp_path / "b.sqlite"),
+            "batch": batch}
+
+
+def _spawn(cfg: dict, n: int) -> list[subprocess.Popen]:
+    """n workers, all started (imported, connected) before any of them sends a write."""
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.reliability.workers", "writeback", json.dumps(cfg)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    return procs
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_one_batch_resumed_by_several_processes_at_once_sends_each_row_once(sb, make_client, tmp_path, workers):
+    ws = _ws(sb, make_client, tmp_path)
+    pids = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"].to_list()[:10]
+    plan = ws.plan([{"action": "note", "project": pid, "subject": f"Parallel {i}", "text": f"parallel note {i}"}
+                    for i, pid in enumerate(pids)])
+    assert plan.ok, plan.problems
+    journal.record(ws.store, plan.batch_id, plan.ops)
+    sb.sandbox.faults.update(latency_s=0.2)  # every process is mid-batch while the others start
+    procs = _spawn(_cfg(sb, ws, tmp_path, plan.batch_id), workers)
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    sb.sandbox.faults.update(latency_s=0.0)
+    assert [_notes(sb, pid, f"parallel note {i}") for i, pid in enumerate(pids)] == [1] * 10
+    assert set(journal.states(ws.store, plan.batch_id).values()) == {"done"}
+
+
+def test_a_5xx_after_the_write_was_applied_is_unknown_and_not_resent(sb, make_client, tmp_path):
+    ws = _ws(sb, make_client, tmp_path)
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    plan = ws.plan({"action": "note", "project": pid, "subject": "Gateway", "text": "behind a 502"})
+    sb.sandbox.faults.update(bad_gateway_after_next=1, match="SetInquiryNote")  # applied, then 502
+    first = plan.execute(confirm=True, progress=False)
+    assert first.frame["state"].to_list() == ["unknown"], first.frame
+    assert "re-run" in first.summary()
+    again = ws.plan({"action": "note", "project": pid, "subject": "Gateway", "text": "behind a 502"})
+    second = again.execute(confirm=True, progress=False)  # what the summary advises
+    assert second.frame["state"].to_list() == ["done (verified)"], second.frame
+    assert _notes(sb, pid, "behind a 502") == 1
+
+
+def test_a_slow_write_is_not_checked_before_it_can_no_longer_land(sb, make_client, tmp_path):
+    ws = _ws(sb, make_client, tmp_path)
+    ws.client.http.timeout = 1.0
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    plan = ws.plan({"action": "note", "project": pid, "subject": "Slow", "text": "slow note"})
+    sb.sandbox.faults.update(latency_s=2.5)  # the server applies it 2.5 s after it arrived
+    first = plan.execute(confirm=True, progress=False)
+    sb.sandbox.faults.update(latency_s=0.0)
+    assert first.frame["state"].to_list() == ["unknown"], first.frame
+    started = time.monotonic()
+    second = writeback.resume(ws, plan.batch_id, progress=False)  # immediately
+    assert second.frame["state"].to_list() == ["done (verified)"], second.frame
+    assert _notes(sb, pid, "slow note") == 1
+    assert time.monotonic() - started < 15  # it waited for the landing window, not much longer
