@@ -431,12 +431,14 @@ class Store:
                          "WHERE batch_id = ? AND seq = ?", (owner, lease_until, now, batch, seq))
             return True, state, sent_at, check_after
 
-    def journal_renew(self, batch: str, seq: int, owner: str, lease_until: float, sent_at: float | None = None) -> bool:
+    def journal_renew(self, batch: str, seq: int, owner: str, lease_until: float, sent_at: float | None = None,
+                      check_after: float | None = None) -> bool:
         """Extend our claim (and record that the request is leaving now): False if it is not ours."""
         with self.tx(data=False) as conn:
-            cur = conn.execute("UPDATE journal SET lease_until = ?, sent_at = COALESCE(?, sent_at) "
+            cur = conn.execute("UPDATE journal SET lease_until = ?, sent_at = COALESCE(?, sent_at), "
+                               "check_after = COALESCE(?, check_after) "
                                "WHERE batch_id = ? AND seq = ? AND state = 'sending' AND owner = ?",
-                               (lease_until, sent_at, batch, seq, owner))
+                               (lease_until, sent_at, check_after, batch, seq, owner))
             return cur.rowcount == 1
 
     def journal_updated(self, batch: str, seq: int) -> float:

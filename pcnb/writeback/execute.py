@@ -162,7 +162,7 @@ def _send(ws: Target, op: Op, batch: str, owner: str, timeout: float) -> dict[st
     channel = ws.client.http
 
     def leaving() -> None:  # every attempt: our claim still holds, and the journal knows it left
-        if not journal.renew(store, batch, op.seq, owner, time.time() + timeout + LEASE_S, sending=True):
+        if not journal.renew(store, batch, op.seq, owner, time.time() + timeout + LEASE_S, timeout + LAND_MARGIN_S):
             raise ClaimLost(f"operation {op.seq} was taken over by another run; not sent")
 
     idempotent = actions.get(op.action).idempotent

@@ -106,8 +106,12 @@ def claim(store: Store, batch: str, seq: int, owner: str, lease_s: float
     return store.journal_claim(batch, seq, owner, now, now + lease_s, owner_dead)
 
 
-def renew(store: Store, batch: str, seq: int, owner: str, lease_until: float, sending: bool = False) -> bool:
-    return store.journal_renew(batch, seq, owner, lease_until, time.time() if sending else None)
+def renew(store: Store, batch: str, seq: int, owner: str, lease_until: float, land_s: float | None = None) -> bool:
+    """Extend our claim; ``land_s``: the request leaves now and may land until ``land_s`` later
+    (the sender's timeout + margin: whoever takes the row over checks the server after that)."""
+    now = time.time()
+    return store.journal_renew(batch, seq, owner, lease_until, None if land_s is None else now,
+                               None if land_s is None else now + land_s)
 
 
 def sent_at(store: Store, batch: str, seq: int) -> float:

@@ -99,3 +99,64 @@ def test_a_slow_write_is_not_checked_before_it_can_no_longer_land(sb, make_clien
     assert second.frame["state"].to_list() == ["done (verified)"], second.frame
     assert _notes(sb, pid, "slow note") == 1
     assert time.monotonic() - started < 15  # it waited for the landing window, not much longer
+
+
+@pytest.fixture
+def sb200():
+    with running(projects=200, seed=21, rate_limit=FAST, end=END) as handle:
+        yield handle
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client, tmp_path, seed):
+    """40 operations (20 data sets, 10 new inquiry threads, 10 status moves) resumed by 4 processes
+    at once; 2 of them are SIGKILLed at random points. After the survivors and one final resume,
+    the server holds every operation exactly once and the journal is all done."""
+    import os
+    import random
+    import signal
+
+    sb, rng = sb200, random.Random(16_000 + seed)
+    ws = _ws(sb, make_client, tmp_path)
+    p = ws.projects()
+    pool = p.filter(pl.col("project_number").is_not_null())["project_id"].to_list()
+    approved = [x for x in p.filter(pl.col("status") == "Approved to Install")["project_id"].to_list()
+                if x not in pool[:30]]
+    assert len(approved) >= 10
+    tag = f"mp{seed}"
+    changes = [{"action": "set", "project": pid, "form": "APPLICATION", "field": "INSTALLER", "value": f"{tag}-{i}"}
+               for i, pid in enumerate(pool[:20])]
+    changes += [{"action": "note", "project": pid, "subject": f"{tag} subject {i}", "text": f"{tag} note {i}"}
+                for i, pid in enumerate(pool[20:30])]
+    changes += [{"action": "status", "project": pid, "status": "Inspection Pending"} for pid in approved[:10]]
+    rng.shuffle(changes)
+    plan = ws.plan(changes)
+    assert plan.ok and len(plan.ops) == 40, plan.problems
+    journal.record(ws.store, plan.batch_id, plan.ops)
+    moves_before = {pid: len(sb.state.projects[pid].history) for pid in approved[:10]}
+
+    sb.sandbox.faults.update(latency_s=0.03)
+    procs = _spawn({**_cfg(sb, ws, tmp_path, plan.batch_id), "timeout": 2.0}, 4)
+    victims = dict(zip(rng.sample(range(4), 2), sorted(rng.sample(range(1, 30), 2)), strict=True))
+    start = sb.sandbox.rate.accepted
+    while any(procs[i].poll() is None for i in victims):
+        served = sb.sandbox.rate.accepted - start
+        for i, at in victims.items():
+            if served >= at and procs[i].poll() is None:
+                os.kill(procs[i].pid, signal.SIGKILL)
+        time.sleep(0.0005)
+    for proc in procs:
+        proc.communicate(timeout=120)
+    assert [procs[i].returncode for i in victims] == [-signal.SIGKILL] * 2  # both died mid-batch
+    sb.sandbox.faults.update(latency_s=0.0)
+    time.sleep(0.05)  # a request in flight when a worker died is still applied by the server
+
+    result = writeback.resume(ws, plan.batch_id, progress=False)
+    assert set(ws.journal(plan.batch_id)["state"]) == {"done"}, result.frame
+    for i, pid in enumerate(pool[:20]):
+        assert sb.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] == f"{tag}-{i}"
+    for i, pid in enumerate(pool[20:30]):
+        assert _notes(sb, pid, f"{tag} note {i}") == 1
+    for pid in approved[:10]:
+        assert sb.state.projects[pid].status == "INSPECTION"
+        assert len(sb.state.projects[pid].history) == moves_before[pid] + 1
