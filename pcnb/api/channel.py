@@ -20,6 +20,7 @@ from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.calllog import CallLog, Ledger
 from pcnb.api.contract import API_KEY_HEADER
+from pcnb.api.redact import SecretHeaders
 from pcnb.api.retry import RetryPolicy
 from pcnb.api.transport import ConnectionFailed, TokenRenewed, Transport, WireRequest, WireResponse
 from pcnb.errors import ApiError, RateLimited, TransportError, error_for, redact_url
@@ -74,7 +75,8 @@ class Channel:
         for attempt in range(1, policy.max_attempts + 1):
             if self.budget is not None:
                 self.budget.acquire(priority)
-            hdrs = {API_KEY_HEADER: self.creds.api_key or "", **self.creds.mfa_headers(), **(headers or {})}
+            hdrs = SecretHeaders({API_KEY_HEADER: self.creds.api_key or "", **self.creds.mfa_headers(),
+                                  **(headers or {})})
             payload = data
             if self.format == "xml":
                 hdrs.setdefault("Accept", "application/xml")
