@@ -32,6 +32,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     from pcnb.sandbox.runner import build, parse_rate, running
 
     try:
+        if not 0 <= args.port <= 65535:
+            raise ValueError(f"--port {args.port} is not a TCP port (0-65535; 0 picks a free one)")
         parse_rate(args.rate_limit)
         faults = Faults.parse(args.faults) if args.faults else None
     except ValueError as exc:
@@ -244,6 +246,9 @@ def _emit(result: Any, out: str | None) -> None:
 
     if out:
         path = Path(out)
+        if not path.parent.is_dir():
+            raise ConfigError(f"cannot write {out!r}: the folder {str(path.parent)!r} does not exist",
+                              "create it first, or pass a path in an existing folder")
         if isinstance(result, pl.DataFrame) and path.suffix in (".csv", ".parquet"):
             result.write_csv(path) if path.suffix == ".csv" else result.write_parquet(path)
         elif hasattr(result, "write_html") and path.suffix == ".html":

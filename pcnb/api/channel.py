@@ -10,6 +10,7 @@ exception tree of pcnb.errors with the request id.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -140,7 +141,10 @@ class Channel:
 
 
 def _retry_after(resp: WireResponse) -> float:
+    """Seconds to wait; 0 (= back off) when missing, negative, not a finite number (``nan``) or an
+    HTTP date we do not parse."""
     try:
-        return max(float(resp.headers.get("retry-after", "0")), 0.0)
+        value = float(resp.headers.get("retry-after", "0"))
     except ValueError:
         return 0.0
+    return value if math.isfinite(value) and value > 0 else 0.0

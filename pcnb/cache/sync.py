@@ -22,6 +22,7 @@ lookback) listed unchanged, and only when the project changes again.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from filelock import FileLock, Timeout
 
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.store import Store, StoreError, from_us, to_us
-from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited, TransportError
+from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
@@ -100,6 +101,10 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     projects the server no longer returns as deleted (access groups may also hide them).
     ``full`` re-lists everything and refetches nothing that did not change.
     """
+    if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
+        raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
+    if max_calls is not None and max_calls < 1:
+        raise InputError(f"max_calls={max_calls} must be at least 1")
     lock = FileLock(str(store.path) + ".sync.lock")
     try:
         lock.acquire(timeout=wait_for_lock)
