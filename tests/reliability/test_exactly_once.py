@@ -45,11 +45,15 @@ def _cfg(sb, ws, tmp_path, batch: str) -> dict:
 
 def _spawn(cfg: dict, n: int) -> list[subprocess.Popen]:
     """n workers, all started (imported, connected) before any of them sends a write."""
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.reliability.workers", "writeback", json.dumps(cfg)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(n)]
+    args = [sys.executable, "-m", "tests.reliability.workers", "writeback", json.dumps({**cfg, "wait_for_go": True})]
+    procs = [subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(n)]
     for proc in procs:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     return procs
 
 
@@ -64,7 +68,7 @@ def test_one_batch_resumed_by_several_processes_at_once_sends_each_row_once(sb, 
     sb.sandbox.faults.update(latency_s=0.2)  # every process is mid-batch while the others start
     procs = _spawn(_cfg(sb, ws, tmp_path, plan.batch_id), workers)
     for p in procs:
-        out, err = p.communicate(timeout=120)
+        out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     sb.sandbox.faults.update(latency_s=0.0)
     assert [_notes(sb, pid, f"parallel note {i}") for i, pid in enumerate(pids)] == [1] * 10
@@ -107,12 +111,41 @@ def sb200():
         yield handle
 
 
+def _kill_two_senders(procs, sb, store_path, points: list[int]) -> list[int]:
+    """At each point (operations served by the sandbox), SIGKILL a live worker that holds a claimed
+    row at that moment (its pid is in the row's owner): every kill lands mid-operation."""
+    import os
+    import signal
+    import sqlite3
+
+    killed: list[int] = []
+    start = sb.sandbox.rate.accepted  # the workers were just told to go
+    db = sqlite3.connect(store_path, timeout=30)
+    try:
+        for at in points:
+            while sb.sandbox.rate.accepted - start < at and any(p.poll() is None for p in procs):
+                time.sleep(0.0005)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                owners = [r[0] for r in db.execute("SELECT owner FROM journal WHERE state = 'sending' AND owner "
+                                                   "IS NOT NULL")]
+                holder = next((i for i, p in enumerate(procs) if i not in killed and p.poll() is None
+                               and any(f"|{p.pid}|" in o for o in owners)), None)
+                if holder is not None:
+                    os.kill(procs[holder].pid, signal.SIGKILL)
+                    killed.append(holder)
+                    break
+                time.sleep(0.0005)
+    finally:
+        db.close()
+    return killed
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client, tmp_path, seed):
     """40 operations (20 data sets, 10 new inquiry threads, 10 status moves) resumed by 4 processes
     at once; 2 of them are SIGKILLed at random points. After the survivors and one final resume,
     the server holds every operation exactly once and the journal is all done."""
-    import os
     import random
     import signal
 
@@ -137,17 +170,10 @@ def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client
 
     sb.sandbox.faults.update(latency_s=0.03)
     procs = _spawn({**_cfg(sb, ws, tmp_path, plan.batch_id), "timeout": 2.0}, 4)
-    victims = dict(zip(rng.sample(range(4), 2), sorted(rng.sample(range(1, 30), 2)), strict=True))
-    start = sb.sandbox.rate.accepted
-    while any(procs[i].poll() is None for i in victims):
-        served = sb.sandbox.rate.accepted - start
-        for i, at in victims.items():
-            if served >= at and procs[i].poll() is None:
-                os.kill(procs[i].pid, signal.SIGKILL)
-        time.sleep(0.0005)
+    killed = _kill_two_senders(procs, sb, ws.store.path, sorted(rng.sample(range(1, 16), 2)))
     for proc in procs:
-        proc.communicate(timeout=120)
-    assert [procs[i].returncode for i in victims] == [-signal.SIGKILL] * 2  # both died mid-batch
+        proc.communicate(timeout=300)
+    assert [procs[i].returncode for i in killed] == [-signal.SIGKILL] * 2  # both died holding a row
     sb.sandbox.faults.update(latency_s=0.0)
     time.sleep(0.05)  # a request in flight when a worker died is still applied by the server
 

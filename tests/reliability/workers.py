@@ -38,6 +38,8 @@ def main(kind: str, cfg: dict) -> None:
         client.is_admin = True
         ws = Workspace(client, cfg["program"], cfg["store"])
         print("started", flush=True)
+        if cfg.get("wait_for_go"):  # several workers: all start the batch at the same moment
+            sys.stdin.readline()
         print(writeback.resume(ws, cfg["batch"], progress=False).summary(), flush=True)
     else:
         raise SystemExit(f"unknown worker kind {kind!r}")
