@@ -34,6 +34,8 @@ def _replay(args: argparse.Namespace) -> int:
     from pcnb.sandbox.replay import replaying
 
     try:
+        if not 0 <= args.port <= 65535:
+            raise ValueError(f"--port {args.port} is not a TCP port (0-65535; 0 picks a free one)")
         with replaying(args.replay, args.port) as conn:
             path = Path(args.connection_file)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +63,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     if args.replay:
         return _replay(args)
     try:
+        if not 0 <= args.port <= 65535:
+            raise ValueError(f"--port {args.port} is not a TCP port (0-65535; 0 picks a free one)")
         parse_rate(args.rate_limit)
         faults = Faults.parse(args.faults) if args.faults else None
         quirks = Quirks.parse(args.quirks) if args.quirks else None
@@ -341,6 +345,9 @@ def _emit(result: Any, out: str | None) -> None:
 
     if out:
         path = Path(out)
+        if not path.parent.is_dir():
+            raise ConfigError(f"cannot write {out!r}: the folder {str(path.parent)!r} does not exist",
+                              "create it first, or pass a path in an existing folder")
         if isinstance(result, pl.DataFrame) and path.suffix in (".csv", ".parquet"):
             result.write_csv(path) if path.suffix == ".csv" else result.write_parquet(path)
         elif hasattr(result, "write_html") and path.suffix == ".html":

@@ -12,11 +12,13 @@ one is found. A failed run's notebook is written only once it has passed the sam
 from __future__ import annotations
 
 import ast
+import base64
 import difflib
 import os
 import re
 import shutil
 import tempfile
+import urllib.parse
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -105,28 +107,72 @@ def check_parameters(parameters: dict[str, Any], declared: dict[str, Any] | None
     return checked
 
 
+#: live credentials whose value the report process cannot know (tokens fetched inside the kernel):
+#: an Authorization header's value, a long bearer token, an OAuth token response's tokens
+TOKEN_PATTERNS = (
+    re.compile(r"""(Authorization['"]?\s*[:=]\s*['"]?(?:Basic|Bearer)\s+)[A-Za-z0-9._~+/=-]{6,}""", re.I),
+    re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/-]{20,}=*"),
+    re.compile(r"""((?:access|refresh|id)_token['"]?\s*[:=]\s*['"]?)[A-Za-z0-9._~+/=-]{8,}""", re.I),
+)
+
+
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Every form a secret takes in logs: raw, URL-encoded, and base64 at each of the 3 byte
+    alignments (so it is found inside a longer encoded text such as ``Basic b64(id:secret)``);
+    longest first, so a longer form is masked before a part of it."""
+    forms: set[str] = set()
+    for value in values:
+        forms.update({value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
+                      urllib.parse.quote(value)})
+        raw = value.encode()
+        for k in range(3):
+            for encode in (base64.b64encode, base64.urlsafe_b64encode):
+                text = encode(b"\0" * k + raw).decode()
+                core = text[(8 * k + 5) // 6: (8 * (k + len(raw))) // 6]  # chars made of the secret's bits only
+                if len(core) >= 8:
+                    forms.add(core)
+    return sorted((f for f in forms if len(f) >= 6), key=len, reverse=True)
+
+
+def _mask(text: str, forms: list[str]) -> str:
+    for form in forms:
+        if form in text:
+            text = text.replace(form, "***")
+    for pattern in TOKEN_PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    return text
+
+
+def leaks(text: str, forms: list[str]) -> list[str]:
+    """What of a text is still secret: any form of a known secret, any live token."""
+    found = [f for f in forms if f in text]
+    return found + [m.group(0)[:12] + "..." for p in TOKEN_PATTERNS for m in p.finditer(text)
+                    if not m.group(0).endswith("***")]
+
+
 def scrub(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.NotebookNode:
-    """Remove widget state/outputs and mask secrets anywhere in cell sources and text outputs."""
+    """Remove widget state/outputs and mask secrets (every form, see secret_forms) and live tokens
+    anywhere in cell sources, text outputs and error outputs (message and traceback)."""
     nb.metadata.pop("widgets", None)
-    values = list(secrets)
+    forms = secret_forms(secrets)
     for cell in nb.cells:
         cell.metadata.pop("widgets", None)
-        for value in values:
-            cell.source = cell.source.replace(value, "***")
+        cell.source = _mask(cell.source, forms)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = re.sub(rf"^(\s*\w*{SECRET_NAME.pattern}\w*\s*=\s*).*$", r"\1'***'", cell.source,
                                  flags=re.M | re.I)
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             data.pop(WIDGET_MIME, None)
-            for key, text in list(data.items()) + ([("text", out["text"])] if "text" in out else []):
-                if isinstance(text, str) and any(v in text for v in values):
-                    for value in values:
-                        text = text.replace(value, "***")
-                    if key == "text":
-                        out["text"] = text
-                    else:
-                        data[key] = text
+            for key, text in list(data.items()):
+                if isinstance(text, str):
+                    data[key] = _mask(text, forms)
+            if isinstance(out.get("text"), str):
+                out["text"] = _mask(out["text"], forms)
+            if isinstance(out.get("evalue"), str):
+                out["evalue"] = _mask(out["evalue"], forms)
+            if isinstance(out.get("traceback"), list):
+                out["traceback"] = [_mask(line, forms) if isinstance(line, str) else line for line in out["traceback"]]
     return nb
 
 
@@ -162,12 +208,12 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
                                        kernel_manager_class=_ipc_kernel_manager(private))
         except papermill.PapermillExecutionError as exc:
             cell = exc.exec_count - (0 if with_code else 1)  # report mode ran one setup cell first
-            failure = ReportError(f"{notebook.name} failed in cell {cell}: {exc.ename}: {exc.evalue}",
+            failure = ReportError(f"{notebook.name} failed in cell {cell}: {exc.ename}: "
+                                  f"{_mask(str(exc.evalue), secret_forms(values))}",
                                   f"open {executed} to see the traceback")
         except Exception as exc:  # the kernel did not start or died: no notebook to show, its log says why
             log = (private / "kernel.log").read_text(errors="replace") if (private / "kernel.log").exists() else ""
-            for value in values:
-                log = log.replace(value, "***")
+            log = _mask(log, secret_forms(values))
             raise ReportError(f"{notebook.name} could not run: {type(exc).__name__}: {exc}",
                               "the kernel's last words: " + (log.strip().splitlines() or ["(none)"])[-1]
                               + "; check that ipykernel is installed in this environment") from None
@@ -175,7 +221,8 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
         nb.cells = [c for c in nb.cells if reportview.SETUP_TAG not in c.metadata.get("tags", [])]
         text = nbformat.writes(nb)
         html = "" if failure else reportview.render(nbformat.reads(text, as_version=4), with_code)
-        leaked = [v for v in values if v in html or v in text]
+        forms = secret_forms(values)
+        leaked = leaks(html, forms) + leaks(text, forms)
         if leaked:
             raise ReportError(f"{len(leaked)} secret value(s) would be saved in the report; nothing was written")
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Priorities: interactive calls (a user waiting on a cell) take any free slot; bac
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -41,6 +42,13 @@ class BudgetSnapshot:
         return f"{self.used}/{self.limit} operations used in the last {self.period_s:g}s ({self.remaining} left)"
 
 
+def _user_only(path: Path) -> None:
+    """Create ``path`` user-only, or make an existing one so (an older pcnb left it 0644)."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
 class RateBudget:
     """Shared limit of ``limit`` operations per ``period`` seconds for one API key."""
 
@@ -54,9 +62,12 @@ class RateBudget:
         if path is None:
             path = cache_dir() / "ratelimit" / f"{key_fingerprint(api_key)}.sqlite"
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _user_only(self.path)  # named by the key: 0600 (SQLite gives its -wal/-shm the same mode)
         self.bucket = SQLiteBucket.init_from_file([Rate(limit, self.window_ms)], table=TABLE,
                                                   db_path=str(self.path), use_file_lock=True)
+        for extra in self.path.parent.glob(self.path.name + "*"):  # the bucket's lock file
+            _user_only(extra)
         self.limiter = Limiter(self.bucket)
         self.waited_s = 0.0
         self.acquired = 0

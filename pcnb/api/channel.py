@@ -10,8 +10,10 @@ exception tree of pcnb.errors with the request id.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pcnb.api import codec
@@ -19,6 +21,7 @@ from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.calllog import CallLog, Ledger
 from pcnb.api.contract import API_KEY_HEADER
+from pcnb.api.redact import SecretHeaders
 from pcnb.api.retry import RetryPolicy
 from pcnb.api.transport import ConnectionFailed, TokenRenewed, Transport, WireRequest, WireResponse
 from pcnb.errors import ApiError, RateLimited, TransportError, error_for, redact_url
@@ -37,6 +40,9 @@ class Channel:
         self.retry = retry or RetryPolicy()
         self.log = CallLog(ledger)
         self.sleep = time.sleep  # tests of the policy replace it
+        #: called right before every attempt leaves (after the rate budget's wait); the write-back
+        #: executor records the send time and re-checks its journal claim here (raising stops it)
+        self.before_send: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"Channel(base_url={self.base_url!r}, transport={self.transport!r})"
@@ -70,12 +76,15 @@ class Channel:
         for attempt in range(1, policy.max_attempts + 1):
             if self.budget is not None:
                 self.budget.acquire(priority)
-            hdrs = {API_KEY_HEADER: self.creds.api_key or "", **self.creds.mfa_headers(), **(headers or {})}
+            hdrs = SecretHeaders({API_KEY_HEADER: self.creds.api_key or "", **self.creds.mfa_headers(),
+                                  **(headers or {})})
             payload = data
             if self.format == "xml":
                 hdrs.setdefault("Accept", "application/xml")
             if body is not None:
                 payload, hdrs["Content-Type"] = codec.encode(body, self.format, xml_root)
+            if self.before_send is not None:
+                self.before_send()
             started = time.monotonic()
             try:
                 self.log.sent()
@@ -132,7 +141,10 @@ class Channel:
 
 
 def _retry_after(resp: WireResponse) -> float:
+    """Seconds to wait; 0 (= back off) when missing, negative, not a finite number (``nan``) or an
+    HTTP date we do not parse."""
     try:
-        return max(float(resp.headers.get("retry-after", "0")), 0.0)
+        value = float(resp.headers.get("retry-after", "0"))
     except ValueError:
         return 0.0
+    return value if math.isfinite(value) and value > 0 else 0.0

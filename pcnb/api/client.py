@@ -46,7 +46,7 @@ ADMIN_ONLY = frozenset({
 
 
 def _id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not URL_ID_RE.match(value):
+    if not isinstance(value, str) or not URL_ID_RE.fullmatch(value):  # fullmatch: no trailing newline
         raise InputError(f"{what} {value!r} is not a valid id",
                          "pass the 12-character public id, a custom id or (projects) a project number, "
                          "e.g. 'DGI-00011'")
@@ -204,7 +204,7 @@ class PowerClerkClient:
             offset += got
 
     def projects_by_number(self, program: str, numbers: list[str]) -> Response:
-        if not numbers or not all(isinstance(n, str) and URL_ID_RE.match(n) for n in numbers):
+        if not numbers or not all(isinstance(n, str) and URL_ID_RE.fullmatch(n) for n in numbers):
             raise InputError("project numbers must be a non-empty list of strings like 'DGI-00011'")
         return self._call("projects_by_number", "POST", f"/Programs/{_id(program, 'program')}/Projects/ByNumber",
                           body={"ProjectNumbers": list(numbers)}, xml_root="ProjectsByNumberRequest",

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +75,21 @@ MIGRATIONS: list[str] = [
     # 5: the few history entries marked ReportAs = suppress, found without a scan (frames.status_events)
     """
     CREATE INDEX IF NOT EXISTS status_events_suppressed ON status_events (project_id, seq) WHERE report_as = 'suppress';
+    """,
+    # 6: since when (server time, us) the cached history / notes are known complete: the API reports
+    # status and note times to the whole second, so a change in that same second is only visible
+    # through LastChangeTimestamp (full precision); see sync.SETTLE_US
+    """
+    ALTER TABLE projects ADD COLUMN history_as_of INTEGER;
+    ALTER TABLE inquiry_threads ADD COLUMN notes_as_of INTEGER;
+    """,
+    # 7: journal claims: one owner sends a row (owner, lease_until); when its request left (sent_at)
+    # and from when a check on the server is conclusive (check_after), all epoch seconds
+    """
+    ALTER TABLE journal ADD COLUMN owner TEXT;
+    ALTER TABLE journal ADD COLUMN lease_until REAL;
+    ALTER TABLE journal ADD COLUMN sent_at REAL;
+    ALTER TABLE journal ADD COLUMN check_after REAL;
     """,
 ]
 
@@ -233,16 +248,35 @@ class Store:
                          [(k, json.dumps(v)) for k, v in values.items()])
 
     # ---- projects ------------------------------------------------------------------------------
-    def project_index(self, ids: list[str]) -> dict[str, tuple[str | None, int | None, int | None]]:
-        """project_id -> (status_id, status_ts, last_change) of these ids, for change detection
-        (one page's ids, not the whole table: a 100k-project first sync reads it 100 times)."""
-        out: dict[str, tuple[str | None, int | None, int | None]] = {}
+    def project_index(self, ids: list[str]) -> dict[str, tuple[str | None, int | None, int | None, int | None]]:
+        """project_id -> (status_id, status_ts, last_change, history_as_of) of these ids, for change
+        detection (one page's ids, not the whole table: a 100k-project first sync reads it 100 times)."""
+        out: dict[str, tuple[str | None, int | None, int | None, int | None]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change FROM projects "
-                                     f"WHERE project_id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+            rows = self.conn.execute("SELECT project_id, status_id, status_ts, last_change, history_as_of FROM "
+                                     f"projects WHERE project_id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
         return out
+
+    @staticmethod
+    def set_history_as_of(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+        conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) WHERE project_id = ?",
+                     (as_of, as_of, project_id))
+
+    @staticmethod
+    def set_notes_as_of(conn: sqlite3.Connection, thread_id: str, as_of: int) -> None:
+        conn.execute("UPDATE inquiry_threads SET notes_as_of = MAX(COALESCE(notes_as_of, ?), ?) WHERE thread_id = ?",
+                     (as_of, as_of, thread_id))
+
+    @staticmethod
+    def settle_project(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+        """The server listed the project unchanged at ``as_of``: its cached history and notes (all
+        fetched after its cached LastChangeTimestamp) are complete up to then."""
+        conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) "
+                     "WHERE project_id = ? AND history_as_of IS NOT NULL", (as_of, as_of, project_id))
+        conn.execute("UPDATE inquiry_threads SET notes_as_of = MAX(COALESCE(notes_as_of, ?), ?) "
+                     "WHERE project_id = ? AND notes_as_of IS NOT NULL", (as_of, as_of, project_id))
 
     @staticmethod
     def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:
@@ -276,7 +310,8 @@ class Store:
     @staticmethod
     def upsert_thread(conn: sqlite3.Connection, project_id: str, t: dict[str, Any]) -> None:
         conn.execute(
-            """INSERT INTO inquiry_threads VALUES (?,?,?,?,?,?,?,?)
+            """INSERT INTO inquiry_threads (thread_id, project_id, subject, status, external_id, created,
+                   last_note, raw) VALUES (?,?,?,?,?,?,?,?)
                ON CONFLICT(thread_id) DO UPDATE SET subject=excluded.subject, status=excluded.status,
                    external_id=excluded.external_id, last_note=excluded.last_note, raw=excluded.raw""",
             (t["ThreadId"], project_id, t.get("Subject"), t.get("Status"), t.get("ExternalId"),
@@ -304,10 +339,10 @@ class Store:
         """After a complete listing by run ``run_id``: every project it did not list is gone."""
         conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL", (run_id,))
 
-    def thread_last_notes(self, project_id: str) -> dict[str, int | None]:
-        """thread_id -> LastNoteTimestamp (us) of a project's cached threads."""
-        return dict(self.conn.execute("SELECT thread_id, last_note FROM inquiry_threads WHERE project_id = ?",
-                                      (project_id,)))
+    def thread_last_notes(self, project_id: str) -> dict[str, tuple[int | None, int | None]]:
+        """thread_id -> (LastNoteTimestamp, notes_as_of) (us) of a project's cached threads."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT thread_id, last_note, notes_as_of FROM inquiry_threads WHERE project_id = ?", (project_id,))}
 
     def status_refs(self) -> list[tuple[str, str | None, str]]:
         """(status_id, custom_id, name) of every status the cache has seen."""
@@ -367,10 +402,44 @@ class Store:
         return dict(self.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
 
     def journal_mark(self, batch: str, seq: int, state: str, request_id: str | None, error: str | None,
-                     now: float) -> None:
+                     now: float, check_after: float | None = None) -> None:
+        """Set a row's state; leaving ``sending`` releases its claim (owner, lease)."""
         with self.tx(data=False) as conn:
             conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, "
-                         "updated = ? WHERE batch_id = ? AND seq = ?", (state, request_id, error, now, batch, seq))
+                         "updated = ?, check_after = ?, owner = CASE WHEN ? = 'sending' THEN owner END, "
+                         "lease_until = CASE WHEN ? = 'sending' THEN lease_until END WHERE batch_id = ? AND seq = ?",
+                         (state, request_id, error, now, check_after, state, state, batch, seq))
+
+    def journal_claim(self, batch: str, seq: int, owner: str, now: float, lease_until: float,
+                      dead: Callable[[str], bool]) -> tuple[bool, str | None, float | None, float | None]:
+        """Atomically make ``owner`` the only sender of a row: (claimed, previous state, sent_at,
+        check_after). A row is claimable unless done/undone or ``sending`` under another owner whose
+        lease runs and who is not ``dead``; the claim sets it ``sending`` in the same transaction."""
+        with self.tx(data=False) as conn:
+            row = conn.execute("SELECT state, owner, lease_until, sent_at, check_after, updated FROM journal "
+                               "WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
+            if row is None:
+                return False, None, None, None
+            state, holder, lease, sent_at, check_after, updated = row
+            if state in ("done", "undone"):
+                return False, state, sent_at, check_after
+            if state == "sending" and holder not in (None, owner) and (lease or 0) > now and not dead(holder):
+                return False, state, sent_at, check_after
+            if state == "sending" and holder is None and sent_at is None:
+                sent_at = updated  # written before claims existed: the request may have left then
+            conn.execute("UPDATE journal SET state = 'sending', owner = ?, lease_until = ?, updated = ? "
+                         "WHERE batch_id = ? AND seq = ?", (owner, lease_until, now, batch, seq))
+            return True, state, sent_at, check_after
+
+    def journal_renew(self, batch: str, seq: int, owner: str, lease_until: float, sent_at: float | None = None,
+                      check_after: float | None = None) -> bool:
+        """Extend our claim (and record that the request is leaving now): False if it is not ours."""
+        with self.tx(data=False) as conn:
+            cur = conn.execute("UPDATE journal SET lease_until = ?, sent_at = COALESCE(?, sent_at), "
+                               "check_after = COALESCE(?, check_after) "
+                               "WHERE batch_id = ? AND seq = ? AND state = 'sending' AND owner = ?",
+                               (lease_until, sent_at, check_after, batch, seq, owner))
+            return cur.rowcount == 1
 
     def journal_updated(self, batch: str, seq: int) -> float:
         row = self.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()

@@ -8,10 +8,21 @@ item is committed in one transaction together with its queue/cursor update, so a
 point loses nothing, duplicates nothing, and re-running spends no call on committed work.
 The watermark advances only when a run's queue is empty:
 ``new = min(max observed LastChangeTimestamp, server time at run start)``.
+
+Same-second changes: the API reports status and note times to the whole second, so a second status
+move or note in the second of the cached one leaves CurrentStatus / LastNoteTimestamp unchanged.
+LastChangeTimestamp (full precision, strictly increasing) still moves, so each cached history and
+thread remembers since when it is known complete (``history_as_of`` / ``notes_as_of``: the server's
+RequestTimestamp of the run that fetched it, raised when a later listing shows the project unchanged).
+A changed project whose copy is not known complete past its last event's second + SETTLE_US is
+re-fetched even though its timestamps look the same. Cost: one extra call only for a history (or
+thread) whose last event was under 2 s old when it was fetched and that no later run (within the
+lookback) listed unchanged, and only when the project changes again.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -23,11 +34,12 @@ from filelock import FileLock, Timeout
 
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.store import Store, StoreError, from_us, to_us
-from pcnb.errors import Forbidden, NotFound, PowerClerkError, RateLimited, TransportError
+from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
 ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
+SETTLE_US = 2_000_000  # whole-second timestamps (truncated or rounded) + clock margin
 
 
 class SyncBusy(PowerClerkError):
@@ -42,6 +54,7 @@ class SyncReport:
     projects_seen: int = 0
     histories: int = 0
     inquiry_calls: int = 0
+    rechecks: int = 0  # histories / threads re-fetched because a change could hide in the same second
     queue_left: int = 0
     complete: bool = False
     stopped_because: str | None = None
@@ -49,9 +62,14 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)  # what the caller did after the sync (e.g. profile inferred)
+    #: a resumed run lists nothing new: it completes the interrupted run, whose listing started here
+    covers_until: datetime | None = None
 
     def __str__(self) -> str:
         state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
+        if self.complete and self.covers_until is not None:
+            state = (f"complete up to {self.covers_until.isoformat(timespec='seconds')} (it finished an interrupted "
+                     "run; changes since then are fetched by the next sync)")
         tail = f" ({self.skipped})" if self.skipped else ""
         return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
                 f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}"
@@ -86,6 +104,10 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     projects the server no longer returns as deleted (access groups may also hide them).
     ``full`` re-lists everything and refetches nothing that did not change.
     """
+    if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
+        raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
+    if max_calls is not None and max_calls < 1:
+        raise InputError(f"max_calls={max_calls} must be at least 1")
     lock = FileLock(str(store.path) + ".sync.lock")
     try:
         lock.acquire(timeout=wait_for_lock)
@@ -110,8 +132,10 @@ class _Run:
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
+        resumed = False
         if st.get("run_id") and (not full or st.get("run_since") is None):
             run_id = st["run_id"]  # resume an interrupted run (a full one stays full)
+            resumed = st.get("run_started") is not None  # its listing happened before this run
         else:
             run_id = uuid.uuid4().hex[:12]
             since = None
@@ -144,7 +168,10 @@ class _Run:
             self.report.stopped_because = (f"{self.report.queue_left} item(s) failed {MAX_ATTEMPTS} times "
                                            "(see report.errors); the watermark waits for them")
         if not self.report.stopped_because:  # an item left in the queue always sets stopped_because
+            started = self.store.get_state().get("run_started")
             self._finish()
+            if resumed:
+                self.report.covers_until = from_us(started)
         return self.report
 
     def _parent_pass(self) -> None:
@@ -171,22 +198,28 @@ class _Run:
         st = self.store.get_state()
         max_change = st.get("run_max_change")
         full_listing_end = last and st.get("run_since") is None  # may mark projects deleted
+        listed_at = to_us(request_ts) if request_ts else None
         rows = []
         for p in items:
             status = p.get("CurrentStatus") or {}
             new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
             rows.append((p, new, known.get(p["ProjectId"])))
         # the lookback re-lists recent projects on every run: unchanged ones are bookkeeping only
-        data = full_listing_end or any(old is None or old != new for _, new, old in rows)
+        data = full_listing_end or any(old is None or old[:3] != new for _, new, old in rows)
         admin = self.client.is_admin is not False  # histories and inquiries are queued for admins only
         with self.store.tx(data=data) as conn:
             for p, new, old in rows:
                 pid = p["ProjectId"]
                 Store.upsert_project(conn, p, now or 0, self.report.run_id)
                 prio = new[2] or 0
+                if old is not None and old[2] == new[2] and new[2] is not None and listed_at is not None:
+                    Store.settle_project(conn, pid, listed_at)  # unchanged at listed_at: copies complete then
                 if admin and (old is None or old[:2] != new[:2]):
                     Store.enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
+                elif admin and old is not None and old[2] != new[2] and _unsettled(old[3], new[1]):
+                    Store.enqueue(conn, pid, "history", pid, "same-second check", prio, self.report.run_id)
+                    self.report.rechecks += 1
                 if admin and self.inquiries and (old is None or old[2] != new[2]):
                     Store.enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
                 for form in self.forms if (old is None or old[2] != new[2]) else ():
@@ -228,6 +261,8 @@ class _Run:
                 entries = self.client.status_history(self.program, project_id, priority="background")
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
+                    if (as_of := self._as_of()) is not None:
+                        Store.set_history_as_of(conn, project_id, as_of)
                     Store.item_done(conn, item_id, kind)
                 self.report.histories += 1
                 self.client.is_admin = True
@@ -238,9 +273,15 @@ class _Run:
                 with self.store.tx() as conn:
                     for t in threads.get("InquiryThreads") or []:
                         Store.upsert_thread(conn, project_id, t)
-                        if t["ThreadId"] not in known or known[t["ThreadId"]] != to_us(t.get("LastNoteTimestamp")):
+                        last_note = to_us(t.get("LastNoteTimestamp"))
+                        cached_last, as_of = known.get(t["ThreadId"], (None, None))
+                        if t["ThreadId"] not in known or cached_last != last_note:
                             Store.enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0,
                                           self.report.run_id)
+                        elif last_note is not None and _unsettled(as_of, last_note):
+                            Store.enqueue(conn, t["ThreadId"], "notes", project_id, "same-second check", 0,
+                                          self.report.run_id)
+                            self.report.rechecks += 1
                     Store.item_done(conn, item_id, kind)
             elif kind == "form":
                 form = item_id.split("/", 1)[1]
@@ -254,6 +295,8 @@ class _Run:
                 self.report.inquiry_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
+                    if (as_of := self._as_of()) is not None:
+                        Store.set_notes_as_of(conn, item_id, as_of)
                     Store.item_done(conn, item_id, kind)
         except Forbidden as exc:
             if kind not in ADMIN_KINDS:
@@ -268,6 +311,11 @@ class _Run:
             self.report.errors.append(f"{kind} {item_id}: {exc.message}")
             with self.store.tx(data=False) as conn:
                 Store.item_failed(conn, item_id, kind, str(exc)[:500])
+
+    def _as_of(self) -> int | None:
+        """A lower bound of the server's clock at any fetch of this run: its first page's RequestTimestamp."""
+        value = self.store.get_state().get("run_started")
+        return int(value) if value is not None else None
 
     def _not_admin(self, exc: Forbidden) -> None:
         """A non-admin user: the first 403 (one call) settles the role; every admin-only item is
@@ -293,6 +341,12 @@ class _Run:
             Store.purge_done(conn)
         self.report.complete = True
         self.report.watermark = from_us(new)
+
+
+def _unsettled(as_of: int | None, last_event: int | None) -> bool:
+    """Could another event hide in the (whole-second) time of the cached last event? Yes unless the
+    cached copy is known complete at least SETTLE_US past that time."""
+    return as_of is None or last_event is None or as_of < last_event + SETTLE_US
 
 
 def _bar(show: bool, total: int) -> Any:

@@ -16,7 +16,10 @@ from pcnb.writeback.model import ChangeRequest
 
 def run_cell(line: str, cell: str, session: Session) -> Any:
     ws = session.require()
-    head = shlex.split(line)
+    try:
+        head = shlex.split(line)
+    except ValueError as exc:
+        raise CommandError(f"%%powerclerk {line}: cannot parse the line: {exc}", "check its quotes") from None
     yes = "--yes" in head
     names = write_commands()
     if head and head[0] in names:

@@ -46,7 +46,8 @@ class GatewayMiddleware:
                 scope = {**scope, "path": TOKEN_PATH, "raw_path": TOKEN_PATH.encode()}
         if scope["path"].startswith(self.prefix):
             fault, delay = self.faults.draw(f"{scope['method']} {scope['path']}")
-            if delay:
+            if delay:  # like a real server: the request has arrived whole, then it is slow to answer
+                receive = await _received(receive)
                 await asyncio.sleep(delay)
             if fault == "503":
                 await _reply(send_with_id, 503, {"message": "Service Unavailable (injected fault)"})
@@ -64,6 +65,10 @@ class GatewayMiddleware:
                 return
             if fault == "drop_after":  # the operation is applied; only its answer is lost on the way
                 await self.app(scope, receive, _cut_body(send_with_id))
+                return
+            if fault == "502_after":  # applied, then a gateway answers 502 instead of the result
+                await self.app(scope, receive, _swallow)
+                await _reply(send_with_id, 502, {"message": "Bad Gateway (injected fault)"})
                 return
             if self.quirks.reshapes:
                 await self.app(scope, receive, _reshaped(send_with_id, self.quirks))
@@ -108,6 +113,31 @@ async def _reply(send: Any, status: int, body: dict[str, Any], extra: list[Any] 
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(data)).encode()), *(extra or [])]})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _received(receive: Any) -> Any:
+    """Read the whole request body now; the app then reads it even if the client has gone away
+    meanwhile (a slow server still applies a write whose client timed out)."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return receive
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    replayed = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # type: ignore[no-any-return]
+    return replay
+
+
+async def _swallow(message: dict[str, Any]) -> None:
+    """Discard the application's answer (a gateway replaces it)."""
 
 
 def _cut_body(send: Any) -> Any:

@@ -23,6 +23,7 @@ class Faults:
     drop_next: int = 0  # the next N requests are cut mid-response
     force_429: int = 0  # the next N requests answer 429
     drop_after_next: int = 0  # the next N requests are processed, then their response is cut (write applied)
+    bad_gateway_after_next: int = 0  # the next N requests are processed, then answered 502 (write applied)
     retry_after: int | None = 1  # Retry-After on forced 429s; None sends no header
     match: str = ""  # when set, counted faults fire only on requests whose "METHOD /path" contains it
     seed: int = 0
@@ -46,7 +47,7 @@ class Faults:
         return asdict(self)
 
     def draw(self, target: str = "") -> tuple[str | None, float]:
-        """Decide this request's fault ('503', 'drop', 'drop_after', '429' or None) and its added
+        """Decide this request's fault ('503', 'drop', 'drop_after', '502_after', '429' or None) and its added
         latency. ``target`` is "METHOD /path", matched against ``match`` for the counted faults."""
         with self._lock:
             delay = self.latency_s + (self._rng.random() * self.latency_jitter_s if self.latency_jitter_s else 0)
@@ -55,6 +56,9 @@ class Faults:
             elif self.drop_after_next > 0:
                 self.drop_after_next -= 1
                 return "drop_after", delay
+            elif self.bad_gateway_after_next > 0:
+                self.bad_gateway_after_next -= 1
+                return "502_after", delay
             elif self.force_429 > 0:
                 self.force_429 -= 1
                 return "429", delay

@@ -225,6 +225,11 @@ class _DataAction(Action):
                 for fid, value in row["before"].get("fields", {}).items()]
 
 
+#: column names of a frame of changes that are not form fields
+RESERVED_COLUMNS = frozenset({"project", "action", "form", "field", "value", "submit", "run_followup_actions",
+                              "auto_communication", "subject", "note", "row"})
+
+
 @register
 class SetData(_DataAction):
     command_help = "set form data (admin: submitted data; --draft: the draft)"
@@ -248,7 +253,15 @@ class SetData(_DataAction):
         pairs = [t for t in targets if "=" in t]
         if not pairs:
             raise InputError("set needs FIELD=VALUE assignments", "e.g. set PRJ-00011 FIELD=7.5 --form FORM")
-        values = dict(p.split("=", 1) for p in pairs)
+        values: dict[str, str] = {}
+        for name, value in (p.split("=", 1) for p in pairs):
+            name = name.strip()
+            if name in RESERVED_COLUMNS:  # frame columns are lower case; field ids are not
+                raise InputError(f"set {name}=...: {name!r} is not a field (it names the project or an option)",
+                                 "name projects before the assignments and use --form / --submit for options")
+            if name in values:
+                raise InputError(f"set assigns {name} twice ({values[name]!r} and {value!r})", "keep one")
+            values[name] = "" if value.strip() == "<clear>" else value  # <clear> empties, as in a CSV
         return [{"project": t, **values} for t in targets if "=" not in t]
 
     reads_form = "submitted"

@@ -107,17 +107,39 @@ def _cell(text: str) -> str | None:
 def parse_csv(text: str) -> pl.DataFrame:
     """A CSV of changes (first line the header) -> all-string frame. Empty cells leave a field
     alone and ``<clear>`` empties it. Ragged rows are refused with their line number, because a
-    shifted cell would silently write a value into the wrong field."""
-    lines = [ln for ln in text.strip("\n").splitlines() if ln.strip()]
-    if len(lines) < 2:
+    shifted cell would silently write a value into the wrong field; so is an unbalanced quote (a
+    quoted value that never ends, or that swallows lines which look like rows of their own). A
+    UTF-8 byte-order mark (Excel's default) is dropped; blank lines inside a quoted value are kept."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            if not cells or all(not c.strip() for c in cells) and len(cells) == 1:
+                continue  # a blank line between rows
+            rows.append((start, cells))
+    except csv.Error as exc:
+        raise InputError(f"CSV line {start}: {exc} (an unbalanced quote?)",
+                         "close every opening \" or write a literal quote as \"\"") from None
+    if len(rows) < 2:
         raise InputError("the CSV needs a header line and at least one row of changes",
                          "e.g. 'project,FIELD' then 'PRJ-00011,7.5'")
-    reader = csv.reader(io.StringIO("\n".join(lines)))
-    header = [h.strip() for h in next(reader)]
+    header = [h.strip() for h in rows[0][1]]
     if len(set(header)) != len(header) or "" in header:
         raise InputError(f"the CSV header {header} has an empty or repeated column name")
     records = []
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in rows[1:]:
+        for cell in cells:  # a quoted value over several lines that contains what looks like rows
+            inner = cell.splitlines()[1:]
+            if any(line.count(",") >= len(header) - 1 > 0 for line in inner):
+                raise InputError(f"CSV line {number}: a quoted value runs over {len(inner) + 1} lines and takes in "
+                                 "lines that look like rows of their own (an unbalanced quote?)",
+                                 "close the quote on the line where the value ends")
         if len(cells) != len(header):
             raise InputError(f"CSV line {number} has {len(cells)} cells but the header has {len(header)}",
                              "quote values that contain commas, e.g. \"Smith, Pat\"")

@@ -15,7 +15,7 @@ from pcnb.errors import InputError
 from pcnb.writeback import actions
 from pcnb.writeback import journal as _journal
 from pcnb.writeback.changes import normalize
-from pcnb.writeback.execute import APPLIED, run
+from pcnb.writeback.execute import APPLIED, BUSY, run
 from pcnb.writeback.model import ChangeRequest, JournalRow, JournalState, Op, Target
 from pcnb.writeback.plan import Planner, build_ops, check_role, read_current
 
@@ -49,7 +49,7 @@ class Result:
     @property
     def failed(self) -> pl.DataFrame:
         return self.frame.filter(pl.col("state").is_in([JournalState.FAILED.value, JournalState.UNKNOWN.value,
-                                                         JournalState.PLANNED.value]))
+                                                         JournalState.PLANNED.value, BUSY]))
 
     def summary(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # fullmatch, ASCII digits only (not ７.５)
+MAX_TEXT = 4000  # the server refuses longer text values
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch, ASCII digits only
 MASKED_RE = re.compile(r"^\*{4,}")  # how V2 returns sensitive values without reveal_sensitive_data
 
 
@@ -44,7 +45,7 @@ def _one(schema: dict[str, Any], name: str, value: Any) -> tuple[Any, str | None
         if isinstance(value, date):
             return value.isoformat(), None
         text = str(value).strip()
-        if not _DATE_RE.match(text):
+        if not _DATE_RE.fullmatch(text):
             return None, f"{name}: {value!r} is not a date in yyyy-MM-dd format (e.g. 2026-03-31)"
         try:
             date.fromisoformat(text)
@@ -68,6 +69,8 @@ def _one(schema: dict[str, Any], name: str, value: Any) -> tuple[Any, str | None
         return None, f"{name}: {value!r} is not one of {', '.join(choices)}{hint}"
     if not isinstance(value, (str, int, float, Decimal)) or isinstance(value, bool):
         return None, f"{name}: text field, got {type(value).__name__}"
+    if len(str(value)) > MAX_TEXT:
+        return None, f"{name}: {len(str(value))} characters; the server takes at most {MAX_TEXT}"
     return str(value), None
 
 
@@ -81,7 +84,7 @@ def _number(schema: dict[str, Any], name: str, value: Any) -> tuple[Any, str | N
             return None, f"{name}: {value!r} is not a finite number"
     else:
         text = str(value).strip()
-    if not _NUMBER_RE.match(text):
+    if not _NUMBER_RE.fullmatch(text):
         return None, f"{name}: {value!r} is not a decimal number with a '.' point (e.g. 7.5)"
     number = float(text)
     props = schema.get("Properties") or {}

@@ -6,13 +6,22 @@ States (model.JournalState): ``planned`` -> ``sending`` (committed before the re
 restored it. The SQL lives in the store (pcnb.cache.store); this module gives its rows meaning. A re-run of
 the same batch (same operations, same batch id) skips ``done`` rows and checks ``sending`` /
 ``unknown`` rows of non-idempotent actions against the server before sending them again.
+
+Claims: a row is sent only by the run that moved it to ``sending`` in one SQLite transaction
+(``claim``), which records its owner (host, pid, process start, run nonce) and a lease. Other
+processes, kernels or machines sharing the journal skip a row whose owner holds a live lease; a
+lease ends when it expires or, on the same host, as soon as the owner process is gone. The owner
+re-checks its claim (and renews the lease) right before each attempt leaves (``renew``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -53,8 +62,56 @@ def states(store: Store, batch: str) -> dict[int, str]:
 
 
 def mark(store: Store, batch: str, seq: int, state: JournalState, request_id: str | None = None,
-         error: str | None = None) -> None:
-    store.journal_mark(batch, seq, JournalState(state).value, request_id, error, time.time())
+         error: str | None = None, check_after: float | None = None) -> None:
+    store.journal_mark(batch, seq, JournalState(state).value, request_id, error, time.time(), check_after)
+
+
+def _start_ticks(pid: int) -> str:
+    """A process's start time (Linux /proc), so a reused pid is not taken for the dead owner."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def new_owner() -> str:
+    """This run's claim identity: host, pid, process start, nonce (two runs of one process differ)."""
+    return f"{socket.gethostname()}|{os.getpid()}|{_start_ticks(os.getpid())}|{uuid.uuid4().hex[:8]}"
+
+
+def owner_dead(owner: str) -> bool:
+    """True only when the owner certainly cannot send any more: a process of this host that has
+    exited (or whose pid now belongs to another process). Other hosts: unknown, so the lease rules."""
+    try:
+        host, pid_text, ticks, _ = owner.split("|")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return ticks != "?" and _start_ticks(pid) not in ("?", ticks)
+
+
+def claim(store: Store, batch: str, seq: int, owner: str, lease_s: float
+          ) -> tuple[bool, str | None, float | None, float | None]:
+    """(claimed, previous state, sent_at, check_after); see Store.journal_claim."""
+    now = time.time()
+    return store.journal_claim(batch, seq, owner, now, now + lease_s, owner_dead)
+
+
+def renew(store: Store, batch: str, seq: int, owner: str, lease_until: float, land_s: float | None = None) -> bool:
+    """Extend our claim; ``land_s``: the request leaves now and may land until ``land_s`` later
+    (the sender's timeout + margin: whoever takes the row over checks the server after that)."""
+    now = time.time()
+    return store.journal_renew(batch, seq, owner, lease_until, None if land_s is None else now,
+                               None if land_s is None else now + land_s)
 
 
 def sent_at(store: Store, batch: str, seq: int) -> float:

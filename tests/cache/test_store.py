@@ -17,13 +17,17 @@ def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, t
     store.close()
     old = sqlite3.connect(path)  # turn it into what pcnb wrote before migration 4
     old.execute("DROP TABLE history_packed")
+    old.execute("ALTER TABLE projects DROP COLUMN history_as_of")  # added by migration 6
+    old.execute("ALTER TABLE inquiry_threads DROP COLUMN notes_as_of")
+    for column in ("owner", "lease_until", "sent_at", "check_after"):  # added by migration 7
+        old.execute(f"ALTER TABLE journal DROP COLUMN {column}")
     old.execute("PRAGMA user_version=3")
     old.commit()
     old.close()
     for p in tmp_path.glob("old.*.parquet"):
         p.unlink()
     upgraded = Store(path)
-    assert upgraded.schema_version == len(MIGRATIONS) == 5
+    assert upgraded.schema_version == len(MIGRATIONS) == 7
     assert upgraded.conn.execute("SELECT COUNT(*) FROM history_packed").fetchone()[0] == expected[
         "project_id"].n_unique()
     assert frames.status_events(upgraded).equals(expected)

@@ -109,7 +109,7 @@ def test_write_back_killed_at_a_random_point(batch_sandbox, make_client, tmp_pat
 
     cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
            "program": sb.program_id, "store": str(ws.store.path), "bucket": str(tmp_path / "b.sqlite"),
-           "batch": plan.batch_id}
+           "batch": plan.batch_id, "timeout": 3.0}  # a taken-over note/move is checked 3 + 5 s after it left
     sb.sandbox.faults.update(latency_s=0.01)
     try:
         _kill_at(_spawn("writeback", cfg), sb, rng.randint(1, 29))

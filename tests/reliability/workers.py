@@ -21,7 +21,8 @@ from pcnb.workspace import Workspace
 
 def client_for(cfg: dict) -> PowerClerkClient:
     c = cfg["creds"]
-    settings = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"])
+    settings = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["token_url"],
+                        timeout=cfg.get("timeout", 30.0))
     budget = RateBudget(c["api_key"], cfg.get("limit", 100000), 1.0, path=cfg["bucket"], buffer_s=0)
     return PowerClerkClient(settings, Credentials.from_dict(c, "test"), budget=budget)
 
@@ -37,6 +38,8 @@ def main(kind: str, cfg: dict) -> None:
         client.is_admin = True
         ws = Workspace(client, cfg["program"], cfg["store"])
         print("started", flush=True)
+        if cfg.get("wait_for_go"):  # several workers: all start the batch at the same moment
+            sys.stdin.readline()
         print(writeback.resume(ws, cfg["batch"], progress=False).summary(), flush=True)
     else:
         raise SystemExit(f"unknown worker kind {kind!r}")
