@@ -95,7 +95,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
-         wait_for_lock: float = 0) -> SyncReport:
+         wait_for_lock: float = 0, refresh_histories: bool = False) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -103,6 +103,9 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     ``reconcile_after``): list every project id this run, at one call per 1,000 projects, and mark
     projects the server no longer returns as deleted (access groups may also hide them).
     ``full`` re-lists everything and refetches nothing that did not change.
+    ``refresh_histories``: also refetch the status history of every changed project whose status did
+    not move (one more call each), so changes that move no status are seen too: a
+    SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
     """
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
@@ -119,6 +122,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         last = st.get("last_reconcile")
         due = reconcile_after is not None and last is not None and time.time() - last > reconcile_after.total_seconds()
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
+        run.refresh_histories = refresh_histories
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.release()
@@ -129,6 +133,7 @@ class _Run:
                  progress: bool, forms: tuple[str, ...] = ()):
         self.client, self.store, self.program = client, store, program
         self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
+        self.refresh_histories = False
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
@@ -217,6 +222,9 @@ class _Run:
                 if admin and (old is None or old[:2] != new[:2]):
                     Store.enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
                              self.report.run_id)
+                elif admin and old is not None and old[2] != new[2] and self.refresh_histories:
+                    Store.enqueue(conn, pid, "history", pid, "project changed (refresh_histories)", prio,
+                                  self.report.run_id)
                 elif admin and old is not None and old[2] != new[2] and _unsettled(old[3], new[1]):
                     Store.enqueue(conn, pid, "history", pid, "same-second check", prio, self.report.run_id)
                     self.report.rechecks += 1

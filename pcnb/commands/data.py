@@ -16,11 +16,14 @@ def _sync_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--max-calls", type=int, help="stop after this many API operations")
     s.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     s.add_argument("--no-inquiries", action="store_true", help="skip inquiry threads and notes")
+    s.add_argument("--refresh-histories", action="store_true",
+                   help="also refetch the history of every changed project (one call each): sees ReportAs changes")
 
 
 def cmd_sync(args: argparse.Namespace, session: Session) -> str:
     report = session.require().sync(full=args.full, max_calls=args.max_calls, max_minutes=args.max_minutes,
-                                    inquiries=not args.no_inquiries, progress=True)
+                                    inquiries=not args.no_inquiries, progress=True,
+                                    refresh_histories=args.refresh_histories)
     return str(report)
 
 

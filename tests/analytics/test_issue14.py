@@ -191,12 +191,13 @@ def test_namespace_methods_have_the_functions_signatures():
     assert "deadlines" in inspect.signature(sla).parameters and "min_n" in inspect.signature(sla).parameters
 
 
-@pytest.mark.xfail(strict=True, reason="sync refetches a history only when CurrentStatus changes; a ReportAs "
-                   "change only moves LastChangeTimestamp (needs a sync decision: see issue #14 report)")
 def test_bug4_report_as_change_is_seen_after_the_next_sync(ws):
+    """A ReportAs change only moves LastChangeTimestamp: the default sync (one call per status change)
+    does not refetch the history; refresh_histories=True does, at one call per changed project."""
     pid = ws.status_events().group_by("project_id").len().filter(pl.col("len") >= 3)["project_id"][0]
     entry = ws.client.status_history(ws.program, pid)["StatusHistory"][1]  # newest first: not the current one
     ws.client.set_status_report_as(ws.program, pid, entry["StatusId"], entry["Timestamp"], "suppress")
-    ws.sync(progress=False)
+    report = ws.sync(progress=False, refresh_histories=True)
+    assert report.histories == 1  # just the changed project's history
     ev = ws.status_events().filter(pl.col("project_id") == pid)
     assert ev["suppressed"].sum() == 1
