@@ -62,12 +62,16 @@ def test_encoded_secrets_and_live_tokens_never_reach_a_report(tmp_path, secret_e
              + BEARER + "\\\\r\\\\n'\")\n"
              "print('body: client_secret=' + urllib.parse.quote(os.environ['PCNB_CLIENT_SECRET'], safe=''))\n"
              "print('dump', base64.b64encode(os.environ['PCNB_API_KEY'].encode()).decode())")
-    out = run_report(nb, tmp_path / "out" / "debug.html")
-    texts = {"html": out.read_text(), "ipynb": out.with_suffix(".ipynb").read_text()}
+    out = run_report(nb, tmp_path / "out" / "debug.html", with_code=True)  # with code: printed lines are shown
+    report = run_report(nb, tmp_path / "report" / "debug.html")  # report mode: the same scrub, logs left out
+    texts = {"html": out.read_text(), "ipynb": out.with_suffix(".ipynb").read_text(),
+             "report ipynb": report.with_suffix(".ipynb").read_text()}
     for where, text in texts.items():
         assert "Authorization: Basic" in text and "***" in text, where  # the report still ran and shows the line
         for name, form in _forms().items():
             assert form not in text, (where, name)
+    for name, form in _forms().items():
+        assert form not in report.read_text(), ("report html", name)
 
 
 def test_a_failed_cell_whose_error_names_a_secret_still_gets_a_scrubbed_notebook(tmp_path, secret_env):
