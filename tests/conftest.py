@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,15 @@ def ws(fresh_sandbox, make_client, tmp_path):
 def writes(ws) -> list[str]:
     """Endpoints of the write operations a workspace's client sent (from the store's ledger)."""
     return [r[0] for r in ws.store.conn.execute("SELECT endpoint FROM ledger WHERE method = 'POST' ORDER BY id")]
+
+
+def parameters_notebook(path: Path, *cells: str) -> Path:
+    """A notebook with a papermill ``parameters`` cell (``label``) and these code cells, for report tests."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *map(new_code_cell, cells)]
+    nbformat.write(nb, path)
+    return path

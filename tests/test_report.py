@@ -12,17 +12,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from pcnb.report import ReportError, check_parameters, run_report, scrub
+from tests.conftest import parameters_notebook
 
 SECRET = "s3cr3t-" + "Zq9XwV8tY7uR6"
 NOTEBOOKS = ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog")
-
-
-def _nb(path, *cells):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *map(new_code_cell, cells)]
-    nbformat.write(nb, path)
-    return path
 
 
 def test_secret_parameters_refused():
@@ -36,8 +29,9 @@ def test_secret_parameters_refused():
 def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     monkeypatch.setenv("PCNB_API_KEY", "apikey-" + "77aa88bb99cc")
-    nb = _nb(tmp_path / "ok.ipynb", "import os\nprint('client id set:', 'PCNB_CLIENT_SECRET' in os.environ)",
-             "import plotly.graph_objects as go, plotly.io as pio\npio.renderers.default='notebook'\n"
+    nb = parameters_notebook(tmp_path / "ok.ipynb",
+                             "import os\nprint('client id set:', 'PCNB_CLIENT_SECRET' in os.environ)",
+                             "import plotly.graph_objects as go, plotly.io as pio\npio.renderers.default='notebook'\n"
              "go.Figure(go.Bar(x=[1, 2], y=[3, 4]))")
     out = run_report(nb, tmp_path / "out" / "ok.html", {"label": "hello"}, with_code=True)  # keeps printed lines
     html, ipynb = out.read_text(), out.with_suffix(".ipynb").read_text()
@@ -48,7 +42,7 @@ def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
 
 def test_printed_secret_is_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
-    nb = _nb(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
+    nb = parameters_notebook(tmp_path / "print.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])")
     out = run_report(nb, tmp_path / "out" / "print.html", with_code=True)
     assert SECRET not in out.read_text() and "***" in out.read_text()
     assert SECRET not in out.with_suffix(".ipynb").read_text()
@@ -56,7 +50,7 @@ def test_printed_secret_is_masked(tmp_path, monkeypatch):
 
 def test_unmaskable_leak_is_refused_and_nothing_written(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
-    nb = _nb(tmp_path / "leak.ipynb", "import os\nfrom IPython.display import JSON\n"
+    nb = parameters_notebook(tmp_path / "leak.ipynb", "import os\nfrom IPython.display import JSON\n"
              "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
     with pytest.raises(ReportError, match="would overwrite"):
         run_report(nb, tmp_path / "leak.html")  # the executed .ipynb would replace the source notebook
@@ -117,7 +111,7 @@ def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (.ci/run installs it)")
-    nb = _nb(tmp_path / "plot.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
+    nb = parameters_notebook(tmp_path / "plot.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
              "pio.renderers.default = 'plotly_mimetype+notebook'\n"
              "go.Figure(go.Bar(x=['a', 'b'], y=[3, 4]), layout_title_text='rendered offline')")
     out = run_report(nb, tmp_path / "out" / "plot.html")
@@ -152,13 +146,13 @@ def test_unknown_and_malformed_parameters_are_refused_before_execution(tmp_path)
 
 def test_failed_run_writes_only_a_scrubbed_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
-    nb = _nb(tmp_path / "fail.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])", "1 / 0")
+    nb = parameters_notebook(tmp_path / "fail.ipynb", "import os\nprint(os.environ['PCNB_CLIENT_SECRET'])", "1 / 0")
     with pytest.raises(ReportError, match="failed in cell 3: ZeroDivisionError"):
         run_report(nb, tmp_path / "out" / "fail.html")
     executed = (tmp_path / "out" / "fail.ipynb").read_text()
     assert SECRET not in executed and "***" in executed and "ZeroDivisionError" in executed
     assert not (tmp_path / "out" / "fail.html").exists()
-    leak = _nb(tmp_path / "leak2.ipynb", "import os\nfrom IPython.display import JSON\n"
+    leak = parameters_notebook(tmp_path / "leak2.ipynb", "import os\nfrom IPython.display import JSON\n"
                "JSON({'v': os.environ['PCNB_CLIENT_SECRET']})", "1 / 0")
     with pytest.raises(ReportError, match="nothing was written"):
         run_report(leak, tmp_path / "out2" / "leak2.html")
@@ -176,7 +170,7 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
                                           '"display_name": "broken", "language": "python"}')
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     monkeypatch.setattr(KernelSpecManager, "ensure_native_kernel", False)
-    nb = _nb(tmp_path / "k.ipynb", "1 + 1")
+    nb = parameters_notebook(tmp_path / "k.ipynb", "1 + 1")
     with pytest.raises(ReportError, match="could not run") as err:
         run_report(nb, tmp_path / "out" / "k.html", timeout=30)
     assert "no kernel here" in str(err.value) and not (tmp_path / "out").exists()
@@ -220,7 +214,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     png = tmp_path / "p-1.png" if (tmp_path / "p-1.png").exists() else tmp_path / "p-01.png"
     assert png.stat().st_size > 5_000  # a page with text on it, not a blank sheet
 
-    small = _nb(tmp_path / "small.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
+    small = parameters_notebook(tmp_path / "small.ipynb", "import plotly.graph_objects as go, plotly.io as pio\n"
                 "pio.renderers.default = 'plotly_mimetype+notebook'\ngo.Figure(go.Bar(x=['a'], y=[1]))")
     code = run_report(small, tmp_path / "c" / "small.html", with_code=True).read_text()
     assert 'jp-InputArea-editor"' in code and remote_references(code) == []  # --with-code keeps the code

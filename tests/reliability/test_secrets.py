@@ -9,9 +9,7 @@ import socket
 import stat
 import urllib.parse
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
@@ -19,20 +17,13 @@ from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.errors import TransportError
 from pcnb.report import ReportError, run_report
+from tests.conftest import parameters_notebook
 
 CLIENT_ID = "client-" + "4f1e2d3c"
 SECRET = "s3cr3t/Zq9+XwV8" + "tY7uR6=="  # '/', '+' and '=' make the URL-encoded form differ
 API_KEY = "apikey-" + "77aa88bb99cc"
 TOTP = "JBSWY3DPEHPK3PXP" + "QRSTUVWXYZ234567"
 BEARER = "eyJhbGciOi" + "JIUzI1NiJ9.live-access-token.Sig_nature-123"
-
-
-def _nb(path, *cells):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *map(new_code_cell, cells)]
-    nbformat.write(nb, path)
-    return path
 
 
 @pytest.fixture
@@ -53,7 +44,7 @@ def _forms() -> dict[str, str]:
 def test_encoded_secrets_and_live_tokens_never_reach_a_report(tmp_path, secret_env):
     """What HTTP debug logging prints: the Basic header of the token request, a bearer token, a
     URL-encoded form body; plus a base64 dump. The report masks every one of them."""
-    nb = _nb(tmp_path / "debug.ipynb",
+    nb = parameters_notebook(tmp_path / "debug.ipynb",
              "import base64, os, urllib.parse\n"
              "basic = base64.b64encode(f\"{os.environ['PCNB_CLIENT_ID']}:{os.environ['PCNB_CLIENT_SECRET']}\""
              ".encode()).decode()\n"
@@ -75,7 +66,7 @@ def test_encoded_secrets_and_live_tokens_never_reach_a_report(tmp_path, secret_e
 
 
 def test_a_failed_cell_whose_error_names_a_secret_still_gets_a_scrubbed_notebook(tmp_path, secret_env):
-    nb = _nb(tmp_path / "err.ipynb", "import os\nprint(dict(os.environ))",
+    nb = parameters_notebook(tmp_path / "err.ipynb", "import os\nprint(dict(os.environ))",
              "raise RuntimeError('login failed for ' + os.environ['PCNB_API_KEY'])")
     with pytest.raises(ReportError, match="failed in cell 3: RuntimeError") as err:
         run_report(nb, tmp_path / "out" / "err.html")
