@@ -123,16 +123,15 @@ NOTEBOOKS = {
         "tis",
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active)",
-        "## SLA compliance\n\nThe profile's deadlines, in business days (or business hours where the program counts "
-        "hours; `%powerclerk profile set deadlines.STATUS N`). "
-        "A = completed stays, B = completed late, "
-        "C = open and already past the deadline at `as_of`. pct_exceeding = (B + C) / (A + C); "
-        "on-time rate = (A - B) / A.",
-        "unit = 'business_days' if any(d.unit == 'business_days' for d in prof.deadlines) else 'business_hours'\n"
-        "deadlines = {d.status: int(d.days) for d in prof.deadlines if d.status and d.unit == unit}\n"
-        "timed = in_period.pc.business_hours(cal, as_of_ts) if unit == 'business_hours' else in_period\n"
-        "if deadlines:\n"
-        "    sla = timed.pc.sla(deadlines, unit=unit)\n"
+        "## SLA compliance\n\nEvery deadline in the profile: time in one status, or a span from one status to "
+        "another (on the utility's clock: the days the applicant holds the project do not count), in business "
+        "days, calendar days or business hours, per track where the tariff has tracks "
+        "(`%powerclerk profile set deadlines.STATUS N`, `profile set \"deadlines.START -> END\" N clock=utility "
+        "track=NAME`). Stays and spans starting from `start_date`. A = completed, B = completed late, "
+        "C = open and already past the deadline at `as_of`; spans that ended in a withdrawal or rejection are "
+        "`exited`, in neither. pct_exceeding = (B + C) / (A + C); on-time rate = (A - B) / A.",
+        "if prof.deadlines:\n"
+        "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
         "    display(charts.sla_chart(sla, as_of_ts, cal), sla)\n"
         "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
         "    from IPython.display import Markdown\n"
@@ -140,8 +139,12 @@ NOTEBOOKS = {
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
         "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
         "list; technology and system-size bins from the form fields the profile names as segments when the cache "
-        "holds form data (`ws.sync(forms=(FORM,))`).",
+        "holds form data (`ws.sync(forms=(FORM,))`). Here the per-status deadlines by installer.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
+        "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
+        "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
+        "deadlines = {d.status: int(d.days) for d in prof.deadlines if d.status and d.track is None and d.unit == unit}\n"
+        "timed = in_period.pc.business_hours(cal, as_of_ts) if unit == 'business_hours' else in_period\n"
         "attrs = project_attributes(ws.projects())\n"
         "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
         "if deadlines:\n"

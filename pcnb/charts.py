@@ -124,11 +124,25 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                                cal), "Status", "Age (business days)")
 
 
+def _deadline_labels(sla: pl.DataFrame) -> list[str]:
+    """The x labels: a status (sla_compliance), or a deadline with its days, unit, clock and track
+    (deadline_compliance), e.g. "Intake -> Agreement: 60 business days, utility clock (Fast Track)"."""
+    if "deadline" not in sla.columns:
+        return [str(s) for s in sla["status"].to_list()]
+    out = []
+    for row in sla.iter_rows(named=True):
+        clock = ", utility clock" if row["clock"] == "utility" else ""
+        track = f" ({row['track']})" if row["track"] != "all" else ""
+        out.append(f"{row['deadline']}: {row['days']:g} {row['unit'].replace('_', ' ')}{clock}{track}")
+    return out
+
+
 def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Share of stays exceeding each step's deadline, with the on-time rate. Suppressed rates
-    (minimum-n rule) are drawn as no bar, labelled "suppressed (n=...)"."""
+    """Share of stays (or spans) exceeding each deadline, with the on-time rate. Suppressed rates
+    (minimum-n rule) are drawn as no bar, labelled "suppressed (n=...)". Takes the frame of
+    sla_compliance or of deadline_compliance."""
     fig = go.Figure()
-    x = sla["status"].to_list()
+    x = _deadline_labels(sla)
     n_rate = (sla["completed"] + sla["open_late"]).to_list()
     sup = sla["suppressed"].to_list() if "suppressed" in sla.columns else [False] * sla.height
     sup_on = sla["on_time_suppressed"].to_list() if "on_time_suppressed" in sla.columns else [False] * sla.height
@@ -140,7 +154,8 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
     fig.update_traces(textposition="outside")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
     n = int(sla.select(pl.col("completed").sum() + pl.col("open").sum()).item()) if sla.height else 0
-    return _layout(fig, _title("SLA compliance by step", as_of, n, cal), "Status", "Share")
+    return _layout(fig, _title("SLA compliance by deadline", as_of, n, cal),
+                   "Deadline" if "deadline" in sla.columns else "Status", "Share")
 
 
 def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:

@@ -21,7 +21,9 @@ with the choices, so a wrong profile gives a specific message, never an empty ch
 
 from __future__ import annotations
 
+import copy
 import difflib
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -35,6 +37,7 @@ import polars as pl
 import yaml
 
 from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.deadlines import CLOCKS
 from pcnb.errors import PowerClerkError
 
 HOLDERS = ("utility", "applicant", "none")
@@ -64,7 +67,9 @@ class StatusInfo:
 
 @dataclass
 class Deadline:
-    """``days`` allowed in ``status`` (or from entering ``start`` to entering ``end``), in ``unit``."""
+    """``days`` allowed in ``status`` (or from entering ``start`` to entering ``end``), in ``unit``;
+    for the projects of one ``track`` (None: the others); ``clock="utility"`` counts a span's
+    utility-held stays only (see :mod:`pcnb.analytics.deadlines`)."""
 
     days: float
     status: str | None = None
@@ -72,10 +77,16 @@ class Deadline:
     end: str | None = None
     unit: str = "business_days"
     track: str | None = None
+    clock: str = "elapsed"
 
     @property
     def label(self) -> str:
         return self.status or f"{self.start} -> {self.end}"
+
+    def describe(self) -> str:
+        extra = "".join(f" {k}={v}" for k, v in (("clock", self.clock if self.clock != "elapsed" else None),
+                                                   ("track", self.track)) if v)
+        return f"{self.label} {self.days:g} {self.unit}{extra}"
 
 
 @dataclass
@@ -162,7 +173,7 @@ class ProgramProfile:
                  f"{', '.join(r.review) or '-'} | approval: {r.approval or '-'} | completion: {r.completion or '-'}",
                  "  exits: " + "; ".join(f"{k} = {', '.join(v) or '-'}" for k, v in r.exits.items()),
                  "  holders: " + ", ".join(f"{s.name} ({s.holder})" for s in self.statuses),
-                 f"  deadlines: {', '.join(f'{d.label} {d.days:g} {d.unit}' for d in self.deadlines) or 'none set'}",
+                 f"  deadlines: {'; '.join(d.describe() for d in self.deadlines) or 'none set'}",
                  "  segments: " + ", ".join(f"{k} = {v or '-'}" for k, v in self.segments.items())]
         if self.guessed:
             lines.append("  guessed (confirm or correct with `%powerclerk profile set KEY VALUE`):")
@@ -187,6 +198,12 @@ class ProgramProfile:
         for d in self.deadlines:
             if d.unit not in UNITS:
                 raise ProfileError(f"deadline {d.label}: unknown unit {d.unit!r}", f"use one of: {', '.join(UNITS)}")
+            if d.clock not in CLOCKS:
+                raise ProfileError(f"deadline {d.label}: unknown clock {d.clock!r}",
+                                   "use elapsed (every day counts) or utility (the applicant's days do not)")
+            if d.clock == "utility" and d.status:
+                raise ProfileError(f"deadline {d.label}: clock=utility applies to a span (START -> END)",
+                                   "a stay in one status has one holder; drop clock=utility")
             if not d.days > 0:
                 raise ProfileError(f"deadline {d.label}: {d.days!r} days must be a positive number")
             if not d.status and not (d.start and d.end):
@@ -201,7 +218,16 @@ class ProgramProfile:
     def set(self, key: str, value: str) -> None:
         """``set("roles.completion", "STATUS")``, ``set("deadlines.STATUS", "10")`` (or "16 business_hours"),
         ``set("holders.STATUS", "applicant")``, ``set("calendar.timezone", ...)``,
-        ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared."""
+        ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared.
+        A refused value changes nothing (the profile is restored as it was)."""
+        before = copy.deepcopy(self.__dict__)
+        try:
+            self._set(key, value)
+        except ProfileError:
+            self.__dict__.update(before)
+            raise
+
+    def _set(self, key: str, value: str) -> None:
         head, _, rest = key.partition(".")
         items = [v.strip() for v in value.split(",") if v.strip()]
         if head == "roles" and rest in ("draft", "review"):
@@ -232,27 +258,52 @@ class ProgramProfile:
         else:
             raise ProfileError(f"unknown profile key {key!r}",
                                "keys: roles.draft|intake|review|approval|completion, roles.exits.KIND, "
-                               "holders.STATUS, deadlines.STATUS, calendar.timezone|week_mask|country|subdivision|"
+                               "holders.STATUS, deadlines.STATUS or deadlines.START->END, "
+                               "calendar.timezone|week_mask|country|subdivision|"
                                "closures, segments.size|technology|track")
         self.guessed.pop(key, None)
         self.validate()
 
     def _set_deadline(self, target: str, value: str) -> None:
-        number, _, unit = value.strip().partition(" ")
+        """``target`` is a status or ``START -> END``; ``value`` is ``DAYS [UNIT] [clock=utility]
+        [track=NAME]`` (quote a track with spaces), or ``none`` to remove that rule."""
         try:
-            days = float(number)
-        except ValueError:
-            raise ProfileError(f"deadline {target}: {value!r} is not a number of days",
-                               "e.g. 10, or '10 calendar_days', or '16 business_hours'") from None
-        unit = unit.strip() or "business_days"
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ProfileError(f"deadline {target}: cannot read {value!r} ({exc})", "check the quotes") from None
+        options = dict(w.split("=", 1) for w in words if "=" in w)
+        plain = [w for w in words if "=" not in w]
+        unknown = sorted(set(options) - {"clock", "track"})
+        if unknown:
+            raise ProfileError(f"deadline {target}: unknown option {unknown[0]!r}",
+                               "options are clock=elapsed|utility and track=NAME")
         start, arrow, end = target.partition("->")
-        kept = [d for d in self.deadlines if d.label != (target if not arrow else f"{start.strip()} -> {end.strip()}")]
+        first, last = (self.status(start.strip()).name, self.status(end.strip()).name) if arrow else ("", "")
+        key = f"{first} -> {last}" if arrow else self.status(target).name
+        track = options.get("track") or None
+        kept = [d for d in self.deadlines if (d.label, d.track) != (key, track)]
+        if plain in (["none"], []) and not options.keys() - {"track"}:
+            if len(kept) == len(self.deadlines):
+                raise ProfileError(f"no deadline {key}" + (f" for track {track!r}" if track else "") + " to remove",
+                                   "`%powerclerk profile` lists the deadlines")
+            self.deadlines = kept
+            return
+        try:
+            days = float(plain[0])
+        except (ValueError, IndexError):
+            raise ProfileError(f"deadline {target}: {value!r} does not start with a number of days",
+                               "e.g. 10, or '10 calendar_days', or '16 business_hours', or "
+                               "'40 business_days clock=utility track=\"Fast Track\"'") from None
+        unit = plain[1] if len(plain) > 1 else "business_days"
+        if len(plain) > 2:
+            raise ProfileError(f"deadline {target}: unexpected {' '.join(plain[2:])!r}",
+                               "the form is DAYS [UNIT] [clock=utility] [track=NAME]")
+        clock = options.get("clock", "elapsed")
         if arrow:
-            kept.append(Deadline(days, start=self.status(start.strip()).name, end=self.status(end.strip()).name,
-                                 unit=unit))
+            rule = Deadline(days, start=first, end=last, unit=unit, track=track, clock=clock)
         else:
-            kept.append(Deadline(days, status=self.status(target).name, unit=unit))
-        self.deadlines = kept
+            rule = Deadline(days, status=key, unit=unit, track=track, clock=clock)
+        self.deadlines = [*kept, rule]
 
     # ---- file --------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

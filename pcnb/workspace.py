@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +150,23 @@ class Workspace:
         """Sync, then refresh the frame snapshots: the sync pays for reading SQLite rows, not the
         notebook cells that load frames afterwards."""
         kw.setdefault("lookback", timedelta(minutes=10))
+        track_form = self._track_form()
+        if track_form and track_form not in kw.get("forms", ()):  # tracked deadlines need each project's track
+            kw["forms"] = (*kw.get("forms", ()), track_form)
         report = sync(self.client, self.store, self.program, **kw)
         frames.refresh(self.store)
         if not self.profile_path.exists() and self.status_events().height:
             prof = self.infer_profile()
             report.notes.append(f"program profile inferred ({len(prof.guessed)} guesses): review it with "
                                 f"`%powerclerk profile` ({self.profile_path})")
+            track_form = self._track_form()
+            if track_form and not report.stopped_because:  # its tracked deadlines need each project's track
+                more = sync(self.client, self.store, self.program, **{**kw, "forms": (track_form,)})
+                frames.refresh(self.store)
+                report.calls += more.calls
+                report.stopped_because = more.stopped_because
+                report.notes.append(f"form {track_form} fetched for each project ({more.calls} calls): the "
+                                    "profile's tracked deadlines need the track field")
         return report
 
     def twin(self, path: str | Path) -> Path:
@@ -237,6 +248,59 @@ class Workspace:
     def inquiry_notes(self) -> pl.DataFrame:
         return frames.inquiry_notes(self.store)
 
+    # ---- deadlines (pcnb.analytics.deadlines) ----------------------------------------------------
+    def _track_form(self) -> str | None:
+        """The form holding the track field, when the saved profile has tracked deadlines."""
+        if not self.profile_path.exists() or not any(d.track for d in self.profile.deadlines):
+            return None
+        field = self.profile.segments.get("track")
+        return field.split("/", 1)[0] if field and "/" in field else None
+
+    def project_tracks(self) -> pl.DataFrame:
+        """project_id, track: each project's value of the profile's track field (``segments.track``,
+        FORM/FIELD), cached by the sync once a tracked deadline exists; without a track field, the
+        size bin of ``segments.size`` (so tracks can be size bins like "<= 10 kW")."""
+        from pcnb.analytics.segments import size_bin
+
+        prof = self.profile
+        field = prof.segments.get("track") or prof.segments.get("size")
+        if not field or "/" not in field:
+            raise ProfileError("tracked deadlines need the program's track field",
+                               "set it with `%powerclerk profile set segments.track FORM/FIELD` (custom ids)")
+        form, name = field.split("/", 1)
+        fv = frames.form_values(self.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
+        if fv.height == 0:
+            raise ProfileError(f"the cache holds no values of {field} for the tracked deadlines",
+                               f"run `%powerclerk sync` (it fetches form {form} for each project once)")
+        value = pl.col("value") if prof.segments.get("track") else size_bin(pl.col("value").cast(pl.Float64,
+                                                                                                 strict=False))
+        return fv.group_by("project_id").agg(value.first().cast(pl.String).alias("track"))
+
+    def deadline_compliance(self, as_of: datetime | None = None, since: date | None = None,
+                            min_n: int | None = None) -> pl.DataFrame:
+        """Every deadline of the profile (per status or span, any unit, tracks, utility clock) counted
+        at ``as_of`` (default now), over stays (and spans) entered from local day ``since``:
+        :func:`pcnb.analytics.deadlines.deadline_compliance`."""
+        from pcnb.analytics.asof import resolve
+        from pcnb.analytics.deadlines import deadline_compliance
+        from pcnb.analytics.intervals import status_intervals, with_business_hours
+        from pcnb.analytics.minn import MIN_N
+
+        prof = self.profile
+        if not prof.deadlines:
+            raise ProfileError("the program profile has no deadlines",
+                               "set one with `%powerclerk profile set deadlines.STATUS 10` (the tariff's days)")
+        cal, at = prof.calendar.calendar(), resolve(as_of)
+        final = prof.require("final")
+        iv = status_intervals(self.status_events(), cal, at, terminal=final)
+        if since is not None:
+            iv = iv.filter(cal.local_date("entered") >= since)
+        if any(d.unit == "business_hours" for d in prof.deadlines):
+            iv = with_business_hours(iv, cal, at)
+        tracks = self.project_tracks() if any(d.track for d in prof.deadlines) else None
+        return deadline_compliance(iv, prof.deadlines, terminal=final, holders=prof.holders, tracks=tracks,
+                                   min_n=MIN_N if min_n is None else min_n)
+
     # ---- write-back (pcnb.writeback) ----------------------------------------------------------
     def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:
         """Validate changes and show their diff; nothing is sent until ``.execute(confirm=True)``."""
@@ -263,7 +327,9 @@ class Workspace:
 def _seed_from_definition(prof: ProgramProfile, program: Any) -> None:
     """A sandbox knows what a utility knows and no API answer says: its deadlines and holidays."""
     names = {s.custom_id: s.name for s in program.statuses}
-    prof.deadlines = [Deadline(days, status=names[status], unit=unit) for status, days, unit in program.deadlines]
+    prof.deadlines = [Deadline(d.days, status=names.get(d.status or ""), start=names.get(d.start or ""),
+                               end=names.get(d.end or ""), unit=d.unit, track=d.track, clock=d.clock)
+                      for d in program.deadlines]
     if prof.deadlines:
         prof.guessed["deadlines"] = "from the sandbox program's definition (a real program's come from its tariff)"
     prof.calendar.country, prof.calendar.subdivision = program.holidays

@@ -70,7 +70,7 @@ def test_wrong_profile_values_are_refused_with_the_choices(tmp_path):
     assert "Open, Review, Done" in str(err.value)
     with pytest.raises(ProfileError, match="not an IANA time zone"):
         prof.set("calendar.timezone", "Eastern")
-    with pytest.raises(ProfileError, match="is not a number of days"):
+    with pytest.raises(ProfileError, match="does not start with a number of days"):
         prof.set("deadlines.Review", "ten")
     with pytest.raises(ProfileError, match="unknown profile key"):
         prof.set("colour", "red")
@@ -85,6 +85,33 @@ def test_wrong_profile_values_are_refused_with_the_choices(tmp_path):
     path.write_text(path.read_text().replace("completion: Done", "completion: Finished"))
     with pytest.raises(ProfileError, match="no status 'Finished'"):
         ProgramProfile.load(path)
+
+
+def test_span_track_and_clock_deadlines_are_set_replaced_and_removed(tmp_path):
+    prof = infer("sandbox", "P1", [{"Name": n, "CustomId": n.upper()} for n in ("Open", "Review", "Done")],
+                 *_tiny_frames())
+    prof.set("deadlines.Open -> Done", "40 business_days clock=utility")
+    prof.set("deadlines.OPEN -> DONE", "15 business_days clock=utility track='Fast Track'")  # custom ids too
+    prof.set("deadlines.Open -> Done", "45 business_days clock=utility")  # replaces the untracked one only
+    rules = {(d.label, d.track): (d.days, d.clock) for d in prof.deadlines}
+    assert rules == {("Open -> Done", None): (45.0, "utility"), ("Open -> Done", "Fast Track"): (15.0, "utility")}
+    assert "Open -> Done 15 business_days clock=utility track=Fast Track" in prof.describe()
+    assert ProgramProfile.load(prof.save(tmp_path / "p.yaml")) == prof
+    before = list(prof.deadlines)
+    for value, message in (("20 business_days clock=applicant", "unknown clock"), ("20 weeks", "unknown unit"),
+                           ("20 business_days colour=red", "unknown option 'colour'"),
+                           ("20 business_days extra words", "unexpected 'extra words'"),
+                           ("20 'unclosed", "cannot read")):
+        with pytest.raises(ProfileError, match=message):
+            prof.set("deadlines.Open -> Done", value)
+        assert prof.deadlines == before  # a refused value changes nothing
+    with pytest.raises(ProfileError, match="clock=utility applies to a span"):
+        prof.set("deadlines.Review", "5 business_days clock=utility")
+    assert prof.deadlines == before
+    prof.set("deadlines.Open -> Done", "none track='Fast Track'")
+    assert [(d.label, d.track) for d in prof.deadlines] == [("Open -> Done", None)]
+    with pytest.raises(ProfileError, match="no deadline Review to remove"):
+        prof.set("deadlines.Review", "none")
 
 
 def test_a_missing_role_says_how_to_set_it():

@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 
 from pcnb.commands import CHARTS, Session, parse, run
+from pcnb.profile import ProgramProfile
 from pcnb.report import run_report
 from pcnb.workspace import Workspace
 from tests.conftest import END
@@ -69,7 +71,34 @@ def test_every_chart_and_the_browser_on_every_program(program):
         for name in CHARTS:
             fig = run(parse(f"chart {name}"), session)
             assert "as of" in fig.layout.title.text and _has_data(fig.to_plotly_json()), (program, name)
+        _deadlines_hold_every_rule(ws, session, program)
         browser = ProjectBrowser(ws)
         forms = {f.custom_id for f in ws.sandbox_program.forms}
         assert set(browser.form.options) <= forms and browser.form.value in forms
         assert browser.status.options[1:] == tuple(sorted(set(ws.projects()["status"].cast(str).to_list())))
+
+
+def _deadlines_hold_every_rule(ws: Workspace, session: Session, program: str) -> None:
+    """Spans, the utility's clock and tracks, as the definition's tariff sets them, on the real sync."""
+    sla = ws.deadline_compliance()
+    names = {s.custom_id: s.name for s in ws.sandbox_program.statuses}
+    wanted = [(names[d.status] if d.status else f"{names[d.start]} -> {names[d.end]}") for d in
+              ws.sandbox_program.deadlines]
+    assert sla["deadline"].to_list() == wanted
+    seen = sla.select(pl.col("completed") + pl.col("open") + pl.col("exited"))
+    assert seen.to_series().min() > 0, sla  # every rule counted projects
+    if program != "large-dg":
+        return
+    span = "Completeness Review -> Agreement Tendered"
+    rows = {r["track"]: r for r in sla.filter(pl.col("deadline") == span).iter_rows(named=True)}
+    entered = set(ws.status_events().filter(pl.col("status") == "Completeness Review")["project_id"].to_list())
+    fast = set(ws.project_tracks().filter(pl.col("track") == "Fast Track")["project_id"].to_list()) & entered
+    total = {t: r["completed"] + r["open"] + r["exited"] for t, r in rows.items()}
+    assert total == {"Fast Track": len(fast), "other tracks": len(entered) - len(fast)} and fast
+    assert rows["Fast Track"]["clock"] == "utility" and rows["Fast Track"]["days"] == 60
+    labels = list(run(parse("chart sla"), session).data[0].x)
+    assert f"{span}: 60 business days, utility clock (Fast Track)" in labels
+    # set from the magic's line, the track's name quoted: it replaces that track's rule only
+    run(parse(f'profile set "deadlines.{span}" 55 business_days clock=utility "track=Fast Track"'), session)
+    again = ProgramProfile.load(ws.profile_path)
+    assert {(d.track, d.days) for d in again.deadlines if d.label == span} == {(None, 150), ("Fast Track", 55)}

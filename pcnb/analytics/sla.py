@@ -30,12 +30,14 @@ def sla_summary(completed: int, completed_late: int, open_late: int) -> dict[str
 
 def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_visit_only: bool = True,
                    by: str | list[str] | None = None, min_n: int = minn.MIN_N,
-                   unit: Literal["business_days", "business_hours"] = "business_days") -> pl.DataFrame:
+                   unit: Literal["business_days", "calendar_days", "business_hours"] = "business_days"
+                   ) -> pl.DataFrame:
     """Per status with a deadline, and optional segment columns: A (completed), B (completed_late),
     C (open_late), open, pct_exceeding, on_time_rate (see the module doc).
 
-    ``unit``: deadlines in whole business days (default), or in business hours (the intervals
-    then need :func:`pcnb.analytics.intervals.with_business_hours`)."""
+    ``unit``: deadlines in whole business days (default), calendar days, or business hours (the
+    intervals then need :func:`pcnb.analytics.intervals.with_business_hours`). Spans, tracks and the
+    utility's clock: :func:`pcnb.analytics.deadlines.deadline_compliance`."""
     if not deadlines or any((not isinstance(v, int)) or v < 0 for v in deadlines.values()):
         raise ValueError(f"deadlines must map status names to non-negative whole {unit.replace('_', ' ')}")
     if unit not in intervals.columns:
@@ -52,7 +54,7 @@ def sla_compliance(intervals: pl.DataFrame, deadlines: dict[str, int], first_vis
         (pl.col("is_open") & (pl.col(f"age_{unit}") > limit)).sum().cast(pl.Int64).alias("open_late"),
         pl.col("is_open").sum().cast(pl.Int64).alias("open"),
     ).with_columns(pl.col("status").replace_strict(deadlines, return_dtype=pl.Int32).alias(
-        "deadline_bdays" if unit == "business_days" else "deadline_hours"))
+        {"business_days": "deadline_bdays", "calendar_days": "deadline_days"}.get(unit, "deadline_hours")))
     a, b, c = pl.col("completed"), pl.col("completed_late"), pl.col("open_late")
     out = out.with_columns(
         pl.when(a + c > 0).then((b + c) / (a + c)).alias("pct_exceeding"),

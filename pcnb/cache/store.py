@@ -358,6 +358,19 @@ class Store:
                    priority = MAX(queue.priority, excluded.priority), run_id = excluded.run_id""",
             (item_id, kind, project_id, reason, priority, run_id))
 
+    @staticmethod
+    def enqueue_missing_forms(conn: sqlite3.Connection, form: str, run_id: str) -> int:
+        """Queue ``form`` for every live project without cached data of it: a form added to the
+        sync later (e.g. a tracked deadline's track field) is filled in for unchanged projects too."""
+        cur = conn.execute(
+            """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id)
+               SELECT p.project_id || '/' || ?, 'form', p.project_id, 'form not cached yet', 0, ? FROM projects p
+               WHERE p.deleted = 0 AND NOT EXISTS (
+                   SELECT 1 FROM form_data f WHERE f.project_id = p.project_id AND f.form_id = ?)
+               ON CONFLICT(item_id, kind) DO UPDATE SET done = 0, attempts = 0, reason = excluded.reason,
+                   run_id = excluded.run_id""", (form, run_id, form))
+        return cur.rowcount
+
     def next_item(self, max_attempts: int) -> tuple[str, str, str] | None:
         """(item_id, kind, project_id) of the most urgent pending item with attempts left."""
         row = self.conn.execute("SELECT item_id, kind, project_id FROM queue WHERE done = 0 AND attempts < ? "

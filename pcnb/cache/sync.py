@@ -99,9 +99,10 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
-    (one call per project and form). ``reconcile`` (or the last reconciliation being older than
-    ``reconcile_after``): list every project id this run, at one call per 1,000 projects, and mark
-    projects the server no longer returns as deleted (access groups may also hide them).
+    and for projects with none cached yet (one call per project and form). ``reconcile`` (or the last
+    reconciliation being older than ``reconcile_after``): list every project id this run, at one call
+    per 1,000 projects, and mark projects the server no longer returns as deleted (access groups may
+    also hide them).
     ``full`` re-lists everything and refetches nothing that did not change.
     ``refresh_histories``: also refetch the status history of every changed project whose status did
     not move (one more call each), so changes that move no status are seen too: a
@@ -159,6 +160,10 @@ class _Run:
         try:
             if not self.store.get_state().get("parent_done"):
                 self._parent_pass()
+            if self.forms and not self.report.stopped_because:
+                with self.store.tx(data=False) as conn:
+                    for form in self.forms:
+                        Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
                 self._drain()
         except RateLimited as exc:

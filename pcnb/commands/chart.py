@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -46,16 +46,8 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
         return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal)
     if name == "aging":
         return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final)
-    if name == "sla":
-        unit: Literal["business_days", "business_hours"] = (
-            "business_days" if any(d.unit == "business_days" for d in prof.deadlines) else "business_hours")
-        deadlines = {d.status: int(d.days) for d in prof.deadlines
-                     if d.status and d.unit == unit and float(d.days).is_integer()}
-        if not deadlines:
-            raise CommandError("the program profile has no deadlines in business days or hours",
-                               "set one with `%powerclerk profile set deadlines.STATUS 10` (the tariff's days)")
-        timed = an.with_business_hours(iv, cal, now) if unit == "business_hours" else iv
-        return charts.sla_chart(an.sla_compliance(timed, deadlines, unit=unit), now, cal)
+    if name == "sla":  # every deadline of the profile: per status or span, any unit, tracks, utility clock
+        return charts.sla_chart(ws.deadline_compliance(now), now, cal)
     if name == "backlog":
         return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now, intervals=iv,
                                                  final=final), now, cal)

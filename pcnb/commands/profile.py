@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from pcnb.commands.base import Command, CommandError, Session
 
@@ -11,9 +12,10 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", nargs="?", choices=("show", "set", "infer", "reload", "path"), default="show",
                    help="show (default); set KEY VALUE; infer (again, from the cache); reload (after editing "
                         "the file); path (where the file is)")
-    p.add_argument("key", nargs="?", help="with set: e.g. roles.completion, deadlines.STATUS, holders.STATUS, "
-                                          "calendar.timezone, segments.size")
-    p.add_argument("value", nargs="*", help="with set: the value (statuses by name or custom id; lists by commas)")
+    p.add_argument("key", nargs="?", help="with set: e.g. roles.completion, deadlines.STATUS or "
+                   "\"deadlines.START -> END\", holders.STATUS, calendar.timezone, segments.size")
+    p.add_argument("value", nargs="*", help="with set: the value (statuses by name or custom id; lists by commas; "
+                   "a deadline: DAYS [UNIT] [clock=utility] [track=NAME], or none to remove it)")
     p.add_argument("--edit", action="store_true", help="print the file's path to edit it, then run `profile reload`")
 
 
@@ -33,7 +35,10 @@ def cmd_profile(args: argparse.Namespace, session: Session) -> str:
         if not args.key or not args.value:
             raise CommandError("profile set needs a KEY and a VALUE",
                                "e.g. `%powerclerk profile set roles.completion \"STATUS NAME\"`")
-        ws.profile.set(args.key, " ".join(args.value))
+        # a deadline's options keep their quoting (track="Fast Track"); other values are plain words
+        value = shlex.join(args.value) if args.key.startswith("deadlines.") and len(args.value) > 1 else " ".join(
+            args.value)
+        ws.profile.set(args.key, value)
         ws.save_profile()
         return str(ws.profile.describe())
     return str(ws.profile.describe())

@@ -30,7 +30,7 @@ import holidays as holidays_lib
 import jsonschema
 import yaml
 
-from pcnb.sandbox.program import AttachmentDef, FieldDef, FormDef, Inquiries, ProgramDef, Status, Step
+from pcnb.sandbox.program import AttachmentDef, DeadlineDef, FieldDef, FormDef, Inquiries, ProgramDef, Status, Step
 
 BUILTINS = ("residential", "rebate", "large-dg")
 HOLDERS = ("utility", "applicant", "none")
@@ -82,9 +82,10 @@ SCHEMA: dict[str, Any] = {
                                    "sensitive": {"type": "boolean"}, "sample": {},
                                    "segment": {"enum": ["size", "technology", "track"]}}}}}}},
         "deadlines": {"type": "array", "items": {
-            "type": "object", "required": ["status", "days"], "additionalProperties": False,
-            "properties": {"status": _ID, "days": {"type": "number", "exclusiveMinimum": 0},
-                           "unit": {"enum": ["business_days", "calendar_days", "business_hours"]}}}},
+            "type": "object", "required": ["days"], "additionalProperties": False,
+            "properties": {"status": _ID, "start": _ID, "end": _ID, "days": {"type": "number", "exclusiveMinimum": 0},
+                           "unit": {"enum": ["business_days", "calendar_days", "business_hours"]},
+                           "track": {"type": "string", "minLength": 1}, "clock": {"enum": ["elapsed", "utility"]}}}},
         "inquiries": {"type": "object", "required": ["status", "rate"], "additionalProperties": False,
                       "properties": {"status": _ID, "rate": {"type": "number", "minimum": 0, "maximum": 1},
                                      "closes_on": {"type": "array", "items": _ID}, "reply_days": _DAYS,
@@ -204,7 +205,14 @@ def _check(d: dict[str, Any]) -> list[str]:
         for j, fd in enumerate(form["fields"]):
             problems += _check_field(f"forms[{i}].fields[{j}]", fd, fields)
     for i, deadline in enumerate(d.get("deadlines", [])):
-        status_ref(f"deadlines[{i}].status", deadline["status"])
+        if ("status" in deadline) == ("start" in deadline or "end" in deadline) or (
+                ("start" in deadline) != ("end" in deadline)):
+            problems.append(f"deadlines[{i}]: give either a status, or a start and an end status (a span)")
+        for key in ("status", "start", "end"):
+            if key in deadline:
+                status_ref(f"deadlines[{i}].{key}", deadline[key])
+        if deadline.get("clock") == "utility" and "status" in deadline:
+            problems.append(f"deadlines[{i}]: clock utility applies to a span (start and end), not one status")
     inq = d.get("inquiries")
     if inq:
         status_ref("inquiries.status", inq["status"])
@@ -280,6 +288,5 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
         holidays=(hol["country"], hol.get("subdivision")), years=float(d.get("years", 3)),
         places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),
         approves_attachments=frozenset(s["custom_id"] for s in d["statuses"] if s.get("approves_attachments")),
-        deadlines=tuple((x["status"], float(x["days"]), x.get("unit", "business_days"))
-                        for x in d.get("deadlines", [])),
+        deadlines=tuple(DeadlineDef(**{**x, "days": float(x["days"])}) for x in d.get("deadlines", [])),
         source=source)

@@ -95,6 +95,20 @@ class Inquiries:
     topics: tuple[tuple[str, str], ...] = (("Please send the missing document.", "Uploaded."),)
 
 
+@dataclass(frozen=True)
+class DeadlineDef:
+    """A tariff deadline (custom ids): ``days`` in ``status``, or from ``start`` to ``end``; for one
+    ``track`` value (None: the other projects); ``clock`` "utility" stops while the applicant holds."""
+
+    days: float
+    status: str | None = None
+    start: str | None = None
+    end: str | None = None
+    unit: str = "business_days"
+    track: str | None = None
+    clock: str = "elapsed"
+
+
 @dataclass
 class ProgramDef:
     """One program as data (see definition.py): statuses, who holds each, the workflow with its
@@ -114,9 +128,9 @@ class ProgramDef:
     years: float = 3.0
     places: tuple[tuple[str, ...], str] = (("Springfield",), "")
     approves_attachments: frozenset[str] = frozenset()
-    #: The utility's review deadlines (status custom id, days, unit): what the program's tariff says,
-    #: seeded into a sandbox workspace's profile, since no API answer carries them.
-    deadlines: tuple[tuple[str, float, str], ...] = ()
+    #: The utility's deadlines: what the program's tariff says, seeded into a sandbox workspace's
+    #: profile, since no API answer carries them.
+    deadlines: tuple[DeadlineDef, ...] = ()
     source: str = ""  # the definition file or built-in name it was loaded from
 
     @property

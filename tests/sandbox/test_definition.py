@@ -112,6 +112,24 @@ def test_each_mistake_is_named_with_where_it_is_and_a_fix():
     assert "transitions: status 'WITHDRAWN' has no entry" in _problems(d)
 
 
+def test_deadline_mistakes_are_named():
+    d = _residential()
+    d["deadlines"] = [{"start": "SUBMITTED", "days": 20}]
+    assert "deadlines[0]: give either a status, or a start and an end status (a span)" in _problems(d)
+    d["deadlines"] = [{"status": "REVIEW", "start": "SUBMITTED", "end": "PTO", "days": 20}]
+    assert "deadlines[0]: give either a status" in _problems(d)
+    d["deadlines"] = [{"start": "SUBMITTED", "end": "PTTO", "days": 20, "clock": "utility"}]
+    assert "deadlines[0].end: unknown status 'PTTO' (did you mean 'PTO'?)" in _problems(d)
+    d["deadlines"] = [{"status": "REVIEW", "days": 20, "clock": "utility"}]
+    assert "deadlines[0]: clock utility applies to a span" in _problems(d)
+    d["deadlines"] = [{"start": "SUBMITTED", "end": "PTO", "days": 20, "clock": "applicant"}]
+    assert "deadlines[0].clock: 'applicant' is not one of ['elapsed', 'utility']" in _problems(d)
+    d["deadlines"] = [{"start": "SUBMITTED", "end": "PTO", "days": 20, "clock": "utility", "track": "Small"}]
+    span = from_dict(d, "test.yaml").deadlines[0]
+    assert (span.start, span.end, span.days, span.clock, span.track, span.status) == (
+        "SUBMITTED", "PTO", 20.0, "utility", "Small", None)
+
+
 def test_unknown_names_and_broken_files_are_explained(tmp_path):
     with pytest.raises(ProgramDefinitionError, match="did you mean 'rebate'"):
         load("rebat")

@@ -1,0 +1,94 @@
+"""Deadlines beyond "N days in a status": spans, the utility's clock, tracks, calendar days.
+
+Hand-computed on a July 2024 calendar in Los Angeles time (07-04 a holiday): a business day is
+counted for each working date a stay starts on up to the date it ends (pl.business_day_count), so a
+span's days are the sum of its stays' days.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pcnb.analytics import status_intervals
+from pcnb.analytics.deadlines import deadline_compliance
+from pcnb.analytics.intervals import with_business_hours
+from pcnb.profile import Deadline
+from tests.analytics.test_fixture import AS_OF, CAL, _la, events
+
+FINAL = ("Approved", "Withdrawn")
+HOLDERS = {"Intake": "utility", "Review": "utility", "Info": "applicant", "Approved": "none", "Withdrawn": "none"}
+ROWS = [
+    # P1: Intake 1 bd (07-01), Review 1 (07-02), Info 2 (07-03, 07-05; 07-04 off), Review 2 (07-08, 07-09):
+    # 6 business days in all, 4 of them the utility's
+    ("P1", "Intake", _la(7, 1, 9)), ("P1", "Review", _la(7, 2, 9)), ("P1", "Info", _la(7, 3, 9)),
+    ("P1", "Review", _la(7, 8, 9)), ("P1", "Approved", _la(7, 10, 9)),
+    # P2 withdrew before approval: exited, neither completed nor open
+    ("P2", "Intake", _la(7, 1, 9)), ("P2", "Withdrawn", _la(7, 3, 9)),
+    # P3 still in review at AS_OF (07-15 noon): Intake 2 (07-05, 07-08) + Review 4 (07-09..07-12) = 6
+    ("P3", "Intake", _la(7, 5, 9)), ("P3", "Review", _la(7, 9, 9)),
+]
+IV = status_intervals(events(ROWS), CAL, AS_OF, terminal=FINAL)
+SPAN = {"start": "Intake", "end": "Approved"}
+
+
+def _row(out: pl.DataFrame, track: str = "all") -> dict:
+    rows = out.filter(pl.col("track") == track).to_dicts()
+    assert len(rows) == 1, out
+    return rows[0]
+
+
+def _counts(row: dict) -> tuple[int, int, int, int, int]:
+    return row["completed"], row["completed_late"], row["open_late"], row["open"], row["exited"]
+
+
+def test_span_counts_every_day_on_the_elapsed_clock():
+    out = deadline_compliance(IV, [Deadline(5, **SPAN)], terminal=FINAL, min_n=0)
+    # P1: 6 > 5 late; P2 exited; P3 open at 6 > 5: late
+    assert _counts(_row(out)) == (1, 1, 1, 1, 1)
+    assert _row(out)["deadline"] == "Intake -> Approved" and _row(out)["pct_exceeding"] == 1.0
+
+
+def test_utility_clock_stops_while_the_applicant_holds():
+    out = deadline_compliance(IV, [Deadline(5, **SPAN, clock="utility")], terminal=FINAL, holders=HOLDERS, min_n=0)
+    # P1: 4 utility days (Info's 2 do not count): on time; P3 has no applicant stay: still 6, late
+    assert _counts(_row(out)) == (1, 0, 1, 1, 1)
+    assert _row(out)["on_time_rate"] == 1.0
+    with pytest.raises(ValueError, match="holders"):
+        deadline_compliance(IV, [Deadline(5, **SPAN, clock="utility")], terminal=FINAL)
+
+
+def test_tracks_split_the_projects_and_the_untracked_rule_takes_the_rest():
+    tracks = pl.DataFrame({"project_id": ["P1", "P2"], "track": ["Fast", "Standard"]})  # P3's track unknown
+    rules = [Deadline(5, **SPAN, clock="utility"), Deadline(3, **SPAN, clock="utility", track="Fast")]
+    out = deadline_compliance(IV, rules, terminal=FINAL, holders=HOLDERS, tracks=tracks, min_n=0)
+    assert _counts(_row(out, "Fast")) == (1, 1, 0, 0, 0)  # P1 only: 4 > 3
+    assert _counts(_row(out, "other tracks")) == (0, 0, 1, 1, 1)  # P2 (exited) and P3 (open, late)
+    with pytest.raises(ValueError, match="tracks="):
+        deadline_compliance(IV, rules, terminal=FINAL, holders=HOLDERS)
+
+
+def test_status_deadline_in_calendar_days_and_business_hours():
+    # Review's first visits: P1 07-02 09:00 -> 07-03 09:00 = 1.0 day; P3 open since 07-09 09:00: 6.125 days
+    out = deadline_compliance(IV, [Deadline(2, status="Review", unit="calendar_days")], terminal=FINAL, min_n=0)
+    assert _counts(_row(out)) == (1, 0, 1, 1, 0)
+    out = deadline_compliance(IV, [Deadline(2, status="Review", unit="calendar_days")], terminal=FINAL, min_n=0,
+                              first_visit_only=False)
+    assert _counts(_row(out)) == (2, 0, 1, 1, 0)  # P1's second visit: 07-08 -> 07-10 = 2.0 days, not over
+    with pytest.raises(ValueError, match="with_business_hours"):
+        deadline_compliance(IV, [Deadline(16, status="Review", unit="business_hours")], terminal=FINAL)
+    timed = with_business_hours(IV, CAL, AS_OF)  # P1's first review: 9 working hours; P3's: 4 x 9 + 4
+    out = deadline_compliance(timed, [Deadline(9, status="Review", unit="business_hours")], terminal=FINAL, min_n=0)
+    assert _counts(_row(out)) == (1, 0, 1, 1, 0)
+
+
+def test_minimum_n_and_bad_rules():
+    out = deadline_compliance(IV, [Deadline(5, **SPAN)], terminal=FINAL)  # A + C = 2 < 10
+    assert _row(out)["pct_exceeding"] is None and _row(out)["suppressed"] and _row(out)["completed"] == 1
+    for rule, message in ((Deadline(5, status="Review", unit="weeks"), "unknown unit"),
+                          (Deadline(5, **SPAN, clock="applicant"), "unknown clock"),
+                          (Deadline(0, status="Review"), "positive"), (Deadline(5), "a status, or a start")):
+        with pytest.raises(ValueError, match=message):
+            deadline_compliance(IV, [rule], terminal=FINAL, holders=HOLDERS)
+    with pytest.raises(ValueError, match="terminal"):
+        deadline_compliance(IV, [Deadline(5, **SPAN)])
