@@ -216,7 +216,9 @@ def _inquiries(threads: pl.DataFrame | None, events: pl.DataFrame, ids: Mapping[
         return None
     ev = events.select("project_id", pl.col("status").cast(pl.String), "ts").sort("ts")
     opened = threads.select("project_id", pl.col("created").alias("ts")).sort("ts")
-    at = opened.join_asof(ev, on="ts", by="project_id", strategy="backward").drop_nulls("status")
+    # both sorted by ts just above (polars cannot check that per by-group, hence check_sortedness=False)
+    at = opened.join_asof(ev, on="ts", by="project_id", strategy="backward",
+                          check_sortedness=False).drop_nulls("status")
     if at.height == 0:
         return None
     status, n = Counter(at["status"].to_list()).most_common(1)[0]
