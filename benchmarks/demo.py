@@ -1,4 +1,6 @@
-"""`pcnb demo` wall time in a fresh process: sandbox, sync of 2,000 projects, 4 executed reports."""
+"""`pcnb demo` wall time in a fresh process (sandbox, sync of 2,000 projects, 4 executed reports), and
+the size of each self-contained HTML report: how much is the embedded plotly.js (gzip + base64, once
+per file) and how much the report itself (text, tables, figure data)."""
 
 from __future__ import annotations
 
@@ -13,18 +15,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._results import record  # noqa: E402
 
 
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def sizes(folder: Path) -> list[tuple[str, str, str]]:
+    """Per report: total, the plotly.js part, the rest; plus the raw bundle's size for comparison."""
+    import re
+
+    import plotly
+
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").stat().st_size
+    rows = []
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        found = re.search(r'<script type="application/gzip;base64" id="pcnb-plotly-gz">.*?</script>', text, re.S)
+        bundle = len(found.group(0).encode()) if found else 0
+        total = page.stat().st_size
+        value = f"{_mb(total)} (plotly.js {_mb(bundle)}, report {_mb(total - bundle)})"
+        rows.append((f"report size: {page.name}", value, "self-contained, plotly.js once" if bundle else "-"))
+    rows.append(("plotly.js bundle uncompressed (what each report would carry otherwise)", _mb(raw), "-"))
+    return rows
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", d], capture_output=True, text=True)
         seconds = time.monotonic() - started
         reports = sorted(p.name for p in Path(d).glob("*.html"))
+        files = sizes(Path(d))
     if done.returncode:
         print(done.stdout, done.stderr, file=sys.stderr)
         raise SystemExit(f"pcnb demo failed with exit {done.returncode}")
     record("pcnb demo (demo.py)", [
         ("pcnb demo: sandbox + sync + 4 reports (2,000 projects)", f"{seconds:.0f} s ({len(reports)} reports)",
          "< 5 min"),
+        *files,
     ])
 
 

@@ -249,12 +249,19 @@ class Workspace:
         return frames.inquiry_notes(self.store)
 
     # ---- deadlines (pcnb.analytics.deadlines) ----------------------------------------------------
+    def _track_field(self) -> tuple[str, bool] | None:
+        """(FORM/FIELD, whether it is the size field, binned) that gives each project its track."""
+        prof = self.profile
+        field, binned = (prof.segments.get("track"), False) if prof.segments.get("track") else (
+            prof.segments.get("size"), True)
+        return (field, binned) if field and "/" in field else None
+
     def _track_form(self) -> str | None:
         """The form holding the track field, when the saved profile has tracked deadlines."""
         if not self.profile_path.exists() or not any(d.track for d in self.profile.deadlines):
             return None
-        field = self.profile.segments.get("track")
-        return field.split("/", 1)[0] if field and "/" in field else None
+        found = self._track_field()
+        return found[0].split("/", 1)[0] if found else None
 
     def project_tracks(self) -> pl.DataFrame:
         """project_id, track: each project's value of the profile's track field (``segments.track``,
@@ -262,18 +269,17 @@ class Workspace:
         size bin of ``segments.size`` (so tracks can be size bins like "<= 10 kW")."""
         from pcnb.analytics.segments import size_bin
 
-        prof = self.profile
-        field = prof.segments.get("track") or prof.segments.get("size")
-        if not field or "/" not in field:
-            raise ProfileError("tracked deadlines need the program's track field",
+        found = self._track_field()
+        if found is None:
+            raise ProfileError("tracked deadlines need the program's track (or size) field",
                                "set it with `%powerclerk profile set segments.track FORM/FIELD` (custom ids)")
+        field, binned = found
         form, name = field.split("/", 1)
         fv = frames.form_values(self.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
         if fv.height == 0:
             raise ProfileError(f"the cache holds no values of {field} for the tracked deadlines",
                                f"run `%powerclerk sync` (it fetches form {form} for each project once)")
-        value = pl.col("value") if prof.segments.get("track") else size_bin(pl.col("value").cast(pl.Float64,
-                                                                                                 strict=False))
+        value = size_bin(pl.col("value").cast(pl.Float64, strict=False)) if binned else pl.col("value")
         return fv.group_by("project_id").agg(value.first().cast(pl.String).alias("track"))
 
     def deadline_compliance(self, as_of: datetime | None = None, since: date | None = None,

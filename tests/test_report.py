@@ -99,8 +99,10 @@ def test_demo_writes_four_reports_with_charts(tmp_path):
         assert not [t for t in streams if "Warning" in t or "WARNING" in t], streams
     charts_html = (tmp_path / "03_time_in_status.html").read_text()
     assert "Plotly.newPlot" in charts_html and "as of " in charts_html and "n = " in charts_html
-    # plotly.js is embedded exactly once (its bundle header), and no script is loaded from a plotly CDN
-    assert charts_html.count("* plotly.js v") == 1, charts_html.count("* plotly.js v")
+    # plotly.js is embedded exactly once, compressed (its 4.8 MB would be most of the file), and no
+    # script is loaded from a plotly CDN
+    assert charts_html.count("plotly.js v") == 1 and charts_html.count('id="pcnb-plotly-gz"') == 1
+    assert "/**\n* plotly.js v" not in charts_html and len(charts_html.encode()) < 3_000_000  # not the raw bundle
     assert not re.search(r'<script[^>]+src="[^"]*(plot\.ly|plotly)[^"]*"', charts_html)
 
 
@@ -193,7 +195,8 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     assert 'jp-InputArea-editor"' not in page and "Workspace.open" not in page  # no code cells
     assert page.index("pcnb-title") < page.index("Key figures") < page.index("Plotly.newPlot")
     assert "from 2025-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
-    assert remote_references(page) == [] and page.count("* plotly.js v") == 1
+    assert remote_references(page) == [] and page.count("plotly.js v") == 1
+    assert not re.search(r"cdnjs|jsdelivr|unpkg|cdn\.plot\.ly", page)  # not even a dormant CDN import
 
     from playwright.sync_api import sync_playwright
 
@@ -203,9 +206,14 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
         tab = chrome.new_page()
         requests_seen: list[str] = []
         tab.on("request", lambda r: requests_seen.append(r.url))
+        page_errors: list[str] = []
+        tab.on("pageerror", lambda e: page_errors.append(str(e)))
         tab.goto(out.as_uri())
         tab.wait_for_selector(".main-svg", timeout=30_000)  # plotly drew the charts from the embedded bundle
         assert tab.locator(".pcnb-title").count() == 1 and tab.locator("pre code, .jp-InputArea-editor").count() == 0
+        figures = page.count("window.pcnbPlotly.then(")
+        tab.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}")
+        assert figures >= 3 and page_errors == []  # every chart drawn from the compressed bundle
         chrome.close()
     assert [u for u in requests_seen if not u.startswith(("file:", "data:", "blob:"))] == []
 

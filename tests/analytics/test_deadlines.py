@@ -13,7 +13,7 @@ import pytest
 from pcnb.analytics import status_intervals
 from pcnb.analytics.deadlines import deadline_compliance
 from pcnb.analytics.intervals import with_business_hours
-from pcnb.profile import Deadline
+from pcnb.profile import Deadline, ProfileError
 from tests.analytics.test_fixture import AS_OF, CAL, _la, events
 
 FINAL = ("Approved", "Withdrawn")
@@ -92,3 +92,25 @@ def test_minimum_n_and_bad_rules():
             deadline_compliance(IV, [rule], terminal=FINAL, holders=HOLDERS)
     with pytest.raises(ValueError, match="terminal"):
         deadline_compliance(IV, [Deadline(5, **SPAN)])
+
+
+def test_size_bin_tracks_on_the_sandbox_are_fetched_once_the_profile_asks():
+    """Residential has no track field: tracks are the size field's bins. The tracked deadline is added
+    after the first sync, so the next sync fetches the size form for the unchanged projects too."""
+    from pcnb.workspace import Workspace
+    from tests.conftest import COMPLETION, END, INTAKE
+
+    with Workspace.sandbox(projects=150, seed=5, end=END) as ws:
+        ws.sync(progress=False)
+        with pytest.raises(ProfileError, match="no values of APPLICATION/SYSTEM_SIZE_KW"):
+            ws.profile.set(f"deadlines.{INTAKE} -> {COMPLETION}", "60 business_days track='<= 10 kW'")
+            ws.save_profile()
+            ws.deadline_compliance()
+        report = ws.sync(progress=False)
+        assert report.calls >= ws.projects().height  # one form call per project, though none changed
+        tracks = ws.project_tracks()
+        entered = set(ws.status_events().filter(pl.col("status") == INTAKE)["project_id"].to_list())
+        small = entered & set(tracks.filter(pl.col("track") == "<= 10 kW")["project_id"].to_list())
+        row = _row(ws.deadline_compliance(), "<= 10 kW")
+        assert small and row["completed"] + row["open"] + row["exited"] == len(small)
+        assert ws.sync(progress=False).calls < 10  # fetched once, not on every sync
