@@ -305,7 +305,7 @@ def run_command(argv: Sequence[str]) -> int:
     from pcnb.commands import HelpShown, Session, parse, registry, run
     from pcnb.workspace import Workspace
 
-    session = Session()
+    session = Session(terminal=True)
     try:
         args = parse(" ".join(shlex.quote(a) for a in argv))
         if args.command == "login":

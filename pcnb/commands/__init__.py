@@ -2,7 +2,7 @@
 grammar (argparse, a real ``--help`` on every subcommand) and its handler.
 
     base        Command, Session, CommandError, the never-exiting parser (imports no family)
-    connection  connect, login, programs, use, budget, info
+    connection  connect, disconnect, connections, forget, login, programs, use, budget, info
     data        sync, projects, history, threads, browse
     chart       chart
     profile     profile (show, set, infer, reload the program profile)
@@ -43,7 +43,8 @@ HELP = Command("help", "list the subcommands", "Show this list.", cmd_help, need
 def registry() -> dict[str, Command]:
     """Every subcommand, in ``--help`` order. The write family is read from the write-action
     registry at each call, so an action registered later is a subcommand at once."""
-    commands = (connection.CONNECT, connection.LOGIN, connection.PROGRAMS, connection.USE,
+    commands = (connection.CONNECT, connection.DISCONNECT, connection.CONNECTIONS, connection.FORGET,
+                connection.LOGIN, connection.PROGRAMS, connection.USE,
                 data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL,
                 connection.BUDGET, connection.INFO, doctor.DOCTOR, doctor.SUPPORT, HELP)

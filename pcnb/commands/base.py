@@ -33,6 +33,35 @@ class Session:
     history: list[str] = field(default_factory=list)
     pending: Any = None  # the last plan shown, for `apply`
     namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
+    connections: list[dict[str, Any]] = field(default_factory=list)  # this kernel's, newest last
+    progress: bool = True  # progress bars on long commands (sync); %config PowerClerkMagic.progress
+    default_environment: str | None = None  # `connect` without --sandbox/--env (None: the sandbox)
+    terminal: bool = False  # the console script: one process per command, so no connection outlives it
+
+    def opened(self, ws: Any) -> None:
+        """Make ``ws`` the current workspace and record it for `connections` (the previous one is
+        marked closed by the caller, who decides whether it was closed or kept)."""
+        for row in self.connections:
+            if row["current"]:
+                row["current"] = False
+                row["closed"] = row["closed"] or datetime.now(UTC)
+        client = ws.client
+        role = {True: "admin", False: "non-admin"}.get(client.is_admin, "not checked yet")
+        self.connections.append({
+            "current": True, "environment": client.settings.environment, "program": ws.program,
+            "base_url": client.settings.base_url,
+            "user": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
+            "role": role, "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
+            "since": datetime.now(UTC), "closed": None})
+        self.workspace = ws
+
+    def closed(self) -> Any:
+        """Forget the current workspace (the caller closes it); returns it, or None."""
+        ws, self.workspace = self.workspace, None
+        for row in self.connections:
+            if row["current"]:
+                row["current"], row["closed"] = False, datetime.now(UTC)
+        return ws
 
     def require(self) -> Any:
         if self.workspace is None:
