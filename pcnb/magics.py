@@ -1,9 +1,19 @@
 """``%powerclerk`` (line) and ``%%powerclerk`` (cell): a thin layer over pcnb.commands.
 
-The cell form is write-back in bulk: command lines (one batch) or a CSV after a write command.
+The cell form is write-back in bulk (command lines, or a CSV after a write command) or, after a
+read command (``%%powerclerk projects``), a query: one ``key value`` filter per line
+(pcnb.commands.query).
+
+``{name}`` in a line is the notebook variable ``name``, quoted for the command grammar
+(pcnb.commands.expand); IPython's own ``{}``/``$`` expansion is off for this magic because it
+does not quote, so a value with a space would split into two words.
+
+Options are traits (``%config PowerClerkMagic.display_limit = 5``) layered over ``PCNB_*`` and
+``[tool.pcnb]`` (pcnb.config.magic_option): %config > environment > pyproject > default.
 
 Loading never raises for missing credentials or bad config: it prints one line of what it found.
-Errors are one-line UsageErrors with the fix; ``--debug`` shows the full traceback.
+Errors are one-line UsageErrors with the fix; ``--debug`` (or ``short_errors = False``) shows the
+full traceback.
 """
 
 from __future__ import annotations
@@ -11,36 +21,100 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import polars as pl
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Int, TraitError, Unicode, validate
 
 from pcnb.commands import HelpShown, Session, parse, run, run_cell
-from pcnb.errors import PowerClerkError
+from pcnb.commands.expand import expand
+from pcnb.commands.query import QUERY_COMMANDS, run_query
+from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_option
+from pcnb.errors import ConfigError, PowerClerkError
+
+
+class ShownFrame(pl.DataFrame):
+    """The frame a command returns, with every row, shown with at most ``limit`` rows: like
+    jupysql's displaylimit, the limit is about the screen, never the data."""
+
+    shown_rows: int = 0  # not `limit`: that is a DataFrame method
+
+    def _shown(self, method: Any) -> Any:
+        if not self.shown_rows:
+            return method()
+        with pl.Config(tbl_rows=self.shown_rows):
+            return method()
+
+    def __repr__(self) -> str:
+        return str(self._shown(super().__repr__))
+
+    def __str__(self) -> str:
+        return str(self._shown(super().__str__))
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        return str(self._shown(lambda: super(ShownFrame, self)._repr_html_(**kwargs)))
+
+
+def _trait_help(name: str) -> str:
+    default = MAGIC_OPTIONS[name][0]
+    return f"{MAGIC_OPTIONS[name][1]}. Unset: PCNB_{name.upper()}, then [tool.pcnb] {name}, then {default!r}."
 
 
 @magics_class
-class PowerClerkMagics(Magics):
-    def __init__(self, shell: Any):
-        super().__init__(shell)
+class PowerClerkMagic(Magics):
+    """``%powerclerk``: PowerClerk API V2 from a notebook (``%powerclerk help``)."""
+
+    display_limit = Int(None, allow_none=True, help=_trait_help("display_limit")).tag(config=True)
+    default_environment = Unicode(None, allow_none=True, help=_trait_help("default_environment")).tag(config=True)
+    progress = Bool(None, allow_none=True, help=_trait_help("progress")).tag(config=True)
+    short_errors = Bool(None, allow_none=True, help=_trait_help("short_errors")).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any):
+        super().__init__(shell, **kwargs)
         self.session = Session(namespace=shell.user_ns if shell is not None else {})
 
+    @validate("display_limit", "default_environment")
+    def _check(self, proposal: Any) -> Any:
+        if proposal.value is None:
+            return None
+        name = proposal.trait.name
+        try:
+            return check_magic_option(name, proposal.value, f"PowerClerkMagic.{name}")
+        except ConfigError as exc:
+            raise TraitError(f"{exc.message}; {exc.hint}") from None
+
+    def option(self, name: str) -> Any:
+        """The option's value: this object's trait when set by %config, else PCNB_*/[tool.pcnb]/default."""
+        value = getattr(self, name)
+        return value if value is not None else magic_option(name)[0]
+
+    @no_var_expand
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
         debug = "--debug" in line.split()
         if debug:
             line = " ".join(w for w in line.split() if w != "--debug")
+        short = True
         try:
-            if cell is not None:
+            short = self.option("short_errors")
+            self.session.progress = self.option("progress")
+            self.session.default_environment = self.option("default_environment")
+            limit = self.option("display_limit")
+            line = expand(line, self.session.namespace)
+            if cell is not None and (line.split() or [""])[0] not in QUERY_COMMANDS:
                 return run_cell(line, cell, self.session)
-            args = parse(line)
-            result = run(args, self.session)
+            if cell is not None:
+                args, result = run_query(line, cell, self.session)
+            else:
+                args = parse(line)
+                result = run(args, self.session)
         except HelpShown as shown:
             print(shown.text)
             return None
         except PowerClerkError as exc:
-            if debug:
+            if debug or not short:
                 raise
-            text = str(exc).replace("\n", " ").replace("  fix:", " — fix:")
+            text = " ".join(str(exc).replace("\n  fix:", " — fix:").split())  # keeps request ids
             raise UsageError(text) from None
         self.session.history.append(args.command)
         if getattr(args, "out", None):
@@ -50,7 +124,19 @@ class PowerClerkMagics(Magics):
         if isinstance(result, str):
             print(result)
             return None
+        return self._show(result, limit)
+
+    @staticmethod
+    def _show(result: Any, limit: int) -> Any:
+        if type(result) is pl.DataFrame and limit:
+            shown: ShownFrame = ShownFrame._from_pydf(result._df)  # type: ignore[assignment]
+            shown.shown_rows = limit
+            return shown
         return result
+
+
+#: the former name (the class is registered, and configured with %config, as PowerClerkMagic)
+PowerClerkMagics = PowerClerkMagic
 
 
 def _found() -> str:
@@ -62,8 +148,39 @@ def _found() -> str:
     return "pcnb: no credentials in the environment; `%powerclerk connect --sandbox` runs on synthetic data"
 
 
+def _matcher(magic: PowerClerkMagic) -> Any:
+    """An IPython (>= 8.6) context matcher completing ``%powerclerk`` lines and the first line of
+    ``%%powerclerk`` cells from the grammar and the cache (pcnb.commands.completion)."""
+    from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
+
+    from pcnb.commands.completion import complete
+
+    @context_matcher()  # type: ignore[untyped-decorator]
+    def powerclerk_matcher(context: CompletionContext) -> dict[str, Any]:
+        before = context.text_until_cursor.lstrip()
+        if context.cursor_line != 0 or not before.startswith(("%powerclerk ", "%%powerclerk ")):
+            return {"completions": [], "suppress": False}
+        found = complete(before, magic.session)
+        if found is None:
+            return {"completions": [], "suppress": False}
+        fragment, words = found
+        return {"completions": [SimpleCompletion(w, type="powerclerk") for w in words],
+                "matched_fragment": fragment, "suppress": True, "ordered": True}
+
+    return powerclerk_matcher
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    ipython.register_magics(PowerClerkMagics(ipython))
+    magic = PowerClerkMagic(ipython, parent=ipython)
+    ipython.register_magics(magic)
+    # %config finds configurables by class name; a reload replaces the previous instance
+    ipython.configurables[:] = [c for c in ipython.configurables if type(c).__name__ != "PowerClerkMagic"]
+    ipython.configurables.append(magic)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:  # a shell without completion (some embedders) still gets the magic
+        completer.custom_matchers[:] = [m for m in completer.custom_matchers
+                                        if getattr(m, "__name__", "") != "powerclerk_matcher"]
+        completer.custom_matchers.append(_matcher(magic))
     try:
         print(_found())
     except Exception as exc:  # noqa: BLE001 - loading must never fail on configuration

@@ -10,6 +10,9 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     journal     journal (list, --undo, --resume)
     doctor      doctor, support (first contact with a real PowerClerk; no workspace needed)
     cell        the %%powerclerk cell form (bulk write-back)
+    query       the %%powerclerk query form of read commands (one filter per line)
+    expand      {name} notebook variables in a line, quoted for the grammar
+    completion  Tab completion of a line from the grammar and the cache (IPython-free)
 
 Parsing never exits the kernel: errors raise CommandError with a one-line message and the fix.
 Commands run against a Session (the current Workspace) and return a value to display: a polars
