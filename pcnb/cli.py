@@ -15,6 +15,7 @@ there.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 import time
@@ -323,7 +324,7 @@ def run_command(argv: Sequence[str]) -> int:
         if getattr(result, "ok", True) is False:  # a doctor report with a failed check
             return 1
     except HelpShown as shown:
-        print(shown.text.replace("%powerclerk", "pcnb"))
+        print(re.sub(r"(?<!%)%powerclerk", "pcnb", shown.text))
     except PowerClerkError as exc:
         print(f"pcnb: {exc}", file=sys.stderr)
         return 1

@@ -46,12 +46,11 @@ class Session:
                 row["current"] = False
                 row["closed"] = row["closed"] or datetime.now(UTC)
         client = ws.client
-        role = {True: "admin", False: "non-admin"}.get(client.is_admin, "not checked yet")
         self.connections.append({
             "current": True, "environment": client.settings.environment, "program": ws.program,
-            "base_url": client.settings.base_url,
-            "user": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
-            "role": role, "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
+            "base_url": client.settings.base_url, "client": client,
+            "credentials": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
+            "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
             "since": datetime.now(UTC), "closed": None})
         self.workspace = ws
 

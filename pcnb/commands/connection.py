@@ -80,9 +80,10 @@ def cmd_connections(args: argparse.Namespace, session: Session) -> Any:
         return f"no connections: {TERMINAL}"
     if not session.connections:
         return "no connections in this session yet (`%powerclerk connect --sandbox` opens one)"
-    rows = [{**{k: v for k, v in row.items() if k != "current"}, "current": "*" if row["current"] else ""}
-            for row in session.connections]
-    return pl.DataFrame(rows).select("current", "environment", "program", "user", "role", "mfa", "cache",
+    roles = {True: "admin", False: "non-admin", None: "not checked yet"}
+    rows = [{"current": "*" if row["current"] else "", "role": roles[row["client"].is_admin],
+             **{k: v for k, v in row.items() if k not in ("current", "client")}} for row in session.connections]
+    return pl.DataFrame(rows).select("current", "environment", "program", "credentials", "role", "mfa", "cache",
                                      "since", "closed", "base_url")
 
 
@@ -173,7 +174,8 @@ DISCONNECT = Command("disconnect", "close the current connection and its cache",
                      "Close the workspace (its cache file, and the embedded sandbox if pcnb started one).",
                      cmd_disconnect, needs_workspace=False)
 CONNECTIONS = Command("connections", "this session's connections (the current one marked *)",
-                      "Environment, program, credential sources, role, MFA, cache file, since when.",
+                      "Environment, program, where the credentials came from, role (admin or not, once a "
+                      "command has asked the API), MFA mode, cache file, since and until when.",
                       cmd_connections, needs_workspace=False)
 FORGET = Command("forget", "remove the credentials pcnb stored in the OS keyring for an environment",
                  "Delete the keyring entries the login panel's 'Remember' wrote (service 'pcnb', ENV:NAME); "

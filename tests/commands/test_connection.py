@@ -116,7 +116,10 @@ def test_connections_lists_this_sessions_connections(ip, capsys):
     assert table["current"].to_list() == ["", "*"]
     assert table["cache"].to_list() == [str(first.store.path), str(second.store.path)]
     assert table["environment"].to_list() == ["sandbox", "sandbox"]
-    assert table["user"].to_list() == ["sandbox", "sandbox"] and table["mfa"].to_list() == ["none", "none"]
+    assert table["credentials"].to_list() == ["sandbox", "sandbox"] and table["mfa"].to_list() == ["none", "none"]
+    assert table["role"].to_list() == ["not checked yet"] * 2
+    second.client.detect_role(second.program)  # one GetStatusList: the role is known from then on
+    assert ip.run_line_magic("powerclerk", "connections")["role"].to_list() == ["not checked yet", "admin"]
     assert table["closed"][0] is not None and table["closed"][1] is None
     assert table["since"][0] <= table["since"][1]
     ip.run_line_magic("powerclerk", "disconnect")
