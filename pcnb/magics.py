@@ -149,19 +149,25 @@ def _found() -> str:
 
 
 def _matcher(magic: PowerClerkMagic) -> Any:
-    """An IPython (>= 8.6) context matcher completing ``%powerclerk`` lines and the first line of
-    ``%%powerclerk`` cells from the grammar and the cache (pcnb.commands.completion)."""
+    """An IPython (>= 8.6) context matcher completing ``%powerclerk`` lines, the first line of
+    ``%%powerclerk`` cells and the filter lines of a query cell, from the grammar and the cache
+    (pcnb.commands.completion). ``suppress`` keeps Python names out of a magic line's choices."""
     from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
 
-    from pcnb.commands.completion import complete
+    from pcnb.commands.completion import complete, complete_query
 
     @context_matcher()  # type: ignore[untyped-decorator]
     def powerclerk_matcher(context: CompletionContext) -> dict[str, Any]:
-        before = context.text_until_cursor.lstrip()
-        if context.cursor_line != 0 or not before.startswith(("%powerclerk ", "%%powerclerk ")):
-            return {"completions": [], "suppress": False}
-        found = complete(before, magic.session)
-        if found is None:
+        before = context.text_until_cursor
+        head = context.full_text.split("\n", 1)[0].split()
+        if context.cursor_line == 0 and before.lstrip().startswith(("%powerclerk ", "%%powerclerk ")):
+            found = complete(before.lstrip(), magic.session)
+        elif context.cursor_line > 0 and head[:1] == ["%%powerclerk"] and head[1:2] \
+                and head[1] in QUERY_COMMANDS:
+            found = complete_query(head[1], before, magic.session)
+        else:
+            found = None
+        if not found:
             return {"completions": [], "suppress": False}
         fragment, words = found
         return {"completions": [SimpleCompletion(w, type="powerclerk") for w in words],

@@ -188,3 +188,24 @@ def _positional_count(rest: list[str], sp: argparse.ArgumentParser) -> int:
         else:
             count += 1
     return count
+
+
+def complete_query(command: str, text: str, session: Session) -> tuple[str, list[str]] | None:
+    """A line of a ``%%powerclerk COMMAND`` query cell up to the cursor: its keys (the command's
+    options, ``limit``, ``since``), then the key's values as on the magic line."""
+    import re
+
+    from pcnb.commands.query import keys, normal_key
+
+    known = keys(command)
+    typed = re.match(r"\s*([A-Za-z_][\w-]*)(?:\s*[=~:]\s*|\s+)(.*)$", text)
+    if typed is None:
+        word = text.lstrip()
+        if not re.fullmatch(r"[\w-]*", word):
+            return None
+        return word, _matching([*sorted({a.dest for a in known.values()}), "limit", "since"], word)
+    action = known.get(normal_key(typed.group(1)))
+    words, raw, value, quote = _split(typed.group(2))
+    if action is None or words:
+        return raw, []
+    return raw, [_render(v, quote) for v in _matching(_values(action, session.workspace), value)]

@@ -48,7 +48,7 @@ def keys(command: str) -> dict[str, argparse.Action]:
     return out
 
 
-def _normal(key: str) -> str:
+def normal_key(key: str) -> str:
     key = re.sub(r"\s+", " ", key.strip().lower())
     return {"since": "changed_since", "changed since": "changed_since"}.get(key, key)
 
@@ -67,7 +67,7 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any]) -> tuple[list[st
         if match is None or not match.group("value"):
             raise CommandError(f"{where}: expected KEY VALUE",
                                f"e.g. `status = 'Application Review'`; keys: {', '.join(_names(known))}, limit")
-        key, raw = _normal(match.group("key")), match.group("value")
+        key, raw = normal_key(match.group("key")), match.group("value")
         try:
             words = shlex.split(raw)
         except ValueError as exc:

@@ -74,6 +74,16 @@ def test_first_line_of_a_cell_only(pc):
     assert "projects" not in complete_in(pc, "print('%powerclerk proj')")  # not a magic line
 
 
+def test_filter_lines_of_a_query_cell(pc):
+    head = "%%powerclerk projects\n"
+    assert complete_in(pc, head + "sta") == ["status"]
+    assert set(complete_in(pc, head + "status = x\n")) >= {"status", "changed_since", "owner", "text", "limit"}
+    assert complete_in(pc, head + "status = Appr") == ["'Approved to Install'"]
+    assert complete_in(pc, head + "status = 'Permission") == ["'Permission to Operate'"]
+    assert complete_in(pc, "%%powerclerk threads\nwaiting_on ") == ["utility", "applicant", "none"]
+    assert "status" not in complete_in(pc, "%%powerclerk --yes\nsta")  # a write-back cell has no keys
+
+
 def test_not_connected_completes_the_grammar_and_offers_no_cache_values(pc):
     magic = pc.magics_manager.registry["PowerClerkMagic"]
     from pcnb.commands import Session
