@@ -128,7 +128,7 @@ MAGIC_OPTIONS: dict[str, tuple[Any, str]] = {
                          "own limit, 10)"),
     "default_environment": ("sandbox", "environment of a bare `%powerclerk connect`: sandbox or trial "
                                        "(production is never a default: it is a live system)"),
-    "progress": (True, "progress bars on long commands (sync)"),
+    "progress": (True, "progress bars on long commands (sync, write-back)"),
     "short_errors": (True, "one-line errors with the fix; False shows the full traceback (as --debug does)"),
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

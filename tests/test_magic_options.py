@@ -69,20 +69,23 @@ def test_layers_config_over_environment_over_pyproject(ip, monkeypatch, tmp_path
         ip.run_line_magic("powerclerk", "projects")
 
 
-def test_progress_off_hides_the_sync_bar(ip, capsys):
+def test_progress_off_hides_the_sync_and_write_back_bars(ip, capsys):
     number = _magic(ip).session.workspace.projects()["project_number"].drop_nulls()[2]
 
     def changed_then_synced(crew: str) -> str:  # a real change in the sandbox, so the sync has work to show
-        ip.run_line_magic("powerclerk", f"set {number} INSTALLER='{crew}' --form APPLICATION --yes")
         capsys.readouterr()
+        ip.run_line_magic("powerclerk", f"set {number} INSTALLER='{crew}' --form APPLICATION --yes")
+        wrote = capsys.readouterr().err
         ip.run_line_magic("powerclerk", "sync")
         captured = capsys.readouterr()
         assert re.search(r"sync complete: .*\b[1-9]\d* (histories|inquiry calls)", captured.out)  # queued work
-        return captured.err
+        return wrote + captured.err
 
-    assert "PowerClerk sync" in changed_then_synced("Bar Crew")
+    shown = changed_then_synced("Bar Crew")
+    assert "write-back wb-" in shown and "PowerClerk sync" in shown
     ip.run_line_magic("config", "PowerClerkMagic.progress = False")
-    assert "PowerClerk sync" not in changed_then_synced("Quiet Crew")
+    hidden = changed_then_synced("Quiet Crew")
+    assert "write-back" not in hidden and "PowerClerk sync" not in hidden
 
 
 def test_short_errors_off_shows_the_exception_itself(ip):

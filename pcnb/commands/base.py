@@ -34,13 +34,13 @@ class Session:
     pending: Any = None  # the last plan shown, for `apply`
     namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
     connections: list[dict[str, Any]] = field(default_factory=list)  # this kernel's, newest last
-    progress: bool = True  # progress bars on long commands (sync); %config PowerClerkMagic.progress
+    progress: bool = True  # progress bars (sync, write-back); %config PowerClerkMagic.progress
     default_environment: str | None = None  # `connect` without --sandbox/--env (None: the sandbox)
     terminal: bool = False  # the console script: one process per command, so no connection outlives it
 
     def opened(self, ws: Any) -> None:
-        """Make ``ws`` the current workspace and record it for `connections` (the previous one is
-        marked closed by the caller, who decides whether it was closed or kept)."""
+        """Make ``ws`` the current workspace and record it for `connections`; the previous record
+        stops being current (closing the previous workspace is the caller's decision)."""
         for row in self.connections:
             if row["current"]:
                 row["current"] = False

@@ -43,7 +43,7 @@ def cmd_journal(args: argparse.Namespace, session: Session) -> Any:
     if args.undo:
         return finish(writeback.undo(ws, _known(ws, args.undo)), args.yes, session)
     if args.resume:
-        return writeback.resume(ws, _known(ws, args.resume))
+        return writeback.resume(ws, _known(ws, args.resume), progress=session.progress)
     if args.batch:
         return writeback.journal.rows(ws.store, _known(ws, args.batch))
     return writeback.journal.batches(ws.store)
