@@ -160,12 +160,13 @@ def _matcher(magic: PowerClerkMagic) -> Any:
     def powerclerk_matcher(context: CompletionContext) -> dict[str, Any]:
         before = context.text_until_cursor
         head = context.full_text.split("\n", 1)[0].split()
-        if context.cursor_line == 0 and before.lstrip().startswith(("%powerclerk ", "%%powerclerk ")):
-            found = complete(before.lstrip(), magic.session)
-        elif context.cursor_line > 0 and head[:1] == ["%%powerclerk"] and head[1:2] \
-                and head[1] in QUERY_COMMANDS:
-            found = complete_query(head[1], before, magic.session)
-        else:
+        found = None
+        try:
+            if context.cursor_line == 0 and before.lstrip().startswith(("%powerclerk ", "%%powerclerk ")):
+                found = complete(before.lstrip(), magic.session)
+            elif context.cursor_line > 0 and head[:2] in (["%%powerclerk", c] for c in QUERY_COMMANDS):
+                found = complete_query(head[1], before, magic.session)
+        except Exception:  # noqa: BLE001 - Tab must never print a traceback; no completion instead
             found = None
         if not found:
             return {"completions": [], "suppress": False}

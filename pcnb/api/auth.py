@@ -164,7 +164,7 @@ def forget(environment: str) -> list[str]:
     removed (empty: nothing was stored). Environment variables are not touched: pcnb never set them."""
     try:
         import keyring
-        from keyring.errors import KeyringError, PasswordDeleteError
+        from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
     except ImportError as exc:
         raise ConfigError("the keyring package is not installed, so pcnb stored nothing there",
                           "nothing to forget; credentials in PCNB_* variables are removed by unsetting them") from exc
@@ -177,6 +177,8 @@ def forget(environment: str) -> list[str]:
             keyring.delete_password(KEYRING_SERVICE, entry)
         except PasswordDeleteError:
             continue  # gone between the two calls: nothing left to remove
+        except NoKeyringError:
+            return []  # no backend on this machine: `remember` cannot have stored anything either
         except (KeyringError, RuntimeError) as exc:
             raise ConfigError(f"the keyring refused to remove {KEYRING_SERVICE}/{entry} ({type(exc).__name__}: {exc})",
                               "unlock the keyring (or check its backend with `keyring --list-backends`) and retry"

@@ -19,6 +19,13 @@ from pcnb.errors import PowerClerkError
 KEYRING_ENVS = ("trial", "production", "custom")
 
 
+def _count(text: str) -> int:
+    """argparse type of --projects: a sandbox of 0 or -5 projects is a typo, not a program."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 200_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of projects (1-200000)")
+    return int(text)
+
+
 def _connect_args(c: argparse.ArgumentParser) -> None:
     g = c.add_mutually_exclusive_group()
     g.add_argument("--sandbox", action="store_true", help="use the embedded sandbox (default)")
@@ -26,11 +33,12 @@ def _connect_args(c: argparse.ArgumentParser) -> None:
                    help="a real PowerClerk environment (without --sandbox/--env: %%config "
                         "PowerClerkMagic.default_environment, PCNB_DEFAULT_ENVIRONMENT, else the sandbox)")
     c.add_argument("--program", help="program id (needed when several are visible)")
-    c.add_argument("--projects", type=int, default=2000, help="sandbox: number of synthetic projects")
+    c.add_argument("--projects", type=_count, default=2000, help="sandbox: number of synthetic projects (1-200000)")
     c.add_argument("--seed", type=int, default=7, help="sandbox: generator seed")
 
 
 def cmd_connect(args: argparse.Namespace, session: Session) -> str:
+    from pcnb.sandbox.definition import ProgramDefinitionError
     from pcnb.workspace import Workspace
 
     env = args.env or ("sandbox" if args.sandbox else session.default_environment or "sandbox")
@@ -40,11 +48,14 @@ def cmd_connect(args: argparse.Namespace, session: Session) -> str:
             ws = Workspace.connect(env, args.program)
         else:
             ws = Workspace.open("sandbox", args.program, projects=args.projects, seed=args.seed)
-    except PowerClerkError as exc:
+    except (PowerClerkError, ProgramDefinitionError) as exc:
+        message = exc.message if isinstance(exc, PowerClerkError) else " ".join(str(exc).split())
+        hint = exc.hint if isinstance(exc, PowerClerkError) else \
+            "name a built-in program (listed above) or a definition file"
         if old is None:
-            raise
-        raise CommandError(f"{exc.message} (still connected to {_where(old)}: the previous connection is in use)",
-                           exc.hint or "check the environment and credentials, then connect again") from None
+            raise CommandError(message, hint) from None
+        raise CommandError(f"{message} (still connected to {_where(old)}: the previous connection is in use)",
+                           hint or "check the environment and credentials, then connect again") from None
     if old is not None:
         session.closed()
         old.close()
@@ -93,11 +104,15 @@ def _forget_args(f: argparse.ArgumentParser) -> None:
 
 
 def cmd_forget(args: argparse.Namespace, session: Session) -> str:
+    import keyring
+
     from pcnb.api.auth import KEYRING_SERVICE, forget
 
     removed = forget(args.env)
     if not removed:
-        return f"nothing stored for {args.env} in the keyring (service {KEYRING_SERVICE!r}); nothing removed"
+        backend = type(keyring.get_keyring())
+        return (f"nothing stored for {args.env} in the keyring (service {KEYRING_SERVICE!r}, backend "
+                f"{backend.__module__}.{backend.__name__}); nothing removed")
     still = ""
     ws = session.workspace
     if ws is not None and ws.client.settings.environment == args.env:

@@ -82,6 +82,11 @@ def test_failed_connect_keeps_the_working_connection(ip, capsys):
                                          + ws.program + r": the previous connection is in use.*fix:"):
         ip.run_line_magic("powerclerk", "connect --env trial")  # no credentials anywhere: fails before any request
     assert _session(ip).workspace is ws
+    with pytest.raises(UsageError, match=r"no built-in program or file named 'nosuch'.*still connected to sandbox"):
+        ip.run_line_magic("powerclerk", "connect --sandbox --program nosuch")  # not a traceback either
+    with pytest.raises(UsageError, match=r"--projects: '0' is not a number of projects \(1-200000\)"):
+        ip.run_line_magic("powerclerk", "connect --sandbox --projects 0")
+    assert _session(ip).workspace is ws and [c["current"] for c in _session(ip).connections] == [True]
     capsys.readouterr()
     ip.run_line_magic("powerclerk", "info")  # the cache is still open and answers
     assert ws.program in capsys.readouterr().out
@@ -146,6 +151,15 @@ def test_forget_on_a_locked_keyring_is_a_clear_message(ip):
     with pytest.raises(UsageError, match=r"the keyring refused to remove pcnb/trial:api_key \(KeyringLocked.*fix: "
                                          r"unlock the keyring"):
         ip.run_line_magic("powerclerk", "forget --env trial")
+
+
+def test_forget_without_any_keyring_backend_says_nothing_was_stored(ip, capsys):
+    from keyring.backends.fail import Keyring as NoBackend
+
+    keyring.set_keyring(NoBackend())  # what keyring picks on a machine without one (CI)
+    ip.run_line_magic("powerclerk", "forget --env production")
+    assert "nothing stored for production in the keyring (service 'pcnb', backend keyring.backends.fail.Keyring)" \
+        in capsys.readouterr().out
 
 
 def test_cli_forget_disconnect_and_connections(ring, capsys):
