@@ -87,10 +87,22 @@ def _batches(ws: Any) -> list[str]:
     return batch_ids(ws)
 
 
+def _threads(ws: Any) -> list[str]:
+    ids: list[str] = ws.inquiry_threads()["thread_id"].drop_nulls().to_list()
+    return ids
+
+
+def _attachments(ws: Any) -> list[str]:
+    """Attachment custom ids of the served program (embedded sandbox); a real program's are not cached."""
+    program = getattr(ws, "sandbox_program", None)
+    return sorted({a.custom_id for form in getattr(program, "forms", None) or () for a in form.attachments})
+
+
 #: argparse dest -> where its values come from (options and positionals alike)
 SOURCES: dict[str, Callable[[Any], Iterable[str]]] = {
     "status": _statuses, "to": _statuses, "project": _projects, "projects": _projects,
     "form": lambda ws: list(forms(ws)), "undo": _batches, "resume": _batches, "batch": _batches,
+    "thread": _threads, "threads": _threads, "attachment": _attachments,
 }
 
 

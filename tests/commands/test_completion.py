@@ -63,6 +63,10 @@ def test_projects_forms_fields_charts_and_batches(pc, batch):
     assert "INSTALLER=" in complete_in(pc, f"%powerclerk set {numbers[0]} --form APPLICATION INS")
     assert complete_in(pc, "%powerclerk chart ") == list(CHARTS)
     assert complete_in(pc, "%powerclerk chart ba") == ["backlog", "backlog-trend"]
+    thread = ws.inquiry_threads()["thread_id"][0]
+    assert thread in complete_in(pc, f"%powerclerk thread-status {thread[:4]}")
+    assert thread in complete_in(pc, f"%powerclerk note {numbers[0]} --thread {thread[:4]}")
+    assert complete_in(pc, "%powerclerk attachment --attachment S") == ["SLD"]
     assert complete_in(pc, "%powerclerk journal --undo ") == [batch]
     assert complete_in(pc, f"%powerclerk journal {batch[:5]}") == [batch]
 
