@@ -48,11 +48,21 @@ class Session:
         client = ws.client
         self.connections.append({
             "current": True, "environment": client.settings.environment, "program": ws.program,
-            "base_url": client.settings.base_url, "client": client,
+            "base_url": client.settings.base_url, "client": client, "ws": ws,
             "credentials": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
             "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
             "since": datetime.now(UTC), "closed": None})
         self.workspace = ws
+
+    def records(self) -> list[dict[str, Any]]:
+        """The connection records, first caught up with a workspace set or dropped directly (the
+        login panel sets ``workspace`` itself): such a one is recorded from when it was first seen."""
+        current = next((row for row in self.connections if row["current"]), None)
+        if self.workspace is not None and (current is None or current["ws"] is not self.workspace):
+            self.opened(self.workspace)
+        elif self.workspace is None and current is not None:
+            current["current"], current["closed"] = False, datetime.now(UTC)
+        return self.connections
 
     def closed(self) -> Any:
         """Forget the current workspace (the caller closes it); returns it, or None."""

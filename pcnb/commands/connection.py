@@ -87,13 +87,14 @@ def cmd_disconnect(args: argparse.Namespace, session: Session) -> str:
 
 
 def cmd_connections(args: argparse.Namespace, session: Session) -> Any:
-    if not session.connections and session.terminal:
+    records = session.records()
+    if not records and session.terminal:
         return f"no connections: {TERMINAL}"
-    if not session.connections:
+    if not records:
         return "no connections in this session yet (`%powerclerk connect --sandbox` opens one)"
     roles = {True: "admin", False: "non-admin", None: "not checked yet"}
     rows = [{"current": "*" if row["current"] else "", "role": roles[row["client"].is_admin],
-             **{k: v for k, v in row.items() if k not in ("current", "client")}} for row in session.connections]
+             **{k: v for k, v in row.items() if k not in ("current", "client", "ws")}} for row in records]
     return pl.DataFrame(rows).select("current", "environment", "program", "credentials", "role", "mfa", "cache",
                                      "since", "closed", "base_url")
 

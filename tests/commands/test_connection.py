@@ -129,6 +129,11 @@ def test_connections_lists_this_sessions_connections(ip, capsys):
     assert table["since"][0] <= table["since"][1]
     ip.run_line_magic("powerclerk", "disconnect")
     assert ip.run_line_magic("powerclerk", "connections")["current"].to_list() == ["", ""]
+    from pcnb.workspace import Workspace
+
+    _session(ip).workspace = panel = Workspace.sandbox(projects=5)  # what the login panel does
+    table = ip.run_line_magic("powerclerk", "connections")
+    assert table["current"].to_list() == ["", "", "*"] and table["cache"][2] == str(panel.store.path)
 
 
 def test_forget_removes_only_that_environments_entries(ip, ring, capsys):
