@@ -115,7 +115,7 @@ def _render(value: str, quote: str | None) -> str:
 def _matching(values: Iterable[str], prefix: str) -> list[str]:
     values = list(dict.fromkeys(values))
     hits = [v for v in values if v.startswith(prefix)]
-    if not hits:  # `review` finds `Application Review`: statuses are typed from memory
+    if not hits:  # `review` finds `Plan Review`: statuses are typed from memory
         low = prefix.lower()
         hits = [v for v in values if v.lower().startswith(low)] or [v for v in values if low in v.lower()]
     return hits[:MAX_CANDIDATES]

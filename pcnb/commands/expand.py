@@ -1,6 +1,6 @@
 """``{name}`` in a command line: the notebook variable ``name``, quoted for the grammar.
 
-Why not IPython's own expansion: it pastes ``str(value)`` as is, so ``status = "Application
+Why not IPython's own expansion: it pastes ``str(value)`` as is, so ``status = "Plan
 Review"`` then ``--status {status}`` splits into two words, and an unknown name silently stays
 ``{status}`` and reaches the command. Here a value is quoted the way ``shlex`` reads it back (also
 inside quotes the user wrote), an unknown name is an error naming it, ``{{``/``}}`` are literal

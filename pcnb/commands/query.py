@@ -1,7 +1,7 @@
 """The query form of ``%%powerclerk``: a read command on the first line, one filter per line below.
 
     %%powerclerk projects
-    status = 'Application Review'
+    status = 'In Review'
     changed since 2026-01-01
     owner ~ volt
     limit 20
@@ -66,7 +66,7 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any]) -> tuple[list[st
         match = _LINE.fullmatch(expand(text, namespace))
         if match is None or not match.group("value"):
             raise CommandError(f"{where}: expected KEY VALUE",
-                               f"e.g. `status = 'Application Review'`; keys: {', '.join(_names(known))}, limit")
+                               f"e.g. `status = 'STATUS NAME'`; keys: {', '.join(_names(known))}, limit")
         key, raw = normal_key(match.group("key")), match.group("value")
         try:
             words = shlex.split(raw)
