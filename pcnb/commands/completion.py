@@ -64,16 +64,12 @@ def _projects(ws: Any) -> list[str]:
 def forms(ws: Any) -> dict[str, list[str]]:
     """form custom id -> its field custom ids, from what the cache and profile know: the served
     program's definition (embedded sandbox), cached form data, the profile's segment fields."""
-    import json
-
     found: dict[str, set[str]] = {}
     program = getattr(ws, "sandbox_program", None)
     for form in getattr(program, "forms", None) or ():
         found.setdefault(form.custom_id, set()).update(f.custom_id for f in form.fields)
-    for form_id, raw in ws.store.conn.execute("SELECT form_id, raw FROM form_data GROUP BY form_id"):
-        data, fields = json.loads(raw or "{}"), found.setdefault(form_id, set())
-        if isinstance(data, dict):
-            fields.update(k for k in data if isinstance(k, str))
+    for form_id, fields in ws.store.cached_form_fields().items():
+        found.setdefault(form_id, set()).update(fields)
     for ref in (ws.profile.segments or {}).values():
         if ref and "/" in ref:
             form_id, field_id = ref.split("/", 1)

@@ -71,6 +71,20 @@ def test_projects_forms_fields_charts_and_batches(pc, batch):
     assert complete_in(pc, f"%powerclerk journal {batch[:5]}") == [batch]
 
 
+def test_forms_and_fields_of_a_real_program_come_from_cached_form_data(pc):
+    """Without a served definition (a real PowerClerk), forms and fields are what the cache holds."""
+    ws = pc.magics_manager.registry["PowerClerkMagic"].session.workspace
+    ws.sync(forms=("COMPLETION",), progress=False)  # caches GetProjectData of that form
+    served, ws.sandbox_program = ws.sandbox_program, None
+    try:
+        segments = {ref.split("/")[0] for ref in ws.profile.segments.values() if ref}  # the profile's FORM/FIELD
+        assert complete_in(pc, "%powerclerk set --form ") == sorted({"COMPLETION", *segments})
+        offered = complete_in(pc, "%powerclerk set --form COMPLETION ")  # project numbers, then FIELD=
+        assert [c for c in offered if c.endswith("=")] == ["FINAL_SIZE_KW=", "INSTALL_DATE="]
+    finally:
+        ws.sandbox_program = served
+
+
 def test_first_line_of_a_cell_only(pc):
     cell = "%%powerclerk proj\nstatus = x\n"
     assert complete_in(pc, cell, len("%%powerclerk proj")) == ["projects"]
