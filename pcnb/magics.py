@@ -34,7 +34,7 @@ from pcnb.errors import ConfigError, PowerClerkError
 
 
 class ShownFrame(pl.DataFrame):
-    """The frame a command returns, with every row, shown with at most ``limit`` rows: like
+    """The frame a command returns, with every row, shown with at most ``shown_rows`` rows: like
     jupysql's displaylimit, the limit is about the screen, never the data."""
 
     shown_rows: int = 0  # not `limit`: that is a DataFrame method
