@@ -19,6 +19,7 @@ full traceback.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import polars as pl
@@ -31,6 +32,9 @@ from pcnb.commands.expand import expand
 from pcnb.commands.query import QUERY_COMMANDS, run_query
 from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_option
 from pcnb.errors import ConfigError, PowerClerkError
+
+#: modules whose frames sit between a notebook's code and the magic
+_OWN_FRAMES = ("IPython.", "pcnb.", "traitlets.", "decorator")
 
 
 class ShownFrame(pl.DataFrame):
@@ -88,6 +92,17 @@ class PowerClerkMagic(Magics):
         value = getattr(self, name)
         return value if value is not None else magic_option(name)[0]
 
+    def _namespace(self) -> dict[str, Any]:
+        """The notebook's variables, and the locals of the notebook function the magic runs in
+        (``def f(s): %powerclerk projects --status {s}``), as IPython's own expansion sees them."""
+        ns = dict(self.session.namespace)
+        frame = sys._getframe(1)
+        while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(_OWN_FRAMES):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None and frame.f_globals is self.session.namespace and frame.f_locals is not frame.f_globals:
+            ns.update(frame.f_locals)
+        return ns
+
     @no_var_expand
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
@@ -100,7 +115,7 @@ class PowerClerkMagic(Magics):
             self.session.progress = self.option("progress")
             self.session.default_environment = self.option("default_environment")
             limit = self.option("display_limit")
-            line = expand(line, self.session.namespace)
+            line = expand(line, self._namespace())
             if cell is not None and (line.split() or [""])[0] not in QUERY_COMMANDS:
                 return run_cell(line, cell, self.session)
             if cell is not None:

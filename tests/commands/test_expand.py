@@ -20,6 +20,13 @@ def test_a_value_with_spaces_stays_one_word(pc):
     assert pc.run_line_magic("powerclerk", "projects --status {wanted['status']}").height == frame.height
 
 
+def test_locals_of_a_notebook_function_are_seen(pc):
+    pc.user_ns.pop("s", None)
+    cell = "def f(s):\n    r = %powerclerk projects --status {s}\n    return r\nfound = f('Application Review')\n"
+    assert pc.run_cell(cell).success
+    assert set(pc.user_ns["found"]["status"].cast(pl.String)) == {"Application Review"}
+
+
 def test_undefined_names_and_escapes(pc, capsys):
     pc.user_ns.pop("nosuchvar", None)
     with pytest.raises(UsageError, match=r"\{nosuchvar\}: no variable 'nosuchvar' in the notebook — fix: "
