@@ -160,13 +160,20 @@ def check_magic_option(name: str, value: Any, where: str) -> Any:
     return value
 
 
-def magic_option(name: str, cwd: Path | None = None) -> tuple[Any, str]:
-    """(value, source) of a magic option from PCNB_<NAME>, then [tool.pcnb], then the default
-    (the %config value, when set, is the magic's and wins before this is asked)."""
-    env = f"PCNB_{name.upper()}"
-    if os.environ.get(env) is not None:
-        return check_magic_option(name, os.environ[env], env), env
-    project = _pyproject(cwd or Path.cwd())
-    if name in project:
-        return check_magic_option(name, project[name], f"[tool.pcnb] {name}"), "[tool.pcnb]"
-    return MAGIC_OPTIONS[name][0], "default"
+def magic_options(cwd: Path | None = None) -> dict[str, tuple[Any, str]]:
+    """name -> (value, source) of every magic option from PCNB_<NAME>, then [tool.pcnb], then the
+    default (a %config value, when set, is the magic's and wins before this is asked). The
+    pyproject is read once for all of them: this runs on every %powerclerk line."""
+    project: dict[str, Any] | None = None
+    out: dict[str, tuple[Any, str]] = {}
+    for name, (default, _) in MAGIC_OPTIONS.items():
+        env = f"PCNB_{name.upper()}"
+        if os.environ.get(env) is not None:
+            out[name] = check_magic_option(name, os.environ[env], env), env
+            continue
+        project = _pyproject(cwd or Path.cwd()) if project is None else project
+        if name in project:
+            out[name] = check_magic_option(name, project[name], f"[tool.pcnb] {name}"), "[tool.pcnb]"
+        else:
+            out[name] = default, "default"
+    return out

@@ -30,7 +30,7 @@ from traitlets import Bool, Int, TraitError, Unicode, validate
 from pcnb.commands import HelpShown, Session, parse, run, run_cell
 from pcnb.commands.expand import expand
 from pcnb.commands.query import QUERY_COMMANDS, run_query
-from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_option
+from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_options
 from pcnb.errors import ConfigError, PowerClerkError
 
 #: modules whose frames sit between a notebook's code and the magic
@@ -87,10 +87,11 @@ class PowerClerkMagic(Magics):
         except ConfigError as exc:
             raise TraitError(f"{exc.message}; {exc.hint}") from None
 
-    def option(self, name: str) -> Any:
-        """The option's value: this object's trait when set by %config, else PCNB_*/[tool.pcnb]/default."""
-        value = getattr(self, name)
-        return value if value is not None else magic_option(name)[0]
+    def options(self) -> dict[str, Any]:
+        """Every option's value: the trait when set by %config, else PCNB_*, [tool.pcnb], default."""
+        unset = [name for name in MAGIC_OPTIONS if getattr(self, name) is None]
+        layered = magic_options() if unset else {}
+        return {name: layered[name][0] if name in unset else getattr(self, name) for name in MAGIC_OPTIONS}
 
     def _namespace(self) -> dict[str, Any]:
         """The notebook's variables, and the locals of the notebook function the magic runs in
@@ -111,10 +112,11 @@ class PowerClerkMagic(Magics):
             line = " ".join(w for w in line.split() if w != "--debug")
         short = True
         try:
-            short = self.option("short_errors")
-            self.session.progress = self.option("progress")
-            self.session.default_environment = self.option("default_environment")
-            limit = self.option("display_limit")
+            options = self.options()
+            short = options["short_errors"]
+            self.session.progress = options["progress"]
+            self.session.default_environment = options["default_environment"]
+            limit = options["display_limit"]
             line = expand(line, self._namespace())
             if cell is not None and (line.split() or [""])[0] not in QUERY_COMMANDS:
                 return run_cell(line, cell, self.session)
