@@ -53,8 +53,10 @@ def normal_key(key: str) -> str:
     return {"since": "changed_since", "changed since": "changed_since"}.get(key, key)
 
 
-def to_argv(command: str, cell: str, namespace: dict[str, Any]) -> tuple[list[str], int | None]:
-    """The cell body as the line grammar's argv (after ``command``) and the row limit, if any."""
+def to_argv(command: str, cell: str, namespace: dict[str, Any], line_words: tuple[str, ...] = ()
+            ) -> tuple[list[str], int | None]:
+    """The cell body as the line grammar's argv (after ``command``) and the row limit, if any;
+    ``line_words``: the %%powerclerk line's, so an option given on both is refused, not overridden."""
     known = keys(command)
     argv: list[str] = []
     seen: dict[str, int] = {}
@@ -88,6 +90,8 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any]) -> tuple[list[st
             raise CommandError(f"{where}: unknown key {key!r} for {command}"
                                + (f" (did you mean {close[0]!r}?)" if close else ""),
                                f"keys: {', '.join(_names(known))}, limit")
+        if set(action.option_strings) & set(line_words):
+            raise CommandError(f"{where}: {key} is also on the %%powerclerk line", "give it in one place")
         argv += [action.option_strings[-1], words[0]] if action.option_strings else [words[0]]
     return argv, limit
 
@@ -101,8 +105,11 @@ def run_query(line: str, cell: str, session: Session) -> tuple[argparse.Namespac
     the command's frame."""
     from pcnb.commands import parse, run
 
-    command = line.split()[0]
-    argv, limit = to_argv(command, cell, session.namespace)
+    try:
+        line_words = tuple(shlex.split(line))
+    except ValueError as exc:
+        raise CommandError(f"%%powerclerk {line}: cannot parse the line: {exc}", "check its quotes") from None
+    argv, limit = to_argv(line_words[0], cell, session.namespace, line_words)
     args = parse(line + " " + " ".join(shlex.quote(a) for a in argv))
     result = run(args, session)
     if limit is not None and isinstance(result, pl.DataFrame):

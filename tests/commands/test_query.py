@@ -47,5 +47,7 @@ def test_bad_lines_say_which_and_how(pc):
         pc.run_cell_magic("powerclerk", "projects", "status = Withdrawn\nstatus = Rejected")
     with pytest.raises(UsageError, match=r"ISO date"):
         pc.run_cell_magic("powerclerk", "projects", "since yesterday")
+    with pytest.raises(UsageError, match=r"cell line 1 .*: status is also on the %%powerclerk line"):
+        pc.run_cell_magic("powerclerk", "projects --status Withdrawn", "status = Rejected")
     with pytest.raises(UsageError, match=r"expected KEY VALUE"):
         pc.run_cell_magic("powerclerk", "projects", "status =")
