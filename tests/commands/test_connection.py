@@ -177,3 +177,6 @@ def test_cli_forget_disconnect_and_connections(ring, capsys):
     assert "no connections: each pcnb command opens its own connection" in capsys.readouterr().out
     assert main(["forget", "--env", "sandbox"]) == 1
     assert "invalid choice: 'sandbox'" in capsys.readouterr().err
+    assert main(["forget"]) == 1
+    err = capsys.readouterr().err
+    assert "pcnb forget: the following arguments are required: --env" in err and "%powerclerk" not in err
