@@ -15,6 +15,7 @@ there.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 import time
@@ -305,7 +306,7 @@ def run_command(argv: Sequence[str]) -> int:
     from pcnb.commands import HelpShown, Session, parse, registry, run
     from pcnb.workspace import Workspace
 
-    session = Session()
+    session = Session(terminal=True)
     try:
         args = parse(" ".join(shlex.quote(a) for a in argv))
         if args.command == "login":
@@ -323,14 +324,19 @@ def run_command(argv: Sequence[str]) -> int:
         if getattr(result, "ok", True) is False:  # a doctor report with a failed check
             return 1
     except HelpShown as shown:
-        print(shown.text.replace("%powerclerk", "pcnb"))
+        print(_terminal(shown.text))
     except PowerClerkError as exc:
-        print(f"pcnb: {exc}", file=sys.stderr)
+        print(f"pcnb: {_terminal(str(exc))}", file=sys.stderr)
         return 1
     finally:
         if session.workspace is not None:
             session.workspace.close()
     return 0
+
+
+def _terminal(text: str) -> str:
+    """A notebook command's text as the terminal spells it: `%powerclerk X` is `pcnb X` here."""
+    return re.sub(r"(?<!%)%powerclerk", "pcnb", text)
 
 
 def _confirmed() -> bool:

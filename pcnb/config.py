@@ -1,5 +1,11 @@
 """Settings resolution: explicit arguments > ``PCNB_*`` environment > ``[tool.pcnb]`` > defaults.
 
+The notebook front end's own options (``MAGIC_OPTIONS``: display_limit, default_environment,
+progress, short_errors) layer the same way, with ``%config PowerClerkMagic.<name>`` as the explicit
+argument: %config > ``PCNB_<NAME>`` > ``[tool.pcnb] <name>`` > default. A %config line is typed in
+the notebook at hand, so it is the most specific choice; the environment is the machine's; the
+pyproject is the team's.
+
 Environments: ``sandbox`` (the embedded server; URLs come from its connection), ``trial`` and
 ``production`` (documented hosts), or ``custom`` (explicit URLs). Secrets are never settings: they
 live in pcnb.api.auth.
@@ -86,9 +92,10 @@ def load_settings(cwd: Path | None = None, **explicit: Any) -> Settings:
     """Resolve every Settings field and record where each value came from."""
     names = {f.name: f.type for f in fields(Settings) if f.name != "sources"}
     project = _pyproject(cwd or Path.cwd())
-    unknown = set(project) - set(names)
+    unknown = set(project) - set(names) - set(MAGIC_OPTIONS)
     if unknown:
-        raise ConfigError(f"[tool.pcnb] has unknown key(s) {sorted(unknown)}", f"known: {sorted(names)}")
+        raise ConfigError(f"[tool.pcnb] has unknown key(s) {sorted(unknown)}",
+                          f"known: {sorted([*names, *MAGIC_OPTIONS])}")
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name in names:
@@ -113,3 +120,60 @@ def _number(name: str, value: Any, kind: type) -> Any:
         return kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}={value!r} is not a number", f"set {name} to e.g. 60") from exc
+
+
+#: the magic's options: name -> (default, help). Resolved by ``magic_option``.
+MAGIC_OPTIONS: dict[str, tuple[Any, str]] = {
+    "display_limit": (0, "rows of a frame shown by a %powerclerk command (the value keeps every row; 0: polars' "
+                         "own limit, 10)"),
+    "default_environment": ("sandbox", "environment of a bare `%powerclerk connect`: sandbox or trial "
+                                       "(production is never a default: it is a live system)"),
+    "progress": (True, "progress bars on long commands (sync, write-back)"),
+    "short_errors": (True, "one-line errors with the fix; False shows the full traceback (as --debug does)"),
+}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def check_magic_option(name: str, value: Any, where: str) -> Any:
+    """``value`` converted to the option's type, or a ConfigError saying what is allowed."""
+    default = MAGIC_OPTIONS[name][0]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise ConfigError(f"{where}={value!r} is not a yes/no value", f"use True or False ({'/'.join(_TRUE + _FALSE)})")
+    if name == "display_limit":
+        try:
+            number = int(str(value).strip()) if not isinstance(value, bool) else None
+        except ValueError:
+            number = None
+        if number is None or number < 0:
+            raise ConfigError(f"{where}={value!r} is not a number of rows",
+                              "use a whole number such as 20 (0: no limit)")
+        return number
+    if value not in ("sandbox", "trial"):
+        why = " (never a default: it is a live system; name it: connect --env production)" \
+            if value == "production" else ""
+        raise ConfigError(f"{where}={value!r} is not a default environment{why}", "use 'sandbox' or 'trial'")
+    return value
+
+
+def magic_options(cwd: Path | None = None) -> dict[str, tuple[Any, str]]:
+    """name -> (value, source) of every magic option from PCNB_<NAME>, then [tool.pcnb], then the
+    default (a %config value, when set, is the magic's and wins before this is asked). The
+    pyproject is read once for all of them: this runs on every %powerclerk line."""
+    project: dict[str, Any] | None = None
+    out: dict[str, tuple[Any, str]] = {}
+    for name, (default, _) in MAGIC_OPTIONS.items():
+        env = f"PCNB_{name.upper()}"
+        if os.environ.get(env) is not None:
+            out[name] = check_magic_option(name, os.environ[env], env), env
+            continue
+        project = _pyproject(cwd or Path.cwd()) if project is None else project
+        if name in project:
+            out[name] = check_magic_option(name, project[name], f"[tool.pcnb] {name}"), "[tool.pcnb]"
+        else:
+            out[name] = default, "default"
+    return out

@@ -1,46 +1,137 @@
 """``%powerclerk`` (line) and ``%%powerclerk`` (cell): a thin layer over pcnb.commands.
 
-The cell form is write-back in bulk: command lines (one batch) or a CSV after a write command.
+The cell form is write-back in bulk (command lines, or a CSV after a write command) or, after a
+read command (``%%powerclerk projects``), a query: one ``key value`` filter per line
+(pcnb.commands.query).
+
+``{name}`` in a line is the notebook variable ``name``, quoted for the command grammar
+(pcnb.commands.expand); IPython's own ``{}``/``$`` expansion is off for this magic because it
+does not quote, so a value with a space would split into two words.
+
+Options are traits (``%config PowerClerkMagic.display_limit = 5``) layered over ``PCNB_*`` and
+``[tool.pcnb]`` (pcnb.config.magic_option): %config > environment > pyproject > default.
 
 Loading never raises for missing credentials or bad config: it prints one line of what it found.
-Errors are one-line UsageErrors with the fix; ``--debug`` shows the full traceback.
+Errors are one-line UsageErrors with the fix; ``--debug`` (or ``short_errors = False``) shows the
+full traceback.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
+import polars as pl
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Int, TraitError, Unicode, validate
 
 from pcnb.commands import HelpShown, Session, parse, run, run_cell
-from pcnb.errors import PowerClerkError
+from pcnb.commands.expand import expand
+from pcnb.commands.query import QUERY_COMMANDS, run_query
+from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_options
+from pcnb.errors import ConfigError, PowerClerkError
+
+#: modules whose frames sit between a notebook's code and the magic
+_OWN_FRAMES = ("IPython.", "pcnb.", "traitlets.", "decorator")
+
+
+class ShownFrame(pl.DataFrame):
+    """The frame a command returns, with every row, shown with at most ``shown_rows`` rows: like
+    jupysql's displaylimit, the limit is about the screen, never the data."""
+
+    shown_rows: int = 0  # not `limit`: that is a DataFrame method
+
+    def _shown(self, method: Any) -> Any:
+        if not self.shown_rows:
+            return method()
+        with pl.Config(tbl_rows=self.shown_rows):
+            return method()
+
+    def __repr__(self) -> str:
+        return str(self._shown(super().__repr__))
+
+    def __str__(self) -> str:
+        return str(self._shown(super().__str__))
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        return str(self._shown(lambda: super(ShownFrame, self)._repr_html_(**kwargs)))
+
+
+def _trait_help(name: str) -> str:
+    default = MAGIC_OPTIONS[name][0]
+    return f"{MAGIC_OPTIONS[name][1]}. Unset: PCNB_{name.upper()}, then [tool.pcnb] {name}, then {default!r}."
 
 
 @magics_class
-class PowerClerkMagics(Magics):
-    def __init__(self, shell: Any):
-        super().__init__(shell)
+class PowerClerkMagic(Magics):
+    """``%powerclerk``: PowerClerk API V2 from a notebook (``%powerclerk help``)."""
+
+    display_limit = Int(None, allow_none=True, help=_trait_help("display_limit")).tag(config=True)
+    default_environment = Unicode(None, allow_none=True, help=_trait_help("default_environment")).tag(config=True)
+    progress = Bool(None, allow_none=True, help=_trait_help("progress")).tag(config=True)
+    short_errors = Bool(None, allow_none=True, help=_trait_help("short_errors")).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any):
+        super().__init__(shell, **kwargs)
         self.session = Session(namespace=shell.user_ns if shell is not None else {})
 
+    @validate("display_limit", "default_environment")
+    def _check(self, proposal: Any) -> Any:
+        if proposal.value is None:
+            return None
+        name = proposal.trait.name
+        try:
+            return check_magic_option(name, proposal.value, f"PowerClerkMagic.{name}")
+        except ConfigError as exc:
+            raise TraitError(f"{exc.message}; {exc.hint}") from None
+
+    def options(self) -> dict[str, Any]:
+        """Every option's value: the trait when set by %config, else PCNB_*, [tool.pcnb], default."""
+        unset = [name for name in MAGIC_OPTIONS if getattr(self, name) is None]
+        layered = magic_options() if unset else {}
+        return {name: layered[name][0] if name in unset else getattr(self, name) for name in MAGIC_OPTIONS}
+
+    def _namespace(self) -> dict[str, Any]:
+        """The notebook's variables, and the locals of the notebook function the magic runs in
+        (``def f(s): %powerclerk projects --status {s}``), as IPython's own expansion sees them."""
+        ns = dict(self.session.namespace)
+        frame = sys._getframe(1)
+        while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(_OWN_FRAMES):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None and frame.f_globals is self.session.namespace and frame.f_locals is not frame.f_globals:
+            ns.update(frame.f_locals)
+        return ns
+
+    @no_var_expand
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
         debug = "--debug" in line.split()
         if debug:
             line = " ".join(w for w in line.split() if w != "--debug")
+        short = True
         try:
-            if cell is not None:
+            options = self.options()
+            short = options["short_errors"]
+            self.session.progress = options["progress"]
+            self.session.default_environment = options["default_environment"]
+            limit = options["display_limit"]
+            line = expand(line, self._namespace())
+            if cell is not None and (line.split() or [""])[0] not in QUERY_COMMANDS:
                 return run_cell(line, cell, self.session)
-            args = parse(line)
-            result = run(args, self.session)
+            if cell is not None:
+                args, result = run_query(line, cell, self.session)
+            else:
+                args = parse(line)
+                result = run(args, self.session)
         except HelpShown as shown:
             print(shown.text)
             return None
         except PowerClerkError as exc:
-            if debug:
+            if debug or not short:
                 raise
-            text = str(exc).replace("\n", " ").replace("  fix:", " — fix:")
+            text = " ".join(str(exc).replace("\n  fix:", " — fix:").split())  # keeps request ids
             raise UsageError(text) from None
         self.session.history.append(args.command)
         if getattr(args, "out", None):
@@ -50,7 +141,19 @@ class PowerClerkMagics(Magics):
         if isinstance(result, str):
             print(result)
             return None
+        return self._show(result, limit)
+
+    @staticmethod
+    def _show(result: Any, limit: int) -> Any:
+        if type(result) is pl.DataFrame and limit:
+            shown: ShownFrame = ShownFrame._from_pydf(result._df)  # type: ignore[assignment]
+            shown.shown_rows = limit
+            return shown
         return result
+
+
+#: the former name (the class is registered, and configured with %config, as PowerClerkMagic)
+PowerClerkMagics = PowerClerkMagic
 
 
 def _found() -> str:
@@ -62,8 +165,46 @@ def _found() -> str:
     return "pcnb: no credentials in the environment; `%powerclerk connect --sandbox` runs on synthetic data"
 
 
+def _matcher(magic: PowerClerkMagic) -> Any:
+    """An IPython (>= 8.6) context matcher completing ``%powerclerk`` lines, the first line of
+    ``%%powerclerk`` cells and the filter lines of a query cell, from the grammar and the cache
+    (pcnb.commands.completion). ``suppress`` keeps Python names out of a magic line's choices."""
+    from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
+
+    from pcnb.commands.completion import complete, complete_query
+
+    @context_matcher()  # type: ignore[untyped-decorator]
+    def powerclerk_matcher(context: CompletionContext) -> dict[str, Any]:
+        before = context.text_until_cursor
+        head = context.full_text.split("\n", 1)[0].split()
+        found = None
+        try:
+            if context.cursor_line == 0 and before.lstrip().startswith(("%powerclerk ", "%%powerclerk ")):
+                found = complete(before.lstrip(), magic.session)
+            elif context.cursor_line > 0 and head[:2] in (["%%powerclerk", c] for c in QUERY_COMMANDS):
+                found = complete_query(head[1], before, magic.session)
+        except Exception:  # noqa: BLE001 - Tab must never print a traceback; no completion instead
+            found = None
+        if not found:
+            return {"completions": [], "suppress": False}
+        fragment, words = found
+        return {"completions": [SimpleCompletion(w, type="powerclerk") for w in words],
+                "matched_fragment": fragment, "suppress": True, "ordered": True}
+
+    return powerclerk_matcher
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    ipython.register_magics(PowerClerkMagics(ipython))
+    magic = PowerClerkMagic(ipython, parent=ipython)
+    ipython.register_magics(magic)
+    # %config finds configurables by class name; a reload replaces the previous instance
+    ipython.configurables[:] = [c for c in ipython.configurables if type(c).__name__ != "PowerClerkMagic"]
+    ipython.configurables.append(magic)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:  # a shell without completion (some embedders) still gets the magic
+        completer.custom_matchers[:] = [m for m in completer.custom_matchers
+                                        if getattr(m, "__name__", "") != "powerclerk_matcher"]
+        completer.custom_matchers.append(_matcher(magic))
     try:
         print(_found())
     except Exception as exc:  # noqa: BLE001 - loading must never fail on configuration

@@ -101,3 +101,50 @@ def parameters_notebook(path: Path, *cells: str) -> Path:
     nb.cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *map(new_code_cell, cells)]
     nbformat.write(nb, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def _pc_session():
+    """A %powerclerk Session connected to a synced 80-project sandbox, for the completion, query
+    and option tests: built once, and kept apart from the sessions other test modules connect on
+    the same (singleton) shell."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from pcnb.commands import Session
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    magic = shell.magics_manager.registry["PowerClerkMagic"]
+    saved, magic.session = magic.session, Session(namespace=shell.user_ns)
+    try:
+        shell.run_line_magic("powerclerk", "connect --sandbox --projects 80 --seed 4")
+        shell.run_line_magic("powerclerk", "sync")
+        mine = magic.session
+    finally:
+        magic.session = saved
+    yield mine
+    if mine.workspace is not None:
+        mine.workspace.close()
+
+
+@pytest.fixture
+def pc(_pc_session):
+    """The shell with that session in its %powerclerk magic for one test (restored after)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    magic = shell.magics_manager.registry["PowerClerkMagic"]
+    saved, magic.session = magic.session, _pc_session
+    _pc_session.namespace = shell.user_ns
+    yield shell
+    magic.session = saved
+
+
+def complete_in(shell, text: str, offset: int | None = None) -> list[str]:
+    """What Tab offers at ``offset`` (default: the end) of ``text``, as the notebook front end asks."""
+    from IPython.core.completer import provisionalcompleter
+
+    offset = len(text) if offset is None else offset
+    with provisionalcompleter():
+        return [c.text for c in shell.Completer.completions(text, offset)]

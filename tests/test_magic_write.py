@@ -21,7 +21,7 @@ def ip():
 
 
 def _state(ip):
-    magic = ip.magics_manager.registry["PowerClerkMagics"]
+    magic = ip.magics_manager.registry["PowerClerkMagic"]
     return magic.session, magic.session.workspace.sandbox_handle.state
 
 

@@ -159,6 +159,34 @@ def remember(creds: Credentials, environment: str) -> list[str]:
     return stored
 
 
+def forget(environment: str) -> list[str]:
+    """Remove what ``remember`` stored for ``environment`` from the OS keyring; returns the names
+    removed (empty: nothing was stored). Environment variables are not touched: pcnb never set them."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+    except ImportError as exc:
+        raise ConfigError("the keyring package is not installed, so pcnb stored nothing there",
+                          "nothing to forget; credentials in PCNB_* variables are removed by unsetting them") from exc
+    removed = []
+    for name in ENV_VARS:
+        entry = f"{environment}:{name}"
+        try:
+            if keyring.get_password(KEYRING_SERVICE, entry) is None:
+                continue
+            keyring.delete_password(KEYRING_SERVICE, entry)
+        except PasswordDeleteError:
+            continue  # gone between the two calls: nothing left to remove
+        except NoKeyringError:
+            return []  # no backend on this machine: `remember` cannot have stored anything either
+        except (KeyringError, RuntimeError) as exc:
+            raise ConfigError(f"the keyring refused to remove {KEYRING_SERVICE}/{entry} ({type(exc).__name__}: {exc})",
+                              "unlock the keyring (or check its backend with `keyring --list-backends`) and retry"
+                              ) from exc
+        removed.append(name)
+    return removed
+
+
 def resolve_credentials(environment: str = "production", use_keyring: bool = True,
                         **explicit: str | None) -> Credentials:
     """Build Credentials from explicit args > PCNB_* env > keyring, recording each source."""

@@ -344,6 +344,15 @@ class Store:
         return {r[0]: (r[1], r[2]) for r in self.conn.execute(
             "SELECT thread_id, last_note, notes_as_of FROM inquiry_threads WHERE project_id = ?", (project_id,))}
 
+    def cached_form_fields(self) -> dict[str, set[str]]:
+        """form custom id -> the field custom ids of its cached data (GetProjectData's ``DataFields``;
+        one cached project per form is enough: a form's fields are the same for every project)."""
+        out: dict[str, set[str]] = {}
+        for form_id, raw in self.conn.execute("SELECT form_id, raw FROM form_data GROUP BY form_id"):
+            fields = (json.loads(raw or "{}") or {}).get("DataFields") or []
+            out[form_id] = {str(f["CustomId"]) for f in fields if isinstance(f, dict) and f.get("CustomId")}
+        return out
+
     def status_refs(self) -> list[tuple[str, str | None, str]]:
         """(status_id, custom_id, name) of every status the cache has seen."""
         return list(self.conn.execute("SELECT status_id, custom_id, name FROM statuses"))

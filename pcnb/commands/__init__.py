@@ -2,7 +2,7 @@
 grammar (argparse, a real ``--help`` on every subcommand) and its handler.
 
     base        Command, Session, CommandError, the never-exiting parser (imports no family)
-    connection  connect, login, programs, use, budget, info
+    connection  connect, disconnect, connections, forget, login, programs, use, budget, info
     data        sync, projects, history, threads, browse
     chart       chart
     profile     profile (show, set, infer, reload the program profile)
@@ -10,6 +10,9 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     journal     journal (list, --undo, --resume)
     doctor      doctor, support (first contact with a real PowerClerk; no workspace needed)
     cell        the %%powerclerk cell form (bulk write-back)
+    query       the %%powerclerk query form of read commands (one filter per line)
+    expand      {name} notebook variables in a line, quoted for the grammar
+    completion  Tab completion of a line from the grammar and the cache (IPython-free)
 
 Parsing never exits the kernel: errors raise CommandError with a one-line message and the fix.
 Commands run against a Session (the current Workspace) and return a value to display: a polars
@@ -43,7 +46,8 @@ HELP = Command("help", "list the subcommands", "Show this list.", cmd_help, need
 def registry() -> dict[str, Command]:
     """Every subcommand, in ``--help`` order. The write family is read from the write-action
     registry at each call, so an action registered later is a subcommand at once."""
-    commands = (connection.CONNECT, connection.LOGIN, connection.PROGRAMS, connection.USE,
+    commands = (connection.CONNECT, connection.DISCONNECT, connection.CONNECTIONS, connection.FORGET,
+                connection.LOGIN, connection.PROGRAMS, connection.USE,
                 data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL,
                 connection.BUDGET, connection.INFO, doctor.DOCTOR, doctor.SUPPORT, HELP)

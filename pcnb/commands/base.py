@@ -33,6 +33,44 @@ class Session:
     history: list[str] = field(default_factory=list)
     pending: Any = None  # the last plan shown, for `apply`
     namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
+    connections: list[dict[str, Any]] = field(default_factory=list)  # this kernel's, newest last
+    progress: bool = True  # progress bars (sync, write-back); %config PowerClerkMagic.progress
+    default_environment: str | None = None  # `connect` without --sandbox/--env (None: the sandbox)
+    terminal: bool = False  # the console script: one process per command, so no connection outlives it
+
+    def opened(self, ws: Any) -> None:
+        """Make ``ws`` the current workspace and record it for `connections`; the previous record
+        stops being current (closing the previous workspace is the caller's decision)."""
+        for row in self.connections:
+            if row["current"]:
+                row["current"] = False
+                row["closed"] = row["closed"] or datetime.now(UTC)
+        client = ws.client
+        self.connections.append({
+            "current": True, "environment": client.settings.environment, "program": ws.program,
+            "base_url": client.settings.base_url, "client": client, "ws": ws,
+            "credentials": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
+            "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
+            "since": datetime.now(UTC), "closed": None})
+        self.workspace = ws
+
+    def records(self) -> list[dict[str, Any]]:
+        """The connection records, first caught up with a workspace set or dropped directly (the
+        login panel sets ``workspace`` itself): such a one is recorded from when it was first seen."""
+        current = next((row for row in self.connections if row["current"]), None)
+        if self.workspace is not None and (current is None or current["ws"] is not self.workspace):
+            self.opened(self.workspace)
+        elif self.workspace is None and current is not None:
+            current["current"], current["closed"] = False, datetime.now(UTC)
+        return self.connections
+
+    def closed(self) -> Any:
+        """Forget the current workspace (the caller closes it); returns it, or None."""
+        ws, self.workspace = self.workspace, None
+        for row in self.connections:
+            if row["current"]:
+                row["current"], row["closed"] = False, datetime.now(UTC)
+        return ws
 
     def require(self) -> Any:
         if self.workspace is None:
@@ -72,7 +110,11 @@ class _Parser(argparse.ArgumentParser):
 def make_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
     """The ``%powerclerk`` parser over these commands; each gets ``-o/--out`` besides its own."""
     p = _Parser(prog="%powerclerk", description="PowerClerk API V2 from a notebook. "
-                "Credentials come from PCNB_* environment variables or the keyring, never this line.")
+                "Credentials come from PCNB_* environment variables or the keyring, never this line.",
+                epilog="{name} in a line is the notebook variable, quoted ({{ }} for braces). Cells: "
+                "%%powerclerk projects|history|threads + one `KEY VALUE` filter per line (and `limit N`); "
+                "%%powerclerk [--yes] + write commands, or a write command + CSV. Tab completes. "
+                "Options: %config PowerClerkMagic.")
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     for command in commands:

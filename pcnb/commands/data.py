@@ -22,7 +22,7 @@ def _sync_args(s: argparse.ArgumentParser) -> None:
 
 def cmd_sync(args: argparse.Namespace, session: Session) -> str:
     report = session.require().sync(full=args.full, max_calls=args.max_calls, max_minutes=args.max_minutes,
-                                    inquiries=not args.no_inquiries, progress=True,
+                                    inquiries=not args.no_inquiries, progress=session.progress,
                                     refresh_histories=args.refresh_histories)
     return str(report)
 

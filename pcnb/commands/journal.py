@@ -3,28 +3,49 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 from typing import Any
 
 from pcnb import writeback
-from pcnb.commands.base import Command, Session
+from pcnb.commands.base import Command, CommandError, Session
 from pcnb.commands.write import finish
 
 
 def _journal_args(j: argparse.ArgumentParser) -> None:
-    j.add_argument("batch", nargs="?")
+    j.add_argument("batch", nargs="?", help="a batch id: show its operations")
     j.add_argument("--undo", metavar="BATCH", help="plan restoring a batch's before-values (then --yes/apply)")
     j.add_argument("--resume", metavar="BATCH", help="finish a batch's pending/failed operations")
     j.add_argument("--yes", action="store_true", help="with --undo: execute the undo right away")
 
 
+def batch_ids(ws: Any) -> list[str]:
+    """The journal's batch ids, newest first (completion and did-you-mean read them)."""
+    ids: list[str] = writeback.journal.batches(ws.store)["batch_id"].to_list()
+    return ids
+
+
+def _known(ws: Any, batch: str) -> str:
+    """``batch`` if the journal has it; else a CommandError naming the closest ids, so a typo in
+    an id never reaches undo/resume (which would only say 'not in the journal')."""
+    ids = batch_ids(ws)
+    if batch in ids:
+        return batch
+    close = difflib.get_close_matches(batch, ids, n=3, cutoff=0.5)
+    if not ids:
+        raise CommandError(f"no batch {batch!r}: the journal of this cache is empty",
+                           "write commands (`%powerclerk set ... --yes`) create batches")
+    guess = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    raise CommandError(f"no batch {batch!r} in the journal{guess}", "`%powerclerk journal` lists the batch ids")
+
+
 def cmd_journal(args: argparse.Namespace, session: Session) -> Any:
     ws = session.require()
     if args.undo:
-        return finish(writeback.undo(ws, args.undo), args.yes, session)
+        return finish(writeback.undo(ws, _known(ws, args.undo)), args.yes, session)
     if args.resume:
-        return writeback.resume(ws, args.resume)
+        return writeback.resume(ws, _known(ws, args.resume), progress=session.progress)
     if args.batch:
-        return writeback.journal.rows(ws.store, args.batch)
+        return writeback.journal.rows(ws.store, _known(ws, args.batch))
     return writeback.journal.batches(ws.store)
 
 

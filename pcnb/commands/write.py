@@ -78,7 +78,7 @@ def finish(plan: writeback.Plan, yes: bool, session: Session) -> Any:
         return plan
     print(plan.summary())
     session.pending = None
-    return plan.execute(confirm=True)
+    return plan.execute(confirm=True, progress=session.progress)
 
 
 def cmd_write(args: argparse.Namespace, session: Session) -> Any:
@@ -90,7 +90,7 @@ def cmd_apply(args: argparse.Namespace, session: Session) -> Any:
     if session.pending is None:
         raise CommandError("there is no plan to apply", "run a write command (e.g. `set ...`) first and review it")
     plan, session.pending = session.pending, None
-    return plan.execute(confirm=True)
+    return plan.execute(confirm=True, progress=session.progress)
 
 
 def _configure(action: actions.Action) -> Any:
