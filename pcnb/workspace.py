@@ -124,7 +124,8 @@ class Workspace:
                 raise ConfigError("no running sandbox found (and PCNB_ENVIRONMENT is not trial/production)",
                                   "start one with `pcnb sandbox` in another terminal, or set PCNB_ENVIRONMENT=trial")
             if connection:
-                return cls.from_connection(connection, store_path=store_path)
+                return cls.from_connection(connection, role=sandbox_options.get("role", "admin"),
+                                           store_path=store_path)
             if program:  # for the embedded sandbox: a built-in program name or a definition file
                 sandbox_options.setdefault("program", program)
             if os.environ.get("PCNB_SANDBOX_PROJECTS"):
