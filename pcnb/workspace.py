@@ -183,10 +183,14 @@ class Workspace:
 
     @property
     def profile(self) -> ProgramProfile:
-        """This program's profile: the saved file if there is one, else inferred from the cache."""
+        """This program's profile: the saved file if there is one, else inferred from the cache.
+        Reading it makes its status colours the notebook's chart colours (pcnb.palette)."""
+        from pcnb import palette
+
         if self._profile is None:
             self._profile = (ProgramProfile.load(self.profile_path) if self.profile_path.exists()
                              else self.infer_profile())
+        palette.use(self._profile)
         return self._profile
 
     def save_profile(self) -> Path:

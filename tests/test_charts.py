@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import pcnb.analytics  # noqa: F401 - registers df.pc
-from pcnb import charts
+from pcnb import charts, palette
 from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
 from pcnb.analytics.backlog import backlog_over_time, thread_state
 from pcnb.analytics.cohorts import bottlenecks
@@ -101,3 +101,48 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     dfg = bottlenecks(iv, min_n=10_000)
     cells = charts.bottleneck_chart(dfg, END).data[1].cells.values
     assert all(str(v).startswith("suppressed (n=") for v in cells[3])
+
+
+def status_colors(fig) -> dict[str, set[str]]:
+    """Each status's colour(s) as a figure draws it: bars, stacked areas, boxes, dots, Sankey nodes."""
+    seen: dict[str, set[str]] = {}
+    for t in fig.data:
+        if t.type == "sankey":
+            for label, color in zip(t.node.label, t.node.color or [None] * len(t.node.label), strict=True):
+                seen.setdefault(label, set()).add(color)
+        elif t.type in ("bar", "box") or (t.type == "scatter" and (t.stackgroup or t.mode == "markers")):
+            color = t.marker.color if t.type != "scatter" or t.mode == "markers" else t.line.color
+            seen.setdefault(t.name.split(" (suppressed")[0], set()).add(color)
+    return seen
+
+
+def same_colour_everywhere(figs, statuses=None) -> dict[str, str]:
+    """Assert no status has two colours within or across ``figs``, and no two statuses share one
+    (``statuses``: which trace names are statuses, when some figures also draw other series)."""
+    merged: dict[str, set[str]] = {}
+    for fig in figs:
+        for status, colors in status_colors(fig).items():
+            if statuses is None or status in statuses:
+                merged.setdefault(status, set()).update(colors)
+    bad = {k: v for k, v in merged.items() if len(v) != 1 or None in v}
+    assert merged and not bad, bad
+    flat = {status: next(iter(c)) for status, c in merged.items()}
+    assert len(set(flat.values())) == len(flat), flat
+    return flat
+
+
+def test_a_status_has_one_colour_in_every_chart(synced):
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+    figs = [charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
+                                    END),
+            charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END),
+            charts.time_in_status_chart(iv, END, cal), charts.aging_chart(iv, END, cal, terminal=FINAL),
+            charts.bottleneck_chart(bottlenecks(iv), END)]
+    flat = same_colour_everywhere(figs)
+    assert {"Application Submitted", "Permission to Operate", "Application Review"} <= set(flat)
+    # a palette from a status order gives the same answer whichever chart asks first
+    pal = palette.Palette(["Unsubmitted", "Application Submitted", "Application Review"])
+    tis = status_colors(charts.time_in_status_chart(iv, END, cal, colors=pal))
+    cfd = status_colors(charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END, colors=pal))
+    assert tis["Application Review"] == cfd["Application Review"] == {palette.COLORS[2]}
