@@ -61,6 +61,29 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
                    "Projects in status")
 
 
+class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type information
+    """A figure whose table is shown beneath it as a grid (pcnb.grids), not as a plotly table
+    trace: a plotly table has fixed row heights and cuts long cells, and cannot be sorted.
+    ``.table`` is the frame; in a notebook both are displayed, ``.show()`` draws the figure only."""
+
+    def __init__(self, figure: go.Figure, table: pl.DataFrame, caption: str):
+        super().__init__(figure)
+        self._pcnb_table, self._pcnb_caption = table, caption
+
+    @property
+    def table(self) -> pl.DataFrame:
+        out: pl.DataFrame = self._pcnb_table
+        return out
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        from pcnb.grids import Grid
+
+        display(go.Figure(self))  # type: ignore[no-untyped-call]
+        display(Grid(self._pcnb_table, self._pcnb_caption))  # type: ignore[no-untyped-call]
+
+
 def _fmt(value: float | None, suppressed: bool, n: int) -> str:
     """A table cell under the minimum-n rule: the value, or "suppressed (n=3)"."""
     if suppressed:
@@ -70,10 +93,11 @@ def _fmt(value: float | None, suppressed: bool, n: int) -> str:
 
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                          statuses: list[str] | None = None, min_n: int = minn.MIN_N,
-                         colors: Palette | None = None) -> go.Figure:
-    """Box plots of closed stays (business days) per status, above a table of both estimates:
-    closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with n closed and
-    n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so does the box."""
+                         colors: Palette | None = None) -> FigureWithTable:
+    """Box plots of closed stays (business days) per status, above a table (a grid, ``.table``) of
+    both estimates: closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with
+    n closed and n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so
+    does the box."""
     tis = time_in_status(intervals, terminal=(), min_n=min_n)
     if statuses:
         tis = tis.filter(pl.col("status").is_in(statuses))
@@ -94,13 +118,14 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
         fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False,
                     marker_color=pal[status])
     header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
-    fig.add_table(domain={"x": [0, 1], "y": [0, 0.3]}, header={"values": header, "align": "left"},
-                  cells={"values": [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * len(header),
-                         "align": "left"})
-    fig.update_layout(yaxis={"domain": [0.38, 1]}, showlegend=False, height=650)
+    table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String) | {"n closed": pl.Int64, "n open": pl.Int64},
+                         orient="row")
+    fig.update_layout(showlegend=False, height=480)
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
-    return _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of,
-                               n_all, cal), "Status", "Business days")
+    _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of, n_all, cal),
+            "Status", "Business days")
+    return FigureWithTable(fig, table, "Time in status, business days: closed-stay percentiles and Kaplan-Meier "
+                                       "quantiles (open stays censored)")
 
 
 def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,

@@ -63,12 +63,12 @@ def test_charts_state_as_of_n_and_axes(synced):
     slow = sankey.data[1]
     assert slow.type == "table" and list(slow.header.values)[:2] == ["From", "To"] and len(slow.cells.values[0]) == 8
     tis = charts.time_in_status_chart(iv, END, cal)
-    table = next(t for t in tis.data if t.type == "table")
+    table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
+    assert not [t for t in tis.data if t.type == "table"]
     boxes = [t for t in tis.data if t.type == "box"]
-    assert [b.name.split(" (suppressed")[0] for b in boxes] == list(table.cells.values[0])  # one row per box
-    assert list(table.header.values) == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median",
-                                         "KM p90"]
-    assert sum(table.cells.values[2]) > 0  # open stays are counted beside the closed ones
+    assert [b.name.split(" (suppressed")[0] for b in boxes] == table["Status"].to_list()  # one row per box
+    assert table.columns == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
+    assert table["n open"].sum() > 0  # open stays are counted beside the closed ones
     assert "n = " in sankey.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
@@ -93,8 +93,7 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     tis = charts.time_in_status_chart(iv, END, cal, min_n=10_000)
-    table = next(t for t in tis.data if t.type == "table")
-    assert all(str(v).startswith("suppressed (n=") for v in table.cells.values[3])
+    assert all(str(v).startswith("suppressed (n=") for v in tis.table["median"])
     sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
     fig = charts.sla_chart(sla, END, cal)
     assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
@@ -146,3 +145,25 @@ def test_a_status_has_one_colour_in_every_chart(synced):
     tis = status_colors(charts.time_in_status_chart(iv, END, cal, colors=pal))
     cfd = status_colors(charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END, colors=pal))
     assert tis["Application Review"] == cfd["Application Review"] == {palette.COLORS[2]}
+
+
+def test_time_in_status_shows_its_table_as_a_grid_beneath_the_figure(synced):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from pcnb import grids
+
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+    tis = charts.time_in_status_chart(iv, END, cal)
+    InteractiveShell.instance()
+    grids._state["bundle_sent"] = False
+    with capture_output() as shown:
+        tis._ipython_display_()
+    kinds = ["plotly" if "application/vnd.plotly.v1+json" in o.data else "grid" if "new ITable(" in
+             o.data.get("text/html", "") else "other" for o in shown.outputs]
+    assert kinds[-2:] == ["plotly", "grid"], kinds  # the figure, then its table as a grid beneath it
+    grid = shown.outputs[-1]
+    html = grid.data["text/html"]
+    assert "new ITable(" in html and '"ordering": true' in html and "Application Review" in html
+    assert "Kaplan-Meier" in html and f"shape: ({tis.table.height}, 9)" in grid.data["text/plain"]
