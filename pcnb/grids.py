@@ -13,6 +13,7 @@ shows a static HTML table; in a terminal ``repr`` is polars' text table with lon
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import polars as pl
@@ -46,10 +47,22 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     many = df.height > 10
     layout = {"topStart": "pageLength" if many else None, "topEnd": "search", "bottomStart": "info" if many else None,
               "bottomEnd": "paging" if df.height > page_length else None}
-    html = to_html_datatable(df, caption=caption, connected=_colab(), showIndex=False, classes="display wrap compact",
-                             column_filters="header" if df.height > 1 else False, pageLength=page_length,
+    # JupyterLab right-aligns every table cell: text left, numbers right, whatever the front end
+    numeric = [i for i, dtype in enumerate(df.dtypes) if dtype.is_numeric()]
+    text = [i for i in range(df.width) if i not in numeric]
+    align = [{"className": "dt-left", "targets": text}, {"className": "dt-right", "targets": numeric}]
+    # filter boxes as wide as their column (the browser default would make the table overflow), and
+    # long words (e-mails, ids) may break, so the grid fits its output area instead of being cut
+    table_id = f"pcnb_{uuid.uuid4().hex[:12]}"
+    css = (f"#{table_id} tfoot input {{width: 100%; min-width: 3em; box-sizing: border-box}}\n"
+           f"#{table_id} td {{overflow-wrap: anywhere}}")
+    html = to_html_datatable(df, caption=caption, connected=_colab(), table_id=table_id, css=css, showIndex=False,
+                             classes="display wrap compact",
+                             column_filters="footer" if df.height > 1 else False, pageLength=page_length,
                              lengthMenu=[10, 25, 100, 500], maxBytes=MAX_BYTES, display_logo_when_loading=False,
-                             ordering=True, allow_html=False, layout=layout)
+                             ordering=True, allow_html=False, layout=layout, columnDefs=align, autoWidth=False,
+                             text_in_header_can_be_selected=False,  # a click anywhere on a header sorts
+                             style={"table-layout": "auto", "width": "100%", "margin": "0", "caption-side": "bottom"})
     return (_bundle() if bundle else "") + html
 
 

@@ -29,7 +29,7 @@ def test_grid_holds_the_data_sorts_filters_and_wraps():
     args = _dt_args(html)
     rows = json.loads(args["data_json"])
     assert len(rows) == 30 and rows[0][0] == "P-000" and rows[0][1] == LONG  # every row, the long text whole
-    assert args["ordering"] is True and args["column_filters"] == "header"  # sort by any column, filter each
+    assert args["ordering"] is True and args["column_filters"] == "footer"  # sort by any column, filter each
     assert args["layout"]["topEnd"] == "search" and args["layout"]["bottomEnd"] == "paging"
     assert "wrap" in args["classes"] and "nowrap" not in args["classes"]  # long text wraps, not cut
     small = _dt_args(grids.grid_html(df.head(3)))

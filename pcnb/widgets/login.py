@@ -70,9 +70,9 @@ class LoginPanel:
         self.mfa_mode.observe(lambda _: self._changed("MFA mode", ("mfa_value",)), names="value")
         self.connect.on_click(lambda _: self.submit())
         self.disconnect.on_click(lambda _: self.close_connection())
-        self.widget = w.VBox([w.HTML("<b>PowerClerk login</b>"), self.environment, self.sandbox_box,
-                              self.custom_box, self.program, self.creds_box,
-                              w.HBox([self.connect, self.disconnect]), self.status, self.who])
+        self.widget = w.VBox([w.HTML("<b>PowerClerk login</b>"), self.environment, self.custom_box, self.program,
+                              self.creds_box, self.sandbox_box, w.HBox([self.connect, self.disconnect]),
+                              self.status, self.who])
         self._layout()
 
     def _layout(self) -> None:
