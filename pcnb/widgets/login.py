@@ -148,10 +148,7 @@ class LoginPanel:
         creds.require()
         settings = load_settings(environment=env, base_url=self.base_url.value.strip() or None,
                                  token_url=self.token_url.value.strip() or None, program=program)
-        ws = Workspace(PowerClerkClient(settings, creds), settings.program, settings.store_path)
-        if self.remember.value:
-            remember(creds, env)
-        return ws
+        return Workspace(PowerClerkClient(settings, creds), settings.program, settings.store_path)
 
     def submit(self) -> None:
         """Connect: the button is disabled until the attempt ends, and the old connection is closed
@@ -176,6 +173,8 @@ class LoginPanel:
             if old is not None:
                 old.close()
             cleared = "" if creds is None else " The secrets you typed were used and cleared from the panel."
+            if creds is not None and self.remember.value:  # only credentials that worked are kept
+                cleared += self._remember(creds, env)
             self.status.value = (f"<span style='color:#070'>connected</span> to <b>{html.escape(env)}</b>"
                                  + (" (replacing the previous connection)" if old is not None else "")
                                  + f".{cleared} Click Disconnect to close it.")
@@ -184,6 +183,15 @@ class LoginPanel:
             self.connect.description = "Connect"
             self.connect.disabled = False
             self.disconnect.disabled = self.session.workspace is None
+
+    @staticmethod
+    def _remember(creds: Credentials, env: str) -> str:
+        try:
+            stored = remember(creds, env)
+        except PowerClerkError as exc:
+            return f" Not saved in the OS keyring: {html.escape(str(exc), quote=False)}."
+        return (f" Saved in the OS keyring: {html.escape(', '.join(stored))}." if stored
+                else " The OS keyring is not usable here: nothing was saved.")
 
     def _failed(self, exc: PowerClerkError, creds: Credentials | None) -> None:
         if isinstance(exc, MfaRequired) and creds is not None:

@@ -40,6 +40,7 @@ def test_login_without_and_with_mfa(fresh_sandbox, tmp_path, monkeypatch):
     m = _fill(panel, fresh_sandbox, "mfa", mfa=("totp", fresh_sandbox.credentials("mfa")["mfa_totp_secret"]))
     panel.connect.click()
     assert "connected" in panel.status.value and session.workspace.client.programs()["Programs"]
+    assert "MFA</b></td><td>on (TOTP secret)" in panel.who.value and "replacing the previous" in panel.status.value
     # save a notebook holding the panel's state and outputs, then scan for every secret
     nb = new_notebook()
     cell = new_code_cell("%powerclerk login")
@@ -140,3 +141,43 @@ def test_sandbox_choice_shows_its_demo_users_and_logs_in_as_one(tmp_path, monkey
     assert session.workspace is not None and "non-admin" in panel.who.value
     assert session.workspace.client.credentials.api_key == sandbox.credentials("applicant")["api_key"]
     session.workspace.close()
+
+
+def test_remember_keeps_only_credentials_that_worked(fresh_sandbox, tmp_path, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self):
+            super().__init__()
+            self.items = {}
+
+        def get_password(self, service, username):
+            return self.items.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.items[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.items.pop((service, username), None)
+
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    previous, memory = keyring.get_keyring(), MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        session = Session()
+        panel = LoginPanel(session)
+        panel.remember.value = True
+        panel.program.value = fresh_sandbox.program_id  # so opening the workspace alone makes no call
+        _fill(panel, fresh_sandbox, secret="wrong-secret-789")
+        panel.connect.click()
+        assert session.workspace is None and memory.items == {}  # a refused secret is not saved
+        c = _fill(panel, fresh_sandbox)
+        panel.connect.click()
+        assert session.workspace is not None and "Saved in the OS keyring" in panel.status.value
+        assert memory.items[("pcnb", "custom:client_secret")] == c["client_secret"]
+        session.workspace.close()
+    finally:
+        keyring.set_keyring(previous)
