@@ -123,6 +123,17 @@ class LoginPanel:
         creds.sources.update({k: "the login panel's MFA value field" for k in mfa if getattr(creds, k)})
         return creds
 
+    def _check_urls(self) -> str | None:
+        """Custom URLs: both given, both http(s); else what to type where."""
+        for field in (self.base_url, self.token_url):
+            value = field.value.strip()
+            if not value:
+                return (f"the {field.description} field is empty: type the URL (e.g. https://.../services/v2 and "
+                        "https://.../connect/token), or choose PCI Trial / Production, then click Connect")
+            if not value.startswith(("http://", "https://")):
+                return f"the {field.description} {value!r} is not a URL: it must start with https:// (or http://)"
+        return None
+
     def _check_typed(self, creds: Credentials) -> None:
         """Missing fields, named as the panel shows them (not as PCNB_* variables)."""
         missing = [label for k, label in FIELD_LABELS.items() if not getattr(creds, k)]
@@ -155,6 +166,11 @@ class LoginPanel:
         only once the new one works."""
         env = self.environment.value
         program = self.program.value.strip() or None
+        problem = self._check_urls() if env == "custom" else None
+        if problem:  # before the secrets are taken: what was typed stays held for the next click
+            self.status.value = (f"<span style='color:#b00'>{html.escape(problem, quote=False)}</span><br><i>The "
+                                 "secrets you typed are kept (hidden) for the next Connect.</i>")
+            return
         creds = None if env == "sandbox" else self._take_secrets()
         self.connect.disabled = self.disconnect.disabled = True
         self.connect.description = "Connecting…"

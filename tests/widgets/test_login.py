@@ -181,3 +181,21 @@ def test_remember_keeps_only_credentials_that_worked(fresh_sandbox, tmp_path, mo
         session.workspace.close()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_bad_custom_urls_say_which_field_and_keep_the_typed_secrets(fresh_sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    _fill(panel, fresh_sandbox)
+    panel.base_url.value = ""
+    panel.connect.click()
+    assert "API base URL field is empty" in panel.status.value and "click Connect" in panel.status.value
+    assert "base_url=" not in panel.status.value and "kept (hidden)" in panel.status.value
+    panel.base_url.value = "127.0.0.1/services/v2"
+    panel.connect.click()
+    assert "is not a URL" in panel.status.value and session.workspace is None
+    panel.base_url.value = fresh_sandbox.base_url  # the secrets typed before are still held: this connects
+    panel.connect.click()
+    assert session.workspace is not None and "connected" in panel.status.value
+    session.workspace.close()
