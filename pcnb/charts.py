@@ -200,8 +200,9 @@ def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> 
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
-                     colors: Palette | None = None) -> go.Figure:
-    """Sankey of the most frequent transitions (width = count) above a table of the slowest medians."""
+                     colors: Palette | None = None) -> FigureWithTable:
+    """Sankey of the most frequent transitions (width = count) above a grid (``.table``) of every
+    transition, slowest median first (sortable: the grid shows all of them, not a cut-off few)."""
     top_rows = dfg.sort("count", descending=True).head(top)
     labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
     idx = {name: i for i, name in enumerate(labels)}
@@ -211,19 +212,17 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
         link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
               "value": top_rows["count"].to_list(),
               "customdata": top_rows[med].to_list(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"},
-        domain={"x": [0, 1], "y": [0.42, 1]}))
-    slow = dfg.sort(med, descending=True, nulls_last=True).head(8)
+              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
+    slow = dfg.sort(med, descending=True, nulls_last=True)
     sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
     counts = slow["count"].to_list()
-    fig.add_table(domain={"x": [0, 1], "y": [0, 0.36]},
-                  header={"values": ["From", "To", "n", f"median {unit.replace('_', ' ')}",
-                                     f"p90 {unit.replace('_', ' ')}"], "align": "left"},
-                  cells={"values": [slow["status"].to_list(), slow["next_status"].to_list(), counts,
-                                    *[[_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts, strict=True)]
-                                      for c in (med, f"p90_{unit}")]],
-                         "align": "left"})
-    fig.update_layout(height=700)
-    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {unit.replace('_', ' ')} in hover)", as_of,
+    words = unit.replace("_", " ")
+    table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(), "n": counts,
+                          **{f"{q} {words}": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
+                                                                                  strict=True)]
+                             for q, c in (("median", med), ("p90", f"p90_{unit}"))}},
+                         schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
+    fig.update_layout(height=520)
+    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {words} in hover)", as_of,
                                    int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
-    return fig
+    return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")

@@ -60,8 +60,9 @@ def test_charts_state_as_of_n_and_axes(synced):
         assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
     sankey = charts.bottleneck_chart(bottlenecks(iv), END)
     assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
-    slow = sankey.data[1]
-    assert slow.type == "table" and list(slow.header.values)[:2] == ["From", "To"] and len(slow.cells.values[0]) == 8
+    slow = sankey.table  # every transition, as a grid beneath the Sankey (not a cut-off plotly table)
+    assert len(sankey.data) == 1 and slow.columns[:3] == ["From", "To", "n"]
+    assert slow.height == bottlenecks(iv).height > 8
     tis = charts.time_in_status_chart(iv, END, cal)
     table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
     assert not [t for t in tis.data if t.type == "table"]
@@ -98,8 +99,8 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     fig = charts.sla_chart(sla, END, cal)
     assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
     dfg = bottlenecks(iv, min_n=10_000)
-    cells = charts.bottleneck_chart(dfg, END).data[1].cells.values
-    assert all(str(v).startswith("suppressed (n=") for v in cells[3])
+    table = charts.bottleneck_chart(dfg, END).table
+    assert all(str(v).startswith("suppressed (n=") for v in table["median business days"])
 
 
 def status_colors(fig) -> dict[str, set[str]]:
