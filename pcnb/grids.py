@@ -4,8 +4,9 @@ long text wrapped rather than cut -- in JupyterLab, Notebook 7, VS Code, Colab a
 Why itables: it renders a polars frame as a DataTables grid in plain HTML output, so it needs no
 widget extension (ipydatagrid does: a front end without it shows nothing) and works in a saved or
 exported notebook. Its JavaScript is embedded, not fetched: the first grid of a kernel carries the
-DataTables bundle (about 1 MB, base64, loaded from a blob URL), later grids use it; no request
-goes to a CDN, so reports stay offline. Colab is the exception itables documents (every output
+DataTables bundle (about 1 MB, base64, loaded from a blob URL), later grids use it -- and when the
+cell that carried it is run again, its new output carries it again, so a saved notebook keeps one
+copy; no request goes to a CDN, so reports stay offline. Colab is the exception itables documents (every output
 is its own iframe there, so an embedded bundle is not shared): there the bundle comes from
 unpkg, as Colab is online anyway. Without JavaScript (untrusted notebook, GitHub preview) itables
 shows a static HTML table; in a terminal ``repr`` is polars' text table with long strings kept.
@@ -19,7 +20,8 @@ from typing import Any
 import polars as pl
 
 MAX_BYTES = 2**20  # itables thins out bigger frames (and says so under the grid); the browser caps rows
-_state = {"bundle_sent": False}
+#: where the bundle was last sent: (cell id, execute request id); None before the first grid
+_state: dict[str, tuple[str | None, str | None] | None] = {"carrier": None}
 
 
 def _colab() -> bool:
@@ -28,14 +30,35 @@ def _colab() -> bool:
     return bool(GOOGLE_COLAB)
 
 
+def _request() -> tuple[str | None, str | None]:
+    """(cell id, request id) of the cell being run, as JupyterLab / VS Code send them; None outside a kernel."""
+    try:
+        from IPython import get_ipython
+
+        header = getattr(get_ipython(), "parent_header", None) or {}
+    except ImportError:
+        return None, None
+    return (header.get("metadata") or {}).get("cellId"), (header.get("header") or {}).get("msg_id")
+
+
+def needs_bundle(carrier: tuple[str | None, str | None] | None, now: tuple[str | None, str | None]) -> bool:
+    """Send the bundle with the first grid of a kernel, and again when the cell that carried it runs
+    again: its new output replaces the old one, and a saved notebook must still hold one copy."""
+    if carrier is None:
+        return True
+    cell, request = carrier
+    return cell is not None and cell == now[0] and request != now[1]
+
+
 def _bundle() -> str:
-    """The DataTables bundle, once per kernel (the page keeps it while the notebook is open)."""
-    if _state["bundle_sent"] or _colab():
+    """The DataTables bundle, when ``needs_bundle`` (the page keeps it while the notebook is open)."""
+    now = _request()
+    if _colab() or not needs_bundle(_state["carrier"], now):
         return ""
     from itables import options
     from itables.javascript import generate_init_offline_itables_html
 
-    _state["bundle_sent"] = True
+    _state["carrier"] = now
     return generate_init_offline_itables_html(options.dt_bundle)
 
 

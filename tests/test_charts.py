@@ -158,7 +158,7 @@ def test_time_in_status_shows_its_table_as_a_grid_beneath_the_figure(synced):
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     tis = charts.time_in_status_chart(iv, END, cal)
     InteractiveShell.instance()
-    grids._state["bundle_sent"] = False
+    grids._state["carrier"] = None
     with capture_output() as shown:
         tis._ipython_display_()
     kinds = ["plotly" if "application/vnd.plotly.v1+json" in o.data else "grid" if "new ITable(" in

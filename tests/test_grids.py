@@ -16,7 +16,7 @@ LONG = "the Field SYSTEM_SIZE_KW value -3 is below the minimum 0.1 " * 4
 
 @pytest.fixture(autouse=True)
 def _fresh_kernel():
-    grids._state["bundle_sent"] = False
+    grids._state["carrier"] = None
 
 
 def _dt_args(html: str) -> dict:
@@ -55,3 +55,12 @@ def test_text_fallback_for_terminals():
     assert max(map(len, text.splitlines())) <= 120
     bundle = g._repr_mimebundle_()
     assert bundle["text/plain"] == text and "new ITable(" in bundle["text/html"]
+
+
+def test_the_bundle_is_sent_again_when_its_cell_runs_again():
+    first = ("cell-a", "run-1")
+    assert grids.needs_bundle(None, first)  # the first grid of a kernel
+    assert not grids.needs_bundle(first, first)  # a second grid of the same run
+    assert not grids.needs_bundle(first, ("cell-b", "run-2"))  # another cell: the page has it already
+    assert grids.needs_bundle(first, ("cell-a", "run-3"))  # the carrier re-run: its old output is replaced
+    assert not grids.needs_bundle((None, None), (None, None))  # no kernel (a script): once per process
