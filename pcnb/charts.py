@@ -1,6 +1,8 @@
 """Plotly figures from analytics frames. Every title states as_of, n and the calendar.
 
 Figures use only plotly's own JSON; reports embed plotly.js so exported HTML works offline.
+A status has one colour in every figure (pcnb.palette: the program profile's order); pass
+``colors=`` to use another palette.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
-
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, current
 
 
 def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
@@ -30,12 +31,13 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     return fig
 
 
-def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4) -> go.Figure:
+def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
+                     colors: Palette | None = None) -> go.Figure:
     """Bars of first entries per period per status, with a rolling-mean trend line per status."""
-    fig = go.Figure()
-    for i, status in enumerate(sorted(tp["status"].unique().to_list())):
+    fig, pal = go.Figure(), colors or current()
+    for status in sorted(tp["status"].unique().to_list()):
         part = tp.filter(pl.col("status") == status).sort("period")
-        color = PALETTE[i % len(PALETTE)]
+        color = pal[status]
         fig.add_bar(x=part["period"].to_list(), y=part["count"].to_list(), name=status, marker_color=color)
         trend = part["count"].rolling_mean(trend_weeks, min_samples=1)
         fig.add_scatter(x=part["period"].to_list(), y=trend.to_list(), name=f"{status} ({trend_weeks}-period mean)",
@@ -45,17 +47,41 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4) ->
                    "Projects")
 
 
-def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None) -> go.Figure:
+def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,
+                          colors: Palette | None = None) -> go.Figure:
     """Stacked areas of WIP per status per day (cumulative flow diagram)."""
-    fig = go.Figure()
+    fig, pal = go.Figure(), colors or current()
     statuses = order or sorted(wip["status"].unique().to_list())
     for status in statuses:
         part = wip.filter(pl.col("status") == status).sort("date")
         fig.add_scatter(x=part["date"].to_list(), y=part["wip"].to_list(), name=status, stackgroup="wip",
-                        mode="lines", line={"width": 0.5})
+                        mode="lines", line={"width": 0.5, "color": pal[status]}, fillcolor=pal[status])
     last = wip.filter(pl.col("date") == wip["date"].max())["wip"].sum() if wip.height else 0
     return _layout(fig, _title("Cumulative flow: work in progress by status", as_of, int(last)), "Date",
                    "Projects in status")
+
+
+class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type information
+    """A figure whose table is shown beneath it as a grid (pcnb.grids), not as a plotly table
+    trace: a plotly table has fixed row heights and cuts long cells, and cannot be sorted.
+    ``.table`` is the frame; in a notebook both are displayed, ``.show()`` draws the figure only."""
+
+    def __init__(self, figure: go.Figure, table: pl.DataFrame, caption: str):
+        super().__init__(figure)
+        self._pcnb_table, self._pcnb_caption = table, caption
+
+    @property
+    def table(self) -> pl.DataFrame:
+        out: pl.DataFrame = self._pcnb_table
+        return out
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        from pcnb.grids import Grid
+
+        display(go.Figure(self))  # type: ignore[no-untyped-call]
+        display(Grid(self._pcnb_table, self._pcnb_caption))  # type: ignore[no-untyped-call]
 
 
 def _fmt(value: float | None, suppressed: bool, n: int) -> str:
@@ -66,16 +92,18 @@ def _fmt(value: float | None, suppressed: bool, n: int) -> str:
 
 
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                         statuses: list[str] | None = None, min_n: int = minn.MIN_N) -> go.Figure:
-    """Box plots of closed stays (business days) per status, above a table of both estimates:
-    closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with n closed and
-    n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so does the box."""
+                         statuses: list[str] | None = None, min_n: int = minn.MIN_N,
+                         colors: Palette | None = None) -> FigureWithTable:
+    """Box plots of closed stays (business days) per status, above a table (a grid, ``.table``) of
+    both estimates: closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with
+    n closed and n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so
+    does the box."""
     tis = time_in_status(intervals, terminal=(), min_n=min_n)
     if statuses:
         tis = tis.filter(pl.col("status").is_in(statuses))
     order = statuses or sorted(tis["status"].to_list())
     closed = intervals.filter(~pl.col("is_open"))
-    fig = go.Figure()
+    fig, pal = go.Figure(), colors or current()
     rows = []
     for status in order:
         part = tis.filter(pl.col("status") == status)
@@ -87,20 +115,22 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
                      _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
                      _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
         vals = [] if sup else closed.filter(pl.col("status") == status)["business_days"].to_list()
-        fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False)
+        fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False,
+                    marker_color=pal[status])
     header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
-    fig.add_table(domain={"x": [0, 1], "y": [0, 0.3]}, header={"values": header, "align": "left"},
-                  cells={"values": [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * len(header),
-                         "align": "left"})
-    fig.update_layout(yaxis={"domain": [0.38, 1]}, showlegend=False, height=650)
+    table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String) | {"n closed": pl.Int64, "n open": pl.Int64},
+                         orient="row")
+    fig.update_layout(showlegend=False, height=480)
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
-    return _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of,
-                               n_all, cal), "Status", "Business days")
+    _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of, n_all, cal),
+            "Status", "Business days")
+    return FigureWithTable(fig, table, "Time in status, business days: closed-stay percentiles and Kaplan-Meier "
+                                       "quantiles (open stays censored)")
 
 
 def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                 percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] | None = None,
-                min_n: int = minn.MIN_N) -> go.Figure:
+                min_n: int = minn.MIN_N, colors: Palette | None = None) -> go.Figure:
     """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays.
 
     Only work in progress: stays in the final statuses ``terminal`` (finished projects) are left
@@ -108,18 +138,19 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
     final = list(need(terminal, "terminal", "aging_chart", "the program's final statuses (roles.final)"))
     open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
                              & ~pl.col("status").is_in(final))
-    fig = go.Figure()
+    fig, pal = go.Figure(), colors or current()
     statuses = sorted(open_["status"].unique().to_list())
     for status in statuses:
         part = open_.filter(pl.col("status") == status)
         fig.add_scatter(x=[status] * part.height, y=part["age_business_days"].to_list(), mode="markers",
-                        name=status, marker={"opacity": 0.5}, showlegend=False)
+                        name=status, marker={"opacity": 0.5, "color": pal[status]}, showlegend=False)
     closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
-    for q in percentiles:
+    for i, q in enumerate(percentiles):
         qs = closed.group_by("status").agg(pl.len().alias("n"), pl.col("business_days").quantile(q, "linear"))
         qs = minn.apply(qs, "n", ["business_days"], min_n).filter(~pl.col("suppressed")).sort("status")
         fig.add_scatter(x=qs["status"].to_list(), y=qs["business_days"].to_list(), mode="lines+markers",
-                        name=f"p{round(q * 100)} of completed", line={"dash": "dash"})
+                        name=f"p{round(q * 100)} of completed", line={"dash": "dash", "color": REFERENCE},
+                        marker={"color": REFERENCE, "symbol": ["circle", "diamond", "square", "x"][i % 4]})
     return _layout(fig, _title("Aging work in progress (open stays, final statuses excluded)", as_of, open_.height,
                                cal), "Status", "Age (business days)")
 
@@ -146,9 +177,9 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
     n_rate = (sla["completed"] + sla["open_late"]).to_list()
     sup = sla["suppressed"].to_list() if "suppressed" in sla.columns else [False] * sla.height
     sup_on = sla["on_time_suppressed"].to_list() if "on_time_suppressed" in sla.columns else [False] * sla.height
-    fig.add_bar(x=x, y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)",
+    fig.add_bar(x=x, y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)", marker_color=LATE,
                 text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup, n_rate, strict=True)])
-    fig.add_bar(x=x, y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A",
+    fig.add_bar(x=x, y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A", marker_color=ON_TIME,
                 text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup_on, sla["completed"].to_list(),
                                                                           strict=True)])
     fig.update_traces(textposition="outside")
@@ -164,7 +195,8 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Fig
     fig = go.Figure()
     for side in ("utility", "applicant"):
         part = open_.filter(pl.col("waiting_on") == side)
-        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=f"waiting on {side}", nbinsx=20)
+        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=f"waiting on {side}", nbinsx=20,
+                          marker_color=SIDES[side])
     fig.update_layout(barmode="stack")
     return _layout(fig, _title("Inquiry backlog: open threads by wait", as_of, open_.height, cal),
                    "Waiting (business days)", "Threads")
@@ -173,7 +205,7 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Fig
 def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
     """Open inquiry threads per day, stacked by who must answer (from backlog_over_time)."""
     fig = go.Figure()
-    for side, color in (("utility", PALETTE[3]), ("applicant", PALETTE[0])):
+    for side, color in (("utility", SIDES["utility"]), ("applicant", SIDES["applicant"])):
         part = trend.filter(pl.col("waiting_on") == side).sort("date")
         fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=f"waiting on {side}",
                         mode="lines", stackgroup="backlog", line={"color": color, "width": 0.5})
@@ -182,30 +214,30 @@ def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> 
                                cal), "Date", "Open threads")
 
 
-def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15) -> go.Figure:
-    """Sankey of the most frequent transitions (width = count) above a table of the slowest medians."""
+def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
+                     colors: Palette | None = None) -> FigureWithTable:
+    """Sankey of the most frequent transitions (width = count) above a grid (``.table``) of every
+    transition, slowest median first (sortable: the grid shows all of them, not a cut-off few)."""
     top_rows = dfg.sort("count", descending=True).head(top)
     labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
     idx = {name: i for i, name in enumerate(labels)}
     med = f"median_{unit}"
     fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 15},
+        node={"label": labels, "pad": 15, "color": [(colors or current())[s] for s in labels]},
         link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
               "value": top_rows["count"].to_list(),
               "customdata": top_rows[med].to_list(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"},
-        domain={"x": [0, 1], "y": [0.42, 1]}))
-    slow = dfg.sort(med, descending=True, nulls_last=True).head(8)
+              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
+    slow = dfg.sort(med, descending=True, nulls_last=True)
     sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
     counts = slow["count"].to_list()
-    fig.add_table(domain={"x": [0, 1], "y": [0, 0.36]},
-                  header={"values": ["From", "To", "n", f"median {unit.replace('_', ' ')}",
-                                     f"p90 {unit.replace('_', ' ')}"], "align": "left"},
-                  cells={"values": [slow["status"].to_list(), slow["next_status"].to_list(), counts,
-                                    *[[_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts, strict=True)]
-                                      for c in (med, f"p90_{unit}")]],
-                         "align": "left"})
-    fig.update_layout(height=700)
-    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {unit.replace('_', ' ')} in hover)", as_of,
+    words = unit.replace("_", " ")
+    table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(), "n": counts,
+                          **{f"{q} {words}": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
+                                                                                  strict=True)]
+                             for q, c in (("median", med), ("p90", f"p90_{unit}"))}},
+                         schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
+    fig.update_layout(height=520)
+    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {words} in hover)", as_of,
                                    int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
-    return fig
+    return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")

@@ -124,7 +124,8 @@ class Workspace:
                 raise ConfigError("no running sandbox found (and PCNB_ENVIRONMENT is not trial/production)",
                                   "start one with `pcnb sandbox` in another terminal, or set PCNB_ENVIRONMENT=trial")
             if connection:
-                return cls.from_connection(connection, store_path=store_path)
+                return cls.from_connection(connection, role=sandbox_options.get("role", "admin"),
+                                           store_path=store_path)
             if program:  # for the embedded sandbox: a built-in program name or a definition file
                 sandbox_options.setdefault("program", program)
             if os.environ.get("PCNB_SANDBOX_PROJECTS"):
@@ -193,10 +194,14 @@ class Workspace:
 
     @property
     def profile(self) -> ProgramProfile:
-        """This program's profile: the saved file if there is one, else inferred from the cache."""
+        """This program's profile: the saved file if there is one, else inferred from the cache.
+        Reading it makes its status colours the notebook's chart colours (pcnb.palette)."""
+        from pcnb import palette
+
         if self._profile is None:
             self._profile = (ProgramProfile.load(self.profile_path) if self.profile_path.exists()
                              else self.infer_profile())
+        palette.use(self._profile)
         return self._profile
 
     def save_profile(self) -> Path:

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import pcnb.analytics  # noqa: F401 - registers df.pc
-from pcnb import charts
+from pcnb import charts, palette
 from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
 from pcnb.analytics.backlog import backlog_over_time, thread_state
 from pcnb.analytics.cohorts import bottlenecks
@@ -60,15 +60,16 @@ def test_charts_state_as_of_n_and_axes(synced):
         assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
     sankey = charts.bottleneck_chart(bottlenecks(iv), END)
     assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
-    slow = sankey.data[1]
-    assert slow.type == "table" and list(slow.header.values)[:2] == ["From", "To"] and len(slow.cells.values[0]) == 8
+    slow = sankey.table  # every transition, as a grid beneath the Sankey (not a cut-off plotly table)
+    assert len(sankey.data) == 1 and slow.columns[:3] == ["From", "To", "n"]
+    assert slow.height == bottlenecks(iv).height > 8
     tis = charts.time_in_status_chart(iv, END, cal)
-    table = next(t for t in tis.data if t.type == "table")
+    table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
+    assert not [t for t in tis.data if t.type == "table"]
     boxes = [t for t in tis.data if t.type == "box"]
-    assert [b.name.split(" (suppressed")[0] for b in boxes] == list(table.cells.values[0])  # one row per box
-    assert list(table.header.values) == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median",
-                                         "KM p90"]
-    assert sum(table.cells.values[2]) > 0  # open stays are counted beside the closed ones
+    assert [b.name.split(" (suppressed")[0] for b in boxes] == table["Status"].to_list()  # one row per box
+    assert table.columns == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
+    assert table["n open"].sum() > 0  # open stays are counted beside the closed ones
     assert "n = " in sankey.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
@@ -93,11 +94,77 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     tis = charts.time_in_status_chart(iv, END, cal, min_n=10_000)
-    table = next(t for t in tis.data if t.type == "table")
-    assert all(str(v).startswith("suppressed (n=") for v in table.cells.values[3])
+    assert all(str(v).startswith("suppressed (n=") for v in tis.table["median"])
     sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
     fig = charts.sla_chart(sla, END, cal)
     assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
     dfg = bottlenecks(iv, min_n=10_000)
-    cells = charts.bottleneck_chart(dfg, END).data[1].cells.values
-    assert all(str(v).startswith("suppressed (n=") for v in cells[3])
+    table = charts.bottleneck_chart(dfg, END).table
+    assert all(str(v).startswith("suppressed (n=") for v in table["median business days"])
+
+
+def status_colors(fig) -> dict[str, set[str]]:
+    """Each status's colour(s) as a figure draws it: bars, stacked areas, boxes, dots, Sankey nodes."""
+    seen: dict[str, set[str]] = {}
+    for t in fig.data:
+        if t.type == "sankey":
+            for label, color in zip(t.node.label, t.node.color or [None] * len(t.node.label), strict=True):
+                seen.setdefault(label, set()).add(color)
+        elif t.type in ("bar", "box") or (t.type == "scatter" and (t.stackgroup or t.mode == "markers")):
+            color = t.marker.color if t.type != "scatter" or t.mode == "markers" else t.line.color
+            seen.setdefault(t.name.split(" (suppressed")[0], set()).add(color)
+    return seen
+
+
+def same_colour_everywhere(figs, statuses=None) -> dict[str, str]:
+    """Assert no status has two colours within or across ``figs``, and no two statuses share one
+    (``statuses``: which trace names are statuses, when some figures also draw other series)."""
+    merged: dict[str, set[str]] = {}
+    for fig in figs:
+        for status, colors in status_colors(fig).items():
+            if statuses is None or status in statuses:
+                merged.setdefault(status, set()).update(colors)
+    bad = {k: v for k, v in merged.items() if len(v) != 1 or None in v}
+    assert merged and not bad, bad
+    flat = {status: next(iter(c)) for status, c in merged.items()}
+    assert len(set(flat.values())) == len(flat), flat
+    return flat
+
+
+def test_a_status_has_one_colour_in_every_chart(synced):
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+    figs = [charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
+                                    END),
+            charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END),
+            charts.time_in_status_chart(iv, END, cal), charts.aging_chart(iv, END, cal, terminal=FINAL),
+            charts.bottleneck_chart(bottlenecks(iv), END)]
+    flat = same_colour_everywhere(figs)
+    assert {"Application Submitted", "Permission to Operate", "Application Review"} <= set(flat)
+    # a palette from a status order gives the same answer whichever chart asks first
+    pal = palette.Palette(["Unsubmitted", "Application Submitted", "Application Review"])
+    tis = status_colors(charts.time_in_status_chart(iv, END, cal, colors=pal))
+    cfd = status_colors(charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END, colors=pal))
+    assert tis["Application Review"] == cfd["Application Review"] == {palette.COLORS[2]}
+
+
+def test_time_in_status_shows_its_table_as_a_grid_beneath_the_figure(synced):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from pcnb import grids
+
+    cal = Calendar.us_federal("America/Los_Angeles")
+    iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+    tis = charts.time_in_status_chart(iv, END, cal)
+    InteractiveShell.instance()
+    grids._state["carrier"] = None
+    with capture_output() as shown:
+        tis._ipython_display_()
+    kinds = ["plotly" if "application/vnd.plotly.v1+json" in o.data else "grid" if "new ITable(" in
+             o.data.get("text/html", "") else "other" for o in shown.outputs]
+    assert kinds[-2:] == ["plotly", "grid"], kinds  # the figure, then its table as a grid beneath it
+    grid = shown.outputs[-1]
+    html = grid.data["text/html"]
+    assert "new ITable(" in html and '"ordering": true' in html and "Application Review" in html
+    assert "Kaplan-Meier" in html and f"shape: ({tis.table.height}, 9)" in grid.data["text/plain"]

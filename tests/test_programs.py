@@ -14,11 +14,13 @@ import nbformat
 import polars as pl
 import pytest
 
+from pcnb import palette
 from pcnb.commands import CHARTS, Session, parse, run
 from pcnb.profile import ProgramProfile
 from pcnb.report import run_report
 from pcnb.workspace import Workspace
 from tests.conftest import END
+from tests.test_charts import same_colour_everywhere
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMUNITY = str(ROOT / "tests" / "programs" / "community_solar.yaml")
@@ -68,9 +70,15 @@ def test_every_chart_and_the_browser_on_every_program(program):
         run(parse("sync"), session)
         prof = ws.profile
         assert prof.program_name == NAMES[program] and prof.roles.completion and prof.roles.final
+        figs = []
         for name in CHARTS:
             fig = run(parse(f"chart {name}"), session)
             assert "as of" in fig.layout.title.text and _has_data(fig.to_plotly_json()), (program, name)
+            figs.append(fig)
+        # every chart colours a status as the program's palette does (its profile's status order)
+        colours = same_colour_everywhere(figs, {s.name for s in prof.statuses})
+        expected = palette.for_profile(prof)
+        assert len(colours) > 3 and all(c == expected[s] for s, c in colours.items()), (program, colours)
         _deadlines_hold_every_rule(ws, session, program)
         browser = ProjectBrowser(ws)
         forms = {f.custom_id for f in ws.sandbox_program.forms}

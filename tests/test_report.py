@@ -210,6 +210,9 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
         tab.on("pageerror", lambda e: page_errors.append(str(e)))
         tab.goto(out.as_uri())
         tab.wait_for_selector(".main-svg", timeout=30_000)  # plotly drew the charts from the embedded bundle
+        # the tables under the charts are DataTables grids, initialised from the bundle embedded once (pcnb.grids)
+        tab.wait_for_selector("table.dataTable", timeout=30_000)
+        assert tab.locator("table.dataTable").count() == page.count("new ITable(") >= 2
         assert tab.locator(".pcnb-title").count() == 1 and tab.locator("pre code, .jp-InputArea-editor").count() == 0
         figures = page.count("window.pcnbPlotly.then(")
         tab.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}")

@@ -102,6 +102,14 @@ class Credentials:
             return "one-time code"
         return "none"
 
+    def where(self, name: str) -> str:
+        """Where the user fixes ``name``: the place its value came from when that was not the
+        environment (e.g. "the login panel's Client secret field"), else its PCNB_* variable."""
+        source = self.sources.get(name, "")
+        if source and not source.startswith("PCNB_") and source not in ("keyring", "argument"):
+            return source
+        return ENV_VARS.get(name, name)
+
     def require(self) -> None:
         missing = [n for n in ("api_key", "client_id", "client_secret") if not getattr(self, n)]
         if missing:

@@ -108,8 +108,8 @@ class RequestsTransport:
         except OAuthError as exc:
             raise AuthError(f"the token endpoint refused the client credentials ({exc.error})",
                             status=401, method="POST", url=self.token_url,
-                            hint="check PCNB_CLIENT_ID / PCNB_CLIENT_SECRET for this environment "
-                                 "(made on PowerClerk's My Account page)") from None
+                            hint=f"check {self.creds.where('client_id')} / {self.creds.where('client_secret')} "
+                                 "for this environment (made on PowerClerk's My Account page)") from None
         except requests.RequestException as exc:
             raise TransportError(f"could not reach the token endpoint {redact_url(self.token_url)}: "
                                  f"{type(exc).__name__}") from None

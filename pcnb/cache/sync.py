@@ -33,6 +33,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache.eta import SyncEta
 from pcnb.cache.store import Store, StoreError, from_us, to_us
 from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
@@ -249,6 +250,7 @@ class _Run:
 
     def _drain(self) -> None:
         bar = _bar(self.show, self.store.pending())
+        eta = SyncEta()
         try:
             while True:
                 reason = self.budget.exhausted()
@@ -260,10 +262,14 @@ class _Run:
                     return
                 self._work(*row)
                 if bar is not None:
-                    bar.total = bar.n + self.store.pending()
+                    eta.tick()
+                    left = self.store.pending()
+                    bar.total = bar.n + 1 + left
+                    budget = self.client.budget
+                    text = eta.text(left, budget.eta(left) if budget is not None else 0.0)
+                    bar.set_postfix_str(text + (f" · {budget.snapshot()}" if budget is not None else ""),
+                                        refresh=False)
                     bar.update(1)
-                    if self.client.budget is not None:
-                        bar.set_postfix_str(str(self.client.budget.snapshot()), refresh=False)
         finally:
             if bar is not None:
                 bar.close()
@@ -367,4 +373,6 @@ def _bar(show: bool, total: int) -> Any:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="PowerClerk sync", unit="call", leave=False)
+    # tqdm's own remaining-time field is left out: it jumps with every slow call (pcnb.cache.eta)
+    return tqdm(total=total, desc="PowerClerk sync", unit="call", leave=False, postfix="estimating…",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} calls [{elapsed}{postfix}]")

@@ -1,9 +1,12 @@
 """Project browser: filter cached projects, select rows, choose an action, review the plan, execute.
 
-Stock ipywidgets only (JupyterLab, Notebook 7, VS Code). The table is a SelectMultiple of
-formatted rows because stock widgets have no data grid; filters narrow it to a usable size. The
-browser reads the local cache (no API call) until Plan is clicked; Execute is enabled only for a
-plan that passed validation, and sends exactly what the diff showed.
+Stock ipywidgets plus grids (pcnb.grids: itables HTML in an Output widget, no lab extension): the
+filtered projects and the plan's diff are sortable, searchable grids with every column aligned and
+long texts wrapped. A grid is HTML, so it cannot tell the kernel which rows were clicked: picking
+rows is the Select list beside it (one line per project, in the grid's order). The browser reads
+the local cache (no API call) until Plan is clicked; Execute is enabled only for a plan that
+passed validation, and sends exactly what the diff showed; Sync refreshes the cache afterwards.
+Messages speak of the buttons, not of Python calls.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import polars as pl
 
 from pcnb import writeback
 from pcnb.errors import PowerClerkError
+from pcnb.widgets.grid import GridOutput
 from pcnb.writeback import actions
+
+COLUMNS = ("project_number", "project_id", "status", "owner_name", "owner_email", "last_change")
 
 
 def browser_actions() -> list[tuple[str, str]]:
@@ -31,7 +37,8 @@ class ProjectBrowser:
         statuses = sorted(self.frame["status"].cast(pl.String).drop_nulls().unique().to_list())
         self.status = w.Dropdown(options=["(all)", *statuses], description="Status")
         self.search = w.Text(description="Search", placeholder="number, id or owner contains")
-        self.rows = w.SelectMultiple(options=[], rows=12, description="Projects",
+        self.table = GridOutput()
+        self.rows = w.SelectMultiple(options=[], rows=8, description="Select",
                                      layout=w.Layout(width="95%"), style={"description_width": "initial"})
         self.count = w.HTML()
         self.action = w.Dropdown(options=browser_actions(), description="Action")
@@ -45,7 +52,8 @@ class ProjectBrowser:
         self.plan_button = w.Button(description="Plan", icon="list", tooltip="validate and show the diff")
         self.execute_button = w.Button(description="Execute", button_style="danger", disabled=True,
                                        tooltip="send the plan shown above")
-        self.diff = w.HTML()
+        self.sync_button = w.Button(description="Sync", icon="refresh", tooltip="bring the cache up to date")
+        self.diff = GridOutput()
         self.message = w.HTML()
         self.plan: Any = None
         for control in (self.status, self.search):
@@ -55,9 +63,11 @@ class ProjectBrowser:
             control.observe(lambda _: self._invalidate(), names="value")
         self.plan_button.on_click(lambda _: self.make_plan())
         self.execute_button.on_click(lambda _: self.execute())
-        self.widget = w.VBox([w.HBox([self.status, self.search]), self.count, self.rows,
-                              w.HBox([self.action, self.form, self.to_status]), w.HBox([self.field, self.value]),
-                              w.HBox([self.plan_button, self.execute_button]), self.message, self.diff])
+        self.sync_button.on_click(lambda _: self.sync())
+        self.widget = w.VBox([w.HBox([self.status, self.search, self.sync_button]), self.count, self.table.widget,
+                              self.rows, w.HBox([self.action, self.form, self.to_status]),
+                              w.HBox([self.field, self.value]), w.HBox([self.plan_button, self.execute_button]),
+                              self.message, self.diff.widget])
         self.refresh()
         self._layout()
 
@@ -84,7 +94,9 @@ class ProjectBrowser:
         self.rows.value = tuple(v for _, v in self.rows.options if v in keep)
         more = f" (showing the {self.max_rows} most recently changed; filter to narrow)" if df.height > shown.height \
             else ""
-        self.count.value = f"{df.height:,} project(s){more}"
+        self.count.value = (f"{df.height:,} project(s){more}: sort and search the grid, pick rows in the Select "
+                            "list under it (Shift/Ctrl-click for several)")
+        self.table.show(shown.select([c for c in COLUMNS if c in shown.columns]))
 
     # ---- action --------------------------------------------------------------------------------
     def _layout(self) -> None:
@@ -106,7 +118,8 @@ class ProjectBrowser:
     def changes(self) -> list[dict[str, Any]]:
         action, ids = actions.get(self.action.value), list(self.rows.value)
         if not ids:
-            raise PowerClerkError("no projects selected", "select rows in the list (Shift/Ctrl-click for several)")
+            raise PowerClerkError("no projects selected",
+                                  "pick rows in the Select list (Shift/Ctrl-click for several), then click Plan")
         return [action.browser_row(p, self.form.value, self.field.value, self.value.value, self.to_status.value)
                 for p in ids]
 
@@ -116,11 +129,11 @@ class ProjectBrowser:
             self.plan = writeback.plan(self.ws, self.changes())
         except PowerClerkError as exc:
             self._say(str(exc).replace("\n", " "), error=True)
-            self.diff.value = ""
+            self.diff.clear()
             return None
-        self.diff.value = writeback.table(self.plan.diff)
+        self.diff.show(self.plan.diff)
         self.execute_button.disabled = not self.plan.ok
-        self._say(self.plan.summary(), error=not self.plan.ok)
+        self._say(plan_message(self.plan), error=not self.plan.ok)
         return self.plan
 
     def execute(self) -> Any:
@@ -130,11 +143,41 @@ class ProjectBrowser:
         plan, self.plan = self.plan, None
         self.execute_button.disabled = True
         result = plan.execute(confirm=True, progress=False)
-        self.diff.value = writeback.table(result.frame)
-        self._say(result.summary() + " — run `%powerclerk sync` to refresh the cached table",
+        self.diff.show(result.frame)
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items()))
+        rest = "; click Plan, then Execute, to finish the rest (done ones are not sent again)" \
+            if result.failed.height else ""
+        self._say(f"batch {result.batch_id}: {counts}{rest}; click Sync to see the new values in the table",
                   error=bool(result.failed.height))
         return result
+
+    def sync(self) -> None:
+        """Bring the cache up to date (incremental: a page plus the changed projects) and re-filter."""
+        try:
+            report = self.ws.sync(progress=False)
+        except PowerClerkError as exc:
+            self._say(str(exc).replace("\n", " "), error=True)
+            return
+        self.frame = self.ws.projects()
+        statuses = sorted(self.frame["status"].cast(pl.String).drop_nulls().unique().to_list())
+        current = self.status.value
+        self.status.options = ["(all)", *statuses]  # resets the value to "(all)"; the user's choice is kept
+        self.status.value = current if current in self.status.options else "(all)"
+        self.refresh()
+        self._say(f"synced: {report.calls} call(s), the table shows the cache as of now")
 
     def _say(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#1b5e20"
         self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+
+def plan_message(plan: Any) -> str:
+    """The plan's summary in the browser's terms: its buttons, not execute(confirm=True)."""
+    bad = sum(op.invalid for op in plan.ops)
+    same = sum(actions.unchanged(op) and not op.invalid for op in plan.ops)
+    send = len(plan.ops) - bad - same
+    if bad:
+        return (f"{bad} of {len(plan.ops)} operation(s) have problems (the check column says which): change the "
+                "selection or the values and click Plan again; nothing was sent")
+    return (f"plan ready: {send} operation(s) to send, {same} unchanged. Review the diff below, then click Execute "
+            "(changing anything first needs Plan again)")

@@ -6,8 +6,12 @@ never stays in one: the secret fields sync only when the user leaves the field
 (``continuous_update=False``, so nothing is synced while typing), and the kernel moves the value
 into a kernel-side holder and blanks the field in the same event-loop turn. The holder is emptied
 on every change of environment (the MFA value also on a change of MFA mode), on connect and on
-failure, and the panel says so each time. The status line says who is connected or the error with
-its request id.
+failure, and the panel says so each time.
+
+A connection is swapped only once the new one works: a failed Connect leaves the previous
+workspace in use (and says so), because losing a working session to a typo costs a re-sync.
+Settings come from the normal loader (``PCNB_*`` variables, ``[tool.pcnb]``) with the panel's
+fields on top, so a panel login behaves like ``%powerclerk connect``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Any
 import ipywidgets as w
 
 from pcnb.api.auth import Credentials, remember
-from pcnb.errors import PowerClerkError
+from pcnb.errors import ConfigError, MfaRequired, PowerClerkError
+from pcnb.widgets.login_text import describe, facts, sandbox_note, sandbox_users
 
 ENVIRONMENTS = [("Sandbox (synthetic, no credentials)", "sandbox"), ("PCI Trial", "trial"),
                 ("Production", "production"), ("Custom URLs", "custom")]
 SECRET_FIELDS = ("api_key", "client_secret", "mfa_value")
 MFA_MODES = [("No MFA", "none"), ("TOTP secret", "totp"), ("One-time code", "code"), ("Session token", "session")]
+FIELD_LABELS = {"api_key": "API key", "client_id": "Client id", "client_secret": "Client secret"}
 
 
 class LoginPanel:
@@ -35,6 +41,9 @@ class LoginPanel:
         layout = w.Layout(width="460px")
         self.environment = w.Dropdown(options=ENVIRONMENTS, value="sandbox", description="Environment", style=style,
                                       layout=layout)
+        self.sandbox_user = w.Dropdown(options=sandbox_users(), value="admin", description="Sandbox user",
+                                       style=style, layout=layout)
+        self.sandbox_note = w.HTML(value=sandbox_note(), layout=w.Layout(width="460px"))
         self.base_url = w.Text(description="API base URL", style=style, layout=layout)
         self.token_url = w.Text(description="Token URL", style=style, layout=layout)
         self.program = w.Text(description="Program id", placeholder="(optional)", style=style, layout=layout)
@@ -49,19 +58,26 @@ class LoginPanel:
             getattr(self, name).observe(lambda change, n=name: self._hold(n, change["new"]), names="value")
         self.remember = w.Checkbox(description="Remember in the OS keyring", value=False, indent=False)
         self.connect = w.Button(description="Connect", button_style="primary", icon="plug")
+        self.disconnect = w.Button(description="Disconnect", icon="power-off", disabled=session.workspace is None,
+                                   tooltip="close the current connection (the local cache stays on disk)")
         self.status = w.HTML(value="<i>not connected</i>")
+        self.who = w.HTML(value=describe(session.workspace) if session.workspace is not None else "")
+        self.sandbox_box = w.VBox([self.sandbox_user, self.sandbox_note])
         self.custom_box = w.VBox([self.base_url, self.token_url])
         self.creds_box = w.VBox([self.api_key, self.client_id, self.client_secret, self.mfa_mode, self.mfa_value,
                                  self.remember])
         self.environment.observe(lambda _: self._changed("environment", SECRET_FIELDS), names="value")
         self.mfa_mode.observe(lambda _: self._changed("MFA mode", ("mfa_value",)), names="value")
         self.connect.on_click(lambda _: self.submit())
+        self.disconnect.on_click(lambda _: self.close_connection())
         self.widget = w.VBox([w.HTML("<b>PowerClerk login</b>"), self.environment, self.custom_box, self.program,
-                              self.creds_box, self.connect, self.status])
+                              self.creds_box, self.sandbox_box, w.HBox([self.connect, self.disconnect]),
+                              self.status, self.who])
         self._layout()
 
     def _layout(self) -> None:
         env = self.environment.value
+        self.sandbox_box.layout.display = "" if env == "sandbox" else "none"
         self.custom_box.layout.display = "" if env == "custom" else "none"
         self.creds_box.layout.display = "none" if env == "sandbox" else ""
 
@@ -101,43 +117,126 @@ class LoginPanel:
             creds.mfa_session_token = value
         elif value and mode == "code":
             creds.mfa_one_time_code = value
-        creds.sources = {k: "login panel" for k in ("api_key", "client_id", "client_secret") if getattr(creds, k)}
+        creds.sources = {k: f"the login panel's {label} field" for k, label in FIELD_LABELS.items()
+                         if getattr(creds, k)}
+        mfa = ("mfa_totp_secret", "mfa_session_token", "mfa_one_time_code")
+        creds.sources.update({k: "the login panel's MFA value field" for k in mfa if getattr(creds, k)})
         return creds
 
-    def submit(self) -> None:
+    def _check_urls(self) -> str | None:
+        """Custom URLs: both given, both http(s); else what to type where."""
+        for field in (self.base_url, self.token_url):
+            value = field.value.strip()
+            if not value:
+                return (f"the {field.description} field is empty: type the URL (e.g. https://.../services/v2 and "
+                        "https://.../connect/token), or choose PCI Trial / Production, then click Connect")
+            if not value.startswith(("http://", "https://")):
+                return f"the {field.description} {value!r} is not a URL: it must start with https:// (or http://)"
+        return None
+
+    def _check_typed(self, creds: Credentials) -> None:
+        """Missing fields, named as the panel shows them (not as PCNB_* variables)."""
+        missing = [label for k, label in FIELD_LABELS.items() if not getattr(creds, k)]
+        if missing:
+            raise ConfigError(f"missing credential(s): {', '.join(missing)}",
+                              f"type the {', '.join(missing)} in the panel's field(s) above and click Connect "
+                              "(or choose Sandbox to try pcnb without credentials)")
+        if self.mfa_mode.value != "none" and not (creds.mfa_totp_secret or creds.mfa_session_token
+                                                  or creds.mfa_one_time_code):
+            raise ConfigError(f"MFA is set to {dict((v, k) for k, v in MFA_MODES)[self.mfa_mode.value]} but the "
+                              "MFA value field is empty", "type it in MFA value and click Connect, or choose No MFA")
+
+    def _open(self, env: str, program: str | None, creds: Credentials | None) -> Any:
+        """The new workspace, built from the normal settings (PCNB_*, [tool.pcnb]) plus the panel's fields."""
         from pcnb.api.client import PowerClerkClient
-        from pcnb.config import Settings
+        from pcnb.config import load_settings
         from pcnb.workspace import Workspace
 
+        if env == "sandbox":
+            return Workspace.open("sandbox", program, role=self.sandbox_user.value)
+        assert creds is not None
+        self._check_typed(creds)
+        creds.require()
+        settings = load_settings(environment=env, base_url=self.base_url.value.strip() or None,
+                                 token_url=self.token_url.value.strip() or None, program=program)
+        return Workspace(PowerClerkClient(settings, creds), settings.program, settings.store_path)
+
+    def submit(self) -> None:
+        """Connect: the button is disabled until the attempt ends, and the old connection is closed
+        only once the new one works."""
         env = self.environment.value
         program = self.program.value.strip() or None
-        creds = None if env == "sandbox" else self._take_secrets()
-        self.status.value = "<i>connecting…</i>"
-        try:
-            if self.session.workspace is not None:
-                self.session.workspace.close()
-                self.session.workspace = None
-            if env == "sandbox":
-                ws = Workspace.open("sandbox", program)
-            else:
-                assert creds is not None
-                creds.require()
-                settings = Settings(environment=env, base_url=self.base_url.value.strip() or None,
-                                    token_url=self.token_url.value.strip() or None, program=program)
-                ws = Workspace(PowerClerkClient(settings, creds), program)
-                if self.remember.value:
-                    remember(creds, env)
-        except PowerClerkError as exc:
-            cleared = "" if creds is None else ("<br><i>The secrets you typed were cleared (they are never kept in the "
-                                                "panel); type them again after fixing the problem.</i>")
-            self.status.value = (f"<span style='color:#b00'>{html.escape(str(exc))}</span>".replace("\n", "<br>")
-                                 + cleared)
+        problem = self._check_urls() if env == "custom" else None
+        if problem:  # before the secrets are taken: what was typed stays held for the next click
+            self.status.value = (f"<span style='color:#b00'>{html.escape(problem, quote=False)}</span><br><i>The "
+                                 "secrets you typed are kept (hidden) for the next Connect.</i>")
             return
-        self.session.workspace = ws
-        budget = ws.client.budget.snapshot() if ws.client.budget else "no budget"
-        self.status.value = (f"<span style='color:#070'>connected</span> to <b>{html.escape(env)}</b> "
-                             f"({html.escape(str(ws.client.settings.base_url))}), program "
-                             f"<b>{html.escape(ws.program or '')}</b> · rate budget: {html.escape(str(budget))}")
+        creds = None if env == "sandbox" else self._take_secrets()
+        self.connect.disabled = self.disconnect.disabled = True
+        self.connect.description = "Connecting…"
+        self.status.value = "<i>connecting… (the Connect button is off until this attempt ends)</i>"
+        try:
+            ws = None
+            try:
+                ws = self._open(env, program, creds)
+                known = facts(ws)  # a workspace that was built but cannot answer is not a connection
+            except PowerClerkError as exc:
+                if ws is not None:
+                    ws.close()
+                self._failed(exc, creds)
+                return
+            old = self.session.workspace
+            self.session.opened(ws)  # current, and recorded for `%powerclerk connections`
+            if old is not None:
+                old.close()
+            cleared = "" if creds is None else " The secrets you typed were used and cleared from the panel."
+            if creds is not None and self.remember.value:  # only credentials that worked are kept
+                cleared += self._remember(creds, env)
+            self.status.value = (f"<span style='color:#070'>connected</span> to <b>{html.escape(env)}</b>"
+                                 + (" (replacing the previous connection)" if old is not None else "")
+                                 + f".{cleared} Click Disconnect to close it.")
+            self.who.value = describe(ws, known)
+        finally:
+            self.connect.description = "Connect"
+            self.connect.disabled = False
+            self.disconnect.disabled = self.session.workspace is None
+
+    @staticmethod
+    def _remember(creds: Credentials, env: str) -> str:
+        try:
+            stored = remember(creds, env)
+        except PowerClerkError as exc:
+            return f" Not saved in the OS keyring: {html.escape(str(exc), quote=False)}."
+        return (f" Saved in the OS keyring: {html.escape(', '.join(stored))}." if stored
+                else " The OS keyring is not usable here: nothing was saved.")
+
+    def _failed(self, exc: PowerClerkError, creds: Credentials | None) -> None:
+        if isinstance(exc, MfaRequired) and creds is not None:
+            exc.hint = ("this API user has MFA on: choose MFA = TOTP secret (or Session token / One-time code), "
+                        "type it in the MFA value field and click Connect")
+        text = f"<span style='color:#b00'>{html.escape(str(exc), quote=False)}</span>".replace("\n", "<br>")
+        if creds is not None:
+            text += ("<br><i>The secrets you typed were cleared (they are never kept in the panel); type them again "
+                     "after fixing the problem, then click Connect.</i>")
+        if self.session.workspace is not None:
+            text += ("<br><b>The previous connection is still in use</b> (shown below); nothing was closed.")
+        self.status.value = text
+
+    def close_connection(self) -> None:
+        """Disconnect: close the workspace (its HTTP session and cache file; the cache stays on disk)."""
+        ws = self.session.workspace
+        if ws is None:
+            self.status.value = "<i>not connected: nothing to disconnect. Click Connect to connect.</i>"
+            self.disconnect.disabled = True
+            return
+        where = f"{ws.client.settings.environment}, program {ws.program}"
+        path = str(ws.store.path)
+        ws.close()
+        self.session.closed()
+        self.disconnect.disabled = True
+        self.who.value = ""
+        self.status.value = (f"<i>disconnected from {html.escape(where)}; the local cache stays in "
+                             f"{html.escape(path)}. Click Connect to connect again.</i>")
 
 
 def text_fallback() -> str:

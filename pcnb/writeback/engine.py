@@ -26,9 +26,11 @@ RESULT_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.
 
 
 def table(df: pl.DataFrame, html: bool = True) -> str:
-    """Render a diff/result table without cutting the problem texts (polars truncates at 30 chars)."""
-    with pl.Config(fmt_str_lengths=400, tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
-        return df._repr_html_() if html else repr(df)
+    """A diff/result table as a grid (sortable, searchable, problem texts wrapped, never cut), or as
+    text for a terminal (polars would cut the texts at 30 characters)."""
+    from pcnb import grids
+
+    return grids.grid_html(df) if html else grids.text_table(df)
 
 
 def _show(value: Any) -> str | None:

@@ -14,6 +14,9 @@ def test_filter_select_plan_execute(ws, fresh_sandbox):
     b.status.value = "Approved to Install"
     approved = ws.projects().filter(pl.col("status") == "Approved to Install")
     assert len(b.rows.options) == approved.height > 1
+    # the grid shows the same rows as the Select list, in the same order, as an itables grid
+    assert b.table.frame["project_id"].to_list() == [v for _, v in b.rows.options]
+    assert "new ITable(" in b.table.html and approved["project_number"][0] in b.table.html
     number = approved["project_number"][0]
     b.search.value = number.lower()
     assert [v for _, v in b.rows.options] == [approved["project_id"][0]]
@@ -27,15 +30,22 @@ def test_filter_select_plan_execute(ws, fresh_sandbox):
     assert b.execute_button.disabled
     b.plan_button.click()
     assert b.plan is not None and b.plan.ok and not b.execute_button.disabled
-    assert "Approved to Install" in b.diff.value and "Inspection Pending" in b.diff.value
+    assert "Approved to Install" in b.diff.html and "Inspection Pending" in b.diff.html
+    assert "new ITable(" in b.diff.html and b.diff.frame.height == 2  # a grid, holding the plan's diff
+    assert "click Execute" in b.message.value and "execute(" not in b.message.value
     b.to_status.value = "Permission to Operate"  # changing anything after planning invalidates the plan
     assert b.execute_button.disabled and b.plan is None
     b.to_status.value = "Inspection Pending"
     b.plan_button.click()
     b.execute_button.click()
-    assert "2 done" in b.message.value
+    assert "2 done" in b.message.value and "click Sync" in b.message.value and "%powerclerk" not in b.message.value
     assert [fresh_sandbox.state.projects[p].status for p in picked] == ["INSPECTION", "INSPECTION"]
     assert writes(ws) == ["set_project_status"] * 2
+    b.sync_button.click()  # the cache learns the new statuses: the filtered grid no longer lists them
+    assert "synced" in b.message.value
+    assert not set(picked) & set(b.table.frame["project_id"].to_list())
+    b.status.value = "Inspection Pending"
+    assert set(picked) <= set(b.table.frame["project_id"].to_list())
 
 
 def test_bad_input_is_reported_and_execute_stays_off(ws):
@@ -47,7 +57,8 @@ def test_bad_input_is_reported_and_execute_stays_off(ws):
     b.action.value = "set"
     b.field.value, b.value.value = "SYSTEM_SIZE_KW", "-3"
     b.plan_button.click()
-    assert "problems" in b.message.value and "below the minimum" in b.diff.value
+    assert "problems" in b.message.value and "below the minimum" in b.diff.html
+    assert "click Plan again" in b.message.value
     assert b.execute_button.disabled
     b.execute_button.click()  # a disabled button clicked programmatically still must not send
     assert "plan first" in b.message.value and writes(ws) == []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import nbformat
+import pytest
 from ipywidgets import Widget
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -38,6 +40,7 @@ def test_login_without_and_with_mfa(fresh_sandbox, tmp_path, monkeypatch):
     m = _fill(panel, fresh_sandbox, "mfa", mfa=("totp", fresh_sandbox.credentials("mfa")["mfa_totp_secret"]))
     panel.connect.click()
     assert "connected" in panel.status.value and session.workspace.client.programs()["Programs"]
+    assert "MFA</b></td><td>on (TOTP secret)" in panel.who.value and "replacing the previous" in panel.status.value
     # save a notebook holding the panel's state and outputs, then scan for every secret
     nb = new_notebook()
     cell = new_code_cell("%powerclerk login")
@@ -60,7 +63,10 @@ def test_wrong_secret_is_clear_and_leaks_nothing(fresh_sandbox, tmp_path, monkey
     c = _fill(panel, fresh_sandbox, secret=wrong)
     panel.connect.click()
     assert session.workspace is None
-    assert "invalid_client" in panel.status.value and "PCNB_CLIENT_SECRET" in panel.status.value
+    assert "invalid_client" in panel.status.value
+    # the fix names the field the value was typed in, not an environment variable the user never set
+    assert "the login panel's Client secret field" in panel.status.value and "PCNB_" not in panel.status.value
+    assert "click Connect" in panel.status.value
     state = _all_widget_state()
     for secret in (wrong, c["api_key"]):
         assert secret not in state and secret not in panel.status.value
@@ -74,8 +80,122 @@ def test_missing_fields_and_sandbox_mode(tmp_path, monkeypatch):
     assert panel.creds_box.layout.display == "" and panel.custom_box.layout.display == "none"
     panel.connect.click()
     assert "missing credential" in panel.status.value and session.workspace is None
+    assert "API key, Client id, Client secret" in panel.status.value and "click Connect" in panel.status.value
+    assert "PCNB_" not in panel.status.value
     panel.environment.value = "sandbox"
     assert panel.creds_box.layout.display == "none"
     panel.connect.click()
     assert "connected" in panel.status.value and "sandbox" in panel.status.value
+    session.workspace.close()
+
+
+def test_failed_connect_keeps_the_working_connection(fresh_sandbox, tmp_path, monkeypatch):
+    """A typo in a second login must not cost the first connection; Connect is off while trying."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PCNB_STORE_PATH", str(tmp_path / "from-env.sqlite"))
+    session = Session()
+    panel = LoginPanel(session)
+    assert panel.disconnect.disabled  # nothing to disconnect yet
+    flips = []
+    panel.connect.observe(lambda ch: flips.append(ch["new"]), names="disabled")
+    _fill(panel, fresh_sandbox)
+    panel.connect.click()
+    first = session.workspace
+    assert first is not None and flips == [True, False] and not panel.disconnect.disabled
+    assert str(first.store.path) == str(tmp_path / "from-env.sqlite")  # PCNB_STORE_PATH is honoured
+    who = panel.who.value
+    assert "Role</b></td><td>admin" in who and "MFA</b></td><td>off" in who and fresh_sandbox.program_id in who
+    assert "the login panel" in who and fresh_sandbox.base_url in who
+
+    _fill(panel, fresh_sandbox, secret="wrong-secret-456")
+    panel.connect.click()
+    assert flips == [True, False, True, False]  # off during the attempt, back on after the failure
+    assert session.workspace is first and first.client.programs()["Programs"]  # still open and working
+    assert "invalid_client" in panel.status.value and "previous connection is still in use" in panel.status.value
+
+    _fill(panel, fresh_sandbox, "mfa")  # MFA user without its secret: says which panel field to use
+    panel.connect.click()
+    assert session.workspace is first and "MFA value field" in panel.status.value
+
+    panel.disconnect.click()
+    assert session.workspace is None and "disconnected" in panel.status.value and panel.disconnect.disabled
+    with pytest.raises(sqlite3.ProgrammingError):  # the workspace really was closed
+        first.store.conn.execute("SELECT 1")
+
+
+def test_sandbox_choice_shows_its_demo_users_and_logs_in_as_one(tmp_path, monkeypatch, sandbox):
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    conn = sandbox.write_connection(tmp_path / "sandbox.json")
+    monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(conn))
+    session = Session()
+    panel = LoginPanel(session)
+    assert panel.sandbox_box.layout.display == ""
+    note = panel.sandbox_note.value
+    assert all(name in note for name in ("Avery Admin", "Sam Installer", "Morgan Secure"))
+    assert not any(v in note for c in map(sandbox.credentials, sandbox.users) for v in c.values())  # no secret
+    panel.environment.value = "trial"
+    assert panel.sandbox_box.layout.display == "none"
+    panel.environment.value = "sandbox"
+    panel.sandbox_user.value = "applicant"
+    panel.connect.click()
+    assert session.workspace is not None and "non-admin" in panel.who.value
+    assert session.workspace.client.credentials.api_key == sandbox.credentials("applicant")["api_key"]
+    session.workspace.close()
+
+
+def test_remember_keeps_only_credentials_that_worked(fresh_sandbox, tmp_path, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self):
+            super().__init__()
+            self.items = {}
+
+        def get_password(self, service, username):
+            return self.items.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.items[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.items.pop((service, username), None)
+
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    previous, memory = keyring.get_keyring(), MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        session = Session()
+        panel = LoginPanel(session)
+        panel.remember.value = True
+        panel.program.value = fresh_sandbox.program_id  # so opening the workspace alone makes no call
+        _fill(panel, fresh_sandbox, secret="wrong-secret-789")
+        panel.connect.click()
+        assert session.workspace is None and memory.items == {}  # a refused secret is not saved
+        c = _fill(panel, fresh_sandbox)
+        panel.connect.click()
+        assert session.workspace is not None and "Saved in the OS keyring" in panel.status.value
+        assert memory.items[("pcnb", "custom:client_secret")] == c["client_secret"]
+        session.workspace.close()
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_bad_custom_urls_say_which_field_and_keep_the_typed_secrets(fresh_sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    _fill(panel, fresh_sandbox)
+    panel.base_url.value = ""
+    panel.connect.click()
+    assert "API base URL field is empty" in panel.status.value and "click Connect" in panel.status.value
+    assert "base_url=" not in panel.status.value and "kept (hidden)" in panel.status.value
+    panel.base_url.value = "127.0.0.1/services/v2"
+    panel.connect.click()
+    assert "is not a URL" in panel.status.value and session.workspace is None
+    panel.base_url.value = fresh_sandbox.base_url  # the secrets typed before are still held: this connects
+    panel.connect.click()
+    assert session.workspace is not None and "connected" in panel.status.value
     session.workspace.close()

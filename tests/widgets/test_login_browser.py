@@ -1,11 +1,13 @@
 """The login panel in a real JupyterLab (headless Debian Chromium driven by Playwright), with
 "Save Widget State Automatically" on: whatever the user types, switches and saves, no secret reaches
-the saved notebook or its checkpoint."""
+the saved notebook or its checkpoint. The same session then opens the project browser, to check
+that its grid (pcnb.grids in an Output widget) is a working DataTables grid in JupyterLab."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -39,7 +41,8 @@ def lab(tmp_path):
     root.mkdir()
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [new_code_cell("%load_ext pcnb\n%powerclerk login")]
+    nb.cells = [new_code_cell("%load_ext pcnb\n%powerclerk login"),
+                new_code_cell("%powerclerk sync\n%powerclerk browse")]
     nbformat.write(nb, root / "login.ipynb")
     settings = tmp_path / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
     settings.mkdir(parents=True)
@@ -49,7 +52,10 @@ def lab(tmp_path):
         conn = sb.write_connection(tmp_path / "sandbox.json")
         env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
                "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "PCNB_SANDBOX_CONNECTION": str(conn),
-               "PCNB_STORE_PATH": str(tmp_path / "store.sqlite")}
+               "PCNB_STORE_PATH": str(tmp_path / "store.sqlite"),
+               # the "python3" kernel runs `python` from PATH: make it this interpreter (and this pcnb),
+               # not whichever other Python (with another pcnb checkout) comes first on the machine
+               "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
         proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
                                  "--ServerApp.ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={token}",
                                  f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
@@ -109,10 +115,23 @@ def test_no_secret_is_saved_with_widget_state(lab):
         time.sleep(2)
         before_connect = _saved_texts(lab["root"])
         env.select_option(label="Sandbox (synthetic, no credentials)")
-        page.get_by_role("button", name="Connect").click()
-        page.wait_for_selector("text=connected", timeout=60_000)
+        page.locator("button").filter(has_text=re.compile(r"^\s*Connect\s*$")).click()  # not Disconnect
+        page.wait_for_selector("text=connected to sandbox", timeout=60_000)
         page.keyboard.press("Control+s")
         time.sleep(2)
+        # the project browser's grid (itables HTML in an Output widget) really runs in JupyterLab:
+        # DataTables initialises it, with per-column filters, and a header click sorts it
+        page.locator(".jp-Notebook .jp-Cell").nth(1).click()
+        page.keyboard.press("Shift+Enter")
+        grid = page.locator("table.dataTable").first
+        grid.wait_for(timeout=120_000)
+        filters = grid.locator("tfoot input").count()
+        header = grid.locator("thead th", has_text="status").first
+        unsorted = grid.locator("tbody tr td:nth-child(3)").all_inner_texts()
+        header.click()
+        page.wait_for_timeout(500)
+        by_status = grid.locator("tbody tr td:nth-child(3)").all_inner_texts()
+        classes = header.get_attribute("class") or ""
         browser.close()
     after = _saved_texts(lab["root"])
     saved = nbformat.reads((lab["root"] / "login.ipynb").read_text(), as_version=4)
@@ -122,3 +141,6 @@ def test_no_secret_is_saved_with_widget_state(lab):
         assert value not in before_connect and value not in after, f"the {name} was saved in the notebook"
     assert "connected" in json.dumps(state) and "received (hidden)" in before_connect  # the kernel took them
     assert blank == ["", "", ""]  # what the user sees: the fields emptied, marked "received (hidden)"
+    assert filters == 6 and len(by_status) > 5, (filters, by_status)  # one filter per column, a page of rows
+    assert unsorted != sorted(unsorted) and by_status == sorted(by_status), by_status
+    assert "dt-ordering-asc" in classes, classes

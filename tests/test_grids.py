@@ -1,0 +1,66 @@
+"""Grids (pcnb.grids): the data, sorting and filtering, wrapped text, no CDN, a text fallback."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import polars as pl
+import pytest
+
+from pcnb import grids
+from pcnb.reportview import remote_references
+
+LONG = "the Field SYSTEM_SIZE_KW value -3 is below the minimum 0.1 " * 4
+
+
+@pytest.fixture(autouse=True)
+def _fresh_kernel():
+    grids._state["carrier"] = None
+
+
+def _dt_args(html: str) -> dict:
+    return json.loads(re.search(r"let dt_args = (\{.*?\n\s*\});", html, re.S).group(1))
+
+
+def test_grid_holds_the_data_sorts_filters_and_wraps():
+    df = pl.DataFrame({"project": [f"P-{i:03}" for i in range(30)], "check": [LONG] * 30, "n": list(range(30))})
+    html = grids.grid_html(df)
+    args = _dt_args(html)
+    rows = json.loads(args["data_json"])
+    assert len(rows) == 30 and rows[0][0] == "P-000" and rows[0][1] == LONG  # every row, the long text whole
+    assert args["ordering"] is True and args["column_filters"] == "footer"  # sort by any column, filter each
+    assert args["layout"]["topEnd"] == "search" and args["layout"]["bottomEnd"] == "paging"
+    assert "wrap" in args["classes"] and "nowrap" not in args["classes"]  # long text wraps, not cut
+    small = _dt_args(grids.grid_html(df.head(3)))
+    assert small["layout"]["topEnd"] == "search"  # a short diff can still be searched
+
+
+def test_no_cdn_and_the_bundle_is_embedded_once_per_kernel():
+    df = pl.DataFrame({"a": ["<b>x</b>"]})
+    first, second = grids.grid_html(df), grids.grid_html(df)
+    for page in (first, second):
+        assert not remote_references(page)
+        assert not re.search(r"unpkg|jsdelivr|cdnjs|cdn\.datatables|import\s*[^;]*from\s*['\"]https?:", page)
+    assert "dt_src_b64" not in first and "window._itables_" in first and len(first) > 500_000  # bundle inline
+    assert len(second) < 20_000 and "injectModule" not in second  # later grids reuse it
+    assert "<b>x</b>" not in second and "&lt;b&gt;x&lt;/b&gt;" in second  # data is text, never HTML
+
+
+def test_text_fallback_for_terminals():
+    g = grids.Grid(pl.DataFrame({"check": [LONG]}), "Diff")
+    text = repr(g)
+    flat = re.sub(r"[│\s]+", " ", text)
+    assert text.startswith("Diff\n") and LONG.strip() in flat  # wrapped in its cell; polars would cut it at 30
+    assert max(map(len, text.splitlines())) <= 120
+    bundle = g._repr_mimebundle_()
+    assert bundle["text/plain"] == text and "new ITable(" in bundle["text/html"]
+
+
+def test_the_bundle_is_sent_again_when_its_cell_runs_again():
+    first = ("cell-a", "run-1")
+    assert grids.needs_bundle(None, first)  # the first grid of a kernel
+    assert not grids.needs_bundle(first, first)  # a second grid of the same run
+    assert not grids.needs_bundle(first, ("cell-b", "run-2"))  # another cell: the page has it already
+    assert grids.needs_bundle(first, ("cell-a", "run-3"))  # the carrier re-run: its old output is replaced
+    assert not grids.needs_bundle((None, None), (None, None))  # no kernel (a script): once per process
