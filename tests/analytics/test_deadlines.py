@@ -168,3 +168,15 @@ def test_since_keeps_spans_that_started_after_it_and_measures_them_from_their_re
     fake = SimpleNamespace(profile=prof, status_events=lambda: events(rows))
     out = Workspace.deadline_compliance(fake, as_of=AS_OF, since=date(2024, 7, 5), min_n=0)
     assert _row(out)["completed_late"] == _row(out)["completed"]  # today: completed 1, late 0 (on time)
+
+
+def test_every_project_that_entered_the_span_is_counted_under_some_track():
+    """With only tracked rules (Fast 3 days, Standard 5 days, as tariffs with a rule per track write
+    them) a project whose track is unknown (no form data, a blank field) was in no row at all: P3
+    here is open and late, and vanished from the report. Each project that entered the span must
+    be in exactly one row of that span (or the unknown ones refused/listed)."""
+    tracks = pl.DataFrame({"project_id": ["P1", "P2"], "track": ["Fast", "Standard"]})  # P3: unknown
+    rules = [Deadline(3, **SPAN, track="Fast"), Deadline(5, **SPAN, track="Standard")]
+    out = deadline_compliance(IV, rules, terminal=FINAL, tracks=tracks, min_n=0)
+    counted = out.select(pl.col("completed").sum() + pl.col("open").sum() + pl.col("exited").sum()).item()
+    assert counted == 3  # today: 2 (P3, open and late, is in no row)
