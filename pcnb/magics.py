@@ -19,6 +19,7 @@ full traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -108,8 +109,8 @@ class PowerClerkMagic(Magics):
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
         debug = "--debug" in line.split()
-        if debug:
-            line = " ".join(w for w in line.split() if w != "--debug")
+        if debug:  # only the flag: the spaces inside quoted values are the user's
+            line = re.sub(r"(?<!\S)--debug(?!\S)", "", line)
         short = True
         try:
             options = self.options()
