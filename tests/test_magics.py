@@ -155,3 +155,11 @@ def test_profile_set_a_quoted_days_and_unit_with_a_track(pc, capsys):
         ws = pc.magics_manager.registry["PowerClerkMagic"].session.workspace
         ws.profile.deadlines = [d for d in ws.profile.deadlines if d.track != "Fast Track"]
         ws.save_profile()
+
+
+def test_an_option_given_twice_on_the_line_is_refused(pc):
+    """Query cells refuse a key given twice (commit 501e752: argparse would silently keep the last);
+    the line form still did: `--status 'Application Review' --status Withdrawn` listed the
+    Withdrawn projects only, no word said."""
+    with pytest.raises(UsageError, match="status"):
+        pc.run_line_magic("powerclerk", "projects --status 'Application Review' --status Withdrawn")

@@ -180,3 +180,24 @@ def test_every_project_that_entered_the_span_is_counted_under_some_track():
     out = deadline_compliance(IV, rules, terminal=FINAL, tracks=tracks, min_n=0)
     counted = out.select(pl.col("completed").sum() + pl.col("open").sum() + pl.col("exited").sum()).item()
     assert counted == 3  # today: 2 (P3, open and late, is in no row)
+
+
+def test_since_and_as_of_of_the_wrong_type_get_a_one_line_error():
+    """`ws.deadline_compliance(since="2024-07-05")` raised polars' InvalidOperationError ("cannot
+    compare 'date/datetime/time' to a string value") and `as_of=date(...)` an AttributeError
+    ('datetime.date' object has no attribute 'tzinfo'): say what to pass."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from pcnb.errors import PowerClerkError
+    from pcnb.profile import CalendarSpec, ProgramProfile, Roles, StatusInfo
+    from pcnb.workspace import Workspace
+
+    prof = ProgramProfile("sandbox", "P", statuses=[StatusInfo(n, holder=HOLDERS[n]) for n in HOLDERS],
+                          roles=Roles(exits={"completed": ["Approved"], "withdrawn": ["Withdrawn"], "rejected": [],
+                                             "cancelled": []}),
+                          deadlines=[Deadline(5, **SPAN)], calendar=CalendarSpec(timezone="America/Los_Angeles"))
+    fake = SimpleNamespace(profile=prof, status_events=lambda: events(ROWS))
+    for kw in ({"since": "2024-07-05"}, {"as_of": date(2024, 7, 15)}):
+        with pytest.raises((ValueError, PowerClerkError), match="since|as_of"):
+            Workspace.deadline_compliance(fake, **kw)
