@@ -91,7 +91,7 @@ class PowerClerkMagic(Magics):
     def options(self) -> dict[str, Any]:
         """Every option's value: the trait when set by %config, else PCNB_*, [tool.pcnb], default."""
         unset = [name for name in MAGIC_OPTIONS if getattr(self, name) is None]
-        layered = magic_options() if unset else {}
+        layered = magic_options(names=unset) if unset else {}
         return {name: layered[name][0] if name in unset else getattr(self, name) for name in MAGIC_OPTIONS}
 
     def _namespace(self) -> dict[str, Any]:
