@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -160,13 +161,16 @@ def check_magic_option(name: str, value: Any, where: str) -> Any:
     return value
 
 
-def magic_options(cwd: Path | None = None) -> dict[str, tuple[Any, str]]:
+def magic_options(cwd: Path | None = None, names: Iterable[str] | None = None) -> dict[str, tuple[Any, str]]:
     """name -> (value, source) of every magic option from PCNB_<NAME>, then [tool.pcnb], then the
     default (a %config value, when set, is the magic's and wins before this is asked). The
     pyproject is read once for all of them: this runs on every %powerclerk line."""
     project: dict[str, Any] | None = None
     out: dict[str, tuple[Any, str]] = {}
+    wanted = set(MAGIC_OPTIONS if names is None else names)  # only those: a %config value wins unchecked
     for name, (default, _) in MAGIC_OPTIONS.items():
+        if name not in wanted:
+            continue
         env = f"PCNB_{name.upper()}"
         if os.environ.get(env) is not None:
             out[name] = check_magic_option(name, os.environ[env], env), env

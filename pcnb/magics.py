@@ -19,6 +19,7 @@ full traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -90,7 +91,7 @@ class PowerClerkMagic(Magics):
     def options(self) -> dict[str, Any]:
         """Every option's value: the trait when set by %config, else PCNB_*, [tool.pcnb], default."""
         unset = [name for name in MAGIC_OPTIONS if getattr(self, name) is None]
-        layered = magic_options() if unset else {}
+        layered = magic_options(names=unset) if unset else {}
         return {name: layered[name][0] if name in unset else getattr(self, name) for name in MAGIC_OPTIONS}
 
     def _namespace(self) -> dict[str, Any]:
@@ -108,8 +109,8 @@ class PowerClerkMagic(Magics):
     @line_cell_magic
     def powerclerk(self, line: str, cell: str | None = None) -> Any:
         debug = "--debug" in line.split()
-        if debug:
-            line = " ".join(w for w in line.split() if w != "--debug")
+        if debug:  # only the flag: the spaces inside quoted values are the user's
+            line = re.sub(r"(?<!\S)--debug(?!\S)", "", line)
         short = True
         try:
             options = self.options()

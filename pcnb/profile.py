@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import shlex
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -204,10 +205,14 @@ class ProgramProfile:
             if d.clock == "utility" and d.status:
                 raise ProfileError(f"deadline {d.label}: clock=utility applies to a span (START -> END)",
                                    "a stay in one status has one holder; drop clock=utility")
-            if not d.days > 0:
-                raise ProfileError(f"deadline {d.label}: {d.days!r} days must be a positive number")
+            if isinstance(d.days, bool) or not isinstance(d.days, int | float) or not 0 < d.days < math.inf:
+                raise ProfileError(f"deadline {d.label}: {d.days!r} days must be a positive number",
+                                   "write it unquoted, e.g. days: 10")
             if not d.status and not (d.start and d.end):
                 raise ProfileError("a deadline needs a status, or a start and an end status")
+            if d.start and d.end and not d.status and self.status(d.start).name == self.status(d.end).name:
+                raise ProfileError(f"deadline {d.label}: the start and end are the same status",
+                                   "a span runs from entering START to entering a later END")
             for key in (d.status, d.start, d.end):
                 if key:
                     self.status(key)

@@ -112,3 +112,13 @@ def test_config_lists_the_options(ip, capsys):
     shown = " ".join(capsys.readouterr().out.split())
     assert all(f"PowerClerkMagic.{name}" in shown for name in MAGIC_OPTIONS)
     assert "Unset: PCNB_DISPLAY_LIMIT, then [tool.pcnb] display_limit" in shown
+
+
+def test_config_rescues_a_bad_environment_value(ip, monkeypatch):
+    """Precedence is %config > PCNB_* (README). With PCNB_DISPLAY_LIMIT=abc in the kernel's
+    environment, `%config PowerClerkMagic.display_limit = 5` did not help: every %powerclerk line,
+    `help` included, still failed on PCNB_DISPLAY_LIMIT, because the layered values were resolved
+    (and checked) for all options as soon as any other option was unset."""
+    monkeypatch.setenv("PCNB_DISPLAY_LIMIT", "abc")
+    ip.run_line_magic("config", "PowerClerkMagic.display_limit = 5")
+    assert _rows_shown(ip, ip.run_line_magic("powerclerk", "projects")) == 5

@@ -120,3 +120,46 @@ def test_info_after_an_interrupted_first_sync_says_partial(capsys):
     out = capsys.readouterr().out
     assert "partial: the first sync was interrupted" in out and "never synced" not in out
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")  # close it
+
+
+# ---- red team (branch redteam) -------------------------------------------------------------------
+
+def test_debug_does_not_change_what_the_command_reads(pc):
+    """`--debug` was removed by split()/join(), which also collapsed the spaces inside quoted
+    values: `--status 'Application  Review'` (a typo, two spaces) is refused without --debug but
+    silently matched 'Application Review' with it, so debugging changed the result."""
+    with pytest.raises(UsageError, match="no status"):
+        pc.run_line_magic("powerclerk", "projects --status 'Application  Review'")
+    with pytest.raises(Exception, match="no status"):  # --debug: the full exception, same meaning
+        pc.run_line_magic("powerclerk", "projects --status 'Application  Review' --debug")
+
+
+def test_typographic_quotes_get_an_error_that_names_them(pc):
+    """A status pasted from an email or a Word tariff comes with “curly” quotes; shlex does not
+    know them and the user read `unrecognized arguments: Review”`. Say what is wrong (or accept
+    them as quotes)."""
+    with pytest.raises(UsageError, match=r"(?i)quote"):
+        pc.run_line_magic("powerclerk", "projects --status “Application Review”")
+
+
+def test_profile_set_a_quoted_days_and_unit_with_a_track(pc, capsys):
+    """`profile set deadlines.STATUS "16 business_hours"` is documented, and so is
+    `... 60 business_days "track=Fast Track"`; together, `'10 business_days' 'track=Fast Track'`
+    was refused: "does not start with a number of days" (the join quoted '10 business_days' as one
+    word)."""
+    key = "'deadlines.Application Submitted -> Permission to Operate'"
+    try:
+        pc.run_line_magic("powerclerk", f"profile set {key} '10 business_days' 'track=Fast Track'")
+        assert "Permission to Operate 10 business_days track=Fast Track" in capsys.readouterr().out
+    finally:
+        ws = pc.magics_manager.registry["PowerClerkMagic"].session.workspace
+        ws.profile.deadlines = [d for d in ws.profile.deadlines if d.track != "Fast Track"]
+        ws.save_profile()
+
+
+def test_an_option_given_twice_on_the_line_is_refused(pc):
+    """Query cells refuse a key given twice (commit 501e752: argparse would silently keep the last);
+    the line form still did: `--status 'Application Review' --status Withdrawn` listed the
+    Withdrawn projects only, no word said."""
+    with pytest.raises(UsageError, match="status"):
+        pc.run_line_magic("powerclerk", "projects --status 'Application Review' --status Withdrawn")

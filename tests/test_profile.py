@@ -146,3 +146,37 @@ def test_the_timezone_setting_beats_the_guess_and_is_checked():
         ws.client.settings.timezone = "America/Chicago"
         prof = ws.infer_profile(save=False)
         assert prof.calendar.timezone == "America/Chicago" and "calendar.timezone" not in prof.guessed
+
+
+# ---- red team (branch redteam) -------------------------------------------------------------------
+
+def _three() -> ProgramProfile:
+    return infer("sandbox", "P1", [{"Name": n, "CustomId": n.upper()} for n in ("Open", "Review", "Done")],
+                 *_tiny_frames())
+
+
+def test_a_hand_edited_deadline_with_a_quoted_number_is_a_profile_error_not_a_traceback(tmp_path):
+    """The file invites editing ("Edit freely"); `days: '10'` (quoted, as YAML users often write)
+    made validate() raise TypeError ('>' not supported between str and int) outside load's
+    try: `%powerclerk profile reload` and every command reading the profile showed a traceback."""
+    prof = _three()
+    prof.set("deadlines.Review", "10")
+    path = prof.save(tmp_path / "p.yaml")
+    text = path.read_text()
+    assert "days: 10.0" in text
+    path.write_text(text.replace("days: 10.0", "days: '10'"))
+    with pytest.raises(ProfileError, match="days"):
+        ProgramProfile.load(path)
+
+
+def test_a_span_from_a_status_to_itself_and_an_infinite_deadline_are_refused():
+    """`deadlines.Review -> Review` (or `deadlines.Review -> ` resolving to it) and `inf` / `1e400`
+    days were accepted: the first gives an all-zero compliance row, the second a deadline nothing
+    can miss."""
+    prof = _three()
+    with pytest.raises(ProfileError, match="start and end"):
+        prof.set("deadlines.Review -> Review", "10")
+    for days in ("inf", "1e400"):
+        with pytest.raises(ProfileError, match="positive"):
+            prof.set("deadlines.Review", days)
+    assert prof.deadlines == []

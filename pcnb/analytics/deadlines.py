@@ -64,6 +64,9 @@ def _check(rules: Sequence[DeadlineRule], intervals: pl.DataFrame, tracks: pl.Da
             raise ValueError(f"deadline {_target(r)}: {r.days!r} must be a positive number of {r.unit}")
         if not r.status and not (r.start and r.end):
             raise ValueError("a deadline needs a status, or a start and an end status")
+        if not r.status and r.start == r.end:
+            raise ValueError(f"deadline {_target(r)}: the start and end are the same status; "
+                             "a span runs from entering START to entering a later END")
         if r.unit == "business_hours" and "business_hours" not in intervals.columns:
             raise ValueError(f"deadline {_target(r)} is in business hours but the intervals have no business_hours "
                              "column; add it with with_business_hours(intervals, calendar, as_of)")

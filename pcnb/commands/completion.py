@@ -103,8 +103,10 @@ SOURCES: dict[str, Callable[[Any], Iterable[str]]] = {
 
 
 def _render(value: str, quote: str | None) -> str:
-    if quote:
-        return quote + value + quote
+    if quote:  # escaped as inside the quote the user opened, so shlex reads the value back as it is
+        from pcnb.commands.expand import _quoted
+
+        return quote + _quoted(value, quote) + quote
     return shlex.quote(value) if value else value
 
 

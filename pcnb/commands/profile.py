@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 
 from pcnb.commands.base import Command, CommandError, Session
@@ -36,8 +37,9 @@ def cmd_profile(args: argparse.Namespace, session: Session) -> str:
             raise CommandError("profile set needs a KEY and a VALUE",
                                "e.g. `%powerclerk profile set roles.completion \"STATUS NAME\"`")
         # a deadline's options keep their quoting (track="Fast Track"); other values are plain words
-        value = shlex.join(args.value) if args.key.startswith("deadlines.") and len(args.value) > 1 else " ".join(
-            args.value)
+        # ('10 business_days' as one word is still two words of the value)
+        value = " ".join(shlex.quote(v) if re.match(r"(clock|track)=", v) else v for v in args.value) if (
+            args.key.startswith("deadlines.") and len(args.value) > 1) else " ".join(args.value)
         ws.profile.set(args.key, value)
         ws.save_profile()
         return str(ws.profile.describe())

@@ -211,6 +211,9 @@ def _check(d: dict[str, Any]) -> list[str]:
         for key in ("status", "start", "end"):
             if key in deadline:
                 status_ref(f"deadlines[{i}].{key}", deadline[key])
+        if "start" in deadline and deadline.get("start") == deadline.get("end"):
+            problems.append(f"deadlines[{i}]: the start and end are the same status; a span runs from entering "
+                            "its start to entering a later end")
         if deadline.get("clock") == "utility" and "status" in deadline:
             problems.append(f"deadlines[{i}]: clock utility applies to a span (start and end), not one status")
     inq = d.get("inquiries")

@@ -114,3 +114,90 @@ def test_size_bin_tracks_on_the_sandbox_are_fetched_once_the_profile_asks():
         row = _row(ws.deadline_compliance(), "<= 10 kW")
         assert small and row["completed"] + row["open"] + row["exited"] == len(small)
         assert ws.sync(progress=False).calls < 10  # fetched once, not on every sync
+
+
+# ---- red team (branch redteam): defects found in the deadline counting ----------------------------
+
+def test_a_tracked_rule_whose_track_no_project_has_is_refused_not_counted_as_zero():
+    """A typo in a track ('Fast track' for 'Fast Track', 'solar' for 'Solar PV') matched no project:
+    the rule came out as an all-zero row (pct_exceeding null) and, worse, the projects of the real
+    track fell to the untracked rule ("other tracks") and were judged against its longer deadline.
+    A regulator's report must not silently lose a track: refuse it, naming the tracks there are."""
+    tracks = pl.DataFrame({"project_id": ["P1", "P2", "P3"], "track": ["Fast Track", "Fast Track", "Standard"]})
+    rules = [Deadline(50, **SPAN), Deadline(3, **SPAN, track="Fast track")]
+    with pytest.raises(ValueError, match=r"Fast track.*Fast Track"):
+        deadline_compliance(IV, rules, terminal=FINAL, tracks=tracks, min_n=0)
+
+
+def test_a_status_stay_ended_by_a_withdrawal_is_exited_not_completed():
+    """Spans exclude a withdrawal (exited); a per-status rule counted the same withdrawal as a
+    completed review, and as completed *late* when the stay was long. A (completed) must mean the
+    utility finished the step; a stay the applicant ended by withdrawing is neither A nor C."""
+    rows = [("W1", "Intake", _la(7, 1, 9)), ("W1", "Review", _la(7, 2, 9)), ("W1", "Withdrawn", _la(7, 12, 9))]
+    iv = status_intervals(events(rows), CAL, AS_OF, terminal=FINAL)
+    out = deadline_compliance(iv, [Deadline(3, status="Review")], terminal=FINAL, min_n=0)
+    # today: completed=1, completed_late=1, exited=0 -> pct_exceeding 100% for a review never finished
+    assert _counts(_row(out)) == (0, 0, 0, 0, 1)
+
+
+def test_a_span_whose_start_and_end_are_the_same_status_is_refused():
+    """'Review -> Review' can never be measured (the end is entered the moment the span starts):
+    it gave an all-zero row instead of an error."""
+    with pytest.raises(ValueError, match="start and end"):
+        deadline_compliance(IV, [Deadline(5, start="Review", end="Review")], terminal=FINAL, min_n=0)
+
+
+def test_since_keeps_spans_that_started_after_it_and_measures_them_from_their_real_start():
+    """Workspace.deadline_compliance(since=) cut the intervals *before* building spans, so a project
+    that entered the start status before ``since`` and re-entered it after was measured from the
+    re-entry: Intake 07-01 -> ... -> Intake 07-08 -> Approved 07-09 is 6 business days (late for
+    5), but with since=07-05 it came out as a 1-day span completed on time. A span entered before
+    ``since`` is not in the population at all (or, if it were, it would run from 07-01)."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from pcnb.profile import CalendarSpec, ProgramProfile, Roles, StatusInfo
+    from pcnb.workspace import Workspace
+
+    prof = ProgramProfile("sandbox", "P", statuses=[StatusInfo(n, holder=HOLDERS[n]) for n in HOLDERS],
+                          roles=Roles(exits={"completed": ["Approved"], "withdrawn": ["Withdrawn"], "rejected": [],
+                                             "cancelled": []}),
+                          deadlines=[Deadline(5, **SPAN)], calendar=CalendarSpec(timezone="America/Los_Angeles"))
+    rows = [("P1", "Intake", _la(7, 1, 9)), ("P1", "Review", _la(7, 2, 9)), ("P1", "Info", _la(7, 3, 9)),
+            ("P1", "Intake", _la(7, 8, 9)), ("P1", "Approved", _la(7, 9, 9))]
+    fake = SimpleNamespace(profile=prof, status_events=lambda: events(rows))
+    out = Workspace.deadline_compliance(fake, as_of=AS_OF, since=date(2024, 7, 5), min_n=0)
+    assert _row(out)["completed_late"] == _row(out)["completed"]  # today: completed 1, late 0 (on time)
+
+
+def test_every_project_that_entered_the_span_is_counted_under_some_track():
+    """With only tracked rules (Fast 3 days, Standard 5 days, as tariffs with a rule per track write
+    them) a project whose track is unknown (no form data, a blank field) was in no row at all: P3
+    here is open and late, and vanished from the report. Each project that entered the span must
+    be in exactly one row of that span (or the unknown ones refused/listed)."""
+    tracks = pl.DataFrame({"project_id": ["P1", "P2"], "track": ["Fast", "Standard"]})  # P3: unknown
+    rules = [Deadline(3, **SPAN, track="Fast"), Deadline(5, **SPAN, track="Standard")]
+    out = deadline_compliance(IV, rules, terminal=FINAL, tracks=tracks, min_n=0)
+    counted = out.select(pl.col("completed").sum() + pl.col("open").sum() + pl.col("exited").sum()).item()
+    assert counted == 3  # today: 2 (P3, open and late, is in no row)
+
+
+def test_since_and_as_of_of_the_wrong_type_get_a_one_line_error():
+    """`ws.deadline_compliance(since="2024-07-05")` raised polars' InvalidOperationError ("cannot
+    compare 'date/datetime/time' to a string value") and `as_of=date(...)` an AttributeError
+    ('datetime.date' object has no attribute 'tzinfo'): say what to pass."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from pcnb.errors import PowerClerkError
+    from pcnb.profile import CalendarSpec, ProgramProfile, Roles, StatusInfo
+    from pcnb.workspace import Workspace
+
+    prof = ProgramProfile("sandbox", "P", statuses=[StatusInfo(n, holder=HOLDERS[n]) for n in HOLDERS],
+                          roles=Roles(exits={"completed": ["Approved"], "withdrawn": ["Withdrawn"], "rejected": [],
+                                             "cancelled": []}),
+                          deadlines=[Deadline(5, **SPAN)], calendar=CalendarSpec(timezone="America/Los_Angeles"))
+    fake = SimpleNamespace(profile=prof, status_events=lambda: events(ROWS))
+    for kw in ({"since": "2024-07-05"}, {"as_of": date(2024, 7, 15)}):
+        with pytest.raises((ValueError, PowerClerkError), match="since|as_of"):
+            Workspace.deadline_compliance(fake, **kw)

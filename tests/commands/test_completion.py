@@ -115,3 +115,28 @@ def test_not_connected_completes_the_grammar_and_offers_no_cache_values(pc):
         assert not [c for c in complete_in(pc, "%powerclerk projects --status Appl") if "Application" in c]
     finally:
         magic.session = saved
+
+
+# ---- red team (branch redteam) -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "status"), [("'Util", "Utility's Review"), ('"Plan', 'Plan "B" Review'),
+                                               ("Util", "Utility's Review"), ('"Util', "Utility's Review")])
+def test_a_completed_status_inside_an_open_quote_reads_back_as_the_status(typed, status):
+    """Completing after an open quote wrapped the name without escaping it: `'Util<Tab>` gave
+    `'Utility's Review'` (the line no longer parses: "No closing quotation") and `"Plan<Tab>` gave
+    `"Plan "B" Review"` (reads back as `Plan B Review`, a status that does not exist). Status names
+    are the utility's, apostrophes and quotes included."""
+    import shlex
+    from types import SimpleNamespace
+
+    from pcnb.commands.base import Session
+    from pcnb.commands.completion import complete
+
+    names = ["Utility's Review", 'Plan "B" Review', "Plan Review"]
+    session = Session()
+    session.workspace = SimpleNamespace(store=SimpleNamespace(status_refs=lambda: [(i, "", n) for i, n in
+                                                                                    enumerate(names)]))
+    line = f"%powerclerk projects --status {typed}"
+    fragment, words = complete(line, session)
+    read_back = {shlex.split(line[:len(line) - len(fragment)] + w)[-1] for w in words}
+    assert status in read_back and read_back <= set(names)

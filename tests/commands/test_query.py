@@ -51,3 +51,36 @@ def test_bad_lines_say_which_and_how(pc):
         pc.run_cell_magic("powerclerk", "projects --status Withdrawn", "status = Rejected")
     with pytest.raises(UsageError, match=r"expected KEY VALUE"):
         pc.run_cell_magic("powerclerk", "projects", "status =")
+
+
+# ---- red team (branch redteam) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("line", ["projects --status=Withdrawn", "projects --stat Withdrawn"])
+def test_an_option_on_the_cell_line_in_another_spelling_is_still_refused_in_the_body(line):
+    """Commit 501e752 refuses `status` in the body when `--status X` is on the %%powerclerk line
+    (argparse would keep the last one). `--status=X` and argparse's prefix `--stat X` slipped past
+    the check (it compares whole words): the body silently won and the cell listed Application
+    Review projects although the line asked for Withdrawn."""
+    from pcnb.commands.base import CommandError
+    from pcnb.commands.query import to_argv
+
+    with pytest.raises(CommandError, match="also on the %%powerclerk line"):
+        to_argv("projects", "status = 'Application Review'", {}, tuple(line.split()))
+
+
+def test_a_comment_after_a_quoted_value_is_a_comment():
+    """README: query lines have `#` comments. `status = 'Application Review'  # the queue` was
+    refused as "5 words as one value — quote a value with spaces", although the value is quoted."""
+    from pcnb.commands.query import to_argv
+
+    argv, _ = to_argv("projects", "status = 'Application Review'  # the review queue", {})
+    assert argv == ["--status", "Application Review"]
+
+
+def test_an_empty_variable_does_not_drop_the_filter(pc):
+    """`s = ''` then `%powerclerk projects --status {s}` expanded to `--status ''`, which the
+    command treats as no filter: every project came back, silently. An empty filter value is a
+    mistake (an unset variable, a blank widget): say so."""
+    pc.user_ns["s"] = ""
+    with pytest.raises(UsageError, match="status"):
+        pc.run_line_magic("powerclerk", "projects --status {s}")

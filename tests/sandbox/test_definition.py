@@ -139,3 +139,21 @@ def test_unknown_names_and_broken_files_are_explained(tmp_path):
         load(bad)
     with pytest.raises(ProgramDefinitionError, match="must hold a mapping"):
         from_dict(["a list"])
+
+
+# ---- red team (branch redteam) -------------------------------------------------------------------
+
+def test_a_deadline_track_that_is_not_a_choice_of_the_track_field_is_named():
+    """large-dg's Fast Track deadline names a choice of LG_REQUEST/STUDY_TRACK (segment: track). A
+    typo there ('Fast track') loaded fine and the sandbox's deadline report then had a Fast track
+    row of zeros while the Fast Track projects were judged by the untracked 150-day rule. The
+    definition knows the field's choices: check the track against them (as status names are)."""
+    d = yaml.safe_load(builtin_path("large-dg").read_text())
+    d["deadlines"][-1]["track"] = "Fast track"
+    assert "Fast Track" in _problems(d)  # e.g. "deadlines[6].track: unknown track 'Fast track' (did you mean ...)"
+
+
+def test_a_span_from_a_status_to_itself_is_named():
+    d = _residential()
+    d["deadlines"] = [{"start": "SUBMITTED", "end": "SUBMITTED", "days": 20}]
+    assert "deadlines[0]" in _problems(d)
