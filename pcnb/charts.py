@@ -162,9 +162,13 @@ def _deadline_labels(sla: pl.DataFrame) -> list[str]:
         return [str(s) for s in sla["status"].to_list()]
     out = []
     for row in sla.iter_rows(named=True):
+        n = row["completed"] + row["open"] + row["exited"]
+        if row["days"] is None:  # projects whose track no rule names: counted, not judged
+            out.append(f"{row['deadline']}: {row['track']} (n={n})")
+            continue
         clock = ", utility clock" if row["clock"] == "utility" else ""
         track = f" ({row['track']})" if row["track"] != "all" else ""
-        out.append(f"{row['deadline']}: {row['days']:g} {row['unit'].replace('_', ' ')}{clock}{track}")
+        out.append(f"{row['deadline']}: {row['days']:g} {row['unit'].replace('_', ' ')}{clock}{track} (n={n})")
     return out
 
 
@@ -184,7 +188,10 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
                                                                           strict=True)])
     fig.update_traces(textposition="outside")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
-    n = int(sla.select(pl.col("completed").sum() + pl.col("open").sum()).item()) if sla.height else 0
+    # n: the stays and spans counted over every deadline (each bar's own n is in its label)
+    counted = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
+                                                                   else 0)
+    n = int(sla.select(counted).item()) if sla.height else 0
     return _layout(fig, _title("SLA compliance by deadline", as_of, n, cal),
                    "Deadline" if "deadline" in sla.columns else "Status", "Share")
 

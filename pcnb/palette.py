@@ -1,6 +1,6 @@
 """One colour per status (or role, segment, side) across every chart of a notebook.
 
-Why: plotly colours traces by their position in each figure, so "Application Review" was blue in
+Why: plotly colours traces by their position in each figure, so a review status was blue in
 one chart and green in the next, and a reader compared the wrong bars. Here a status's colour is
 fixed by its position in the program profile's status order (GetStatusList order, which is the
 program's own), so it is stable across charts, kernels and re-runs; a name the profile lacks gets

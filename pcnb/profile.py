@@ -202,6 +202,9 @@ class ProgramProfile:
             if d.clock not in CLOCKS:
                 raise ProfileError(f"deadline {d.label}: unknown clock {d.clock!r}",
                                    "use elapsed (every day counts) or utility (the applicant's days do not)")
+            if d.status and d.status in self.roles.final:
+                raise ProfileError(f"deadline {d.label}: {d.status!r} is a final status; a stay there never ends",
+                                   "give the deadline a span that ends there instead: deadlines.START -> END")
             if d.clock == "utility" and d.status:
                 raise ProfileError(f"deadline {d.label}: clock=utility applies to a span (START -> END)",
                                    "a stay in one status has one holder; drop clock=utility")

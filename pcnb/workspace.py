@@ -259,13 +259,19 @@ class Workspace:
         prof = self.profile
         field, binned = (prof.segments.get("track"), False) if prof.segments.get("track") else (
             prof.segments.get("size"), True)
-        return (field, binned) if field and "/" in field else None
+        if field and "/" not in field:
+            raise ProfileError(f"segments.{'size' if binned else 'track'} is {field!r}, not FORM/FIELD",
+                               "set it with custom ids, e.g. `%powerclerk profile set segments.track FORM/FIELD`")
+        return (field, binned) if field else None
 
     def _track_form(self) -> str | None:
         """The form holding the track field, when the saved profile has tracked deadlines."""
         if not self.profile_path.exists() or not any(d.track for d in self.profile.deadlines):
             return None
-        found = self._track_field()
+        try:
+            found = self._track_field()
+        except ProfileError:
+            return None  # a malformed track field: the deadline report says so; the sync goes on
         return found[0].split("/", 1)[0] if found else None
 
     def project_tracks(self) -> pl.DataFrame:
@@ -280,7 +286,13 @@ class Workspace:
                                "set it with `%powerclerk profile set segments.track FORM/FIELD` (custom ids)")
         field, binned = found
         form, name = field.split("/", 1)
-        fv = frames.form_values(self.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
+        of_form = frames.form_values(self.store).filter(pl.col("form_id") == form)
+        fv = of_form.filter(pl.col("field") == name)
+        if fv.height == 0 and of_form.height:  # the form is cached: the field is not one of it
+            fields = sorted(set(of_form["field"].drop_nulls().to_list()))
+            raise ProfileError(f"form {form} has no field {name!r} (the profile's track field {field})",
+                               f"its fields: {', '.join(fields)}; `%powerclerk profile set segments.track "
+                               f"{form}/FIELD`")
         if fv.height == 0:
             raise ProfileError(f"the cache holds no values of {field} for the tracked deadlines",
                                f"run `%powerclerk sync` (it fetches form {form} for each project once)")
@@ -304,13 +316,17 @@ class Workspace:
         cal, at = prof.calendar.calendar(), resolve(as_of)
         final = prof.require("final")
         iv = status_intervals(self.status_events(), cal, at, terminal=final)
-        if since is not None:
-            iv = iv.filter(cal.local_date("entered") >= since)
         if any(d.unit == "business_hours" for d in prof.deadlines):
             iv = with_business_hours(iv, cal, at)
         tracks = self.project_tracks() if any(d.track for d in prof.deadlines) else None
-        return deadline_compliance(iv, prof.deadlines, terminal=final, holders=prof.holders, tracks=tracks,
-                                   min_n=MIN_N if min_n is None else min_n)
+        done = [*prof.roles.exits.get("completed", []), *prof.roles.exits.get("rejected", [])]
+        try:
+            return deadline_compliance(iv, prof.deadlines, terminal=final, completions=done, holders=prof.holders,
+                                       tracks=tracks, since=since, calendar=cal,
+                                       min_n=MIN_N if min_n is None else min_n)
+        except ValueError as exc:  # a rule the data cannot carry (e.g. a track no project has): say how to fix
+            raise ProfileError(str(exc), "correct the deadline with `%powerclerk profile set deadlines...` "
+                                         "(or `... none` to remove it)") from None
 
     # ---- write-back (pcnb.writeback) ----------------------------------------------------------
     def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:

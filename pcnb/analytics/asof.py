@@ -36,6 +36,9 @@ def resolve(as_of: datetime | None) -> datetime:
     """``as_of`` as an aware UTC datetime (``None`` = now)."""
     if as_of is None:
         return datetime.now(UTC)
+    if not isinstance(as_of, datetime):
+        raise ValueError(f"as_of={as_of!r} must be a datetime with a time zone (e.g. datetime(2025, 3, 31, 23, 59, "
+                         f"tzinfo=ZoneInfo(program_tz))), not a {type(as_of).__name__}")
     if as_of.tzinfo is None:
         raise ValueError("as_of needs a time zone (e.g. datetime(2025, 3, 31, 23, 59, tzinfo=ZoneInfo(program_tz)))")
     return as_of.astimezone(UTC)

@@ -216,6 +216,11 @@ def _check(d: dict[str, Any]) -> list[str]:
                             "its start to entering a later end")
         if deadline.get("clock") == "utility" and "status" in deadline:
             problems.append(f"deadlines[{i}]: clock utility applies to a span (start and end), not one status")
+        if "status" in deadline and deadline["status"] in d["transitions"] and not d["transitions"][deadline["status"]]:
+            problems.append(f"deadlines[{i}]: {deadline['status']!r} is a final status: a stay there never ends, "
+                            "so it cannot have a deadline (use a span that ends there)")
+        if "track" in deadline:
+            problems += _check_track(f"deadlines[{i}].track", deadline["track"], d)
     inq = d.get("inquiries")
     if inq:
         status_ref("inquiries.status", inq["status"])
@@ -224,6 +229,19 @@ def _check(d: dict[str, Any]) -> list[str]:
     if not problems:
         problems += _unreachable(d, ids)
     return problems
+
+
+def _check_track(where: str, track: str, d: dict[str, Any]) -> list[str]:
+    """A deadline's track is a choice of the field marked ``segment: track`` (a typo would give the
+    track no project and judge its projects by the untracked rule). Without a track field, tracks
+    are the size field's bins, which the analytics name."""
+    choices = [c for form in d["forms"] for fd in form["fields"] if fd.get("segment") == "track"
+               for c in fd.get("choices", [])]
+    if not choices or track in choices:
+        return []
+    close = difflib.get_close_matches(track, choices, n=1, cutoff=0.5)
+    return [f"{where}: unknown track {track!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the track field's choices: {', '.join(choices)}"]
 
 
 def _check_field(where: str, fd: dict[str, Any], fields: set[str]) -> list[str]:

@@ -73,8 +73,11 @@ def test_status_deadline_in_calendar_days_and_business_hours():
     out = deadline_compliance(IV, [Deadline(2, status="Review", unit="calendar_days")], terminal=FINAL, min_n=0)
     assert _counts(_row(out)) == (1, 0, 1, 1, 0)
     out = deadline_compliance(IV, [Deadline(2, status="Review", unit="calendar_days")], terminal=FINAL, min_n=0,
-                              first_visit_only=False)
+                              first_visit_only=False, completions=("Approved",))
     assert _counts(_row(out)) == (2, 0, 1, 1, 0)  # P1's second visit: 07-08 -> 07-10 = 2.0 days, not over
+    out = deadline_compliance(IV, [Deadline(2, status="Review", unit="calendar_days")], terminal=FINAL, min_n=0,
+                              first_visit_only=False)  # Approved not a completion: that stay is exited
+    assert _counts(_row(out)) == (1, 0, 1, 1, 1)
     with pytest.raises(ValueError, match="with_business_hours"):
         deadline_compliance(IV, [Deadline(16, status="Review", unit="business_hours")], terminal=FINAL)
     timed = with_business_hours(IV, CAL, AS_OF)  # P1's first review: 9 working hours; P3's: 4 x 9 + 4
@@ -114,6 +117,15 @@ def test_size_bin_tracks_on_the_sandbox_are_fetched_once_the_profile_asks():
         row = _row(ws.deadline_compliance(), "<= 10 kW")
         assert small and row["completed"] + row["open"] + row["exited"] == len(small)
         assert ws.sync(progress=False).calls < 10  # fetched once, not on every sync
+        with pytest.raises(ProfileError, match=f"{COMPLETION}' is a final status"):
+            ws.profile.set(f"deadlines.{COMPLETION}", "5")  # a stay there never ends
+        ws.profile.set("segments.track", "APPLICATION/NOPE")
+        with pytest.raises(ProfileError, match="(?s)form APPLICATION has no field 'NOPE'.*SYSTEM_SIZE_KW"):
+            ws.project_tracks()
+        ws.profile.set("segments.track", "NOPE")
+        with pytest.raises(ProfileError, match="segments.track is 'NOPE', not FORM/FIELD"):
+            ws.deadline_compliance()
+        assert ws.sync(progress=False).complete  # a malformed track field does not stop the sync
 
 
 # ---- red team (branch redteam): defects found in the deadline counting ----------------------------
@@ -150,8 +162,8 @@ def test_a_span_whose_start_and_end_are_the_same_status_is_refused():
 def test_since_keeps_spans_that_started_after_it_and_measures_them_from_their_real_start():
     """Workspace.deadline_compliance(since=) cut the intervals *before* building spans, so a project
     that entered the start status before ``since`` and re-entered it after was measured from the
-    re-entry: Intake 07-01 -> ... -> Intake 07-08 -> Approved 07-09 is 6 business days (late for
-    5), but with since=07-05 it came out as a 1-day span completed on time. A span entered before
+    re-entry: Intake 07-01 -> ... -> Intake 07-08 -> Approved 07-09 is 5 business days from its
+    start, but with since=07-05 it came out as a 1-day span that started after since. A span entered before
     ``since`` is not in the population at all (or, if it were, it would run from 07-01)."""
     from datetime import date
     from types import SimpleNamespace
@@ -164,10 +176,15 @@ def test_since_keeps_spans_that_started_after_it_and_measures_them_from_their_re
                                              "cancelled": []}),
                           deadlines=[Deadline(5, **SPAN)], calendar=CalendarSpec(timezone="America/Los_Angeles"))
     rows = [("P1", "Intake", _la(7, 1, 9)), ("P1", "Review", _la(7, 2, 9)), ("P1", "Info", _la(7, 3, 9)),
-            ("P1", "Intake", _la(7, 8, 9)), ("P1", "Approved", _la(7, 9, 9))]
+            ("P1", "Intake", _la(7, 8, 9)), ("P1", "Approved", _la(7, 9, 9)),
+            # P2 starts after since: Intake 07-08, Review 07-09..07-11, Approved 07-12 = 4 business days
+            ("P2", "Intake", _la(7, 8, 9)), ("P2", "Review", _la(7, 9, 9)), ("P2", "Approved", _la(7, 12, 9))]
     fake = SimpleNamespace(profile=prof, status_events=lambda: events(rows))
     out = Workspace.deadline_compliance(fake, as_of=AS_OF, since=date(2024, 7, 5), min_n=0)
-    assert _row(out)["completed_late"] == _row(out)["completed"]  # today: completed 1, late 0 (on time)
+    # P1's span started 07-01, before since: not counted (it was counted as a 1-day span from its re-entry)
+    assert _counts(_row(out)) == (1, 0, 0, 0, 0)
+    out = Workspace.deadline_compliance(fake, as_of=AS_OF, min_n=0)
+    assert _counts(_row(out)) == (2, 0, 0, 0, 0)  # without since, P1 counts from 07-01: 1 + 1 + 2 + 1 = 5 days
 
 
 def test_every_project_that_entered_the_span_is_counted_under_some_track():

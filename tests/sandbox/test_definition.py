@@ -124,10 +124,13 @@ def test_deadline_mistakes_are_named():
     assert "deadlines[0]: clock utility applies to a span" in _problems(d)
     d["deadlines"] = [{"start": "SUBMITTED", "end": "PTO", "days": 20, "clock": "applicant"}]
     assert "deadlines[0].clock: 'applicant' is not one of ['elapsed', 'utility']" in _problems(d)
-    d["deadlines"] = [{"start": "SUBMITTED", "end": "PTO", "days": 20, "clock": "utility", "track": "Small"}]
+    d["deadlines"] = [{"status": "PTO", "days": 20}]
+    assert "deadlines[0]: 'PTO' is a final status" in _problems(d)
+    # residential has no track field: its tracks are size bins
+    d["deadlines"] = [{"start": "SUBMITTED", "end": "PTO", "days": 20, "clock": "utility", "track": "<= 10 kW"}]
     span = from_dict(d, "test.yaml").deadlines[0]
     assert (span.start, span.end, span.days, span.clock, span.track, span.status) == (
-        "SUBMITTED", "PTO", 20.0, "utility", "Small", None)
+        "SUBMITTED", "PTO", 20.0, "utility", "<= 10 kW", None)
 
 
 def test_unknown_names_and_broken_files_are_explained(tmp_path):
