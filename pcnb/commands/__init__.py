@@ -57,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     return make_parser(registry().values())
 
 
+#: words users try as subcommands that are options of another one (no did-you-mean would find them)
+_ELSEWHERE = {"undo": "journal --undo BATCH", "resume": "journal --resume BATCH"}
+
+
 def parse(line: str) -> argparse.Namespace:
     argv = split_words(line)
     names = registry()
     if argv and not argv[0].startswith("-") and argv[0] not in names:
+        where = _ELSEWHERE.get(argv[0].lower())
+        if where:
+            raise CommandError(f"unknown subcommand {argv[0]!r}: it is `%powerclerk {where}`",
+                               f"e.g. `%powerclerk {where}` (`%powerclerk journal` lists the batch ids)")
         close = difflib.get_close_matches(argv[0], list(names), n=1)
         raise CommandError(f"unknown subcommand {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                            "`%powerclerk help` lists them")
