@@ -154,7 +154,8 @@ def make_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
     """The ``%powerclerk`` parser over these commands; each gets ``-o/--out`` besides its own."""
     p = _Parser(prog="%powerclerk", description="PowerClerk API V2 from a notebook. "
                 "Credentials come from PCNB_* environment variables or the keyring, never this line.",
-                epilog="{name} in a line is the notebook variable, quoted ({{ }} for braces). Cells: "
+                epilog="{name} in a line is the notebook variable, quoted ({{ }} for braces); each option at "
+                "most once, with a non-empty value; straight quotes only. Cells: "
                 "%%powerclerk projects|history|threads + one `KEY VALUE` filter per line (and `limit N`); "
                 "%%powerclerk [--yes] + write commands, or a write command + CSV. Tab completes. "
                 "Options: %config PowerClerkMagic.")
