@@ -101,7 +101,7 @@ _CURLY = "\u201c\u201d\u2018\u2019"
 
 def split_words(line: str, *, comments: bool = False) -> list[str]:
     """``line`` as shell words, refusing what shlex would misread silently: unbalanced quotes, and
-    typographic quotes around a word (“Application Review” would be two words, the quotes part of
+    typographic quotes around a word (“two words” would be two words, the quotes part of
     them). An apostrophe inside a word (O’Brien) is a letter and stays."""
     try:
         words = shlex.split(line, comments=comments)
