@@ -68,7 +68,7 @@ def parse(line: str) -> argparse.Namespace:
         where = _ELSEWHERE.get(argv[0].lower())
         if where:
             raise CommandError(f"unknown subcommand {argv[0]!r}: it is `%powerclerk {where}`",
-                               f"e.g. `%powerclerk {where}` (`%powerclerk journal` lists the batch ids)")
+                               "`%powerclerk journal` lists the batch ids")
         close = difflib.get_close_matches(argv[0], list(names), n=1)
         raise CommandError(f"unknown subcommand {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                            "`%powerclerk help` lists them")

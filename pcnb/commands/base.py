@@ -127,8 +127,9 @@ class _Once(argparse._StoreAction):
                  option_string: str | None = None) -> None:
         name = self.option_strings[-1] if self.option_strings else self.dest
         if isinstance(values, str) and not values.strip():
+            leave = " or leave it out" if self.option_strings else ""
             raise CommandError(f"{parser.prog}: {name} got an empty value",
-                               f"give {name} a value or leave it out (an empty {{variable}}?)")
+                               f"give {name} a value{leave} (an empty {{variable}}?)")
         given: dict[str, Any] = namespace.__dict__.setdefault(GIVEN, {})
         if self.option_strings and self.dest in given:
             raise CommandError(f"{parser.prog}: {name} given twice ({given[self.dest]!r} and {values!r})",
