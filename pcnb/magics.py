@@ -179,15 +179,23 @@ def _matcher(magic: PowerClerkMagic) -> Any:
         before = context.text_until_cursor
         head = context.full_text.split("\n", 1)[0].split()
         found = None
+        ours = False
         try:
             if context.cursor_line == 0 and before.lstrip().startswith(("%powerclerk ", "%%powerclerk ")):
+                ours = True
                 found = complete(before.lstrip(), magic.session)
             elif context.cursor_line > 0 and head[:2] in (["%%powerclerk", c] for c in QUERY_COMMANDS):
+                ours = True
                 found = complete_query(head[1], before, magic.session)
         except Exception:  # noqa: BLE001 - Tab must never print a traceback; no completion instead
             found = None
-        if not found:
+        if not found and not ours:
             return {"completions": [], "suppress": False}
+        if not found or not found[1]:
+            # IPython suppresses the other matchers only for a non-empty result, so "nothing" would
+            # let Python names (%xdel, `if`, README.md) into a magic line: offer the typed word itself
+            typed = re.search(r"\S*\Z", before).group()  # type: ignore[union-attr]  # always matches
+            found = (typed, [typed])
         fragment, words = found
         return {"completions": [SimpleCompletion(w, type="powerclerk") for w in words],
                 "matched_fragment": fragment, "suppress": True, "ordered": True}

@@ -142,3 +142,15 @@ def test_browse_opens_the_project_browser(ip):
     assert labels and all("Permission to Operate" in label for label in labels)
     with pytest.raises(UsageError, match="not in the cache"):
         ip.run_line_magic("powerclerk", "browse --status Nowhere")
+
+
+def test_yes_shows_the_plan_without_a_ready_hint(ip, capsys):
+    """`set ... --yes` printed "ready: execute(confirm=True) or `%powerclerk apply` sends it" and
+    then sent it itself: a following `apply` would say there is no plan. With --yes: the plan's
+    counts, then the result."""
+    (a,) = _submitted(ip, 1)
+    capsys.readouterr()
+    result = ip.run_line_magic("powerclerk", f"set {a} INSTALLER='Yes Crew' --form APPLICATION --yes")
+    out = capsys.readouterr().out
+    assert "plan " in out and "1 to send" in out and "ready" not in out and "apply" not in out
+    assert isinstance(result, writeback.Result) and "ready" not in result.summary()

@@ -97,6 +97,8 @@ def test_did_you_mean_for_subcommands_statuses_and_programs(ip, tmp_path, monkey
 
 
 def test_profile_command_shows_sets_and_refuses(ip, capsys):
+    ip.run_line_magic("powerclerk", "sync")  # the profile is inferred from the history: alone, nothing synced yet
+    capsys.readouterr()
     ip.run_line_magic("powerclerk", "profile")
     shown = capsys.readouterr().out
     assert "completion: Permission to Operate" in shown and "guessed" in shown

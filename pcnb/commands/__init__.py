@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import shlex
 from typing import Any
 
 from pcnb.commands import chart, connection, data, doctor, journal, profile, write
-from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date
+from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date, split_words
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
 
@@ -58,13 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     return make_parser(registry().values())
 
 
+#: words users try as subcommands that are options of another one (no did-you-mean would find them)
+_ELSEWHERE = {"undo": "journal --undo BATCH", "resume": "journal --resume BATCH"}
+
+
 def parse(line: str) -> argparse.Namespace:
-    try:
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise CommandError(f"cannot parse the line: {exc}", "check quotes") from None
+    argv = split_words(line)
     names = registry()
     if argv and not argv[0].startswith("-") and argv[0] not in names:
+        where = _ELSEWHERE.get(argv[0].lower())
+        if where:
+            raise CommandError(f"unknown subcommand {argv[0]!r}: it is `%powerclerk {where}`",
+                               "`%powerclerk journal` lists the batch ids")
         close = difflib.get_close_matches(argv[0], list(names), n=1)
         raise CommandError(f"unknown subcommand {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                            "`%powerclerk help` lists them")

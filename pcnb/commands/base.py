@@ -4,6 +4,7 @@ and the errors. Imports nothing of pcnb.commands, so families never import upwar
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,6 +95,49 @@ class Command:
     needs_workspace: bool = True  # the CLI opens a workspace from the environment first
 
 
+#: typographic quotes (Word, email, chat): shlex treats them as letters, so a pasted value splits
+_CURLY = "\u201c\u201d\u2018\u2019"
+
+
+def split_words(line: str, *, comments: bool = False) -> list[str]:
+    """``line`` as shell words, refusing what shlex would misread silently: unbalanced quotes, and
+    typographic quotes around a word (“two words” would be two words, the quotes part of
+    them). An apostrophe inside a word (O’Brien) is a letter and stays."""
+    try:
+        words = shlex.split(line, comments=comments)
+    except ValueError as exc:
+        raise CommandError(f"cannot parse {line.strip()!r}: {exc}", "check its quotes") from None
+    for word in words:
+        if word and (word[0] in _CURLY or word[-1] in _CURLY or "\u201c" in word or "\u201d" in word):
+            raise CommandError(f"typographic quotes in {word!r} (“ ” ‘ ’ are letters here, not quotes)",
+                               "retype them as straight quotes ' or \" (pasted from a document or an email?)")
+    return words
+
+
+GIVEN = "_pcnb_given"  # the namespace attribute listing the dests set on the line (by _Once)
+
+
+class _Once(argparse._StoreAction):
+    """The ``store`` action of every ``%powerclerk`` option: refuses an empty value (``--status
+    {s}`` with ``s = ''`` would read as "no filter" and return everything) and a repeated option
+    (argparse silently keeps the last), and records the dests given, so the query cell can tell
+    which options its first line set whatever their spelling (``--status=X``, ``--stat X``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        name = self.option_strings[-1] if self.option_strings else self.dest
+        if isinstance(values, str) and not values.strip():
+            leave = " or leave it out" if self.option_strings else ""
+            raise CommandError(f"{parser.prog}: {name} got an empty value",
+                               f"give {name} a value{leave} (an empty {{variable}}?)")
+        given: dict[str, Any] = namespace.__dict__.setdefault(GIVEN, {})
+        if self.option_strings and self.dest in given:
+            raise CommandError(f"{parser.prog}: {name} given twice ({given[self.dest]!r} and {values!r})",
+                               f"give {name} once")
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise CommandError(f"{self.prog}: {message}", f"see `{self.prog} --help`")
@@ -111,7 +155,8 @@ def make_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
     """The ``%powerclerk`` parser over these commands; each gets ``-o/--out`` besides its own."""
     p = _Parser(prog="%powerclerk", description="PowerClerk API V2 from a notebook. "
                 "Credentials come from PCNB_* environment variables or the keyring, never this line.",
-                epilog="{name} in a line is the notebook variable, quoted ({{ }} for braces). Cells: "
+                epilog="{name} in a line is the notebook variable, quoted ({{ }} for braces); each option at "
+                "most once, with a non-empty value; straight quotes only. Cells: "
                 "%%powerclerk projects|history|threads + one `KEY VALUE` filter per line (and `limit N`); "
                 "%%powerclerk [--yes] + write commands, or a write command + CSV. Tab completes. "
                 "Options: %config PowerClerkMagic.")
@@ -119,6 +164,8 @@ def make_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     for command in commands:
         sp = sub.add_parser(command.name, help=command.help, description=command.description)
+        sp.register("action", None, _Once)  # before any add_argument: every store option is _Once
+        sp.register("action", "store", _Once)
         sp.add_argument("-o", "--out", metavar="NAME", help="store the result in this notebook variable")
         command.configure(sp)
     return p

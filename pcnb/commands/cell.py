@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from pcnb import writeback
-from pcnb.commands.base import CommandError, Session
+from pcnb.commands.base import CommandError, Session, split_words
 from pcnb.commands.write import finish, parser, requests_for, write_commands
 from pcnb.writeback.model import ChangeRequest
 
@@ -17,9 +16,9 @@ from pcnb.writeback.model import ChangeRequest
 def run_cell(line: str, cell: str, session: Session) -> Any:
     ws = session.require()
     try:
-        head = shlex.split(line)
-    except ValueError as exc:
-        raise CommandError(f"%%powerclerk {line}: cannot parse the line: {exc}", "check its quotes") from None
+        head = split_words(line)
+    except CommandError as exc:
+        raise CommandError(f"%%powerclerk {line}: {exc.message}", exc.hint) from None
     yes = "--yes" in head
     names = write_commands()
     if head and head[0] in names:
@@ -39,7 +38,7 @@ def run_cell(line: str, cell: str, session: Session) -> Any:
         if not text.strip() or text.lstrip().startswith("#"):
             continue
         try:
-            argv = shlex.split(text)
+            argv = split_words(text)
             first = next((a for a in argv if not a.startswith("-")), None)
             if first is not None and first not in names:
                 raise CommandError(f"{first!r} is not a write command", f"use one of {', '.join(names)}")

@@ -28,8 +28,11 @@ def _known(ws: Any, batch: str) -> str:
     """``batch`` if the journal has it; else a CommandError naming the closest ids, so a typo in
     an id never reaches undo/resume (which would only say 'not in the journal')."""
     ids = batch_ids(ws)
-    if batch in ids:
-        return batch
+    typed, batch = batch, batch.strip()
+    same = [i for i in ids if i.lower() == batch.lower()]  # ids are lowercase; a ticket may shout them
+    if same:
+        return same[0]
+    batch = typed
     close = difflib.get_close_matches(batch, ids, n=3, cutoff=0.5)
     if not ids:
         raise CommandError(f"no batch {batch!r}: the journal of this cache is empty",
@@ -39,6 +42,11 @@ def _known(ws: Any, batch: str) -> str:
 
 
 def cmd_journal(args: argparse.Namespace, session: Session) -> Any:
+    given = [name for name, value in (("BATCH", args.batch), ("--undo", args.undo), ("--resume", args.resume))
+             if value]
+    if len(given) > 1:  # each reads one batch; the others would be ignored silently
+        raise CommandError(f"journal: {' and '.join(given)} together; it does one thing per line",
+                           "give one: BATCH to show it, --undo BATCH or --resume BATCH")
     ws = session.require()
     if args.undo:
         return finish(writeback.undo(ws, _known(ws, args.undo)), args.yes, session)
@@ -50,4 +58,5 @@ def cmd_journal(args: argparse.Namespace, session: Session) -> Any:
 
 
 JOURNAL = Command("journal", "write-back batches; undo or resume one", "Without arguments: one row per batch. "
-                  "BATCH: its operations with state and request id.", cmd_journal, _journal_args)
+                  "BATCH: its operations with state and request id. One of BATCH, --undo, --resume per line; "
+                  "batch ids match in any case.", cmd_journal, _journal_args)

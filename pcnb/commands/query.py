@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.commands.base import CommandError, Session
+from pcnb.commands.base import GIVEN, CommandError, Session, split_words
 from pcnb.commands.expand import expand
 
 #: read commands with a query form (their results are frames)
@@ -34,11 +34,7 @@ _LINE = re.compile(r"\s*(?P<key>[A-Za-z_][\w-]*(?:\s+since)?)\s*(?:[=~:]\s*)?(?P
 
 def keys(command: str) -> dict[str, argparse.Action]:
     """key -> argparse action of ``command``'s options and positionals (``-o/--out`` excluded)."""
-    from pcnb.commands import build_parser
-
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    choices: dict[str, argparse.ArgumentParser] = sub.choices  # type: ignore[assignment]
-    parser = choices[command]
+    parser = _subparser(command)
     out: dict[str, argparse.Action] = {}
     for action in parser._actions:
         if action.dest in ("help", "out") or action.nargs == 0:
@@ -46,6 +42,14 @@ def keys(command: str) -> dict[str, argparse.Action]:
         out[action.dest] = action
         out[action.dest.replace("_", "-")] = action
     return out
+
+
+def _subparser(command: str) -> argparse.ArgumentParser:
+    from pcnb.commands import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    choices: dict[str, argparse.ArgumentParser] = sub.choices  # type: ignore[assignment]
+    return choices[command]
 
 
 def normal_key(key: str) -> str:
@@ -58,6 +62,7 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any], line_words: tupl
     """The cell body as the line grammar's argv (after ``command``) and the row limit, if any;
     ``line_words``: the %%powerclerk line's, so an option given on both is refused, not overridden."""
     known = keys(command)
+    on_line = given_on_line(line_words)
     argv: list[str] = []
     seen: dict[str, int] = {}
     limit: int | None = None
@@ -71,9 +76,9 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any], line_words: tupl
                                f"e.g. `status = 'STATUS NAME'`; keys: {', '.join(_names(known))}, limit")
         key, raw = normal_key(match.group("key")), match.group("value")
         try:
-            words = shlex.split(raw)
-        except ValueError as exc:
-            raise CommandError(f"{where}: cannot parse the value: {exc}", "check its quotes") from None
+            words = split_words(raw, comments=True)
+        except CommandError as exc:
+            raise CommandError(f"{where}: {exc.message}", exc.hint) from None
         if len(words) != 1:
             raise CommandError(f"{where}: {len(words)} words as one value", "quote a value with spaces: 'A B'")
         if key in seen:
@@ -90,10 +95,25 @@ def to_argv(command: str, cell: str, namespace: dict[str, Any], line_words: tupl
             raise CommandError(f"{where}: unknown key {key!r} for {command}"
                                + (f" (did you mean {close[0]!r}?)" if close else ""),
                                f"keys: {', '.join(_names(known))}, limit")
-        if set(action.option_strings) & set(line_words):
+        if action.dest in on_line:
             raise CommandError(f"{where}: {key} is also on the %%powerclerk line", "give it in one place")
         argv += [action.option_strings[-1], words[0]] if action.option_strings else [words[0]]
     return argv, limit
+
+
+def given_on_line(line_words: tuple[str, ...]) -> set[str]:
+    """The dests the %%powerclerk line sets, read by the command's parser itself: comparing typed
+    words missed ``--status=X`` and argparse's prefixes (``--stat X``), and the body then silently
+    won. A line that does not parse alone (history's project is in the body) still records the
+    options read before the error; the whole cell is parsed again, with the line's errors."""
+    if not line_words:
+        return set()
+    seen = argparse.Namespace()
+    try:
+        _subparser(line_words[0]).parse_known_args(list(line_words[1:]), namespace=seen)
+    except CommandError:
+        pass
+    return set(getattr(seen, GIVEN, {}))
 
 
 def _names(known: dict[str, argparse.Action]) -> list[str]:
@@ -106,9 +126,9 @@ def run_query(line: str, cell: str, session: Session) -> tuple[argparse.Namespac
     from pcnb.commands import parse, run
 
     try:
-        line_words = tuple(shlex.split(line))
-    except ValueError as exc:
-        raise CommandError(f"%%powerclerk {line}: cannot parse the line: {exc}", "check its quotes") from None
+        line_words = tuple(split_words(line))
+    except CommandError as exc:
+        raise CommandError(f"%%powerclerk {line}: {exc.message}", exc.hint) from None
     argv, limit = to_argv(line_words[0], cell, session.namespace, line_words)
     args = parse(line + " " + " ".join(shlex.quote(a) for a in argv))
     result = run(args, session)

@@ -76,7 +76,7 @@ def finish(plan: writeback.Plan, yes: bool, session: Session) -> Any:
     if not yes:
         session.pending = plan
         return plan
-    print(plan.summary())
+    print(plan.summary(how_to_send=False))  # --yes sends it now: no "apply sends it" hint
     session.pending = None
     return plan.execute(confirm=True, progress=session.progress)
 

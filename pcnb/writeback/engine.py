@@ -104,17 +104,20 @@ class Plan:
     def ok(self) -> bool:
         return not any(op.invalid for op in self.ops)
 
-    def summary(self) -> str:
+    def summary(self, how_to_send: bool = True) -> str:
+        """Counts and the verdict; ``how_to_send=False`` leaves out "ready: ... sends it" (a caller
+        about to execute the plan itself, e.g. ``--yes``: the hint would be false)."""
         bad = sum(op.invalid for op in self.ops)
         same = sum(actions.unchanged(op) and not op.invalid for op in self.ops)
         send = len(self.ops) - bad - same
         budget = self.ws.client.budget
         seconds = budget.eta(send) if budget and send else 0.0
         eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
-        verdict = "ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
-            f"{bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
-        return (f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}; "
-                f"{verdict}")
+        verdict = "; ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
+            f"; {bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
+        if not bad and not how_to_send:
+            verdict = ""
+        return f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}{verdict}"
 
     def __repr__(self) -> str:
         return self.summary() + "\n" + table(self.diff, html=False)

@@ -140,3 +140,20 @@ def test_a_completed_status_inside_an_open_quote_reads_back_as_the_status(typed,
     fragment, words = complete(line, session)
     read_back = {shlex.split(line[:len(line) - len(fragment)] + w)[-1] for w in words}
     assert status in read_back and read_back <= set(names)
+
+
+def test_tab_with_nothing_to_offer_offers_no_python_names(pc):
+    """When pcnb had no candidates, IPython's Python completions filled the gap: `journal --undo
+    x<Tab>` offered `%xdel`, `--status <Tab>` (not connected) offered `and`, `if`, `README.md`.
+    In a %powerclerk line Tab then does nothing (the typed fragment is the only completion)."""
+    from pcnb.commands.base import Session
+
+    assert complete_in(pc, "%powerclerk journal --undo x") in ([], ["x"])
+    magic = pc.magics_manager.registry["PowerClerkMagic"]
+    saved, magic.session = magic.session, Session()  # not connected: no statuses to offer
+    try:
+        assert complete_in(pc, "%powerclerk projects --status ") in ([], [""])
+        assert complete_in(pc, "%%powerclerk projects\nstatus = a") in ([], ["a"])
+    finally:
+        magic.session = saved
+    assert "%xdel" in complete_in(pc, "x")  # outside a %powerclerk line Python completions stay
