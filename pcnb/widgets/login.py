@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import urlsplit
 
 import ipywidgets as w
 
@@ -125,6 +126,13 @@ class LoginPanel:
 
     def _check_urls(self) -> str | None:
         """Custom URLs: both given, both http(s); else what to type where."""
+        with_password = [f for f in (self.base_url, self.token_url) if "@" in urlsplit_netloc(f.value)]
+        for field in with_password:
+            field.value = ""  # a password in a URL would be saved with the notebook's widget state
+        if with_password:
+            return (f"the {' and '.join(f.description for f in with_password)} field(s) held a user name or password "
+                    "(user:password@...): cleared, as these fields are saved with the notebook; type the URL "
+                    "without it and click Connect")
         for field in (self.base_url, self.token_url):
             value = field.value.strip()
             if not value:
@@ -132,6 +140,13 @@ class LoginPanel:
                         "https://.../connect/token), or choose PCI Trial / Production, then click Connect")
             if not value.startswith(("http://", "https://")):
                 return f"the {field.description} {value!r} is not a URL: it must start with https:// (or http://)"
+            try:
+                parts = urlsplit(value)
+                host, _ = parts.hostname, parts.port  # .port raises on a port that is not a number in range
+            except ValueError as exc:
+                return f"the {field.description} {value!r} is not a valid URL ({exc}): correct it and click Connect"
+            if not host:
+                return f"the {field.description} {value!r} has no host name: correct it and click Connect"
         return None
 
     def _check_typed(self, creds: Credentials) -> None:
@@ -237,6 +252,12 @@ class LoginPanel:
         self.who.value = ""
         self.status.value = (f"<i>disconnected from {html.escape(where)}; the local cache stays in "
                              f"{html.escape(path)}. Click Connect to connect again.</i>")
+
+
+def urlsplit_netloc(value: str) -> str:
+    """The host part of a typed URL (between :// and the next /), without parsing (which may fail)."""
+    rest = value.strip().split("://", 1)[-1]
+    return rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
 
 
 def text_fallback() -> str:

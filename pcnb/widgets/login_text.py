@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from pcnb.errors import PowerClerkError
+from pcnb.errors import PowerClerkError, redact_url
 
 MFA_WORDS = {"none": "off", "totp": "on (TOTP secret)", "session": "on (session token)",
              "one-time code": "on (one-time code)"}
@@ -77,7 +77,7 @@ def describe(ws: Any, known: dict[str, Any] | None = None) -> str:
     except PowerClerkError:
         budget = "unknown"
     rows = [("User", user), ("Role", html.escape(role)), ("MFA", html.escape(MFA_WORDS.get(creds.mfa_mode, "?"))),
-            ("Environment", f"{html.escape(s.environment)} ({html.escape(str(s.base_url))})"),
+            ("Environment", f"{html.escape(s.environment)} ({html.escape(redact_url(str(s.base_url)))})"),
             ("Program", html.escape(program)), ("Credentials from", html.escape(", ".join(sources))),
             ("Rate budget", html.escape(budget)), ("Cache", html.escape(str(ws.store.path)))]
     body = "".join(f"<tr><td style='padding-right:1em'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)

@@ -199,3 +199,35 @@ def test_bad_custom_urls_say_which_field_and_keep_the_typed_secrets(fresh_sandbo
     panel.connect.click()
     assert session.workspace is not None and "connected" in panel.status.value
     session.workspace.close()
+
+
+def test_malformed_custom_url_is_reported_not_stuck_connecting(tmp_path, monkeypatch):
+    """Red team: 'http://[::1/...' raised ValueError (urlsplit in redact_url) out of the click handler;
+    the status stayed "connecting…" forever, the typed secrets were already cleared, nothing said why."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    panel.environment.value = "custom"
+    panel.base_url.value = panel.token_url.value = "http://[::1/services/v2"
+    panel.api_key.value, panel.client_id.value, panel.client_secret.value = "k-123", "cid", "s-456"
+    panel.submit()  # must not raise
+    assert "connecting" not in panel.status.value
+    assert "API base URL" in panel.status.value and session.workspace is None
+    assert not panel.connect.disabled
+
+
+def test_password_typed_in_a_url_field_does_not_stay_in_the_panel(fresh_sandbox, tmp_path, monkeypatch):
+    """Red team: https://user:password@host in API base URL / Token URL was accepted; the password stayed in
+    the Text trait (saved with the notebook), in the "who" HTML and in the `connections` records."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    _fill(panel, fresh_sandbox)
+    pw = "PW-IN-URL-999"
+    panel.base_url.value = fresh_sandbox.base_url.replace("//", f"//user:{pw}@", 1)
+    panel.token_url.value = fresh_sandbox.token_url.replace("//", f"//user:{pw}@", 1)
+    panel.connect.click()
+    everywhere = _all_widget_state() + panel.who.value + panel.status.value + repr(session.connections)
+    assert pw not in everywhere
+    if session.workspace is not None:
+        session.workspace.close()
