@@ -195,9 +195,13 @@ class LoginPanel:
             try:
                 ws = self._open(env, program, creds)
                 known = facts(ws)  # a workspace that was built but cannot answer is not a connection
-            except PowerClerkError as exc:
+            except Exception as exc:  # noqa: BLE001 -- any failure must end the attempt visibly, not "connecting…"
                 if ws is not None:
                     ws.close()
+                if not isinstance(exc, PowerClerkError):
+                    exc = PowerClerkError(f"{type(exc).__name__}: {exc}",
+                                          "check the panel's fields and PCNB_* settings (PCNB_STORE_PATH names a "
+                                          "file in a folder that exists and is writable), then click Connect")
                 self._failed(exc, creds)
                 return
             old = self.session.workspace

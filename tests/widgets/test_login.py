@@ -231,3 +231,17 @@ def test_password_typed_in_a_url_field_does_not_stay_in_the_panel(fresh_sandbox,
     assert pw not in everywhere
     if session.workspace is not None:
         session.workspace.close()
+
+
+def test_an_unexpected_failure_ends_the_attempt_visibly(tmp_path, monkeypatch):
+    """Red team: PCNB_STORE_PATH in a folder that does not exist raised FileNotFoundError out of the click
+    handler (an OSError, not a PowerClerkError): the panel said "connecting…" forever."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PCNB_STORE_PATH", str(tmp_path / "missing" / "deeper" / "x.sqlite"))
+    monkeypatch.setattr("pcnb.workspace.Workspace.open", lambda *a, **k: (_ for _ in ()).throw(
+        FileNotFoundError(2, "No such file or directory", str(tmp_path / "missing"))))
+    session = Session()
+    panel = LoginPanel(session)
+    panel.submit()  # must not raise
+    assert "connecting" not in panel.status.value and "No such file" in panel.status.value
+    assert "click Connect" in panel.status.value and not panel.connect.disabled and session.workspace is None
