@@ -15,6 +15,7 @@ shows a static HTML table; in a terminal ``repr`` is polars' text table with lon
 from __future__ import annotations
 
 import uuid
+from html import escape
 from typing import Any
 
 import polars as pl
@@ -79,11 +80,16 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     table_id = f"pcnb_{uuid.uuid4().hex[:12]}"
     css = (f"#{table_id} tfoot input {{width: 100%; min-width: 3em; box-sizing: border-box}}\n"
            f"#{table_id} td {{overflow-wrap: anywhere}}")
+    # itables writes the caption and the footer filter row's column names as markup, also inside its
+    # <script>: a caption is escaped here, and names with markup characters go without the filter row
+    caption = None if caption is None else escape(caption)
+    markup_names = any(set(str(c)) & set("<>&") for c in df.columns)
     html = to_html_datatable(df, caption=caption, connected=_colab(), table_id=table_id, css=css, showIndex=False,
                              classes="display wrap compact",
-                             column_filters="footer" if df.height > 1 else False, pageLength=page_length,
-                             lengthMenu=[10, 25, 100, 500], maxBytes=MAX_BYTES, display_logo_when_loading=False,
-                             ordering=True, allow_html=False, layout=layout, columnDefs=align, autoWidth=False,
+                             column_filters="footer" if df.height > 1 and not markup_names else False,
+                             pageLength=page_length, lengthMenu=[10, 25, 100, 500], maxBytes=MAX_BYTES,
+                             display_logo_when_loading=False, ordering=True,
+                             allow_html=False, layout=layout, columnDefs=align, autoWidth=False,
                              text_in_header_can_be_selected=False,  # a click anywhere on a header sorts
                              style={"table-layout": "auto", "width": "100%", "margin": "0", "caption-side": "bottom"})
     return (_bundle() if bundle else "") + html

@@ -64,3 +64,21 @@ def test_the_bundle_is_sent_again_when_its_cell_runs_again():
     assert not grids.needs_bundle(first, ("cell-b", "run-2"))  # another cell: the page has it already
     assert grids.needs_bundle(first, ("cell-a", "run-3"))  # the carrier re-run: its old output is replaced
     assert not grids.needs_bundle((None, None), (None, None))  # no kernel (a script): once per process
+
+
+def _scripts_intact(page: str) -> bool:
+    """Every <script ...> ends at its own </script>: no markup of the data broke out of one."""
+    return all("<script" not in body for body in re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)) and \
+        page.count("<script") == page.count("</script>")
+
+
+def test_caption_and_column_names_are_text_not_markup():
+    """Red team: itables 2.9 writes the caption and (column_filters="footer") the column names unescaped, into
+    the static table and into the JSON of a <script type="module">: a `</script>` in either closed the script
+    early and the rest of the text ran as markup (XSS in a notebook or report if a name comes from data)."""
+    evil = "</script><img src=x onerror=alert(1)>"
+    df = pl.DataFrame({evil: ["a", "b"], "n": [1, 2]})
+    page = grids.grid_html(df, caption=f"by owner {evil}", bundle=False)
+    assert "<img" not in page and _scripts_intact(page)
+    df = pl.DataFrame({"owner": ["a", "b"], "<b>bold</b>": [1, 2]})
+    assert "<b>bold</b>" not in grids.grid_html(df, bundle=False)
