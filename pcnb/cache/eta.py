@@ -19,6 +19,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+MIN_PER_CALL = 0.001  # seconds: the clip's base when the mean is 0
+
 
 class SyncEta:
     def __init__(self, alpha: float = 0.2, warmup: int = 5, clip: float = 4.0,
@@ -39,7 +41,8 @@ class SyncEta:
             if len(self.first) >= self.warmup:
                 self.per_call = statistics.median(self.first)
             return
-        sample = min(dt, self.clip * self.per_call) if self.per_call > 0 else dt
+        # a mean of 0 (calls faster than the clock's tick) still clips: at least a millisecond a call
+        sample = min(dt, self.clip * max(self.per_call, MIN_PER_CALL))
         self.per_call += self.alpha * (sample - self.per_call)
 
     def seconds(self, remaining: int, floor: float = 0.0) -> float | None:

@@ -60,3 +60,14 @@ def test_the_real_sync_prints_estimating_then_a_bounded_estimate(make_client, tm
     assert "estimating…" in err and "PowerClerk sync" in err
     lefts = [int(n) for n in re.findall(r"~(\d+) s left", err)]
     assert lefts and max(lefts) < 120 and "h left" not in err and "min left" not in err
+
+
+def test_zero_length_warm_up_does_not_let_one_slow_call_through_unclipped():
+    """Red team: with a warm-up median of 0 s (calls faster than the clock's resolution: Windows' monotonic
+    clock ticks every ~16 ms), the clip was skipped (per_call > 0 was false), so one 30 s Retry-After wait
+    turned ~1 s for 1000 calls into "~1.7 h left" -- the jump this module exists to prevent."""
+    eta = SyncEta(clock=lambda: 0.0)
+    for _ in range(5):
+        eta.tick(0.0)
+    eta.tick(30.0)
+    assert eta.seconds(1000) is not None and eta.seconds(1000) < 60
