@@ -43,6 +43,25 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}}</style>")
 
 
+#: On paper (print, --pdf) a grid shows all its rows, not its first page: before printing, every
+#: DataTables grid of the page (pcnb.grids, itables) is switched to "all rows".
+PRINT_ALL_ROWS = """<script>
+(function () {
+  function all() {
+    for (var key in window) {
+      if (key.indexOf("_itables_") === 0 && window[key] && window[key].then) {
+        window[key].then(function (m) { m.jQuery.fn.dataTable.tables({api: true}).page.len(-1).draw(false); });
+      }
+    }
+    var dt = window.jQuery && window.jQuery.fn && window.jQuery.fn.dataTable;
+    if (dt) { dt.tables({api: true}).page.len(-1).draw(false); }
+  }
+  window.addEventListener("beforeprint", all);
+  if (window.matchMedia) { window.matchMedia("print").addListener(function (m) { if (m.matches) { all(); } }); }
+})();
+</script>"""
+
+
 class _Html:
     """Displays as HTML in any front end (and as text in a terminal)."""
 
@@ -107,6 +126,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = compact_plotly(strip_remote(exporter.from_notebook_node(nb)[0]))
+    page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
     return page

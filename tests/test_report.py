@@ -229,3 +229,27 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
                 "pio.renderers.default = 'plotly_mimetype+notebook'\ngo.Figure(go.Bar(x=['a'], y=[1]))")
     code = run_report(small, tmp_path / "c" / "small.html", with_code=True).read_text()
     assert 'jp-InputArea-editor"' in code and remote_references(code) == []  # --with-code keeps the code
+
+
+def test_pdf_of_a_grid_holds_all_its_rows(tmp_path):
+    """Red team: a grid (the table under a chart, the bottleneck table) pages at 25 rows; printed or --pdf, only
+    page 1 is on paper ("Showing 1 to 25 of 60 entries"): a manager's PDF silently lacks the other rows."""
+    import shutil
+
+    import polars as pl
+
+    from pcnb import grids
+    from pcnb.reportview import render, to_pdf
+
+    if not (shutil.which("chromium") and shutil.which("pdftotext")):
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    df = pl.DataFrame({"From": [f"Status {i:02d}" for i in range(60)], "n": list(range(60))})
+    grids._state["carrier"] = None  # this grid carries the DataTables bundle, as the first of a report does
+    out = nbformat.v4.new_output("display_data", data={"text/html": grids.grid_html(df, "Transitions"),
+                                                       "text/plain": "grid"})
+    nb = new_notebook(cells=[nbformat.v4.new_markdown_cell("# Grid"), new_code_cell("g", outputs=[out])])
+    page = tmp_path / "g.html"
+    page.write_text(render(nb))
+    to_pdf(page, tmp_path / "g.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
+    assert all(f"Status {i:02d}" in text for i in range(60))
