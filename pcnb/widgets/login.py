@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import ipywidgets as w
 
 from pcnb.api.auth import Credentials, remember
-from pcnb.errors import ConfigError, MfaRequired, PowerClerkError
+from pcnb.errors import ConfigError, MfaRequired, NotFound, PowerClerkError, TransportError
 from pcnb.widgets.login_text import describe, facts, sandbox_note, sandbox_users
 
 ENVIRONMENTS = [("Sandbox (synthetic, no credentials)", "sandbox"), ("PCI Trial", "trial"),
@@ -233,6 +233,12 @@ class LoginPanel:
         if isinstance(exc, MfaRequired) and creds is not None:
             exc.hint = ("this API user has MFA on: choose MFA = TOTP secret (or Session token / One-time code), "
                         "type it in the MFA value field and click Connect")
+        elif isinstance(exc, NotFound) and self.environment.value == "custom":
+            exc.hint = ("check the API base URL field: it is the address of the API, ending in /services/v2 "
+                        "(not a page of the PowerClerk web site); correct it and click Connect")
+        elif isinstance(exc, TransportError) and self.environment.value == "custom":
+            field = "Token URL" if "token endpoint" in exc.message else "API base URL"
+            exc.hint = f"check the {field} field and the network/VPN, then click Connect"
         text = f"<span style='color:#b00'>{html.escape(str(exc), quote=False)}</span>".replace("\n", "<br>")
         if creds is not None:
             text += ("<br><i>The secrets you typed were cleared (they are never kept in the panel); type them again "

@@ -245,3 +245,20 @@ def test_an_unexpected_failure_ends_the_attempt_visibly(tmp_path, monkeypatch):
     panel.submit()  # must not raise
     assert "connecting" not in panel.status.value and "No such file" in panel.status.value
     assert "click Connect" in panel.status.value and not panel.connect.disabled and session.workspace is None
+
+
+def test_a_wrong_custom_url_names_the_url_fields(fresh_sandbox, tmp_path, monkeypatch):
+    """Red team: a Custom base URL with a wrong path answered 404 on GetPrograms and the panel said "check the
+    id (custom ids and project numbers work too ...)": advice about projects, for a login, naming no field."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    _fill(panel, fresh_sandbox)
+    panel.base_url.value = fresh_sandbox.base_url + "/nope"
+    panel.connect.click()
+    assert session.workspace is None and "project numbers" not in panel.status.value
+    assert "API base URL" in panel.status.value and "click Connect" in panel.status.value
+    panel.base_url.value, panel.token_url.value = fresh_sandbox.base_url, "http://127.0.0.1:1/connect/token"
+    panel.api_key.value, panel.client_secret.value = "k", "s"
+    panel.connect.click()
+    assert "Token URL" in panel.status.value
