@@ -172,8 +172,9 @@ class LoginPanel:
         assert creds is not None
         self._check_typed(creds)
         creds.require()
-        settings = load_settings(environment=env, base_url=self.base_url.value.strip() or None,
-                                 token_url=self.token_url.value.strip() or None, program=program)
+        custom = env == "custom"  # the URL fields are hidden (and ignored) for PCI Trial and Production
+        settings = load_settings(environment=env, base_url=self.base_url.value.strip() or None if custom else None,
+                                 token_url=self.token_url.value.strip() or None if custom else None, program=program)
         return Workspace(PowerClerkClient(settings, creds), settings.program, settings.store_path)
 
     def submit(self) -> None:

@@ -262,3 +262,47 @@ def test_a_wrong_custom_url_names_the_url_fields(fresh_sandbox, tmp_path, monkey
     panel.api_key.value, panel.client_secret.value = "k", "s"
     panel.connect.click()
     assert "Token URL" in panel.status.value
+
+
+def test_production_never_uses_the_hidden_custom_urls(fresh_sandbox, tmp_path, monkeypatch):
+    """Red team (security): URLs typed under Custom URLs stayed in the (then hidden) fields and were passed to
+    load_settings for PCI Trial / Production too, so production credentials went to whatever host was typed
+    there, while the panel said "connected to production" (and the cache file was named production-...)."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    session = Session()
+    panel = LoginPanel(session)
+    _fill(panel, fresh_sandbox)
+    panel.environment.value = "production"  # changed my mind: the custom URL box is hidden now
+    c = fresh_sandbox.credentials("admin")
+    panel.api_key.value, panel.client_id.value, panel.client_secret.value = c["api_key"], c["client_id"], \
+        c["client_secret"]
+    sent: list[str] = []
+    monkeypatch.setattr("pcnb.widgets.login.LoginPanel._open", _spy(LoginPanel._open, sent))
+    panel.connect.click()
+    assert session.workspace is None or "127.0.0.1" not in str(session.workspace.client.settings.base_url)
+    assert not any("127.0.0.1" in url for url in sent)
+    if session.workspace is not None:
+        session.workspace.close()
+
+
+def _spy(open_, sent):
+    from pcnb.errors import ConfigError
+
+    def spy(self, env, program, creds):
+        from pcnb import config
+
+        real = config.load_settings
+
+        def load(*a, **k):
+            settings = real(*a, **k)
+            sent.extend([str(settings.base_url), str(settings.token_url)])
+            if "127.0.0.1" not in str(settings.base_url):  # a real PowerClerk: stop before any request
+                raise ConfigError("stopped by the test before any request")
+            return settings
+
+        config.load_settings = load
+        try:
+            return open_(self, env, program, creds)
+        finally:
+            config.load_settings = real
+    return spy
