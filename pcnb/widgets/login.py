@@ -201,8 +201,8 @@ class LoginPanel:
                     ws.close()
                 if not isinstance(exc, PowerClerkError):
                     exc = PowerClerkError(f"{type(exc).__name__}: {exc}",
-                                          "check the panel's fields and PCNB_* settings (PCNB_STORE_PATH names a "
-                                          "file in a folder that exists and is writable), then click Connect")
+                                          "check the panel's fields (Program id, URLs) and the PCNB_* settings "
+                                          "(e.g. PCNB_STORE_PATH in a folder that exists), then click Connect")
                 self._failed(exc, creds)
                 return
             old = self.session.workspace
