@@ -31,8 +31,12 @@ SECRET_PARAMS = re.compile(r"(token|secret|password|key|otp|code|auth)", re.I)
 
 
 def redact_url(url: str) -> str:
-    """Hide credentials in user-info and secret-looking query parameters."""
-    parts = urlsplit(url)
+    """Hide credentials in user-info and secret-looking query parameters (of any text: a URL that does
+    not parse, e.g. "http://[::1/...", loses its user-info and query instead of raising)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/?#]*@", "//", url.split("?", 1)[0])
     netloc = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
     query = urlencode([(k, "***" if SECRET_PARAMS.search(k) else v) for k, v in parse_qsl(parts.query)])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

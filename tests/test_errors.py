@@ -75,3 +75,18 @@ def test_dropped_connection(fresh_sandbox, make_client):
     fresh_sandbox.sandbox.faults.update(drop_next=1)
     with pytest.raises(TransportError, match="may or may not have been applied"):
         client.create_project(fresh_sandbox.program_id)
+
+
+def test_a_url_that_does_not_parse_is_an_error_with_a_fix_not_a_valueerror():
+    """Red team: PCNB_BASE_URL / --base-url "http://[::1/services/v2" made redact_url (building the error
+    message) raise a bare ValueError("Invalid IPv6 URL"): a traceback instead of a pcnb error with its fix."""
+    from pcnb.api.auth import Credentials
+    from pcnb.api.client import PowerClerkClient
+    from pcnb.config import load_settings
+    from pcnb.errors import PowerClerkError, redact_url
+
+    assert redact_url("http://u:pw@[::1/x?key=1") == "http://[::1/x"
+    s = load_settings(environment="custom", base_url="http://[::1/services/v2", token_url="http://[::1/connect/token")
+    client = PowerClerkClient(s, Credentials(api_key="k", client_id="c", client_secret="s"))
+    with pytest.raises(PowerClerkError):
+        client.programs()
