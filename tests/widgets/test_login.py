@@ -306,3 +306,29 @@ def _spy(open_, sent):
         finally:
             config.load_settings = real
     return spy
+
+
+def test_one_pcnb_store_path_for_two_programs_never_mixes_them(tmp_path, monkeypatch):
+    """Red team (no fix yet): PCNB_STORE_PATH is honoured for every connection, and the cache file records no
+    program: connecting to program B after a synced program A opened A's cache as B's, and B's sync (its
+    watermark taken from A's) left A's projects in place -- B's charts and reports showed A's projects and
+    statuses. A cache of another (environment, program) must be refused (or kept apart), never reused."""
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PCNB_STORE_PATH", str(tmp_path / "shared.sqlite"))
+    monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "30")
+    session = Session()
+    panel = LoginPanel(session)
+    panel.program.value = "rebate"
+    panel.connect.click()
+    session.workspace.sync(progress=False)
+    rebate = set(session.workspace.projects()["project_id"].to_list())
+    panel.program.value = "residential"
+    panel.connect.click()
+    ws = session.workspace
+    if ws is not None:
+        ws.sync(progress=False)
+        mixed = rebate & set(ws.projects()["project_id"].to_list())
+        ws.close()
+        assert not mixed, f"{len(mixed)} projects of the rebate program shown as the residential program's"
+    else:
+        assert "PCNB_STORE_PATH" in panel.status.value  # refused, saying why
