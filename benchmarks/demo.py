@@ -20,7 +20,8 @@ def _mb(n: int) -> str:
 
 
 def sizes(folder: Path) -> list[tuple[str, str, str]]:
-    """Per report: total, the plotly.js part, the rest; plus the raw bundle's size for comparison."""
+    """Per report: total, the embedded bundles (plotly.js; itables' DataTables), the rest; plus the
+    bundles' uncompressed sizes for comparison."""
     import re
 
     import plotly
@@ -29,11 +30,13 @@ def sizes(folder: Path) -> list[tuple[str, str, str]]:
     rows = []
     for page in sorted(folder.glob("*.html")):
         text = page.read_text(encoding="utf-8")
-        found = re.search(r'<script type="application/gzip;base64" id="pcnb-plotly-gz">.*?</script>', text, re.S)
-        bundle = len(found.group(0).encode()) if found else 0
+        plotly_js = re.search(r'<script type="application/gzip;base64" id="pcnb-plotly-gz">.*?</script>', text, re.S)
+        grids_js = re.search(r"<script>/\* itables bundle.*?</script>", text, re.S)
+        bundle, grids = (len(m.group(0).encode()) if m else 0 for m in (plotly_js, grids_js))
         total = page.stat().st_size
-        value = f"{_mb(total)} (plotly.js {_mb(bundle)}, report {_mb(total - bundle)})"
-        rows.append((f"report size: {page.name}", value, "self-contained, plotly.js once" if bundle else "-"))
+        value = (f"{_mb(total)} (plotly.js {_mb(bundle)}, grids {_mb(grids)}, report {_mb(total - bundle - grids)})")
+        rows.append((f"report size: {page.name}", value, "self-contained, each bundle once, compressed"
+                     if bundle or grids else "-"))
     rows.append(("plotly.js bundle uncompressed (what each report would carry otherwise)", _mb(raw), "-"))
     return rows
 

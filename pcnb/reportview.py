@@ -24,6 +24,8 @@ from typing import Any
 
 import nbformat
 
+from pcnb.reportpack import compact_itables, compact_plotly
+
 TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
 SETUP_TAG = "pcnb-report-setup"
 #: Run first in report mode (and removed afterwards): tables a reader can read.
@@ -125,7 +127,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
         nb = _front_matter(nb)
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
-    page = compact_plotly(strip_remote(exporter.from_notebook_node(nb)[0]))
+    page = compact_itables(compact_plotly(strip_remote(exporter.from_notebook_node(nb)[0])))
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
@@ -165,42 +167,6 @@ _REMOTE_IMPORT = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?import
 def strip_remote(page: str) -> str:
     """Remove every script or stylesheet loaded from another host (CDNs): the report stays offline."""
     return _REMOTE_IMPORT.sub("", _REMOTE.sub("", page))
-
-
-_PLOTLY_JS = re.compile(r"<script>(\s*/\*\*\s*\* plotly\.js (v[\d.]+).*?)</script>", re.S)
-_FIGURE = re.compile(r"<script>(\s*window\.PLOTLYENV=.*?)</script>", re.S)
-_LOADER = """<script type="application/gzip;base64" id="pcnb-plotly-gz">{data}</script>
-<script>/* plotly.js {version}, gzip + base64: embedded once by pcnb, no CDN */
-window.pcnbPlotly = (async function () {{
-  if (typeof DecompressionStream === "undefined") {{
-    document.body.insertAdjacentHTML("afterbegin", "<p><b>This browser cannot draw the charts of this report: "
-      + "open it in a current Chrome, Edge, Firefox or Safari.</b></p>");
-    throw new Error("DecompressionStream is not available");
-  }}
-  var packed = atob(document.getElementById("pcnb-plotly-gz").textContent.trim());
-  var bytes = Uint8Array.from(packed, function (c) {{ return c.charCodeAt(0); }});
-  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  (0, eval)(await new Response(stream).text());
-  return window.Plotly;
-}})();
-</script>"""
-
-
-def compact_plotly(page: str) -> str:
-    """Embed plotly.js gzip-compressed (4.8 MB of a ~5.2 MB report -> 2 MB): the browser inflates it
-    with its own DecompressionStream and draws each figure once it is ready. Still one copy per file,
-    no request to any host; a page without plotly.js is returned unchanged."""
-    import base64
-    import gzip
-
-    found = _PLOTLY_JS.search(page)
-    if found is None:
-        return page
-    data = base64.b64encode(gzip.compress(found.group(1).encode("utf-8"), 9, mtime=0)).decode("ascii")
-    loader = _LOADER.format(data=data, version=found.group(2))
-    page = page[:found.start()] + loader + page[found.end():]
-    return _FIGURE.sub(lambda m: "<script>window.pcnbPlotly.then(function (Plotly) {" + m.group(1) + "\n});</script>",
-                       page)
 
 
 def remote_references(page: str) -> list[str]:
