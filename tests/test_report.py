@@ -103,6 +103,7 @@ def test_demo_writes_four_reports_with_charts(tmp_path):
     # script is loaded from a plotly CDN
     assert charts_html.count("plotly.js v") == 1 and charts_html.count('id="pcnb-plotly-gz"') == 1
     assert "/**\n* plotly.js v" not in charts_html and len(charts_html.encode()) < 3_000_000  # not the raw bundle
+    assert charts_html.count("/* itables bundle, gzip + base64") == 1  # the grids' bundle compressed too
     assert not re.search(r'<script[^>]+src="[^"]*(plot\.ly|plotly)[^"]*"', charts_html)
 
 
