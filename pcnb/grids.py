@@ -76,6 +76,11 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     """HTML of an interactive grid of ``df`` (sortable, searchable, per-column filters, wrapped text)."""
     from itables.javascript import to_html_datatable
 
+    # a column whose values are all null has polars dtype Null, which itables writes as the text
+    # "null" in every cell; as text (String) its nulls are empty cells, like any other column's
+    nulls = [name for name, dtype in df.schema.items() if dtype == pl.Null]
+    if nulls:
+        df = df.with_columns(pl.col(nulls).cast(pl.String))
     # the search box always (itables hides it for one-page frames, but a diff is searched by its checks)
     many = df.height > 10
     layout = {"topStart": "pageLength" if many else None, "topEnd": "search", "bottomStart": "info" if many else None,
