@@ -244,15 +244,17 @@ class Store:
         Why: one file named by PCNB_STORE_PATH (or store_path) for every connection made program B
         open program A's cache, and B's incremental sync started from A's watermark, so B's charts
         showed A's projects. A file without the record (written before pcnb kept it) is adopted by
-        its first opener: nothing in it is lost. The base URL is recorded for the error message
-        only (an embedded sandbox gets a new port on every start)."""
+        its first opener: nothing in it is lost. One server is one environment, named by its
+        environment or by its base URL: a restarted sandbox (a new port) and the same server reached
+        as Custom URLs both open their cache."""
         owner = self.get_state().get("owner")
         if not isinstance(owner, dict):
             with self.tx(data=False) as conn:
                 self.put_state(conn, owner={"environment": environment, "program": program, "base_url": base_url})
             return
         theirs = (str(owner.get("environment")), str(owner.get("program")))
-        if theirs != (environment, program):
+        same_server = theirs[0] == environment or (base_url is not None and owner.get("base_url") == base_url)
+        if theirs[1] != program or not same_server:
             raise StoreError(f"the cache {self.path} holds program {theirs[1]!r} of {theirs[0]}, not program "
                              f"{program!r} of {environment}",
                              "PCNB_STORE_PATH (or store_path) must name one file per program: unset it to use "
