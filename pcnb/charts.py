@@ -1,8 +1,8 @@
 """Plotly figures from analytics frames. Every title states as_of, n and the calendar.
 
 Figures use only plotly's own JSON; reports embed plotly.js so exported HTML works offline.
-A status has one colour in every figure (pcnb.palette: the program profile's order); pass
-``colors=`` to use another palette.
+A status has one colour in every figure (pcnb.palette: the program profile's order): the palette of
+the program whose statuses a figure draws (``palette.for_names``); pass ``colors=`` to choose it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
-from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, current
+from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, for_names
 
 
 def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
@@ -34,7 +34,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
 def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
                      colors: Palette | None = None) -> go.Figure:
     """Bars of first entries per period per status, with a rolling-mean trend line per status."""
-    fig, pal = go.Figure(), colors or current()
+    fig, pal = go.Figure(), colors or for_names(tp["status"].unique().to_list())
     for status in sorted(tp["status"].unique().to_list()):
         part = tp.filter(pl.col("status") == status).sort("period")
         color = pal[status]
@@ -50,8 +50,8 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
 def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,
                           colors: Palette | None = None) -> go.Figure:
     """Stacked areas of WIP per status per day (cumulative flow diagram)."""
-    fig, pal = go.Figure(), colors or current()
     statuses = order or sorted(wip["status"].unique().to_list())
+    fig, pal = go.Figure(), colors or for_names(statuses)
     for status in statuses:
         part = wip.filter(pl.col("status") == status).sort("date")
         fig.add_scatter(x=part["date"].to_list(), y=part["wip"].to_list(), name=status, stackgroup="wip",
@@ -103,7 +103,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
         tis = tis.filter(pl.col("status").is_in(statuses))
     order = statuses or sorted(tis["status"].to_list())
     closed = intervals.filter(~pl.col("is_open"))
-    fig, pal = go.Figure(), colors or current()
+    fig, pal = go.Figure(), colors or for_names(order)
     rows = []
     for status in order:
         part = tis.filter(pl.col("status") == status)
@@ -138,8 +138,8 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
     final = list(need(terminal, "terminal", "aging_chart", "the program's final statuses (roles.final)"))
     open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
                              & ~pl.col("status").is_in(final))
-    fig, pal = go.Figure(), colors or current()
     statuses = sorted(open_["status"].unique().to_list())
+    fig, pal = go.Figure(), colors or for_names(statuses)
     for status in statuses:
         part = open_.filter(pl.col("status") == status)
         fig.add_scatter(x=[status] * part.height, y=part["age_business_days"].to_list(), mode="markers",
@@ -230,7 +230,7 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     idx = {name: i for i, name in enumerate(labels)}
     med = f"median_{unit}"
     fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 15, "color": [(colors or current())[s] for s in labels]},
+        node={"label": labels, "pad": 15, "color": [(colors or for_names(labels))[s] for s in labels]},
         link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
               "value": top_rows["count"].to_list(),
               "customdata": top_rows[med].to_list(),

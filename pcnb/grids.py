@@ -6,8 +6,9 @@ widget extension (ipydatagrid does: a front end without it shows nothing) and wo
 exported notebook. Its JavaScript is embedded, not fetched: the first grid of a kernel carries the
 DataTables bundle (about 1 MB, base64, loaded from a blob URL), later grids use it -- and when the
 cell that carried it is run again, its new output carries it again, so a saved notebook keeps one
-copy; no request goes to a CDN, so reports stay offline. Colab is the exception itables documents (every output
-is its own iframe there, so an embedded bundle is not shared): there the bundle comes from
+copy (a widget's grid that carried it keeps carrying it through filter changes: pcnb.widgets.grid);
+no request goes to a CDN, so reports stay offline. Colab is the exception itables documents (every
+output is its own iframe there, so an embedded bundle is not shared): there the bundle comes from
 unpkg, as Colab is online anyway. Without JavaScript (untrusted notebook, GitHub preview) itables
 shows a static HTML table; in a terminal ``repr`` is polars' text table with long strings kept.
 """
@@ -51,15 +52,23 @@ def needs_bundle(carrier: tuple[str | None, str | None] | None, now: tuple[str |
     return cell is not None and cell == now[0] and request != now[1]
 
 
-def _bundle() -> str:
+def bundle_if_needed() -> str:
     """The DataTables bundle, when ``needs_bundle`` (the page keeps it while the notebook is open)."""
     now = _request()
     if _colab() or not needs_bundle(_state["carrier"], now):
         return ""
+    _state["carrier"] = now
+    return bundle_html()
+
+
+def bundle_html() -> str:
+    """The DataTables bundle, unconditionally ("" on Colab, which loads it per output): for an output
+    that carried it and is being replaced by a widget callback (pcnb.widgets.grid), which must keep it."""
+    if _colab():
+        return ""
     from itables import options
     from itables.javascript import generate_init_offline_itables_html
 
-    _state["carrier"] = now
     return generate_init_offline_itables_html(options.dt_bundle)
 
 
@@ -67,6 +76,11 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     """HTML of an interactive grid of ``df`` (sortable, searchable, per-column filters, wrapped text)."""
     from itables.javascript import to_html_datatable
 
+    # a column whose values are all null has polars dtype Null, which itables writes as the text
+    # "null" in every cell; as text (String) its nulls are empty cells, like any other column's
+    nulls = [name for name, dtype in df.schema.items() if dtype == pl.Null]
+    if nulls:
+        df = df.with_columns(pl.col(nulls).cast(pl.String))
     # the search box always (itables hides it for one-page frames, but a diff is searched by its checks)
     many = df.height > 10
     layout = {"topStart": "pageLength" if many else None, "topEnd": "search", "bottomStart": "info" if many else None,
@@ -92,7 +106,7 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
                              allow_html=False, layout=layout, columnDefs=align, autoWidth=False,
                              text_in_header_can_be_selected=False,  # a click anywhere on a header sorts
                              style={"table-layout": "auto", "width": "100%", "margin": "0", "caption-side": "bottom"})
-    return (_bundle() if bundle else "") + html
+    return (bundle_if_needed() if bundle else "") + html
 
 
 def text_table(df: pl.DataFrame) -> str:

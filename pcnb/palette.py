@@ -4,8 +4,15 @@ Why: plotly colours traces by their position in each figure, so a review status 
 one chart and green in the next, and a reader compared the wrong bars. Here a status's colour is
 fixed by its position in the program profile's status order (GetStatusList order, which is the
 program's own), so it is stable across charts, kernels and re-runs; a name the profile lacks gets
-the next free colour the first time any chart shows it. Loading a workspace's profile makes its
-palette the notebook's (``use``); charts take ``colors=`` to override.
+the next free colour the first time any chart shows it. No two names of one palette share a
+colour: real programs have 20-40 statuses, so the list is 60 plotly qualitative colours and
+generated hues after that.
+
+Each program has its own palette (``use``). A chart takes the palette of the program whose data
+it draws: the command passes it, and a chart given none picks the used program whose statuses
+the drawn names are (``for_names``) -- never simply the profile read last, which recoloured
+program A's charts as soon as program B's profile was read. ``current`` is the first program's
+palette (the notebook's), for names no program knows; charts take ``colors=`` to override.
 """
 
 from __future__ import annotations
@@ -13,10 +20,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-# plotly's D3 ten, then ten more well-separated hues (Dark24's), so 20 statuses stay distinct
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+# plotly's D3 ten, then ten more well-separated hues (Dark24's): the first 20, as before
+_FIRST = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf", "#2e91e5", "#e15f99", "#1ca71c", "#fb0d0d", "#da16ff", "#222a2a", "#b68100", "#750d86",
           "#eb663b", "#511cfb"]
+
+
+def _longer() -> list[str]:
+    """The first 20, then the rest of plotly's Dark24, Alphabet and Light24 (no colour twice)."""
+    from plotly.colors import qualitative
+
+    out = list(_FIRST)
+    for color in [*qualitative.Dark24, *qualitative.Alphabet, *qualitative.Light24]:
+        if color.lower() not in out:
+            out.append(color.lower())
+    return out
+
+
+COLORS = _longer()
+
+
+def _generated(i: int) -> str:
+    """Colour number ``i`` past COLORS: hues a golden angle apart, at two lightnesses."""
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb((i * 0.618033988749895) % 1.0, 0.38 if i % 2 else 0.58, 0.75)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
 #: who must answer an inquiry thread: the same two colours in every backlog chart
 SIDES = {"utility": "#d62728", "applicant": "#1f77b4", "none": "#7f7f7f"}
 LATE, ON_TIME = "#b2182b", "#1b7837"  # SLA bars: the same meaning, the same colour, in every program
@@ -33,7 +64,14 @@ class Palette:
 
     def color(self, name: str) -> str:
         if name not in self._colors:
-            self._colors[name] = COLORS[len(self._colors) % len(COLORS)]
+            n = len(self._colors)
+            if n < len(COLORS):
+                self._colors[name] = COLORS[n]
+            else:  # past the list: a generated hue no other name of this palette has
+                taken, i = set(self._colors.values()), n
+                while _generated(i) in taken:
+                    i += 1
+                self._colors[name] = _generated(i)
         return self._colors[name]
 
     __getitem__ = color
@@ -50,20 +88,36 @@ def for_profile(profile: Any) -> Palette:
     return Palette(s.name for s in profile.statuses)
 
 
-_by_program: dict[tuple[str, str], Palette] = {}
-_current: list[Palette] = [Palette()]
+_by_program: dict[tuple[str, str], Palette] = {}  # in the order programs were first used
+_statuses: dict[tuple[str, str], frozenset[str]] = {}
+_current: list[Palette | None] = [None]
+_anonymous = Palette()  # before any program's profile was read
 
 
 def use(profile: Any) -> Palette:
-    """Make ``profile``'s palette the one charts use by default (the same object on every call for
-    the same program, so a colour given once stays)."""
+    """``profile``'s program palette (the same object on every call for the same program, so a colour
+    given once stays). The first program used becomes ``current``; a later one does not replace it."""
     key = (str(profile.environment), str(profile.program_id))
     if key not in _by_program:
         _by_program[key] = for_profile(profile)
-    _current[0] = _by_program[key]
-    return _current[0]
+        _statuses[key] = frozenset(s.name for s in profile.statuses)
+    if _current[0] is None:
+        _current[0] = _by_program[key]
+    return _by_program[key]
 
 
 def current() -> Palette:
-    """The palette charts use when given none: the last used program's, else first come first served."""
-    return _current[0]
+    """The palette for names no used program knows: the first used program's, else first come first served."""
+    return _current[0] or _anonymous
+
+
+def for_names(names: Iterable[str]) -> Palette:
+    """The palette of the program whose data a chart draws: of the used programs, the one whose
+    profile lists most of ``names`` (the first used on a tie); ``current()`` when none lists any."""
+    wanted = set(names)
+    best, hits = current(), 0
+    for key, pal in _by_program.items():
+        n = len(wanted & _statuses[key])
+        if n > hits:
+            best, hits = pal, n
+    return best

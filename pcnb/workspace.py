@@ -36,6 +36,11 @@ class Workspace:
         self.program: str = program
         path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
         self.store = Store(path)
+        try:
+            self.store.claim(client.settings.environment, self.program, client.settings.base_url)
+        except BaseException:
+            self.store.close()
+            raise
         self.client.ledger = self.store.record_call
         self._stack = ExitStack()
         self.sandbox_handle: Any = None
@@ -69,7 +74,11 @@ class Workspace:
 
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
             store_path = Path(tmp) / "store.sqlite"
-        ws = cls(PowerClerkClient(settings, creds), handle.program_id, store_path)
+        try:
+            ws = cls(PowerClerkClient(settings, creds), handle.program_id, store_path)
+        except BaseException:  # e.g. a cache file of another program: the sandbox must not outlive it
+            stack.close()
+            raise
         ws._stack, ws.sandbox_handle, ws.sandbox_program = stack, handle, handle.state.program
         return ws
 

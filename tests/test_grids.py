@@ -82,3 +82,13 @@ def test_caption_and_column_names_are_text_not_markup():
     assert "<img" not in page and _scripts_intact(page)
     df = pl.DataFrame({"owner": ["a", "b"], "<b>bold</b>": [1, 2]})
     assert "<b>bold</b>" not in grids.grid_html(df, bundle=False)
+
+
+def test_a_column_with_only_nulls_shows_empty_cells_like_any_other_null():
+    """A text column whose values were all null (polars dtype Null) showed the word "null" in every cell,
+    while nulls of other string columns showed an empty cell."""
+    df = pl.DataFrame({"owner": ["a", None], "notes": [None, None], "n": [1, None]})
+    assert df.schema["notes"] == pl.Null
+    rows = json.loads(_dt_args(grids.grid_html(df, bundle=False))["data_json"])
+    assert rows == [["a", None, 1], [None, None, None]]
+    assert _dt_args(grids.grid_html(df, bundle=False))["columnDefs"][0]["targets"] == [0, 1]  # text: left

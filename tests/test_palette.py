@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pcnb import palette
 from pcnb.profile import ProgramProfile, StatusInfo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_kernel(monkeypatch):
+    """Each test as in a fresh kernel: no program's palette used yet."""
+    monkeypatch.setattr(palette, "_by_program", {})
+    monkeypatch.setattr(palette, "_statuses", {})
+    monkeypatch.setattr(palette, "_current", [None])
 
 
 def _profile(program: str, names: list[str]) -> ProgramProfile:
@@ -22,7 +32,8 @@ def test_use_makes_a_programs_palette_current_and_keeps_it():
     first = palette.use(_profile("p2", ["A", "B"]))
     first["late addition"]
     other = palette.use(_profile("p3", ["B", "A"]))
-    assert palette.current() is other and other["B"] == palette.COLORS[0]
+    # the first program stays the default: reading another's profile does not recolour its charts
+    assert palette.current() is first and other["B"] == palette.COLORS[0]
     again = palette.use(_profile("p2", ["A", "B"]))
     assert again is first and again["late addition"] == palette.COLORS[2]
 
@@ -44,3 +55,33 @@ def test_a_program_keeps_its_colours_when_another_programs_profile_is_read():
     before = palette.use(a)["Review"]
     palette.use(b)
     assert palette.current()["Review"] == before  # what a chart of A's intervals now gets by default
+
+
+def test_a_chart_takes_the_palette_of_the_program_whose_statuses_it_draws():
+    a = palette.use(_profile("A", ["Submitted", "Review", "Approved"]))
+    b = palette.use(_profile("B", ["Draft", "Approved", "Review", "Closed"]))
+    assert palette.for_names(["Draft", "Review", "Closed"]) is b
+    assert palette.for_names(["Submitted", "Review"]) is a
+    assert palette.for_names(["Review", "Approved"]) is a  # a tie: the first program's
+    assert palette.for_names(["nobody knows"]) is palette.current() is a
+
+
+def test_no_colour_repeats_past_the_long_list():
+    assert len(palette.COLORS) >= 60 and len(set(palette.COLORS)) == len(palette.COLORS)
+    pal = palette.Palette(f"s{i}" for i in range(150))
+    assert len(set(pal.mapping().values())) == 150
+
+
+def test_a_chart_of_program_a_keeps_its_colours_after_program_b_was_read():
+    from datetime import UTC, date, datetime
+
+    import polars as pl
+
+    from pcnb import charts
+
+    a = palette.use(_profile("A", ["Submitted", "Review", "Approved"]))
+    palette.use(_profile("B", ["Draft", "Approved", "Review"]))
+    palette.use(_profile("C", ["Review", "Other"]))
+    wip = pl.DataFrame({"date": [date(2026, 1, 1)] * 2, "status": ["Review", "Submitted"], "wip": [3, 4]})
+    fig = charts.cumulative_flow_chart(wip, datetime(2026, 1, 2, tzinfo=UTC))
+    assert {t.name: t.line.color for t in fig.data} == {"Review": a["Review"], "Submitted": a["Submitted"]}

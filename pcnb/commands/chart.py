@@ -25,7 +25,7 @@ def _role(prof: ProgramProfile, role: str) -> Any:
 
 def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     import pcnb.analytics as an
-    from pcnb import charts
+    from pcnb import charts, palette
     from pcnb.analytics.backlog import thread_state
     from pcnb.analytics.cohorts import bottlenecks
 
@@ -36,16 +36,18 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     cal, now = prof.calendar.calendar(), datetime.now(UTC)
     final = _role(prof, "final")
     iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
+    pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since
     name = args.name
     if name == "throughput":
         return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
-                                                     calendar=cal), now)
+                                                     calendar=cal), now, colors=pal)
     if name == "cfd":
-        return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now)
+        return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now, colors=pal)
     if name == "time-in-status":
-        return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal)
+        return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal, colors=pal)
     if name == "aging":
-        return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final)
+        return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final,
+                                  colors=pal)
     if name == "sla":  # every deadline of the profile: per status or span, any unit, tracks, utility clock
         return charts.sla_chart(ws.deadline_compliance(now), now, cal)
     if name == "backlog":
@@ -57,7 +59,7 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
         return charts.backlog_trend_chart(backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, now),
                                           now, cal)
     assert name == "bottlenecks" and name in CHARTS
-    return charts.bottleneck_chart(bottlenecks(iv), now)
+    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal)
 
 
 def _chart_args(p: argparse.ArgumentParser) -> None:

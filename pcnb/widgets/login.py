@@ -11,7 +11,8 @@ failure, and the panel says so each time.
 A connection is swapped only once the new one works: a failed Connect leaves the previous
 workspace in use (and says so), because losing a working session to a typo costs a re-sync.
 Settings come from the normal loader (``PCNB_*`` variables, ``[tool.pcnb]``) with the panel's
-fields on top, so a panel login behaves like ``%powerclerk connect``.
+fields on top, so a panel login behaves like ``%powerclerk connect``; the panel also starts from them
+(environment, Program id, custom URLs; never a secret).
 """
 
 from __future__ import annotations
@@ -33,6 +34,27 @@ MFA_MODES = [("No MFA", "none"), ("TOTP secret", "totp"), ("One-time code", "cod
 FIELD_LABELS = {"api_key": "API key", "client_id": "Client id", "client_secret": "Client secret"}
 
 
+def starting_values() -> tuple[dict[str, str], str | None]:
+    """The panel's first choices, from the settings loader (``PCNB_*``, ``[tool.pcnb]``): the
+    environment, Program id and (custom) URLs -- never a secret, which is no setting.
+
+    Why: a notebook run with PCNB_ENVIRONMENT=trial and PCNB_PROGRAM set opened on Sandbox with an
+    empty Program id, so a Connect went to another environment than ``%powerclerk connect`` does.
+    Settings that do not load start the panel on Sandbox, with a line saying what to fix."""
+    from pcnb.config import load_settings
+
+    try:
+        s = load_settings()
+    except PowerClerkError as exc:
+        return {"environment": "sandbox"}, (f"the PCNB_* / [tool.pcnb] settings were not used: {exc.message}"
+                                            + (f" ({exc.hint})" if exc.hint else "") + "; starting on Sandbox")
+    values = {"environment": s.environment, "program": s.program or ""}
+    if s.environment == "custom":  # a URL with user:password@ is not shown: the fields are saved
+        values |= {k: v for k in ("base_url", "token_url")
+                   if (v := getattr(s, k) or "") and "@" not in urlsplit_netloc(v)}
+    return values, None
+
+
 class LoginPanel:
     """``LoginPanel(session).widget`` is what ``%powerclerk login`` displays."""
 
@@ -40,14 +62,18 @@ class LoginPanel:
         self.session = session
         style = {"description_width": "110px"}
         layout = w.Layout(width="460px")
-        self.environment = w.Dropdown(options=ENVIRONMENTS, value="sandbox", description="Environment", style=style,
-                                      layout=layout)
+        start, problem = starting_values()
+        self.environment = w.Dropdown(options=ENVIRONMENTS, value=start["environment"], description="Environment",
+                                      style=style, layout=layout)
         self.sandbox_user = w.Dropdown(options=sandbox_users(), value="admin", description="Sandbox user",
                                        style=style, layout=layout)
         self.sandbox_note = w.HTML(value=sandbox_note(), layout=w.Layout(width="460px"))
-        self.base_url = w.Text(description="API base URL", style=style, layout=layout)
-        self.token_url = w.Text(description="Token URL", style=style, layout=layout)
-        self.program = w.Text(description="Program id", placeholder="(optional)", style=style, layout=layout)
+        self.base_url = w.Text(value=start.get("base_url", ""), description="API base URL", style=style,
+                               layout=layout)
+        self.token_url = w.Text(value=start.get("token_url", ""), description="Token URL", style=style,
+                                layout=layout)
+        self.program = w.Text(value=start.get("program", ""), description="Program id", placeholder="(optional)",
+                              style=style, layout=layout)
         self.api_key = w.Password(description="API key", style=style, layout=layout, continuous_update=False)
         self.client_id = w.Text(description="Client id", style=style, layout=layout)
         self.client_secret = w.Password(description="Client secret", style=style, layout=layout,
@@ -61,7 +87,8 @@ class LoginPanel:
         self.connect = w.Button(description="Connect", button_style="primary", icon="plug")
         self.disconnect = w.Button(description="Disconnect", icon="power-off", disabled=session.workspace is None,
                                    tooltip="close the current connection (the local cache stays on disk)")
-        self.status = w.HTML(value="<i>not connected</i>")
+        self.status = w.HTML(value="<i>not connected</i>" if problem is None else
+                             f"<span style='color:#b00'>{html.escape(problem, quote=False)}</span>")
         self.who = w.HTML(value=describe(session.workspace) if session.workspace is not None else "")
         self.sandbox_box = w.VBox([self.sandbox_user, self.sandbox_note])
         self.custom_box = w.VBox([self.base_url, self.token_url])

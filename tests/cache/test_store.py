@@ -32,3 +32,29 @@ def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, t
         "project_id"].n_unique()
     assert frames.status_events(upgraded).equals(expected)
     frames.wait_for_snapshots()
+
+
+def test_a_cache_file_records_its_program_adopts_old_files_and_refuses_another_program(tmp_path):
+    """One PCNB_STORE_PATH for two programs made program B sync on top of program A's cache; a file
+    written before the record existed is adopted (its data kept), a file of another program refused."""
+    import pytest
+
+    from pcnb.cache.store import StoreError
+
+    path = tmp_path / "shared.sqlite"
+    old = Store(path)
+    with old.tx() as conn:  # an existing cache, from before the record: data and a watermark
+        Store.put_state(conn, watermark="2026-01-01T00:00:00Z")
+    old.close()
+    store = Store(path)
+    store.claim("trial", "A", "https://trial.example/services/v2")
+    assert store.get_state()["watermark"] == "2026-01-01T00:00:00Z"  # adopted, nothing lost
+    store.claim("trial", "A", "https://trial.example/services/v2")  # the same program: fine, again
+    store.claim("custom", "A", "https://trial.example/services/v2")  # the same server as Custom URLs
+    store.claim("trial", "A", "https://trial.example:8443/services/v2")  # the same environment
+    with pytest.raises(StoreError):
+        store.claim("production", "A", "https://production.example/services/v2")  # another server
+    with pytest.raises(StoreError) as err:
+        store.claim("trial", "B", "https://trial.example/services/v2")
+    assert "PCNB_STORE_PATH" in str(err.value) and "'A'" in str(err.value)
+    store.close()

@@ -25,3 +25,16 @@ def test_the_bundle_is_not_lost_when_the_grid_that_carried_it_is_replaced(monkey
     out.show(df.head(1))
     later = grids.grid_html(df)  # a grid of another cell, afterwards
     assert BUNDLE in out.html or BUNDLE in later
+
+
+def test_an_output_that_carried_the_bundle_keeps_it_when_cleared(monkeypatch):
+    monkeypatch.setitem(grids._state, "carrier", None)
+    monkeypatch.setattr(grids, "_request", lambda: ("cell-browser", "execute-1"))
+    out = GridOutput()
+    out.show(pl.DataFrame({"owner": ["a"]}))
+    monkeypatch.setattr(grids, "_request", lambda: (None, "comm-msg-2"))
+    out.clear()
+    assert out.frame is None and BUNDLE in out.widget.outputs[0]["data"]["text/html"]
+    other = GridOutput()  # an output that never carried it: none of its grids does
+    other.show(pl.DataFrame({"owner": ["b"]}))
+    assert BUNDLE not in other.html

@@ -322,13 +322,38 @@ def test_one_pcnb_store_path_for_two_programs_never_mixes_them(tmp_path, monkeyp
     panel.connect.click()
     session.workspace.sync(progress=False)
     rebate = set(session.workspace.projects()["project_id"].to_list())
+    first = session.workspace
     panel.program.value = "residential"
     panel.connect.click()
     ws = session.workspace
-    if ws is not None:
+    if ws is not first:  # a failed Connect keeps the previous connection (the panel's design)
         ws.sync(progress=False)
         mixed = rebate & set(ws.projects()["project_id"].to_list())
         ws.close()
         assert not mixed, f"{len(mixed)} projects of the rebate program shown as the residential program's"
     else:
         assert "PCNB_STORE_PATH" in panel.status.value  # refused, saying why
+        first.close()
+
+
+def test_the_panel_starts_from_the_settings_environment_and_program_never_a_secret(monkeypatch):
+    """PCNB_ENVIRONMENT / PCNB_PROGRAM were ignored: the panel always opened on Sandbox, Program id empty."""
+    monkeypatch.setenv("PCNB_ENVIRONMENT", "custom")
+    monkeypatch.setenv("PCNB_PROGRAM", "residential-7")
+    monkeypatch.setenv("PCNB_BASE_URL", "https://pc.example/services/v2")
+    monkeypatch.setenv("PCNB_TOKEN_URL", "https://user:pw@pc.example/connect/token")  # never shown
+    monkeypatch.setenv("PCNB_API_KEY", "sekrit-key")
+    monkeypatch.setenv("PCNB_CLIENT_SECRET", "sekrit-secret")
+    panel = LoginPanel(Session())
+    assert (panel.environment.value, panel.program.value) == ("custom", "residential-7")
+    assert panel.base_url.value == "https://pc.example/services/v2" and panel.token_url.value == ""
+    assert panel.api_key.value == panel.client_secret.value == panel.mfa_value.value == ""
+    assert "sekrit" not in _all_widget_state() and "user:pw" not in _all_widget_state()
+    assert panel.creds_box.layout.display == "" and panel.sandbox_box.layout.display == "none"
+
+
+def test_settings_that_do_not_load_start_the_panel_on_sandbox_saying_why(monkeypatch):
+    monkeypatch.setenv("PCNB_ENVIRONMENT", "prod")
+    panel = LoginPanel(Session())
+    assert panel.environment.value == "sandbox"
+    assert "unknown environment 'prod'" in panel.status.value and "custom" in panel.status.value
