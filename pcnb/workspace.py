@@ -20,7 +20,8 @@ from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
-from pcnb.profile import Deadline, ProfileError, ProgramProfile, infer
+from pcnb.profile import Deadline, ProfileError, ProgramProfile
+from pcnb.profile_infer import infer
 
 
 class Workspace:

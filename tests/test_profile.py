@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pcnb.profile import ProfileError, ProgramProfile, infer
+from pcnb.profile import ProfileError, ProgramProfile
+from pcnb.profile_infer import infer
 from pcnb.workspace import Workspace
 from tests.conftest import END
 

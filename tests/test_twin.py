@@ -8,7 +8,7 @@ from datetime import datetime
 import polars as pl
 
 from pcnb.cache import frames
-from pcnb.profile import infer
+from pcnb.profile_infer import infer
 from pcnb.sandbox.definition import from_dict
 from pcnb.sandbox.generator import BusinessCalendar, generate
 from pcnb.twin import build, step_durations, write

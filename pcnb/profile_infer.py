@@ -1,0 +1,163 @@
+"""Inferring a first program profile from what the API and the cache show (pcnb.profile holds the
+profile itself): statuses from GetStatusList, who holds each status and the roles from the cached
+histories, the time zone from the API's UTC offsets, segments from form schemas. Every guess is
+recorded with its evidence in ``guessed``, for the user to confirm or correct.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import polars as pl
+
+from pcnb.profile import EXITS, ProfileError, ProgramProfile, StatusInfo
+
+#: Where a US time zone guess prefers one name over its aliases (same offsets all year).
+PREFERRED_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+                   "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico")
+#: Generic English words (not any program's vocabulary) that hint at an exit's kind.
+EXIT_WORDS = {"withdrawn": ("withdraw", "dropped", "abandon"), "rejected": ("reject", "denied", "ineligible",
+                                                                             "not eligible", "disqualif"),
+              "cancelled": ("cancel", "expire", "terminat", "void")}
+
+
+def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any]], events: pl.DataFrame,
+          projects: pl.DataFrame, timestamps: Iterable[str] = (),
+          program_name: str = "", field_hints: Iterable[Mapping[str, Any]] = ()) -> ProgramProfile:
+    """A first profile from the status list, the cached histories and raw API timestamps.
+
+    GetForms' ``AvailableInStatuses`` does not say whose form it is (admins also see the utility's
+    own forms) and V2 removed ``LeadsToStatus``, so who holds each status is read from the histories:
+    the side (the project's owner, or anyone else) that usually moves a project on from it.
+
+    ``events``: the status_events frame (project_id, seq, status, changed_by); ``projects``: the
+    projects frame (project_id, status, owner_name); ``timestamps``: timestamps as the API wrote
+    them (with their UTC offsets) for the time zone; ``field_hints``: form schema fields
+    (``{"form": FORM, "CustomId", "Name", "Type"}``) for segmentation. Every guess is recorded.
+    """
+    prof = ProgramProfile(environment, program_id, program_name)
+    seen: dict[str, StatusInfo] = {}
+    for item in statuses:
+        seen.setdefault(str(item["Name"]), StatusInfo(str(item["Name"]), str(item.get("CustomId") or ""),
+                                                       str(item.get("StatusId") or "")))
+    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String), "changed_by").sort("project_id", "seq")
+    for name in ev["status"].unique(maintain_order=True).to_list():
+        seen.setdefault(name, StatusInfo(name))
+    prof.statuses = list(seen.values())
+    if not prof.statuses:
+        raise ProfileError("no statuses to build a profile from", "sync the program first (`%powerclerk sync`)")
+
+    nxt = ev.with_columns(pl.col("status").shift(-1).over("project_id").alias("next"),
+                          pl.col("changed_by").shift(-1).over("project_id").alias("mover"))
+    pairs = nxt.filter(pl.col("next").is_not_null())
+    counts = Counter(zip(pairs["status"].to_list(), pairs["next"].to_list(), strict=True))
+    prof.workflow = sorted(((a, b, n) for (a, b), n in counts.items()), key=lambda t: -t[2])
+    entered = Counter(ev["status"].to_list())
+    left = Counter(pairs["status"].to_list())
+    owners = dict(zip(projects["project_id"].to_list(), projects["owner_name"].to_list(), strict=True))
+    movers: dict[str, Counter[bool]] = defaultdict(Counter)
+    for pid, status, mover in zip(pairs["project_id"].to_list(), pairs["status"].to_list(), pairs["mover"].to_list(),
+                                  strict=True):
+        movers[status][mover == owners.get(pid)] += 1
+    entries_by_applicant: dict[str, Counter[bool]] = defaultdict(Counter)
+    for pid, status, who in zip(ev["project_id"].to_list(), ev["status"].to_list(), ev["changed_by"].to_list(),
+                                strict=True):
+        entries_by_applicant[status][who == owners.get(pid)] += 1
+
+    first = Counter(ev.group_by("project_id", maintain_order=True).agg(pl.col("status").first())["status"].to_list())
+    final = [s.name for s in prof.statuses if entered[s.name] and left[s.name] <= 0.02 * entered[s.name]]
+    for s in prof.statuses:
+        if s.name in final:
+            s.holder = "none"
+        elif movers[s.name][True] > movers[s.name][False]:
+            s.holder = "applicant"
+        total = movers[s.name][True] + movers[s.name][False]
+        prof.guessed[f"holders.{s.name}"] = ("final: no project left it" if s.name in final else
+                                             f"the project's owner moved it on in {movers[s.name][True]} of "
+                                             f"{total} exits")
+    _infer_roles(prof, first, final, ev, entries_by_applicant)
+    _infer_calendar(prof, timestamps)
+    _infer_segments(prof, field_hints)
+    return prof
+
+
+def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str], ev: pl.DataFrame,
+                 entries_by_applicant: Mapping[str, Counter[bool]]) -> None:
+    r = prof.roles
+    if first:
+        start, n = first.most_common(1)[0]
+        r.draft = [start]
+        prof.guessed["roles.draft"] = f"the first status of {n} of {sum(first.values())} histories"
+        after = sorted(((k, b) for a, b, k in prof.workflow if a == start and b not in final), reverse=True)
+        if after:
+            r.intake = after[0][1]
+            prof.guessed["roles.intake"] = f"where most projects go from {start} ({after[0][0]} moves)"
+    kinds = {s: next((k for k, words in EXIT_WORDS.items() if any(w in s.lower() for w in words)), None)
+             for s in final}
+    entered = Counter(ev["status"].to_list())
+    plain = [s for s in final if kinds[s] is None]
+    if plain:
+        r.completion = max(plain, key=lambda s: entered[s])
+        prof.guessed["roles.completion"] = (f"the final status most projects reach ({entered[r.completion]}) whose "
+                                            "name says no withdrawal, rejection or cancellation")
+    r.exits = {k: [] for k in EXITS}
+    for s in final:
+        if s == r.completion:
+            r.exits["completed"].append(s)
+            continue
+        by_owner = entries_by_applicant[s][True] > entries_by_applicant[s][False]
+        kind = kinds[s]
+        why = f"its name suggests {kind}" if kind else ("the applicant entered it" if by_owner
+                                                       else "the utility entered it")
+        kind = kind or ("withdrawn" if by_owner else "rejected")
+        r.exits[kind].append(s)
+        prof.guessed[f"roles.exits.{kind}"] = prof.guessed.get(f"roles.exits.{kind}", "") + f"{s}: {why}; "
+    held = [s.name for s in prof.statuses if s.holder == "utility" and s.name not in final and s.name != r.intake
+            and s.name not in r.draft]
+    r.review = [s for s in held if s]
+    if r.review:
+        prof.guessed["roles.review"] = "utility-held statuses between intake and the final statuses"
+
+
+def _infer_calendar(prof: ProgramProfile, timestamps: Iterable[str]) -> None:
+    samples = []
+    for text in timestamps:
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        if dt.utcoffset() is not None:
+            samples.append(dt)
+    if not samples:
+        prof.guessed["calendar.timezone"] = "no timestamps with offsets seen: UTC until you set it"
+        return
+    offsets = Counter(dt.isoformat()[-6:] for dt in samples)
+    picks = samples[:: max(1, len(samples) // 400)]
+    zones = [z for z in (*PREFERRED_ZONES, *sorted(available_timezones())) if "/" in z and not z.startswith("Etc/")]
+    fits = [z for z in dict.fromkeys(zones) if all(dt.astimezone(ZoneInfo(z)).utcoffset() == dt.utcoffset()
+                                                   for dt in picks)]
+    if not fits:
+        prof.guessed["calendar.timezone"] = f"offsets {sorted(offsets)} match no IANA zone: UTC until you set it"
+        return
+    prof.calendar.timezone = fits[0]
+    also = f" (also {', '.join(fits[1:4])})" if len(fits) > 1 else ""
+    prof.guessed["calendar.timezone"] = (f"UTC offsets {', '.join(sorted(offsets))} in {len(samples)} timestamps "
+                                         f"match {fits[0]}{also}")
+    prof.guessed["calendar.subdivision"] = "federal holidays only; add the state (e.g. CA) and the utility's closures"
+
+
+def _infer_segments(prof: ProgramProfile, hints: Iterable[Mapping[str, Any]]) -> None:
+    words = {"size": ("kw", "mw", "size", "capacity"), "technology": ("technology", "resource", "measure", "fuel"),
+             "track": ("track", "class", "type of customer", "household", "tier")}
+    for h in hints:
+        label, typ = f"{h.get('Name', '')} {h.get('CustomId', '')}".lower(), h.get("Type")
+        for seg, keys in words.items():
+            want_number = seg == "size"
+            if prof.segments.get(seg) or (typ == "Number") != want_number or not any(k in label for k in keys):
+                continue
+            prof.segments[seg] = f"{h['form']}/{h['CustomId']}"
+            prof.guessed[f"segments.{seg}"] = f"field {h.get('Name')!r} ({typ}) looks like the {seg}"
