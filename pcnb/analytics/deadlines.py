@@ -100,16 +100,24 @@ def _check_tracks(rules: Sequence[DeadlineRule], tracks: pl.DataFrame | None) ->
                              + f"; the tracks are: {', '.join(known) or 'none yet'}")
 
 
-def _population(rule: DeadlineRule, rules: Sequence[DeadlineRule], tracks: pl.DataFrame | None) -> pl.Expr | None:
-    """Which projects the rule covers, as a filter on project_id (None: all of them)."""
+def _tracked_by_target(rules: Sequence[DeadlineRule]) -> dict[str, set[str]]:
+    """Per target (a status or "START -> END"), the tracks its rules name (empty: untracked only)."""
+    out: dict[str, set[str]] = {}
+    for r in rules:
+        out.setdefault(_target(r), set()).update([r.track] if r.track is not None else [])
+    return out
+
+
+def _population(rule: DeadlineRule, tracked: set[str], tracks: pl.DataFrame | None) -> pl.Expr | None:
+    """Which projects the rule covers, as a filter on project_id (None: all of them); ``tracked``:
+    the tracks the rules of its target name."""
     if tracks is None:
         return None
     if rule.track is not None:
         return pl.col("project_id").is_in(tracks.filter(pl.col("track") == rule.track)["project_id"].implode())
-    siblings = {r.track for r in rules if r.track is not None and _target(r) == _target(rule)}
-    if not siblings:
+    if not tracked:
         return None
-    covered = tracks.filter(pl.col("track").is_in(list(siblings)))["project_id"]
+    covered = tracks.filter(pl.col("track").is_in(list(tracked)))["project_id"]
     return ~pl.col("project_id").is_in(covered.implode())
 
 
@@ -127,13 +135,13 @@ class _Remainder:
 
 
 def _remainders(rules: Sequence[DeadlineRule]) -> list[DeadlineRule]:
-    out: list[DeadlineRule] = []
-    for target in dict.fromkeys(_target(r) for r in rules):
-        same = [r for r in rules if _target(r) == target]
-        if all(r.track is not None for r in same):
-            r = same[0]
-            out.append(_Remainder(math.nan, r.status, r.start, r.end, r.unit, r.clock))
-    return out
+    """One _Remainder per target that only tracked rules name."""
+    untracked = {_target(r) for r in rules if r.track is None}
+    first: dict[str, DeadlineRule] = {}
+    for r in rules:
+        first.setdefault(_target(r), r)
+    return [_Remainder(math.nan, r.status, r.start, r.end, r.unit, r.clock)
+            for target, r in first.items() if target not in untracked]
 
 
 def _measure(iv: pl.DataFrame, unit: str) -> pl.DataFrame:
@@ -202,9 +210,10 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
     on_or_after = None if since is None else (lambda col: cal.local_date(col) >= since)
     exits = [s for s in final if s not in set(completions)]
     rows = []
+    tracked = _tracked_by_target(deadlines)
     for rule in [*deadlines, *_remainders(deadlines)]:
         iv = _measure(intervals, rule.unit)
-        keep = _population(rule, deadlines, tracks)
+        keep = _population(rule, tracked[_target(rule)], tracks)
         if keep is not None:
             iv = iv.filter(keep)
         units = (_stays(iv, rule, first_visit_only, exits, on_or_after) if rule.status
@@ -217,9 +226,8 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
             (~pl.col("_done") & ~pl.col("_exited") & late).sum().cast(pl.Int64).alias("open_late"),
             (~pl.col("_done") & ~pl.col("_exited")).sum().cast(pl.Int64).alias("open"),
             pl.col("_exited").sum().cast(pl.Int64).alias("exited")).row(0)
-        siblings = any(r.track is not None and _target(r) == _target(rule) for r in deadlines)
         track = (rule.track if rule.track is not None else "no rule for their track" if remainder
-                 else "other tracks" if siblings else "all")
+                 else "other tracks" if tracked[_target(rule)] else "all")
         n_done, n_late, n_open_late, n_open, n_exited = (int(x or 0) for x in counts)
         if remainder and n_done + n_open + n_exited == 0:
             continue  # every project of the target is on a track that has a rule
