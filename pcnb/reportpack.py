@@ -34,7 +34,7 @@ _PLOTLY_JS = re.compile(r"<script>(\s*/\*\*\s*\* plotly\.js (v[\d.]+).*?)</scrip
 _FIGURE = re.compile(r"<script>(\s*window\.PLOTLYENV=.*?)</script>", re.S)
 _PLOTLY_LOADER = """<script type="application/gzip;base64" id="pcnb-plotly-gz">{data}</script>
 <script>/* plotly.js {version}, gzip + base64: embedded once by pcnb, no CDN */
-{no_inflate}{inflate}window.pcnbPlotly = (async function () {{
+window.pcnbPlotly = (async function () {{
   var source = await pcnbInflate(document.getElementById("pcnb-plotly-gz").textContent.trim());
   (0, eval)(source);
   return window.Plotly;
@@ -43,12 +43,12 @@ _PLOTLY_LOADER = """<script type="application/gzip;base64" id="pcnb-plotly-gz">{
 
 
 def compact_plotly(page: str) -> str:
-    """plotly.js compressed (4.8 -> 2 MB), once per file; each figure is drawn once it is ready."""
+    """plotly.js compressed (4.8 -> 2 MB), once per file; each figure is drawn once it is ready.
+    Needs the inflater :func:`compact` adds."""
     found = _PLOTLY_JS.search(page)
     if found is None:
         return page
-    loader = _PLOTLY_LOADER.format(data=gz64(found.group(1).encode("utf-8")), version=found.group(2),
-                                   no_inflate=NO_INFLATE, inflate=INFLATE)
+    loader = _PLOTLY_LOADER.format(data=gz64(found.group(1).encode("utf-8")), version=found.group(2))
     page = page[:found.start()] + loader + page[found.end():]
     return _FIGURE.sub(lambda m: "<script>window.pcnbPlotly.then(function (Plotly) {" + m.group(1) + "\n});</script>",
                        page)
@@ -75,8 +75,17 @@ def compact_itables(page: str) -> str:
     for old, new in swaps:
         body = body.replace(old, new, 1)
     body = _ITABLES_B64.sub(lambda m: f'{m.group(1)}("{gz64(base64.b64decode(m.group(2)))}")', body)
-    script = "<script>/* itables bundle, gzip + base64 (pcnb) */\n" + NO_INFLATE + INFLATE + body + "</script>"
+    script = "<script>/* itables bundle, gzip + base64 (pcnb) */\n" + body + "</script>"
     return page[:found.start()] + script + page[found.end():]
 
 
-__all__ = ["compact_itables", "compact_plotly", "gz64"]
+def compact(page: str) -> str:
+    """Both bundles compressed, and the browser-side inflater defined once, in the head (before any
+    bundle script runs)."""
+    packed = compact_itables(compact_plotly(page))
+    if packed == page:
+        return page
+    return packed.replace("</head>", f'<script id="pcnb-inflate">{NO_INFLATE}{INFLATE}</script></head>', 1)
+
+
+__all__ = ["compact", "compact_itables", "compact_plotly", "gz64"]

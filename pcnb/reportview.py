@@ -24,7 +24,7 @@ from typing import Any
 
 import nbformat
 
-from pcnb.reportpack import compact_itables, compact_plotly
+from pcnb.reportpack import compact
 
 TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
 SETUP_TAG = "pcnb-report-setup"
@@ -127,7 +127,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
         nb = _front_matter(nb)
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
-    page = compact_itables(compact_plotly(strip_remote(exporter.from_notebook_node(nb)[0])))
+    page = compact(strip_remote(exporter.from_notebook_node(nb)[0]))
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
