@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from pcnb import clock
 from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.sandbox import SandboxHandle, running
 
-END = datetime(2026, 11, 1, tzinfo=UTC)
+# One frozen instant for the whole run: every generated test history ends at END, the start of the
+# run's day (UTC), as the sandbox's own default does. Nothing in the tests is a calendar date of the
+# real world, so the suite passes on any date; scripts/moved-clock.sh runs it under moved clocks.
+NOW = clock.now()
+END = clock.midnight()
 FAST = "100000/60"
 # The residential sandbox program's roles, for tests that call analytics directly (product code
 # takes them from the program profile; tests of other programs read them from their profiles).
@@ -23,6 +29,19 @@ INTAKE, COMPLETION = "Application Submitted", "Permission to Operate"
 REVIEW, RETURNED, DRAFT = "Application Review", "Returned to Applicant", ("Unsubmitted",)
 APPLICANT_HELD = ("Returned to Applicant",)
 OUTCOMES = {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
+
+
+def pytest_report_header() -> str:
+    moved = os.environ.get("PCNB_TEST_CLOCK")
+    return f"clock: {NOW:%Y-%m-%d %H:%M} UTC" + (f" (moved to {moved} by PCNB_TEST_CLOCK)" if moved else "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A moved clock that did not take (PYTHONPATH without tests/clock) must not pass as a moved run."""
+    moved = os.environ.get("PCNB_TEST_CLOCK")
+    if moved and abs((datetime.fromisoformat(moved.replace("Z", "+00:00")) - NOW).total_seconds()) > 3600:
+        raise pytest.UsageError(f"PCNB_TEST_CLOCK={moved} is set but the clock says {NOW}: run through "
+                                "scripts/moved-clock.sh (it puts tests/clock on PYTHONPATH)")
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from pcnb import clock
+
 TS = pl.Datetime("us", "UTC")
 
 #: inquiry thread status meaning "still open" (a V2 contract value, not a program's name)
@@ -35,7 +37,7 @@ OPEN_THREAD = "Open"
 def resolve(as_of: datetime | None) -> datetime:
     """``as_of`` as an aware UTC datetime (``None`` = now)."""
     if as_of is None:
-        return datetime.now(UTC)
+        return clock.now()
     if not isinstance(as_of, datetime):
         raise ValueError(f"as_of={as_of!r} must be a datetime with a time zone (e.g. datetime(2025, 3, 31, 23, 59, "
                          f"tzinfo=ZoneInfo(program_tz))), not a {type(as_of).__name__}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.api.trace import TracedCall
 from pcnb.errors import ConfigError
@@ -121,7 +122,7 @@ def bundle_text(client: PowerClerkClient, program: str | None, *, account: str |
     calls = client.trace.snapshot()
     mismatches = {m.request_id: f"{m.message} (contract mismatch)" for m in client.drift.mismatches}
     failing = [c for c in calls if c.failed or c.request_id in mismatches]
-    now = datetime.now(UTC)
+    now = clock.now()
     admin = "yes" if client.is_admin else "no" if client.is_admin is False else \
         "unknown (run `%powerclerk doctor` to check: one GetStatusList call)"
     s = client.settings

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pcnb import clock
 from pcnb.cache.store import EVENT, NULL_INT, Store, from_us
 
 #: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
@@ -231,6 +232,6 @@ def health(store: Store) -> SyncHealth:
     st = store.get_state()
     as_of = from_us(st.get("watermark"))
     n429 = store.conn.execute("SELECT COUNT(*) FROM ledger WHERE status = 429").fetchone()[0]
-    age = (datetime.now(UTC) - as_of).total_seconds() if as_of else None
+    age = (clock.now() - as_of).total_seconds() if as_of else None
     last = datetime.fromtimestamp(st["last_run"], tz=UTC) if st.get("last_run") else None
     return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")))

@@ -27,11 +27,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
 from pcnb.cache.store import Store, StoreError, from_us, to_us
@@ -122,7 +123,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     try:
         st = store.get_state()
         last = st.get("last_reconcile")
-        due = reconcile_after is not None and last is not None and time.time() - last > reconcile_after.total_seconds()
+        due = (reconcile_after is not None and last is not None
+               and clock.now().timestamp() - last > reconcile_after.total_seconds())
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         run.refresh_histories = refresh_histories
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
@@ -205,7 +207,7 @@ class _Run:
 
     def _commit_page(self, items: list[dict[str, Any]], request_ts: str | None, next_offset: int, last: bool) -> None:
         known = self.store.project_index([p["ProjectId"] for p in items])
-        now = to_us(datetime.now(UTC))
+        now = to_us(clock.now())
         st = self.store.get_state()
         max_change = st.get("run_max_change")
         full_listing_end = last and st.get("run_since") is None  # may mark projects deleted
@@ -243,7 +245,7 @@ class _Run:
             values = {"parent_offset": next_offset, "parent_done": last, "run_max_change": max_change}
             if full_listing_end:  # a complete listing: whatever it lacked is gone
                 Store.mark_unlisted_deleted(conn, self.report.run_id)
-                values["last_reconcile"] = time.time()
+                values["last_reconcile"] = clock.now().timestamp()
             if st.get("run_started") is None:
                 values["run_started"] = to_us(request_ts) if request_ts else now
             Store.put_state(conn, **values)
@@ -307,7 +309,7 @@ class _Run:
                 data = self.client.project_data(self.program, project_id, form)
                 with self.store.tx() as conn:
                     Store.put_form_data(conn, project_id, form, data.get("Project") or {},
-                                        to_us(datetime.now(UTC)) or 0)
+                                        to_us(clock.now()) or 0)
                     Store.item_done(conn, item_id, kind)
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")
@@ -355,7 +357,7 @@ class _Run:
         if old is not None and new is not None:
             new = max(new, old)
         with self.store.tx(data=False) as conn:
-            Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=time.time(),
+            Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=clock.now().timestamp(),
                             last_run_calls=self.report.calls)
             Store.purge_done(conn)
         self.report.complete = True

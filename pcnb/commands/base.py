@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from pcnb import clock
 from pcnb.errors import PowerClerkError
 
 
@@ -45,14 +46,14 @@ class Session:
         for row in self.connections:
             if row["current"]:
                 row["current"] = False
-                row["closed"] = row["closed"] or datetime.now(UTC)
+                row["closed"] = row["closed"] or clock.now()
         client = ws.client
         self.connections.append({
             "current": True, "environment": client.settings.environment, "program": ws.program,
             "base_url": client.settings.base_url, "client": client, "ws": ws,
             "credentials": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
             "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
-            "since": datetime.now(UTC), "closed": None})
+            "since": clock.now(), "closed": None})
         self.workspace = ws
 
     def records(self) -> list[dict[str, Any]]:
@@ -62,7 +63,7 @@ class Session:
         if self.workspace is not None and (current is None or current["ws"] is not self.workspace):
             self.opened(self.workspace)
         elif self.workspace is None and current is not None:
-            current["current"], current["closed"] = False, datetime.now(UTC)
+            current["current"], current["closed"] = False, clock.now()
         return self.connections
 
     def closed(self) -> Any:
@@ -70,7 +71,7 @@ class Session:
         ws, self.workspace = self.workspace, None
         for row in self.connections:
             if row["current"]:
-                row["current"], row["closed"] = False, datetime.now(UTC)
+                row["current"], row["closed"] = False, clock.now()
         return ws
 
     def require(self) -> Any:

@@ -8,11 +8,11 @@ message saying how to set it, never an empty chart.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
+from pcnb import clock
 from pcnb.commands.base import Command, CommandError, Session
 from pcnb.profile import ProgramProfile
 
@@ -33,7 +33,7 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     if ws.status_events().height == 0:
         raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
     prof = ws.profile
-    cal, now = prof.calendar.calendar(), datetime.now(UTC)
+    cal, now = prof.calendar.calendar(), clock.now()
     final = _role(prof, "final")
     iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
     pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pcnb import clock
 from pcnb.commands.base import Command, Session
 
 
@@ -94,7 +94,7 @@ def cmd_support(args: argparse.Namespace, session: Session) -> str:
         program = program or report.program
     text = support_bundle(client, program, account=args.account, attempted=args.attempted, ledger=ledger,
                           doctor=report)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     path = write_bundle(text, args.file or cache_dir() / f"support-{stamp}.txt")
     return text + f"\n(written to {path}; scanned for every credential and the bearer token, raw, base64 and " \
                   "URL-encoded: none found)"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from pcnb import clock
 from pcnb.sandbox import definition
 from pcnb.sandbox.models import AttachmentFile, Note, Project, StatusEvent, Thread
 from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, Step, stable_id
@@ -78,7 +79,7 @@ def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
              program: ProgramDef | str | None = None) -> State:
     """Build a State with ``n`` projects of ``program`` (a ProgramDef, a built-in name or a definition
     file; default the residential program) whose history ends at ``end`` (default: today 00:00 UTC)."""
-    end = end or datetime.combine(datetime.now(UTC).date(), time(), UTC)
+    end = end or clock.midnight()
     prog = program if isinstance(program, ProgramDef) else definition.load(program)
     state = State(prog)
     rng = random.Random(seed)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pcnb import clock
 from pcnb.sandbox import definition
 from pcnb.sandbox.models import (
     AttachmentFile,
@@ -30,7 +31,7 @@ from pcnb.sandbox.values import check_value, obfuscate
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class State:

@@ -257,3 +257,55 @@ def test_clock_skew_against_the_servers_date(fresh_sandbox):
     c = r.check("clock")
     assert c.result == d.FAIL and re.match(r"local clock -1(19|20|21)\.\d s vs the server's Date header", c.seen)
     assert "NTP" in c.hint and "TOTP" in c.hint
+
+
+@pytest.fixture
+def quiet_sandbox():
+    """A program whose last change is 90 days old: nothing in doctor's 30-day window."""
+    from datetime import timedelta
+
+    from pcnb.sandbox import running
+    from tests.conftest import END, FAST
+
+    with running(projects=40, seed=5, rate_limit=FAST, end=END - timedelta(days=90)) as sb:
+        yield sb
+
+
+def test_a_quiet_program_still_gets_its_listing_checked_and_is_told_what_was_read(quiet_sandbox):
+    r = doc(quiet_sandbox, creds(quiet_sandbox, "mfa"))
+    c = r.check("projects")
+    assert c.result == d.PASS and r.ok, str(r)
+    assert c.seen.startswith("no project changed in the last 30 days; checked the listing on its first page "
+                             "instead (40 project(s), limit 100, newest change on it "), c.seen
+    assert r.check("history").result == d.PASS  # the listing's first project is read further
+    assert r.calls <= 8 and r.drift.startswith("no drift")
+
+
+def test_a_drift_is_found_on_a_quiet_program_too(quiet_sandbox):
+    quirks(quiet_sandbox, rename="ProjectId=ProjectID")
+    c = doc(quiet_sandbox, creds(quiet_sandbox)).check("projects")
+    assert c.result == d.FAIL
+    assert c.seen == "GetProjects: contract mismatch: projects: field Projects[].ProjectId expected string, saw absent"
+
+
+def test_a_listing_that_shows_nothing_at_all_is_a_warning_naming_access_groups(fresh_sandbox):
+    fresh_sandbox.state.projects.clear()
+    c = doc(fresh_sandbox, creds(fresh_sandbox)).check("projects")
+    assert c.result == d.WARN and c.seen.startswith("no project changed in the last 30 days, and the full listing "
+                                                    "shows none"), c.seen
+    assert "access groups" in c.hint
+
+
+def test_doctor_passes_a_year_after_the_data_ends(sandbox):
+    """The check that broke on 2026-12-01: the same sandbox, the clock a year later."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from pcnb import clock
+
+    with time_machine.travel(clock.now() + timedelta(days=366), tick=True):
+        r = doc(sandbox, creds(sandbox, "mfa"))
+    assert r.check("projects").result == d.PASS and "checked the listing on its first page" in \
+        r.check("projects").seen, str(r)
+    assert r.ok, str(r)

@@ -1,0 +1,54 @@
+"""The one wall clock of pcnb: every "now" a user can see goes through :func:`now`.
+
+Why one clock: a figure "as of now", a doctor window "the last 30 days", a sandbox whose history ends
+"today" and a support ticket's time stamp must all agree, and a test must be able to move all of
+them at once. Product code never calls ``datetime.now()`` itself; it calls :func:`now`, which reads
+the machine's clock through ``datetime.now`` (so time-machine moves it, in this process and, with
+the test suite's ``--clock``, in every child process) unless :func:`use` or :func:`frozen` set it.
+
+Durations (timeouts, rate windows, ETAs) use ``time.monotonic`` and are not "now": no clock here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+
+Clock = Callable[[], datetime]
+
+
+def _system() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Clock = _system
+
+
+def now() -> datetime:
+    """The current instant, an aware UTC datetime."""
+    return _clock().astimezone(UTC)
+
+
+def midnight() -> datetime:
+    """The start of the current UTC day (the sandbox's default end of history)."""
+    return datetime.combine(now().date(), time(), UTC)
+
+
+def use(clock: Clock | None) -> Clock:
+    """Make ``clock`` the source of :func:`now` (``None``: the system clock again); returns the previous one."""
+    global _clock
+    previous, _clock = _clock, clock or _system
+    return previous
+
+
+@contextmanager
+def frozen(instant: datetime) -> Iterator[datetime]:
+    """:func:`now` answers ``instant`` (aware) inside the block."""
+    if instant.tzinfo is None:
+        raise ValueError("a frozen instant needs a time zone")
+    previous = use(lambda: instant)
+    try:
+        yield instant
+    finally:
+        use(previous)
