@@ -22,7 +22,7 @@ from typing import Any
 
 import platformdirs
 
-from pcnb.api.contract import ENVIRONMENTS, MAX_PAGE_LIMIT, RATE_LIMIT_PER_MINUTE
+from pcnb.contract import ENVIRONMENTS, MAX_PAGE_LIMIT, RATE_LIMIT_PER_MINUTE
 from pcnb.errors import ConfigError
 
 ENV_NAMES = ("sandbox", "trial", "production", "custom")

@@ -1,5 +1,6 @@
-"""The only HTTP layer: contract constants, credentials and OAuth, the shared rate budget, the wire
+"""The only HTTP layer: credentials and OAuth, the shared rate budget, the wire
 codec, the swappable transport and the client.
 
-This package imports nothing at import time, so ``pcnb.api.contract`` stays cheap for the sandbox.
+The wire contract's constants live in ``pcnb.contract`` (a leaf the sandbox and config import too).
+This package imports nothing at import time.
 """

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyotp
 
-from pcnb.api.contract import MFA_OTP_HEADER, MFA_SESSION_HEADER
+from pcnb.contract import MFA_OTP_HEADER, MFA_SESSION_HEADER
 from pcnb.errors import ConfigError
 
 SECRET_FIELDS = ("api_key", "client_id", "client_secret", "mfa_totp_secret", "mfa_session_token",

@@ -20,10 +20,10 @@ from pcnb.api import codec
 from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.calllog import CallLog, Ledger
-from pcnb.api.contract import API_KEY_HEADER
 from pcnb.api.redact import SecretHeaders
 from pcnb.api.retry import RetryPolicy
 from pcnb.api.transport import ConnectionFailed, TokenRenewed, Transport, WireRequest, WireResponse
+from pcnb.contract import API_KEY_HEADER
 from pcnb.errors import ApiError, RateLimited, TransportError, error_for, redact_url
 
 log = logging.getLogger("pcnb.http")

@@ -21,7 +21,13 @@ from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.calllog import Ledger
 from pcnb.api.channel import Channel
-from pcnb.api.contract import (
+from pcnb.api.drift import DriftLog
+from pcnb.api.response import Response
+from pcnb.api.retry import RetryPolicy
+from pcnb.api.trace import CallTrace, TracingTransport
+from pcnb.api.transport import RequestsTransport, Transport
+from pcnb.config import Settings
+from pcnb.contract import (
     ATTACHMENT_ACTIONS,
     CHANGED_SINCE_RE,
     THREAD_STATUSES,
@@ -29,12 +35,6 @@ from pcnb.api.contract import (
     format_changed_since,
     parse_changed_since,
 )
-from pcnb.api.drift import DriftLog
-from pcnb.api.response import Response
-from pcnb.api.retry import RetryPolicy
-from pcnb.api.trace import CallTrace, TracingTransport
-from pcnb.api.transport import RequestsTransport, Transport
-from pcnb.config import Settings
 from pcnb.errors import ConfigError, ContractMismatch, Forbidden, InputError
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.

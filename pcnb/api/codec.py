@@ -3,7 +3,7 @@
 V2 XML has no namespace, an ``<OperationResponse>`` root, scalars as attributes and collections as
 wrapper elements [doc]. Both directions produce/consume the same dicts as the JSON API so that
 callers never care which format travelled. Attributes can only hold strings, so types are restored
-from the tables in :mod:`pcnb.api.contract`; a null scalar is an absent attribute (and parses back as
+from the tables in :mod:`pcnb.contract`; a null scalar is an absent attribute (and parses back as
 absent, which the client treats as null).
 """
 
@@ -13,7 +13,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any, cast
 
-from pcnb.api.contract import XML_BOOLS, XML_LISTS, XML_NUMBERS
+from pcnb.contract import XML_BOOLS, XML_LISTS, XML_NUMBERS
 
 
 def _scalar_to_text(value: Any) -> str:

@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from typing import Any, NoReturn
 
-from pcnb.api.contract import parse_timestamp
+from pcnb.contract import parse_timestamp
 from pcnb.errors import ContractMismatch
 
 Spec = Any

@@ -3,7 +3,7 @@ every frame of a traceback, so a request's headers must not be a plain dict ther
 
 from __future__ import annotations
 
-from pcnb.api.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER
+from pcnb.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER
 
 SECRET_HEADERS = frozenset(h.lower() for h in (API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER,
                                                "Authorization", "Cookie"))

@@ -15,8 +15,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from pcnb.api.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER
 from pcnb.api.transport import ConnectionFailed, Transport, WireRequest, WireResponse
+from pcnb.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER
 from pcnb.errors import redact_url
 
 SECRET_HEADERS = frozenset(h.lower() for h in (API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER,

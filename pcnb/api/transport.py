@@ -21,7 +21,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
 from pcnb.api.auth import Credentials
-from pcnb.api.contract import REQUEST_ID_HEADER
+from pcnb.contract import REQUEST_ID_HEADER
 from pcnb.errors import AuthError, TransportError, redact_url
 
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pcnb.api.contract import parse_timestamp
 from pcnb.config import data_dir
+from pcnb.contract import parse_timestamp
 from pcnb.errors import PowerClerkError
 
 MIGRATIONS: list[str] = [

@@ -57,7 +57,7 @@ def _doctor_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace, session: Session) -> Any:
-    from pcnb.api.doctor import run_doctor
+    from pcnb.diagnostics.doctor import run_doctor
 
     settings, creds, program = _target(args, session)
     return run_doctor(settings, creds, program, record=args.record, since_days=args.since_days)
@@ -74,9 +74,9 @@ def _support_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_support(args: argparse.Namespace, session: Session) -> str:
-    from pcnb.api.doctor import Doctor
-    from pcnb.api.support import support_bundle, write_bundle
     from pcnb.config import cache_dir
+    from pcnb.diagnostics.doctor import Doctor
+    from pcnb.diagnostics.support import support_bundle, write_bundle
 
     settings, creds, program = _target(args, session)
     report, ledger = None, None

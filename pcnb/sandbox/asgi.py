@@ -14,7 +14,7 @@ import uuid
 from email.utils import formatdate
 from typing import Any
 
-from pcnb.api.contract import REQUEST_ID_HEADER
+from pcnb.contract import REQUEST_ID_HEADER
 from pcnb.sandbox.faults import Faults
 from pcnb.sandbox.quirks import Quirks
 

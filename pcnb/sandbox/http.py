@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from pcnb.api import codec
-from pcnb.api.contract import MAX_PAGE_LIMIT
+from pcnb.contract import MAX_PAGE_LIMIT
 from pcnb.sandbox.models import SandboxError
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pcnb.api.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
+from pcnb.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES
 from pcnb.sandbox.models import AttachmentFile, Note, Project, SandboxError, Thread
 from pcnb.sandbox.program import AttachmentDef, FormDef
 from pcnb.sandbox.state import State

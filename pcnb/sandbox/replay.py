@@ -23,7 +23,7 @@ PREFIX = "/services/v2"
 
 
 def load_recording(folder: str | Path) -> list[dict[str, Any]]:
-    """The answers of a recording (the format pcnb.api.fixtures writes); ValueError if it is none."""
+    """The answers of a recording (the format pcnb.diagnostics.recording writes); ValueError if it is none."""
     folder = Path(folder)
     try:
         index = json.loads((folder / "index.json").read_text())

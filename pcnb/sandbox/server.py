@@ -1,4 +1,4 @@
-"""The sandbox's FastAPI app: every V2 endpoint over real HTTP, as pcnb.api.contract models it.
+"""The sandbox's FastAPI app: every V2 endpoint over real HTTP, as pcnb.contract models it.
 
 Routes only authenticate, parse and render; workflow rules live in state.py / ops.py. The
 generated ``/openapi.json`` documents the contract as modelled (operationIds are the V2 names).
@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pcnb.api.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER, parse_changed_since
+from pcnb.contract import API_KEY_HEADER, MFA_OTP_HEADER, MFA_SESSION_HEADER, parse_changed_since
 from pcnb.sandbox import ops
 from pcnb.sandbox.asgi import GatewayMiddleware
 from pcnb.sandbox.faults import Faults

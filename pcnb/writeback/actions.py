@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pcnb.api.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES, parse_timestamp
+from pcnb.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES, parse_timestamp
 from pcnb.errors import InputError
 from pcnb.writeback.current import fill_before, form_not_open, required_after
 from pcnb.writeback.fields import same

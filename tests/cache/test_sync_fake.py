@@ -9,10 +9,10 @@ from typing import Any
 
 from pcnb.api.auth import Credentials
 from pcnb.api.client import PowerClerkClient
-from pcnb.api.contract import parse_changed_since, parse_timestamp
 from pcnb.api.transport import FakeTransport, WireRequest
 from pcnb.cache.store import Store
 from pcnb.cache.sync import sync
+from pcnb.contract import parse_changed_since, parse_timestamp
 
 P = "PROGRAM00001"
 

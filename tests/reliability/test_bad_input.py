@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
 from pcnb import writeback
-from pcnb.api.contract import CHANGED_SINCE_RE
 from pcnb.commands import CommandError, HelpShown, parse
+from pcnb.contract import CHANGED_SINCE_RE
 from pcnb.errors import ApiError, InputError
 from pcnb.sandbox.definition import BUILTINS, load
 from pcnb.sandbox.values import check_value

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pcnb.api.client import PowerClerkClient
-from pcnb.api.support import client_secrets, scan, scrub, secret_variants
+from pcnb.diagnostics.support import client_secrets, scan, scrub, secret_variants
 from pcnb.errors import ConfigError
 
 #: values of these keys are personal or free text; people's names sit under these parents

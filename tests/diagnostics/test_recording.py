@@ -6,14 +6,14 @@ import json
 
 import requests
 
-from pcnb.api import doctor as d
 from pcnb.api.auth import Credentials
-from pcnb.api.doctor import run_doctor
 from pcnb.config import Settings
+from pcnb.diagnostics import doctor as d
+from pcnb.diagnostics.doctor import run_doctor
 from pcnb.sandbox.quirks import Quirks
 from pcnb.sandbox.replay import replaying
-from tests.api.test_support import encodings
 from tests.conftest import creds_for
+from tests.diagnostics.test_support import encodings
 
 
 def test_a_drift_recorded_in_the_field_replays_as_the_same_diagnosis(fresh_sandbox, tmp_path):

@@ -29,8 +29,8 @@ import requests
 from pcnb import clock
 from pcnb.api.auth import Credentials
 from pcnb.api.client import PowerClerkClient
-from pcnb.api.contract import parse_timestamp
 from pcnb.config import Settings
+from pcnb.contract import parse_timestamp
 from pcnb.errors import ApiError, ContractMismatch, PowerClerkError
 
 # The vendor's troubleshooting checklist (legacy-api-contents-and-troubleshooting.txt), verbatim.
@@ -608,7 +608,7 @@ def run_doctor(settings: Settings, credentials: Credentials, program: str | None
     doctor = Doctor(settings, credentials, program, keep_bodies=record is not None, **kw)
     report = doctor.run()
     if record is not None and doctor.client is not None:
-        from pcnb.api.fixtures import save_recording
+        from pcnb.diagnostics.recording import save_recording
 
         report.recorded = save_recording(doctor.client, Path(record))
     return report

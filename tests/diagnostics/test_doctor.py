@@ -7,10 +7,10 @@ import re
 import pytest
 import requests
 
-from pcnb.api import doctor as d
 from pcnb.api.auth import Credentials
-from pcnb.api.doctor import run_doctor
 from pcnb.config import Settings
+from pcnb.diagnostics import doctor as d
+from pcnb.diagnostics.doctor import run_doctor
 from tests.conftest import creds_for
 
 
