@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -432,70 +432,6 @@ class Store:
     @staticmethod
     def purge_done(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM queue WHERE done = 1")
-
-    # ---- write-back journal (pcnb.writeback.journal gives these rows their meaning) ------------
-    def journal_insert(self, batch: str, rows: list[tuple[int, str, str | None, str | None, str, str]],
-                       now: float) -> None:
-        """Insert (seq, action, project_id, target, before, after) rows as planned, unless present."""
-        with self.tx(data=False) as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
-                "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
-                [(batch, *r, now, now) for r in rows])
-
-    def journal_states(self, batch: str) -> dict[int, str]:
-        return dict(self.conn.execute("SELECT seq, state FROM journal WHERE batch_id = ?", (batch,)))
-
-    def journal_mark(self, batch: str, seq: int, state: str, request_id: str | None, error: str | None,
-                     now: float, check_after: float | None = None) -> None:
-        """Set a row's state; leaving ``sending`` releases its claim (owner, lease)."""
-        with self.tx(data=False) as conn:
-            conn.execute("UPDATE journal SET state = ?, request_id = COALESCE(?, request_id), error = ?, "
-                         "updated = ?, check_after = ?, owner = CASE WHEN ? = 'sending' THEN owner END, "
-                         "lease_until = CASE WHEN ? = 'sending' THEN lease_until END WHERE batch_id = ? AND seq = ?",
-                         (state, request_id, error, now, check_after, state, state, batch, seq))
-
-    def journal_claim(self, batch: str, seq: int, owner: str, now: float, lease_until: float,
-                      dead: Callable[[str], bool]) -> tuple[bool, str | None, float | None, float | None]:
-        """Atomically make ``owner`` the only sender of a row: (claimed, previous state, sent_at,
-        check_after). A row is claimable unless done/undone or ``sending`` under another owner whose
-        lease runs and who is not ``dead``; the claim sets it ``sending`` in the same transaction."""
-        with self.tx(data=False) as conn:
-            row = conn.execute("SELECT state, owner, lease_until, sent_at, check_after, updated FROM journal "
-                               "WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
-            if row is None:
-                return False, None, None, None
-            state, holder, lease, sent_at, check_after, updated = row
-            if state in ("done", "undone"):
-                return False, state, sent_at, check_after
-            if state == "sending" and holder not in (None, owner) and (lease or 0) > now and not dead(holder):
-                return False, state, sent_at, check_after
-            if state == "sending" and holder is None and sent_at is None:
-                sent_at = updated  # written before claims existed: the request may have left then
-            conn.execute("UPDATE journal SET state = 'sending', owner = ?, lease_until = ?, updated = ? "
-                         "WHERE batch_id = ? AND seq = ?", (owner, lease_until, now, batch, seq))
-            return True, state, sent_at, check_after
-
-    def journal_renew(self, batch: str, seq: int, owner: str, lease_until: float, sent_at: float | None = None,
-                      check_after: float | None = None) -> bool:
-        """Extend our claim (and record that the request is leaving now): False if it is not ours."""
-        with self.tx(data=False) as conn:
-            cur = conn.execute("UPDATE journal SET lease_until = ?, sent_at = COALESCE(?, sent_at), "
-                               "check_after = COALESCE(?, check_after) "
-                               "WHERE batch_id = ? AND seq = ? AND state = 'sending' AND owner = ?",
-                               (lease_until, sent_at, check_after, batch, seq, owner))
-            return cur.rowcount == 1
-
-    def journal_updated(self, batch: str, seq: int) -> float:
-        row = self.conn.execute("SELECT updated FROM journal WHERE batch_id = ? AND seq = ?", (batch, seq)).fetchone()
-        return float(row[0]) if row else 0.0
-
-    def journal_rows(self, batch: str | None = None) -> list[tuple[Any, ...]]:
-        """(batch_id, seq, action, project_id, after, target, before, state, request_id, error, created,
-        updated), newest batch first."""
-        sql = ("SELECT batch_id, seq, action, project_id, after, target, before, state, request_id, error, "
-               "created, updated FROM journal" + (" WHERE batch_id = ?" if batch else "") + " ORDER BY id DESC, seq")
-        return list(self.conn.execute(sql, (batch,) if batch else ()))
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""

@@ -21,12 +21,11 @@ from pcnb.contract import ATTACHMENT_ACTIONS, THREAD_STATUSES, parse_timestamp
 from pcnb.errors import InputError
 from pcnb.writeback.current import fill_before, form_not_open, required_after
 from pcnb.writeback.fields import same
-from pcnb.writeback.model import ChangeRequest, JournalRow, Op
+from pcnb.writeback.model import ChangeRequest, JournalRow, Op, PlannerView
 
 if TYPE_CHECKING:
     from pcnb.api.client import PowerClerkClient
     from pcnb.api.response import Response
-    from pcnb.writeback.plan import Planner
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 #: option columns (and keyword defaults) every action's requests carry
@@ -88,7 +87,7 @@ class Action:
         return [{key_col: t, **extra} for t in targets]
 
     # ---- plan -----------------------------------------------------------------------------------
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         """Fill ``op`` (target, label, payload, before) from ``req``; append what is wrong to op.problems."""
         raise NotImplementedError
 
@@ -96,7 +95,7 @@ class Action:
         """Data actions: the options kept in the operation's payload."""
         return {}
 
-    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+    def check_current(self, planner: PlannerView, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
         """With the live form data (``reads_form``): fill op.before and add what is wrong."""
 
     def unchanged(self, op: Op) -> bool:
@@ -269,7 +268,7 @@ class SetData(_DataAction):
     def data_options(self, req: ChangeRequest) -> dict[str, Any]:
         return {"run_followup_actions": flag(req.get("run_followup_actions"))}
 
-    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+    def check_current(self, planner: PlannerView, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
         fill_before(op, data)
         required_after(planner, op, form, data)
 
@@ -292,7 +291,7 @@ class Draft(_DataAction):
     def data_options(self, req: ChangeRequest) -> dict[str, Any]:
         return {"submit": bool(flag(req.get("submit")))}
 
-    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+    def check_current(self, planner: PlannerView, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
         status = data.get("CurrentStatus") or {}
         if problem := form_not_open(form, status):
             op.problems.append(problem)
@@ -326,7 +325,7 @@ class SetStatus(Action):
         parser.add_argument("--auto-communication", choices=("on", "off"),
                             help="send (or suppress) automated emails")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         ref = str(req["value"]).strip()
         match = next((s for s in planner.statuses() if ref in s), None)
         op.payload = {"options": {"auto_communication": flag(req.get("auto_communication"))}}
@@ -379,7 +378,7 @@ class Note(Action):
         g.add_argument("--thread", help="thread id to reply in")
         g.add_argument("--subject", help="subject of a new thread")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         text = req["value"] if isinstance(req["value"], str) else ""
         if not text.strip():
             op.problems.append("the note text is empty")
@@ -435,7 +434,7 @@ class ThreadStatus(Action):
         parser.add_argument("threads", nargs="*", metavar="THREAD")
         parser.add_argument("--to", choices=("Open", "Closed"))
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         value, thread = str(req["value"]).strip().capitalize(), req["target"]
         op.target, op.label, op.payload = thread, f"thread {thread}", {"value": value}
         if value not in THREAD_STATUSES:
@@ -464,7 +463,7 @@ class _Person(Action):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--email")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         email = str(req["value"]).strip()
         op.label, op.payload = op.action, {"value": email}
         if not re.match(_EMAIL, email):
@@ -491,7 +490,7 @@ class Owner(_Person):
     description = "SetProjectOwner."
     browser = BrowserForm("Set owner", value="Email")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         super().validate(planner, op, req, proj)
         if proj is not None:
             op.before = {"value": proj["owner_email"]}
@@ -520,7 +519,7 @@ class Upload(Action):
         parser.add_argument("--form")
         parser.add_argument("--submit", action="store_true", help="submit the form afterwards")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         path = Path(str(req["value"])).expanduser()
         op.payload = {"file": str(path), "options": {"submit": bool(flag(req.get("submit")))}}
         if not path.is_file():
@@ -546,7 +545,7 @@ class Submit(Action):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--form")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         form = planner.form(req.get("form"))
         op.label, op.payload = "submit", {}
         if form is None:
@@ -556,7 +555,7 @@ class Submit(Action):
 
     reads_form = "draft"
 
-    def check_current(self, planner: Planner, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
+    def check_current(self, planner: PlannerView, op: Op, data: dict[str, Any], form: dict[str, Any]) -> None:
         status = data.get("CurrentStatus") or {}
         if problem := form_not_open(form, status):
             op.problems.append(problem)
@@ -588,7 +587,7 @@ class AttachmentDecision(Action):
         parser.add_argument("--decision", choices=("Approve", "Reject", "Unmark", "Save"))
         parser.add_argument("--note", help="note shown to the applicant")
 
-    def validate(self, planner: Planner, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
+    def validate(self, planner: PlannerView, op: Op, req: ChangeRequest, proj: dict[str, Any] | None) -> None:
         decision = str(req["value"]).strip().capitalize()
         op.payload = {"value": decision, "note": clean(req.get("note"))}
         if decision not in ATTACHMENT_ACTIONS:

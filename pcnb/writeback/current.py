@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pcnb.writeback.fields import MASKED_RE
-from pcnb.writeback.model import Op
-
-if TYPE_CHECKING:
-    from pcnb.writeback.plan import Planner
+from pcnb.writeback.model import Op, PlannerView
 
 
 def form_not_open(form: dict[str, Any], status: dict[str, Any]) -> str | None:
@@ -31,7 +28,7 @@ def fill_before(op: Op, data: dict[str, Any]) -> None:
             op.before.setdefault("masked", []).append(fid)
 
 
-def required_after(pl_: Planner, op: Op, form: dict[str, Any], data: dict[str, Any]) -> None:
+def required_after(pl_: PlannerView, op: Op, form: dict[str, Any], data: dict[str, Any]) -> None:
     """An admin data set must leave every required field filled [doc]: say which, before sending."""
     schema = pl_.schema(form)
     if not isinstance(schema, dict):

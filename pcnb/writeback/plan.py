@@ -1,223 +1,215 @@
-"""Plan a batch of writes: resolve, validate against form schema and workflow, read current values.
+"""The write-back engine: Plan (validated operations + diff), execute, undo, resume, journal.
 
-Nothing is written here. A plan turns requests (spec.py) into operations -- one per API write --
-each with the values it would replace, so the diff the user confirms is the diff that gets
-executed and journaled. The cost is one GetForms call, one GetFormSchema per form involved and
-one GetProjectData per (project, form) written: the before-values must come from the server, not
-the cache, or undo could restore something stale.
+Takes what it needs (client, store, program, cached frames) through ``model.Target``, which a
+Workspace satisfies; nothing here imports the workspace.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from pcnb.errors import ApiError, Forbidden, InputError
+from pcnb.errors import InputError
 from pcnb.writeback import actions
-from pcnb.writeback.fields import to_wire
-from pcnb.writeback.model import ChangeRequest, Op, Target
+from pcnb.writeback import journal as _journal
+from pcnb.writeback.changes import normalize
+from pcnb.writeback.execute import APPLIED, BUSY, run
+from pcnb.writeback.model import ChangeRequest, JournalRow, JournalState, Op, Target
+from pcnb.writeback.planner import Planner, build_ops, check_role, read_current
+
+DIFF_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.String, "action": pl.String,
+               "target": pl.String, "current": pl.String, "new": pl.String, "check": pl.String}
+RESULT_SCHEMA = {"seq": pl.Int64, "project_id": pl.String, "project_number": pl.String, "action": pl.String,
+                 "target": pl.String, "state": pl.String, "request_id": pl.String, "error": pl.String}
 
 
-class Planner:
-    """Holds what validation needs, each piece fetched at most once per plan."""
+def table(df: pl.DataFrame, html: bool = True) -> str:
+    """A diff/result table as a grid (sortable, searchable, problem texts wrapped, never cut), or as
+    text for a terminal (polars would cut the texts at 30 characters)."""
+    from pcnb import grids
 
-    def __init__(self, ws: Target):
-        self.ws, self.client, self.program = ws, ws.client, ws.program
-        projects = ws.projects()
-        if projects.height == 0:
-            raise InputError("the local cache has no projects yet", "run `ws.sync()` / `%powerclerk sync` first")
-        self.projects: dict[str, dict[str, Any]] = {}
-        for p in projects.select("project_id", "project_number", "status", "status_id", "owner_email").to_dicts():
-            self.projects[p["project_id"]] = p
-            if p["project_number"]:
-                self.projects[p["project_number"]] = p
-        self._forms: list[dict[str, Any]] | None = None
-        self._schemas: dict[str, dict[str, Any] | str] = {}
-        self._transitions: dict[str, set[str]] | None = None
-        self._threads: dict[str, dict[str, Any]] | None = None
-        self._statuses: list[tuple[str, str | None, str]] | None = None
+    return grids.grid_html(df) if html else grids.text_table(df)
 
-    # ---- lookups -------------------------------------------------------------------------------
-    def project(self, ref: str | None) -> dict[str, Any] | None:
-        return self.projects.get(ref or "")
 
-    def forms(self) -> list[dict[str, Any]]:
-        if self._forms is None:
-            self._forms = self.client.forms(self.program).get("Forms") or []
-        return self._forms
-
-    def form(self, ref: str | None) -> dict[str, Any] | None:
-        if not ref:
-            return None
-        for f in self.forms():
-            if ref in (f.get("FormId"), f.get("CustomId"), f.get("Name")):
-                return f
+def _show(value: Any) -> str | None:
+    if value is None:
         return None
-
-    def form_problem(self, ref: Any) -> str:
-        if not ref:
-            return "no form given: pass form= (or a 'form' column / --form)"
-        names = ", ".join(str(f.get("CustomId") or f.get("Name")) for f in self.forms())
-        return f"form {ref!r} is not in this program (forms: {names})"
-
-    def resolve_attachment(self, op: Op, ref: Any, form_ref: Any) -> None:
-        """Set op.form/target/label to the attachment ``ref`` (id, custom id or name) on the given
-        form (or any readable form), or say why it cannot be found."""
-        forms = [f for f in [self.form(form_ref)] if f] if form_ref else self.forms()
-        if form_ref and not forms:
-            op.problems.append(self.form_problem(form_ref))
-            return
-        for f in forms:
-            schema = self.schema(f)
-            for a in (schema.get("Attachments") or []) if isinstance(schema, dict) else []:
-                if ref in (a.get("AttachmentId"), a.get("CustomId"), a.get("Name")):
-                    op.form, op.target, op.label = f["FormId"], a["AttachmentId"], a.get("Name") or ref
-                    return
-        op.target, op.label = ref, ref
-        op.problems.append(f"attachment {ref!r} is not on {'form ' + str(form_ref) if form_ref else 'any form'}")
-
-    def schema(self, form: dict[str, Any]) -> dict[str, Any] | str:
-        """The form's schema, or why it cannot be read (e.g. an admin-only form)."""
-        fid = form["FormId"]
-        if fid not in self._schemas:
-            try:
-                self._schemas[fid] = self.client.form_schema(self.program, fid).get("FormSchema") or {}
-            except ApiError as exc:
-                self._schemas[fid] = f"cannot read the schema of form {form.get('Name')}: {exc.message}"
-        return self._schemas[fid]
-
-    def transitions(self) -> dict[str, set[str]]:
-        """status name -> next statuses seen in the cached history: the workflow as observed (V2 has
-        no endpoint that lists a status's valid successors)."""
-        if self._transitions is None:
-            ev = self.ws.status_events().sort("project_id", "seq")
-            pairs = ev.select(pl.col("status").cast(pl.String).alias("a"),
-                              pl.col("status").cast(pl.String).shift(-1).over("project_id").alias("b")
-                              ).drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
-            self._transitions = {}
-            for a, b in pairs.iter_rows():
-                self._transitions.setdefault(a, set()).add(b)
-        return self._transitions
-
-    def statuses(self) -> list[tuple[str, str | None, str]]:
-        if self._statuses is None:
-            self._statuses = self.ws.store.status_refs()
-        return self._statuses
-
-    def threads(self) -> dict[str, dict[str, Any]]:
-        if self._threads is None:
-            t = self.ws.inquiry_threads().select("thread_id", "project_id", "subject",
-                                                 pl.col("status").cast(pl.String))
-            self._threads = {r["thread_id"]: r for r in t.to_dicts()}
-        return self._threads
+    return " | ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def check_role(ws: Target, names: set[str]) -> None:
-    """Refuse admin actions for non-admin credentials before any write (one GetStatusList call
-    establishes the role when it is not known yet)."""
-    admin = sorted(names & actions.admin_actions())
-    if not admin:
-        return
-    if ws.client.is_admin is None:
-        ws.client.detect_role(ws.program)
-    if ws.client.is_admin is False:
-        raise Forbidden(f"{', '.join(admin)} need program-admin credentials; these belong to a non-admin user, "
-                        "so nothing was sent", status=403,
-                        hint="ask a program admin, or connect with admin API credentials")
+@dataclass
+class Result:
+    batch_id: str
+    frame: pl.DataFrame
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.frame.group_by("state").len().iter_rows())
+
+    @property
+    def failed(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("state").is_in([JournalState.FAILED.value, JournalState.UNKNOWN.value,
+                                                         JournalState.PLANNED.value, BUSY]))
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
+        tail = f"; re-run the same plan (or writeback.resume(ws, {self.batch_id!r})) to finish" \
+            if self.failed.height else ""
+        return f"batch {self.batch_id}: {counts}{tail}"
+
+    def __repr__(self) -> str:
+        return self.summary() + "\n" + table(self.frame, html=False)
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + table(self.frame)
 
 
-def build_ops(pl_: Planner, requests: list[ChangeRequest]) -> list[Op]:
-    ops: list[Op] = []
-    data_ops: dict[tuple[str, str, str], Op] = {}
-    for req in requests:
-        act, proj = req["action"], pl_.project(req["project"])
-        action = actions.get(act)
-        pid = proj["project_id"] if proj else req["project"]
-        number = proj["project_number"] if proj else None
-        if action.data:
-            form = pl_.form(req.get("form"))
-            key = (act, pid or "", form["FormId"] if form else str(req.get("form")))
-            op = data_ops.get(key)
-            if op is None:
-                op = Op(len(ops) + 1, act, pid, number, form["FormId"] if form else req.get("form"),
-                        payload={"fields": {}, "options": action.data_options(req)})
-                op.before = {"fields": {}, "form_name": form.get("Name") if form else None}
-                data_ops[key] = op
-                ops.append(op)
-                if proj is None:
-                    op.problems.append(_not_cached(req["project"]))
-                if form is None:
-                    op.problems.append(pl_.form_problem(req.get("form")))
-            op.rows.append(req["row"])
-            _add_field(pl_, op, form, req)
+class Plan:
+    """Validated operations and their before-values; nothing is sent until ``execute(confirm=True)``."""
+
+    def __init__(self, ws: Target, ops: list[Op], undoes: str | None = None):
+        self.ws, self.ops, self.undoes = ws, ops, undoes
+        self.batch_id = _journal.batch_id(ops)
+        self.result: Result | None = None
+
+    @property
+    def diff(self) -> pl.DataFrame:
+        done = _journal.states(self.ws.store, self.batch_id)
+        rows = []
+        for op in self.ops:
+            check = "done" if done.get(op.seq) == JournalState.DONE else "unchanged" if actions.unchanged(op) else "ok"
+            if op.problems:
+                check = "; ".join(op.problems)
+            base = {"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number,
+                    "action": op.action, "check": check}
+            if actions.get(op.action).data:
+                names = op.payload.get("names", {})
+                for fid, new in op.payload["fields"].items():
+                    fcheck = op.field_problems.get(fid) or ("invalid: see other fields" if op.field_problems
+                                                            and not op.problems else None)
+                    rows.append({**base, "check": fcheck or base["check"], "target": names.get(fid, fid),
+                                 "current": _show(op.before.get("fields", {}).get(fid)), "new": _show(new)})
+            else:
+                new = actions.get(op.action).diff_new(op)
+                rows.append({**base, "target": op.label, "current": _show(op.before.get("value")), "new": _show(new)})
+        return pl.DataFrame(rows, schema=DIFF_SCHEMA)
+
+    @property
+    def problems(self) -> pl.DataFrame:
+        return self.diff.filter(~pl.col("check").is_in(["ok", "unchanged", "done"]))
+
+    @property
+    def ok(self) -> bool:
+        return not any(op.invalid for op in self.ops)
+
+    def summary(self, how_to_send: bool = True) -> str:
+        """Counts and the verdict; ``how_to_send=False`` leaves out "ready: ... sends it" (a caller
+        about to execute the plan itself, e.g. ``--yes``: the hint would be false)."""
+        bad = sum(op.invalid for op in self.ops)
+        same = sum(actions.unchanged(op) and not op.invalid for op in self.ops)
+        send = len(self.ops) - bad - same
+        budget = self.ws.client.budget
+        seconds = budget.eta(send) if budget and send else 0.0
+        eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
+        verdict = "; ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
+            f"; {bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
+        if not bad and not how_to_send:
+            verdict = ""
+        return f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}{verdict}"
+
+    def __repr__(self) -> str:
+        return self.summary() + "\n" + table(self.diff, html=False)
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + table(self.diff)
+
+    def execute(self, confirm: bool = False, progress: bool = True, skip_invalid: bool = False) -> Result:
+        if confirm is not True:
+            raise InputError("write-back needs explicit confirmation",
+                             "review plan.diff, then call plan.execute(confirm=True) (magic: --yes or `apply`)")
+        bad = [op for op in self.ops if op.invalid]
+        if bad and not skip_invalid:
+            raise InputError(f"{len(bad)} operation(s) did not pass validation; nothing was sent",
+                             "see plan.problems; fix the rows, or execute(confirm=True, skip_invalid=True)")
+        ops = [op for op in self.ops if not op.invalid]
+        outcome = run(self.ws, self.batch_id, ops, progress=progress)
+        rows = [{"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number,
+                 "action": op.action, "target": op.label, "request_id": None, "error": None, **outcome[op.seq]}
+                for op in ops if op.seq in outcome]
+        rows += [{"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number, "action": op.action,
+                  "target": op.label, "state": "invalid", "request_id": None,
+                  "error": "; ".join(op.all_problems())}
+                 for op in bad]
+        self.result = Result(self.batch_id, pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("seq"))
+        if self.undoes:
+            _mark_undone(self)
+        return self.result
+
+
+def plan(ws: Target, changes: pl.DataFrame | list[dict[str, Any]] | dict[str, Any], action: str | None = None,
+         **options: Any) -> Plan:
+    """Validate ``changes`` against the form schemas and the workflow and read current values.
+
+    ``changes``: a frame with a ``project`` column plus field columns (``action="set"`` or
+    ``"draft"``, ``form=``), or ``field``/``value`` columns, or the column of the action
+    (``status``, ``email``, ``text``, ``file``, ``decision``); an ``action`` column mixes actions.
+    Options (as keywords or columns): form, submit, run_followup_actions, auto_communication,
+    subject, note.
+    """
+    requests = normalize(changes, action, **options)
+    return plan_requests(ws, requests)
+
+
+def plan_requests(ws: Target, requests: list[ChangeRequest], undoes: str | None = None) -> Plan:
+    check_role(ws, {r["action"] for r in requests})
+    planner = Planner(ws)
+    ops = build_ops(planner, requests)
+    read_current(planner, ops)
+    return Plan(ws, ops, undoes)
+
+
+def undo(ws: Target, batch: str) -> Plan:
+    """A plan restoring the before-values of a batch's data changes (set / draft). Status moves,
+    notes and uploads are not undone: PowerClerk has no inverse for them."""
+    rows = _batch_rows(ws, batch)
+    submitted = {(r["project_id"], r["after"].get("form")) for r in rows
+                 if r["action"] == "submit" and r["state"] == JournalState.DONE}
+    requests: list[ChangeRequest] = []
+    for r in rows:
+        action = actions.get(r["action"])
+        if not action.undoable or r["state"] != JournalState.DONE:
             continue
-        op = Op(len(ops) + 1, act, pid, number, rows=[req["row"]])
-        if action.needs_project and proj is None:
-            op.problems.append(_not_cached(req["project"]))
-        action.validate(pl_, op, req, proj)
-        ops.append(op)
-    # a draft with submit=True gets its own submit operation right after it
-    out: list[Op] = []
-    for op in ops:
-        out.append(op)
-        if op.action == "draft" and op.payload["options"].get("submit"):
-            out.append(Op(0, "submit", op.project_id, op.project_number, op.form, label="submit",
-                          payload={"after_draft": True}, rows=list(op.rows)))
-    for i, op in enumerate(out, start=1):
-        op.seq = i
-        if actions.get(op.action).data:
-            names = op.payload.get("names", {})
-            op.label = ", ".join(str(names.get(k, k)) for k in op.payload["fields"])
-    return out
+        requests += action.undo_requests(r, batch, submitted)
+    if not requests:
+        raise InputError(f"batch {batch} has no completed data changes to undo")
+    return plan_requests(ws, requests, undoes=batch)
 
 
-def _not_cached(ref: Any) -> str:
-    return f"project {ref!r} is not in the cache (run sync, or check the id)"
+def _batch_rows(ws: Target, batch: str) -> list[JournalRow]:
+    rows = _journal.load(ws.store, batch)
+    if not rows:
+        raise InputError(f"batch {batch!r} is not in the journal", "see `%powerclerk journal` for batch ids")
+    return rows
 
 
-def _add_field(pl_: Planner, op: Op, form: dict[str, Any] | None, req: ChangeRequest) -> None:
-    if form is None:
-        op.payload["fields"][req["target"]] = req["value"]
-        return
-    schema = pl_.schema(form)
-    if isinstance(schema, str):
-        op.problems.append(schema)
-        op.payload["fields"][req["target"]] = req["value"]
-        return
-    fields = schema.get("DataFields") or []
-    fs = next((f for f in fields if req["target"] in (f.get("DataFieldId"), f.get("CustomId"), f.get("Name"))), None)
-    if fs is None:
-        names = ", ".join(str(f.get("CustomId") or f.get("Name")) for f in fields)
-        op.field_problems[str(req["target"])] = (f"row {req['row']}: field {req['target']!r} is not on form "
-                                                 f"{form.get('Name')} (fields: {names})")
-        op.payload["fields"][req["target"]] = req["value"]
-        return
-    fid = fs["DataFieldId"]
-    wire, problem = to_wire(fs, req["value"])
-    if fid in op.payload["fields"]:
-        problem = f"{fs.get('Name')} is changed twice for this project (rows {op.rows})"
-    if problem:
-        op.field_problems[fid] = f"row {req['row']}: {problem}"
-    op.payload["fields"][fid] = wire if not problem else req["value"]
-    op.payload.setdefault("names", {})[fid] = fs.get("Name") or fs.get("CustomId")
+def _mark_undone(p: Plan) -> None:
+    """Mark the undone batch's data rows whose (project, form) the undo plan restored."""
+    assert p.result is not None
+    state = dict(zip(p.result.frame["seq"], p.result.frame["state"], strict=True))
+    ok = {(op.project_id, op.form) for op in p.ops if state.get(op.seq) in APPLIED}
+    for r in _journal.load(p.ws.store, p.undoes or ""):
+        if actions.get(r["action"]).undoable and r["state"] == JournalState.DONE \
+                and (r["project_id"], r["after"].get("form")) in ok:
+            _journal.mark(p.ws.store, p.undoes or "", r["seq"], JournalState.UNDONE, error=f"undone by {p.batch_id}")
 
 
-def read_current(pl_: Planner, ops: list[Op]) -> None:
-    """Read the live form data (one GetProjectData per project, form and draft/submitted) for the
-    operations whose action ``reads_form``, and let the action check and fill its before-values."""
-    seen: dict[tuple[str, str, bool], dict[str, Any]] = {}
-    for op in ops:
-        action = actions.get(op.action)
-        if action.reads_form is None or op.problems or not op.form:
-            continue
-        draft = action.reads_form == "draft"
-        key = (op.project_id or "", op.form, draft)
-        if key not in seen:
-            try:
-                answer = pl_.client.project_data(pl_.program, op.project_id or "", op.form, draft=draft)
-                seen[key] = answer.get("Project") or {}
-            except ApiError as exc:
-                op.problems.append(f"cannot read the current form data: {exc.message}")
-                continue
-        action.check_current(pl_, op, seen[key], pl_.form(op.form) or {})
+def resume(ws: Target, batch: str, progress: bool = True) -> Result:
+    """Finish a batch from the journal alone (after a crash or a failed row), without re-planning."""
+    rows = _batch_rows(ws, batch)
+    ops = [Op(r["seq"], r["action"], r["project_id"], r["after"].get("project_number"), r["after"].get("form"),
+              r["target"], r["after"].get("label") or "", r["after"].get("payload", {}), r["before"]) for r in rows]
+    p = Plan(ws, ops)
+    p.batch_id = batch
+    return p.execute(confirm=True, progress=progress)

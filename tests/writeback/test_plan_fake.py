@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -13,6 +14,7 @@ from pcnb import writeback
 from pcnb.api.auth import Credentials
 from pcnb.api.client import PowerClerkClient
 from pcnb.api.transport import FakeTransport
+from pcnb.cache.store import Store
 
 P = "PROGRAM00001"
 FORM = {"FormId": "FORM00000001", "CustomId": "APPLICATION", "Name": "Application"}
@@ -22,12 +24,11 @@ SCHEMA = {"FormSchema": {"DataFields": [
     {"DataFieldId": "F2", "CustomId": "INSTALLER", "Name": "Installer", "Type": "Text"}]}}
 
 
-class StubStore:
+class StubStore(Store):
+    """A real (empty) SQLite store whose cached status list is these three statuses."""
+
     def status_refs(self) -> list[tuple[str, str | None, str]]:
         return [("S1", "SUB", "Submitted"), ("S2", "REV", "Review"), ("S3", "PTO", "Done")]
-
-    def journal_states(self, batch: str) -> dict[int, str]:
-        return {}
 
 
 class StubTarget:
@@ -35,7 +36,7 @@ class StubTarget:
 
     program = P
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         self.fake = FakeTransport({
             "GET /Programs/{p}/StatusList": (200, {"Statuses": []}),
             "GET /Programs/{p}/Forms": (200, {"Forms": [FORM]}),
@@ -46,7 +47,7 @@ class StubTarget:
         self.client = PowerClerkClient(base_url="http://fake/v2", token_url="http://fake/token", budget=None,
                                        credentials=Credentials(api_key="k", client_id="c", client_secret="s"),
                                        transport=self.fake)
-        self.store: Any = StubStore()
+        self.store: Any = StubStore(folder / "store.sqlite")
 
     def projects(self) -> pl.DataFrame:
         return pl.DataFrame({"project_id": ["PROJ00000001"], "project_number": ["DGI-00001"],
@@ -61,8 +62,8 @@ class StubTarget:
                                     "status": pl.String})
 
 
-def test_values_are_checked_against_the_schema_and_the_diff_shows_before_values():
-    target = StubTarget()
+def test_values_are_checked_against_the_schema_and_the_diff_shows_before_values(tmp_path):
+    target = StubTarget(tmp_path)
     plan = writeback.plan(target, [{"project": "DGI-00001", "SYSTEM_SIZE_KW": "7.5", "INSTALLER": "Sam"}],
                           action="set", form="APPLICATION")
     assert plan.ok and plan.diff.select("target", "current", "new", "check").rows() == [
@@ -72,8 +73,8 @@ def test_values_are_checked_against_the_schema_and_the_diff_shows_before_values(
     assert all(r.method == "GET" for r in target.fake.sent)  # planning never writes
 
 
-def test_status_moves_follow_the_observed_workflow():
-    target = StubTarget()
+def test_status_moves_follow_the_observed_workflow(tmp_path):
+    target = StubTarget(tmp_path)
     ok = writeback.plan(target, [{"project": "DGI-00001", "status": "Review"}], action="status")
     assert ok.ok and ok.diff.select("current", "new").row(0) == ("Submitted", "Review")
     skip = writeback.plan(target, [{"project": "DGI-00001", "status": "Done"}], action="status")
