@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,8 @@ from pcnb.api.budget import RateBudget
 from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.sandbox import SandboxHandle, running
+from pcnb.sandbox.generator import generate
+from pcnb.sandbox.state import State
 
 # One frozen instant for the whole run: every generated test history ends at END, the start of the
 # run's day (UTC), as the sandbox's own default does. Nothing in the tests is a calendar date of the
@@ -44,6 +48,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "scripts/moved-clock.sh (it puts tests/clock on PYTHONPATH)")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole-notebook runs (nbmake items of notebooks/) belong to the slow tier."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep rate-limit buckets and stores out of the user's real cache/data dirs."""
@@ -62,11 +73,38 @@ def sandbox() -> Iterator[SandboxHandle]:
         yield sb
 
 
+@pytest.fixture(scope="session")
+def _fresh_state() -> State:
+    """The private sandboxes' program and projects, generated once per run (each test gets a copy)."""
+    return generate(120, seed=5, end=END)
+
+
 @pytest.fixture
-def fresh_sandbox() -> Iterator[SandboxHandle]:
-    """A private sandbox for tests that mutate state or inject faults."""
-    with running(projects=120, seed=5, rate_limit=FAST, end=END) as sb:
+def fresh_sandbox(_fresh_state: State) -> Iterator[SandboxHandle]:
+    """A private sandbox for tests that mutate state or inject faults: a copy of the saved state, so
+    what one test writes no other test sees."""
+    with running(rate_limit=FAST, state=copy.deepcopy(_fresh_state)) as sb:
         yield sb
+
+
+@pytest.fixture(scope="session")
+def _synced_store(_fresh_state: State, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store synced from the private sandboxes' state, built once per run; ``ws`` copies it instead
+    of syncing again (the same data: every fresh sandbox starts from that state)."""
+    from pcnb.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("synced") / "store.sqlite"
+    with running(rate_limit=FAST, state=copy.deepcopy(_fresh_state)) as sb:
+        settings = Settings(environment="sandbox", base_url=sb.base_url, token_url=sb.token_url,
+                            rate_limit=sb.rate_limit[0], rate_period=sb.rate_limit[1])
+        creds = creds_for(sb)
+        budget = RateBudget(creds.api_key or "", settings.rate_limit, settings.rate_period,
+                            path=path.with_name("budget.sqlite"))
+        w = Workspace(PowerClerkClient(settings, creds, budget=budget), sb.program_id, path)
+        w.sandbox_program = sb.state.program
+        w.sync(progress=False)
+        w.close()  # checkpoints the WAL: the one file holds everything
+    return path
 
 
 def creds_for(sb: SandboxHandle, role: str = "admin", mfa: str | None = "totp") -> Credentials:
@@ -94,13 +132,14 @@ def make_client(tmp_path) -> Callable[..., PowerClerkClient]:
 
 
 @pytest.fixture
-def ws(fresh_sandbox, make_client, tmp_path):
-    """An admin workspace on a private sandbox, synced (write-back and widget tests change it)."""
+def ws(fresh_sandbox, make_client, tmp_path, _synced_store):
+    """An admin workspace on a private sandbox, synced (a copy of the run's synced store; write-back
+    and widget tests change it)."""
     from pcnb.workspace import Workspace
 
+    shutil.copyfile(_synced_store, tmp_path / "store.sqlite")
     w = Workspace(make_client(fresh_sandbox), fresh_sandbox.program_id, tmp_path / "store.sqlite")
     w.sandbox_program = fresh_sandbox.state.program  # as Workspace.sandbox does: the profile gets its deadlines
-    w.sync(progress=False)
     yield w
     w.close()
 

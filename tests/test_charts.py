@@ -55,7 +55,7 @@ def test_charts_state_as_of_n_and_axes(synced):
     ]
     for fig, x, y in checks:
         title = fig.layout.title.text
-        assert "as of 2026-11-01" in title and "n = " in title
+        assert f"as of {END:%Y-%m-%d %H:%M} UTC" in title and "n = " in title
         assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
         assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
     sankey = charts.bottleneck_chart(bottlenecks(iv), END)

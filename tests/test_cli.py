@@ -77,6 +77,7 @@ def test_shared_commands_need_a_workspace(monkeypatch, tmp_path, capsys):
     assert "no running sandbox found" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_lab_serves_the_notebooks_on_loopback(tmp_path):
     """`pcnb demo --lab` starts a sandbox and JupyterLab (127.0.0.1) on the prebuilt notebooks."""
     import signal
@@ -107,6 +108,7 @@ def test_demo_lab_serves_the_notebooks_on_loopback(tmp_path):
     assert "sandbox: 40 synthetic projects" in out
 
 
+@pytest.mark.slow
 def test_binder_start_serves_one_shared_sandbox(tmp_path):
     """binder/start: a background sandbox + connection file + shared store, then the given command."""
     import signal
@@ -132,6 +134,7 @@ def test_binder_start_serves_one_shared_sandbox(tmp_path):
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
 
 
+@pytest.mark.slow
 def test_sandbox_and_demo_take_a_program_and_refuse_unknown_ones(capsys, tmp_path):
     assert main(["sandbox", "--program", "rebat"]) == 2
     assert "did you mean 'rebate'?" in capsys.readouterr().err
@@ -144,6 +147,7 @@ def test_sandbox_and_demo_take_a_program_and_refuse_unknown_ones(capsys, tmp_pat
     assert "Large Generator Interconnection Queue" in html and "Plotly.newPlot" in html
 
 
+@pytest.mark.slow
 def test_twin_from_the_terminal(tmp_path, monkeypatch, capsys):
     """`pcnb sync` then `pcnb sandbox --twin OUT` against a served program, then serve the twin."""
     from pcnb.sandbox import running

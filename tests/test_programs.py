@@ -22,6 +22,8 @@ from pcnb.workspace import Workspace
 from tests.conftest import END
 from tests.test_charts import same_colour_everywhere
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMUNITY = str(ROOT / "tests" / "programs" / "community_solar.yaml")
 PROGRAMS = ("rebate", "large-dg", COMMUNITY)

@@ -26,6 +26,7 @@ def test_secret_parameters_refused():
     check_parameters({"program": "DGI", "as_of": "2026-01-01"})
 
 
+@pytest.mark.slow
 def test_report_with_credentials_in_env_contains_none(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     monkeypatch.setenv("PCNB_API_KEY", "apikey-" + "77aa88bb99cc")
@@ -76,6 +77,7 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
         run_report(tmp_path / "nope.ipynb")
 
 
+@pytest.mark.slow
 def test_demo_writes_four_reports_with_charts(tmp_path):
     res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", str(tmp_path), "--projects", "600"],
                          capture_output=True, text=True, timeout=600)
@@ -107,6 +109,7 @@ def test_demo_writes_four_reports_with_charts(tmp_path):
     assert not re.search(r'<script[^>]+src="[^"]*(plot\.ly|plotly)[^"]*"', charts_html)
 
 
+@pytest.mark.slow
 def test_exported_html_renders_plots_offline_in_chromium(tmp_path):
     """Headless Chromium (Debian's, installed by .ci/run) renders the plotly DOM from the file alone."""
     import shutil
@@ -179,6 +182,7 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     assert "no kernel here" in str(err.value) and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     """Notebook 03 as a manager gets it: no code, title block and key figures first, no request to any
     host when opened (headless Chromium via Playwright), and a PDF whose first page renders."""
@@ -232,6 +236,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     assert 'jp-InputArea-editor"' in code and remote_references(code) == []  # --with-code keeps the code
 
 
+@pytest.mark.slow
 def test_pdf_of_a_grid_holds_all_its_rows(tmp_path):
     """Red team: a grid (the table under a chart, the bottleneck table) pages at 25 rows; printed or --pdf, only
     page 1 is on paper ("Showing 1 to 25 of 60 entries"): a manager's PDF silently lacks the other rows."""

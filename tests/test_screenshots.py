@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,6 +6,7 @@ import statistics
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from pcnb.cache import frames
 from pcnb.profile_infer import infer
@@ -42,6 +43,7 @@ def _medians(events: pl.DataFrame, tz: str) -> dict[tuple[str, str], tuple[float
     return {k: (statistics.median(v), len(v)) for k, v in step_durations(events, cal).items()}
 
 
+@pytest.mark.slow
 def test_twin_reproduces_the_workflow_and_copies_no_project_data(tmp_path):
     definition, path, events, projects, prof = _synced_twin(tmp_path)
     text = path.read_text()

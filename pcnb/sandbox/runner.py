@@ -90,10 +90,11 @@ class SandboxHandle:
 
 def build(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", faults: Faults | None = None,
           token_lifetime: int = 3600, end: datetime | None = None, state_file: str | None = None,
-          program: ProgramDef | str | None = None, quirks: Quirks | None = None) -> Sandbox:
+          program: ProgramDef | str | None = None, quirks: Quirks | None = None, state: State | None = None) -> Sandbox:
     """A sandbox serving ``program`` (a built-in name, a definition file or a ProgramDef; default
-    the residential interconnection program) with ``projects`` synthetic projects."""
-    state = generate(projects, seed=seed, end=end, program=program)
+    the residential interconnection program) with ``projects`` synthetic projects, or serving a
+    ``state`` made before (a test suite generates one and serves copies of it)."""
+    state = state or generate(projects, seed=seed, end=end, program=program)
     if state_file and Path(state_file).exists():
         state.load(state_file)
     limit, period = parse_rate(rate_limit)
@@ -106,10 +107,11 @@ def running(projects: int = 2000, seed: int = 7, rate_limit: str = "60/60", port
             faults: Faults | None = None, token_lifetime: int = 3600, end: datetime | None = None,
             state_file: str | None = None, sandbox: Sandbox | None = None,
             program: ProgramDef | str | None = None, quirks: Quirks | None = None,
-            tls: tuple[str, str] | None = None) -> Iterator[SandboxHandle]:
-    """Run a sandbox in a background thread for the duration of the block (``program``: see build;
-    ``tls``: (certificate file, key file) to serve https, e.g. to test certificate checks)."""
-    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks)
+            tls: tuple[str, str] | None = None, state: State | None = None) -> Iterator[SandboxHandle]:
+    """Run a sandbox in a background thread for the duration of the block (``program``, ``state``: see
+    build; ``tls``: (certificate file, key file) to serve https, e.g. to test certificate checks)."""
+    sb = sandbox or build(projects, seed, rate_limit, faults, token_lifetime, end, state_file, program, quirks,
+                          state)
     with serving(sb.app, port, "pcnb-sandbox", ssl_certfile=tls[0] if tls else None,
                  ssl_keyfile=tls[1] if tls else None) as actual:
         root = f"{'https' if tls else 'http'}://127.0.0.1:{actual}"

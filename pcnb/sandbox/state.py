@@ -7,6 +7,7 @@ here so tests and the generator can drive them directly.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Callable
@@ -47,6 +48,14 @@ class State:
         self.threads: dict[str, Thread] = {}
         self.next_number = 1
         self.serial = 0  # for new ids made at run time
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> State:
+        """An independent copy with a lock of its own (a sandbox restarted from a saved state)."""
+        twin = State.__new__(State)
+        memo[id(self)] = twin
+        for key, value in self.__dict__.items():
+            setattr(twin, key, threading.RLock() if key == "lock" else copy.deepcopy(value, memo))
+        return twin
 
     # ---- ids and lookups -------------------------------------------------------------------
     def new_id(self, kind: str) -> str:

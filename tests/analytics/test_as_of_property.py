@@ -56,6 +56,8 @@ except ImportError:
 from pcnb.sandbox.generator import generate
 from tests.conftest import APPLICANT_HELD, COMPLETION, DRAFT, INTAKE, RETURNED, REVIEW
 
+# This module's data is its own: fixed dates and explicit as_of everywhere (never now), so its hand-checked
+# counts below hold on any day the suite runs.
 END = datetime(2026, 11, 1, tzinfo=UTC)
 START = END - timedelta(days=3 * 365)
 CAL = Calendar.us_federal("America/Los_Angeles")

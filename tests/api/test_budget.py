@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from pcnb.api.budget import RateBudget, key_fingerprint
 from pcnb.sandbox import running
 from tests.conftest import END
@@ -66,6 +68,7 @@ def test_background_leaves_reserve_for_interactive(tmp_path):
     assert b.snapshot().remaining >= 1
 
 
+@pytest.mark.slow
 def test_three_processes_share_one_key_without_429(tmp_path):
     """Server limit 30 per 2 s; three processes share the key's bucket for ~8 s."""
     seconds = 8.0

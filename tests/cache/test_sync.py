@@ -90,6 +90,7 @@ def _spawn(sb, tmp_path, limit: int) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0.6, 1.7])
 def test_kill_9_mid_sync_then_resume(make_client, tmp_path, kill_after):
     with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
@@ -108,6 +109,7 @@ def test_kill_9_mid_sync_then_resume(make_client, tmp_path, kill_after):
         assert dupes == 0
 
 
+@pytest.mark.slow
 def test_two_processes_do_not_sync_the_same_store_at_once(make_client, tmp_path):
     with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
         proc = _spawn(sb, tmp_path, limit=40)
@@ -192,8 +194,13 @@ def test_non_admin_sync_spends_one_call_on_admin_only_data(fresh_sandbox, make_c
     assert again.calls == again.pages and "admin-only" in str(again)
 
 
-def test_cache_files_are_user_only(ws):
-    """Store, WAL and frame snapshots hold program data: 0600 files in a 0700 folder."""
+def test_cache_files_are_user_only(fresh_sandbox, make_client, tmp_path):
+    """Store, WAL and frame snapshots hold program data: 0600 files in a 0700 folder (a sync of its
+    own: the shared ``ws`` fixture's store is a copy, not written by the product)."""
+    from pcnb.workspace import Workspace
+
+    ws = Workspace(make_client(fresh_sandbox), fresh_sandbox.program_id, tmp_path / "store.sqlite")
+    ws.sync(progress=False)
     ws.projects()
     files = [p for p in ws.store.path.parent.iterdir() if p.name.startswith(ws.store.path.stem)]
     assert any(p.suffix == ".parquet" for p in files) and any(p.name.endswith("-wal") for p in files)

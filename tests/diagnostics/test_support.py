@@ -39,6 +39,7 @@ def control(sb, what, **body):
 
 def test_support_bundle_after_failing_calls_has_every_item_and_no_secret(ws, fresh_sandbox, tmp_path):
     client, pid = ws.client, ws.program
+    client.detect_role(pid)  # known once a sync or doctor ran in this session (ws's store is a copy)
     client.credentials.mfa_session_token = next(iter(fresh_sandbox.users["mfa"].mfa_session_tokens))
     client.credentials.sources["mfa_session_token"] = "argument"  # a real secret, sent in a header
     project = client.projects(pid, limit=1)["Projects"][0]["ProjectId"]

@@ -18,6 +18,8 @@ from pcnb.workspace import Workspace
 from pcnb.writeback import journal
 from tests.conftest import END, FAST
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

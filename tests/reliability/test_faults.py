@@ -14,6 +14,8 @@ from pcnb.sandbox import running
 from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 
 def _sync_until_complete(client, store, program, rounds: int = 5):
     for _ in range(rounds):

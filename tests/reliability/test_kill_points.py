@@ -27,6 +27,8 @@ from pcnb.writeback import journal
 from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 ROOT = Path(__file__).resolve().parents[2]
 POINTS = int(os.environ.get("PCNB_KILL_POINTS", "20"))
 SEED = 20261122

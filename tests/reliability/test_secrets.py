@@ -41,6 +41,7 @@ def _forms() -> dict[str, str]:
             "raw secret": SECRET, "raw api key": API_KEY, "raw totp": TOTP}
 
 
+@pytest.mark.slow
 def test_encoded_secrets_and_live_tokens_never_reach_a_report(tmp_path, secret_env):
     """What HTTP debug logging prints: the Basic header of the token request, a bearer token, a
     URL-encoded form body; plus a base64 dump. The report masks every one of them."""

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from pcnb.sandbox import running
 from tests.conftest import END, FAST
 
+pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
+
 
 @pytest.fixture(scope="module")
 def fuzz_target():

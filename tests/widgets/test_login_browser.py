@@ -25,7 +25,8 @@ from pcnb.sandbox import running
 from tests.conftest import END, FAST
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+pytestmark = [pytest.mark.slow,  # the slow tier: pytest -m slow
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")]
 
 
 def _free_port() -> int:
