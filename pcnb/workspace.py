@@ -13,12 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.api.auth import Credentials, resolve_credentials
+from pcnb import connect
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache import frames
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
-from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
 from pcnb.profile import Deadline, ProfileError, ProgramProfile
 from pcnb.profile_infer import infer
@@ -52,100 +51,40 @@ class Workspace:
         return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
 
     @classmethod
+    def made(cls, conn: connect.Connection) -> Workspace:
+        """The workspace of a :class:`pcnb.connect.Connection`; what was started for it closes with it
+        (or at once, if the workspace cannot be made: e.g. a cache file of another program)."""
+        try:
+            ws = cls(conn.client, conn.program, conn.store_path)
+        except BaseException:
+            conn.stack.close()
+            raise
+        ws._stack, ws.sandbox_handle, ws.sandbox_program = conn.stack, conn.sandbox_handle, conn.sandbox_program
+        return ws
+
+    @classmethod
     def connect(cls, environment: str, program: str | None = None, **settings: Any) -> Workspace:
-        """Real credentials (PCNB_* variables or the keyring) for ``environment``: "trial" or
-        "production" -- named explicitly, never a default, since production is a live system."""
-        s = load_settings(environment=environment, program=program, **settings)
-        return cls(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_path)
+        """Real credentials for "trial" or "production" (:func:`pcnb.connect.real`)."""
+        return cls.made(connect.real(environment, program, **settings))
 
     @classmethod
     def sandbox(cls, projects: int = 2000, seed: int = 7, rate_limit: str = "6000/60", role: str = "admin",
                 store_path: str | Path | None = None, **kw: Any) -> Workspace:
-        """Start an embedded sandbox (fast rate limit by default for demos) and connect to it."""
-        from pcnb.sandbox import running
-
-        stack = ExitStack()
-        handle = stack.enter_context(running(projects=projects, seed=seed, rate_limit=rate_limit, **kw))
-        creds = Credentials.from_dict(handle.credentials(role), "sandbox")
-        settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
-                            program=handle.program_id, rate_limit=handle.rate_limit[0],
-                            rate_period=handle.rate_limit[1])
-        if store_path is None:  # an embedded sandbox's data dies with it: keep its cache in a temp dir
-            import tempfile
-
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
-            store_path = Path(tmp) / "store.sqlite"
-        try:
-            ws = cls(PowerClerkClient(settings, creds), handle.program_id, store_path)
-        except BaseException:  # e.g. a cache file of another program: the sandbox must not outlive it
-            stack.close()
-            raise
-        ws._stack, ws.sandbox_handle, ws.sandbox_program = stack, handle, handle.state.program
-        return ws
+        """Start an embedded sandbox and connect to it (:func:`pcnb.connect.embedded_sandbox`)."""
+        return cls.made(connect.embedded_sandbox(projects, seed, rate_limit, role, store_path, **kw))
 
     @classmethod
     def from_connection(cls, path: str | Path, role: str = "admin", store_path: str | Path | None = None) -> Workspace:
-        """Connect to a sandbox started elsewhere (``pcnb sandbox`` / ``pcnb demo``) via its connection file."""
-        import json
-
-        try:
-            info = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read the sandbox connection file {path}: {exc}",
-                              "start one with `pcnb sandbox`, or use environment='sandbox' without a file") from exc
-        creds = Credentials.from_dict(info["users"][role], "sandbox connection file")
-        settings = Settings(environment="sandbox", base_url=info["base_url"], token_url=info["token_url"],
-                            program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
-                            rate_period=float(info["rate_limit"][1]))
-        port = info["base_url"].rsplit(":", 1)[-1].split("/")[0]
-        ws = cls(PowerClerkClient(settings, creds), info["program_id"],
-                 store_path or default_path(f"sandbox-{port}", info["program_id"]))
-        if info.get("program_source"):
-            from pcnb.sandbox.definition import ProgramDefinitionError, load
-
-            try:
-                ws.sandbox_program = load(info["program_source"])
-            except ProgramDefinitionError:
-                pass  # the file moved: the profile is inferred without the definition's deadlines
-        return ws
+        """A sandbox started elsewhere, via its connection file (:func:`pcnb.connect.from_connection_file`)."""
+        return cls.made(connect.from_connection_file(path, role, store_path))
 
     @classmethod
     def open(cls, environment: str | None = None, program: str | None = None, connection: str | None = None,
              store_path: str | Path | None = None, embedded: bool = True, **sandbox_options: Any) -> Workspace:
-        """What notebooks and the console script call; the one place that reads the environment.
-
-        ``environment`` (default: PCNB_ENVIRONMENT, else "sandbox"): for the sandbox, a running one
-        via its connection file (``connection``, else PCNB_SANDBOX_CONNECTION), else an embedded one
-        -- or, ``embedded=False`` (the console script, one process per command), the connection file
-        ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
-        production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
-        the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id
-        on a real PowerClerk; for an embedded sandbox, which program to serve (a built-in name such as
-        "rebate", or a definition file)."""
-        import os
-
-        environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
-        store_path = store_path or os.environ.get("PCNB_STORE_PATH") or None
-        if environment == "sandbox":
-            connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")
-            if not connection and not embedded:
-                connection = str(cache_dir() / "sandbox.json")
-            if connection and not embedded and not Path(connection).is_file():
-                raise ConfigError("no running sandbox found (and PCNB_ENVIRONMENT is not trial/production)",
-                                  "start one with `pcnb sandbox` in another terminal, or set PCNB_ENVIRONMENT=trial")
-            if connection:
-                return cls.from_connection(connection, role=sandbox_options.get("role", "admin"),
-                                           store_path=store_path)
-            if program:  # for the embedded sandbox: a built-in program name or a definition file
-                sandbox_options.setdefault("program", program)
-            if os.environ.get("PCNB_SANDBOX_PROJECTS"):
-                count = os.environ["PCNB_SANDBOX_PROJECTS"]
-                if not count.isascii() or not count.isdigit() or not 1 <= int(count) <= 200_000:
-                    raise ConfigError(f"PCNB_SANDBOX_PROJECTS={count!r} is not a number of projects",
-                                      "set a whole number from 1 to 200000, or unset it (2000)")
-                sandbox_options.setdefault("projects", int(count))
-            return cls.sandbox(store_path=store_path, **sandbox_options)
-        return cls.connect(environment, program, store_path=str(store_path) if store_path else None)
+        """What notebooks and the console script call: the environment decides
+        (:func:`pcnb.connect.from_environment` says how)."""
+        return cls.made(connect.from_environment(environment, program, connection, store_path, embedded,
+                                                 **sandbox_options))
 
     def close(self) -> None:
         self.store.close()
