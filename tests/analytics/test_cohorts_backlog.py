@@ -10,7 +10,7 @@ import pytest
 from pcnb.analytics import status_intervals
 from pcnb.analytics.backlog import backlog_summary, response_summary, response_times, thread_state
 from pcnb.analytics.cohorts import bottlenecks, cohort_cycle_times, cohort_outcomes, first_pass_yield, km_median, rework
-from tests.analytics.test_fixture import CAL, FIXTURE, _la, events
+from tests.analytics.helpers import CAL, FIXTURE, _la, events
 from tests.conftest import COMPLETION, FINAL, INTAKE, OUTCOMES, RETURNED, REVIEW
 
 

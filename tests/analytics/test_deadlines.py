@@ -14,7 +14,7 @@ from pcnb.analytics import status_intervals
 from pcnb.analytics.deadlines import deadline_compliance
 from pcnb.analytics.intervals import with_business_hours
 from pcnb.profile import Deadline, ProfileError
-from tests.analytics.test_fixture import AS_OF, CAL, _la, events
+from tests.analytics.helpers import AS_OF, CAL, _la, events
 
 FINAL = ("Approved", "Withdrawn")
 HOLDERS = {"Intake": "utility", "Review": "utility", "Info": "applicant", "Approved": "none", "Withdrawn": "none"}

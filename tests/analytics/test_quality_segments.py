@@ -25,7 +25,7 @@ from pcnb.analytics.intervals import INTERVAL_SCHEMA
 from pcnb.analytics.quality import data_quality
 from pcnb.analytics.segments import project_attributes, segmented, size_bin
 from pcnb.cache.frames import NOTES_SCHEMA, PROJECTS_SCHEMA, STATUS_EVENTS_SCHEMA, THREADS_SCHEMA
-from tests.analytics.test_fixture import CAL, _la, events
+from tests.analytics.helpers import CAL, _la, events
 from tests.conftest import APPLICANT_HELD, COMPLETION, DRAFT, FINAL, INTAKE, OUTCOMES, RETURNED, REVIEW
 
 AS_OF = _la(7, 15, 12)

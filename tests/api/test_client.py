@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from pcnb.errors import BadRequest, Forbidden, InputError, NotFound, ValidationError
+from tests.conftest import END
 
 
 def _drop_nulls(obj):
@@ -102,7 +103,7 @@ def test_paging_and_changed_since(sandbox, make_client):
     ids = [p["ProjectId"] for page in pages for p in page["Projects"]]
     assert len(pages) == 4 and len(ids) == 300 == len(set(ids))
     assert ids == list(sandbox.state.projects)  # ordered by creation
-    cutoff = datetime(2026, 6, 1, tzinfo=UTC)
+    cutoff = END - timedelta(days=150)
     recent = c.projects(P, changed_since=cutoff)["Projects"]
     truth = {p.project_id for p in sandbox.state.projects.values() if p.last_change > cutoff}
     assert {p["ProjectId"] for p in recent} == truth and 0 < len(truth) < 300

@@ -1,0 +1,47 @@
+"""intervals.py: stays from status events (merges, zero-length stays, flags) and business hours."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pcnb.analytics import (
+    sla_compliance,
+    status_intervals,
+)
+from tests.analytics.helpers import CAL, _la, events
+from tests.conftest import FINAL
+
+
+def test_merge_duplicates_zero_length_and_flags():
+    t = _la(3, 4, 10)
+    iv = status_intervals(events([
+        ("A", "S1", t), ("A", "S1", _la(3, 4, 11)),  # consecutive duplicate: merged
+        ("A", "S2", _la(3, 5, 10)), ("A", "S3", _la(3, 5, 10)),  # zero-length S2 kept
+        ("A", "Withdrawn", _la(3, 6, 9)), ("A", "S2", _la(3, 7, 9)),  # after terminal: flagged
+        ("B", "S1", _la(3, 6, 9)), ("B", "S2", _la(3, 5, 9)),  # out of source order: flagged
+    ]), CAL, _la(3, 8, 12), terminal=FINAL)
+    a = iv.filter(pl.col("project_id") == "A")
+    assert a["status"].to_list() == ["S1", "S2", "S3", "Withdrawn", "S2"]
+    assert a["calendar_days"][1] == 0.0
+    assert a["after_terminal"].to_list() == [False, False, False, False, True]
+    assert iv.filter(pl.col("project_id") == "B")["out_of_order"].any()
+
+
+def test_business_hours_and_an_sla_in_hours():
+    from pcnb.analytics.intervals import with_business_hours
+
+    rows = [("A", "Review", _la(7, 1, 16)), ("A", "Done", _la(7, 2, 9)),  # 1 h Mon + 1 h Tue = 2
+            ("B", "Review", _la(7, 3, 16)), ("B", "Done", _la(7, 5, 9)),  # 07-04 holiday: 2
+            ("C", "Review", _la(7, 5, 18)), ("C", "Done", _la(7, 8, 8)),  # outside hours, weekend: 0
+            ("D", "Review", _la(7, 1, 7)), ("D", "Done", _la(7, 8, 17)),  # 5 working days x 9 h = 45
+            ("E", "Review", _la(7, 8, 12))]  # open: 12-17 Mon + 8-10 Tue at as_of = 7
+    as_of = _la(7, 9, 10)
+    iv = with_business_hours(status_intervals(events(rows), CAL, as_of, terminal=("Done",)), CAL, as_of)
+    review = iv.filter(pl.col("status") == "Review").sort("project_id")
+    assert review["business_hours"].to_list() == [2.0, 2.0, 0.0, 45.0, None]
+    assert review["age_business_hours"].to_list()[-1] == 7.0
+    sla = sla_compliance(iv, {"Review": 4}, unit="business_hours", min_n=0).row(0, named=True)
+    assert (sla["completed"], sla["completed_late"], sla["open_late"], sla["deadline_hours"]) == (4, 1, 1, 4)
+    with pytest.raises(ValueError, match="with_business_hours"):
+        sla_compliance(status_intervals(events(rows), CAL, as_of, terminal=FINAL), {"Review": 4}, unit="business_hours")
