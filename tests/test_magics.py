@@ -165,3 +165,13 @@ def test_an_option_given_twice_on_the_line_is_refused(pc):
     Withdrawn projects only, no word said."""
     with pytest.raises(UsageError, match="status"):
         pc.run_line_magic("powerclerk", "projects --status 'Application Review' --status Withdrawn")
+
+
+def test_a_comment_on_a_line_is_a_comment_not_options():
+    """The docs' `%powerclerk connect --sandbox  # or: ... connect --env trial` read `--env trial` from
+    the comment and failed ('--env: not allowed with --sandbox'); a word starting with # starts a comment."""
+    from pcnb.commands import parse
+
+    args = parse("connect --sandbox          # or: %powerclerk login (panel), connect --env trial")
+    assert args.command == "connect" and args.sandbox and args.env is None
+    assert parse("note DGI-00012 --subject 'Issue #4' --text 'see #4'").subject == "Issue #4"

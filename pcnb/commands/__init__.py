@@ -62,7 +62,9 @@ _ELSEWHERE = {"undo": "journal --undo BATCH", "resume": "journal --resume BATCH"
 
 
 def parse(line: str) -> argparse.Namespace:
-    argv = split_words(line)
+    """One ``%powerclerk`` line (or ``pcnb`` command): a ``#`` that starts a word starts a comment, as in
+    a shell, so a line copied from the docs with its comment means what it says."""
+    argv = split_words(line, comments=True)
     names = registry()
     if argv and not argv[0].startswith("-") and argv[0] not in names:
         where = _ELSEWHERE.get(argv[0].lower())
