@@ -15,15 +15,17 @@ there.
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import shlex
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pcnb import __version__
+from pcnb.commands.wording import plain, unknown
 from pcnb.config import cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
 
@@ -230,13 +232,13 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="pcnb", description="PowerClerk API V2 analytics and integration for Jupyter.",
         epilog="The notebook's %powerclerk commands work here too, against a running `pcnb sandbox` or "
                "PCNB_ENVIRONMENT=trial|production: pcnb sync, pcnb projects, pcnb set ..., pcnb journal, "
                "... (`pcnb help` lists them; `pcnb SUBCOMMAND --help` explains one).")
     p.add_argument("--version", action="version", version=f"pcnb {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("sandbox", help="run the embedded PowerClerk V2 sandbox server",
                        description="Serve a synthetic PowerClerk V2 program on 127.0.0.1 until Ctrl-C.")
     s.add_argument("--port", type=int, default=0, help="port (default: a free one)")
@@ -288,15 +290,45 @@ def parser() -> argparse.ArgumentParser:
 #: the console script's own subcommands; every other word is a notebook command
 OWN = ("sandbox", "demo", "report")
 
+MENU = """pcnb: PowerClerk API V2 analytics and integration. Start with one of:
+  pcnb demo                      a sandbox, a sync and four HTML reports, no credentials
+  pcnb sandbox                   serve the sandbox; `pcnb sync`, `pcnb chart sla` ... then use it
+  pcnb doctor --env trial        first contact: checks every step to a real PowerClerk
+  pcnb report NOTEBOOK -o X.html a notebook run into a report
+`pcnb --help` lists pcnb's own commands, `pcnb help` the notebook's."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """The console script's own grammar, complaining in pcnb's words (pcnb.commands.wording), one line
+    and the fix on stderr, exit status 2 as argparse's."""
+
+    def error(self, message: str) -> NoReturn:
+        _usage_error(*plain(self.prog, message, self))
+
+
+def _usage_error(text: str, fix: str) -> NoReturn:
+    print(f"{text}\n  fix: {fix}", file=sys.stderr)
+    sys.exit(2)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in OWN and not argv[0].startswith("-"):
+    if not argv:
+        print(MENU)
+        return 0
+    if argv[0] not in OWN and not argv[0].startswith("-"):
         from pcnb.commands import registry
 
         if argv[0] in registry():
             return run_command(argv)
-    args = parser().parse_args(argv)
+        close = difflib.get_close_matches(argv[0], [*OWN, *registry()], n=1)
+        _usage_error(f"pcnb: unknown command {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                     "`pcnb --help` lists pcnb's own commands, `pcnb help` the notebook's")
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        own = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+        _usage_error(*unknown(own.prog, extra, own))
     result: int = args.func(args)
     return result
 
@@ -326,7 +358,8 @@ def run_command(argv: Sequence[str]) -> int:
     except HelpShown as shown:
         print(_terminal(shown.text))
     except PowerClerkError as exc:
-        print(f"pcnb: {_terminal(str(exc))}", file=sys.stderr)
+        text = _terminal(str(exc))
+        print(text if text.startswith("pcnb") else f"pcnb: {text}", file=sys.stderr)
         return 1
     finally:
         if session.workspace is not None:

@@ -67,7 +67,7 @@ def test_charts(ip):
 def test_errors_are_one_line_with_fix(ip):
     with pytest.raises(UsageError, match="fix:"):
         ip.run_line_magic("powerclerk", "history NOPE-99999")
-    with pytest.raises(UsageError, match="invalid choice"):
+    with pytest.raises(UsageError, match="'pie' is not a valid NAME"):
         ip.run_line_magic("powerclerk", "chart pie")
     with pytest.raises(UsageError, match="ISO date"):
         ip.run_line_magic("powerclerk", "projects --changed-since yesterday")

@@ -30,13 +30,43 @@ from pcnb.commands import chart, connection, data, doctor, journal, profile, wri
 from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date, split_words
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
+from pcnb.commands.wording import unknown
 
 __all__ = ["CHARTS", "Command", "CommandError", "HelpShown", "Session", "build_parser", "parse", "parse_date",
            "registry", "run", "run_cell"]
 
 
 def cmd_help(args: argparse.Namespace, session: Session) -> str:
-    return build_parser().format_help()
+    """``help``: every subcommand on a line of its own; a bare ``%powerclerk``: what to do next."""
+    if getattr(args, "menu", False):
+        return menu(session)
+    commands = registry()
+    width = max(map(len, commands))
+    lines = ["%powerclerk SUBCOMMAND [options]  (`%powerclerk SUBCOMMAND --help` explains one)", ""]
+    lines += [f"  {name:<{width}}  {command.help}" for name, command in commands.items()]
+    lines += ["", "Cells: %%powerclerk projects|history|threads + one filter per line; %%powerclerk [--yes] + "
+              "write commands, or a write command + CSV rows. Options: %config PowerClerkMagic."]
+    return "\n".join(lines)
+
+
+def menu(session: Session) -> str:
+    """A short next step for where the user stands (a bare ``%powerclerk``)."""
+    ws = session.workspace
+    if ws is None:
+        return "\n".join([
+            "Not connected. Start with one of:",
+            "  %powerclerk connect --sandbox      synthetic data, no credentials",
+            "  %powerclerk login                  a panel for PCI Trial or Production credentials",
+            "  %powerclerk doctor --env trial     first contact: checks every step to a real PowerClerk",
+            "`%powerclerk help` lists every subcommand."])
+    return "\n".join([
+        f"Connected to program {ws.program} ({ws.client.settings.environment}). Next:",
+        "  %powerclerk sync                   fetch what changed since the last sync",
+        "  %powerclerk profile                the program's statuses, roles, calendar and deadlines",
+        "  %powerclerk chart time-in-status   or: throughput, cfd, aging, sla, backlog, bottlenecks",
+        "  %powerclerk projects --status S    the projects in a status (-o NAME keeps the frame)",
+        "  %powerclerk browse                 find projects and change them (plan, diff, confirm)",
+        "`%powerclerk help` lists every subcommand."])
 
 
 HELP = Command("help", "list the subcommands", "Show this list.", cmd_help, needs_workspace=False)
@@ -74,9 +104,14 @@ def parse(line: str) -> argparse.Namespace:
         close = difflib.get_close_matches(argv[0], list(names), n=1)
         raise CommandError(f"unknown subcommand {argv[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                            "`%powerclerk help` lists them")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named against the subcommand's own options, not the whole grammar's
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        own = sub.choices.get(args.command) if args.command else None
+        raise CommandError(*unknown(own.prog if own else parser.prog, extra, own or parser))
     if args.command is None:
-        args.command = "help"
+        args.command, args.menu = "help", True
     return args
 
 

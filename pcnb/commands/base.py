@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from pcnb import clock
+from pcnb.commands.wording import plain
 from pcnb.errors import PowerClerkError
 
 
@@ -141,7 +142,7 @@ class _Once(argparse._StoreAction):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise CommandError(f"{self.prog}: {message}", f"see `{self.prog} --help`")
+        raise CommandError(*plain(self.prog, message, self))
 
     def print_help(self, file: Any = None) -> None:  # noqa: ARG002
         raise HelpShown(self.format_help())

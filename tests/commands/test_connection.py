@@ -147,7 +147,7 @@ def test_forget_removes_only_that_environments_entries(ip, ring, capsys):
     assert "k-trial" not in out and "s-trial" not in out  # names, never values
     ip.run_line_magic("powerclerk", "forget --env trial")
     assert "nothing stored for trial" in capsys.readouterr().out
-    with pytest.raises(UsageError, match=r"forget: the following arguments are required: --env"):
+    with pytest.raises(UsageError, match=r"forget: --env is missing — fix: choose one of: trial, production, custom"):
         ip.run_line_magic("powerclerk", "forget")
 
 
@@ -176,7 +176,7 @@ def test_cli_forget_disconnect_and_connections(ring, capsys):
     assert main(["connections"]) == 0
     assert "no connections: each pcnb command opens its own connection" in capsys.readouterr().out
     assert main(["forget", "--env", "sandbox"]) == 1
-    assert "invalid choice: 'sandbox'" in capsys.readouterr().err
+    assert "'sandbox' is not a valid --env\n  fix: choose one of: trial, production, custom" in capsys.readouterr().err
     assert main(["forget"]) == 1
     err = capsys.readouterr().err
-    assert "pcnb forget: the following arguments are required: --env" in err and "%powerclerk" not in err
+    assert "pcnb forget: --env is missing" in err and "%powerclerk" not in err
