@@ -245,14 +245,17 @@ NOTEBOOKS = {
         "diff and confirmation.",
         "if allow_writes:\n    undo = ws.undo(plan.batch_id)\n    display(undo)\n"
         "    display(undo.execute(confirm=True, progress=False))\n"
-        "    display(ws.journal(plan.batch_id).select('seq', 'project_number', 'state', 'error'))",
+        "    display(ws.journal(plan.batch_id).select('seq', 'project_number', 'state', 'result'))",
         "## The same from the magic\n\n```\n%load_ext pcnb\n%powerclerk connect --sandbox\n"
         "%powerclerk set DGI-00011 DGI-00012 INSTALLER='Volt Bros' --form APPLICATION   # shows the plan\n"
         "%powerclerk apply                                                               # sends it\n"
         "%powerclerk journal --undo wb-...  --yes\n```\n\nor a whole batch in one cell:\n\n```\n"
-        "%%powerclerk --yes\nstatus DGI-00011 --to 'Inspection Pending' --auto-communication off\n"
+        "%%powerclerk --yes --irreversible sandbox\n"
+        "status DGI-00011 --to 'Inspection Pending' --auto-communication off\n"
         "note DGI-00012 --subject 'Site photos' --text 'Please upload site photos.'\n```\n\n"
-        "`%powerclerk browse` opens the project browser: filter, select rows, Plan, Execute.",
+        "A status move or a note has no undo in PowerClerk: such a plan is sent only when the environment "
+        "it goes to is named (`--irreversible ENV`, typed in the browser's Confirm box).\n\n"
+        "`%powerclerk browse` opens the project browser: filter, select rows, Plan, Execute, Undo last batch.",
     ],
 }
 

@@ -351,7 +351,8 @@ def run_command(argv: Sequence[str]) -> int:
             if not _confirmed():
                 print("nothing sent; re-run with --yes to execute this plan")
                 return 0
-            result = result.execute(confirm=True)
+            typed = _typed_environment(result) if result.irreversible() else None
+            result = result.execute(confirm=True, irreversible=typed)
         _emit(result, getattr(args, "out", None))
         if getattr(result, "ok", True) is False:  # a doctor report with a failed check
             return 1
@@ -376,6 +377,15 @@ def _confirmed() -> bool:
     if not sys.stdin.isatty():
         return False
     return input("execute this plan? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _typed_environment(plan: Any) -> str | None:
+    """The second confirmation of operations no undo can take back: the environment's name, typed."""
+    if not sys.stdin.isatty():
+        return None
+    count = len(plan.irreversible())
+    return input(f"{count} operation(s) cannot be undone; type the environment's name ({plan.environment}) to "
+                 "send them: ").strip()
 
 
 def _emit(result: Any, out: str | None) -> None:

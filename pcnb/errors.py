@@ -4,6 +4,7 @@
 
     PowerClerkError
     ├── InputError (+ ValueError)    bad input rejected before any call
+    │   └── IrreversibleUnconfirmed  a write with no undo, not confirmed by naming its environment
     ├── ConfigError                  missing/invalid settings or credentials
     ├── TransportError               no usable answer: connection dropped, timeout, refused
     ├── ContractMismatch             a 2xx answer whose shape differs from the modelled contract
@@ -59,6 +60,11 @@ class PowerClerkError(Exception):
 
 class InputError(PowerClerkError, ValueError):
     """Bad input caught before any API call (nothing was sent, nothing changed)."""
+
+
+class IrreversibleUnconfirmed(InputError):
+    """A plan holds operations no undo can take back, and the caller did not name the environment
+    they go to (nothing was sent; the plan stays ready)."""
 
 
 class ConfigError(PowerClerkError):

@@ -67,6 +67,14 @@ def test_notebook_grammar_from_the_terminal(tmp_path, monkeypatch, capsys):
         assert "wrote" in capsys.readouterr().out and (tmp_path / "journal.csv").read_text().count("\n") == 2
         assert main(["status", pid, "--to", "Nowhere", "--yes"]) == 1
         assert "did not pass validation" in capsys.readouterr().err
+        ready = next(p.project_id for p in sb.state.projects.values() if p.status == "APPROVED")
+        assert main(["status", ready, "--to", "Inspection Pending", "--yes"]) == 1  # a status move has no undo
+        err = capsys.readouterr().err
+        assert "cannot be undone (status) and would go to sandbox program" in err and "nothing was sent" in err
+        assert "run the command again with --yes --irreversible sandbox" in err and "%powerclerk" not in err
+        assert sb.state.projects[ready].status == "APPROVED"
+        assert main(["status", ready, "--to", "Inspection Pending", "--yes", "--irreversible", "sandbox"]) == 0
+        assert "1 done" in capsys.readouterr().out and sb.state.projects[ready].status == "INSPECTION"
         assert main(["set", "--help"]) == 0
         assert "usage: pcnb set" in capsys.readouterr().out
 

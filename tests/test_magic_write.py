@@ -55,7 +55,12 @@ status {approved[0]} --to 'Inspection Pending' --auto-communication off
 note {b} --subject 'Site photos' --text 'Please upload site photos.'
 assign {a} {b} --email reviewer@utility.example
 """
-    result = ip.run_cell_magic("powerclerk", "--yes", cell)
+    with pytest.raises(UsageError, match=r"4 operation\(s\) of this plan cannot be undone \(assign, note, status\) "
+                                         r"and would go to sandbox program .*nothing was sent — fix: "
+                                         r"`%powerclerk apply --irreversible sandbox`"):
+        ip.run_cell_magic("powerclerk", "--yes", cell)
+    assert state.project(approved[0]).status != "INSPECTION"  # nothing was sent
+    result = ip.run_cell_magic("powerclerk", "--yes --irreversible sandbox", cell)
     assert result.counts == {"done": 4}
     assert state.project(approved[0]).status == "INSPECTION"
     assert state.project(b).assignee_email == "reviewer@utility.example"
@@ -71,7 +76,7 @@ def test_cell_csv_and_from_variable(ip):
     assert state.project(a).submitted["APPLICATION"]["SYSTEM_SIZE_KW"] == "8.25"
     assert state.project(b).submitted["APPLICATION"]["SYSTEM_SIZE_KW"] == "9"
     ip.user_ns["owners"] = pl.DataFrame({"project": [a], "email": ["owner@example.com"]})
-    result = ip.run_line_magic("powerclerk", "owner --from owners --yes")
+    result = ip.run_line_magic("powerclerk", "owner --from owners --yes --irreversible sandbox")
     assert result.counts == {"done": 1} and state.project(a).owner_email == "owner@example.com"
 
 
@@ -95,7 +100,7 @@ def test_write_errors_name_the_line_and_the_fix(ip):
         ip.run_line_magic("powerclerk", f"set {a} --form APPLICATION")
     with pytest.raises(UsageError, match="cell line 2: 'sync' is not a write command"):
         ip.run_cell_magic("powerclerk", "", f"status {a} --to Approved\nsync\n")
-    with pytest.raises(UsageError, match="cell line 1: put --yes on the %%powerclerk line"):
+    with pytest.raises(UsageError, match="cell line 1: put --yes and --irreversible on the %%powerclerk line"):
         ip.run_cell_magic("powerclerk", "", f"status {a} --to Approved --yes\n")
     with pytest.raises(UsageError, match="CSV line 3 has 3 cells"):
         ip.run_cell_magic("powerclerk", "set --form APPLICATION", f"project,INSTALLER\n{a},X\n{a},Smith, Pat\n")

@@ -20,17 +20,20 @@ def run_cell(line: str, cell: str, session: Session) -> Any:
     except CommandError as exc:
         raise CommandError(f"%%powerclerk {line}: {exc.message}", exc.hint) from None
     yes = "--yes" in head
+    irreversible = _irreversible(head, line)
     names = write_commands()
     if head and head[0] in names:
         args = parser().parse_args([*head, "--from", "__cell__"])
+        irreversible = args.irreversible or irreversible
         session.namespace["__cell__"] = writeback.parse_csv(cell)
         try:
             from_csv = requests_for(args, session)
         finally:
             session.namespace.pop("__cell__", None)
-        return finish(writeback.plan_requests(ws, from_csv), yes, session)
+        return finish(writeback.plan_requests(ws, from_csv), yes, session, irreversible)
     if [h for h in head if h != "--yes"]:
-        raise CommandError(f"%%powerclerk {line}: the cell form takes `--yes` or a write command with a CSV body",
+        raise CommandError(f"%%powerclerk {line}: the cell form takes `--yes` (and `--irreversible ENV`) or a "
+                           "write command with a CSV body",
                            f"e.g. `%%powerclerk set --form FORM` then 'project,FIELD' lines; "
                            f"commands: {', '.join(names)}")
     requests: list[ChangeRequest] = []
@@ -51,10 +54,26 @@ def run_cell(line: str, cell: str, session: Session) -> Any:
         except ValueError as exc:
             raise CommandError(f"cell line {number}: {exc}", "one write command per line, as on the magic line"
                                ) from None
-        if args.yes:
-            raise CommandError(f"cell line {number}: put --yes on the %%powerclerk line, not on a command",
-                               "the whole cell is one batch and is confirmed once")
+        if args.yes or args.irreversible:
+            raise CommandError(f"cell line {number}: put --yes and --irreversible on the %%powerclerk line, not "
+                               "on a command", "the whole cell is one batch and is confirmed once")
         requests += requests_for(args, session, line=number)
     if not requests:
         raise CommandError("the cell has no write commands", "one command per line, e.g. `status DGI-00011 --to ...`")
-    return finish(writeback.plan_requests(ws, requests), yes, session)
+    return finish(writeback.plan_requests(ws, requests), yes, session, irreversible)
+
+
+def _irreversible(head: list[str], line: str) -> str | None:
+    """Take ``--irreversible ENV`` (or ``--irreversible=ENV``) off the cell's first line."""
+    for i, word in enumerate(head):
+        if word.startswith("--irreversible="):
+            head.pop(i)
+            return word.split("=", 1)[1]
+        if word == "--irreversible":
+            if i + 1 >= len(head) or head[i + 1].startswith("-"):
+                raise CommandError(f"%%powerclerk {line}: --irreversible needs the environment's name",
+                                   "e.g. --irreversible sandbox (the environment the plan writes to)")
+            value = head[i + 1]
+            del head[i:i + 2]
+            return value
+    return None

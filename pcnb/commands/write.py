@@ -14,7 +14,7 @@ import polars as pl
 
 from pcnb import writeback
 from pcnb.commands.base import Command, CommandError, Session, make_parser
-from pcnb.errors import InputError
+from pcnb.errors import InputError, IrreversibleUnconfirmed
 from pcnb.writeback import actions
 from pcnb.writeback.model import ChangeRequest
 
@@ -71,26 +71,37 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def finish(plan: writeback.Plan, yes: bool, session: Session) -> Any:
-    """Show a plan (kept for `apply`), or with --yes print its summary and execute it."""
+def finish(plan: writeback.Plan, yes: bool, session: Session, irreversible: str | None = None) -> Any:
+    """Show a plan (kept for `apply`), or with --yes print its summary and execute it. A plan with
+    operations that cannot be undone also needs --irreversible ENV; without it the plan stays
+    pending, so `apply --irreversible ENV` sends it after the user read where it goes."""
+    session.pending = plan
     if not yes:
-        session.pending = plan
         return plan
     print(plan.summary(how_to_send=False))  # --yes sends it now: no "apply sends it" hint
+    return execute(plan, session, irreversible)
+
+
+def execute(plan: writeback.Plan, session: Session, irreversible: str | None) -> Any:
+    try:
+        result = plan.execute(confirm=True, progress=session.progress, irreversible=irreversible)
+    except IrreversibleUnconfirmed as exc:
+        how = (f"run the command again with --yes --irreversible {plan.environment}" if session.terminal else
+               f"`%powerclerk apply --irreversible {plan.environment}` sends this plan")
+        raise CommandError(exc.message, f"{how} (the environment's name, typed, is the confirmation)") from None
     session.pending = None
-    return plan.execute(confirm=True, progress=session.progress)
+    return result
 
 
 def cmd_write(args: argparse.Namespace, session: Session) -> Any:
     ws = session.require()
-    return finish(writeback.plan_requests(ws, requests_for(args, session)), args.yes, session)
+    return finish(writeback.plan_requests(ws, requests_for(args, session)), args.yes, session, args.irreversible)
 
 
 def cmd_apply(args: argparse.Namespace, session: Session) -> Any:
     if session.pending is None:
         raise CommandError("there is no plan to apply", "run a write command (e.g. `set ...`) first and review it")
-    plan, session.pending = session.pending, None
-    return plan.execute(confirm=True, progress=session.progress)
+    return execute(session.pending, session, args.irreversible)
 
 
 def _configure(action: actions.Action) -> Any:
@@ -100,6 +111,7 @@ def _configure(action: actions.Action) -> Any:
         sp.add_argument("--from", dest="source", metavar="VAR",
                         help="a polars frame of changes in the notebook (columns as in writeback.plan)")
         sp.add_argument("--yes", action="store_true", help="execute right after planning")
+        irreversible_option(sp)
         action.add_arguments(sp)
     return configure
 
@@ -117,4 +129,11 @@ def parser() -> argparse.ArgumentParser:
     return make_parser(commands())
 
 
-APPLY = Command("apply", "execute the plan shown last", "Send the pending plan (after reviewing its diff).", cmd_apply)
+def irreversible_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--irreversible", metavar="ENV", help="confirm the operations no undo can take back (status "
+                    "moves, submits, notes...) by naming the environment they go to, e.g. production")
+
+
+APPLY = Command("apply", "execute the plan shown last", "Send the pending plan (after reviewing its diff); a plan "
+                "with operations that cannot be undone needs --irreversible ENV naming its environment.", cmd_apply,
+                irreversible_option)

@@ -18,7 +18,7 @@ import ipywidgets as w
 import polars as pl
 
 from pcnb import writeback
-from pcnb.errors import PowerClerkError
+from pcnb.errors import IrreversibleUnconfirmed, PowerClerkError
 from pcnb.widgets.grid import GridOutput
 from pcnb.writeback import actions
 
@@ -53,6 +53,11 @@ class ProjectBrowser:
         self.execute_button = w.Button(description="Execute", button_style="danger", disabled=True,
                                        tooltip="send the plan shown above")
         self.sync_button = w.Button(description="Sync", icon="refresh", tooltip="bring the cache up to date")
+        self.confirm_env = w.Text(description="Confirm", placeholder="type the environment's name",
+                                  layout=w.Layout(display="none"), style={"description_width": "initial"})
+        self.undo_button = w.Button(description="Undo last batch", icon="undo", disabled=True,
+                                    tooltip="restore the before-values of the last batch's data changes")
+        self.last_batch: str | None = None
         self.diff = GridOutput()
         self.message = w.HTML()
         self.plan: Any = None
@@ -63,10 +68,12 @@ class ProjectBrowser:
             control.observe(lambda _: self._invalidate(), names="value")
         self.plan_button.on_click(lambda _: self.make_plan())
         self.execute_button.on_click(lambda _: self.execute())
+        self.undo_button.on_click(lambda _: self.undo())
         self.sync_button.on_click(lambda _: self.sync())
         self.widget = w.VBox([w.HBox([self.status, self.search, self.sync_button]), self.count, self.table.widget,
                               self.rows, w.HBox([self.action, self.form, self.to_status]),
-                              w.HBox([self.field, self.value]), w.HBox([self.plan_button, self.execute_button]),
+                              w.HBox([self.field, self.value]),
+                              w.HBox([self.plan_button, self.confirm_env, self.execute_button, self.undo_button]),
                               self.message, self.diff.widget])
         self.refresh()
         self._layout()
@@ -114,6 +121,7 @@ class ProjectBrowser:
         """Any change after planning makes the shown plan stale: it must be planned again."""
         self.plan = None
         self.execute_button.disabled = True
+        self.confirm_env.value, self.confirm_env.layout.display = "", "none"
 
     def changes(self) -> list[dict[str, Any]]:
         action, ids = actions.get(self.action.value), list(self.rows.value)
@@ -133,6 +141,9 @@ class ProjectBrowser:
             return None
         self.diff.show(self.plan.diff)
         self.execute_button.disabled = not self.plan.ok
+        if self.plan.ok and self.plan.irreversible():  # the second confirmation: the environment, typed
+            self.confirm_env.layout.display = None
+            self.confirm_env.placeholder = f"type {self.plan.environment} to send"
         self._say(plan_message(self.plan), error=not self.plan.ok)
         return self.plan
 
@@ -140,9 +151,15 @@ class ProjectBrowser:
         if self.plan is None or not self.plan.ok:
             self._say("plan first: click Plan and review the diff", error=True)
             return None
-        plan, self.plan = self.plan, None
-        self.execute_button.disabled = True
-        result = plan.execute(confirm=True, progress=False)
+        try:
+            result = self.plan.execute(confirm=True, progress=False,
+                                       irreversible=self.confirm_env.value.strip() or None)
+        except IrreversibleUnconfirmed as exc:  # the plan stays: type the name and click Execute again
+            self._say(f"{exc.message}. Type {self.plan.environment} in Confirm, then click Execute.", error=True)
+            return None
+        self._invalidate()
+        self.last_batch = result.batch_id
+        self.undo_button.disabled = not any(actions.get(a).undoable for a in result.frame["action"].to_list())
         self.diff.show(result.frame)
         counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items()))
         rest = "; click Plan, then Execute, to finish the rest (done ones are not sent again)" \
@@ -150,6 +167,24 @@ class ProjectBrowser:
         self._say(f"batch {result.batch_id}: {counts}{rest}; click Sync to see the new values in the table",
                   error=bool(result.failed.height))
         return result
+
+    def undo(self) -> Any:
+        """Plan the undo of the last batch here and show its diff; Execute sends it (every undo is a
+        data change that can itself be undone)."""
+        if self.last_batch is None:
+            self._say("nothing to undo: no batch was executed from this browser", error=True)
+            return None
+        self._invalidate()
+        try:
+            self.plan = writeback.undo(self.ws, self.last_batch)
+        except PowerClerkError as exc:
+            self._say(str(exc).replace("\n", " "), error=True)
+            return None
+        self.undo_button.disabled = True
+        self.diff.show(self.plan.diff)
+        self.execute_button.disabled = not self.plan.ok
+        self._say(f"undo of {self.last_batch} planned: " + plan_message(self.plan), error=not self.plan.ok)
+        return self.plan
 
     def sync(self) -> None:
         """Bring the cache up to date (incremental: a page plus the changed projects) and re-filter."""
@@ -179,5 +214,11 @@ def plan_message(plan: Any) -> str:
     if bad:
         return (f"{bad} of {len(plan.ops)} operation(s) have problems (the check column says which): change the "
                 "selection or the values and click Plan again; nothing was sent")
-    return (f"plan ready: {send} operation(s) to send, {same} unchanged. Review the diff below, then click Execute "
-            "(changing anything first needs Plan again)")
+    final = plan.irreversible()
+    where = f"for {plan.environment} program {plan.ws.program}"
+    if final:
+        return (f"plan ready {where}: {send} operation(s) to send, {same} unchanged; {len(final)} cannot be undone "
+                f"({', '.join(sorted({op.action for op in final}))}). Review the diff below, type {plan.environment} "
+                "in Confirm, then click Execute (changing anything first needs Plan again)")
+    return (f"plan ready {where}: {send} operation(s) to send, {same} unchanged, every one can be undone. Review "
+            "the diff below, then click Execute (changing anything first needs Plan again)")

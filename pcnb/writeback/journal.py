@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 JOURNAL_SCHEMA: dict[str, Any] = {
     "batch_id": pl.String, "seq": pl.Int64, "action": pl.String, "project_id": pl.String,
     "project_number": pl.String, "target": pl.String, "before": pl.String, "after": pl.String,
-    "state": pl.String, "request_id": pl.String, "error": pl.String, "created": pl.Datetime("us", "UTC"),
+    "state": pl.String, "request_id": pl.String, "result": pl.String, "created": pl.Datetime("us", "UTC"),
     "updated": pl.Datetime("us", "UTC"),
 }
 
@@ -121,14 +121,15 @@ def sent_at(store: Store, batch: str, seq: int) -> float:
 
 
 def rows(store: Store, batch: str | None = None) -> pl.DataFrame:
-    """The journal as a frame, newest batch first (``batch`` to show one)."""
+    """The journal as a frame, newest batch first (``batch`` to show one). ``result`` says what became of
+    a row beyond its state: the error of a failed one, "undone by wb-..." for an undone one."""
     out: list[dict[str, Any]] = []
     for r in _rows(store, batch):
         after = json.loads(r[4])
         out.append({"batch_id": r[0], "seq": r[1], "action": r[2], "project_id": r[3],
                     "project_number": after.get("project_number"), "target": after.get("label") or r[5],
                     "before": r[6], "after": json.dumps(after.get("payload"), default=str), "state": r[7],
-                    "request_id": r[8], "error": r[9], "created": int(r[10] * 1e6), "updated": int(r[11] * 1e6)})
+                    "request_id": r[8], "result": r[9], "created": int(r[10] * 1e6), "updated": int(r[11] * 1e6)})
     df = pl.DataFrame(out, schema={**JOURNAL_SCHEMA, "created": pl.Int64, "updated": pl.Int64})
     return df.with_columns(pl.col("created", "updated").cast(pl.Datetime("us", "UTC"))).sort(
         ["created", "seq"], descending=[True, False])

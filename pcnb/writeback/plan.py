@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.errors import InputError
+from pcnb.errors import InputError, IrreversibleUnconfirmed
 from pcnb.writeback import actions
 from pcnb.writeback import journal as _journal
 from pcnb.writeback.changes import normalize
@@ -104,20 +104,37 @@ class Plan:
     def ok(self) -> bool:
         return not any(op.invalid for op in self.ops)
 
+    @property
+    def environment(self) -> str:
+        """Where this plan writes, as the user named it when connecting (sandbox, trial, production...)."""
+        return str(self.ws.client.settings.environment)
+
+    def irreversible(self) -> list[Op]:
+        """The operations to send that no undo can take back (status moves, submits, notes...)."""
+        return [op for op in self.ops if not op.invalid and not actions.unchanged(op)
+                and not actions.get(op.action).undoable]
+
     def summary(self, how_to_send: bool = True) -> str:
-        """Counts and the verdict; ``how_to_send=False`` leaves out "ready: ... sends it" (a caller
-        about to execute the plan itself, e.g. ``--yes``: the hint would be false)."""
+        """Where, what, and whether it can be undone, in words; ``how_to_send=False`` leaves out
+        "ready: ... sends it" (a caller about to execute the plan itself, e.g. ``--yes``)."""
         bad = sum(op.invalid for op in self.ops)
         same = sum(actions.unchanged(op) and not op.invalid for op in self.ops)
         send = len(self.ops) - bad - same
+        final = self.irreversible()
         budget = self.ws.client.budget
         seconds = budget.eta(send) if budget and send else 0.0
         eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
+        kinds = ", ".join(sorted({op.action for op in final}))
+        undo = (f"; {send - len(final)} can be undone, {len(final)} cannot ({kinds}: no undo in PowerClerk)"
+                if final else "; every one can be undone (journal --undo)" if send else "")
         verdict = "; ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
             f"; {bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
+        if final and not bad:
+            verdict += f" (naming the environment for what cannot be undone: irreversible={self.environment!r})"
         if not bad and not how_to_send:
             verdict = ""
-        return f"plan {self.batch_id}: {len(self.ops)} operation(s), {send} to send, {same} unchanged{eta}{verdict}"
+        return (f"plan {self.batch_id} for {self.environment} program {self.ws.program}: {len(self.ops)} "
+                f"operation(s), {send} to send, {same} unchanged{undo}{eta}{verdict}")
 
     def __repr__(self) -> str:
         return self.summary() + "\n" + table(self.diff, html=False)
@@ -125,7 +142,11 @@ class Plan:
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + table(self.diff)
 
-    def execute(self, confirm: bool = False, progress: bool = True, skip_invalid: bool = False) -> Result:
+    def execute(self, confirm: bool = False, progress: bool = True, skip_invalid: bool = False,
+                irreversible: str | None = None) -> Result:
+        """Send the plan. ``confirm=True`` always; operations that cannot be undone (status moves,
+        submits, notes...) also need ``irreversible`` naming the environment they go to, typed, so a
+        plan meant for the sandbox can never move production projects by one stray confirmation."""
         if confirm is not True:
             raise InputError("write-back needs explicit confirmation",
                              "review plan.diff, then call plan.execute(confirm=True) (magic: --yes or `apply`)")
@@ -133,6 +154,15 @@ class Plan:
         if bad and not skip_invalid:
             raise InputError(f"{len(bad)} operation(s) did not pass validation; nothing was sent",
                              "see plan.problems; fix the rows, or execute(confirm=True, skip_invalid=True)")
+        final = self.irreversible()
+        if final and irreversible != self.environment:
+            said = f" (you named {irreversible!r})" if irreversible else ""
+            kinds = ", ".join(sorted({o.action for o in final}))
+            raise IrreversibleUnconfirmed(
+                f"{len(final)} operation(s) of this plan cannot be undone ({kinds}) and would go to "
+                f"{self.environment} program {self.ws.program}{said}; nothing was sent",
+                f"to send them, name the environment: --irreversible {self.environment} (magic and pcnb), type "
+                f"{self.environment} in the browser, or execute(confirm=True, irreversible={self.environment!r})")
         ops = [op for op in self.ops if not op.invalid]
         outcome = run(self.ws, self.batch_id, ops, progress=progress)
         rows = [{"seq": op.seq, "project_id": op.project_id, "project_number": op.project_number,
@@ -183,7 +213,11 @@ def undo(ws: Target, batch: str) -> Plan:
             continue
         requests += action.undo_requests(r, batch, submitted)
     if not requests:
-        raise InputError(f"batch {batch} has no completed data changes to undo")
+        kinds = sorted({r["action"] for r in rows if not actions.get(r["action"]).undoable})
+        held = f": it holds only operations PowerClerk has no undo for ({', '.join(kinds)})" if kinds else ""
+        raise InputError(f"batch {batch} has no completed data changes to undo{held}",
+                         "a status can be moved again with `%powerclerk status PROJECT --to STATUS` where the "
+                         "workflow allows it; `%powerclerk journal " + batch + "` shows what the batch did")
     return plan_requests(ws, requests, undoes=batch)
 
 
@@ -212,4 +246,5 @@ def resume(ws: Target, batch: str, progress: bool = True) -> Result:
               r["target"], r["after"].get("label") or "", r["after"].get("payload", {}), r["before"]) for r in rows]
     p = Plan(ws, ops)
     p.batch_id = batch
-    return p.execute(confirm=True, progress=progress)
+    # a journaled batch was confirmed when it was first executed, what cannot be undone included
+    return p.execute(confirm=True, progress=progress, irreversible=p.environment)

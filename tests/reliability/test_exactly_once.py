@@ -82,11 +82,11 @@ def test_a_5xx_after_the_write_was_applied_is_unknown_and_not_resent(sb, make_cl
     pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
     plan = ws.plan({"action": "note", "project": pid, "subject": "Gateway", "text": "behind a 502"})
     sb.sandbox.faults.update(bad_gateway_after_next=1, match="SetInquiryNote")  # applied, then 502
-    first = plan.execute(confirm=True, progress=False)
+    first = plan.execute(confirm=True, progress=False, irreversible="sandbox")
     assert first.frame["state"].to_list() == ["unknown"], first.frame
     assert "re-run" in first.summary()
     again = ws.plan({"action": "note", "project": pid, "subject": "Gateway", "text": "behind a 502"})
-    second = again.execute(confirm=True, progress=False)  # what the summary advises
+    second = again.execute(confirm=True, progress=False, irreversible="sandbox")  # what the summary advises
     assert second.frame["state"].to_list() == ["done (verified)"], second.frame
     assert _notes(sb, pid, "behind a 502") == 1
 
@@ -97,7 +97,7 @@ def test_a_slow_write_is_not_checked_before_it_can_no_longer_land(sb, make_clien
     pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
     plan = ws.plan({"action": "note", "project": pid, "subject": "Slow", "text": "slow note"})
     sb.sandbox.faults.update(latency_s=2.5)  # the server applies it 2.5 s after it arrived
-    first = plan.execute(confirm=True, progress=False)
+    first = plan.execute(confirm=True, progress=False, irreversible="sandbox")
     sb.sandbox.faults.update(latency_s=0.0)
     assert first.frame["state"].to_list() == ["unknown"], first.frame
     started = time.monotonic()

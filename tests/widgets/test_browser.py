@@ -37,6 +37,14 @@ def test_filter_select_plan_execute(ws, fresh_sandbox):
     assert b.execute_button.disabled and b.plan is None
     b.to_status.value = "Inspection Pending"
     b.plan_button.click()
+    assert b.confirm_env.layout.display is None and "type sandbox" in b.confirm_env.placeholder
+    assert "2 cannot be undone (status)" in b.message.value and "type sandbox in Confirm" in b.message.value
+    b.execute_button.click()  # a status move has no undo: not without the environment typed
+    assert "cannot be undone" in b.message.value and writes(ws) == [] and b.plan is not None
+    b.confirm_env.value = "production"  # the wrong environment is no confirmation either
+    b.execute_button.click()
+    assert "you named &#x27;production&#x27;" in b.message.value and writes(ws) == []
+    b.confirm_env.value = "sandbox"
     b.execute_button.click()
     assert "2 done" in b.message.value and "click Sync" in b.message.value and "%powerclerk" not in b.message.value
     assert [fresh_sandbox.state.projects[p].status for p in picked] == ["INSPECTION", "INSPECTION"]
@@ -62,3 +70,23 @@ def test_bad_input_is_reported_and_execute_stays_off(ws):
     assert b.execute_button.disabled
     b.execute_button.click()  # a disabled button clicked programmatically still must not send
     assert "plan first" in b.message.value and writes(ws) == []
+
+
+def test_undo_of_the_last_batch_from_the_browser(ws, fresh_sandbox):
+    b = ProjectBrowser(ws)
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    before = fresh_sandbox.state.projects[pid].submitted["APPLICATION"]["INSTALLER"]
+    assert b.undo_button.disabled  # nothing executed yet
+    b.rows.value = (pid,)
+    b.action.value = "set"
+    b.field.value, b.value.value = "INSTALLER", "Browser Crew"
+    b.plan_button.click()
+    assert b.confirm_env.layout.display == "none" and "every one can be undone" in b.message.value
+    b.execute_button.click()  # a data change can be undone: no environment to type
+    assert "1 done" in b.message.value and not b.undo_button.disabled
+    assert fresh_sandbox.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] == "Browser Crew"
+    b.undo_button.click()
+    assert "undo of wb-" in b.message.value and "Browser Crew" in b.diff.html and b.undo_button.disabled
+    b.execute_button.click()
+    assert fresh_sandbox.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] == before
+    assert ws.journal()["state"].to_list().count("undone") == 1

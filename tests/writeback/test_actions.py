@@ -28,7 +28,7 @@ def test_status_note_thread_assign_owner(ws, fresh_sandbox):
     ])
     assert plan.ok, plan.problems
     assert plan.diff.filter(pl.col("action") == "status")["current"][0] == "Approved to Install"
-    result = plan.execute(confirm=True, progress=False)
+    result = plan.execute(confirm=True, progress=False, irreversible="sandbox")  # status moves, notes: no undo
     assert result.counts == {"done": 6}, result.frame
     p = sb.state.projects[approved]
     assert p.status == "INSPECTION" and p.assignee_email == "reviewer@utility.example"
@@ -60,7 +60,7 @@ def test_applicant_draft_upload_submit(fresh_sandbox, make_client, tmp_path):
         ])
         assert plan.ok, plan.problems
         assert [op.action for op in plan.ops] == ["upload", "draft", "submit"]
-        assert plan.execute(confirm=True, progress=False).counts == {"done": 3}
+        assert plan.execute(confirm=True, progress=False, irreversible="sandbox").counts == {"done": 3}
         p = sb.state.projects[created]
         assert p.status == "SUBMITTED" and p.number
         assert p.submitted["APPLICATION"]["SYSTEM_SIZE_KW"] == "6.2"
@@ -75,14 +75,14 @@ def test_attachment_review_and_failed_draft_skips_its_submit(ws, fresh_sandbox, 
                     and pid in set(ws.projects()["project_id"]))
     plan = ws.plan({"project": with_sld, "attachment": "SLD", "decision": "reject", "note": "Unreadable scan"},
                    action="attachment")
-    assert plan.execute(confirm=True, progress=False).counts == {"done": 1}
+    assert plan.execute(confirm=True, progress=False, irreversible="sandbox").counts == {"done": 1}
     assert sb.state.projects[with_sld].attachments["SLD"].status == "Rejected"
     assert sb.state.projects[with_sld].attachments["SLD"].note == "Unreadable scan"
 
     unsub = _in_status(ws, "Unsubmitted")
     sb.sandbox.faults.update(match=f"POST /services/v2/Programs/{sb.program_id}/Projects/{unsub}/", burst_5xx=1)
     draft = ws.plan({"project": unsub, "INSTALLER": "Someone Else"}, action="draft", form="APPLICATION", submit=True)
-    result = draft.execute(confirm=True, progress=False)
+    result = draft.execute(confirm=True, progress=False, irreversible="sandbox")  # the submit has no undo
     assert result.frame["state"].to_list() == ["failed", "failed"]
     assert result.frame["error"][1] == "its draft data was not saved"
     assert sb.state.projects[unsub].status == "UNSUBMITTED"

@@ -136,3 +136,52 @@ def test_non_admin_is_refused_before_any_write(fresh_sandbox, make_client, tmp_p
         assert writes(w) == []
     finally:
         w.close()
+
+
+def test_a_plan_says_where_it_writes_and_what_cannot_be_undone(ws, fresh_sandbox):
+    """Issue 26: two projects moved from the browser, 'done', and `journal --undo` then said there was
+    nothing to undo. A plan now names its environment and program, counts what can and cannot be
+    undone, and sends what cannot only when the environment is named (typed)."""
+    from pcnb.errors import IrreversibleUnconfirmed
+
+    approved = ws.projects().filter(pl.col("status") == "Approved to Install")["project_id"].head(2).to_list()
+    plan = ws.plan([{"action": "status", "project": approved[0], "status": "Inspection Pending"},
+                    {"action": "set", "project": approved[1], "form": "APPLICATION", "field": "INSTALLER",
+                     "value": "Undo Crew"}])
+    text = plan.summary()
+    assert f"for sandbox program {ws.program}: 2 operation(s), 2 to send" in text
+    assert "1 can be undone, 1 cannot (status: no undo in PowerClerk)" in text and "irreversible='sandbox'" in text
+    assert [op.action for op in plan.irreversible()] == ["status"]
+    for named in (None, "production", "Sandbox"):
+        with pytest.raises(IrreversibleUnconfirmed, match="1 operation.s. of this plan cannot be undone .status. and "
+                                                          f"would go to sandbox program {ws.program}"):
+            plan.execute(confirm=True, progress=False, irreversible=named)
+    assert writes(ws) == [] and ws.journal().height == 0  # refused before anything was journaled or sent
+    assert plan.execute(confirm=True, progress=False, irreversible="sandbox").counts == {"done": 2}
+    assert fresh_sandbox.state.projects[approved[0]].status == "INSPECTION"
+    undo = writeback.undo(ws, plan.batch_id)  # the data change only: the status move has no inverse
+    assert [op.action for op in undo.ops] == ["set"] and undo.irreversible() == []
+    assert undo.execute(confirm=True, progress=False).counts == {"done": 1}
+
+
+def test_a_data_only_plan_needs_no_second_confirmation_and_its_undo_is_journaled(ws, fresh_sandbox):
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    before = fresh_sandbox.state.projects[pid].submitted["APPLICATION"]["INSTALLER"]
+    plan = ws.plan({"project": pid, "INSTALLER": "Data Crew"}, action="set", form="APPLICATION")
+    assert "every one can be undone (journal --undo)" in plan.summary() and plan.irreversible() == []
+    done = plan.execute(confirm=True, progress=False)
+    assert done.counts == {"done": 1}
+    writeback.undo(ws, done.batch_id).execute(confirm=True, progress=False)
+    assert fresh_sandbox.state.projects[pid].submitted["APPLICATION"]["INSTALLER"] == before
+    row = ws.journal(done.batch_id).row(0, named=True)
+    assert row["state"] == "undone" and row["result"].startswith("undone by wb-")
+    assert "error" not in ws.journal().columns
+
+
+def test_undo_of_a_batch_of_status_moves_says_why_there_is_nothing_to_undo(ws):
+    approved = ws.projects().filter(pl.col("status") == "Approved to Install")["project_id"][0]
+    plan = ws.plan({"project": approved, "status": "Inspection Pending"}, action="status")
+    plan.execute(confirm=True, progress=False, irreversible="sandbox")
+    with pytest.raises(InputError, match=r"no completed data changes to undo: it holds only operations PowerClerk has "
+                                         r"no undo for \(status\)"):
+        writeback.undo(ws, plan.batch_id)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pcnb import writeback
-from pcnb.commands import HelpShown, Session, build_parser, parse, run
+from pcnb.commands import CommandError, HelpShown, Session, build_parser, parse, run
 from pcnb.writeback import actions
 from pcnb.writeback.actions import Action, BrowserForm, register
 
@@ -69,7 +69,10 @@ def test_a_new_action_is_planned_executed_journaled_and_offered_by_the_browser(e
     plan = run(parse(f"external-id {thread} --id CRM-7"), session)
     assert isinstance(plan, writeback.Plan) and plan.ok, plan.problems
     assert plan.diff.select("action", "target", "new").row(0) == ("external-id", f"thread {thread}", "CRM-7")
-    result = run(parse("apply"), session)
+    with pytest.raises(CommandError, match="1 operation.s. of this plan cannot be undone .external-id. and would go to "
+                                           "sandbox program"):
+        run(parse("apply"), session)  # a registered action without undo needs the environment named
+    result = run(parse("apply --irreversible sandbox"), session)
     assert result.counts == {"done": 1}
     assert fresh_sandbox.state.threads[thread].external_id == "CRM-7"
     journal = ws.journal(result.batch_id)

@@ -19,7 +19,7 @@ def test_lost_answers_are_verified_not_resent(ws, fresh_sandbox):
     plan = ws.plan(changes)
     # every write is applied by the server but its answer is cut on the way back
     sb.sandbox.faults.update(match="POST ", drop_after_next=3)
-    first = plan.execute(confirm=True, progress=False)
+    first = plan.execute(confirm=True, progress=False, irreversible="sandbox")
     assert first.frame["state"].to_list() == ["unknown"] * 3
     assert sb.state.projects[approved[1]].status == "INSPECTION"
     assert len(writes(ws)) == 3
