@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from pcnb.workspace import Workspace
+from tests.conftest import END
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -47,11 +48,12 @@ def test_02_start_date_is_local_midnight(ws, monkeypatch):
 
 
 def test_03_reads_start_date(ws, monkeypatch):
-    early = run("03_time_in_status", ws, monkeypatch, start_date="2024-01-01")
-    late = run("03_time_in_status", ws, monkeypatch, start_date="2026-06-01")
+    start = (END - dt.timedelta(days=150)).date()  # the last five months of the history
+    early = run("03_time_in_status", ws, monkeypatch, start_date=(END - dt.timedelta(days=3 * 366)).date().isoformat())
+    late = run("03_time_in_status", ws, monkeypatch, start_date=start.isoformat())
     n = lambda ns: int(ns["sla"].select(pl.col("completed").sum() + pl.col("open").sum()).item())  # noqa: E731
     assert 0 < n(late) < n(early)
-    assert late["in_period"]["entered"].min() >= dt.datetime(2026, 6, 1, tzinfo=ZoneInfo(late["cal"].timezone))
+    assert late["in_period"]["entered"].min() >= dt.datetime.combine(start, dt.time(), ZoneInfo(late["cal"].timezone))
 
 
 def test_04_as_of_is_a_point_in_time(ws, monkeypatch):
