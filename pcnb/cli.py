@@ -208,24 +208,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from pcnb.report import ReportError, run_report
+    from pcnb.reportout import parse_mode
 
     params = {}
     for key, value in args.parameter or []:
         params[key] = value
     try:
-        path = run_report(args.notebook, args.output, params, with_code=args.with_code)
-        if args.pdf:
-            from pcnb.reportview import to_pdf
-
-            try:
-                print(to_pdf(path, path.with_suffix(".pdf")))
-            except RuntimeError as exc:
-                print(f"pcnb report: {exc}", file=sys.stderr)
-                return 1
+        pdf = args.pdf or str(args.output or "").lower().endswith(".pdf")
+        path = run_report(args.notebook, args.output, params, with_code=args.with_code,
+                          create_folder=args.output is None, pdf=pdf, mode=parse_mode(args.mode))
     except ReportError as exc:
         print(f"pcnb report: {exc}", file=sys.stderr)
         return 1
     print(path)
+    if pdf:
+        print(path.with_suffix(".pdf"))
     return 0
 
 
@@ -277,8 +274,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("notebook", help="path to the .ipynb")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="papermill parameter (repeatable); secret-looking names are refused")
-    r.add_argument("-o", "--output", default=None, help="output .html (default: reports/NAME.html)")
+    r.add_argument("-o", "--output", default=None,
+                   help="output .html or .pdf in an existing folder (default: reports/NAME.html); an existing "
+                        "file is replaced only if it is a previous pcnb report, and never through a symlink")
     r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
+    r.add_argument("--mode", default="600", help="file mode of the report files (default 600: you only; "
+                   "644 lets others on this machine read them)")
     r.add_argument("--with-code", action="store_true", help="keep the code cells (for analysts); by default the "
                    "HTML is a report: title block, key figures, charts, tables and captions, no code")
     r.set_defaults(func=_report)

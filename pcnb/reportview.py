@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 
+from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
 
 TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
@@ -128,6 +129,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = compact(strip_remote(exporter.from_notebook_node(nb)[0]))
+    page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)

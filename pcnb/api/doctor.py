@@ -32,6 +32,7 @@ from pcnb.api.client import PowerClerkClient
 from pcnb.api.contract import parse_timestamp
 from pcnb.config import Settings
 from pcnb.errors import ApiError, ContractMismatch, PowerClerkError
+from pcnb.redact import Redactor, redact_url
 
 # The vendor's troubleshooting checklist (legacy-api-contents-and-troubleshooting.txt), verbatim.
 KEY_SET_UP = "Have you set up an API key for your user?"
@@ -81,6 +82,8 @@ class DoctorReport:
     calls: int = 0
     admin: bool | None = None
     recorded: Path | None = None  # doctor --record: the folder the answers were saved in
+    #: masks the checked credentials (and URL credentials) in every line shown (pcnb.redact)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +97,7 @@ class DoctorReport:
         return [c for c in self.checks if not c.ok]
 
     def __str__(self) -> str:
-        head = (f"pcnb doctor: {self.environment} {self.base_url} (token {self.token_url}), "
+        head = (f"pcnb doctor: {self.environment} {redact_url(self.base_url)} (token {redact_url(self.token_url)}), "
                 f"program {self.program or '?'} -- {self.calls} API operation(s), read-only")
         lines = [head]
         for c in self.checks:
@@ -106,7 +109,7 @@ class DoctorReport:
         verdict = "all checks passed" if self.ok else f"{len(self.failed)} check(s) failed: " + ", ".join(
             c.name for c in self.failed)
         lines.append(verdict + ("" if self.ok else "; `%powerclerk support` writes a ticket-ready report"))
-        return "\n".join(lines)
+        return self.redactor.redact("\n".join(lines))
 
     def _repr_markdown_(self) -> str:
         return "```\n" + str(self) + "\n```"
@@ -148,6 +151,8 @@ class Doctor:
         self.since_days, self.keep_bodies = since_days, keep_bodies
         self.report = DoctorReport(settings.environment, settings.base_url or "", settings.token_url or "",
                                    self.program)
+        self.report.redactor = Redactor(credentials.secret_values(),
+                                        [(credentials.client_id, credentials.client_secret)], tokens=True)
         self.client: PowerClerkClient | None = None
         self.token: dict[str, Any] = {}
 
@@ -178,6 +183,9 @@ class Doctor:
 
     def add(self, *args: Any, **kw: Any) -> Check:
         c = Check(*args, **kw)
+        mask = self.report.redactor.redact  # what a gateway or a URL setting put in a message stays out
+        c.seen, c.hint = mask(c.seen), mask(c.hint)
+        c.checklist = [(item, mask(verified)) for item, verified in c.checklist]
         self.report.checks.append(c)
         return c
 

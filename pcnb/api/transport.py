@@ -20,9 +20,12 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
+from pcnb import redact
 from pcnb.api.auth import Credentials
 from pcnb.api.contract import REQUEST_ID_HEADER
 from pcnb.errors import AuthError, TransportError, redact_url
+
+redact.install_log_filter()  # urllib3 logs every request line, a gateway's ?subscription-key= included
 
 
 @dataclass
@@ -97,6 +100,12 @@ class RequestsTransport:
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         self.token_answer = (resp.status_code, resp.headers.get(REQUEST_ID_HEADER))
+        try:  # every token issued (authlib's own re-fetches too) is masked in errors and logs
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            redact.register(*(str(body[k]) for k in ("access_token", "refresh_token", "id_token") if body.get(k)))
         return resp
 
     def __repr__(self) -> str:
