@@ -122,7 +122,7 @@ class RequestsTransport:
         except requests.RequestException as exc:
             raise TransportError(f"could not reach the token endpoint {redact_url(self.token_url)}: "
                                  f"{type(exc).__name__}") from None
-        except ValueError as exc:  # not JSON at all: an HTML page, a proxy's answer
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:  # not JSON, or a lifetime no clock reads
             self.session.token = None
             raise AuthError(f"the token endpoint answered something that is not a token ({exc})"[:200],
                             status=(self.token_answer or (0, None))[0], method="POST", url=self.token_url,
@@ -155,6 +155,11 @@ class RequestsTransport:
             raise TokenRenewed() from None
         except requests.RequestException as exc:
             raise ConnectionFailed(type(exc).__name__) from None
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:  # authlib's own re-fetch read a bad answer
+            self.session.token = None
+            raise AuthError(f"the token endpoint answered a token pcnb cannot use ({type(exc).__name__}: {exc})"[:200],
+                            status=(self.token_answer or (0, None))[0], method="POST", url=self.token_url,
+                            hint=TOKEN_URL_HINT) from None
         return WireResponse(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content,
                             resp.reason or "")
 
