@@ -15,7 +15,7 @@ import polars as pl
 
 from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.api.client import PowerClerkClient
-from pcnb.cache import frames
+from pcnb.cache import frames, owner
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.config import Settings, cache_dir, load_settings
@@ -164,6 +164,7 @@ class Workspace:
         track_form = self._track_form()
         if track_form and track_form not in kw.get("forms", ()):  # tracked deadlines need each project's track
             kw["forms"] = (*kw.get("forms", ()), track_form)
+        owner.verify(self.store, self.client, self.program)  # another server's data is never written in
         report = sync(self.client, self.store, self.program, **kw)
         frames.refresh(self.store)
         if not self.profile_path.exists() and self.status_events().height:
