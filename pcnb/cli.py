@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pcnb import __version__
+from pcnb.bidi import visible, visible_frame
 from pcnb.config import cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
 
@@ -316,7 +317,7 @@ def run_command(argv: Sequence[str]) -> int:
             session.workspace = Workspace.open(embedded=False)
         result = run(args, session)
         if hasattr(result, "execute") and not getattr(args, "yes", False):
-            print(result)
+            print(_terminal(str(result)))
             if not _confirmed():
                 print("nothing sent; re-run with --yes to execute this plan")
                 return 0
@@ -336,8 +337,9 @@ def run_command(argv: Sequence[str]) -> int:
 
 
 def _terminal(text: str) -> str:
-    """A notebook command's text as the terminal spells it: `%powerclerk X` is `pcnb X` here."""
-    return re.sub(r"(?<!%)%powerclerk", "pcnb", text)
+    """A notebook command's text as the terminal spells it: `%powerclerk X` is `pcnb X` here; a
+    program's names show their bidirectional controls (pcnb.bidi) instead of reordering the line."""
+    return visible(re.sub(r"(?<!%)%powerclerk", "pcnb", text))
 
 
 def _confirmed() -> bool:
@@ -368,9 +370,10 @@ def _emit(result: Any, out: str | None) -> None:
         return
     if isinstance(result, pl.DataFrame):
         with pl.Config(tbl_rows=40, tbl_cols=12, fmt_str_lengths=60):
-            print(result)
+            print(visible_frame(result))
     elif result is not None:
-        print(result if not hasattr(result, "to_plotly_json") else "a chart: pass -o chart.html to save it")
+        print(_terminal(str(result)) if not hasattr(result, "to_plotly_json") else
+              "a chart: pass -o chart.html to save it")
 
 
 if __name__ == "__main__":  # pragma: no cover

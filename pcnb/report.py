@@ -28,6 +28,7 @@ from typing import Any
 import nbformat
 
 from pcnb import reportout
+from pcnb.bidi import visible_data
 from pcnb.redact import SECRET_ENV, Redactor
 from pcnb.reportout import ReportError as ReportError  # re-exported: callers catch it from here
 
@@ -202,6 +203,9 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
                               + "; check that ipykernel is installed in this environment") from None
         nb = scrub(nbformat.read(raw, as_version=4), values)
         nb.cells = [c for c in nb.cells if reportview.SETUP_TAG not in c.metadata.get("tags", [])]
+        for cell in nb.cells:  # what the program named (statuses, choices...) shows its bidi controls
+            if cell.get("outputs"):
+                cell.outputs = nbformat.from_dict(visible_data(list(cell.outputs)))
         nb.metadata[reportout.NOTEBOOK_KEY] = {"report": notebook.name}  # a later run may replace this file
         text = nbformat.writes(nb)
         html = "" if failure else mask.redact(reportview.render(nbformat.reads(text, as_version=4), with_code))

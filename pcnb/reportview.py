@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 
+from pcnb.bidi import visible
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
 
@@ -89,6 +90,7 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
             "Data synced": synced + (f", {health.queue_depth} items still queued" if health.queue_depth else ""),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k: str(v) for k, v in extra.items()}}
+    rows = {visible(k): visible(v) for k, v in rows.items()}  # the program's name may hold bidi controls
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     head = f"<h1>{html.escape(title)}</h1>" if title else ""
     return _Html(f"<div class='{TITLE_CLASS}'>{head}<dl>{items}</dl></div>",
@@ -97,10 +99,11 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
 
 def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Html:
     """A short box of key figures; the report puts every summary right under the title block."""
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='v'>{html.escape(_fmt(v))}</td></tr>"
-                   for k, v in figures.items())
+    shown = {visible(k): visible(_fmt(v)) for k, v in figures.items()}  # keys may be status names
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='v'>{html.escape(v)}</td></tr>"
+                   for k, v in shown.items())
     return _Html(f"<div class='{SUMMARY_CLASS}'><b>{html.escape(caption)}</b><table>{rows}</table></div>",
-                 caption + "\n" + "\n".join(f"  {k}: {_fmt(v)}" for k, v in figures.items()))
+                 caption + "\n" + "\n".join(f"  {k}: {v}" for k, v in shown.items()))
 
 
 def _fmt(v: object) -> str:
