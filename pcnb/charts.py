@@ -17,6 +17,7 @@ from pcnb.analytics import minn
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
+from pcnb.bidi import visible_figure
 from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, for_names
 
 
@@ -26,9 +27,10 @@ def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> s
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    """Title, axes and style; the program's names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
                       legend_title_text="", margin={"t": 90})
-    return fig
+    return visible_figure(fig)
 
 
 def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
@@ -67,7 +69,7 @@ class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type 
     ``.table`` is the frame; in a notebook both are displayed, ``.show()`` draws the figure only."""
 
     def __init__(self, figure: go.Figure, table: pl.DataFrame, caption: str):
-        super().__init__(figure)
+        super().__init__(visible_figure(figure))
         self._pcnb_table, self._pcnb_caption = table, caption
 
     @property

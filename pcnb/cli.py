@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pcnb import __version__
+from pcnb.bidi import visible, visible_frame
 from pcnb.commands.wording import plain, unknown
 from pcnb.config import cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
@@ -210,24 +211,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from pcnb.report import ReportError, run_report
+    from pcnb.reportout import parse_mode
 
     params = {}
     for key, value in args.parameter or []:
         params[key] = value
     try:
-        path = run_report(args.notebook, args.output, params, with_code=args.with_code)
-        if args.pdf:
-            from pcnb.reportview import to_pdf
-
-            try:
-                print(to_pdf(path, path.with_suffix(".pdf")))
-            except RuntimeError as exc:
-                print(f"pcnb report: {exc}", file=sys.stderr)
-                return 1
+        pdf = args.pdf or str(args.output or "").lower().endswith(".pdf")
+        path = run_report(args.notebook, args.output, params, with_code=args.with_code,
+                          create_folder=args.output is None, pdf=pdf, mode=parse_mode(args.mode))
     except ReportError as exc:
         print(f"pcnb report: {exc}", file=sys.stderr)
         return 1
     print(path)
+    if pdf:
+        print(path.with_suffix(".pdf"))
     return 0
 
 
@@ -279,8 +277,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("notebook", help="path to the .ipynb")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="papermill parameter (repeatable); secret-looking names are refused")
-    r.add_argument("-o", "--output", default=None, help="output .html (default: reports/NAME.html)")
+    r.add_argument("-o", "--output", default=None,
+                   help="output .html or .pdf in an existing folder (default: reports/NAME.html); an existing "
+                        "file is replaced only if it is a previous pcnb report, and never through a symlink")
     r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
+    r.add_argument("--mode", default="600", help="file mode of the report files (default 600: you only; "
+                   "644 lets others on this machine read them)")
     r.add_argument("--with-code", action="store_true", help="keep the code cells (for analysts); by default the "
                    "HTML is a report: title block, key figures, charts, tables and captions, no code")
     r.set_defaults(func=_report)
@@ -347,7 +349,7 @@ def run_command(argv: Sequence[str]) -> int:
             session.workspace = Workspace.open(embedded=False)
         result = run(args, session)
         if hasattr(result, "execute") and not getattr(args, "yes", False):
-            print(result)
+            print(_terminal(str(result)))
             if not _confirmed():
                 print("nothing sent; re-run with --yes to execute this plan")
                 return 0
@@ -369,8 +371,9 @@ def run_command(argv: Sequence[str]) -> int:
 
 
 def _terminal(text: str) -> str:
-    """A notebook command's text as the terminal spells it: `%powerclerk X` is `pcnb X` here."""
-    return re.sub(r"(?<!%)%powerclerk", "pcnb", text)
+    """A notebook command's text as the terminal spells it: `%powerclerk X` is `pcnb X` here; a
+    program's names show their bidirectional controls (pcnb.bidi) instead of reordering the line."""
+    return visible(re.sub(r"(?<!%)%powerclerk", "pcnb", text))
 
 
 def _confirmed() -> bool:
@@ -410,9 +413,10 @@ def _emit(result: Any, out: str | None) -> None:
         return
     if isinstance(result, pl.DataFrame):
         with pl.Config(tbl_rows=40, tbl_cols=12, fmt_str_lengths=60):
-            print(result)
+            print(visible_frame(result))
     elif result is not None:
-        print(result if not hasattr(result, "to_plotly_json") else "a chart: pass -o chart.html to save it")
+        print(_terminal(str(result)) if not hasattr(result, "to_plotly_json") else
+              "a chart: pass -o chart.html to save it")
 
 
 if __name__ == "__main__":  # pragma: no cover

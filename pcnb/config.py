@@ -22,6 +22,7 @@ from typing import Any
 
 import platformdirs
 
+from pcnb import redact
 from pcnb.contract import ENVIRONMENTS, MAX_PAGE_LIMIT, RATE_LIMIT_PER_MINUTE
 from pcnb.errors import ConfigError
 
@@ -54,6 +55,11 @@ class Settings:
     changed_since_format: str | None = None  # strftime pattern; None: the documented yyyy-MM-ddTHH:mm:sszzz
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown.update({k: redact.redact_url(shown[k]) for k in ("base_url", "token_url") if shown[k]})
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
     def __post_init__(self) -> None:
         if self.environment not in ENV_NAMES:
             raise ConfigError(f"unknown environment {self.environment!r}",
@@ -63,6 +69,8 @@ class Settings:
         if self.environment in ENVIRONMENTS:
             self.base_url = self.base_url or ENVIRONMENTS[self.environment]["base_url"]
             self.token_url = self.token_url or ENVIRONMENTS[self.environment]["token_url"]
+        # a gateway's password (user-info) or key (query) in a URL: masked, in every form, wherever pcnb writes
+        redact.register(*redact.url_secrets(self.base_url or ""), *redact.url_secrets(self.token_url or ""))
         if self.page_limit < 1:
             raise ConfigError(f"page_limit={self.page_limit} must be at least 1", "the documented maximum is 1000")
         if self.rate_limit < 1 or self.rate_period <= 0:

@@ -25,22 +25,9 @@ troubleshooting guide.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-SECRET_PARAMS = re.compile(r"(token|secret|password|key|otp|code|auth)", re.I)
-
-
-def redact_url(url: str) -> str:
-    """Hide credentials in user-info and secret-looking query parameters (of any text: a URL that does
-    not parse, e.g. "http://[::1/...", loses its user-info and query instead of raising)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"//[^/?#]*@", "//", url.split("?", 1)[0])
-    netloc = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
-    query = urlencode([(k, "***" if SECRET_PARAMS.search(k) else v) for k, v in parse_qsl(parts.query)])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+from pcnb.redact import SECRET_PARAMS as SECRET_PARAMS  # re-exported: their home is pcnb.redact
+from pcnb.redact import redact
+from pcnb.redact import redact_url as redact_url
 
 
 class PowerClerkError(Exception):
@@ -49,10 +36,11 @@ class PowerClerkError(Exception):
     hint: str = ""
 
     def __init__(self, message: str, hint: str | None = None):
+        message = redact(message)  # a server's message or an exception text may quote a URL or a secret
         super().__init__(message)
         self.message = message
         if hint is not None:
-            self.hint = hint
+            self.hint = redact(hint)
 
     def __str__(self) -> str:
         return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
@@ -109,7 +97,7 @@ class ApiError(PowerClerkError):
             self.status = status
         self.method, self.url = method, redact_url(url)
         self.request_id = request_id
-        self.errors = errors or []
+        self.errors = [redact(e) for e in errors or []]
 
     def __str__(self) -> str:
         head = f"{self.status} {self.message}"

@@ -21,6 +21,8 @@ from typing import Any
 
 import polars as pl
 
+from pcnb.bidi import visible, visible_frame
+
 MAX_BYTES = 2**20  # itables thins out bigger frames (and says so under the grid); the browser caps rows
 #: where the bundle was last sent: (cell id, execute request id); None before the first grid
 _state: dict[str, tuple[str | None, str | None] | None] = {"carrier": None}
@@ -76,6 +78,7 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     """HTML of an interactive grid of ``df`` (sortable, searchable, per-column filters, wrapped text)."""
     from itables.javascript import to_html_datatable
 
+    df = visible_frame(df)  # a program's names: no bidirectional override reorders what a cell says
     # a column whose values are all null has polars dtype Null, which itables writes as the text
     # "null" in every cell; as text (String) its nulls are empty cells, like any other column's
     nulls = [name for name, dtype in df.schema.items() if dtype == pl.Null]
@@ -96,7 +99,7 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
            f"#{table_id} td {{overflow-wrap: anywhere}}")
     # itables writes the caption and the footer filter row's column names as markup, also inside its
     # <script>: a caption is escaped here, and names with markup characters go without the filter row
-    caption = None if caption is None else escape(caption)
+    caption = None if caption is None else escape(visible(caption))
     markup_names = any(set(str(c)) & set("<>&") for c in df.columns)
     html = to_html_datatable(df, caption=caption, connected=_colab(), table_id=table_id, css=css, showIndex=False,
                              classes="display wrap compact",
@@ -113,7 +116,7 @@ def text_table(df: pl.DataFrame) -> str:
     """The plain-terminal fallback: polars' table, long strings wrapped in their cell (polars cuts
     them at 30 characters by default), 120 characters wide."""
     with pl.Config(fmt_str_lengths=2000, tbl_rows=200, tbl_cols=16, tbl_width_chars=120):
-        return repr(df)
+        return repr(visible_frame(df))
 
 
 class Grid:
@@ -123,7 +126,7 @@ class Grid:
         self.frame, self.caption = frame, caption
 
     def __repr__(self) -> str:
-        return (f"{self.caption}\n" if self.caption else "") + text_table(self.frame)
+        return (f"{visible(self.caption)}\n" if self.caption else "") + text_table(self.frame)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": repr(self), "text/html": grid_html(self.frame, self.caption)}

@@ -28,6 +28,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Bool, Int, TraitError, Unicode, validate
 
+from pcnb.bidi import visible, visible_frame
 from pcnb.commands import HelpShown, Session, parse, run, run_cell
 from pcnb.commands.expand import expand
 from pcnb.commands.query import QUERY_COMMANDS, run_query
@@ -44,20 +45,22 @@ class ShownFrame(pl.DataFrame):
 
     shown_rows: int = 0  # not `limit`: that is a DataFrame method
 
-    def _shown(self, method: Any) -> Any:
+    def _shown(self, render: Any) -> Any:
+        """``render`` of a plain copy whose names show their bidirectional controls (pcnb.bidi)."""
+        frame = visible_frame(pl.DataFrame._from_pydf(self._df))
         if not self.shown_rows:
-            return method()
+            return render(frame)
         with pl.Config(tbl_rows=self.shown_rows):
-            return method()
+            return render(frame)
 
     def __repr__(self) -> str:
-        return str(self._shown(super().__repr__))
+        return str(self._shown(pl.DataFrame.__repr__))
 
     def __str__(self) -> str:
-        return str(self._shown(super().__str__))
+        return str(self._shown(pl.DataFrame.__str__))
 
     def _repr_html_(self, **kwargs: Any) -> str:
-        return str(self._shown(lambda: super(ShownFrame, self)._repr_html_(**kwargs)))
+        return str(self._shown(lambda frame: frame._repr_html_(**kwargs)))
 
 
 def _trait_help(name: str) -> str:
@@ -132,7 +135,7 @@ class PowerClerkMagic(Magics):
         except PowerClerkError as exc:
             if debug or not short:
                 raise
-            text = " ".join(str(exc).replace("\n  fix:", " — fix:").split())  # keeps request ids
+            text = visible(" ".join(str(exc).replace("\n  fix:", " — fix:").split()))  # keeps request ids
             raise UsageError(text) from None
         self.session.history.append(args.command)
         if getattr(args, "out", None):
@@ -140,15 +143,15 @@ class PowerClerkMagic(Magics):
             self.shell.user_ns[args.out] = result
             return None
         if isinstance(result, str):
-            print(result)
+            print(visible(result))
             return None
         return self._show(result, limit)
 
     @staticmethod
     def _show(result: Any, limit: int) -> Any:
-        if type(result) is pl.DataFrame and limit:
+        if type(result) is pl.DataFrame:  # shown with at most `limit` rows, names made visible
             shown: ShownFrame = ShownFrame._from_pydf(result._df)  # type: ignore[assignment]
-            shown.shown_rows = limit
+            shown.shown_rows = limit or 0
             return shown
         return result
 

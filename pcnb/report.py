@@ -2,23 +2,24 @@
 
 Order of defences: parameters that look like secrets are refused before execution, and the others
 are checked against the notebook's own ``parameters`` cell (unknown names and unparseable dates are
-refused before a kernel starts); the notebook executes in a private (0700) temporary folder, so a
-run that fails half-way leaves nothing unscrubbed on disk; after execution, widget state and
-metadata are stripped and secret values masked; finally the .ipynb and HTML texts are scanned for
-every known secret value (PCNB_* environment values, sandbox credentials) and nothing is written if
-one is found. A failed run's notebook is written only once it has passed the same scrub and scan.
+refused before a kernel starts); so is every output file (pcnb.reportout: .html/.pdf, no symlink, an
+existing folder, nothing overwritten but a previous report); the notebook executes in a private
+(0700) temporary folder, so a run that fails half-way leaves nothing unscrubbed on disk; after
+execution, widget state is stripped and every string of the notebook masked (pcnb.redact: each form
+of every known secret -- PCNB_* environment values, sandbox credentials -- and live tokens);
+finally the notebook (each string, parsed) and the HTML are scanned again and nothing is written if
+anything is found. A failed run's notebook is written only once it has passed the same scrub and
+scan. Files are written 0600 unless the caller asks for another mode.
 """
 
 from __future__ import annotations
 
 import ast
-import base64
 import difflib
 import os
 import re
 import shutil
 import tempfile
-import urllib.parse
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -26,15 +27,13 @@ from typing import Any
 
 import nbformat
 
-from pcnb.errors import PowerClerkError
+from pcnb import reportout
+from pcnb.bidi import visible_data
+from pcnb.redact import SECRET_ENV, Redactor
+from pcnb.reportout import ReportError as ReportError  # re-exported: callers catch it from here
 
 SECRET_NAME = re.compile(r"(secret|token|password|passwd|api_?key|otp|totp|credential)", re.I)
-SECRET_ENV = ("PCNB_API_KEY", "PCNB_CLIENT_ID", "PCNB_CLIENT_SECRET", "PCNB_MFA_TOTP_SECRET", "PCNB_MFA_SESSION_TOKEN")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-
-
-class ReportError(PowerClerkError):
-    """A report could not be produced safely."""
 
 
 def known_secrets(extra: Iterable[str] = ()) -> list[str]:
@@ -107,81 +106,69 @@ def check_parameters(parameters: dict[str, Any], declared: dict[str, Any] | None
     return checked
 
 
-#: live credentials whose value the report process cannot know (tokens fetched inside the kernel):
-#: an Authorization header's value, a long bearer token, an OAuth token response's tokens
-TOKEN_PATTERNS = (
-    re.compile(r"""(Authorization['"]?\s*[:=]\s*['"]?(?:Basic|Bearer)\s+)[A-Za-z0-9._~+/=-]{6,}""", re.I),
-    re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/-]{20,}=*"),
-    re.compile(r"""((?:access|refresh|id)_token['"]?\s*[:=]\s*['"]?)[A-Za-z0-9._~+/=-]{8,}""", re.I),
-)
+def redactor(secrets: Iterable[str]) -> Redactor:
+    """The report's redactor: every known secret in each form pcnb.redact knows, and live tokens
+    (fetched inside the kernel, so unknown to this process) by their shape."""
+    return Redactor(secrets, tokens=True)
 
 
-def secret_forms(values: Iterable[str]) -> list[str]:
-    """Every form a secret takes in logs: raw, URL-encoded, and base64 at each of the 3 byte
-    alignments (so it is found inside a longer encoded text such as ``Basic b64(id:secret)``);
-    longest first, so a longer form is masked before a part of it."""
-    forms: set[str] = set()
-    for value in values:
-        forms.update({value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                      urllib.parse.quote(value)})
-        raw = value.encode()
-        for k in range(3):
-            for encode in (base64.b64encode, base64.urlsafe_b64encode):
-                text = encode(b"\0" * k + raw).decode()
-                core = text[(8 * k + 5) // 6: (8 * (k + len(raw))) // 6]  # chars made of the secret's bits only
-                if len(core) >= 8:
-                    forms.add(core)
-    return sorted((f for f in forms if len(f) >= 6), key=len, reverse=True)
+def _masked(value: Any, mask: Redactor) -> Any:
+    """Every string of a notebook value (dicts and lists too: JSON and plotly outputs) masked."""
+    if isinstance(value, str):
+        return mask.redact(value)
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v, mask) for k, v in value.items()}
+    return value
 
 
-def _mask(text: str, forms: list[str]) -> str:
-    for form in forms:
-        if form in text:
-            text = text.replace(form, "***")
-    for pattern in TOKEN_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    return text
+def strings(value: Any) -> Iterable[str]:
+    """Every string of a notebook value, keys included (what the leak scan reads)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from strings(v)
 
 
-def leaks(text: str, forms: list[str]) -> list[str]:
-    """What of a text is still secret: any form of a known secret, any live token."""
-    found = [f for f in forms if f in text]
-    return found + [m.group(0)[:12] + "..." for p in TOKEN_PATTERNS for m in p.finditer(text)
-                    if not m.group(0).endswith("***")]
+def leaks(nb: nbformat.NotebookNode, page: str, mask: Redactor) -> list[str]:
+    """What of the notebook (each string, parsed: a split line is whole there) and of the page is still secret."""
+    found = [leak for text in strings(nb) for leak in mask.leaks(text)] + mask.leaks(page)
+    return list(dict.fromkeys(found))
 
 
 def scrub(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.NotebookNode:
-    """Remove widget state/outputs and mask secrets (every form, see secret_forms) and live tokens
-    anywhere in cell sources, text outputs and error outputs (message and traceback)."""
+    """Remove widget state/outputs and mask secrets (every form pcnb.redact knows) and live tokens
+    in every string of the notebook: sources, outputs of any MIME type (JSON and plotly data
+    included), error messages, tracebacks and metadata (papermill's parameters)."""
     nb.metadata.pop("widgets", None)
-    forms = secret_forms(secrets)
+    mask = redactor(secrets)
     for cell in nb.cells:
         cell.metadata.pop("widgets", None)
-        cell.source = _mask(cell.source, forms)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = re.sub(rf"^(\s*\w*{SECRET_NAME.pattern}\w*\s*=\s*).*$", r"\1'***'", cell.source,
                                  flags=re.M | re.I)
         for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            data.pop(WIDGET_MIME, None)
-            for key, text in list(data.items()):
-                if isinstance(text, str):
-                    data[key] = _mask(text, forms)
-            if isinstance(out.get("text"), str):
-                out["text"] = _mask(out["text"], forms)
-            if isinstance(out.get("evalue"), str):
-                out["evalue"] = _mask(out["evalue"], forms)
-            if isinstance(out.get("traceback"), list):
-                out["traceback"] = [_mask(line, forms) if isinstance(line, str) else line for line in out["traceback"]]
-    return nb
+            out.get("data", {}).pop(WIDGET_MIME, None)
+    clean: nbformat.NotebookNode = nbformat.from_dict(_masked(nb, mask))
+    return clean
 
 
 def run_report(notebook: str | Path, output: str | Path | None = None, parameters: dict[str, Any] | None = None,
-               secrets: Iterable[str] = (), timeout: int = 600, with_code: bool = False) -> Path:
+               secrets: Iterable[str] = (), timeout: int = 600, with_code: bool = False, *,
+               create_folder: bool = True, pdf: bool = False, mode: int = reportout.DEFAULT_MODE) -> Path:
     """Execute ``notebook`` with papermill, scrub it, and write ``output`` (.html) beside its .ipynb.
 
     The HTML is a report (pcnb.reportview: no code, title block and summary first, readable tables)
-    unless ``with_code``; the executed .ipynb keeps the code either way."""
+    unless ``with_code``; the executed .ipynb keeps the code either way. Every file is checked
+    before the notebook runs (pcnb.reportout: .html/.pdf, no symlink, an existing folder unless
+    ``create_folder``, nothing overwritten but a previous report) and written with ``mode``
+    (default 0600). ``pdf`` (or an ``output`` ending in .pdf): also print the HTML to PDF."""
     import papermill
 
     from pcnb import reportview
@@ -190,13 +177,12 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook} does not exist", "pass a path like notebooks/01_getting_started.ipynb")
     parameters = check_parameters(parameters or {}, declared_parameters(notebook))
-    output = Path(output or Path("reports") / notebook.with_suffix(".html").name)
-    executed = output.with_suffix(".ipynb")
-    if executed.resolve() == notebook.resolve():
-        raise ReportError(f"the executed notebook would overwrite {notebook} itself",
-                          "write the report into another folder (-o reports/NAME.html)")
+    target = reportout.plan(output or Path("reports") / notebook.with_suffix(".html").name, notebook,
+                            create_folder=create_folder, pdf=pdf, mode=mode)
     values = known_secrets(secrets)
+    mask = redactor(values)
     private = Path(tempfile.mkdtemp(prefix="pcnb-report-"))  # mkdtemp: 0700, this user only
+    written = False
     try:
         raw, source = private / notebook.name, private / f"input-{notebook.name}"
         prepared = nbformat.read(notebook, as_version=4)
@@ -209,30 +195,49 @@ def run_report(notebook: str | Path, output: str | Path | None = None, parameter
         except papermill.PapermillExecutionError as exc:
             cell = exc.exec_count - (0 if with_code else 1)  # report mode ran one setup cell first
             failure = ReportError(f"{notebook.name} failed in cell {cell}: {exc.ename}: "
-                                  f"{_mask(str(exc.evalue), secret_forms(values))}",
-                                  f"open {executed} to see the traceback")
+                                  f"{mask.redact(str(exc.evalue))}", f"open {target.executed} to see the traceback")
         except Exception as exc:  # the kernel did not start or died: no notebook to show, its log says why
             log = (private / "kernel.log").read_text(errors="replace") if (private / "kernel.log").exists() else ""
-            log = _mask(log, secret_forms(values))
-            raise ReportError(f"{notebook.name} could not run: {type(exc).__name__}: {exc}",
-                              "the kernel's last words: " + (log.strip().splitlines() or ["(none)"])[-1]
+            raise ReportError(f"{notebook.name} could not run: {type(exc).__name__}: {mask.redact(str(exc))}",
+                              "the kernel's last words: " + (mask.redact(log).strip().splitlines() or ["(none)"])[-1]
                               + "; check that ipykernel is installed in this environment") from None
         nb = scrub(nbformat.read(raw, as_version=4), values)
         nb.cells = [c for c in nb.cells if reportview.SETUP_TAG not in c.metadata.get("tags", [])]
+        for cell in nb.cells:  # what the program named (statuses, choices...) shows its bidi controls
+            if cell.get("outputs"):
+                cell.outputs = nbformat.from_dict(visible_data(list(cell.outputs)))
+        nb.metadata[reportout.NOTEBOOK_KEY] = {"report": notebook.name}  # a later run may replace this file
         text = nbformat.writes(nb)
-        html = "" if failure else reportview.render(nbformat.reads(text, as_version=4), with_code)
-        forms = secret_forms(values)
-        leaked = leaks(html, forms) + leaks(text, forms)
+        html = "" if failure else mask.redact(reportview.render(nbformat.reads(text, as_version=4), with_code))
+        leaked = leaks(nbformat.reads(text, as_version=4), html, mask)
         if leaked:
-            raise ReportError(f"{len(leaked)} secret value(s) would be saved in the report; nothing was written")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, executed)
+            raise ReportError(f"{len(leaked)} secret form(s) would be saved in the report ({', '.join(leaked[:3])}); "
+                              "nothing was written", "print less of the credentials in the notebook")
+        reportout.write(target.executed, text, target.mode)
+        written = True
         if failure:
             raise failure
-        output.write_text(html, encoding="utf-8")
-        return output
+        reportout.write(target.html, html, target.mode)
+        if target.pdf is not None:
+            _print_pdf(target, private)
+        return target.html
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        if not written:
+            target.discard()
+
+
+def _print_pdf(target: reportout.Target, private: Path) -> None:
+    """Chromium prints into the private folder; the PDF is then written like the HTML (mode, no link)."""
+    from pcnb.reportview import to_pdf
+
+    assert target.pdf is not None
+    try:
+        printed = to_pdf(target.html, private / "report.pdf")
+    except (RuntimeError, OSError) as exc:
+        raise ReportError(f"the HTML report is written ({target.html}); the PDF is not: {exc}",
+                          "install Chromium (apt-get install chromium) or set PCNB_CHROMIUM") from None
+    reportout.write(target.pdf, printed.read_bytes(), target.mode)
 
 
 def _ipc_kernel_manager(folder: Path) -> type:

@@ -24,6 +24,8 @@ from typing import Any
 
 import nbformat
 
+from pcnb.bidi import visible
+from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
 
 TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
@@ -88,6 +90,7 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
             "Data synced": synced + (f", {health.queue_depth} items still queued" if health.queue_depth else ""),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k: str(v) for k, v in extra.items()}}
+    rows = {visible(k): visible(v) for k, v in rows.items()}  # the program's name may hold bidi controls
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     head = f"<h1>{html.escape(title)}</h1>" if title else ""
     return _Html(f"<div class='{TITLE_CLASS}'>{head}<dl>{items}</dl></div>",
@@ -96,10 +99,11 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
 
 def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Html:
     """A short box of key figures; the report puts every summary right under the title block."""
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='v'>{html.escape(_fmt(v))}</td></tr>"
-                   for k, v in figures.items())
+    shown = {visible(k): visible(_fmt(v)) for k, v in figures.items()}  # keys may be status names
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='v'>{html.escape(v)}</td></tr>"
+                   for k, v in shown.items())
     return _Html(f"<div class='{SUMMARY_CLASS}'><b>{html.escape(caption)}</b><table>{rows}</table></div>",
-                 caption + "\n" + "\n".join(f"  {k}: {_fmt(v)}" for k, v in figures.items()))
+                 caption + "\n" + "\n".join(f"  {k}: {v}" for k, v in shown.items()))
 
 
 def _fmt(v: object) -> str:
@@ -128,6 +132,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = compact(strip_remote(exporter.from_notebook_node(nb)[0]))
+    page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)

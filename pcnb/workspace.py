@@ -15,7 +15,7 @@ import polars as pl
 
 from pcnb import connect
 from pcnb.api.client import PowerClerkClient
-from pcnb.cache import frames
+from pcnb.cache import frames, owner
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.errors import ConfigError
@@ -37,7 +37,7 @@ class Workspace:
         path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
         self.store = Store(path)
         try:
-            self.store.claim(client.settings.environment, self.program, client.settings.base_url)
+            owner.claim(self.store, client.settings.environment, self.program, client.settings.base_url)
         except BaseException:
             self.store.close()
             raise
@@ -103,6 +103,7 @@ class Workspace:
         track_form = self._track_form()
         if track_form and track_form not in kw.get("forms", ()):  # tracked deadlines need each project's track
             kw["forms"] = (*kw.get("forms", ()), track_form)
+        owner.verify(self.store, self.client, self.program)  # another server's data is never written in
         report = sync(self.client, self.store, self.program, **kw)
         frames.refresh(self.store)
         if not self.profile_path.exists() and self.status_events().height:

@@ -50,14 +50,21 @@ def test_printed_secret_is_masked(tmp_path, monkeypatch):
 
 
 def test_unmaskable_leak_is_refused_and_nothing_written(tmp_path, monkeypatch):
+    """A secret as a JSON output's key is not rewritten (keys name data): the run is refused. Its
+    values are masked like every other string of the notebook."""
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     nb = parameters_notebook(tmp_path / "leak.ipynb", "import os\nfrom IPython.display import JSON\n"
-             "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
+             "JSON({'nested': {os.environ['PCNB_CLIENT_SECRET']: 'value'}})")
     with pytest.raises(ReportError, match="would overwrite"):
         run_report(nb, tmp_path / "leak.html")  # the executed .ipynb would replace the source notebook
     with pytest.raises(ReportError, match="nothing was written"):
         run_report(nb, tmp_path / "out" / "leak.html")
     assert not (tmp_path / "out").exists()
+    values = parameters_notebook(tmp_path / "values.ipynb", "import os\nfrom IPython.display import JSON\n"
+                                 "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
+    out = run_report(values, tmp_path / "out" / "values.html")
+    executed = nbformat.read(out.with_suffix(".ipynb"), as_version=4)
+    assert executed.cells[-1].outputs[0]["data"]["application/json"] == {"nested": {"value": "***"}}
 
 
 def test_scrub_removes_widget_state_and_masks_injected_secrets():
@@ -159,7 +166,7 @@ def test_failed_run_writes_only_a_scrubbed_notebook(tmp_path, monkeypatch):
     assert SECRET not in executed and "***" in executed and "ZeroDivisionError" in executed
     assert not (tmp_path / "out" / "fail.html").exists()
     leak = parameters_notebook(tmp_path / "leak2.ipynb", "import os\nfrom IPython.display import JSON\n"
-               "JSON({'v': os.environ['PCNB_CLIENT_SECRET']})", "1 / 0")
+               "JSON({os.environ['PCNB_CLIENT_SECRET']: 'v'})", "1 / 0")
     with pytest.raises(ReportError, match="nothing was written"):
         run_report(leak, tmp_path / "out2" / "leak2.html")
     assert not (tmp_path / "out2").exists()

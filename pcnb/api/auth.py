@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyotp
 
+from pcnb import redact
 from pcnb.contract import MFA_OTP_HEADER, MFA_SESSION_HEADER
 from pcnb.errors import ConfigError
 
@@ -119,6 +120,7 @@ class Credentials:
                               "login panel, or use the sandbox (%powerclerk connect --sandbox)")
         if self.mfa_totp_secret:
             self.mfa_totp_secret = normalize_totp_secret(self.mfa_totp_secret)
+        redact.register(*self.secret_values())  # errors and log records of this process mask them
 
     def mfa_headers(self) -> dict[str, str]:
         """Headers for one request; a TOTP code is computed fresh each time."""

@@ -36,6 +36,7 @@ from pcnb.contract import (
     parse_changed_since,
 )
 from pcnb.errors import ConfigError, ContractMismatch, Forbidden, InputError
+from pcnb.redact import redact_url
 
 #: Methods the contract marks admin-only; refused before any call once the role is known.
 ADMIN_ONLY = frozenset({
@@ -108,7 +109,7 @@ class PowerClerkClient:
 
     def __repr__(self) -> str:
         s = self.settings
-        return f"PowerClerkClient({s.environment}, {s.base_url!r}, format={s.format})"
+        return f"PowerClerkClient({s.environment}, {redact_url(s.base_url or '')!r}, format={s.format})"
 
     @property
     def calls(self) -> int:

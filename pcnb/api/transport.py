@@ -20,9 +20,12 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
+from pcnb import redact
 from pcnb.api.auth import Credentials
 from pcnb.contract import REQUEST_ID_HEADER
 from pcnb.errors import AuthError, TransportError, redact_url
+
+redact.install_log_filter()  # urllib3 logs every request line, a gateway's ?subscription-key= included
 
 
 @dataclass
@@ -97,6 +100,12 @@ class RequestsTransport:
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         self.token_answer = (resp.status_code, resp.headers.get(REQUEST_ID_HEADER))
+        try:  # every token issued (authlib's own re-fetches too) is masked in errors and logs
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            redact.register(*(str(body[k]) for k in ("access_token", "refresh_token", "id_token") if body.get(k)))
         return resp
 
     def __repr__(self) -> str:
@@ -113,7 +122,7 @@ class RequestsTransport:
         except requests.RequestException as exc:
             raise TransportError(f"could not reach the token endpoint {redact_url(self.token_url)}: "
                                  f"{type(exc).__name__}") from None
-        except ValueError as exc:  # not JSON at all: an HTML page, a proxy's answer
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:  # not JSON, or a lifetime no clock reads
             self.session.token = None
             raise AuthError(f"the token endpoint answered something that is not a token ({exc})"[:200],
                             status=(self.token_answer or (0, None))[0], method="POST", url=self.token_url,
@@ -146,6 +155,11 @@ class RequestsTransport:
             raise TokenRenewed() from None
         except requests.RequestException as exc:
             raise ConnectionFailed(type(exc).__name__) from None
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:  # authlib's own re-fetch read a bad answer
+            self.session.token = None
+            raise AuthError(f"the token endpoint answered a token pcnb cannot use ({type(exc).__name__}: {exc})"[:200],
+                            status=(self.token_answer or (0, None))[0], method="POST", url=self.token_url,
+                            hint=TOKEN_URL_HINT) from None
         return WireResponse(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content,
                             resp.reason or "")
 

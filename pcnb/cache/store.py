@@ -237,29 +237,6 @@ class Store:
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; the sync resumes from its last commit") from exc
 
-    # ---- whose cache this is --------------------------------------------------------------------
-    def claim(self, environment: str, program: str, base_url: str | None) -> None:
-        """Record which (environment, program) this file caches, or refuse a file of another one.
-
-        Why: one file named by PCNB_STORE_PATH (or store_path) for every connection made program B
-        open program A's cache, and B's incremental sync started from A's watermark, so B's charts
-        showed A's projects. A file without the record (written before pcnb kept it) is adopted by
-        its first opener: nothing in it is lost. One server is one environment, named by its
-        environment or by its base URL: a restarted sandbox (a new port) and the same server reached
-        as Custom URLs both open their cache."""
-        owner = self.get_state().get("owner")
-        if not isinstance(owner, dict):
-            with self.tx(data=False) as conn:
-                self.put_state(conn, owner={"environment": environment, "program": program, "base_url": base_url})
-            return
-        theirs = (str(owner.get("environment")), str(owner.get("program")))
-        same_server = theirs[0] == environment or (base_url is not None and owner.get("base_url") == base_url)
-        if theirs[1] != program or not same_server:
-            raise StoreError(f"the cache {self.path} holds program {theirs[1]!r} of {theirs[0]}, not program "
-                             f"{program!r} of {environment}",
-                             "PCNB_STORE_PATH (or store_path) must name one file per program: unset it to use "
-                             "the default path of each program, or point it at a file of its own for this one")
-
     # ---- sync state ----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM sync_state")}

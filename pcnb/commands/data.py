@@ -92,9 +92,9 @@ def cmd_browse(args: argparse.Namespace, session: Session) -> Any:
 
     browser = ProjectBrowser(session.require())
     if args.status:
-        if args.status not in browser.status.options:
+        if args.status not in browser.statuses:
             raise CommandError(f"status {args.status!r} is not in the cache",
-                               f"use one of: {', '.join(browser.status.options[1:])}")
+                               f"use one of: {', '.join(browser.statuses)}")
         browser.status.value = args.status
     session.panel = browser
     return browser.widget

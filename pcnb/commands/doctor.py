@@ -96,8 +96,8 @@ def cmd_support(args: argparse.Namespace, session: Session) -> str:
                           doctor=report)
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     path = write_bundle(text, args.file or cache_dir() / f"support-{stamp}.txt")
-    return text + f"\n(written to {path}; scanned for every credential and the bearer token, raw, base64 and " \
-                  "URL-encoded: none found)"
+    return text + f"\n(written to {path}; scanned for URL credentials and for every credential and the bearer " \
+                  "token, raw, URL-encoded, base64, hex, as bytes, escaped or split over lines: none found)"
 
 
 DOCTOR = Command("doctor", "check an environment read-only: DNS/TLS, token, key, MFA, admin, programs, drift",

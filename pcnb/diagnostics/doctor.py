@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +30,9 @@ from pcnb.api.auth import Credentials
 from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
 from pcnb.contract import parse_timestamp
+from pcnb.diagnostics.doctor_read import read_date, read_token, skew_seconds
 from pcnb.errors import ApiError, ContractMismatch, PowerClerkError
+from pcnb.redact import Redactor, redact_url
 
 # The vendor's troubleshooting checklist (legacy-api-contents-and-troubleshooting.txt), verbatim.
 KEY_SET_UP = "Have you set up an API key for your user?"
@@ -81,6 +82,8 @@ class DoctorReport:
     calls: int = 0
     admin: bool | None = None
     recorded: Path | None = None  # doctor --record: the folder the answers were saved in
+    #: masks the checked credentials (and URL credentials) in every line shown (pcnb.redact)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +97,7 @@ class DoctorReport:
         return [c for c in self.checks if not c.ok]
 
     def __str__(self) -> str:
-        head = (f"pcnb doctor: {self.environment} {self.base_url} (token {self.token_url}), "
+        head = (f"pcnb doctor: {self.environment} {redact_url(self.base_url)} (token {redact_url(self.token_url)}), "
                 f"program {self.program or '?'} -- {self.calls} API operation(s), read-only")
         lines = [head]
         for c in self.checks:
@@ -106,7 +109,7 @@ class DoctorReport:
         verdict = "all checks passed" if self.ok else f"{len(self.failed)} check(s) failed: " + ", ".join(
             c.name for c in self.failed)
         lines.append(verdict + ("" if self.ok else "; `%powerclerk support` writes a ticket-ready report"))
-        return "\n".join(lines)
+        return self.redactor.redact("\n".join(lines))
 
     def _repr_markdown_(self) -> str:
         return "```\n" + str(self) + "\n```"
@@ -144,10 +147,14 @@ class Doctor:
                  since_days: int = 30, keep_bodies: bool = False):
         self.settings, self.creds = settings, credentials
         self.program = program or settings.program
-        self.factory = client_factory or (lambda s, c: PowerClerkClient(s, c))
+        # few, short retries: doctor reports a 429 or a 503 instead of waiting out a gateway's Retry-After
+        self.factory = client_factory or (lambda s, c: PowerClerkClient(s, c, max_attempts=2, backoff_cap=2.0,
+                                                                        max_retry_after=5.0))
         self.since_days, self.keep_bodies = since_days, keep_bodies
         self.report = DoctorReport(settings.environment, settings.base_url or "", settings.token_url or "",
                                    self.program)
+        self.report.redactor = Redactor(credentials.secret_values(),
+                                        [(credentials.client_id, credentials.client_secret)], tokens=True)
         self.client: PowerClerkClient | None = None
         self.token: dict[str, Any] = {}
 
@@ -178,24 +185,27 @@ class Doctor:
 
     def add(self, *args: Any, **kw: Any) -> Check:
         c = Check(*args, **kw)
+        mask = self.report.redactor.redact  # what a gateway or a URL setting put in a message stays out
+        c.seen, c.hint = mask(c.seen), mask(c.hint)
+        c.checklist = [(item, mask(verified)) for item, verified in c.checklist]
         self.report.checks.append(c)
         return c
 
     # ---- checks ----------------------------------------------------------------------------------
     def run(self) -> DoctorReport:
-        self.check_config()
-        reachable = self.check_dns() & self.check_tls()
-        if reachable and self.check_token():
+        self._safely("config", self.check_config, None)
+        reachable = self._safely("dns", self.check_dns, False) & self._safely("tls", self.check_tls, False)
+        if reachable and self._safely("token", self.check_token, False):
             self.client = self.factory(self.settings, _probe_creds(self.creds))
             self.client.trace.keep_bodies = self.keep_bodies
-            if self.check_api():
-                if self.check_programs():
-                    self.check_admin()
-                    project = self.check_projects()
-                    self.check_history(project)
-                    self.check_sensitive(project)
-            self.check_rate()
-            self.check_clock()
+            if self._safely("api_key", self.check_api, False):
+                if self._safely("programs", self.check_programs, False):
+                    self._safely("admin", self.check_admin, None)
+                    project = self._safely("projects", self.check_projects, None)
+                    self._safely("history", lambda: self.check_history(project), None)
+                    self._safely("sensitive", lambda: self.check_sensitive(project), None)
+            self._safely("rate", self.check_rate, None)
+            self._safely("clock", self.check_clock, None)
             self.report.calls = self.client.calls
             self.report.drift = self.client.drift.summary()
             self.report.admin = self.client.is_admin
@@ -205,6 +215,17 @@ class Doctor:
         else:
             self.report.drift = "not checked (no API call could be made)"
         return self.report
+
+    def _safely(self, name: str, check: Callable[[], Any], failed: Any) -> Any:
+        """Run one check; whatever it raises becomes that check's diagnosis (doctor exists for the
+        servers and gateways that answer what pcnb does not expect), and the run goes on."""
+        try:
+            return check()
+        except Exception as exc:  # noqa: BLE001 - a diagnosis, never a traceback
+            self.add(name, FAIL, f"could not be checked: the answer is not one pcnb reads ({type(exc).__name__}: "
+                     f"{exc})"[:300], "a server or a gateway in front of it answers outside the V2 contract; "
+                     "`pcnb doctor --record DIR` saves the answers and `pcnb support` writes the ticket")
+            return failed
 
     def check_config(self) -> None:
         missing = [n for n in ("api_key", "client_id", "client_secret") if not getattr(self.creds, n)]
@@ -279,8 +300,15 @@ class Doctor:
         rid = resp.headers.get("x-amzn-RequestId")
         try:
             body = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            self.add("token", FAIL, f"POST {url} answered {resp.status_code} {resp.reason or ''}".rstrip()
+                     + (": the identity server (or a gateway in front of it) is failing" if resp.status_code >= 500
+                        else ": the token endpoint is rate-limiting this client"),
+                     "retry in a few minutes; if it persists, give PowerClerk support the request id "
+                     "(`pcnb support` writes the ticket)", request_id=rid)
+            return False
         if resp.status_code == 404 or (resp.status_code >= 400 and not isinstance(body, dict)):
             self.add("token", FAIL, f"POST {url} answered {resp.status_code}: no token endpoint at this path",
                      "set the token URL of your environment (setting token_url / PCNB_TOKEN_URL; documented: "
@@ -295,26 +323,39 @@ class Doctor:
                      [(KEY_SET_UP, "pcnb cannot see the key set-up; the client id/secret pair was refused")],
                      request_id=rid)
             return False
-        if not isinstance(body, dict) or not body.get("access_token"):
-            self.add("token", FAIL, f"POST {url} answered {resp.status_code} without an access_token",
-                     "check the token URL (PCNB_TOKEN_URL)", request_id=rid)
-            return False
-        self.token = {k: v for k, v in body.items() if k != "access_token"}
-        kind, expires = body.get("token_type"), body.get("expires_in")
-        seen = f"token_type {kind}, expires_in {expires}s"
-        if str(kind).lower() != "bearer":
-            self.add("token", FAIL, seen + ": V2 calls need a Bearer token",
+        answer = read_token(body)
+        self.token = {k: v for k, v in body.items() if k != "access_token"} if isinstance(body, dict) else {}
+        if answer.field == "token_type":
+            self.add("token", FAIL, answer.shown + ": " + answer.problem,
                      "Basic is V1's scheme, Bearer V2's: point token_url / PCNB_TOKEN_URL at the V2 identity "
                      "endpoint (…/connect/token of your environment)", [(AUTH_SCHEME, self._scheme_sent())],
                      request_id=rid)
+            self.token = {}
             return False
-        if not isinstance(expires, int) or expires < 120:
-            self.add("token", WARN, seen + " (the documented lifetime is 3600 s)",
+        if answer.problem:
+            self.add("token", FAIL, f"POST {url} answered {resp.status_code} with {answer.shown}: {answer.problem}",
+                     "check the token URL (PCNB_TOKEN_URL); a gateway in front of the identity server must pass "
+                     "its answer through unchanged", request_id=rid)
+            self.token = {}
+            return False
+        self._token_at = time.monotonic()
+        if answer.warning:
+            self.add("token", WARN, f"{answer.shown} ({answer.warning})",
                      "tokens are re-fetched 60 s before expiry; a very short lifetime costs extra token calls",
                      request_id=rid)
         else:
-            self.add("token", PASS, seen, request_id=rid)
+            self.add("token", PASS, answer.shown, request_id=rid)
         return True
+
+    def _just_issued(self) -> float | None:
+        """Seconds since the token check got a usable token, if that token cannot have expired yet
+        (the client re-fetched once after the 401 too: pcnb.api.channel)."""
+        at = getattr(self, "_token_at", None)
+        if at is None:
+            return None
+        age = time.monotonic() - at
+        lifetime = read_token({"access_token": "x", "token_type": "Bearer", **self.token}).lifetime
+        return age if age < min(lifetime or 3600, 3600) - 60 or age < 60 else None
 
     def _failure(self, exc: PowerClerkError) -> tuple[str, str | None]:
         if isinstance(exc, ApiError):
@@ -339,6 +380,14 @@ class Doctor:
                          "API Credentials); keys of trial and production differ",
                          [(KEY_SET_UP, "cannot verify: it is set up on the server side"),
                           (KEY_SENT, self._key_sent())], rid)
+            elif self._just_issued() is not None:
+                age = self._just_issued()
+                self.add("bearer" if name == "api_key" else name, FAIL,
+                         f"{msg}: a bearer token the token endpoint issued {age:.0f} s earlier was refused, and so "
+                         "was a fresh one: the token is revoked right after issue",
+                         "the token endpoint and the API disagree about the tokens: check that PCNB_TOKEN_URL and "
+                         "PCNB_BASE_URL belong to the same environment, or ask the gateway's operator why it "
+                         "revokes new tokens", [(AUTH_SCHEME, self._scheme_sent())], rid)
             elif "bearer" in low or "token" in low or "authorization" in low:
                 self.add(name, FAIL, msg + ": the bearer token was refused",
                          "check the token URL belongs to the same environment as the API base URL",
@@ -561,16 +610,17 @@ class Doctor:
             self.add("clock", SKIP, "no answer carried a Date header")
             return
         last = dated[-1]
-        try:
-            server = parsedate_to_datetime(last.response_headers["date"])
-        except (TypeError, ValueError):
-            self.add("clock", SKIP, f"unreadable Date header {last.response_headers['date']!r}")
-            return
+        server = read_date(last.response_headers["date"])
         local = datetime.fromtimestamp(last.started + last.elapsed_ms / 2000, UTC)
-        skew = (local - server).total_seconds()
+        skew = skew_seconds(local, server)
+        if skew is None:
+            self.add("clock", WARN, server.note + "; the clock was not compared",
+                     "a gateway rewrites the Date header: TOTP and changed_since depend on the clocks agreeing, "
+                     "so check this machine's clock (NTP) yourself")
+            return
         offsets = sorted({t.isoformat()[-6:] for t in (self._parsed(x) for x in getattr(self, "_timestamps", []))
                           if t is not None})
-        seen = f"local clock {skew:+.1f} s vs the server's Date header"
+        seen = f"local clock {skew:+.1f} s vs the server's Date header" + (f" ({server.note})" if server.note else "")
         if offsets:
             seen += f"; server timestamps carry offset(s) {', '.join(offsets)}"
         bad = abs(skew) > SKEW_LIMIT_S + 1  # Date has 1 s resolution

@@ -5,7 +5,7 @@ One JSON file per answer (``NNN-endpoint.json``: method, path relative to the AP
 status, content type and the body) plus ``index.json``. Before writing, personal data is replaced
 (e-mails, names of people, note texts, data-field values, file names) keeping each value's JSON type
 and shape -- the shape is what a drift report needs -- and the whole text is scanned for every
-credential and the bearer token, raw, base64 and URL-encoded, like a support bundle.
+credential and the bearer token in every form pcnb.redact knows, like a support bundle.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pcnb.api.client import PowerClerkClient
-from pcnb.diagnostics.support import client_secrets, scan, scrub, secret_variants
+from pcnb.diagnostics.support import redactor
 from pcnb.errors import ConfigError
 
 #: values of these keys are personal or free text; people's names sit under these parents
@@ -51,8 +51,7 @@ def redact_personal(data: Any, parent: str = "") -> Any:
 def save_recording(client: PowerClerkClient, folder: Path) -> Path:
     """Write every answer the client's trace kept (``keep_bodies``) into ``folder``."""
     base = urlsplit(client.settings.base_url or "").path.rstrip("/")
-    values, pairs = client_secrets(client)
-    variants = secret_variants(values, pairs)
+    mask = redactor(client)
     folder.mkdir(parents=True, exist_ok=True)
     index = []
     for n, call in enumerate(c for c in client.trace.snapshot() if c.status is not None and c.raw is not None):
@@ -65,13 +64,13 @@ def save_recording(client: PowerClerkClient, folder: Path) -> Path:
             body = None
         record = {"endpoint": call.endpoint, "method": call.method, "path": path, "query": parts.query,
                   "status": call.status, "content_type": ctype, "request_id": call.request_id, "body": body}
-        text = scrub(json.dumps(record, indent=1), variants)
-        if scan(text, variants):
+        text = mask.redact(json.dumps(record, indent=1))
+        if mask.leaks(text):
             raise ConfigError("a recorded answer still contains a secret after redaction; nothing more written")
         name = f"{n:03d}-{call.endpoint or 'call'}.json"
         fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         index.append({"file": name, "method": call.method, "path": path, "status": call.status})
-    (folder / "index.json").write_text(json.dumps({"base_path": base, "answers": index}, indent=1))
+    (folder / "index.json").write_text(mask.redact(json.dumps({"base_path": base, "answers": index}, indent=1)))
     return folder

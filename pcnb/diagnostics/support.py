@@ -7,26 +7,27 @@ and frequency, whether the symptom is continuous or intermittent, and the timest
 comes from the client's call trace (secrets redacted at capture), its drift log (contract mismatches
 are failures with a 200 status) and, when there is one, the store's call ledger (pattern over days).
 
-Nothing secret may leave: the finished text is scanned for every credential value and the current
-bearer token, raw, base64 (standard and URL-safe, padded or not, alone or as the Basic pair) and
-URL-encoded; any hit is redacted and the scan repeated, and a text that still contains one is refused.
+Nothing secret may leave: the finished text goes through pcnb.redact (URL user-info and secret query
+parameters; every credential value, the current bearer token and every secret the process knows, in
+each form pcnb.redact knows: raw, URL-encoded, base64 at any alignment, hex, byte list, escaped,
+split over lines; live tokens by shape), then is scanned again, and a text that still contains
+one is refused.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.api.trace import TracedCall
 from pcnb.errors import ConfigError
+from pcnb.redact import Redactor, redact_url
 
 #: client method names -> the V2 method names the vendor's documentation (and support) uses
 V2_NAMES = {
@@ -44,32 +45,10 @@ V2_NAMES = {
     "set_thread_status": "SetInquiryThreadStatus", "set_thread_external_id": "SetInquiryThreadExternalId",
 }
 REDACTED = "<redacted>"
-MIN_SECRET = 6
-
-
-def _b64(raw: bytes) -> set[str]:
-    out = set()
-    for enc in (base64.b64encode, base64.urlsafe_b64encode):
-        text = enc(raw).decode()
-        out |= {text, text.rstrip("=")}
-    return out
-
-
-def secret_variants(values: Iterable[str], pairs: Iterable[tuple[str, str]] = ()) -> set[str]:
-    """Every form a secret may take in text: raw, base64 (std/URL-safe, +/- padding), URL-encoded;
-    ``pairs`` (client id, secret) also as the Basic header's ``base64(id:secret)``."""
-    out: set[str] = set()
-    for v in values:
-        if not v or len(v) < MIN_SECRET:
-            continue
-        out |= {v, quote(v, safe=""), quote_plus(v), *_b64(v.encode())}
-    for a, b in pairs:
-        if a and b:
-            out |= _b64(f"{a}:{b}".encode())
-    return {v for v in out if len(v) >= MIN_SECRET}
 
 
 def client_secrets(client: PowerClerkClient) -> tuple[list[str], list[tuple[str, str]]]:
+    """The client's credential values and current bearer token, and its (client id, secret) pair."""
     creds = client.credentials
     values = list(creds.secret_values())
     session = getattr(client.http.transport, "session", None)
@@ -79,15 +58,11 @@ def client_secrets(client: PowerClerkClient) -> tuple[list[str], list[tuple[str,
     return values, [(creds.client_id or "", creds.client_secret or "")]
 
 
-def scan(text: str, variants: Iterable[str]) -> list[str]:
-    """The variants found in ``text`` (empty: clean)."""
-    return [v for v in variants if v in text]
-
-
-def scrub(text: str, variants: Iterable[str]) -> str:
-    for v in sorted(variants, key=len, reverse=True):
-        text = text.replace(v, REDACTED)
-    return text
+def redactor(client: PowerClerkClient, extra: Iterable[str] = ()) -> Redactor:
+    """The ticket's redactor: this client's secrets and token, every secret the process knows,
+    and live tokens by their shape (pcnb.redact)."""
+    values, pairs = client_secrets(client)
+    return Redactor([*values, *extra], pairs, mask=REDACTED, tokens=True)
 
 
 def _ts(epoch: float) -> str:
@@ -128,7 +103,8 @@ def bundle_text(client: PowerClerkClient, program: str | None, *, account: str |
     s = client.settings
     lines = [f"PowerClerk API support request -- prepared by pcnb {__version__} at "
              f"{now.isoformat(timespec='seconds').replace('+00:00', 'Z')}",
-             f"Environment: {s.environment} (API base {s.base_url}, token URL {s.token_url}); "
+             f"Environment: {s.environment} (API base {redact_url(s.base_url or '')}, "
+             f"token URL {redact_url(s.token_url or '')}); "
              f"API V2, format {s.format}",
              "",
              f"1. ProgramID: {program or '(unknown)'}",
@@ -201,12 +177,11 @@ def _pattern(calls: list[TracedCall], ledger: list[tuple[Any, ...]] | None) -> l
 def support_bundle(client: PowerClerkClient, program: str | None, *, extra_secrets: Iterable[str] = (),
                    **kw: Any) -> str:
     """The ticket text, scrubbed and verified free of every secret pcnb knows (ConfigError if not)."""
-    values, pairs = client_secrets(client)
-    variants = secret_variants([*values, *extra_secrets], pairs)
-    text = scrub(bundle_text(client, program, **kw), variants)
-    left = scan(text, variants)
-    if left:  # cannot happen after scrub unless redaction recreated one; refuse rather than leak
-        raise ConfigError("the support text still contains a secret after redaction; nothing was written")
+    mask = redactor(client, extra_secrets)
+    text = mask.redact(bundle_text(client, program, **kw))
+    left = mask.leaks(text)
+    if left:  # cannot happen after redaction unless it recreated one; refuse rather than leak
+        raise ConfigError(f"the support text still contains {', '.join(left)} after redaction; nothing was written")
     return text
 
 

@@ -36,6 +36,10 @@ class GatewayMiddleware:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header, date]  # the server's clock (uvicorn's is off)
+                gateway = self.quirks.header_list()
+                if gateway:  # a gateway's headers replace the server's of the same name
+                    names = {k for k, _ in gateway}
+                    message["headers"] = [(k, v) for k, v in message["headers"] if k.lower() not in names] + gateway
             await send(message)
 
         if self.quirks.token_path:  # the token endpoint lives elsewhere on this server

@@ -104,6 +104,10 @@ class Identity:
             self.tokens[token] = (user, time.time() + self.token_lifetime)
         return {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer"}
 
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
+
     def revoke_all(self) -> int:
         with self.lock:
             n = len(self.tokens)

@@ -10,10 +10,18 @@ POST /_sandbox/quirks).
 ``rename="ProjectId=ProjectID"`` renames that key wherever it occurs; ``retype="ProjectId=number"``
 replaces its value by one of another type (number, string, list, object, bool, badtime);
 ``extra="Region=west"`` adds the field to every object of the answer.
+
+Gateway quirks (what a proxy in front of PowerClerk may send; ``pcnb doctor`` must diagnose each):
+``headers`` is a JSON object of response headers set on every answer (replacing the sandbox's own,
+e.g. ``{"Date": "Sun, 06 Dec 2026 02:32:53 -0000"}``); ``token_answer`` a JSON object merged over
+the token endpoint's answer (``null`` removes a field); ``token_raw`` a body the token endpoint
+answers instead, with status ``token_status``; ``revoke_tokens`` revokes every token right after
+it is issued (the API then answers 401 to a token the identity server just handed out).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -41,6 +49,11 @@ class Quirks:
     token_type: str = "Bearer"  # token_type the token endpoint reports
     no_program_access: str = ""  # comma-separated roles (admin, applicant, mfa) not allowed on the program
     clock_offset_s: str = "0"  # the server's clock runs this many seconds ahead (Date header, RequestTimestamp)
+    headers: str = ""  # JSON object: response headers set on every answer (a gateway's)
+    token_answer: str = ""  # JSON object merged over the token answer (null removes a field)
+    token_raw: str = ""  # the token endpoint answers this body instead (any text)
+    token_status: str = "200"  # ... with this status
+    revoke_tokens: str = ""  # "1": every token is revoked as soon as it is issued
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -60,8 +73,24 @@ class Quirks:
                 raise ValueError(f"retype to {bad} is unknown; use one of {', '.join(RETYPES)}")
             self._renames, self._retypes, self._extra = renames, retypes, _pairs(self.extra)
             self.clock_offset = float(self.clock_offset_s or 0)
+            self._headers = _json_object(self.headers, "headers")
+            self._token_answer = _json_object(self.token_answer, "token_answer")
+            self._token_status = int(self.token_status or 200)
+            if any(not isinstance(v, str) for v in self._headers.values()):
+                raise ValueError("headers values must be strings")
             if self.token_path and not self.token_path.startswith("/"):
                 raise ValueError("token_path must start with '/', e.g. /oauth2/token")
+
+    def header_list(self) -> list[tuple[bytes, bytes]]:
+        """The gateway's headers as ASGI pairs (latin-1, as HTTP carries them)."""
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self._headers.items()]
+
+    def token(self, issued: dict[str, Any]) -> tuple[int, str | dict[str, Any]]:
+        """(status, body) the token endpoint answers, given the answer it issued."""
+        if self.token_raw:
+            return self._token_status, self.token_raw
+        answer = {**issued, "token_type": self.token_type, **self._token_answer}
+        return self._token_status, {k: v for k, v in answer.items() if v is not None}
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -104,6 +133,15 @@ class Quirks:
         out = cls()
         out.update(**changes)
         return out
+
+
+def _json_object(text: str, name: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return data
 
 
 def _retyped(value: Any, kind: str) -> Any:

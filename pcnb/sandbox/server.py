@@ -95,8 +95,12 @@ class Sandbox:
         async def token(request: Request) -> Response:
             form = {k: str(v) for k, v in (await request.form()).items()}
             answer = self.identity.issue(request.headers.get("authorization"), form)
-            answer["token_type"] = self.quirks.token_type
-            return reply(request, answer)
+            if self.quirks.revoke_tokens:  # a gateway that revokes what its identity server just issued
+                self.identity.revoke(answer["access_token"])
+            status, body = self.quirks.token(answer)
+            if isinstance(body, str):
+                return Response(body, status, media_type="application/json")
+            return reply(request, body, status)
         return router
 
     def _api(self) -> APIRouter:  # noqa: C901 - one short closure per endpoint

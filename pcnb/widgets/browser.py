@@ -18,6 +18,7 @@ import ipywidgets as w
 import polars as pl
 
 from pcnb import writeback
+from pcnb.bidi import visible
 from pcnb.errors import IrreversibleUnconfirmed, PowerClerkError
 from pcnb.widgets.grid import GridOutput
 from pcnb.writeback import actions
@@ -35,7 +36,8 @@ class ProjectBrowser:
         self.ws, self.max_rows = workspace, max_rows
         self.frame = workspace.projects()
         statuses = sorted(self.frame["status"].cast(pl.String).drop_nulls().unique().to_list())
-        self.status = w.Dropdown(options=["(all)", *statuses], description="Status")
+        self.statuses = statuses
+        self.status = w.Dropdown(options=_labelled(["(all)", *statuses]), value="(all)", description="Status")
         self.search = w.Text(description="Search", placeholder="number, id or owner contains")
         self.table = GridOutput()
         self.rows = w.SelectMultiple(options=[], rows=8, description="Select",
@@ -46,7 +48,7 @@ class ProjectBrowser:
         self.form = w.Dropdown(options=forms, value=forms[0] if forms else None, description="Form")
         known = sorted({name for _, _, name in workspace.store.status_refs() if name}
                        | set(statuses))
-        self.to_status = w.Dropdown(options=known, description="To status")
+        self.to_status = w.Dropdown(options=_labelled(known), description="To status")
         self.field = w.Text(description="Field")
         self.value = w.Text(description="Value")
         self.plan_button = w.Button(description="Plan", icon="list", tooltip="validate and show the diff")
@@ -95,8 +97,8 @@ class ProjectBrowser:
         df = self.filtered()
         shown = df.head(self.max_rows)
         keep = set(self.rows.value)
-        self.rows.options = [(f"{r['project_number'] or r['project_id']:<12}  {r['status']:<24}  "
-                              f"{(r['owner_name'] or '')[:28]:<28}  changed {str(r['last_change'])[:10]}",
+        self.rows.options = [(visible(f"{r['project_number'] or r['project_id']:<12}  {r['status']:<24}  "
+                                      f"{(r['owner_name'] or '')[:28]:<28}  changed {str(r['last_change'])[:10]}"),
                               r["project_id"]) for r in shown.iter_rows(named=True)]
         self.rows.value = tuple(v for _, v in self.rows.options if v in keep)
         more = f" (showing the {self.max_rows} most recently changed; filter to narrow)" if df.height > shown.height \
@@ -195,15 +197,21 @@ class ProjectBrowser:
             return
         self.frame = self.ws.projects()
         statuses = sorted(self.frame["status"].cast(pl.String).drop_nulls().unique().to_list())
-        current = self.status.value
-        self.status.options = ["(all)", *statuses]  # resets the value to "(all)"; the user's choice is kept
-        self.status.value = current if current in self.status.options else "(all)"
+        current, self.statuses = self.status.value, statuses
+        self.status.options = _labelled(["(all)", *statuses])  # resets the value to "(all)"; the choice is kept
+        self.status.value = current if current in statuses else "(all)"
         self.refresh()
         self._say(f"synced: {report.calls} call(s), the table shows the cache as of now")
 
     def _say(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#1b5e20"
-        self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        self.message.value = f'<span style="color:{color}">{html.escape(visible(text))}</span>'
+
+
+def _labelled(names: list[str]) -> list[tuple[str, str]]:
+    """Dropdown options (label, value): a label shows a name's bidirectional controls (pcnb.bidi),
+    the value stays the program's own name (filters and plans use it)."""
+    return [(visible(name), name) for name in names]
 
 
 def plan_message(plan: Any) -> str:
