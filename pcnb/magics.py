@@ -141,6 +141,7 @@ class PowerClerkMagic(Magics):
         if getattr(args, "out", None):
             assert self.shell is not None  # a line magic always runs inside a shell
             self.shell.user_ns[args.out] = result
+            print(stored(args.out, result))
             return None
         if isinstance(result, str):
             print(visible(result))
@@ -154,6 +155,17 @@ class PowerClerkMagic(Magics):
             shown.shown_rows = limit or 0
             return shown
         return result
+
+
+def stored(name: str, value: Any) -> str:
+    """What ``-o NAME`` kept, in one line: a cell that prints nothing leaves the user guessing."""
+    if isinstance(value, pl.DataFrame):
+        what = f"a frame of {value.height:,} row(s) x {value.width} column(s)"
+    elif hasattr(value, "to_html") and hasattr(value, "layout"):
+        what = "a chart (plotly figure)"
+    else:
+        what = f"a {type(value).__name__}"
+    return f"stored {what} in `{name}`"
 
 
 #: the former name (the class is registered, and configured with %config, as PowerClerkMagic)

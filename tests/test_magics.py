@@ -40,6 +40,7 @@ def test_sync_projects_history_threads_budget(ip, capsys):
     assert "sync complete" in capsys.readouterr().out
     ip.run_line_magic("powerclerk", "projects --status 'Permission to Operate' -o pto")
     pto = ip.user_ns["pto"]
+    assert f"stored a frame of {pto.height:,} row(s) x {pto.width} column(s) in `pto`" in capsys.readouterr().out
     assert isinstance(pto, pl.DataFrame) and pto.height > 0 and set(pto["status"].cast(pl.String)) == {
         "Permission to Operate"}
     number = pto["project_number"][0]
