@@ -317,6 +317,7 @@ class SetStatus(Action):
     help = "admin: move a project to a status (SetProjectStatus; AutoCommunication)"
     description = "SetProjectStatus on each PROJECT; the transition must be one the program's history shows."
     admin, idempotent = True, False
+    undoable = True  # where the workflow moves back: each op says (op.reversible), the undo plan checks
     value_column, value_option, required_options = "status", "to", ("to",)
     browser = BrowserForm("Move to status", status=True)
 
@@ -344,9 +345,22 @@ class SetStatus(Action):
             if match[2] not in seen:
                 op.problems.append(f"{current} -> {match[2]} is not a transition this program's history shows "
                                    f"(from {current}: {', '.join(sorted(seen)) or 'none, it looks terminal'})")
+            op.reversible = current in planner.transitions().get(match[2], set())  # can it move back?
 
     def unchanged(self, op: Op) -> bool:
         return same(op.before.get("value"), op.payload.get("value"))
+
+    def undo_requests(self, row: JournalRow, batch: str, submitted: set[tuple[str | None, Any]]
+                      ) -> list[ChangeRequest]:
+        """Move back to the status it left; the undo plan checks that the workflow allows it now."""
+        back = row["before"].get("value")
+        if not back:
+            return []
+        options = row["after"].get("payload", {}).get("options", {})
+        return [ChangeRequest(row=row["seq"], action="status", project=row["project_id"], target=None, value=back,
+                              form=None, subject=None, note=None,
+                              auto_communication=options.get("auto_communication"), run_followup_actions=None,
+                              submit=None)]
 
     def send(self, client: PowerClerkClient, program: str, op: Op) -> Response:
         return client.set_project_status(program, op.project_id or "", op.target or "",

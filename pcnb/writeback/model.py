@@ -83,6 +83,9 @@ class Op:
     rows: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # of the whole operation
     field_problems: dict[str, str] = field(default_factory=dict)  # field id -> problem (data actions)
+    #: can an undo take it back? None: as its action's class says (``undoable``); a status move knows
+    #: only at planning, from the workflow (is there a move back?)
+    reversible: bool | None = None
 
     @property
     def invalid(self) -> bool:

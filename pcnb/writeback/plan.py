@@ -112,7 +112,7 @@ class Plan:
     def irreversible(self) -> list[Op]:
         """The operations to send that no undo can take back (status moves, submits, notes...)."""
         return [op for op in self.ops if not op.invalid and not actions.unchanged(op)
-                and not actions.get(op.action).undoable]
+                and not (actions.get(op.action).undoable if op.reversible is None else op.reversible)]
 
     def summary(self, how_to_send: bool = True) -> str:
         """Where, what, and whether it can be undone, in words; ``how_to_send=False`` leaves out
@@ -125,7 +125,8 @@ class Plan:
         seconds = budget.eta(send) if budget and send else 0.0
         eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
         kinds = ", ".join(sorted({op.action for op in final}))
-        undo = (f"; {send - len(final)} can be undone, {len(final)} cannot ({kinds}: no undo in PowerClerk)"
+        undo = (f"; {send - len(final)} can be undone, {len(final)} cannot ({kinds}: no undo in PowerClerk, or "
+                "no move back in the workflow)"
                 if final else "; every one can be undone (journal --undo)" if send else "")
         verdict = "; ready: execute(confirm=True) or `%powerclerk apply` sends it" if not bad else \
             f"; {bad} operation(s) have problems (see .problems); fix them or execute(confirm=True, skip_invalid=True)"
@@ -201,8 +202,9 @@ def plan_requests(ws: Target, requests: list[ChangeRequest], undoes: str | None 
 
 
 def undo(ws: Target, batch: str) -> Plan:
-    """A plan restoring the before-values of a batch's data changes (set / draft). Status moves,
-    notes and uploads are not undone: PowerClerk has no inverse for them."""
+    """A plan restoring the before-values of a batch's data changes (set / draft) and moving its
+    status moves back (the plan refuses a move the workflow does not allow). Notes, submits and
+    uploads are not undone: PowerClerk has no inverse for them."""
     rows = _batch_rows(ws, batch)
     submitted = {(r["project_id"], r["after"].get("form")) for r in rows
                  if r["action"] == "submit" and r["state"] == JournalState.DONE}

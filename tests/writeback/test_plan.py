@@ -150,7 +150,8 @@ def test_a_plan_says_where_it_writes_and_what_cannot_be_undone(ws, fresh_sandbox
                      "value": "Undo Crew"}])
     text = plan.summary()
     assert f"for sandbox program {ws.program}: 2 operation(s), 2 to send" in text
-    assert "1 can be undone, 1 cannot (status: no undo in PowerClerk)" in text and "irreversible='sandbox'" in text
+    assert "1 can be undone, 1 cannot (status: no undo in PowerClerk, or no move back in the workflow)" in text
+    assert "irreversible='sandbox'" in text  # the histories never move Inspection Pending back to Approved
     assert [op.action for op in plan.irreversible()] == ["status"]
     for named in (None, "production", "Sandbox"):
         with pytest.raises(IrreversibleUnconfirmed, match="1 operation.s. of this plan cannot be undone .status. and "
@@ -159,9 +160,11 @@ def test_a_plan_says_where_it_writes_and_what_cannot_be_undone(ws, fresh_sandbox
     assert writes(ws) == [] and ws.journal().height == 0  # refused before anything was journaled or sent
     assert plan.execute(confirm=True, progress=False, irreversible="sandbox").counts == {"done": 2}
     assert fresh_sandbox.state.projects[approved[0]].status == "INSPECTION"
-    undo = writeback.undo(ws, plan.batch_id)  # the data change only: the status move has no inverse
-    assert [op.action for op in undo.ops] == ["set"] and undo.irreversible() == []
-    assert undo.execute(confirm=True, progress=False).counts == {"done": 1}
+    ws.sync(progress=False)  # status moves are planned from the cached status: bring it up to date
+    undo = writeback.undo(ws, plan.batch_id)  # the data change; the move back is refused by the workflow
+    assert sorted(op.action for op in undo.ops) == ["set", "status"] and undo.irreversible() == []
+    assert "is not a transition this program's history shows" in undo.problems["check"][0]
+    assert undo.execute(confirm=True, progress=False, skip_invalid=True).counts == {"done": 1, "invalid": 1}
 
 
 def test_a_data_only_plan_needs_no_second_confirmation_and_its_undo_is_journaled(ws, fresh_sandbox):
@@ -178,10 +181,27 @@ def test_a_data_only_plan_needs_no_second_confirmation_and_its_undo_is_journaled
     assert "error" not in ws.journal().columns
 
 
-def test_undo_of_a_batch_of_status_moves_says_why_there_is_nothing_to_undo(ws):
-    approved = ws.projects().filter(pl.col("status") == "Approved to Install")["project_id"][0]
-    plan = ws.plan({"project": approved, "status": "Inspection Pending"}, action="status")
+def test_a_status_move_the_workflow_can_take_back_is_undone(ws, fresh_sandbox):
+    """Review -> Returned to Applicant moves back (Returned -> Review is in the histories): no second
+    confirmation, and the undo moves it back and marks the row undone."""
+    review = ws.projects().filter(pl.col("status") == "Application Review")["project_id"][0]
+    plan = ws.plan({"project": review, "status": "Returned to Applicant"}, action="status")
+    assert plan.irreversible() == [] and "every one can be undone" in plan.summary()
+    assert plan.execute(confirm=True, progress=False).counts == {"done": 1}
+    assert fresh_sandbox.state.projects[review].status == "RETURNED"
+    ws.sync(progress=False)  # the undo is planned from the project's status now
+    back = writeback.undo(ws, plan.batch_id)
+    assert back.diff.select("action", "current", "new").row(0) == ("status", "Returned to Applicant",
+                                                                   "Application Review")
+    assert back.execute(confirm=True, progress=False).counts == {"done": 1}
+    assert fresh_sandbox.state.projects[review].status == "REVIEW"
+    assert ws.journal(plan.batch_id)["state"].to_list() == ["undone"]
+
+
+def test_undo_of_a_batch_with_nothing_to_take_back_says_why(ws):
+    pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
+    plan = ws.plan({"project": pid, "subject": "Photos", "text": "Please send photos."}, action="note")
     plan.execute(confirm=True, progress=False, irreversible="sandbox")
     with pytest.raises(InputError, match=r"no completed data changes to undo: it holds only operations PowerClerk has "
-                                         r"no undo for \(status\)"):
+                                         r"no undo for \(note\)"):
         writeback.undo(ws, plan.batch_id)
