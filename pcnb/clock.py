@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
 
@@ -52,3 +53,20 @@ def frozen(instant: datetime) -> Iterator[datetime]:
         yield instant
     finally:
         use(previous)
+
+
+# ---- how a time is said to a reader ------------------------------------------------------------
+def local_time(at: datetime, timezone: str) -> str:
+    """``2026-12-06 09:33 PST``: a time a reader of this program sees, its zone named."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def ago(seconds: float) -> str:
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"

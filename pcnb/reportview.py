@@ -18,12 +18,13 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from pcnb import clock
 from pcnb.bidi import visible
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
@@ -83,11 +84,10 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
     """Program, environment, as of, data freshness and counts: the report's header."""
     prof = ws.profile
     health = ws.health()
-    synced = health.last_run.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if health.last_run else "never"
     rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
             "Environment": ws.client.settings.environment,
-            "As of": as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") + f" ({prof.calendar.timezone})",
-            "Data synced": synced + (f", {health.queue_depth} items still queued" if health.queue_depth else ""),
+            "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
+            "Data": str(health),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k: str(v) for k, v in extra.items()}}
     rows = {visible(k): visible(v) for k, v in rows.items()}  # the program's name may hold bidi controls

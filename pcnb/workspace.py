@@ -297,7 +297,9 @@ class Workspace:
         return writeback.journal.rows(self.store, batch)
 
     def health(self) -> frames.SyncHealth:
-        return frames.health(self.store)
+        """How fresh the cache is, in the program's local time (UTC until a profile says its zone)."""
+        zone = self._profile.calendar.timezone if self._profile is not None else "UTC"
+        return frames.health(self.store, zone)
 
 
 

@@ -215,23 +215,31 @@ class SyncHealth:
     count_429: int
     last_run: datetime | None
     interrupted_run: bool
+    timezone: str = "UTC"  # the program's: every time here is said in its local time
+    now: datetime | None = None
 
     def __str__(self) -> str:
+        """The one freshness statement (title blocks, `info`, notebooks): when the cache was last synced
+        and up to which change it holds, in the program's local time."""
         if self.as_of is None:  # no complete run yet: a first sync may have been cut short
             if self.queue_depth or self.interrupted_run:
                 return (f"partial: the first sync was interrupted, {self.queue_depth} queued; "
                         "run sync again to resume")
             return "never synced"
-        age = f"{self.watermark_age_s / 60:.0f} min" if self.watermark_age_s is not None else "?"
-        extra = ", an interrupted run will resume" if self.interrupted_run else ""
-        return (f"as of {self.as_of:%Y-%m-%d %H:%M} UTC ({age} ago), {self.queue_depth} queued, "
-                f"{self.count_429} x 429{extra}")
+        synced = f"synced {clock.local_time(self.last_run, self.timezone)}" if self.last_run else "synced"
+        if self.last_run and self.now:
+            synced += f" ({clock.ago((self.now - self.last_run).total_seconds())})"
+        extra = "; an interrupted run will resume" if self.interrupted_run else ""
+        queued = f"; {self.queue_depth} item(s) still queued" if self.queue_depth else ""
+        limited = f"; {self.count_429} x 429 so far" if self.count_429 else ""
+        return f"{synced}; holds changes up to {clock.local_time(self.as_of, self.timezone)}{queued}{limited}{extra}"
 
 
-def health(store: Store) -> SyncHealth:
+def health(store: Store, timezone: str = "UTC") -> SyncHealth:
     st = store.get_state()
     as_of = from_us(st.get("watermark"))
     n429 = store.conn.execute("SELECT COUNT(*) FROM ledger WHERE status = 429").fetchone()[0]
-    age = (clock.now() - as_of).total_seconds() if as_of else None
+    now = clock.now()
+    age = (now - as_of).total_seconds() if as_of else None
     last = datetime.fromtimestamp(st["last_run"], tz=UTC) if st.get("last_run") else None
-    return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")))
+    return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")), timezone, now)

@@ -1,10 +1,14 @@
-"""frames.py: the frames carry the ReportAs (suppress) flag, and a change of it is seen after the next sync."""
+"""frames.py: the frames carry the ReportAs (suppress) flag, a change of it is seen after the next sync,
+and the cache's freshness is said in one statement."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import polars as pl
 
 from pcnb.analytics import status_intervals
+from pcnb.cache import frames
 from tests.analytics.helpers import CAL, EXITS, _la
 
 
@@ -43,3 +47,20 @@ def test_bug4_report_as_change_is_seen_after_the_next_sync(ws):
     assert report.histories == 1  # just the changed project's history
     ev = ws.status_events().filter(pl.col("project_id") == pid)
     assert ev["suppressed"].sum() == 1
+
+
+def test_freshness_is_one_statement_in_the_programs_local_time(tmp_path):
+    """Issue 26: `ws.health()` said 'as of ... UTC (1556 min ago)' under a title block saying the data
+    was synced at another time, and the next line was in Pacific time. One statement now: when it was
+    synced and up to which change it holds, both local, the zone named."""
+    from pcnb import clock
+    from pcnb.cache.store import Store, to_us
+
+    store = Store(tmp_path / "s.sqlite")
+    synced = datetime(2026, 3, 7, 17, 33, tzinfo=UTC)  # 09:33 PST, the day before the spring-forward day
+    with store.tx(data=False) as conn:
+        Store.put_state(conn, watermark=to_us(datetime(2026, 3, 7, 17, 20, tzinfo=UTC)), last_run=synced.timestamp())
+    with clock.frozen(datetime(2026, 3, 8, 18, 0, tzinfo=UTC)):  # 11:00 PDT the next day
+        text = str(frames.health(store, "America/Los_Angeles"))
+    assert text == "synced 2026-03-07 09:33 PST (24 h ago); holds changes up to 2026-03-07 09:20 PST"
+    assert str(frames.health(Store(tmp_path / "empty.sqlite"))) == "never synced"
