@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
-from pcnb import charts
+from pcnb import charts, clock
 from pcnb.reportview import summary, title_block
 from pcnb.workspace import Workspace
 
@@ -40,7 +40,7 @@ final = prof.roles.final  # this program's final statuses
 intake, completion = prof.roles.intake, prof.roles.completion
 # as_of is a point-in-time cut: every figure below is what the data said at that instant
 if not as_of:
-    as_of_ts = dt.datetime.now(dt.timezone.utc)
+    as_of_ts = clock.now()  # pcnb's one clock: what tests move
 elif len(as_of) == 10:  # a date: the end of that local day
     as_of_ts = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time.max, local).astimezone(dt.timezone.utc)
 else:  # a date-time: program local time unless it carries an offset
