@@ -38,7 +38,7 @@ class Workspace:
         path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
         self.store = Store(path)
         try:
-            self.store.claim(client.settings.environment, self.program, client.settings.base_url)
+            owner.claim(self.store, client.settings.environment, self.program, client.settings.base_url)
         except BaseException:
             self.store.close()
             raise

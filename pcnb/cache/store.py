@@ -237,13 +237,7 @@ class Store:
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; the sync resumes from its last commit") from exc
 
-    # ---- whose cache this is --------------------------------------------------------------------
-    def claim(self, environment: str, program: str, base_url: str | None) -> bool:
-        """Record which program of which server this file caches, or refuse a file of another one
-        (pcnb.cache.owner). True: the server's identity is still to be checked before a sync writes."""
-        from pcnb.cache import owner
-
-        return owner.claim(self, environment, program, base_url)
+    # ---- whose cache this is: pcnb.cache.owner (claim, verify) reads and writes the "owner" state ----
 
     # ---- sync state ----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:

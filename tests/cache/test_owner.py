@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache import owner
 from pcnb.cache.store import Store, StoreError
 from pcnb.config import Settings
 from pcnb.sandbox import running
@@ -80,10 +81,10 @@ def test_a_sandbox_restarted_on_a_new_port_keeps_its_cache(tmp_path):
 def test_custom_urls_of_another_host_are_refused_when_the_file_is_opened(tmp_path):
     store = Store(tmp_path / "c.sqlite")
     try:
-        store.claim("custom", "P1", "https://gw-a.example/services/v2")
-        store.claim("custom", "P1", "https://user:pw@GW-A.example:443/services/v2/?k=1")  # the same server
+        owner.claim(store, "custom", "P1", "https://gw-a.example/services/v2")
+        owner.claim(store, "custom", "P1", "https://user:pw@GW-A.example:443/services/v2/?k=1")  # the same server
         with pytest.raises(StoreError) as err:
-            store.claim("custom", "P1", "https://gw-b.example/services/v2")
+            owner.claim(store, "custom", "P1", "https://gw-b.example/services/v2")
         message, fix = str(err.value).split("\n  fix: ")
         assert message.endswith("holds program 'P1' of https://gw-a.example:443/services/v2, not of "
                                 "https://gw-b.example:443/services/v2"), message

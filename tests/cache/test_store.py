@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from pcnb.cache import frames
+from pcnb.cache import frames, owner
 from pcnb.cache.store import MIGRATIONS, Store
 from pcnb.cache.sync import sync
 
@@ -47,14 +47,14 @@ def test_a_cache_file_records_its_program_adopts_old_files_and_refuses_another_p
         Store.put_state(conn, watermark="2026-01-01T00:00:00Z")
     old.close()
     store = Store(path)
-    store.claim("trial", "A", "https://trial.example/services/v2")
+    owner.claim(store, "trial", "A", "https://trial.example/services/v2")
     assert store.get_state()["watermark"] == "2026-01-01T00:00:00Z"  # adopted, nothing lost
-    store.claim("trial", "A", "https://trial.example/services/v2")  # the same program: fine, again
-    store.claim("custom", "A", "https://trial.example/services/v2")  # the same server as Custom URLs
-    store.claim("trial", "A", "https://trial.example:8443/services/v2")  # the same environment
+    owner.claim(store, "trial", "A", "https://trial.example/services/v2")  # the same program: fine, again
+    owner.claim(store, "custom", "A", "https://trial.example/services/v2")  # the same server as Custom URLs
+    owner.claim(store, "trial", "A", "https://trial.example:8443/services/v2")  # the same environment
     with pytest.raises(StoreError):
-        store.claim("production", "A", "https://production.example/services/v2")  # another server
+        owner.claim(store, "production", "A", "https://production.example/services/v2")  # another server
     with pytest.raises(StoreError) as err:
-        store.claim("trial", "B", "https://trial.example/services/v2")
+        owner.claim(store, "trial", "B", "https://trial.example/services/v2")
     assert "PCNB_STORE_PATH" in str(err.value) and "'A'" in str(err.value)
     store.close()
