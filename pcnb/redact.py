@@ -32,6 +32,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -175,7 +176,13 @@ class _Form:
     secret: int  # which secret (its position), for a leak report that names no value
     kind: str  # the view it is probed in: text, hex, byte list
     probe: str  # what the view holds wherever the form occurs (a cheap substring test first)
-    pattern: re.Pattern[str]
+    source: str  # the regex that finds (and masks) the form itself
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled when first needed: most forms never occur, and a process that knows 30 secrets
+        would otherwise compile hundreds of patterns each time it learns another."""
+        return re.compile(self.source)
 
 
 def _compile(values: list[str]) -> list[_Form]:
@@ -183,11 +190,9 @@ def _compile(values: list[str]) -> list[_Form]:
     for n, value in enumerate(values, start=1):
         raw = value.encode()
         for literal in _literal_forms(value):
-            forms.append((len(literal), _Form(n, "text", _view("text", literal),
-                                              re.compile(_split_tolerant(literal)))))
-        forms.append((2 * len(raw), _Form(n, "hex", raw.hex(), re.compile(_hex_pattern(raw)))))
-        forms.append((3 * len(raw), _Form(n, "byte list", ",".join(map(str, raw)),
-                                          re.compile(_byte_list_pattern(raw)))))
+            forms.append((len(literal), _Form(n, "text", _view("text", literal), _split_tolerant(literal))))
+        forms.append((2 * len(raw), _Form(n, "hex", raw.hex(), _hex_pattern(raw))))
+        forms.append((3 * len(raw), _Form(n, "byte list", ",".join(map(str, raw)), _byte_list_pattern(raw))))
     forms.sort(key=lambda f: f[0], reverse=True)  # a longer form is masked before a part of it
     return [f for _, f in forms]
 

@@ -37,8 +37,29 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def known_secrets(extra: Iterable[str] = ()) -> list[str]:
-    values = [os.environ.get(v) for v in SECRET_ENV] + list(extra)
+    """What the notebook's kernel can read and print: the PCNB_* credential variables, the demo
+    credentials (and control token) of a running sandbox's connection file, and ``extra``."""
+    values = [os.environ.get(v) for v in SECRET_ENV] + _sandbox_secrets() + list(extra)
     return [v for v in values if v and len(v) >= 6]
+
+
+def _sandbox_secrets() -> list[str]:
+    """The credentials in the sandbox connection file a notebook would connect with (if any)."""
+    import json
+
+    from pcnb.config import cache_dir
+
+    path = os.environ.get("PCNB_SANDBOX_CONNECTION") or str(cache_dir() / "sandbox.json")
+    try:
+        info = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(info, dict):
+        return []
+    users = info.get("users")
+    found = [v for u in (users.values() if isinstance(users, dict) else ()) if isinstance(u, dict)
+             for v in u.values() if isinstance(v, str)]
+    return found + ([info["control_token"]] if isinstance(info.get("control_token"), str) else [])
 
 
 def declared_parameters(notebook: Path) -> dict[str, Any]:

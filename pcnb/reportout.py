@@ -55,10 +55,13 @@ class Target:
 
 def parse_mode(text: str) -> int:
     """``--mode 644`` -> 0o644; a one-line error for anything that is not an octal file mode."""
+    hint = "write three octal digits, e.g. --mode 600 (you only) or --mode 644 (readable by all)"
     if not re.fullmatch(r"0?o?[0-7]{3}", text.strip()):
-        raise ReportError(f"--mode {text!r} is not an octal file mode",
-                          "write three octal digits, e.g. --mode 600 (you only) or --mode 644 (readable by all)")
-    return int(text.strip().lstrip("0o") or "0", 8)
+        raise ReportError(f"--mode {text!r} is not an octal file mode", hint)
+    mode = int(text.strip()[-3:], 8)
+    if mode & 0o600 != 0o600:
+        raise ReportError(f"--mode {text.strip()} would not let you read and write your own report", hint)
+    return mode
 
 
 def _is_report_html(path: Path) -> bool:
@@ -66,7 +69,8 @@ def _is_report_html(path: Path) -> bool:
         head = fh.read(4096).decode("utf-8", "replace")
     if GENERATOR in head:
         return True
-    return LEGACY_MARK in path.read_text("utf-8", "replace")
+    with open(path, "rb") as fh:  # reports before the mark: ~3 MB; a bigger file is not one
+        return LEGACY_MARK in fh.read(16 * 2**20).decode("utf-8", "replace")
 
 
 def _is_report_notebook(path: Path) -> bool:

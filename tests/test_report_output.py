@@ -89,6 +89,9 @@ def test_reports_are_user_only_replace_a_previous_report_and_take_a_mode(noteboo
     _refused(capsys, notebook, str(out / "q.htmlx"), "not 'q.htmlx'")
     code, _, err = _report(capsys, str(nb), "-o", str(out / "r.html"), "--mode", "rw")
     assert code == 1 and "--mode 'rw' is not an octal file mode" in err and marker.read_text() == "xx"
+    code, _, err = _report(capsys, str(nb), "-o", str(out / "r.html"), "--mode", "400")
+    assert code == 1 and "--mode 400 would not let you read and write your own report" in err
+    assert marker.read_text() == "xx"
 
 
 def test_a_pdf_output_is_printed_beside_its_html_user_only(notebook, capsys, tmp_path):

@@ -237,6 +237,8 @@ class Store:
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; the sync resumes from its last commit") from exc
 
+    # ---- whose cache this is: pcnb.cache.owner (claim, verify) reads and writes the "owner" state ----
+
     # ---- sync state ----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM sync_state")}

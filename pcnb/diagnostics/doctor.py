@@ -109,7 +109,8 @@ class DoctorReport:
         verdict = "all checks passed" if self.ok else f"{len(self.failed)} check(s) failed: " + ", ".join(
             c.name for c in self.failed)
         lines.append(verdict + ("" if self.ok else "; `%powerclerk support` writes a ticket-ready report"))
-        return self.redactor.redact("\n".join(lines))
+        # rebuilt now: it also masks what the process learnt since the report began (the tokens fetched)
+        return Redactor(self.redactor.values, tokens=True).redact("\n".join(lines))
 
     def _repr_markdown_(self) -> str:
         return "```\n" + str(self) + "\n```"

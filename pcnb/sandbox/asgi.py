@@ -74,6 +74,9 @@ class GatewayMiddleware:
                 await self.app(scope, receive, _swallow)
                 await _reply(send_with_id, 502, {"message": "Bad Gateway (injected fault)"})
                 return
+            if self.quirks.api_raw:  # a gateway that answers its own body
+                await self.app(scope, receive, _replaced(send_with_id, self.quirks.api_raw.encode()))
+                return
             if self.quirks.reshapes:
                 await self.app(scope, receive, _reshaped(send_with_id, self.quirks))
                 return
@@ -109,6 +112,17 @@ def _reshaped(send: Any, quirks: Quirks) -> Any:
         await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
     return reshape
+
+
+def _replaced(send: Any, body: bytes) -> Any:
+    """Send the answer's status and headers with ``body`` instead of its own (content-length fixed)."""
+    async def replace(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            await send({**message, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        elif not message.get("more_body"):
+            await send({"type": "http.response.body", "body": body})
+    return replace
 
 
 async def _reply(send: Any, status: int, body: dict[str, Any], extra: list[Any] | None = None) -> None:

@@ -16,7 +16,8 @@ Gateway quirks (what a proxy in front of PowerClerk may send; ``pcnb doctor`` mu
 e.g. ``{"Date": "Sun, 06 Dec 2026 02:32:53 -0000"}``); ``token_answer`` a JSON object merged over
 the token endpoint's answer (``null`` removes a field); ``token_raw`` a body the token endpoint
 answers instead, with status ``token_status``; ``revoke_tokens`` revokes every token right after
-it is issued (the API then answers 401 to a token the identity server just handed out).
+it is issued (the API then answers 401 to a token the identity server just handed out); ``api_raw`` is
+a body every API answer carries instead of its own (any text).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Quirks:
     token_raw: str = ""  # the token endpoint answers this body instead (any text)
     token_status: str = "200"  # ... with this status
     revoke_tokens: str = ""  # "1": every token is revoked as soon as it is issued
+    api_raw: str = ""  # every API answer's body is this text instead (status and headers kept)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

@@ -35,7 +35,7 @@ def gateway():
 
 def quirks(sb, **changes: str) -> None:
     reset = {"headers": "", "token_answer": "", "token_raw": "", "token_status": "200", "revoke_tokens": "",
-             "token_type": "Bearer"}
+             "token_type": "Bearer", "api_raw": ""}
     requests.post(f"{sb.control_url}/quirks", json={**reset, **changes},
                   headers={"X-Sandbox-Control": sb.control_token}, timeout=10).raise_for_status()
 
@@ -176,3 +176,26 @@ def test_an_answer_no_check_foresaw_is_that_checks_failure_and_the_run_goes_on(g
     assert c.result == d.FAIL and c.seen == ("could not be checked: the answer is not one pcnb reads "
                                              "(KeyError: 'Programs')"), str(report)
     assert [x.name for x in report.checks][-2:] == ["rate", "clock"] and report.check("clock").result == d.PASS
+
+
+json_answers = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=3), max_leaves=8)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(body="<html><body>Service temporarily unavailable</body></html>")
+@example(body='{"Programs": "none"}')
+@given(body=st.one_of(st.text(min_size=1, max_size=60), json_answers.map(json.dumps)))
+def test_any_api_body_gets_a_diagnosis(gateway, body):
+    """What the gateway puts in place of GetPrograms' answer: the first API check fails, named, and
+    no later check reads what the first could not."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("Programs"), list):
+        return  # shaped like GetPrograms' answer: not this test's case
+    report = diagnose(gateway, api_raw=body)
+    assert [c.name for c in report.failed][:1] == ["api_key"], str(report)
+    assert "programs" not in [c.name for c in report.checks]

@@ -144,3 +144,17 @@ def test_report_scan_refuses_what_it_cannot_mask_whatever_the_form(tmp_path, mon
     with pytest.raises(ReportError, match=r"secret 1 as hex.*nothing was written"):
         run_report(nb, tmp_path / "out" / "k.html")
     assert not Path(tmp_path / "out").exists()
+
+
+def test_a_report_masks_the_credentials_of_the_sandbox_connection_its_kernel_reads(sandbox, tmp_path, monkeypatch):
+    """`pcnb report` beside `pcnb sandbox`: the kernel connects with the connection file's demo
+    credentials, which no PCNB_* variable names; the report process reads that file too."""
+    monkeypatch.setenv("PCNB_SANDBOX_CONNECTION", str(sandbox.write_connection(tmp_path / "sandbox.json")))
+    nb = parameters_notebook(tmp_path / "conn.ipynb", "import json, os\n"
+                             "users = json.load(open(os.environ['PCNB_SANDBOX_CONNECTION']))['users']\n"
+                             "admin, mfa = users['admin']['client_secret'], users['mfa']['api_key']\n"
+                             "print(admin.encode().hex(), list(mfa.encode()))")
+    out = run_report(nb, tmp_path / "out" / "conn.html", with_code=True)
+    secrets = [sandbox.credentials("admin")["client_secret"], sandbox.credentials("mfa")["api_key"]]
+    for text in (out.read_text(), out.with_suffix(".ipynb").read_text()):
+        assert not found_in(text, secrets) and "*** [***]" in text
