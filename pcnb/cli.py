@@ -26,7 +26,6 @@ from typing import Any, NoReturn
 
 from pcnb import __version__
 from pcnb.bidi import visible, visible_frame
-from pcnb.commands.wording import plain, unknown
 from pcnb.config import cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
 
@@ -305,6 +304,8 @@ class _Parser(argparse.ArgumentParser):
     and the fix on stderr, exit status 2 as argparse's."""
 
     def error(self, message: str) -> NoReturn:
+        from pcnb.commands.wording import plain  # the commands package only when there is a complaint
+
         _usage_error(*plain(self.prog, message, self))
 
 
@@ -329,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     top = parser()
     args, extra = top.parse_known_args(argv)
     if extra:
+        from pcnb.commands.wording import unknown
+
         own = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
         _usage_error(*unknown(own.prog, extra, own))
     result: int = args.func(args)
