@@ -79,12 +79,16 @@ class SandboxHandle:
                 "users": {role: self.credentials(role) for role in self.users}}
 
     def write_connection(self, path: str | Path) -> Path:
+        """Write the connection file whole or not at all: it is written beside its final name (0600)
+        and renamed into place, so a notebook or test that sees the file never reads half of it."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file: an existing 0644 one is narrowed too
         with os.fdopen(fd, "w") as fh:
             json.dump(self.connection(), fh)
+        os.replace(part, path)
         return path
 
 

@@ -100,3 +100,30 @@ def test_openapi_documents_every_operation(sandbox):
     ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"GetProjects", "SetProjectStatus", "GetNotesInInquiryThread", "UploadAttachment", "Token"} <= ops
     assert len(ops) == 31
+
+
+def test_the_connection_file_appears_whole(sandbox, tmp_path, monkeypatch):
+    """A reader that sees the file must be able to read all of it (the CLI test read it half-written
+    under load): the file is written beside its name and renamed into place."""
+    import json
+    import threading
+    import time
+
+    from pcnb.sandbox import runner
+
+    real_dump = json.dump
+
+    def slow_dump(obj, fh, **kw):  # widens the window a busy machine opens between create and write
+        time.sleep(0.5)
+        real_dump(obj, fh, **kw)
+
+    monkeypatch.setattr(runner.json, "dump", slow_dump)
+    path = tmp_path / "sandbox.json"
+    writer = threading.Thread(target=sandbox.write_connection, args=(path,))
+    writer.start()
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    seen = path.read_text()
+    writer.join()
+    assert json.loads(seen)["program_id"] == sandbox.program_id
