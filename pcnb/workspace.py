@@ -206,13 +206,13 @@ class Workspace:
     # ---- deadlines (pcnb.analytics.deadlines) ----------------------------------------------------
     def _track_field(self) -> tuple[str, bool] | None:
         """(FORM/FIELD, whether it is the size field, binned) that gives each project its track."""
-        prof = self.profile
-        field, binned = (prof.segments.get("track"), False) if prof.segments.get("track") else (
-            prof.segments.get("size"), True)
-        if field and "/" not in field:
-            raise ProfileError(f"segments.{'size' if binned else 'track'} is {field!r}, not FORM/FIELD",
-                               "set it with custom ids, e.g. `%powerclerk profile set segments.track FORM/FIELD`")
-        return (field, binned) if field else None
+        from pcnb.analytics.tracks import TrackFieldError, track_field
+
+        try:
+            return track_field(self.profile.segments.get("track"), self.profile.segments.get("size"))
+        except TrackFieldError as exc:
+            raise ProfileError(str(exc), "set it with custom ids, e.g. `%powerclerk profile set segments.track "
+                                         "FORM/FIELD`") from None
 
     def _track_form(self) -> str | None:
         """The form holding the track field, when the saved profile has tracked deadlines."""
@@ -228,26 +228,21 @@ class Workspace:
         """project_id, track: each project's value of the profile's track field (``segments.track``,
         FORM/FIELD), cached by the sync once a tracked deadline exists; without a track field, the
         size bin of ``segments.size`` (so tracks can be size bins like "<= 10 kW")."""
-        from pcnb.analytics.segments import size_bin
+        from pcnb.analytics.tracks import TrackFieldError, project_tracks
 
         found = self._track_field()
         if found is None:
             raise ProfileError("tracked deadlines need the program's track (or size) field",
                                "set it with `%powerclerk profile set segments.track FORM/FIELD` (custom ids)")
         field, binned = found
-        form, name = field.split("/", 1)
-        of_form = frames.form_values(self.store).filter(pl.col("form_id") == form)
-        fv = of_form.filter(pl.col("field") == name)
-        if fv.height == 0 and of_form.height:  # the form is cached: the field is not one of it
-            fields = sorted(set(of_form["field"].drop_nulls().to_list()))
-            raise ProfileError(f"form {form} has no field {name!r} (the profile's track field {field})",
-                               f"its fields: {', '.join(fields)}; `%powerclerk profile set segments.track "
-                               f"{form}/FIELD`")
-        if fv.height == 0:
-            raise ProfileError(f"the cache holds no values of {field} for the tracked deadlines",
-                               f"run `%powerclerk sync` (it fetches form {form} for each project once)")
-        value = size_bin(pl.col("value").cast(pl.Float64, strict=False)) if binned else pl.col("value")
-        return fv.group_by("project_id").agg(value.first().cast(pl.String).alias("track"))
+        form = field.split("/", 1)[0]
+        try:
+            return project_tracks(frames.form_values(self.store), field, binned)
+        except TrackFieldError as exc:
+            fix = (f"its fields: {', '.join(exc.fields)}; `%powerclerk profile set segments.track {form}/FIELD`"
+                   if exc.fields is not None else
+                   f"run `%powerclerk sync` (it fetches form {form} for each project once)")
+            raise ProfileError(str(exc), fix) from None
 
     def deadline_compliance(self, as_of: datetime | None = None, since: date | None = None,
                             min_n: int | None = None) -> pl.DataFrame:
