@@ -264,7 +264,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--projects", type=int, default=2000, help="synthetic projects (default 2000)")
     d.add_argument("--seed", type=int, default=7, help="generator seed")
     d.add_argument("--program", default=None, help="residential (default), rebate, large-dg, or a definition file")
-    d.add_argument("--rate-limit", default="6000/60", help="sandbox rate limit; the real API allows 60/60")
+    d.add_argument("--rate-limit", default="100000/60", help="sandbox rate limit (default: as fast as loopback "
+                   "answers; the real API allows 60/60, try 60/60 to see a real first sync's pace)")
     d.add_argument("--lab", action="store_true",
                    help="instead of reports: open JupyterLab on the notebooks, connected to a sandbox (Ctrl-C stops)")
     d.add_argument("--port", type=int, default=8888, help="--lab: JupyterLab port on 127.0.0.1")
