@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -84,10 +83,19 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
         run_report(tmp_path / "nope.ipynb")
 
 
-@pytest.mark.slow
-def test_demo_writes_four_reports_with_charts(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", str(tmp_path), "--projects", "600"],
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`pcnb demo` run once for the module: the tests below check different things about its reports
+    (notebooks 01-04 executed once, not once per test)."""
+    out = tmp_path_factory.mktemp("demo")
+    res = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", str(out), "--projects", "600"],
                          capture_output=True, text=True, timeout=600)
+    return out, res
+
+
+@pytest.mark.slow
+def test_demo_writes_four_reports_with_charts(demo):
+    tmp_path, res = demo
     assert res.returncode == 0, res.stderr[-2000:]
     # only its own progress lines: no kernel transport warning, no papermill parser noise
     assert res.stderr == ""
@@ -190,9 +198,10 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
-    """Notebook 03 as a manager gets it: no code, title block and key figures first, no request to any
-    host when opened (headless Chromium via Playwright), and a PDF whose first page renders."""
+def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
+    """Notebook 03 as a manager gets it (the demo's report): no code, title block and key figures first,
+    no request to any host when opened (headless Chromium via Playwright), and a PDF whose first page
+    renders."""
     import shutil
 
     from pcnb.reportview import remote_references, to_pdf
@@ -200,13 +209,12 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(tmp_path):
     browser = shutil.which("chromium")
     if browser is None or shutil.which("pdftoppm") is None:
         pytest.skip("chromium and poppler-utils are installed by .ci/run")
-    root = Path(__file__).resolve().parents[1]
-    out = run_report(root / "notebooks" / "03_time_in_status.ipynb", tmp_path / "r" / "tis.html",
-                     {"start_date": "2025-01-01"})
+    out = demo[0] / "03_time_in_status.html"
+    assert demo[1].returncode == 0, demo[1].stderr[-2000:]
     page = out.read_text()
     assert 'jp-InputArea-editor"' not in page and "Workspace.open" not in page  # no code cells
     assert page.index("pcnb-title") < page.index("Key figures") < page.index("Plotly.newPlot")
-    assert "from 2025-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
+    assert "from 2024-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
     assert remote_references(page) == [] and page.count("plotly.js v") == 1
     assert not re.search(r"cdnjs|jsdelivr|unpkg|cdn\.plot\.ly", page)  # not even a dormant CDN import
 
