@@ -27,6 +27,16 @@ def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> s
     return f"{what}<br><sup>as of {as_of:%Y-%m-%d %H:%M} UTC · n = {n:,}{cal_text}</sup>"
 
 
+def caveat(fig: go.Figure, lines: Sequence[str]) -> go.Figure:
+    """Say under the title what the reader must know about the figure's basis (a refused profile
+    file, outcomes guessed and not confirmed): on the figure itself, so an exported copy says it too."""
+    if lines:
+        text = fig.layout.title.text or ""
+        fig.update_layout(title={"text": text + "".join(f"<br><sup>⚠ {line}</sup>" for line in lines)},
+                          margin={"t": 90 + 22 * len(lines)})
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
                       legend_title_text="", margin={"t": 90})

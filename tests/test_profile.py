@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,114 @@ def test_a_span_from_a_status_to_itself_and_an_infinite_deadline_are_refused():
         with pytest.raises(ProfileError, match="positive"):
             prof.set("deadlines.Review", days)
     assert prof.deadlines == []
+
+
+# ---- profiles that cannot break a chart (issue 24, deliverable 4) --------------------------------
+
+def _cut(text: str) -> str:
+    """The file cut short at a line end, part-way through (a full disk, an editor killed mid-save)."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: len(lines) // 3])
+
+
+#: each broken hand edit of a saved profile: (how the text is changed, the key the message must name,
+#: the text of the line the message must point at; None: the last line of the file)
+def _value(key: str, value: str):
+    return lambda text: re.sub(rf"(?m)^(\s*{key}:).*$", rf"\1 {value}", text, count=1)
+
+
+BROKEN = {
+    "unknown country": (_value("country", "Narnia"), "calendar.country", "country: Narnia"),
+    "unknown subdivision": (_value("subdivision", "ZZ"), "calendar.subdivision", "subdivision: ZZ"),
+    "empty file": (lambda t: "", "", None),
+    "a YAML list": (lambda t: "- Open\n- Review\n", "", "- Open"),
+    "roles as a list": (lambda t: t.replace("roles:\n", "roles:\n- Done\nrolez:\n"), "roles", "roles:"),
+    "timezone 5": (_value("timezone", "5"), "calendar.timezone", "timezone: 5"),
+    "week mask digits": (_value("week_mask", "1234567"), "calendar.week_mask", "week_mask: 1234567"),
+    "closure not a date": (_value("closures", "[not-a-date]"), "calendar.closures", "closures: [not-a-date]"),
+    "cut short": (_cut, "", None),
+}
+
+
+def _line_of(text: str, needle: str | None) -> int:
+    lines = text.splitlines()
+    if needle is None:
+        return max(1, len(lines))
+    return next(i for i, line in enumerate(lines, 1) if line.strip() == needle)
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_profile_file_is_refused_with_its_file_key_line_and_fix(case, tmp_path):
+    edit, key, needle = BROKEN[case]
+    path = _three().save(tmp_path / "p.profile.yaml")
+    text = edit(path.read_text())
+    assert text != path.read_text()
+    path.write_text(text)
+    with pytest.raises(ProfileError) as err:
+        ProgramProfile.load(path)
+    message = str(err.value)
+    assert str(path) in message and f"line {_line_of(text, needle)}" in message, message
+    assert re.search(rf" {re.escape(key)}(\[0\])?: ", message) or not key, message
+    assert "\n  fix: " in message and "Traceback" not in message
+    assert len(message.splitlines()) == 2  # one line of what is wrong, one of the fix
+
+
+@pytest.mark.parametrize(("key", "value"), [("calendar.country", "Narnia"), ("calendar.subdivision", "ZZ"),
+                                            ("calendar.week_mask", "1234567"), ("calendar.closures", "not-a-date"),
+                                            ("calendar.country", "")])
+def test_a_wrong_calendar_value_is_refused_by_set_naming_the_key(key, value):
+    prof = _three()
+    before = copy.deepcopy(prof)
+    with pytest.raises(ProfileError) as err:
+        prof.set(key, value)
+    assert re.match(rf"{re.escape(key)}(\[0\])?: ", str(err.value)) and "\n  fix: " in str(err.value), str(err.value)
+    assert prof == before  # a refused value changes nothing
+
+
+def test_a_wrong_value_set_in_python_is_refused_by_validate_and_never_reaches_a_chart(tmp_path):
+    prof = _three()
+    prof.calendar.country = "Narnia"
+    with pytest.raises(ProfileError, match=r"^calendar.country: 'Narnia' is not a country"):
+        prof.validate()
+    with pytest.raises(ProfileError, match=r"^calendar.country"):
+        prof.calendar.calendar()  # not the holidays package's NotImplementedError
+    with pytest.raises(ProfileError, match=r"^calendar.country"):
+        prof.save(tmp_path / "p.yaml")
+    assert not (tmp_path / "p.yaml").exists()
+    prof.calendar.country, prof.calendar.week_mask = "US", 1234567  # type: ignore[assignment]
+    with pytest.raises(ProfileError, match=r"^calendar.week_mask: 1234567"):
+        prof.validate()
+
+
+def test_charts_keep_the_last_good_profile_when_the_file_is_broken():
+    """Every chart on a real synced sandbox: a broken hand edit is refused (named in the figure and
+    by `profile reload`, with its line) and the last good profile stays in use; a good edit is read
+    without `profile reload`; a fresh reader of the file falls back to the last good copy."""
+    from pcnb.commands import Session, parse, run
+    from pcnb.errors import PowerClerkError
+    from pcnb.profile_store import ProfileFile
+
+    with Workspace.sandbox(projects=150, seed=5, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        good = copy.deepcopy(ws.profile)
+        path = ws.profile_path
+        saved = path.read_text()
+        for case, (edit, _key, needle) in BROKEN.items():
+            text = edit(saved)
+            assert text != saved, case
+            path.write_text(text)
+            for name in ("sla", "backlog", "aging", "throughput"):
+                fig = run(parse(f"chart {name}"), session)  # never a traceback: the last good profile
+                assert "profile file refused" in fig.layout.title.text, (case, name)
+            assert ws.profile == good, case
+            with pytest.raises(PowerClerkError, match=f"line {_line_of(text, needle)}"):
+                run(parse("profile reload"), session)
+            assert ws.profile == good, case
+            fresh = ProfileFile(path)  # another process (the console script) reading the broken file
+            assert fresh.get(lambda: pytest.fail("inferred instead of the last good copy")) == good, case
+            assert fresh.refused and str(path) in fresh.refused, case
+        path.write_text(saved.replace("timezone: America/Los_Angeles", "timezone: America/Chicago"))
+        fig = run(parse("chart aging"), session)
+        assert ws.profile.calendar.timezone == "America/Chicago" and "refused" not in fig.layout.title.text

@@ -25,10 +25,7 @@ def _role(prof: ProgramProfile, role: str) -> Any:
 
 
 def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
-    import pcnb.analytics as an
-    from pcnb import charts, palette
-    from pcnb.analytics.backlog import thread_state
-    from pcnb.analytics.cohorts import bottlenecks
+    from pcnb import charts
 
     if args.finished != "exclude" and args.name not in BACKLOG:
         raise CommandError(f"--finished applies to backlog and backlog-trend, not {args.name}",
@@ -37,11 +34,21 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     if ws.status_events().height == 0:
         raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
     prof = ws.profile
+    prof.validate()  # edited in Python since it was read: a one-line ProfileError, never a traceback below
+    fig = _draw(args.name, args, ws, prof)
+    return charts.caveat(fig, ws.profile_caveats())
+
+
+def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) -> Any:
+    import pcnb.analytics as an
+    from pcnb import charts, palette
+    from pcnb.analytics.backlog import thread_state
+    from pcnb.analytics.cohorts import bottlenecks
+
     cal, now = prof.calendar.calendar(), clock.now()
     final = _role(prof, "final")
     iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
     pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since
-    name = args.name
     if name == "throughput":
         return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
                                                      calendar=cal), now, colors=pal)
