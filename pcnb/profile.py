@@ -32,7 +32,7 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from pcnb import profile_checks
+from pcnb import profile_checks, profile_roles
 from pcnb.analytics.calendar import Calendar
 from pcnb.profile_checks import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
 
@@ -176,32 +176,35 @@ class ProgramProfile:
         deadlines; else a ProfileError naming the key (pcnb.profile_checks). Run after every change."""
         profile_checks.first(profile_checks.problems(self))
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, key: str, value: str) -> list[str]:
         """``set("roles.completion", "STATUS")``, ``set("deadlines.STATUS", "10")`` (or "16 business_hours"),
         ``set("holders.STATUS", "applicant")``, ``set("calendar.timezone", ...)``,
         ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared.
-        A refused value changes nothing (the profile is restored as it was)."""
+        A refused value changes nothing (the profile is restored as it was). Setting a role first
+        moves its statuses out of every conflicting role (pcnb.profile_roles); the notes returned
+        say what moved."""
         before = copy.deepcopy(self.__dict__)
         try:
-            self._set(key, value)
+            return self._set(key, value)
         except ProfileError as exc:
             self.__dict__.update(before)
             if exc.key or key.startswith("deadlines."):  # named already ("deadline START -> END: ...")
                 raise
             raise ProfileError(f"{key}: {exc.message}", exc.hint) from None
 
-    def _set(self, key: str, value: str) -> None:
+    def _set(self, key: str, value: str) -> list[str]:
         head, _, rest = key.partition(".")
         items = [v.strip() for v in value.split(",") if v.strip()]
+        notes: list[str] = []
         if head == "roles" and rest in ("draft", "review"):
-            setattr(self.roles, rest, self.names(items))
+            notes = profile_roles.assign(self, rest, self.names(items))
         elif head == "roles" and rest in ("intake", "approval", "completion"):
-            setattr(self.roles, rest, self.status(value).name if value.strip() else None)
+            notes = profile_roles.assign(self, rest, [self.status(value.strip()).name] if value.strip() else [])
         elif head == "roles" and rest.startswith("exits."):
             kind = rest.split(".", 1)[1]
             if kind not in EXITS:
                 raise ProfileError(f"unknown exit kind {kind!r}", f"use one of: {', '.join(EXITS)}")
-            self.roles.exits[kind] = self.names(items)
+            notes = profile_roles.assign(self, rest, self.names(items))
         elif head == "holders":
             if value not in HOLDERS:
                 raise ProfileError(f"holder {value!r} is not one of {', '.join(HOLDERS)}",
@@ -223,6 +226,7 @@ class ProgramProfile:
                                "closures, segments.size|technology|track")
         self.guessed.pop(key, None)
         self.validate()
+        return notes
 
     def _set_deadline(self, target: str, value: str) -> None:
         """``target`` is a status or ``START -> END``; ``value`` is ``DAYS [UNIT] [clock=utility]

@@ -260,6 +260,9 @@ def value_problems(prof: ProgramProfile) -> Iterator[Problem]:
             prof.status(key)
         except ProfileError as exc:
             yield Problem(path, exc.message, exc.hint)
+    from pcnb import profile_roles
+
+    yield from profile_roles.problems(prof)
     final = set(prof.roles.final)
     for i, d in enumerate(prof.deadlines):
         at: Path = ("deadlines", i)

@@ -294,3 +294,103 @@ def test_charts_keep_the_last_good_profile_when_the_file_is_broken():
         path.write_text(saved.replace("timezone: America/Los_Angeles", "timezone: America/Chicago"))
         fig = run(parse("chart aging"), session)
         assert ws.profile.calendar.timezone == "America/Chicago" and "refused" not in fig.layout.title.text
+
+
+# ---- consistent role editing (issue 24, deliverable 2) ---------------------------------------------
+
+def _backwards() -> ProgramProfile:
+    """The issue's unfamiliar program as first inferred: its outcomes the wrong way round."""
+    from pcnb.profile import Roles, StatusInfo
+
+    return ProgramProfile("sandbox", "P9", statuses=[StatusInfo(n) for n in (
+        "Draft Request", "Completeness Check", "Engineering Study", "In Service", "Removed From Queue", "Denied")],
+        roles=Roles(draft=["Draft Request"], intake="Completeness Check", review=["Engineering Study"],
+                    completion="Removed From Queue",
+                    exits={"completed": ["Removed From Queue"], "withdrawn": [], "rejected": ["In Service", "Denied"],
+                           "cancelled": []}))
+
+
+def test_setting_a_role_moves_the_status_out_of_every_conflicting_role():
+    prof = _backwards()
+    notes = prof.set("roles.completion", "In Service")
+    assert prof.roles.completion == "In Service"
+    assert prof.roles.exits == {"completed": ["Removed From Queue", "In Service"], "withdrawn": [],
+                                "rejected": ["Denied"], "cancelled": []}
+    assert any("'In Service'" in n and "roles.exits.rejected" in n for n in notes), notes
+    assert any("'Removed From Queue'" in n and "roles.exits.completed" in n for n in notes), notes  # says it stays
+    prof.set("roles.exits.withdrawn", "Removed From Queue")  # two commands, not four
+    assert prof.roles.exits == {"completed": ["In Service"], "withdrawn": ["Removed From Queue"],
+                                "rejected": ["Denied"], "cancelled": []}
+    assert prof.roles.completion == "In Service"
+    notes = prof.set("roles.exits.rejected", "Denied, In Service")  # the completion filed under rejected
+    assert prof.roles.completion is None and prof.roles.exits["completed"] == []
+    assert prof.roles.exits["rejected"] == ["Denied", "In Service"]
+    assert any("roles.completion" in n and "profile set roles.completion" in n for n in notes), notes
+    prof.set("roles.review", "Engineering Study, Denied")  # a review step is not a final exit
+    assert prof.roles.exits["rejected"] == ["In Service"] and prof.roles.review == ["Engineering Study", "Denied"]
+    prof.set("roles.intake", "Draft Request")  # intake is not a draft status
+    assert prof.roles.draft == [] and prof.roles.intake == "Draft Request"
+    prof.validate()
+
+
+#: conflicting hand edits: how the roles are changed, the key the refusal names, and the list the
+#: key is in (its entry's line) -- a status has one role, so the later role in the file is named
+CONFLICTS = {
+    "one status in two exit kinds": (lambda r: r.exits["withdrawn"].append("Denied"), "roles.exits.rejected[0]",
+                                     ("exits", "rejected"), 0),
+    "completion filed under rejected": (lambda r: r.exits["rejected"].append("In Service"),
+                                        "roles.exits.rejected[1]", ("exits", "rejected"), 1),
+    "completion is a rejection": (lambda r: setattr(r, "completion", "Denied"), "roles.exits.rejected[0]",
+                                  ("exits", "rejected"), 0),
+    "completion outside the exits": (lambda r: setattr(r, "completion", "Queue Position"), "roles.completion",
+                                     ("completion",), None),
+    "a review step that is final": (lambda r: r.review.append("Denied"), "roles.exits.rejected[0]",
+                                    ("exits", "rejected"), 0),
+}
+
+
+def _entry_line(text: str, where: tuple[str, ...], index: int | None) -> int:
+    """The line of roles.<where>[index] in a dumped profile (block style, as yaml.safe_dump writes it)."""
+    lines = text.splitlines()
+    at = lines.index("roles:")
+    for depth, key in enumerate(where, 1):
+        at = next(i for i in range(at + 1, len(lines)) if lines[i].startswith("  " * depth + key + ":"))
+    return at + 1 if index is None else at + 2 + index
+
+
+@pytest.mark.parametrize("edit", list(CONFLICTS))
+def test_a_conflicting_profile_is_refused_in_python_and_in_the_file(edit, tmp_path):
+    from pcnb import profile_file
+    from pcnb.profile import StatusInfo
+
+    prof = _backwards()
+    prof.statuses.append(StatusInfo("Queue Position"))
+    prof.set("roles.completion", "In Service")
+    path = prof.save(tmp_path / "p.profile.yaml")
+    change, key, where, index = CONFLICTS[edit]
+    change(prof.roles)
+    with pytest.raises(ProfileError, match=rf"^{re.escape(key)}: ") as err:
+        prof.validate()
+    assert "\n  fix: " in str(err.value)
+    with pytest.raises(ProfileError, match=rf"^{re.escape(key)}: "):
+        prof.save(path)  # refused: the file keeps the good profile
+    assert ProgramProfile.load(path).roles.completion == "In Service"
+    text = profile_file.dump(prof)  # the same conflict, written by hand into the file
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=rf"line {_entry_line(text, where, index)}, {re.escape(key)}: "):
+        ProgramProfile.load(path)
+
+
+def test_profile_set_on_the_command_line_says_what_it_moved():
+    from pcnb.commands import Session, parse, run
+
+    with Workspace.sandbox(projects=60, seed=2, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        completion = ws.profile.roles.completion
+        out = run(parse(f'profile set roles.exits.rejected "{completion}"'), session)
+        assert f"moved {completion!r} out of roles.completion" in out
+        again = ProgramProfile.load(ws.profile_path)
+        assert again.roles.completion is None and completion in again.roles.exits["rejected"]
+        assert completion not in again.roles.exits["completed"]

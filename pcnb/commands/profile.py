@@ -38,9 +38,9 @@ def cmd_profile(args: argparse.Namespace, session: Session) -> str:
         # ('10 business_days' as one word is still two words of the value)
         value = " ".join(shlex.quote(v) if re.match(r"(clock|track)=", v) else v for v in args.value) if (
             args.key.startswith("deadlines.") and len(args.value) > 1) else " ".join(args.value)
-        ws.profile.set(args.key, value)
+        notes = ws.profile.set(args.key, value)
         ws.save_profile()
-        return str(ws.profile.describe())
+        return "\n".join([*notes, ws.profile.describe()])
     return "\n".join([*(f"note: {c}" for c in ws.profile_caveats()), ws.profile.describe()])
 
 
