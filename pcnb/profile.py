@@ -116,6 +116,9 @@ class ProgramProfile:
     segments: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(SEGMENTS))
     workflow: list[tuple[str, str, int]] = field(default_factory=list)  # observed (from, to, count)
     guessed: dict[str, str] = field(default_factory=dict)  # key -> the evidence behind the guess
+    #: outcome guesses not confirmed yet: "roles.completion" or "kind of STATUS" -> each candidate's
+    #: chance, best first (pcnb.profile_outcomes); confirming or setting the role removes its entry
+    confidence: dict[str, dict[str, float]] = field(default_factory=dict)
 
     # ---- lookups -------------------------------------------------------------------------------
     def status(self, key: str) -> StatusInfo:
@@ -128,6 +131,16 @@ class ProgramProfile:
         raise ProfileError(f"program {self.program_name or self.program_id} has no status {key!r}"
                            + (f" (did you mean {close[0]!r}?)" if close else ""),
                            f"its statuses are: {', '.join(names)}")
+
+    def statuses_named(self, keys: Iterable[str]) -> list[str]:
+        """The names of ``keys`` that are statuses (unknown ones left out: they were refused already)."""
+        out = []
+        for k in keys:
+            try:
+                out.append(self.status(k).name)
+            except ProfileError:
+                continue
+        return out
 
     def names(self, keys: Iterable[str]) -> list[str]:
         return [self.status(k).name for k in keys]
@@ -162,9 +175,31 @@ class ProgramProfile:
                  f"  deadlines: {'; '.join(d.describe() for d in self.deadlines) or 'none set'}",
                  "  segments: " + ", ".join(f"{k} = {v or '-'}" for k, v in self.segments.items())]
         if self.guessed:
-            lines.append("  guessed (confirm or correct with `%powerclerk profile set KEY VALUE`):")
+            lines.append("  guessed (correct with `%powerclerk profile set KEY VALUE`, then accept the rest with "
+                         "`%powerclerk profile confirm`):")
             lines += [f"    {k}: {v}" for k, v in sorted(self.guessed.items())]
+        from pcnb.profile_outcomes import low_confidence
+
+        low = low_confidence(self)
+        if low:
+            lines.append("  low confidence (check these first):")
+            lines += [f"    {line}" for line in low]
         return "\n".join(lines)
+
+    def confirm(self, key: str = "roles") -> list[str]:
+        """Accept the guesses under ``key`` ("roles": the milestone and outcome roles, the default;
+        "all"; or any key or key prefix such as "holders" or "calendar.timezone"): their evidence
+        and, for the roles, their confidence are dropped, so no figure calls them guesses any more.
+        Returns the keys confirmed; a key with no guess under it is a ProfileError."""
+        under = [k for k in self.guessed if key == "all" or k == key or k.startswith(key + ".")]
+        if not under and not (key in ("all", "roles") and self.confidence):
+            raise ProfileError(f"nothing guessed under {key!r} to confirm",
+                               "`%powerclerk profile` lists the guesses; `profile confirm` confirms the roles")
+        for k in under:
+            del self.guessed[k]
+        if key in ("all", "roles"):
+            self.confidence.clear()
+        return sorted(under)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.describe())
@@ -225,6 +260,14 @@ class ProgramProfile:
                                "calendar.timezone|week_mask|country|subdivision|"
                                "closures, segments.size|technology|track")
         self.guessed.pop(key, None)
+        if head == "roles":  # the user's word replaces the guess's chances
+            named = {n for n in self.statuses_named(items if rest not in ("intake", "approval", "completion")
+                                                    else [value.strip()] if value.strip() else [])}
+            if rest == "completion":
+                self.confidence.pop("roles.completion", None)
+            for n in named:
+                self.confidence.pop(f"kind of {n}", None)
+                self.confidence.pop(f"final: {n}", None)
         self.validate()
         return notes
 

@@ -78,7 +78,7 @@ _NAMES = {"type": "array", "items": _TEXT}
 SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "required": ["environment", "program_id", "program_name", "statuses", "roles", "deadlines", "calendar",
-                 "segments", "workflow", "guessed"],
+                 "segments", "workflow", "guessed", "confidence"],
     "properties": {
         "environment": _TEXT, "program_id": _TEXT, "program_name": {"type": "string"},
         "statuses": {"type": "array", "items": {
@@ -99,13 +99,15 @@ SCHEMA: dict[str, Any] = {
         "workflow": {"type": "array", "items": {"type": "array", "minItems": 3, "maxItems": 3,
                                                 "prefixItems": [_TEXT, _TEXT, {"type": "integer", "minimum": 0}]}},
         "guessed": {"type": "object", "additionalProperties": {"type": "string"}},
+        "confidence": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}}},
     },
 }
 
 #: How to write each key right (list indices as ``[]``), for the fix half of a message.
 FIXES = {
     "": "the file holds the profile's keys (environment, program_id, statuses, roles, deadlines, calendar, "
-        "segments, workflow, guessed); delete it and run `%powerclerk profile infer` to start again",
+        "segments, workflow, guessed, confidence); delete it and run `%powerclerk profile infer` to start again",
     "statuses": "one entry per status: {name: NAME, custom_id: ID, status_id: ID, holder: utility|applicant|none}",
     "roles": "roles holds keys: draft, intake, review, approval, completion, exits (statuses by name)",
     "roles.exits": "exits holds lists of statuses: completed, withdrawn, rejected, cancelled",
@@ -125,6 +127,8 @@ FIXES = {
     "segments": "FORM/FIELD custom ids of the form and its field (`%powerclerk profile` lists the guesses), or null",
     "workflow": "observed transitions [FROM, TO, COUNT]; `%powerclerk profile infer` rebuilds them",
     "guessed": "KEY: the evidence (text); delete a line once you confirm it",
+    "confidence": "the outcome guesses' chances, e.g. roles.completion: {STATUS: 0.93, OTHER: 0.07}; "
+                  "`%powerclerk profile confirm` removes them",
 }
 _KINDS = {"string": "text", "array": "a list", "object": "a set of keys", "number": "a number",
           "integer": "a whole number", "null": "empty", "boolean": "yes/no"}

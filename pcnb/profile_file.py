@@ -116,7 +116,7 @@ def parse(text: str, path: Path) -> ProgramProfile:
         calendar=CalendarSpec(**data["calendar"]),
         segments={k: data["segments"].get(k) for k in SEGMENTS},
         workflow=[(a, b, int(n)) for a, b, n in data["workflow"]],
-        guessed=dict(data["guessed"]))
+        guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()})
     from pcnb.profile_checks import problems
 
     found = problems(prof)

@@ -223,8 +223,11 @@ class Workspace:
         return self.profile_file.save(self.profile)
 
     def profile_caveats(self) -> list[str]:
-        """What a figure drawn from the profile must say: a refused file (the last good profile drew it)."""
-        return self.profile_file.caveats()
+        """What a figure drawn from the profile must say: a refused file (the last good profile drew
+        it), outcomes guessed and not confirmed (pcnb.profile_outcomes.unconfirmed)."""
+        from pcnb.profile_outcomes import unconfirmed
+
+        return [*self.profile_file.caveats(), *unconfirmed(self.profile)]
 
     def infer_profile(self, save: bool = True) -> ProgramProfile:
         """Infer a profile from the cached histories plus a few read-only calls (status list,
