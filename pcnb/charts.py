@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
 import plotly.graph_objects as go
 import polars as pl
 
 from pcnb.analytics import minn
+from pcnb.analytics.backlog import FINISHED
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
@@ -24,6 +26,16 @@ from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, for_names
 def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
     cal_text = f" · {cal.describe()}" if cal else ""
     return f"{what}<br><sup>as of {as_of:%Y-%m-%d %H:%M} UTC · n = {n:,}{cal_text}</sup>"
+
+
+def caveat(fig: go.Figure, lines: Sequence[str]) -> go.Figure:
+    """Say under the title what the reader must know about the figure's basis (a refused profile
+    file, outcomes guessed and not confirmed): on the figure itself, so an exported copy says it too."""
+    if lines:
+        text = fig.layout.title.text or ""
+        fig.update_layout(title={"text": text + "".join(f"<br><sup>⚠ {line}</sup>" for line in lines)},
+                          margin={"t": 90 + 22 * len(lines)})
+    return fig
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
@@ -198,26 +210,39 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
                    "Deadline" if "deadline" in sla.columns else "Status", "Share")
 
 
-def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Open inquiry threads by who must answer and how long they have waited."""
+def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar,
+                  finished: Literal["exclude", "group", "include"] = "include") -> go.Figure:
+    """Open inquiry threads by who must answer and how long they have waited.
+
+    ``finished`` (needs ``state``'s ``project_final``, from thread_state with intervals): threads of
+    projects in a final status are left out ("exclude", as ``%powerclerk chart backlog`` does by
+    default), drawn as their own group ("group"), or counted by side ("include", what ``state`` holds)."""
     open_ = state.filter(pl.col("waiting_on") != "none")
+    if finished == "exclude":
+        open_ = open_.filter(~pl.col("project_final"))
+    elif finished == "group":
+        open_ = open_.with_columns(pl.when(pl.col("project_final")).then(pl.lit(FINISHED))
+                                   .otherwise(pl.col("waiting_on")).alias("waiting_on"))
     fig = go.Figure()
-    for side in ("utility", "applicant"):
+    for side in ("utility", "applicant", *([FINISHED] if finished == "group" else [])):
         part = open_.filter(pl.col("waiting_on") == side)
-        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=f"waiting on {side}", nbinsx=20,
-                          marker_color=SIDES[side])
+        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=side if side == FINISHED else f"waiting on {side}",
+                          nbinsx=20, marker_color=SIDES.get(side, REFERENCE))
     fig.update_layout(barmode="stack")
     return _layout(fig, _title("Inquiry backlog: open threads by wait", as_of, open_.height, cal),
                    "Waiting (business days)", "Threads")
 
 
 def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time)."""
+    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time; threads of
+    finished projects as their own series when it grouped them)."""
     fig = go.Figure()
-    for side, color in (("utility", SIDES["utility"]), ("applicant", SIDES["applicant"])):
+    finished = [FINISHED] if FINISHED in trend["waiting_on"].to_list() else []
+    for side in ("utility", "applicant", *finished):
         part = trend.filter(pl.col("waiting_on") == side).sort("date")
-        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=f"waiting on {side}",
-                        mode="lines", stackgroup="backlog", line={"color": color, "width": 0.5})
+        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(),
+                        name=side if side == FINISHED else f"waiting on {side}", mode="lines",
+                        stackgroup="backlog", line={"color": SIDES.get(side, REFERENCE), "width": 0.5})
     latest = trend.filter(pl.col("date") == trend["date"].max())["threads"].sum() if trend.height else 0
     return _layout(fig, _title("Inquiry backlog over time (open threads at the end of each day)", as_of, int(latest),
                                cal), "Date", "Open threads")

@@ -23,29 +23,21 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import shlex
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-import yaml
 
+from pcnb import profile_checks, profile_roles, profile_validate
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.deadlines import CLOCKS
-from pcnb.errors import PowerClerkError
+from pcnb.profile_checks import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
 
-HOLDERS = ("utility", "applicant", "none")
-EXITS = ("completed", "withdrawn", "rejected", "cancelled")
-UNITS = ("business_days", "calendar_days", "business_hours")
-SEGMENTS = ("size", "technology", "track")
-
-class ProfileError(PowerClerkError):
-    """The profile names something the program does not have, or a value of the wrong kind."""
+__all__ = ["EXITS", "HOLDERS", "SEGMENTS", "UNITS", "CalendarSpec", "Deadline", "ProfileError", "ProgramProfile",
+           "Roles", "StatusInfo"]
 
 
 @dataclass
@@ -89,6 +81,9 @@ class CalendarSpec:
     closures: list[str] = field(default_factory=list)  # the utility's own closed days, yyyy-mm-dd
 
     def calendar(self, years: Iterable[int] = range(2015, 2036)) -> Calendar:
+        """The working calendar; a ProfileError naming the key when a value is wrong (an unknown
+        country is the holidays package's NotImplementedError otherwise, deep in a chart)."""
+        profile_checks.first(profile_checks.check_calendar(vars(self)))
         days = set(holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=list(years)))
         days |= {date.fromisoformat(d) for d in self.closures}
         mask = tuple(ch != "-" for ch in self.week_mask)
@@ -121,6 +116,9 @@ class ProgramProfile:
     segments: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(SEGMENTS))
     workflow: list[tuple[str, str, int]] = field(default_factory=list)  # observed (from, to, count)
     guessed: dict[str, str] = field(default_factory=dict)  # key -> the evidence behind the guess
+    #: outcome guesses not confirmed yet: "roles.completion" or "kind of STATUS" -> each candidate's
+    #: chance, best first (pcnb.profile_outcomes); confirming or setting the role removes its entry
+    confidence: dict[str, dict[str, float]] = field(default_factory=dict)
 
     # ---- lookups -------------------------------------------------------------------------------
     def status(self, key: str) -> StatusInfo:
@@ -133,6 +131,16 @@ class ProgramProfile:
         raise ProfileError(f"program {self.program_name or self.program_id} has no status {key!r}"
                            + (f" (did you mean {close[0]!r}?)" if close else ""),
                            f"its statuses are: {', '.join(names)}")
+
+    def statuses_named(self, keys: Iterable[str]) -> list[str]:
+        """The names of ``keys`` that are statuses (unknown ones left out: they were refused already)."""
+        out = []
+        for k in keys:
+            try:
+                out.append(self.status(k).name)
+            except ProfileError:
+                continue
+        return out
 
     def names(self, keys: Iterable[str]) -> list[str]:
         return [self.status(k).name for k in keys]
@@ -167,89 +175,81 @@ class ProgramProfile:
                  f"  deadlines: {'; '.join(d.describe() for d in self.deadlines) or 'none set'}",
                  "  segments: " + ", ".join(f"{k} = {v or '-'}" for k, v in self.segments.items())]
         if self.guessed:
-            lines.append("  guessed (confirm or correct with `%powerclerk profile set KEY VALUE`):")
+            lines.append("  guessed (correct with `%powerclerk profile set KEY VALUE`, then accept the rest with "
+                         "`%powerclerk profile confirm`):")
             lines += [f"    {k}: {v}" for k, v in sorted(self.guessed.items())]
+        from pcnb.profile_outcomes import low_confidence
+
+        low = low_confidence(self)
+        if low:
+            lines.append("  low confidence (check these first):")
+            lines += [f"    {line}" for line in low]
         return "\n".join(lines)
+
+    def confirm(self, key: str = "roles") -> list[str]:
+        """Accept the guesses under ``key`` ("roles": the milestone and outcome roles, the default;
+        "all"; or any key or key prefix such as "holders" or "calendar.timezone"): their evidence
+        and, for the roles, their confidence are dropped, so no figure calls them guesses any more.
+        Returns the keys confirmed; a key with no guess under it is a ProfileError."""
+        under = [k for k in self.guessed if key == "all" or k == key or k.startswith(key + ".")]
+        if not under and not (key in ("all", "roles") and self.confidence):
+            raise ProfileError(f"nothing guessed under {key!r} to confirm",
+                               "`%powerclerk profile` lists the guesses; `profile confirm` confirms the roles")
+        for k in under:
+            del self.guessed[k]
+        if key in ("all", "roles"):
+            self.confidence.clear()
+        return sorted(under)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.describe())
 
     # ---- checks and edits ------------------------------------------------------------------------
     def validate(self) -> None:
-        """Every status the profile names exists; units, holders and the time zone are known."""
-        r = self.roles
-        for name in [*r.draft, *r.review, *r.final, *(x for x in (r.intake, r.approval, r.completion) if x)]:
-            self.status(name)
-        for kind in r.exits:
-            if kind not in EXITS:
-                raise ProfileError(f"unknown exit kind {kind!r}", f"use one of: {', '.join(EXITS)}")
-        for s in self.statuses:
-            if s.holder not in HOLDERS:
-                raise ProfileError(f"status {s.name!r} has holder {s.holder!r}", f"use one of: {', '.join(HOLDERS)}")
-        for d in self.deadlines:
-            if d.unit not in UNITS:
-                raise ProfileError(f"deadline {d.label}: unknown unit {d.unit!r}", f"use one of: {', '.join(UNITS)}")
-            if d.clock not in CLOCKS:
-                raise ProfileError(f"deadline {d.label}: unknown clock {d.clock!r}",
-                                   "use elapsed (every day counts) or utility (the applicant's days do not)")
-            if d.status and d.status in self.roles.final:
-                raise ProfileError(f"deadline {d.label}: {d.status!r} is a final status; a stay there never ends",
-                                   "give the deadline a span that ends there instead: deadlines.START -> END")
-            if d.clock == "utility" and d.status:
-                raise ProfileError(f"deadline {d.label}: clock=utility applies to a span (START -> END)",
-                                   "a stay in one status has one holder; drop clock=utility")
-            if isinstance(d.days, bool) or not isinstance(d.days, int | float) or not 0 < d.days < math.inf:
-                raise ProfileError(f"deadline {d.label}: {d.days!r} days must be a positive number",
-                                   "write it unquoted, e.g. days: 10")
-            if not d.status and not (d.start and d.end):
-                raise ProfileError("a deadline needs a status, or a start and an end status")
-            if d.start and d.end and not d.status and self.status(d.start).name == self.status(d.end).name:
-                raise ProfileError(f"deadline {d.label}: the start and end are the same status",
-                                   "a span runs from entering START to entering a later END")
-            for key in (d.status, d.start, d.end):
-                if key:
-                    self.status(key)
-        _check_zone(self.calendar.timezone)
-        if len(self.calendar.week_mask) != 7:
-            raise ProfileError(f"week mask {self.calendar.week_mask!r} needs 7 characters", "e.g. MTWTF-- (- = closed)")
+        """The whole profile is right: every key's type, every status it names exists, the calendar
+        (IANA zone, week mask, the holidays package's country and subdivision, dates) and the
+        deadlines; else a ProfileError naming the key (pcnb.profile_checks). Run after every change."""
+        profile_checks.first(profile_validate.problems(self))
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, key: str, value: str) -> list[str]:
         """``set("roles.completion", "STATUS")``, ``set("deadlines.STATUS", "10")`` (or "16 business_hours"),
         ``set("holders.STATUS", "applicant")``, ``set("calendar.timezone", ...)``,
         ``set("segments.size", "FORM/FIELD")``; lists take commas. The guess for ``key`` is cleared.
-        A refused value changes nothing (the profile is restored as it was)."""
+        A refused value changes nothing (the profile is restored as it was). Setting a role first
+        moves its statuses out of every conflicting role (pcnb.profile_roles); the notes returned
+        say what moved."""
         before = copy.deepcopy(self.__dict__)
         try:
-            self._set(key, value)
-        except ProfileError:
+            return self._set(key, value)
+        except ProfileError as exc:
             self.__dict__.update(before)
-            raise
+            if exc.key or key.startswith("deadlines."):  # named already ("deadline START -> END: ...")
+                raise
+            raise ProfileError(f"{key}: {exc.message}", exc.hint) from None
 
-    def _set(self, key: str, value: str) -> None:
+    def _set(self, key: str, value: str) -> list[str]:
         head, _, rest = key.partition(".")
         items = [v.strip() for v in value.split(",") if v.strip()]
+        notes: list[str] = []
         if head == "roles" and rest in ("draft", "review"):
-            setattr(self.roles, rest, self.names(items))
+            notes = profile_roles.assign(self, rest, self.names(items))
         elif head == "roles" and rest in ("intake", "approval", "completion"):
-            setattr(self.roles, rest, self.status(value).name if value.strip() else None)
+            notes = profile_roles.assign(self, rest, [self.status(value.strip()).name] if value.strip() else [])
         elif head == "roles" and rest.startswith("exits."):
             kind = rest.split(".", 1)[1]
             if kind not in EXITS:
                 raise ProfileError(f"unknown exit kind {kind!r}", f"use one of: {', '.join(EXITS)}")
-            self.roles.exits[kind] = self.names(items)
+            notes = profile_roles.assign(self, rest, self.names(items))
         elif head == "holders":
             if value not in HOLDERS:
-                raise ProfileError(f"holder {value!r} is not one of {', '.join(HOLDERS)}")
+                raise ProfileError(f"holder {value!r} is not one of {', '.join(HOLDERS)}",
+                                   "utility (the utility must act), applicant (the applicant must), none (final)")
             self.status(rest).holder = value
         elif head == "deadlines":
             self._set_deadline(rest, value)
         elif head == "calendar" and rest in ("timezone", "week_mask", "country", "subdivision"):
-            if rest == "timezone":
-                _check_zone(value)
             setattr(self.calendar, rest, value or None if rest == "subdivision" else value)
         elif head == "calendar" and rest == "closures":
-            for d in items:
-                _iso_date(d)
             self.calendar.closures = items
         elif head == "segments" and rest in SEGMENTS:
             self.segments[rest] = value or None
@@ -260,7 +260,16 @@ class ProgramProfile:
                                "calendar.timezone|week_mask|country|subdivision|"
                                "closures, segments.size|technology|track")
         self.guessed.pop(key, None)
+        if head == "roles":  # the user's word replaces the guess's chances
+            named = {n for n in self.statuses_named(items if rest not in ("intake", "approval", "completion")
+                                                    else [value.strip()] if value.strip() else [])}
+            if rest == "completion":
+                self.confidence.pop("roles.completion", None)
+            for n in named:
+                self.confidence.pop(f"kind of {n}", None)
+                self.confidence.pop(f"final: {n}", None)
         self.validate()
+        return notes
 
     def _set_deadline(self, target: str, value: str) -> None:
         """``target`` is a status or ``START -> END``; ``value`` is ``DAYS [UNIT] [clock=utility]
@@ -303,57 +312,34 @@ class ProgramProfile:
             rule = Deadline(days, status=key, unit=unit, track=track, clock=clock)
         self.deadlines = [*kept, rule]
 
-    # ---- file --------------------------------------------------------------------------------
+    # ---- file (pcnb.profile_file) -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = asdict(self)
-        data["workflow"] = [list(t) for t in self.workflow]
-        header = (f"# pcnb program profile for {self.program_name or self.program_id} ({self.environment}).\n"
-                  "# Edit freely: statuses' holders, roles, deadlines (business_days, calendar_days, business_hours),\n"
-                  "# calendar and segments. Keys under `guessed` were inferred; delete a line once you confirm it.\n")
-        path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-        return path
+        """Validate, then write the file whole (atomically); a wrong profile is never saved."""
+        from pcnb import profile_file
+
+        self.validate()
+        return profile_file.write(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ProgramProfile:
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            roles = data.get("roles") or {}
-            prof = cls(
-                environment=data["environment"], program_id=data["program_id"],
-                program_name=data.get("program_name", ""),
-                statuses=[StatusInfo(**s) for s in data.get("statuses", [])],
-                roles=Roles(draft=list(roles.get("draft") or []), intake=roles.get("intake"),
-                            review=list(roles.get("review") or []), approval=roles.get("approval"),
-                            completion=roles.get("completion"),
-                            exits={k: list((roles.get("exits") or {}).get(k) or []) for k in EXITS}),
-                deadlines=[Deadline(**d) for d in data.get("deadlines") or []],
-                calendar=CalendarSpec(**(data.get("calendar") or {})),
-                segments={k: (data.get("segments") or {}).get(k) for k in SEGMENTS},
-                workflow=[(a, b, int(n)) for a, b, n in data.get("workflow") or []],
-                guessed=dict(data.get("guessed") or {}))
-        except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-            raise ProfileError(f"the profile file {path} cannot be read: {exc}",
-                               "fix the line it names, or delete the file to infer a new profile") from None
-        prof.validate()
-        return prof
+        """Read a profile file; a ProfileError naming the file, line and key when it is not right."""
+        from pcnb import profile_file
 
+        return profile_file.read(path, cls.from_data)
 
-def _check_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ProfileError(f"{name!r} is not an IANA time zone",
-                           "e.g. America/New_York or America/Los_Angeles") from None
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ProfileError(f"{text!r} is not a date", "write closures as yyyy-mm-dd, comma-separated") from None
-
-
-# ---- inference ------------------------------------------------------------------------------------
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ProgramProfile:
+        """The profile of a file's keys, their shapes already checked (pcnb.profile_file.parse)."""
+        roles: dict[str, Any] = data["roles"]
+        return cls(
+            environment=data["environment"], program_id=data["program_id"], program_name=data["program_name"],
+            statuses=[StatusInfo(**s) for s in data["statuses"]],
+            roles=Roles(draft=list(roles.get("draft") or []), intake=roles.get("intake"),
+                        review=list(roles.get("review") or []), approval=roles.get("approval"),
+                        completion=roles.get("completion"),
+                        exits={k: list((roles.get("exits") or {}).get(k) or []) for k in EXITS}),
+            deadlines=[Deadline(**d) for d in data["deadlines"]],
+            calendar=CalendarSpec(**data["calendar"]),
+            segments={k: data["segments"].get(k) for k in SEGMENTS},
+            workflow=[(a, b, int(n)) for a, b, n in data["workflow"]],
+            guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()})

@@ -14,15 +14,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import polars as pl
 
+from pcnb import profile_outcomes as outcomes
 from pcnb.profile import EXITS, ProfileError, ProgramProfile, StatusInfo
 
 #: Where a US time zone guess prefers one name over its aliases (same offsets all year).
 PREFERRED_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
                    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico")
-#: Generic English words (not any program's vocabulary) that hint at an exit's kind.
-EXIT_WORDS = {"withdrawn": ("withdraw", "dropped", "abandon"), "rejected": ("reject", "denied", "ineligible",
-                                                                             "not eligible", "disqualif"),
-              "cancelled": ("cancel", "expire", "terminat", "void")}
 
 
 def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any]], events: pl.DataFrame,
@@ -44,7 +41,8 @@ def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any
     for item in statuses:
         seen.setdefault(str(item["Name"]), StatusInfo(str(item["Name"]), str(item.get("CustomId") or ""),
                                                        str(item.get("StatusId") or "")))
-    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String), "changed_by").sort("project_id", "seq")
+    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String), "changed_by",
+                       *(["ts"] if "ts" in events.columns else [])).sort("project_id", "seq")
     for name in ev["status"].unique(maintain_order=True).to_list():
         seen.setdefault(name, StatusInfo(name))
     prof.statuses = list(seen.values())
@@ -56,37 +54,39 @@ def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any
     pairs = nxt.filter(pl.col("next").is_not_null())
     counts = Counter(zip(pairs["status"].to_list(), pairs["next"].to_list(), strict=True))
     prof.workflow = sorted(((a, b, n) for (a, b), n in counts.items()), key=lambda t: -t[2])
-    entered = Counter(ev["status"].to_list())
-    left = Counter(pairs["status"].to_list())
     owners = dict(zip(projects["project_id"].to_list(), projects["owner_name"].to_list(), strict=True))
-    movers: dict[str, Counter[bool]] = defaultdict(Counter)
-    for pid, status, mover in zip(pairs["project_id"].to_list(), pairs["status"].to_list(), pairs["mover"].to_list(),
-                                  strict=True):
-        movers[status][mover == owners.get(pid)] += 1
-    entries_by_applicant: dict[str, Counter[bool]] = defaultdict(Counter)
-    for pid, status, who in zip(ev["project_id"].to_list(), ev["status"].to_list(), ev["changed_by"].to_list(),
-                                strict=True):
-        entries_by_applicant[status][who == owners.get(pid)] += 1
-
     first = Counter(ev.group_by("project_id", maintain_order=True).agg(pl.col("status").first())["status"].to_list())
-    final = [s.name for s in prof.statuses if entered[s.name] and left[s.name] <= 0.02 * entered[s.name]]
+    stamps = ev["ts"].to_list() if "ts" in ev.columns else [None] * ev.height
+    walks = outcomes.paths(zip(ev["project_id"].to_list(), ev["status"].to_list(), ev["changed_by"].to_list(),
+                               stamps, strict=True), owners)
+    # who holds a status: the side that moves projects *on* from it; closing a project (a move into a
+    # status nobody leaves, e.g. the utility's removal after a notice went unanswered) is not holding it
+    ends = set(outcomes.candidates(walks))
+    movers: dict[str, Counter[bool]] = defaultdict(Counter)
+    closers: dict[str, Counter[bool]] = defaultdict(Counter)
+    for pid, status, nxt_status, mover in zip(pairs["project_id"].to_list(), pairs["status"].to_list(),
+                                              pairs["next"].to_list(), pairs["mover"].to_list(), strict=True):
+        (closers if nxt_status in ends else movers)[status][mover == owners.get(pid)] += 1
+    for status, counts_ in closers.items():
+        if not movers[status]:  # a status only ever closed: its closers are all there is to go on
+            movers[status] = counts_
+    for s in prof.statuses:
+        s.holder = "applicant" if movers[s.name][True] > movers[s.name][False] else "utility"
+    final = _finals(prof, walks)
     for s in prof.statuses:
         if s.name in final:
             s.holder = "none"
-        elif movers[s.name][True] > movers[s.name][False]:
-            s.holder = "applicant"
         total = movers[s.name][True] + movers[s.name][False]
-        prof.guessed[f"holders.{s.name}"] = ("final: no project left it" if s.name in final else
-                                             f"the project's owner moved it on in {movers[s.name][True]} of "
-                                             f"{total} exits")
-    _infer_roles(prof, first, final, ev, entries_by_applicant)
+        prof.guessed.setdefault(f"holders.{s.name}", "final: no project left it" if s.name in final else
+                                f"the project's owner moved it on in {movers[s.name][True]} of {total} exits")
+    _infer_roles(prof, first, final, walks)
     _infer_calendar(prof, timestamps)
     _infer_segments(prof, field_hints)
     return prof
 
 
-def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str], ev: pl.DataFrame,
-                 entries_by_applicant: Mapping[str, Counter[bool]]) -> None:
+def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str],
+                 walks: list[list[outcomes.Visit]]) -> None:
     r = prof.roles
     if first:
         start, n = first.most_common(1)[0]
@@ -95,32 +95,64 @@ def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str], ev
         after = sorted(((k, b) for a, b, k in prof.workflow if a == start and b not in final), reverse=True)
         if after:
             r.intake = after[0][1]
-            prof.guessed["roles.intake"] = f"where most projects go from {start} ({after[0][0]} moves)"
-    kinds = {s: next((k for k, words in EXIT_WORDS.items() if any(w in s.lower() for w in words)), None)
-             for s in final}
-    entered = Counter(ev["status"].to_list())
-    plain = [s for s in final if kinds[s] is None]
-    if plain:
-        r.completion = max(plain, key=lambda s: entered[s])
-        prof.guessed["roles.completion"] = (f"the final status most projects reach ({entered[r.completion]}) whose "
-                                            "name says no withdrawal, rejection or cancellation")
+            total = sum(k for k, _ in after)
+            shares = {b: round(k / total, 3) for k, b in after}
+            prof.confidence["roles.intake"] = shares  # the share of the moves on from the start
+            prof.guessed["roles.intake"] = f"where most projects go from {start}: {_chances(shares)}"
     r.exits = {k: [] for k in EXITS}
+    found = outcomes.shapes(walks, final, prof.holders, [s.name for s in prof.statuses])
+    chances = outcomes.completion_chances(found) if found else {}
+    best = next(iter(chances), outcomes.NONE_YET)
+    if chances:
+        prof.confidence["roles.completion"] = chances
+    if best != outcomes.NONE_YET:
+        r.completion = best
+        r.exits["completed"].append(best)
+        prof.guessed["roles.completion"] = f"{_chances(chances)}: {outcomes.evidence(found[best])}"
+    elif chances:
+        prof.guessed["roles.completion"] = (f"{_chances(chances)}: no final status looks like the end of the "
+                                            "road yet (nobody completed?); set it once you know it")
     for s in final:
         if s == r.completion:
-            r.exits["completed"].append(s)
             continue
-        by_owner = entries_by_applicant[s][True] > entries_by_applicant[s][False]
-        kind = kinds[s]
-        why = f"its name suggests {kind}" if kind else ("the applicant entered it" if by_owner
-                                                       else "the utility entered it")
-        kind = kind or ("withdrawn" if by_owner else "rejected")
+        kinds = outcomes.kind_chances(found[s])
+        kind = next(iter(kinds))
         r.exits[kind].append(s)
-        prof.guessed[f"roles.exits.{kind}"] = prof.guessed.get(f"roles.exits.{kind}", "") + f"{s}: {why}; "
+        prof.confidence[f"kind of {s}"] = kinds
+        prof.guessed[f"roles.exits.{kind}"] = (prof.guessed.get(f"roles.exits.{kind}", "")
+                                               + f"{s}: {_chances(kinds)}, {outcomes.evidence(found[s])}; ")
     held = [s.name for s in prof.statuses if s.holder == "utility" and s.name not in final and s.name != r.intake
             and s.name not in r.draft]
     r.review = [s for s in held if s]
     if r.review:
         prof.guessed["roles.review"] = "utility-held statuses between intake and the final statuses"
+
+
+def _finals(prof: ProgramProfile, walks: list[list[outcomes.Visit]]) -> list[str]:
+    """The statuses nobody left that look final rather than a step projects are still in."""
+    order = {s.name: i for i, s in enumerate(prof.statuses)}  # the program's own order, as it lists them
+    ends = sorted(outcomes.candidates(walks), key=lambda name: order.get(name, len(order)))
+    found = outcomes.shapes(walks, ends, prof.holders, [s.name for s in prof.statuses])
+    final = []
+    for name in ends:
+        chance = outcomes.final_chance(found[name])
+        yes = chance >= 0.5
+        if yes:
+            final.append(name)
+        prof.confidence[f"final: {name}"] = dict(sorted({"final": chance, "a step in flight": round(1 - chance, 3)}
+                                                        .items(), key=lambda kv: -kv[1]))
+        if not yes:
+            prof.guessed[f"holders.{name}"] = (f"nobody left it yet, but it looks like a step in flight, not an end "
+                                               f"(final {chance:.2f}): {outcomes.evidence(found[name])}")
+    return final
+
+
+def _chances(scores: Mapping[str, float]) -> str:
+    """"'A' (confidence 0.93; runner-up 'B' 0.05)"."""
+    ranked = list(scores.items())
+    second = f"; runner-up {ranked[1][0]!r} {ranked[1][1]:.2f}" if len(ranked) > 1 else ""
+    low = ", LOW" if ranked[0][1] < outcomes.LOW else ""
+    return f"{ranked[0][0]!r} (confidence {ranked[0][1]:.2f}{low}{second})"
 
 
 def _infer_calendar(prof: ProgramProfile, timestamps: Iterable[str]) -> None:

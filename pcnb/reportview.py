@@ -90,6 +90,9 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
             "Data": str(health),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k: str(v) for k, v in extra.items()}}
+    caveats = ws.profile_caveats() if hasattr(ws, "profile_caveats") else []
+    if caveats:  # every figure below rests on the profile: say what is guessed or passed over
+        rows["Profile"] = " · ".join(f"⚠ {c}" for c in caveats)
     rows = {visible(k): visible(v) for k, v in rows.items()}  # the program's name may hold bidi controls
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     head = f"<h1>{html.escape(title)}</h1>" if title else ""

@@ -45,7 +45,9 @@ class Workspace:
         self._stack = ExitStack()
         self.sandbox_handle: Any = None
         self.sandbox_program: Any = None  # the served program's definition, when pcnb serves it
-        self._profile: ProgramProfile | None = None
+        from pcnb.profile_store import ProfileFile
+
+        self.profile_file = ProfileFile(self.profile_path)  # the profile in use, and the last good one
 
     def __repr__(self) -> str:
         return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
@@ -148,14 +150,24 @@ class Workspace:
         Reading it makes its status colours the notebook's chart colours (pcnb.palette)."""
         from pcnb import palette
 
-        if self._profile is None:
-            self._profile = (ProgramProfile.load(self.profile_path) if self.profile_path.exists()
-                             else self.infer_profile())
-        palette.use(self._profile)
-        return self._profile
+        prof = self.profile_file.get(self.infer_profile)  # a hand-edited file is read (or refused) here
+        palette.use(prof)
+        return prof
+
+    def reload_profile(self) -> ProgramProfile:
+        """Read the profile file now: a refused file raises, naming its line, and the last good
+        profile stays in use (pcnb.profile_store)."""
+        return self.profile_file.reload()
 
     def save_profile(self) -> Path:
-        return self.profile.save(self.profile_path)
+        return self.profile_file.save(self.profile)
+
+    def profile_caveats(self) -> list[str]:
+        """What a figure drawn from the profile must say: a refused file (the last good profile drew
+        it), outcomes guessed and not confirmed (pcnb.profile_outcomes.unconfirmed)."""
+        from pcnb.profile_outcomes import unconfirmed
+
+        return [*self.profile_file.caveats(), *unconfirmed(self.profile)]
 
     def infer_profile(self, save: bool = True) -> ProgramProfile:
         """Infer a profile from the cached histories plus a few read-only calls (status list,
@@ -186,9 +198,10 @@ class Workspace:
         if self.client.settings.timezone:  # the user's setting beats the offsets' guess
             prof.calendar.timezone = self.client.settings.timezone
             prof.guessed.pop("calendar.timezone", None)
-        self._profile = prof
         if save:
-            prof.save(self.profile_path)
+            self.profile_file.save(prof)
+        else:
+            self.profile_file.use(prof)
         return prof
 
     def projects(self) -> pl.DataFrame:
@@ -293,7 +306,8 @@ class Workspace:
 
     def health(self) -> frames.SyncHealth:
         """How fresh the cache is, in the program's local time (UTC until a profile says its zone)."""
-        zone = self._profile.calendar.timezone if self._profile is not None else "UTC"
+        loaded = self.profile_file.profile  # the profile in use, if any was read yet (no inference here)
+        zone = loaded.calendar.timezone if loaded is not None else "UTC"
         return frames.health(self.store, zone)
 
 

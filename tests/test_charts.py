@@ -168,3 +168,37 @@ def test_time_in_status_shows_its_table_as_a_grid_beneath_the_figure(synced):
     html = grid.data["text/html"]
     assert "new ITable(" in html and '"ordering": true' in html and "Application Review" in html
     assert "Kaplan-Meier" in html and f"shape: ({tis.table.height}, 9)" in grid.data["text/plain"]
+
+
+def _n(fig) -> int:
+    import re
+
+    return int(re.search(r"n = ([\d,]+)", fig.layout.title.text).group(1).replace(",", ""))
+
+
+def test_backlog_charts_leave_finished_projects_threads_out_by_default_as_notebook_04_does():
+    """`chart backlog` and `backlog-trend` counted the open threads of finished projects (nobody
+    will answer them), against the documented default and notebook 04; `--finished include` counts
+    them, `--finished group` draws them apart."""
+    from pcnb import clock
+    from pcnb.commands import Session, parse, run
+    from pcnb.workspace import Workspace
+
+    with Workspace.sandbox(projects=300, seed=13, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        prof, now = ws.profile, clock.now()
+        cal, final = prof.calendar.calendar(), prof.roles.final
+        iv = ws.status_events().pc.intervals(calendar=cal, as_of=now, terminal=final)
+        state = thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now, intervals=iv, final=final)
+        open_ = state.filter(pl.col("waiting_on") != "none")
+        working = open_.filter(~pl.col("project_final")).height
+        assert 0 < working < open_.height  # both kinds exist, so the default can be told apart
+        for name in ("backlog", "backlog-trend"):
+            assert _n(run(parse(f"chart {name}"), session)) == working, name
+            assert _n(run(parse(f"chart {name} --finished include"), session)) == open_.height, name
+            grouped = run(parse(f"chart {name} --finished group"), session)
+            assert _n(grouped) == open_.height and "finished project" in {t.name for t in grouped.data}, name
+        with pytest.raises(Exception, match="--finished applies to backlog and backlog-trend"):
+            run(parse("chart aging --finished include"), session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,214 @@ def test_a_span_from_a_status_to_itself_and_an_infinite_deadline_are_refused():
         with pytest.raises(ProfileError, match="positive"):
             prof.set("deadlines.Review", days)
     assert prof.deadlines == []
+
+
+# ---- profiles that cannot break a chart (issue 24, deliverable 4) --------------------------------
+
+def _cut(text: str) -> str:
+    """The file cut short at a line end, part-way through (a full disk, an editor killed mid-save)."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: len(lines) // 3])
+
+
+#: each broken hand edit of a saved profile: (how the text is changed, the key the message must name,
+#: the text of the line the message must point at; None: the last line of the file)
+def _value(key: str, value: str):
+    return lambda text: re.sub(rf"(?m)^(\s*{key}:).*$", rf"\1 {value}", text, count=1)
+
+
+BROKEN = {
+    "unknown country": (_value("country", "Narnia"), "calendar.country", "country: Narnia"),
+    "unknown subdivision": (_value("subdivision", "ZZ"), "calendar.subdivision", "subdivision: ZZ"),
+    "empty file": (lambda t: "", "", None),
+    "a YAML list": (lambda t: "- Open\n- Review\n", "", "- Open"),
+    "roles as a list": (lambda t: t.replace("roles:\n", "roles:\n- Done\nrolez:\n"), "roles", "roles:"),
+    "timezone 5": (_value("timezone", "5"), "calendar.timezone", "timezone: 5"),
+    "week mask digits": (_value("week_mask", "1234567"), "calendar.week_mask", "week_mask: 1234567"),
+    "closure not a date": (_value("closures", "[not-a-date]"), "calendar.closures", "closures: [not-a-date]"),
+    "cut short": (_cut, "", None),
+}
+
+
+def _line_of(text: str, needle: str | None) -> int:
+    lines = text.splitlines()
+    if needle is None:
+        return max(1, len(lines))
+    return next(i for i, line in enumerate(lines, 1) if line.strip() == needle)
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_profile_file_is_refused_with_its_file_key_line_and_fix(case, tmp_path):
+    edit, key, needle = BROKEN[case]
+    path = _three().save(tmp_path / "p.profile.yaml")
+    text = edit(path.read_text())
+    assert text != path.read_text()
+    path.write_text(text)
+    with pytest.raises(ProfileError) as err:
+        ProgramProfile.load(path)
+    message = str(err.value)
+    assert str(path) in message and f"line {_line_of(text, needle)}" in message, message
+    assert re.search(rf" {re.escape(key)}(\[0\])?: ", message) or not key, message
+    assert "\n  fix: " in message and "Traceback" not in message
+    assert len(message.splitlines()) == 2  # one line of what is wrong, one of the fix
+
+
+@pytest.mark.parametrize(("key", "value"), [("calendar.country", "Narnia"), ("calendar.subdivision", "ZZ"),
+                                            ("calendar.week_mask", "1234567"), ("calendar.closures", "not-a-date"),
+                                            ("calendar.country", "")])
+def test_a_wrong_calendar_value_is_refused_by_set_naming_the_key(key, value):
+    prof = _three()
+    before = copy.deepcopy(prof)
+    with pytest.raises(ProfileError) as err:
+        prof.set(key, value)
+    assert re.match(rf"{re.escape(key)}(\[0\])?: ", str(err.value)) and "\n  fix: " in str(err.value), str(err.value)
+    assert prof == before  # a refused value changes nothing
+
+
+def test_a_wrong_value_set_in_python_is_refused_by_validate_and_never_reaches_a_chart(tmp_path):
+    prof = _three()
+    prof.calendar.country = "Narnia"
+    with pytest.raises(ProfileError, match=r"^calendar.country: 'Narnia' is not a country"):
+        prof.validate()
+    with pytest.raises(ProfileError, match=r"^calendar.country"):
+        prof.calendar.calendar()  # not the holidays package's NotImplementedError
+    with pytest.raises(ProfileError, match=r"^calendar.country"):
+        prof.save(tmp_path / "p.yaml")
+    assert not (tmp_path / "p.yaml").exists()
+    prof.calendar.country, prof.calendar.week_mask = "US", 1234567  # type: ignore[assignment]
+    with pytest.raises(ProfileError, match=r"^calendar.week_mask: 1234567"):
+        prof.validate()
+
+
+def test_charts_keep_the_last_good_profile_when_the_file_is_broken():
+    """Every chart on a real synced sandbox: a broken hand edit is refused (named in the figure and
+    by `profile reload`, with its line) and the last good profile stays in use; a good edit is read
+    without `profile reload`; a fresh reader of the file falls back to the last good copy."""
+    from pcnb.commands import Session, parse, run
+    from pcnb.errors import PowerClerkError
+    from pcnb.profile_store import ProfileFile
+
+    with Workspace.sandbox(projects=150, seed=5, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        good = copy.deepcopy(ws.profile)
+        path = ws.profile_path
+        saved = path.read_text()
+        for case, (edit, _key, needle) in BROKEN.items():
+            text = edit(saved)
+            assert text != saved, case
+            path.write_text(text)
+            for name in ("sla", "backlog", "aging", "throughput"):
+                fig = run(parse(f"chart {name}"), session)  # never a traceback: the last good profile
+                assert "profile file refused" in fig.layout.title.text, (case, name)
+            assert ws.profile == good, case
+            with pytest.raises(PowerClerkError, match=f"line {_line_of(text, needle)}"):
+                run(parse("profile reload"), session)
+            assert ws.profile == good, case
+            fresh = ProfileFile(path)  # another process (the console script) reading the broken file
+            assert fresh.get(lambda: pytest.fail("inferred instead of the last good copy")) == good, case
+            assert fresh.refused and str(path) in fresh.refused, case
+        path.write_text(saved.replace("timezone: America/Los_Angeles", "timezone: America/Chicago"))
+        fig = run(parse("chart aging"), session)
+        assert ws.profile.calendar.timezone == "America/Chicago" and "refused" not in fig.layout.title.text
+
+
+# ---- consistent role editing (issue 24, deliverable 2) ---------------------------------------------
+
+def _backwards() -> ProgramProfile:
+    """The issue's unfamiliar program as first inferred: its outcomes the wrong way round."""
+    from pcnb.profile import Roles, StatusInfo
+
+    return ProgramProfile("sandbox", "P9", statuses=[StatusInfo(n) for n in (
+        "Draft Request", "Completeness Check", "Engineering Study", "In Service", "Removed From Queue", "Denied")],
+        roles=Roles(draft=["Draft Request"], intake="Completeness Check", review=["Engineering Study"],
+                    completion="Removed From Queue",
+                    exits={"completed": ["Removed From Queue"], "withdrawn": [], "rejected": ["In Service", "Denied"],
+                           "cancelled": []}))
+
+
+def test_setting_a_role_moves_the_status_out_of_every_conflicting_role():
+    prof = _backwards()
+    notes = prof.set("roles.completion", "In Service")
+    assert prof.roles.completion == "In Service"
+    assert prof.roles.exits == {"completed": ["Removed From Queue", "In Service"], "withdrawn": [],
+                                "rejected": ["Denied"], "cancelled": []}
+    assert any("'In Service'" in n and "roles.exits.rejected" in n for n in notes), notes
+    assert any("'Removed From Queue'" in n and "roles.exits.completed" in n for n in notes), notes  # says it stays
+    prof.set("roles.exits.withdrawn", "Removed From Queue")  # two commands, not four
+    assert prof.roles.exits == {"completed": ["In Service"], "withdrawn": ["Removed From Queue"],
+                                "rejected": ["Denied"], "cancelled": []}
+    assert prof.roles.completion == "In Service"
+    notes = prof.set("roles.exits.rejected", "Denied, In Service")  # the completion filed under rejected
+    assert prof.roles.completion is None and prof.roles.exits["completed"] == []
+    assert prof.roles.exits["rejected"] == ["Denied", "In Service"]
+    assert any("roles.completion" in n and "profile set roles.completion" in n for n in notes), notes
+    prof.set("roles.review", "Engineering Study, Denied")  # a review step is not a final exit
+    assert prof.roles.exits["rejected"] == ["In Service"] and prof.roles.review == ["Engineering Study", "Denied"]
+    prof.set("roles.intake", "Draft Request")  # intake is not a draft status
+    assert prof.roles.draft == [] and prof.roles.intake == "Draft Request"
+    prof.validate()
+
+
+#: conflicting hand edits: how the roles are changed, the key the refusal names, and the list the
+#: key is in (its entry's line) -- a status has one role, so the later role in the file is named
+CONFLICTS = {
+    "one status in two exit kinds": (lambda r: r.exits["withdrawn"].append("Denied"), "roles.exits.rejected[0]",
+                                     ("exits", "rejected"), 0),
+    "completion filed under rejected": (lambda r: r.exits["rejected"].append("In Service"),
+                                        "roles.exits.rejected[1]", ("exits", "rejected"), 1),
+    "completion is a rejection": (lambda r: setattr(r, "completion", "Denied"), "roles.exits.rejected[0]",
+                                  ("exits", "rejected"), 0),
+    "completion outside the exits": (lambda r: setattr(r, "completion", "Queue Position"), "roles.completion",
+                                     ("completion",), None),
+    "a review step that is final": (lambda r: r.review.append("Denied"), "roles.exits.rejected[0]",
+                                    ("exits", "rejected"), 0),
+}
+
+
+def _entry_line(text: str, where: tuple[str, ...], index: int | None) -> int:
+    """The line of roles.<where>[index] in a dumped profile (block style, as yaml.safe_dump writes it)."""
+    lines = text.splitlines()
+    at = lines.index("roles:")
+    for depth, key in enumerate(where, 1):
+        at = next(i for i in range(at + 1, len(lines)) if lines[i].startswith("  " * depth + key + ":"))
+    return at + 1 if index is None else at + 2 + index
+
+
+@pytest.mark.parametrize("edit", list(CONFLICTS))
+def test_a_conflicting_profile_is_refused_in_python_and_in_the_file(edit, tmp_path):
+    from pcnb import profile_file
+    from pcnb.profile import StatusInfo
+
+    prof = _backwards()
+    prof.statuses.append(StatusInfo("Queue Position"))
+    prof.set("roles.completion", "In Service")
+    path = prof.save(tmp_path / "p.profile.yaml")
+    change, key, where, index = CONFLICTS[edit]
+    change(prof.roles)
+    with pytest.raises(ProfileError, match=rf"^{re.escape(key)}: ") as err:
+        prof.validate()
+    assert "\n  fix: " in str(err.value)
+    with pytest.raises(ProfileError, match=rf"^{re.escape(key)}: "):
+        prof.save(path)  # refused: the file keeps the good profile
+    assert ProgramProfile.load(path).roles.completion == "In Service"
+    text = profile_file.dump(prof)  # the same conflict, written by hand into the file
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=rf"line {_entry_line(text, where, index)}, {re.escape(key)}: "):
+        ProgramProfile.load(path)
+
+
+def test_profile_set_on_the_command_line_says_what_it_moved():
+    from pcnb.commands import Session, parse, run
+
+    with Workspace.sandbox(projects=60, seed=2, end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        completion = ws.profile.roles.completion
+        out = run(parse(f'profile set roles.exits.rejected "{completion}"'), session)
+        assert f"moved {completion!r} out of roles.completion" in out
+        again = ProgramProfile.load(ws.profile_path)
+        assert again.roles.completion is None and completion in again.roles.exits["rejected"]
+        assert completion not in again.roles.exits["completed"]

@@ -113,3 +113,34 @@ def _deadlines_hold_every_rule(ws: Workspace, session: Session, program: str) ->
     run(parse(f'profile set "deadlines.{span}" 55 business_days clock=utility "track=Fast Track"'), session)
     again = ProgramProfile.load(ws.profile_path)
     assert {(d.track, d.days) for d in again.deadlines if d.label == span} == {(None, 150), ("Fast Track", 55)}
+
+
+#: a generated program with unusual names and shape (pcnb.sandbox.random_programs; see the test)
+GENERATED = 100044  # German names with umlauts, 9 steps, 5 correction loops, 2 alternative steps
+
+
+def test_every_chart_runs_on_a_generated_program(tmp_path):
+    """Names no list knows (another language, accents), loops and an alternative step: every chart
+    draws data from the program's inferred profile, and each says its outcomes are guesses."""
+    import yaml
+
+    from pcnb.sandbox.random_programs import random_program
+
+    definition, truth = random_program(GENERATED)
+    intake = next(s["custom_id"] for s in definition["statuses"] if s["name"] == truth.intake)
+    definition["inquiries"] = {"status": intake, "rate": 0.4, "topics": [["Bitte Lageplan nachreichen.", "Erledigt."]]}
+    path = tmp_path / "generated.yaml"
+    path.write_text(yaml.safe_dump(definition, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with Workspace.sandbox(projects=500, seed=GENERATED, program=str(path), end=END) as ws:
+        session = Session()
+        session.workspace = ws
+        run(parse("sync"), session)
+        assert ws.profile.roles.completion == truth.completion
+        for name in CHARTS:
+            if name == "sla":  # a generated program has no tariff: the chart says how to set one
+                with pytest.raises(Exception, match="no deadlines"):
+                    run(parse("chart sla"), session)
+                run(parse(f"profile set \"deadlines.{truth.intake}\" 10"), session)
+            fig = run(parse(f"chart {name}"), session)
+            assert _has_data(fig.to_plotly_json()), name
+            assert "outcomes guessed, not confirmed" in fig.layout.title.text, name

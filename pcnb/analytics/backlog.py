@@ -30,6 +30,18 @@ def _turns(notes: pl.DataFrame) -> pl.DataFrame:
         (pl.col("is_admin") != pl.col("is_admin").shift(1).over("thread_id")).fill_null(True).alias("turn"))
 
 
+#: The ``waiting_on`` group of threads whose project is in a final status (``finished="group"``).
+FINISHED = "finished project"
+
+
+def _final_stays(intervals: pl.DataFrame, final: Iterable[str] | None, as_of: datetime) -> pl.DataFrame:
+    """Each project's stays in a final status: project_id, fin_start, fin_end (``as_of`` while open)."""
+    final = need(final, "final", "backlog_over_time",
+                 "the program's final statuses (roles.final) (needed with intervals=)")
+    return intervals.filter(pl.col("status").is_in(list(final))).select(
+        "project_id", pl.col("entered").alias("fin_start"), pl.coalesce("exited", lit(as_of)).alias("fin_end"))
+
+
 def _final_projects(intervals: pl.DataFrame | None, final: Iterable[str] | None) -> pl.DataFrame:
     if intervals is None:
         return pl.DataFrame(schema={"project_id": pl.String})
@@ -74,7 +86,7 @@ def backlog_summary(state: pl.DataFrame, finished: Literal["exclude", "group", "
     if finished == "exclude":
         open_ = open_.filter(~pl.col("project_final"))
     elif finished == "group":
-        open_ = open_.with_columns(pl.when(pl.col("project_final")).then(pl.lit("finished project"))
+        open_ = open_.with_columns(pl.when(pl.col("project_final")).then(pl.lit(FINISHED))
                                    .otherwise(pl.col("waiting_on")).alias("waiting_on"))
     out = open_.group_by("waiting_on").agg(
         pl.len().cast(pl.Int64).alias("open_threads"), pl.col("waiting_bdays").max().alias("oldest_bdays"),
@@ -133,13 +145,21 @@ def response_summary(responses: pl.DataFrame, min_n: int = minn.MIN_N) -> pl.Dat
 
 
 def backlog_over_time(threads: pl.DataFrame, notes: pl.DataFrame, calendar: Calendar | None = None,
-                      as_of: datetime | None = None) -> pl.DataFrame:
+                      as_of: datetime | None = None, intervals: pl.DataFrame | None = None,
+                      final: Iterable[str] | None = None,
+                      finished: Literal["exclude", "group", "include"] = "exclude") -> pl.DataFrame:
     """Open threads per local day by who must answer: date, waiting_on, threads.
 
     Each note starts a wait on the other side that lasts until the next note. An open thread's
     last wait runs to ``as_of``; a closed thread ends at its last note (V2 gives no close time). A
     thread with no notes waits on the utility from its creation. A thread counts on the days in
     [start, end) of its wait, so a same-day answer never shows as backlog.
+
+    With ``intervals`` (built at the same ``as_of``) and the program's ``final`` statuses, the part
+    of a wait while its project is in a final status is, as in :func:`backlog_summary`, left out
+    (``finished="exclude"``, the default: nobody will answer it), its own ``waiting_on`` group
+    ``finished project`` ("group"), or counted with the others ("include"). A thread counts as
+    finished from the day its project finishes (open threads at the end of each day).
     """
     cal = calendar or Calendar()
     as_of = resolve(as_of)
@@ -153,26 +173,39 @@ def backlog_over_time(threads: pl.DataFrame, notes: pl.DataFrame, calendar: Cale
     waits = n.with_columns(pl.col("ts").shift(-1).over("thread_id").alias("end")).join(t, on="thread_id")
     open_end = lit(as_of)
     waits = waits.select(
+        "thread_id",
         pl.when(pl.col("is_admin")).then(pl.lit("applicant")).otherwise(pl.lit("utility")).alias("waiting_on"),
         pl.col("ts").alias("start"),
         pl.coalesce("end", pl.when(pl.col("status") == OPEN_THREAD).then(open_end).otherwise(pl.col("ts")))
         .alias("end"))
     silent = t.join(n.select("thread_id").unique(), on="thread_id", how="anti").select(
-        pl.lit("utility").alias("waiting_on"), pl.col("created").alias("start"),
+        "thread_id", pl.lit("utility").alias("waiting_on"), pl.col("created").alias("start"),
         pl.when(pl.col("status") == OPEN_THREAD).then(open_end).otherwise(pl.col("created")).alias("end"))
-    segs = pl.concat([waits, silent]).with_columns(cal.local_date("start").alias("d0"), cal.local_date("end").alias(
+    waits = pl.concat([waits, silent])
+    pieces = [waits.select("waiting_on", "start", "end", pl.lit(1).alias("d"))]
+    if intervals is not None and finished != "include":
+        # the finished part of each wait: its overlap with the project's stays in a final status
+        owner = threads.select("thread_id", "project_id")
+        done = _final_stays(intervals, final, as_of).join(waits.join(owner, on="thread_id"), on="project_id")
+        done = done.select("waiting_on", pl.max_horizontal("start", "fin_start").alias("start"),
+                           pl.min_horizontal("end", "fin_end").alias("end")).filter(pl.col("start") < pl.col("end"))
+        pieces.append(done.with_columns(pl.lit(-1).alias("d")))
+        if finished == "group":
+            pieces.append(done.with_columns(pl.lit(FINISHED).alias("waiting_on"), pl.lit(1).alias("d")))
+    segs = pl.concat(pieces).with_columns(cal.local_date("start").alias("d0"), cal.local_date("end").alias(
         "d1")).with_columns(
         pl.when(pl.col("end") >= open_end).then(pl.col("d1") + pl.duration(days=1)).otherwise(pl.col("d1"))
         .alias("d1")).filter(pl.col("d0") < pl.col("d1"))
     if segs.height == 0:
         return pl.DataFrame(schema=schema)
-    deltas = pl.concat([segs.select("waiting_on", pl.col("d0").alias("date"), pl.lit(1).alias("d")),
-                        segs.select("waiting_on", pl.col("d1").alias("date"), pl.lit(-1).alias("d"))])
+    deltas = pl.concat([segs.select("waiting_on", pl.col("d0").alias("date"), "d"),
+                        segs.select("waiting_on", pl.col("d1").alias("date"), -pl.col("d"))])
     deltas = deltas.group_by("waiting_on", "date").agg(pl.col("d").sum())
     lo: date = segs["d0"].min()  # type: ignore[assignment]
     hi = as_of.astimezone(ZoneInfo(cal.timezone)).date()
     days = pl.DataFrame({"date": pl.date_range(lo, max(hi, lo), "1d", eager=True)})
-    grid = days.join(pl.DataFrame({"waiting_on": ["utility", "applicant"]}), how="cross")
+    sides = ["utility", "applicant"] + ([FINISHED] if finished == "group" and intervals is not None else [])
+    grid = days.join(pl.DataFrame({"waiting_on": sides}), how="cross")
     out = grid.join(deltas, on=["waiting_on", "date"], how="left").with_columns(pl.col("d").fill_null(0))
     return out.sort("waiting_on", "date").with_columns(
         pl.col("d").cum_sum().over("waiting_on").cast(pl.Int64).alias("threads")).select(list(schema)).sort(

@@ -16,6 +16,7 @@ from pcnb import clock
 from pcnb.commands.base import Command, CommandError, Session
 from pcnb.profile import ProgramProfile
 
+BACKLOG = ("backlog", "backlog-trend")
 CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks")
 
 
@@ -24,20 +25,30 @@ def _role(prof: ProgramProfile, role: str) -> Any:
 
 
 def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb import charts
+
+    if args.finished != "exclude" and args.name not in BACKLOG:
+        raise CommandError(f"--finished applies to backlog and backlog-trend, not {args.name}",
+                           f"leave --finished out, or draw `%powerclerk chart backlog --finished {args.finished}`")
+    ws = session.require()
+    if ws.status_events().height == 0:
+        raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
+    prof = ws.profile
+    prof.validate()  # edited in Python since it was read: a one-line ProfileError, never a traceback below
+    fig = _draw(args.name, args, ws, prof)
+    return charts.caveat(fig, ws.profile_caveats())
+
+
+def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) -> Any:
     import pcnb.analytics as an
     from pcnb import charts, palette
     from pcnb.analytics.backlog import thread_state
     from pcnb.analytics.cohorts import bottlenecks
 
-    ws = session.require()
-    if ws.status_events().height == 0:
-        raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
-    prof = ws.profile
     cal, now = prof.calendar.calendar(), clock.now()
     final = _role(prof, "final")
     iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
     pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since
-    name = args.name
     if name == "throughput":
         return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
                                                      calendar=cal), now, colors=pal)
@@ -52,11 +63,12 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
         return charts.sla_chart(ws.deadline_compliance(now), now, cal)
     if name == "backlog":
         return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now, intervals=iv,
-                                                 final=final), now, cal)
+                                                 final=final), now, cal, finished=args.finished)
     if name == "backlog-trend":
         from pcnb.analytics.backlog import backlog_over_time
 
-        return charts.backlog_trend_chart(backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, now),
+        return charts.backlog_trend_chart(backlog_over_time(ws.inquiry_threads(), ws.inquiry_notes(), cal, now,
+                                                            intervals=iv, final=final, finished=args.finished),
                                           now, cal)
     assert name == "bottlenecks" and name in CHARTS
     return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal)
@@ -64,8 +76,12 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
 
 def _chart_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=CHARTS)
+    p.add_argument("--finished", choices=("exclude", "group", "include"), default="exclude",
+                   help="backlog charts: threads of projects in a final status are left out (default: nobody "
+                        "will answer them), drawn as their own group, or counted with the others")
 
 
 CHART = Command("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}; the program profile "
-                "(%powerclerk profile) says which statuses are final, intake and completion, and the deadlines.",
+                "(%powerclerk profile) says which statuses are final, intake and completion, and the deadlines. "
+                "The backlog charts leave finished projects' threads out unless --finished group|include.",
                 cmd_chart, _chart_args)

@@ -37,6 +37,8 @@ HOLDERS = ("utility", "applicant", "none")
 FIELD_TYPES = ("Text", "Number", "Date", "Boolean", "Choice")
 
 _ID = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
+#: A project-number prefix, as the numbers read (SIR-00001): with or without its dash.
+PREFIX = "^[A-Z][A-Z0-9]{0,7}-?$"
 _DAYS = {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 2, "maxItems": 2}
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -45,7 +47,7 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "name": {"type": "string", "minLength": 1},
         "custom_id": _ID,
-        "project_prefix": {"type": "string", "pattern": "^[A-Z][A-Z0-9]{0,7}$"},
+        "project_prefix": {"type": "string", "pattern": PREFIX},
         "timezone": {"type": "string"},
         "holidays": {"type": "object", "additionalProperties": False, "required": ["country"],
                      "properties": {"country": {"type": "string"}, "subdivision": {"type": ["string", "null"]}}},
@@ -133,12 +135,22 @@ def from_dict(data: Any, source: str = "<definition>") -> ProgramDef:
     if not isinstance(data, dict):
         raise ProgramDefinitionError(source, ["the file must hold a mapping (name:, statuses:, transitions:, ...)"])
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    problems = [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+    problems = [_problem(e) for e in validator.iter_errors(data)]
     if not problems:
         problems = _check(data)
     if problems:
         raise ProgramDefinitionError(source, problems)
     return _build(data, source)
+
+
+def _problem(err: jsonschema.ValidationError) -> str:
+    """A schema error in the author's words; a regular expression is no fix."""
+    where = _where(err.absolute_path)
+    if where == "project_prefix" and err.validator == "pattern":
+        return (f"project_prefix: {err.instance!r} is not a project-number prefix: write 1-8 capital letters or "
+                "digits starting with a letter, with or without the dash the numbers carry, e.g. SIR or SIR- "
+                "(numbers read SIR-00001)")
+    return f"{where}: {err.message}"
 
 
 def _where(path: Any) -> str:
@@ -304,7 +316,7 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
     hol = d.get("holidays") or {"country": "US"}
     places = d.get("places") or {}
     return ProgramDef(
-        name=d["name"], custom=d["custom_id"], prefix=d["project_prefix"], timezone=d["timezone"],
+        name=d["name"], custom=d["custom_id"], prefix=d["project_prefix"].rstrip("-"), timezone=d["timezone"],
         statuses=statuses, forms=forms, flow=flow, start=d["start"], holders=holders, inquiries=inquiries,
         holidays=(hol["country"], hol.get("subdivision")), years=float(d.get("years", 3)),
         places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),

@@ -99,6 +99,35 @@ def test_backlog_over_time_by_hand():
     assert out["date"].max() == date(2024, 7, 15) and out["threads"].min() == 0
 
 
+def test_backlog_over_time_leaves_finished_projects_threads_out_from_the_day_they_finish():
+    """T1 (project A): the utility asks Mon 07-01, the applicant answers Wed 07-03, nobody answers
+    after that; A reaches a final status Mon 07-08 10:00. Nobody will answer a finished project's
+    thread, so from the end of 07-08 it is not backlog (default), its own group, or counted as before."""
+    threads = pl.DataFrame({"thread_id": ["T1"], "project_id": ["A"], "status": ["Open"], "created": [_la(7, 1, 8)]},
+                           schema={"thread_id": pl.String, "project_id": pl.String, "status": pl.String,
+                                   "created": pl.Datetime("us", "UTC")})
+    notes = pl.DataFrame({"thread_id": ["T1"] * 2, "seq": [0, 1], "is_admin": [True, False],
+                          "ts": [_la(7, 1, 9), _la(7, 3, 9)]},
+                         schema={"thread_id": pl.String, "seq": pl.Int32, "is_admin": pl.Boolean,
+                                 "ts": pl.Datetime("us", "UTC")})
+    iv = status_intervals(events([("A", INTAKE, _la(7, 1, 8)), ("A", COMPLETION, _la(7, 8, 10))]), CAL, AS_OF,
+                          terminal=FINAL)
+
+    def by(out: pl.DataFrame) -> dict[tuple[date, str], int]:
+        return {(r["date"], r["waiting_on"]): r["threads"] for r in out.iter_rows(named=True)}
+
+    out = by(backlog_over_time(threads, notes, CAL, AS_OF, intervals=iv, final=FINAL))
+    assert out[(date(2024, 7, 2), "applicant")] == 1 and out[(date(2024, 7, 5), "utility")] == 1
+    assert out[(date(2024, 7, 7), "utility")] == 1 and out[(date(2024, 7, 8), "utility")] == 0
+    assert out[(date(2024, 7, 15), "utility")] == 0 and "finished project" not in {k[1] for k in out}
+    grouped = by(backlog_over_time(threads, notes, CAL, AS_OF, intervals=iv, final=FINAL, finished="group"))
+    assert grouped[(date(2024, 7, 8), "utility")] == 0 and grouped[(date(2024, 7, 8), "finished project")] == 1
+    assert grouped[(date(2024, 7, 7), "finished project")] == 0
+    assert grouped[(date(2024, 7, 15), "finished project")] == 1
+    included = by(backlog_over_time(threads, notes, CAL, AS_OF, intervals=iv, final=FINAL, finished="include"))
+    assert included[(date(2024, 7, 8), "utility")] == 1 and included[(date(2024, 7, 15), "utility")] == 1
+
+
 def test_segments_size_bins_and_by():
     kw = pl.DataFrame({"kw": [None, 0.5, 10.0, 10.01, 25.0, 99.9, 1000.0, 1000.1]})
     assert kw.select(size_bin(pl.col("kw")).alias("kw"))["kw"].cast(pl.String).to_list() == [

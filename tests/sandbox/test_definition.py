@@ -160,3 +160,18 @@ def test_a_span_from_a_status_to_itself_is_named():
     d = _residential()
     d["deadlines"] = [{"start": "SUBMITTED", "end": "SUBMITTED", "days": 20}]
     assert "deadlines[0]" in _problems(d)
+
+
+def test_a_project_prefix_with_its_dash_is_read_and_a_wrong_one_says_how_to_write_it():
+    """`project_prefix: SIR-` (as the numbers read, SIR-00001) was refused with only the schema's
+    regular expression; it means SIR, and a prefix that cannot be one says what one looks like."""
+    d = _residential()
+    d["project_prefix"] = "SIR-"
+    prog = from_dict(d, "test.yaml")
+    assert prog.prefix == "SIR"
+    numbers = [p.number for p in generate(40, seed=2, end=END, program=prog).projects.values() if p.number]
+    assert numbers and all(n.startswith("SIR-") and not n.startswith("SIR--") for n in numbers)
+    d["project_prefix"] = "sir 1"
+    message = _problems(d)
+    assert "project_prefix: 'sir 1' is not a project-number prefix" in message
+    assert "e.g. SIR or SIR-" in message and "does not match" not in message
