@@ -1,7 +1,8 @@
 """Inferring a first program profile from what the API and the cache show (pcnb.profile holds the
 profile itself): statuses from GetStatusList, who holds each status and the roles from the cached
 histories, the time zone from the API's UTC offsets, segments from form schemas. Every guess is
-recorded with its evidence in ``guessed``, for the user to confirm or correct.
+recorded with its evidence in ``guessed``, for the user to confirm or correct. ``infer_from_api``
+makes the read-only calls that feed it (the Workspace only passes its client and cache).
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import polars as pl
 
 from pcnb import profile_outcomes as outcomes
+from pcnb.errors import Forbidden
 from pcnb.profile import EXITS, ProfileError, ProgramProfile, StatusInfo
+
+if TYPE_CHECKING:
+    from pcnb.api.client import PowerClerkClient
 
 #: Where a US time zone guess prefers one name over its aliases (same offsets all year).
 PREFERRED_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -83,6 +88,31 @@ def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any
     _infer_calendar(prof, timestamps)
     _infer_segments(prof, field_hints)
     return prof
+
+
+def infer_from_api(client: PowerClerkClient, program: str, events: pl.DataFrame,
+                   projects: pl.DataFrame) -> ProgramProfile:
+    """:func:`infer` fed by the cached histories plus a few read-only calls: the status list (admin; a
+    non-admin gets the statuses the histories show), the program's name, one page of projects (its
+    timestamps' offsets give the time zone) and the form schemas (segments)."""
+    if events.height == 0:
+        raise ProfileError("the cache holds no status history yet to infer the program profile from",
+                           "run `%powerclerk sync` first")
+    try:
+        statuses = client.status_list(program).get("Statuses") or []
+    except Forbidden:
+        statuses = []
+    name = next((str(p.get("Name")) for p in client.programs().get("Programs") or []
+                 if p.get("ProgramId") == program), "")
+    page = client.projects(program, limit=200).get("Projects") or []
+    stamps = [t for p in page for t in ((p.get("CurrentStatus") or {}).get("Timestamp"),
+                                        p.get("LastChangeTimestamp")) if t]
+    hints = []
+    for form in client.forms(program).get("Forms") or []:
+        schema = client.form_schema(program, form["CustomId"]).get("FormSchema") or {}
+        hints += [{"form": form["CustomId"], **f} for f in schema.get("DataFields") or []]
+    return infer(client.settings.environment, program, statuses, events, projects, timestamps=stamps,
+                 program_name=name, field_hints=hints)
 
 
 def _infer_roles(prof: ProgramProfile, first: Counter[str], final: list[str],

@@ -20,7 +20,7 @@ from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.errors import ConfigError
 from pcnb.profile import Deadline, ProfileError, ProgramProfile
-from pcnb.profile_infer import infer
+from pcnb.profile_infer import infer_from_api
 
 
 class Workspace:
@@ -172,27 +172,7 @@ class Workspace:
     def infer_profile(self, save: bool = True) -> ProgramProfile:
         """Infer a profile from the cached histories plus a few read-only calls (status list,
         program name, one page of projects for the time zone, form schemas for segments)."""
-        from pcnb.errors import Forbidden
-
-        events, projects = self.status_events(), self.projects()
-        if events.height == 0:
-            raise ProfileError("the cache holds no status history yet to infer the program profile from",
-                               "run `%powerclerk sync` first")
-        try:
-            statuses = self.client.status_list(self.program).get("Statuses") or []
-        except Forbidden:  # non-admin: the statuses the histories show
-            statuses = []
-        name = next((str(p.get("Name")) for p in self.client.programs().get("Programs") or []
-                     if p.get("ProgramId") == self.program), "")
-        page = self.client.projects(self.program, limit=200).get("Projects") or []
-        stamps = [t for p in page for t in ((p.get("CurrentStatus") or {}).get("Timestamp"),
-                                            p.get("LastChangeTimestamp")) if t]
-        hints = []
-        for form in self.client.forms(self.program).get("Forms") or []:
-            schema = self.client.form_schema(self.program, form["CustomId"]).get("FormSchema") or {}
-            hints += [{"form": form["CustomId"], **f} for f in schema.get("DataFields") or []]
-        prof = infer(self.client.settings.environment, self.program, statuses, events, projects,
-                     timestamps=stamps, program_name=name, field_hints=hints)
+        prof = infer_from_api(self.client, self.program, self.status_events(), self.projects())
         if self.sandbox_program is not None:
             _seed_from_definition(prof, self.sandbox_program)
         if self.client.settings.timezone:  # the user's setting beats the offsets' guess

@@ -109,6 +109,7 @@ def test_terminal_commands_show_the_code_point(spoofed, monkeypatch, capsys, tmp
     assert "[U+202E" in out and not raw_controls(out), out[-500:]  # the table may wrap the name in its cell
 
 
+@pytest.mark.slow  # a whole report run
 def test_a_report_shows_the_code_point_in_its_html_and_notebook(spoofed, monkeypatch, tmp_path):
     from pcnb.report import run_report
 

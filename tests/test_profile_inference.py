@@ -91,6 +91,7 @@ def _random_profile(seed: int):
     return inferred(seed, END)
 
 
+@pytest.mark.slow  # a sandbox, a full sync and an inference per program
 @pytest.mark.parametrize("seed", sorted(RIGHT.values()))
 def test_random_programs_served_over_http_get_the_roles_their_designer_meant(seed, tmp_path):
     """The benchmark builds the inference's inputs without HTTP; here the same programs are served

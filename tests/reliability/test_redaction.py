@@ -40,6 +40,7 @@ PRINTS = (
 )
 
 
+@pytest.mark.slow  # a whole report run
 def test_every_printed_form_of_a_secret_is_masked_in_the_report_and_its_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     monkeypatch.setenv("PCNB_API_KEY", API_KEY)
