@@ -32,9 +32,9 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from pcnb import profile_checks, profile_roles
+from pcnb import profile_checks, profile_file, profile_roles
 from pcnb.analytics.calendar import Calendar
-from pcnb.profile_checks import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
+from pcnb.profile_keys import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
 
 __all__ = ["EXITS", "HOLDERS", "SEGMENTS", "UNITS", "CalendarSpec", "Deadline", "ProfileError", "ProgramProfile",
            "Roles", "StatusInfo"]
@@ -315,14 +315,27 @@ class ProgramProfile:
     # ---- file (pcnb.profile_file) -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Validate, then write the file whole (atomically); a wrong profile is never saved."""
-        from pcnb import profile_file
-
         self.validate()
         return profile_file.write(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ProgramProfile:
         """Read a profile file; a ProfileError naming the file, line and key when it is not right."""
-        from pcnb import profile_file
+        return profile_file.read(path, cls.from_dict)
 
-        return profile_file.read(path)
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProgramProfile:
+        """The profile of ``data`` in the file's shape (checked first: pcnb.profile_checks.shape_problems)."""
+        roles: dict[str, Any] = data["roles"]
+        return cls(
+            environment=data["environment"], program_id=data["program_id"], program_name=data["program_name"],
+            statuses=[StatusInfo(**s) for s in data["statuses"]],
+            roles=Roles(draft=list(roles.get("draft") or []), intake=roles.get("intake"),
+                        review=list(roles.get("review") or []), approval=roles.get("approval"),
+                        completion=roles.get("completion"),
+                        exits={k: list((roles.get("exits") or {}).get(k) or []) for k in EXITS}),
+            deadlines=[Deadline(**d) for d in data["deadlines"]],
+            calendar=CalendarSpec(**data["calendar"]),
+            segments={k: data["segments"].get(k) for k in SEGMENTS},
+            workflow=[(a, b, int(n)) for a, b, n in data["workflow"]],
+            guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()})

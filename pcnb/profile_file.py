@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pcnb.profile_checks import EXITS, SEGMENTS, Problem, ProfileError, key_of, plain, shape_problems
+from pcnb.profile_checks import Problem, ProfileError, key_of, plain, problems, shape_problems
 
 if TYPE_CHECKING:
     from pcnb.profile import ProgramProfile
@@ -76,10 +77,9 @@ def _refuse(path: Path, line: int | None, what: str, fix: str, key: str = "") ->
     return err
 
 
-def parse(text: str, path: Path) -> ProgramProfile:
-    """The profile in ``text`` (the file at ``path``), or a ProfileError naming the line and the fix."""
-    from pcnb.profile import CalendarSpec, Deadline, ProgramProfile, Roles, StatusInfo
-
+def parse(text: str, path: Path, build: Callable[[dict[str, Any]], ProgramProfile]) -> ProgramProfile:
+    """The profile in ``text`` (the file at ``path``), or a ProfileError naming the line and the fix.
+    ``build`` makes the profile of data whose shape is checked (``ProgramProfile.from_dict``)."""
     lines = text.splitlines()
     last = max(1, len(lines))
     try:
@@ -104,21 +104,7 @@ def parse(text: str, path: Path) -> ProgramProfile:
     found = shape_problems(data)
     if found:
         raise _located(path, root, found[0])
-    roles: dict[str, Any] = data["roles"]
-    prof = ProgramProfile(
-        environment=data["environment"], program_id=data["program_id"], program_name=data["program_name"],
-        statuses=[StatusInfo(**s) for s in data["statuses"]],
-        roles=Roles(draft=list(roles.get("draft") or []), intake=roles.get("intake"),
-                    review=list(roles.get("review") or []), approval=roles.get("approval"),
-                    completion=roles.get("completion"),
-                    exits={k: list((roles.get("exits") or {}).get(k) or []) for k in EXITS}),
-        deadlines=[Deadline(**d) for d in data["deadlines"]],
-        calendar=CalendarSpec(**data["calendar"]),
-        segments={k: data["segments"].get(k) for k in SEGMENTS},
-        workflow=[(a, b, int(n)) for a, b, n in data["workflow"]],
-        guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()})
-    from pcnb.profile_checks import problems
-
+    prof = build(data)
     found = problems(prof)
     if found:
         raise _located(path, root, found[0])
@@ -129,11 +115,11 @@ def _located(path: Path, root: yaml.Node | None, problem: Problem) -> ProfileErr
     return _refuse(path, _line(root, problem.path), problem.what, problem.fix, key_of(problem.path))
 
 
-def read(path: str | Path) -> ProgramProfile:
+def read(path: str | Path, build: Callable[[dict[str, Any]], ProgramProfile]) -> ProgramProfile:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"the profile file {path} cannot be read: {exc}",
                            "check the file's permissions, or delete it to infer a new profile") from None
-    return parse(text, path)
+    return parse(text, path, build)
