@@ -28,12 +28,17 @@ if TYPE_CHECKING:
 END = "# end of profile (a file without this line was cut short and is not read)"
 
 
+#: A header line of files that end with :data:`END` (files written before it have neither: they are
+#: read without it, their cut told by missing keys only).
+MARK = "# `%powerclerk profile reload` reads it back"
+
+
 def dump(prof: ProgramProfile) -> str:
     data = plain(asdict(prof))
     header = (f"# pcnb program profile for {prof.program_name or prof.program_id} ({prof.environment}).\n"
               "# Edit freely: statuses' holders, roles, deadlines (business_days, calendar_days, business_hours),\n"
               "# calendar and segments. Keys under `guessed` were inferred; delete a line once you confirm it.\n"
-              "# `%powerclerk profile reload` reads it back (a wrong value is named with its line).\n")
+              f"{MARK} (a wrong value is named with its line).\n")
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110) + END + "\n"
 
 
@@ -97,7 +102,9 @@ def parse(text: str, path: Path, build: Callable[[dict[str, Any]], ProgramProfil
     if not isinstance(data, dict):
         raise _refuse(path, 1, f"the file holds {'a list' if isinstance(data, list) else repr(data)}, not the "
                                "profile's keys (environment, program_id, statuses, roles, ...)", restart)
-    if not any(line.strip() == END for line in lines):
+    if not any(line.strip() == END for line in lines) and not any(line.startswith(MARK) for line in lines[:8]):
+        data.setdefault("confidence", {})  # written before the end line and `confidence`: keys tell a cut
+    elif not any(line.strip() == END for line in lines):
         raise _refuse(path, last, f"the file ends here without its last line {END.split(' (')[0]!r}: it was cut "
                                   "short, and what followed (statuses, roles, deadlines...) is lost", restart
                       + "; a file you wrote yourself: end it with that line")
