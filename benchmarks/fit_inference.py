@@ -7,7 +7,9 @@ benchmarks/inference.py measures on seeds from 100000, which no fit has seen), g
 histories, computes the features as the inference does, fits the models by maximum likelihood with a
 small L2 penalty (numpy, gradient descent), and prints ``WEIGHTS`` to paste into profile_outcomes.py.
 
-Run: ``python benchmarks/fit_inference.py [--programs 1500]`` (numpy needed: a development tool).
+Run: ``python benchmarks/fit_inference.py [--programs 1500] [--cache examples.pkl]`` (about 10 minutes;
+numpy and scipy needed: a development tool, not a dependency of pcnb). The penalty is chosen by
+the held-out log-likelihood of the last fifth of the programs (``--l2`` to give one).
 """
 
 from __future__ import annotations

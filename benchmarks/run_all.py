@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks._results import RESULTS, record  # noqa: E402
 
 FULL = [("generator.py", []), ("sync_calls.py", []), ("frames_load.py", []), ("analytics.py", []),
-        ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("tiers.py", [])]
+        ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []), ("tiers.py", [])]
 QUICK = {"frames_load.py": ["--projects", "30000"], "analytics.py": ["--projects", "30000"],
          "rate_budget.py": ["--minutes", "2", "--baseline-minutes", "1"]}
 NEEDS = {"analytics.py": ("pm4py", "pyarrow")}

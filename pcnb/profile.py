@@ -32,9 +32,9 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from pcnb import profile_checks, profile_roles, profile_validate
+from pcnb import profile_checks, profile_file, profile_roles
 from pcnb.analytics.calendar import Calendar
-from pcnb.profile_checks import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
+from pcnb.profile_keys import EXITS, HOLDERS, SEGMENTS, UNITS, ProfileError
 
 __all__ = ["EXITS", "HOLDERS", "SEGMENTS", "UNITS", "CalendarSpec", "Deadline", "ProfileError", "ProgramProfile",
            "Roles", "StatusInfo"]
@@ -209,7 +209,7 @@ class ProgramProfile:
         """The whole profile is right: every key's type, every status it names exists, the calendar
         (IANA zone, week mask, the holidays package's country and subdivision, dates) and the
         deadlines; else a ProfileError naming the key (pcnb.profile_checks). Run after every change."""
-        profile_checks.first(profile_validate.problems(self))
+        profile_checks.first(profile_checks.problems(self))
 
     def set(self, key: str, value: str) -> list[str]:
         """``set("roles.completion", "STATUS")``, ``set("deadlines.STATUS", "10")`` (or "16 business_hours"),
@@ -315,21 +315,17 @@ class ProgramProfile:
     # ---- file (pcnb.profile_file) -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Validate, then write the file whole (atomically); a wrong profile is never saved."""
-        from pcnb import profile_file
-
         self.validate()
         return profile_file.write(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ProgramProfile:
         """Read a profile file; a ProfileError naming the file, line and key when it is not right."""
-        from pcnb import profile_file
-
-        return profile_file.read(path, cls.from_data)
+        return profile_file.read(path, cls.from_dict)
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ProgramProfile:
-        """The profile of a file's keys, their shapes already checked (pcnb.profile_file.parse)."""
+    def from_dict(cls, data: dict[str, Any]) -> ProgramProfile:
+        """The profile of ``data`` in the file's shape (checked first: pcnb.profile_checks.shape_problems)."""
         roles: dict[str, Any] = data["roles"]
         return cls(
             environment=data["environment"], program_id=data["program_id"], program_name=data["program_name"],

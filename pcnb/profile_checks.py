@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,52 +22,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_lib
 import jsonschema
 
+from pcnb import profile_roles
 from pcnb.analytics.deadlines import CLOCKS
-from pcnb.errors import PowerClerkError
+from pcnb.profile_keys import (
+    EXITS,
+    HOLDERS,
+    SEGMENTS,
+    UNITS,
+    WEEKDAY_LETTERS,
+    Path,
+    Problem,
+    ProfileError,
+    key_of,
+)
+
+__all__ = ["EXITS", "HOLDERS", "SEGMENTS", "UNITS", "Problem", "ProfileError", "key_of"]
 
 if TYPE_CHECKING:
     from pcnb.profile import ProgramProfile
-
-HOLDERS = ("utility", "applicant", "none")
-EXITS = ("completed", "withdrawn", "rejected", "cancelled")
-UNITS = ("business_days", "calendar_days", "business_hours")
-SEGMENTS = ("size", "technology", "track")
-WEEKDAY_LETTERS = "MTWTFSS"
-
-Path = tuple[str | int, ...]
-
-
-class ProfileError(PowerClerkError):
-    """The profile names something the program does not have, or a value of the wrong kind.
-    ``key`` is the profile key it is about (``calendar.country``, ``deadlines[2].status``), when
-    there is one; ``line`` the line of the profile file, when it came from one."""
-
-    key: str = ""
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    what: str
-    fix: str
-
-    @property
-    def key(self) -> str:
-        return key_of(self.path)
-
-    def error(self) -> ProfileError:
-        err = ProfileError(f"{self.key}: {self.what}" if self.path else self.what, self.fix)
-        err.key = self.key
-        return err
-
-
-def key_of(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
 
 _TEXT = {"type": "string", "minLength": 1}
 _MAYBE = {"type": ["string", "null"]}
@@ -254,9 +225,8 @@ def _same(prof: ProgramProfile, a: str, b: str) -> bool:
         return False  # named as an unknown status already
 
 
-def value_problems(prof: ProgramProfile, roles: Iterable[Problem] = ()) -> Iterator[Problem]:
-    """What a schema cannot state: statuses that exist, the ``roles`` problems (profile_roles', passed
-    in so this module need not import it back), the calendar, deadlines that can be counted."""
+def value_problems(prof: ProgramProfile) -> Iterator[Problem]:
+    """What a schema cannot state: statuses that exist, the calendar, deadlines that can be counted."""
     names = [s.name for s in prof.statuses]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         yield Problem(("statuses",), f"the status name {dup!r} is listed twice", FIXES["statuses"])
@@ -265,7 +235,7 @@ def value_problems(prof: ProgramProfile, roles: Iterable[Problem] = ()) -> Itera
             prof.status(key)
         except ProfileError as exc:
             yield Problem(path, exc.message, exc.hint)
-    yield from roles
+    yield from profile_roles.problems(prof)
     final = set(prof.roles.final)
     for i, d in enumerate(prof.deadlines):
         at: Path = ("deadlines", i)
@@ -291,6 +261,14 @@ def check_calendar(cal: dict[str, Any]) -> list[Problem]:
     found = [_schema_problem(e) for e in validator.iter_errors(plain(cal))]
     return [Problem(("calendar", *p.path), p.what, _fix(("calendar", *p.path))) for p in found] or list(
         calendar_problems(plain(cal)))
+
+
+def problems(prof: ProgramProfile) -> list[Problem]:
+    """Every problem of ``prof`` (types first: the value rules assume the types are right)."""
+    from dataclasses import asdict
+
+    found = shape_problems(plain(asdict(prof)))
+    return found or list(value_problems(prof))
 
 
 def first(found: Sequence[Problem]) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pcnb.profile_checks import Problem, ProfileError, key_of, plain, shape_problems
+from pcnb.profile_checks import Problem, ProfileError, key_of, plain, problems, shape_problems
 
 if TYPE_CHECKING:
     from pcnb.profile import ProgramProfile
@@ -28,12 +28,17 @@ if TYPE_CHECKING:
 END = "# end of profile (a file without this line was cut short and is not read)"
 
 
+#: A header line of files that end with :data:`END` (files written before it have neither: they are
+#: read without it, their cut told by missing keys only).
+MARK = "# `%powerclerk profile reload` reads it back"
+
+
 def dump(prof: ProgramProfile) -> str:
     data = plain(asdict(prof))
     header = (f"# pcnb program profile for {prof.program_name or prof.program_id} ({prof.environment}).\n"
               "# Edit freely: statuses' holders, roles, deadlines (business_days, calendar_days, business_hours),\n"
               "# calendar and segments. Keys under `guessed` were inferred; delete a line once you confirm it.\n"
-              "# `%powerclerk profile reload` reads it back (a wrong value is named with its line).\n")
+              f"{MARK} (a wrong value is named with its line).\n")
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110) + END + "\n"
 
 
@@ -79,8 +84,7 @@ def _refuse(path: Path, line: int | None, what: str, fix: str, key: str = "") ->
 
 def parse(text: str, path: Path, build: Callable[[dict[str, Any]], ProgramProfile]) -> ProgramProfile:
     """The profile in ``text`` (the file at ``path``), or a ProfileError naming the line and the fix.
-    ``build`` makes the profile of the file's keys once their shapes are right (ProgramProfile.from_data:
-    passed in, so this module does not import the profile module that imports it)."""
+    ``build`` makes the profile of data whose shape is checked (``ProgramProfile.from_dict``)."""
     lines = text.splitlines()
     last = max(1, len(lines))
     try:
@@ -98,7 +102,9 @@ def parse(text: str, path: Path, build: Callable[[dict[str, Any]], ProgramProfil
     if not isinstance(data, dict):
         raise _refuse(path, 1, f"the file holds {'a list' if isinstance(data, list) else repr(data)}, not the "
                                "profile's keys (environment, program_id, statuses, roles, ...)", restart)
-    if not any(line.strip() == END for line in lines):
+    if not any(line.strip() == END for line in lines) and not any(line.startswith(MARK) for line in lines[:8]):
+        data.setdefault("confidence", {})  # written before the end line and `confidence`: keys tell a cut
+    elif not any(line.strip() == END for line in lines):
         raise _refuse(path, last, f"the file ends here without its last line {END.split(' (')[0]!r}: it was cut "
                                   "short, and what followed (statuses, roles, deadlines...) is lost", restart
                       + "; a file you wrote yourself: end it with that line")
@@ -106,8 +112,6 @@ def parse(text: str, path: Path, build: Callable[[dict[str, Any]], ProgramProfil
     if found:
         raise _located(path, root, found[0])
     prof = build(data)
-    from pcnb.profile_validate import problems
-
     found = problems(prof)
     if found:
         raise _located(path, root, found[0])

@@ -22,7 +22,8 @@ random programs (pcnb.sandbox.random_programs, seeds below 100000) and are measu
 (``benchmarks/inference.py``). Every guess keeps its chances and runner-up (the profile's
 ``confidence``); one below :data:`LOW` is called low confidence wherever the profile is shown. A
 name that says withdrawal, rejection or cancellation (generic English words, no program's
-vocabulary) is one more feature, not the answer.
+vocabulary) counts for :data:`NAMED` of an exit's kind (it is the utility's own word for it) and
+the shape for the rest, so a shape that disagrees shows as the runner-up, with low confidence.
 """
 
 from __future__ import annotations

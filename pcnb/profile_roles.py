@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pcnb.profile_checks import EXITS, FIXES, Problem, ProfileError
+from pcnb.profile_keys import EXITS, Problem, ProfileError
 
 if TYPE_CHECKING:
     from pcnb.profile import ProgramProfile, Roles
@@ -77,7 +77,7 @@ def problems(prof: ProgramProfile) -> Iterator[Problem]:
     if completion and "exits.completed" not in seen.get(_name(prof, completion), ["exits.completed"]):
         yield Problem(("roles", "completion"), f"{completion!r} is not under roles.exits.completed",
                       f"a completion is a completed exit: `%powerclerk profile set roles.completion \"{completion}\"` "
-                      f"files it there ({FIXES['roles.exits']})")
+                      "files it there")
 
 
 def _name(prof: ProgramProfile, key: str) -> str:

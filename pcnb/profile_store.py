@@ -105,7 +105,7 @@ class ProfileFile:
         if not self.good_path.exists():
             return None
         try:
-            return profile_file.read(self.good_path, ProgramProfile.from_data)
+            return profile_file.read(self.good_path, ProgramProfile.from_dict)
         except ProfileError:
             return None
 

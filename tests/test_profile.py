@@ -394,3 +394,25 @@ def test_profile_set_on_the_command_line_says_what_it_moved():
         again = ProgramProfile.load(ws.profile_path)
         assert again.roles.completion is None and completion in again.roles.exits["rejected"]
         assert completion not in again.roles.exits["completed"]
+
+
+def test_a_profile_saved_before_the_end_line_and_confidence_still_loads(tmp_path):
+    """Files written by the previous version have neither the closing line nor `confidence`: a user's
+    hand-set deadlines and roles in them must not be refused as "cut short" after an upgrade. Cut
+    short, such a file still lacks keys, and is refused."""
+    import yaml
+
+    prof = _three()
+    prof.set("deadlines.Review", "12")
+    data = yaml.safe_load(prof.save(tmp_path / "new.yaml").read_text())
+    del data["confidence"]
+    old = ("# pcnb program profile for P1 (sandbox).\n# Edit freely: statuses' holders, roles, deadlines "
+           "(business_days, calendar_days, business_hours),\n# calendar and segments. Keys under `guessed` were "
+           "inferred; delete a line once you confirm it.\n" + yaml.safe_dump(data, sort_keys=False))
+    path = tmp_path / "old.profile.yaml"
+    path.write_text(old)
+    again = ProgramProfile.load(path)
+    assert again.deadlines_for() == {"Review": 12.0} and again.roles == prof.roles and again.confidence == {}
+    path.write_text(_cut(old))
+    with pytest.raises(ProfileError, match="the key '[a-z_]+' is missing"):
+        ProgramProfile.load(path)

@@ -74,7 +74,9 @@ def test_every_chart_and_the_browser_on_every_program(program):
         assert prof.program_name == NAMES[program] and prof.roles.completion and prof.roles.final
         figs = []
         for name in CHARTS:
-            fig = run(parse(f"chart {name}"), session)
+            # the backlog leaves finished projects' threads out by default, and a small program may have
+            # no other open thread: drawn with them apart, it has data whatever the program's state
+            fig = run(parse(f"chart {name}" + (" --finished group" if name == "backlog" else "")), session)
             assert "as of" in fig.layout.title.text and _has_data(fig.to_plotly_json()), (program, name)
             figs.append(fig)
         # every chart colours a status as the program's palette does (its profile's status order)
