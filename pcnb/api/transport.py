@@ -80,6 +80,11 @@ class Transport(Protocol):
         """Fetch a new access token now (after a 401: it may have been revoked)."""
         ...
 
+    def probe(self, request: WireRequest, timeout: float) -> WireResponse:
+        """Send as it is, no access token added or fetched: what `pcnb doctor` uses to look at the token
+        endpoint itself (raise ConnectionFailed when no answer arrives)."""
+        ...
+
 
 TOKEN_URL_HINT = ("check the token URL (setting token_url / PCNB_TOKEN_URL; documented: "
                   "https://identity.powerclerk.com/connect/token, trial "
@@ -143,6 +148,15 @@ class RequestsTransport:
 
     refresh_token = fetch_token
 
+    def probe(self, request: WireRequest, timeout: float) -> WireResponse:
+        try:
+            resp = requests.request(request.method, request.url, params=request.params, data=request.content,
+                                    headers=request.headers, timeout=timeout)
+        except requests.RequestException as exc:
+            raise ConnectionFailed(type(exc).__name__) from None
+        return WireResponse(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content,
+                            resp.reason or "")
+
     def send(self, request: WireRequest, timeout: float) -> WireResponse:
         if not self.session.token:
             self.fetch_token()
@@ -192,6 +206,9 @@ class FakeTransport:
 
     def refresh_token(self) -> None:
         self.token_fetches += 1
+
+    def probe(self, request: WireRequest, timeout: float) -> WireResponse:
+        return self.send(request, timeout)  # a fake route answers with or without a token alike
 
     def send(self, request: WireRequest, timeout: float) -> WireResponse:
         self.sent.append(request)

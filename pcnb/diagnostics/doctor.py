@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import socket
 import ssl
 import time
@@ -21,13 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from pcnb import clock
 from pcnb.api.auth import Credentials
 from pcnb.api.client import PowerClerkClient
+from pcnb.api.transport import ConnectionFailed, WireRequest
 from pcnb.config import Settings
 from pcnb.contract import parse_timestamp
 from pcnb.diagnostics.doctor_read import read_date, read_token, skew_seconds
@@ -196,8 +196,7 @@ class Doctor:
     def run(self) -> DoctorReport:
         self._safely("config", self.check_config, None)
         reachable = self._safely("dns", self.check_dns, False) & self._safely("tls", self.check_tls, False)
-        if reachable and self._safely("token", self.check_token, False):
-            self.client = self.factory(self.settings, _probe_creds(self.creds))
+        if reachable and self._safely("token", self.check_token, False) and self.client is not None:
             self.client.trace.keep_bodies = self.keep_bodies
             if self._safely("api_key", self.check_api, False):
                 if self._safely("programs", self.check_programs, False):
@@ -215,6 +214,9 @@ class Doctor:
                 session.close()  # doctor's client is its own: leave no connection open
         else:
             self.report.drift = "not checked (no API call could be made)"
+            session = getattr(self.client.http.transport, "session", None) if self.client else None
+            if session is not None:
+                session.close()
         return self.report
 
     def _safely(self, name: str, check: Callable[[], Any], failed: Any) -> Any:
@@ -291,34 +293,37 @@ class Doctor:
             self.add("token", SKIP, "no client id/secret configured, no token fetched")
             return False
         basic = base64.b64encode(f"{self.creds.client_id}:{self.creds.client_secret}".encode()).decode()
-        try:
-            resp = requests.post(url, data={"grant_type": "client_credentials"}, timeout=self.settings.timeout,
-                                 headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
-        except requests.RequestException as exc:
-            self.add("token", FAIL, f"POST {url} got no answer ({type(exc).__name__})",
+        self.client = self.client or self.factory(self.settings, _probe_creds(self.creds))
+        probe = WireRequest("POST", url, content=urlencode({"grant_type": "client_credentials"}).encode(),
+                            headers={"Authorization": f"Basic {basic}", "Accept": "application/json",
+                                     "Content-Type": "application/x-www-form-urlencoded"}, name="token")
+        try:  # through the client's transport, as every call: the fake transport can play any token endpoint
+            resp = self.client.http.transport.probe(probe, self.settings.timeout)
+        except ConnectionFailed as exc:
+            self.add("token", FAIL, f"POST {url} got no answer ({exc})",
                      "check the token URL (PCNB_TOKEN_URL), network and proxy")
             return False
-        rid = resp.headers.get("x-amzn-RequestId")
+        rid = resp.request_id
         try:
-            body = resp.json()
+            body = json.loads(resp.content)
         except (ValueError, RecursionError):
             body = None
-        if resp.status_code >= 500 or resp.status_code == 429:
-            self.add("token", FAIL, f"POST {url} answered {resp.status_code} {resp.reason or ''}".rstrip()
-                     + (": the identity server (or a gateway in front of it) is failing" if resp.status_code >= 500
+        if resp.status >= 500 or resp.status == 429:
+            self.add("token", FAIL, f"POST {url} answered {resp.status} {resp.reason or ''}".rstrip()
+                     + (": the identity server (or a gateway in front of it) is failing" if resp.status >= 500
                         else ": the token endpoint is rate-limiting this client"),
                      "retry in a few minutes; if it persists, give PowerClerk support the request id "
                      "(`pcnb support` writes the ticket)", request_id=rid)
             return False
-        if resp.status_code == 404 or (resp.status_code >= 400 and not isinstance(body, dict)):
-            self.add("token", FAIL, f"POST {url} answered {resp.status_code}: no token endpoint at this path",
+        if resp.status == 404 or (resp.status >= 400 and not isinstance(body, dict)):
+            self.add("token", FAIL, f"POST {url} answered {resp.status}: no token endpoint at this path",
                      "set the token URL of your environment (setting token_url / PCNB_TOKEN_URL; documented: "
                      "https://identity.powerclerk.com/connect/token, trial "
                      "https://identity.cleanpowerdemo.com/PCITrial/connect/token)", request_id=rid)
             return False
-        if resp.status_code >= 400:
+        if resp.status >= 400:
             error = (body or {}).get("error") or (body or {}).get("message") or resp.reason
-            self.add("token", FAIL, f"the token endpoint refused the client credentials: {resp.status_code} {error}",
+            self.add("token", FAIL, f"the token endpoint refused the client credentials: {resp.status} {error}",
                      "check PCNB_CLIENT_ID / PCNB_CLIENT_SECRET for this environment (PowerClerk: My Account > "
                      "Manage API Credentials); trial and production credentials differ",
                      [(KEY_SET_UP, "pcnb cannot see the key set-up; the client id/secret pair was refused")],
@@ -334,7 +339,7 @@ class Doctor:
             self.token = {}
             return False
         if answer.problem:
-            self.add("token", FAIL, f"POST {url} answered {resp.status_code} with {answer.shown}: {answer.problem}",
+            self.add("token", FAIL, f"POST {url} answered {resp.status} with {answer.shown}: {answer.problem}",
                      "check the token URL (PCNB_TOKEN_URL); a gateway in front of the identity server must pass "
                      "its answer through unchanged", request_id=rid)
             self.token = {}

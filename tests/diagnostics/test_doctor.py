@@ -314,3 +314,22 @@ def test_doctor_passes_a_year_after_the_data_ends(sandbox):
     assert r.check("projects").result == d.PASS and "checked the listing on its first page" in \
         r.check("projects").seen, str(r)
     assert r.ok, str(r)
+
+
+def test_the_token_check_goes_through_the_clients_transport_so_a_fake_can_play_the_endpoint():
+    """A pure-logic test beside the sandbox ones: the token endpoint answers through FakeTransport
+    (doctor used to post with requests itself, where no fake could reach)."""
+    from pcnb.api.client import PowerClerkClient
+    from pcnb.api.transport import FakeTransport
+
+    fake = FakeTransport({"POST /connect/token": (200, {"access_token": "t", "token_type": "Basic",
+                                                        "expires_in": 3600})})
+    settings = Settings(environment="custom", base_url="http://127.0.0.1:9/services/v2",
+                        token_url="http://127.0.0.1:9/connect/token", rate_limit=100000)
+    c = Credentials(api_key="k" * 32, client_id="cid", client_secret="secret-value")
+    r = run_doctor(settings, c, "P", client_factory=lambda s, cr: PowerClerkClient(s, cr, transport=fake))
+    token = r.check("token")
+    assert token.result == d.FAIL and "Basic is V1's scheme, Bearer V2's" in token.hint, str(r)
+    sent = [q for q in fake.sent if q.name == "token"]
+    assert len(sent) == 1 and sent[0].content == b"grant_type=client_credentials"
+    assert sent[0].headers["Authorization"].startswith("Basic ") and "Bearer" not in str(sent[0].headers)
