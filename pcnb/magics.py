@@ -18,6 +18,7 @@ full traceback.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ from pcnb.commands.expand import expand
 from pcnb.commands.query import QUERY_COMMANDS, run_query
 from pcnb.config import MAGIC_OPTIONS, check_magic_option, magic_options
 from pcnb.errors import ConfigError, PowerClerkError
+from pcnb.frameview import caption, for_people
 
 #: modules whose frames sit between a notebook's code and the magic
 _OWN_FRAMES = ("IPython.", "pcnb.", "traitlets.", "decorator")
@@ -44,10 +46,12 @@ class ShownFrame(pl.DataFrame):
     jupysql's displaylimit, the limit is about the screen, never the data."""
 
     shown_rows: int = 0  # not `limit`: that is a DataFrame method
+    timezone: str = "UTC"  # the program's: times are shown in it (pcnb.frameview)
 
     def _shown(self, render: Any) -> Any:
-        """``render`` of a plain copy whose names show their bidirectional controls (pcnb.bidi)."""
-        frame = visible_frame(pl.DataFrame._from_pydf(self._df))
+        """``render`` of a copy for people (local times, rounded numbers, names before ids) whose names
+        show their bidirectional controls (pcnb.bidi)."""
+        frame = for_people(visible_frame(pl.DataFrame._from_pydf(self._df)), self.timezone)
         if not self.shown_rows:
             return render(frame)
         with pl.Config(tbl_rows=self.shown_rows):
@@ -60,7 +64,8 @@ class ShownFrame(pl.DataFrame):
         return str(self._shown(pl.DataFrame.__str__))
 
     def _repr_html_(self, **kwargs: Any) -> str:
-        return str(self._shown(lambda frame: frame._repr_html_(**kwargs)))
+        table = str(self._shown(lambda frame: frame._repr_html_(**kwargs)))
+        return f"<p><small>{html.escape(caption(self, self.timezone, self.shown_rows))}</small></p>{table}"
 
 
 def _trait_help(name: str) -> str:
@@ -146,13 +151,19 @@ class PowerClerkMagic(Magics):
         if isinstance(result, str):
             print(visible(result))
             return None
-        return self._show(result, limit)
+        return self._show(result, limit, self._timezone())
+
+    def _timezone(self) -> str:
+        """The program's time zone, when its profile is in use (never inferred just to show a frame)."""
+        ws = self.session.workspace
+        loaded = getattr(getattr(ws, "profile_file", None), "profile", None)
+        return str(loaded.calendar.timezone) if loaded is not None else "UTC"
 
     @staticmethod
-    def _show(result: Any, limit: int) -> Any:
-        if type(result) is pl.DataFrame:  # shown with at most `limit` rows, names made visible
+    def _show(result: Any, limit: int, timezone: str = "UTC") -> Any:
+        if type(result) is pl.DataFrame:  # shown with at most `limit` rows, for people, names made visible
             shown: ShownFrame = ShownFrame._from_pydf(result._df)  # type: ignore[assignment]
-            shown.shown_rows = limit or 0
+            shown.shown_rows, shown.timezone = limit or 0, timezone
             return shown
         return result
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import plotly.graph_objects as go
 import polars as pl
 import pytest
@@ -176,3 +178,21 @@ def test_a_comment_on_a_line_is_a_comment_not_options():
     args = parse("connect --sandbox          # or: %powerclerk login (panel), connect --env trial")
     assert args.command == "connect" and args.sandbox and args.env is None
     assert parse("note DGI-00012 --subject 'Issue #4' --text 'see #4'").subject == "Issue #4"
+
+
+def test_frames_are_shown_for_people_and_stay_raw_as_values(ip):
+    """Issue 26: frames printed dtype rows, internal ids first, UTC times, six decimals. The shown copy
+    has local times (zone named), rounded numbers, names before ids and a caption; the value is raw."""
+    ip.run_line_magic("powerclerk", "sync")
+    ip.run_line_magic("powerclerk", "profile")  # the profile in use gives the program's time zone
+    result = ip.run_line_magic("powerclerk", "projects --status 'Permission to Operate'")
+    page = result._repr_html_()
+    assert "times in America/Los_Angeles" in page and f"{result.height:,} row(s)" in page
+    shown = result._shown(lambda f: f)  # winter and summer times in the column: the zone's name heads it
+    assert "status_ts (America/Los_Angeles)" in shown.columns and "status_ts (America/Los_Angeles)" in page
+    local = shown["status_ts (America/Los_Angeles)"][0]
+    utc = result["status_ts"][0].astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M")
+    assert local == utc
+    assert shown.columns.index("project_number") < shown.columns.index("project_id")
+    assert all(c.endswith("_id") for c in shown.columns[-4:])
+    assert result.schema["status_ts"] == pl.Datetime("us", "UTC") and result.columns[0] == "project_id"
