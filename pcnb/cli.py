@@ -320,6 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         print(MENU)
         return 0
+    if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        _usage_error(f"pcnb: unknown option {argv[0]} (options come after a command)",
+                     "`pcnb --help` lists pcnb's own commands, `pcnb help` the notebook's")
     if argv[0] not in OWN and not argv[0].startswith("-"):
         from pcnb.commands import registry
 

@@ -60,7 +60,9 @@ assign {a} {b} --email reviewer@utility.example
                                          r"`%powerclerk apply --irreversible sandbox`"):
         ip.run_cell_magic("powerclerk", "--yes", cell)
     assert state.project(approved[0]).status != "INSPECTION"  # nothing was sent
-    result = ip.run_cell_magic("powerclerk", "--yes --irreversible sandbox", cell)
+    plan = ip.run_cell_magic("powerclerk", "--irreversible sandbox", cell)  # named with the plan, no --yes
+    assert plan.ok and state.project(approved[0]).status != "INSPECTION"
+    result = ip.run_line_magic("powerclerk", "apply")  # the name typed with the plan is its confirmation
     assert result.counts == {"done": 4}
     assert state.project(approved[0]).status == "INSPECTION"
     assert state.project(b).assignee_email == "reviewer@utility.example"

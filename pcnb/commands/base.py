@@ -35,6 +35,7 @@ class Session:
     panel: Any = None
     history: list[str] = field(default_factory=list)
     pending: Any = None  # the last plan shown, for `apply`
+    pending_irreversible: str | None = None  # the environment named with it (--irreversible ENV), if any
     namespace: dict[str, Any] = field(default_factory=dict)  # the notebook's variables, for --from
     connections: list[dict[str, Any]] = field(default_factory=list)  # this kernel's, newest last
     progress: bool = True  # progress bars (sync, write-back); %config PowerClerkMagic.progress

@@ -8,7 +8,7 @@ from typing import Any
 
 from pcnb import writeback
 from pcnb.commands.base import Command, CommandError, Session
-from pcnb.commands.write import finish
+from pcnb.commands.write import finish, irreversible_option
 
 
 def _journal_args(j: argparse.ArgumentParser) -> None:
@@ -16,6 +16,7 @@ def _journal_args(j: argparse.ArgumentParser) -> None:
     j.add_argument("--undo", metavar="BATCH", help="plan restoring a batch's before-values (then --yes/apply)")
     j.add_argument("--resume", metavar="BATCH", help="finish a batch's pending/failed operations")
     j.add_argument("--yes", action="store_true", help="with --undo: execute the undo right away")
+    irreversible_option(j)
 
 
 def batch_ids(ws: Any) -> list[str]:
@@ -49,7 +50,7 @@ def cmd_journal(args: argparse.Namespace, session: Session) -> Any:
                            "give one: BATCH to show it, --undo BATCH or --resume BATCH")
     ws = session.require()
     if args.undo:
-        return finish(writeback.undo(ws, _known(ws, args.undo)), args.yes, session)
+        return finish(writeback.undo(ws, _known(ws, args.undo)), args.yes, session, args.irreversible)
     if args.resume:
         return writeback.resume(ws, _known(ws, args.resume), progress=session.progress)
     if args.batch:

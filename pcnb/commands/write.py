@@ -75,8 +75,8 @@ def finish(plan: writeback.Plan, yes: bool, session: Session, irreversible: str 
     """Show a plan (kept for `apply`), or with --yes print its summary and execute it. A plan with
     operations that cannot be undone also needs --irreversible ENV; without it the plan stays
     pending, so `apply --irreversible ENV` sends it after the user read where it goes."""
-    session.pending = plan
-    if not yes:
+    session.pending, session.pending_irreversible = plan, irreversible
+    if not yes:  # a name typed with the plan is kept for its `apply`
         return plan
     print(plan.summary(how_to_send=False))  # --yes sends it now: no "apply sends it" hint
     return execute(plan, session, irreversible)
@@ -89,7 +89,7 @@ def execute(plan: writeback.Plan, session: Session, irreversible: str | None) ->
         how = (f"run the command again with --yes --irreversible {plan.environment}" if session.terminal else
                f"`%powerclerk apply --irreversible {plan.environment}` sends this plan")
         raise CommandError(exc.message, f"{how} (the environment's name, typed, is the confirmation)") from None
-    session.pending = None
+    session.pending = session.pending_irreversible = None
     return result
 
 
@@ -101,7 +101,7 @@ def cmd_write(args: argparse.Namespace, session: Session) -> Any:
 def cmd_apply(args: argparse.Namespace, session: Session) -> Any:
     if session.pending is None:
         raise CommandError("there is no plan to apply", "run a write command (e.g. `set ...`) first and review it")
-    return execute(session.pending, session, args.irreversible)
+    return execute(session.pending, session, args.irreversible or session.pending_irreversible)
 
 
 def _configure(action: actions.Action) -> Any:

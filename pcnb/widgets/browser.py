@@ -185,6 +185,9 @@ class ProjectBrowser:
         self.undo_button.disabled = True
         self.diff.show(self.plan.diff)
         self.execute_button.disabled = not self.plan.ok
+        if self.plan.ok and self.plan.irreversible():  # an undo that itself cannot be undone: name the place
+            self.confirm_env.layout.display = None
+            self.confirm_env.placeholder = f"type {self.plan.environment} to send"
         self._say(f"undo of {self.last_batch} planned: " + plan_message(self.plan), error=not self.plan.ok)
         return self.plan
 

@@ -156,8 +156,9 @@ class Plan:
             raise InputError(f"{len(bad)} operation(s) did not pass validation; nothing was sent",
                              "see plan.problems; fix the rows, or execute(confirm=True, skip_invalid=True)")
         final = self.irreversible()
-        if final and irreversible != self.environment:
-            said = f" (you named {irreversible!r})" if irreversible else ""
+        named = irreversible.strip() if isinstance(irreversible, str) else None  # one rule in every front end
+        if final and named != self.environment:
+            said = f" (you named {named!r})" if named else ""
             kinds = ", ".join(sorted({o.action for o in final}))
             raise IrreversibleUnconfirmed(
                 f"{len(final)} operation(s) of this plan cannot be undone ({kinds}) and would go to "

@@ -73,6 +73,9 @@ def test_a_misspelled_console_command_and_a_bare_pcnb(capsys):
     with pytest.raises(SystemExit):
         cli.main(["reprot", "x.ipynb"])
     assert "unknown command 'reprot' (did you mean 'report'?)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--bogus"])
+    assert "pcnb: unknown option --bogus (options come after a command)" in capsys.readouterr().err
     assert cli.main([]) == 0 and "pcnb demo" in capsys.readouterr().out
 
 
