@@ -1,14 +1,22 @@
-"""Plotly figures from analytics frames. Every title states as_of, n and the calendar.
+"""Plotly figures from analytics frames, each designed to answer one question a program manager asks.
+
+Every title is that question in plain words, with one line beneath saying as of when, n, and the
+business-day calendar in words; legends say what a colour means, not a formula; bars that are
+compared carry their values; deadlines are drawn as black dashed lines; long names (statuses,
+deadlines, transitions) are rows of horizontal charts, never rotated labels. The shared conventions
+are pcnb.chartkit's; the colours pcnb.palette's: a status has one colour in every figure (the
+profile's order: ``palette.for_names`` picks the program whose statuses a figure draws, ``colors=``
+overrides), and colours that carry a meaning (late/on time, utility/applicant) are colour-blind safe.
 
 Figures use only plotly's own JSON; reports embed plotly.js so exported HTML works offline.
-A status has one colour in every figure (pcnb.palette: the program profile's order): the palette of
-the program whose statuses a figure draws (``palette.for_names``); pass ``colors=`` to choose it.
+tests/test_chart_images.py keeps a reference image of each chart on two programs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import polars as pl
@@ -18,49 +26,103 @@ from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.roles import need
 from pcnb.analytics.time_in_status import time_in_status
 from pcnb.bidi import visible_figure
-from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, for_names
+from pcnb.chartkit import (
+    base_layout,
+    deadline_ticks,
+    footnote,
+    in_order,
+    is_partial,
+    range_bars,
+    range_legend,
+    rows_height,
+    step_of,
+    title,
+    unit_words,
+    wait_bins,
+)
+from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
+from pcnb.palette import LATE, ON_TIME, SIDES, Palette, for_names
 
 
-def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
-    cal_text = f" · {cal.describe()}" if cal else ""
-    return f"{what}<br><sup>as of {as_of:%Y-%m-%d %H:%M} UTC · n = {n:,}{cal_text}</sup>"
+def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "", note: str = "") -> str:
+    return title(what, as_of, n, cal, counted, note)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     """Title, axes and style; the program's names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
-                      legend_title_text="", margin={"t": 90})
+    base_layout(fig)
+    fig.update_layout(title_text=title, xaxis_title=x, yaxis_title=y)
+    legend = fig.layout.showlegend is not False and len([t for t in fig.data if t.showlegend is not False]) > 1
+    fig.update_layout(margin={"t": max(130 if legend else 100, fig.layout.margin.t or 0)})
     return visible_figure(fig)
 
 
-def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
-                     colors: Palette | None = None) -> go.Figure:
-    """Bars of first entries per period per status, with a rolling-mean trend line per status."""
-    fig, pal = go.Figure(), colors or for_names(tp["status"].unique().to_list())
-    for status in sorted(tp["status"].unique().to_list()):
+def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, colors: Palette | None = None,
+                     cal: Calendar | None = None, labelled: int = 12) -> go.Figure:
+    """Bars of first entries per period per status, with a rolling mean of complete periods per status.
+
+    The period still running at ``as_of`` (the current month, in ``cal``'s zone; UTC without one) is
+    drawn hatched and light and left out of the average: a month five days old is not a fall in
+    output. ``trend_weeks`` is the window of the average in periods (the name predates monthly
+    charts); the last ``labelled`` periods carry their counts (older ones in the hover)."""
+    pal = colors or for_names(tp["status"].unique().to_list())
+    statuses = in_order(tp["status"].unique().to_list(), pal)
+    periods = sorted(tp["period"].unique().to_list())
+    step = step_of(periods)
+    tz = cal.timezone if cal is not None else "UTC"
+    partial = periods[-1] if periods and is_partial(periods[-1], step, as_of, tz) else None
+    recent = set(periods[-labelled:]) if labelled > 0 else set()
+    fig = go.Figure()
+    for status in statuses:
         part = tp.filter(pl.col("status") == status).sort("period")
-        color = pal[status]
-        fig.add_bar(x=part["period"].to_list(), y=part["count"].to_list(), name=status, marker_color=color)
-        trend = part["count"].rolling_mean(trend_weeks, min_samples=1)
-        fig.add_scatter(x=part["period"].to_list(), y=trend.to_list(), name=f"{status} ({trend_weeks}-period mean)",
-                        mode="lines", line={"color": color, "dash": "dot"})
-    fig.update_layout(barmode="group")
-    return _layout(fig, _title("Throughput: first entries per period", as_of, int(tp["count"].sum())), "Period",
-                   "Projects")
+        days, counts = part["period"].to_list(), part["count"].to_list()
+        now = [d == partial for d in days]
+        fig.add_bar(x=days, y=counts, name=status, marker_color=pal[status], legendgroup=status,
+                    marker={"opacity": [0.45 if p else 1.0 for p in now],
+                            "pattern": {"shape": ["/" if p else "" for p in now], "solidity": 0.45}},
+                    text=[str(k) if d in recent else "" for d, k in zip(days, counts, strict=True)],
+                    textposition="outside", textfont={"size": 10, "color": "#444444"}, cliponaxis=False,
+                    customdata=[" so far (partial)" if p else "" for p in now],
+                    hovertemplate=f"{status}<br>%{{x|%B %Y}}%{{customdata}}: %{{y}} projects<extra></extra>")
+        full = part.filter(pl.col("period") != partial) if partial is not None else part
+        if full.height >= 2:
+            trend = full["count"].rolling_mean(trend_weeks, min_samples=1)
+            fig.add_scatter(x=full["period"].to_list(), y=trend.to_list(), legendgroup=status, showlegend=False,
+                            name=f"{status}: average of the last {trend_weeks} full {step}s", mode="lines",
+                            line={"color": pal[status], "dash": "dot", "width": 2},
+                            hovertemplate=f"average of {trend_weeks} full {step}s: %{{y:.1f}}<extra></extra>")
+    if any(t.type == "scatter" for t in fig.data):  # one legend entry says what every dotted line is
+        fig.add_scatter(x=[None], y=[None], mode="lines", line={"color": "#777777", "dash": "dot", "width": 2},
+                        name=f"dotted: average of the last {trend_weeks} full {step}s")
+    fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, uniformtext={"minsize": 9, "mode": "show"})
+    note = ""
+    if partial is not None:
+        local = as_of.astimezone(ZoneInfo(tz))
+        note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
+    return _layout(fig, _title(f"How many projects reached each status per {step}?", as_of, int(tp["count"].sum()),
+                               counted="first entries", note=note), step.capitalize(), "Projects")
 
 
 def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,
                           colors: Palette | None = None) -> go.Figure:
-    """Stacked areas of WIP per status per day (cumulative flow diagram)."""
-    statuses = order or sorted(wip["status"].unique().to_list())
-    fig, pal = go.Figure(), colors or for_names(statuses)
+    """Stacked areas of WIP per status per day (cumulative flow diagram), statuses stacked in the
+    process's order (the profile's, from the palette, unless ``order``): first step at the bottom."""
+    pal = colors or for_names(order or wip["status"].unique().to_list())
+    statuses = order or in_order(wip["status"].unique().to_list(), pal)
+    fig = go.Figure()
     for status in statuses:
         part = wip.filter(pl.col("status") == status).sort("date")
         fig.add_scatter(x=part["date"].to_list(), y=part["wip"].to_list(), name=status, stackgroup="wip",
-                        mode="lines", line={"width": 0.5, "color": pal[status]}, fillcolor=pal[status])
-    last = wip.filter(pl.col("date") == wip["date"].max())["wip"].sum() if wip.height else 0
-    return _layout(fig, _title("Cumulative flow: work in progress by status", as_of, int(last)), "Date",
-                   "Projects in status")
+                        mode="lines", line={"width": 0.5, "color": pal[status]}, fillcolor=pal[status],
+                        hovertemplate=f"{status}<br>%{{x|%Y-%m-%d}}: %{{y}} projects<extra></extra>")
+    last = int(wip.filter(pl.col("date") == wip["date"].max())["wip"].sum()) if wip.height else 0
+    if wip.height:
+        fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
+                           font={"size": 12})
+    fig.update_layout(legend={"traceorder": "reversed"})
+    return _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
+                               counted="projects in progress now", note="at the end of each day"),
+                   "Date", "Projects in status")
 
 
 class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type information
@@ -93,160 +155,327 @@ def _fmt(value: float | None, suppressed: bool, n: int) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _room(ends: Sequence[float]) -> float:
+    """The x range of a range-bar chart: the longest bar plus room for its label after it."""
+    return max([*ends, 1.0]) * 1.45
+
+
+def _row_label(name: str, detail: str) -> str:
+    """A row of a horizontal chart: the name, and beneath it in small grey what the row counts."""
+    return f"{name}<br><span style='font-size:11px;color:#666666'>{detail}</span>"
+
+
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                          statuses: list[str] | None = None, min_n: int = minn.MIN_N,
-                         colors: Palette | None = None) -> FigureWithTable:
-    """Box plots of closed stays (business days) per status, above a table (a grid, ``.table``) of
-    both estimates: closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with
-    n closed and n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so
-    does the box."""
+                         colors: Palette | None = None, deadlines: Mapping[str, float] | None = None
+                         ) -> FigureWithTable:
+    """One row per status: a bar from the median to the 90th percentile of finished stays (business
+    days), the median marked and both values written, n finished and n open under the name, and the
+    status's deadline (``deadlines``: status -> business days) as a dashed line where one applies.
+    Beneath, a table (a grid, ``.table``) of both estimates: finished-stay percentiles and
+    Kaplan-Meier quantiles (open stays censored). Why ranges, not box plots: a box plot's whiskers
+    (a few stays of hundreds of days) set the scale and squash the middle, where the typical stay is.
+    Statistics over fewer than ``min_n`` stays read "suppressed (n=...)", in the chart and the table."""
     tis = time_in_status(intervals, terminal=(), min_n=min_n)
     if statuses:
         tis = tis.filter(pl.col("status").is_in(statuses))
-    order = statuses or sorted(tis["status"].to_list())
-    closed = intervals.filter(~pl.col("is_open"))
-    fig, pal = go.Figure(), colors or for_names(order)
-    rows = []
+    pal = colors or for_names(statuses or tis["status"].to_list())
+    order = [s for s in (statuses or in_order(tis["status"].to_list(), pal)) if s in set(tis["status"].to_list())]
+    limits = dict(deadlines or {})
+    fig, rows, labels = go.Figure(), [], []
     for status in order:
-        part = tis.filter(pl.col("status") == status)
-        if part.height == 0:
-            continue
-        r = part.row(0, named=True)
+        r = tis.filter(pl.col("status") == status).row(0, named=True)
         n, n_open, sup, km_sup = r["n"], r["n_open"], r["suppressed"], r["km_suppressed"]
         rows.append((status, n, n_open, _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
                      _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
                      _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
-        vals = [] if sup else closed.filter(pl.col("status") == status)["business_days"].to_list()
-        fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False,
-                    marker_color=pal[status])
+        limit = f" · deadline {unit_words('business_days', limits[status])}" if status in limits else ""
+        label = _row_label(status, f"{n:,} finished, {n_open:,} open{limit}")
+        labels.append(label)
+        if sup:  # the minimum-n rule: no bar, the reason where the bar would be
+            fig.add_scatter(x=[0], y=[label], mode="text", text=[f"  suppressed (n={n}): too few finished stays"],
+                            textposition="middle right", name=f"{status} (suppressed, n={n})", showlegend=False,
+                            textfont={"color": "#666666"})
+            continue
+        p50, p90 = float(r["median_bdays"]), float(r["p90_bdays"])
+        range_bars(fig, [label], [p50], [p90], pal[status], status,
+                   f"{status}<br>median {p50:.1f}, 90th percentile {p90:.1f} business days<br>{n:,} finished stays, "
+                   f"{n_open:,} open<extra></extra>")
+    range_legend(fig)
+    deadline_ticks(fig, order, limits)
     header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
     table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String) | {"n closed": pl.Int64, "n open": pl.Int64},
                          orient="row")
-    fig.update_layout(showlegend=False, height=480)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True,
+                     ticklabelstandoff=8)
+    fig.update_xaxes(rangemode="tozero", range=[0, _room(tis["p90_bdays"].drop_nulls().to_list())])
+    fig.update_layout(height=rows_height(len(labels)), barmode="overlay")
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
-    _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of, n_all, cal),
-            "Status", "Business days")
+    _layout(fig, _title("How long do projects stay in each status?", as_of, n_all, cal, counted="stays"),
+            "Business days in the status (finished stays)", "")
+    footnote(fig, "Finished stays only: stays still open are counted in the table beneath (Kaplan-Meier, open "
+                  "stays censored at their age).")
     return FigureWithTable(fig, table, "Time in status, business days: closed-stay percentiles and Kaplan-Meier "
                                        "quantiles (open stays censored)")
 
 
+def _share_words(q: float) -> str:
+    return "half" if q == 0.5 else f"{round(q * 100)} in 100"
+
+
 def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                 percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] | None = None,
-                min_n: int = minn.MIN_N, colors: Palette | None = None) -> go.Figure:
-    """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays.
+                min_n: int = minn.MIN_N, colors: Palette | None = None,
+                deadlines: Mapping[str, float] | None = None) -> go.Figure:
+    """Aging WIP: one row per status, a dot per open stay at its age, the historical percentiles of
+    finished stays as grey ticks on the same row, and the status's deadline (``deadlines``: status ->
+    business days) as a dashed line, so a dot right of the line is late and a dot right of the ticks
+    older than most stays ever got. Rows, not rotated labels: status names are long.
 
     Only work in progress: stays in the final statuses ``terminal`` (finished projects) are left
-    out. A status's percentile line is left out (suppressed) below ``min_n`` closed stays."""
+    out. A status's percentile ticks are left out (suppressed) below ``min_n`` finished stays."""
     final = list(need(terminal, "terminal", "aging_chart", "the program's final statuses (roles.final)"))
     open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
                              & ~pl.col("status").is_in(final))
-    statuses = sorted(open_["status"].unique().to_list())
-    fig, pal = go.Figure(), colors or for_names(statuses)
+    pal = colors or for_names(open_["status"].unique().to_list())
+    statuses = in_order(open_["status"].unique().to_list(), pal)
+    limits = dict(deadlines or {})
+    rows = {s: i for i, s in enumerate(statuses)}
+    fig = go.Figure()
     for status in statuses:
-        part = open_.filter(pl.col("status") == status)
-        fig.add_scatter(x=[status] * part.height, y=part["age_business_days"].to_list(), mode="markers",
-                        name=status, marker={"opacity": 0.5, "color": pal[status]}, showlegend=False)
+        ages = open_.filter(pl.col("status") == status)["age_business_days"].sort().to_list()
+        # a fixed spread around the row, so equal ages do not hide one another (no randomness: the
+        # same data draws the same picture)
+        jitter = [((k * 0.6180339887) % 1.0 - 0.5) * 0.5 for k in range(len(ages))]
+        past = sum(1 for a in ages if a > limits[status]) if status in limits else 0
+        late = f", {past:,} past the deadline" if past else ", none past the deadline" if status in limits else ""
+        fig.add_scatter(x=ages, y=[rows[status] + j for j in jitter], mode="markers", name=status,
+                        marker={"opacity": 0.65, "color": pal[status], "size": 7}, showlegend=False,
+                        hovertemplate=f"{status}<br>open for %{{x}} business days<extra></extra>")
+        fig.add_annotation(x=1, xref="paper", xanchor="left", y=rows[status], showarrow=False,
+                           text=f" {len(ages):,} open{late}", font={"size": 11, "color": "#555555"})
     closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
-    for i, q in enumerate(percentiles):
-        qs = closed.group_by("status").agg(pl.len().alias("n"), pl.col("business_days").quantile(q, "linear"))
-        qs = minn.apply(qs, "n", ["business_days"], min_n).filter(~pl.col("suppressed")).sort("status")
-        fig.add_scatter(x=qs["status"].to_list(), y=qs["business_days"].to_list(), mode="lines+markers",
-                        name=f"p{round(q * 100)} of completed", line={"dash": "dash", "color": REFERENCE},
-                        marker={"color": REFERENCE, "symbol": ["circle", "diamond", "square", "x"][i % 4]})
-    return _layout(fig, _title("Aging work in progress (open stays, final statuses excluded)", as_of, open_.height,
-                               cal), "Status", "Age (business days)")
+    qs_list = sorted(percentiles)
+    qs = closed.group_by("status").agg(pl.len().alias("n"), *(pl.col("business_days").quantile(q, "linear")
+                                                              .alias(f"p{i}") for i, q in enumerate(qs_list)))
+    qs = minn.apply(qs, "n", [f"p{i}" for i in range(len(qs_list))], min_n).filter(~pl.col("suppressed"))
+    qs = qs.filter(pl.col("status").is_in(statuses))
+    if qs.height and qs_list:  # the usual range of finished stays, drawn behind the dots
+        lo, hi = qs["p0"].to_list(), qs[f"p{len(qs_list) - 1}"].to_list()
+        words = " · ".join(f"p{round(q * 100)} %{{customdata[{i}]:.1f}}" for i, q in enumerate(qs_list))
+        fig.add_bar(y=[rows[s] for s in qs["status"].to_list()], x=[h - low for low, h in zip(lo, hi, strict=True)],
+                    base=lo, orientation="h", width=0.8, marker={"color": "#d9d9d9"},
+                    customdata=qs.select([f"p{i}" for i in range(len(qs_list))]).rows(),
+                    name=f"grey: usual time of finished stays ({_share_words(qs_list[0])} to "
+                         f"{_share_words(qs_list[-1])} took less)",
+                    hovertemplate=f"finished stays, business days: {words}<extra></extra>")
+        fig.data = (fig.data[-1], *fig.data[:-1])  # behind the dots
+    deadline_ticks(fig, statuses, limits)
+    fig.update_yaxes(tickvals=list(range(len(statuses))), ticktext=statuses,
+                     range=[len(statuses) - 0.5, -0.5], zeroline=False, automargin=True, ticklabelstandoff=8,
+                     showgrid=False)
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_layout(height=rows_height(len(statuses)), margin={"r": 190})
+    return _layout(fig, _title("How long have open projects been in their current status?", as_of, open_.height, cal,
+                               counted="open", note="finished projects left out"),
+                   "Business days in the current status", "")
 
 
-def _deadline_labels(sla: pl.DataFrame) -> list[str]:
-    """The x labels: a status (sla_compliance), or a deadline with its days, unit, clock and track
-    (deadline_compliance), e.g. "Intake -> Agreement: 60 business days, utility clock (Fast Track)"."""
-    if "deadline" not in sla.columns:
-        return [str(s) for s in sla["status"].to_list()]
+_SLA_UNITS = {"deadline_bdays": "business_days", "deadline_days": "calendar_days", "deadline_hours": "business_hours"}
+
+
+def _deadline_rows(sla: pl.DataFrame) -> list[tuple[str, str]]:
+    """Each row's (name, detail): a status (sla_compliance), or a deadline with its days, unit, clock
+    and track (deadline_compliance), e.g. ("Intake → Agreement", "60 business days, utility's clock
+    only · Fast Track · n = 120"). n: the stays or spans the row counts."""
     out = []
     for row in sla.iter_rows(named=True):
-        n = row["completed"] + row["open"] + row["exited"]
-        if row["days"] is None:  # projects whose track no rule names: counted, not judged
-            out.append(f"{row['deadline']}: {row['track']} (n={n})")
+        n = row["completed"] + row["open"] + row.get("exited", 0)
+        if "deadline" not in sla.columns:  # sla_compliance: the limit's column names its unit
+            col = next((c for c in _SLA_UNITS if c in row), None)
+            limit = f"{unit_words(_SLA_UNITS[col], row[col])} · " if col and row[col] is not None else ""
+            out.append((str(row["status"]), f"{limit}n = {n:,}"))
             continue
-        clock = ", utility clock" if row["clock"] == "utility" else ""
-        track = f" ({row['track']})" if row["track"] != "all" else ""
-        out.append(f"{row['deadline']}: {row['days']:g} {row['unit'].replace('_', ' ')}{clock}{track} (n={n})")
+        name = str(row["deadline"]).replace(" -> ", " → ")
+        if row["days"] is None:  # projects whose track no rule names: counted, not judged
+            out.append((name, f"{row['track']} · n = {n:,}"))
+            continue
+        clock = ", utility's clock only" if row["clock"] == "utility" else ""
+        track = f" · {row['track']}" if row["track"] != "all" else ""
+        out.append((name, f"{unit_words(row['unit'], row['days'])}{clock}{track} · n = {n:,}"))
     return out
 
 
-def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Share of stays (or spans) exceeding each deadline, with the on-time rate. Suppressed rates
-    (minimum-n rule) are drawn as no bar, labelled "suppressed (n=...)". Takes the frame of
-    sla_compliance or of deadline_compliance."""
+def _deadline_labels(sla: pl.DataFrame) -> list[str]:
+    """The row labels of the SLA chart (name, then its deadline and n beneath)."""
+    return [_row_label(name, detail) for name, detail in _deadline_rows(sla)]
+
+
+def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float | None = None) -> go.Figure:
+    """How often each deadline was missed: one row per deadline, a bar split into met / missed
+    (finished late) / missed (still open, already late), as shares of what the metric counts
+    (A + C: finished, or open and already late); the missed share is written at the bar's end, with
+    the on-time rate of finished ones in the hover. ``target``: the share that should meet the
+    deadline (e.g. 0.9), drawn as a dashed line. Rows whose rate is suppressed (minimum-n rule) get
+    no bar, but "suppressed (n=...)". Takes the frame of sla_compliance or of deadline_compliance."""
     fig = go.Figure()
-    x = _deadline_labels(sla)
-    n_rate = (sla["completed"] + sla["open_late"]).to_list()
+    y = _deadline_labels(sla)
+    a, b, c = (sla[k].fill_null(0).to_list() for k in ("completed", "completed_late", "open_late"))
     sup = sla["suppressed"].to_list() if "suppressed" in sla.columns else [False] * sla.height
-    sup_on = sla["on_time_suppressed"].to_list() if "on_time_suppressed" in sla.columns else [False] * sla.height
-    fig.add_bar(x=x, y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)", marker_color=LATE,
-                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup, n_rate, strict=True)])
-    fig.add_bar(x=x, y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A", marker_color=ON_TIME,
-                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup_on, sla["completed"].to_list(),
-                                                                          strict=True)])
-    fig.update_traces(textposition="outside")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
-    # n: the stays and spans counted over every deadline (each bar's own n is in its label)
-    counted = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
-                                                                   else 0)
-    n = int(sla.select(counted).item()) if sla.height else 0
-    return _layout(fig, _title("SLA compliance by deadline", as_of, n, cal),
-                   "Deadline" if "deadline" in sla.columns else "Status", "Share")
+    judged = [d is not None for d in (sla["days"].to_list() if "days" in sla.columns else [0] * sla.height)]
+    counted = [a_ + c_ for a_, c_ in zip(a, c, strict=True)]
+    show = [j and not s and n > 0 for j, s, n in zip(judged, sup, counted, strict=True)]
+
+    def share(part: list[int]) -> list[float | None]:
+        return [p / n if ok else None for p, n, ok in zip(part, counted, show, strict=True)]
+
+    def pct(values: list[float | None]) -> list[str]:
+        return [f"{v:.0%}" if v is not None and v >= 0.06 else "" for v in values]
+
+    segments = (("met the deadline", [a_ - b_ for a_, b_ in zip(a, b, strict=True)], ON_TIME, ""),
+                ("missed it: finished late", b, LATE, ""),
+                ("missed it: still open and already late", c, LATE, "/"))
+    for name, part, color, pattern in segments:
+        values = share(part)
+        fig.add_bar(y=y, x=values, name=name, orientation="h", marker_color=color, text=pct(values),
+                    textposition="inside", insidetextanchor="middle", textfont={"color": "#ffffff", "size": 12},
+                    marker_pattern={"shape": pattern, "fgcolor": "#ffffff", "solidity": 0.35} if pattern else None,
+                    customdata=part, hovertemplate=f"{name}: %{{x:.0%}} (%{{customdata:,}})<extra></extra>")
+    missed = [(b_ + c_) / n if ok else None for b_, c_, n, ok in zip(b, c, counted, show, strict=True)]
+    notes = []
+    for m, ok, s, j, n in zip(missed, show, sup, judged, counted, strict=True):
+        if ok and m is not None:
+            notes.append(f"  {m:.0%} missed")
+        elif s:
+            notes.append(f"  suppressed (n={n}): too few to judge")
+        elif not j:
+            notes.append("  not judged: no deadline for their track")
+        else:
+            notes.append("  nothing counted yet")
+    fig.add_scatter(y=y, x=[1.0 if ok else 0.0 for ok in show], mode="text", text=notes, textposition="middle right",
+                    showlegend=False, hoverinfo="skip", textfont={"size": 13, "color": "#333333"})
+    if target is not None:
+        fig.add_shape(type="line", x0=target, x1=target, y0=0, y1=1, yref="paper",
+                      line={"color": "#000000", "dash": "dash", "width": 2})
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"target: {target:.0%} met",
+                        line={"color": "#000000", "dash": "dash", "width": 2})
+    fig.update_layout(barmode="stack", height=rows_height(len(y)), uniformtext={"minsize": 10, "mode": "hide"})
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.28], tickvals=[0, 0.25, 0.5, 0.75, 1.0])
+    fig.update_yaxes(categoryorder="array", categoryarray=y, autorange="reversed", automargin=True,
+                     ticklabelstandoff=8)
+    # n: the stays and spans counted over every deadline (each row's own n is under its name)
+    total = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
+                                                                else 0)
+    n = int(sla.select(total).item()) if sla.height else 0
+    _layout(fig, _title("How often were the deadlines missed?", as_of, n, cal, counted="stays and spans"),
+            "Share of projects counted", "")
+    return footnote(fig, "Counted: projects that finished the step, and those still in it but already past the "
+                         "deadline (open ones within it are not judged yet).<br>Missed = finished late + still "
+                         "open and already late.", lines=2)
 
 
-def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Open inquiry threads by who must answer and how long they have waited."""
+_SIDE_WORDS = {"utility": "waiting on the utility", "applicant": "waiting on the applicant"}
+
+
+def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar, within: int = 3) -> go.Figure:
+    """Open inquiry threads by how long they have waited for an answer, stacked by who must answer.
+
+    The buckets follow the question "answered within ``within`` business days?" (the response
+    target, 3 as in notebook 04): the first bucket is exactly the target (0-3), then 4-5, 6-10,
+    11-20, 21+; the target is a dashed line after the first bucket, so every thread right of it
+    is overdue. Counts are written in each bar."""
     open_ = state.filter(pl.col("waiting_on") != "none")
+    bins = wait_bins(within)
+    names = [label for _, _, label in bins]
     fig = go.Figure()
+    totals = [0] * len(bins)
+    by_side = {}
     for side in ("utility", "applicant"):
-        part = open_.filter(pl.col("waiting_on") == side)
-        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=f"waiting on {side}", nbinsx=20,
-                          marker_color=SIDES[side])
-    fig.update_layout(barmode="stack")
-    return _layout(fig, _title("Inquiry backlog: open threads by wait", as_of, open_.height, cal),
-                   "Waiting (business days)", "Threads")
+        waits = open_.filter(pl.col("waiting_on") == side)["waiting_bdays"].to_list()
+        by_side[side] = [sum(1 for w in waits if w is not None and lo <= w and (hi is None or w <= hi))
+                         for lo, hi, _ in bins]
+        totals = [t + k for t, k in zip(totals, by_side[side], strict=True)]
+    for side, counts in by_side.items():  # a part's count inside it where both sides share a bar (total on top)
+        other = by_side["applicant" if side == "utility" else "utility"]
+        fig.add_bar(x=names, y=counts, name=_SIDE_WORDS[side], marker_color=SIDES[side],
+                    text=[str(k) if k and o else "" for k, o in zip(counts, other, strict=True)],
+                    textposition="inside", insidetextanchor="middle",
+                    textfont={"color": "#ffffff"},
+                    hovertemplate=f"{_SIDE_WORDS[side]}<br>%{{x}} business days: %{{y}} threads<extra></extra>")
+    fig.add_scatter(x=names, y=totals, mode="text", text=[f"{t}" if t else "" for t in totals],
+                    textposition="top center", showlegend=False, hoverinfo="skip", textfont={"size": 13})
+    fig.add_shape(type="line", x0=0.5, x1=0.5, xref="x", y0=0, y1=1, yref="paper",
+                  line={"color": "#000000", "dash": "dash", "width": 2})
+    overdue = sum(totals[1:])
+    fig.add_annotation(x=0.5, xref="x", y=1, yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                       text=f" target: answered within {unit_words('business_days', within)}<br>"
+                            f" {overdue:,} of {sum(totals):,} waiting longer",
+                       align="left", font={"size": 12})
+    fig.update_layout(barmode="stack", bargap=0.3)
+    top = max([*totals, 1])
+    fig.update_yaxes(range=[0, top * 1.35], dtick=1 if top <= 8 else None, tickformat=",d")
+    fig.update_xaxes(type="category")
+    return _layout(fig, _title("How long have open inquiries waited for an answer?", as_of, open_.height, cal,
+                               counted="open threads"), "Waiting so far (business days)", "Open threads")
 
 
 def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time)."""
+    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time); today's
+    count written at the right end."""
     fig = go.Figure()
-    for side, color in (("utility", SIDES["utility"]), ("applicant", SIDES["applicant"])):
+    for side in ("utility", "applicant"):
         part = trend.filter(pl.col("waiting_on") == side).sort("date")
-        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=f"waiting on {side}",
-                        mode="lines", stackgroup="backlog", line={"color": color, "width": 0.5})
-    latest = trend.filter(pl.col("date") == trend["date"].max())["threads"].sum() if trend.height else 0
-    return _layout(fig, _title("Inquiry backlog over time (open threads at the end of each day)", as_of, int(latest),
-                               cal), "Date", "Open threads")
+        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=_SIDE_WORDS[side],
+                        mode="lines", stackgroup="backlog", line={"color": SIDES[side], "width": 0.5},
+                        fillcolor=SIDES[side],
+                        hovertemplate=f"{_SIDE_WORDS[side]}<br>%{{x|%Y-%m-%d}}: %{{y}} threads<extra></extra>")
+    latest = int(trend.filter(pl.col("date") == trend["date"].max())["threads"].sum()) if trend.height else 0
+    if trend.height:
+        fig.add_annotation(x=trend["date"].max(), y=latest, text=f"{latest:,} open now", showarrow=True, ax=30,
+                           ay=-25, font={"size": 12})
+    fig.update_layout(legend={"traceorder": "reversed"})
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, _title("How many inquiries were waiting for an answer, day by day?", as_of, latest, cal,
+                               counted="open now", note="at the end of each day"), "Date", "Open threads")
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
-                     colors: Palette | None = None) -> FigureWithTable:
-    """Sankey of the most frequent transitions (width = count) above a grid (``.table``) of every
-    transition, slowest median first (sortable: the grid shows all of them, not a cut-off few)."""
-    top_rows = dfg.sort("count", descending=True).head(top)
-    labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
-    idx = {name: i for i, name in enumerate(labels)}
-    med = f"median_{unit}"
-    fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 15, "color": [(colors or for_names(labels))[s] for s in labels]},
-        link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
-              "value": top_rows["count"].to_list(),
-              "customdata": top_rows[med].to_list(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
+                     colors: Palette | None = None, min_n: int = minn.MIN_N) -> FigureWithTable:
+    """Where work waits longest: the ``top`` transitions A → B with the slowest median time in A
+    (business days unless ``unit``), one row each, coloured by A, the median written and the 90th
+    percentile marked; above a grid (``.table``) of every transition, slowest median first (sortable,
+    the suppressed ones too: ``min_n`` only names their threshold, ``dfg`` already applied it). Bars
+    on paper, not a Sankey whose numbers were only in its hover."""
+    med, p90 = f"median_{unit}", f"p90_{unit}"
+    sup_col = pl.col("suppressed") if "suppressed" in dfg.columns else pl.lit(False)
+    shown = dfg.filter(~sup_col & pl.col(med).is_not_null()).sort([med, "count"], descending=True).head(top)
+    pal = colors or for_names(set(dfg["status"].to_list()) | set(dfg["next_status"].to_list()))
+    words = unit.replace("_", " ")
+    labels = [_row_label(f"{a} → {b}", f"n = {n:,} moves") for a, b, n in
+              zip(shown["status"].to_list(), shown["next_status"].to_list(), shown["count"].to_list(), strict=True)]
+    fig = go.Figure()
+    for status in in_order(shown["status"].unique().to_list(), pal):
+        idx = [i for i, s in enumerate(shown["status"].to_list()) if s == status]
+        range_bars(fig, [labels[i] for i in idx], [shown[med][i] for i in idx], [shown[p90][i] for i in idx],
+                   pal[status], status, f"%{{y}}<br>median %{{x:.1f}}, 90th percentile %{{customdata:.1f}} {words}"
+                                        "<extra></extra>")
+    range_legend(fig)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True,
+                     ticklabelstandoff=8)
+    fig.update_xaxes(rangemode="tozero", range=[0, _room(shown[p90].to_list())])
+    fig.update_layout(height=rows_height(len(labels)), barmode="overlay")
     slow = dfg.sort(med, descending=True, nulls_last=True)
     sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
     counts = slow["count"].to_list()
-    words = unit.replace("_", " ")
     table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(), "n": counts,
                           **{f"{q} {words}": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
                                                                                   strict=True)]
-                             for q, c in (("median", med), ("p90", f"p90_{unit}"))}},
+                             for q, c in (("median", med), ("p90", p90))}},
                          schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
-    fig.update_layout(height=520)
-    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {words} in hover)", as_of,
-                                   int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
+    few = int(dfg.select(sup_col.sum()).item()) if dfg.height else 0
+    notes = [f"the {top} slowest" if dfg.height - few > top else "",
+             f"{few} rare moves (n < {min_n}) only in the table beneath" if few else ""]
+    _layout(fig, _title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
+                        counted="moves", note=" · ".join(n for n in notes if n)),
+            f"{words.capitalize()} in the first status before the move", "")
     return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")

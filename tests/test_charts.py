@@ -41,15 +41,15 @@ def test_charts_state_as_of_n_and_axes(synced):
     iv = ev.pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     assert iv.height > ev.height * 0.9
     checks = [
-        (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
-                                 END), "Period", "Projects"),
+        (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo",
+                                            calendar=cal), END), "Month", "Projects"),
         (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status"),
-        (charts.time_in_status_chart(iv, END, cal), "Status", "Business days"),
-        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Status", "Age (business days)"),
+        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", ""),
+        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", ""),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Status", "Share"),
+         "Share of projects counted", ""),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
-                              END, cal), "Waiting (business days)", "Threads"),
+                              END, cal), "Waiting so far (business days)", "Open threads"),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
                                                       cal, END), END, cal), "Date", "Open threads"),
     ]
@@ -57,20 +57,22 @@ def test_charts_state_as_of_n_and_axes(synced):
         title = fig.layout.title.text
         assert f"as of {END:%Y-%m-%d %H:%M} UTC" in title and "n = " in title
         assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
-        assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
-    sankey = charts.bottleneck_chart(bottlenecks(iv), END)
-    assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
-    slow = sankey.table  # every transition, as a grid beneath the Sankey (not a cut-off plotly table)
-    assert len(sankey.data) == 1 and slow.columns[:3] == ["From", "To", "n"]
+        assert len(fig.data) >= 1 and any(len([v for v in (t.x or t.y or []) if v is not None]) for t in fig.data)
+    slowest = charts.bottleneck_chart(bottlenecks(iv), END)
+    drawn = [t for t in slowest.data if t.type == "bar" and t.orientation == "h" and t.y[0] is not None]
+    assert drawn and not [t for t in slowest.data if t.type == "sankey"]  # bars with their numbers, on paper too
+    slow = slowest.table  # every transition, as a grid beneath the chart (not a cut-off plotly table)
+    assert slow.columns[:3] == ["From", "To", "n"]
     assert slow.height == bottlenecks(iv).height > 8
     tis = charts.time_in_status_chart(iv, END, cal)
     table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
-    assert not [t for t in tis.data if t.type == "table"]
-    boxes = [t for t in tis.data if t.type == "box"]
-    assert [b.name.split(" (suppressed")[0] for b in boxes] == table["Status"].to_list()  # one row per box
+    assert not [t for t in tis.data if t.type in ("table", "box")]
+    rows = list(dict.fromkeys(t.name.split(" (suppressed")[0] for t in tis.data if (t.type == "bar" and t.y[0])
+                              or (t.type == "scatter" and t.mode == "text")))
+    assert rows == table["Status"].to_list()  # one row of the chart per row of the table
     assert table.columns == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
     assert table["n open"].sum() > 0  # open stays are counted beside the closed ones
-    assert "n = " in sankey.layout.title.text
+    assert "n = " in slowest.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
 
@@ -82,12 +84,12 @@ def test_aging_chart_shows_only_work_in_progress(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     fig = charts.aging_chart(iv, END, cal, terminal=FINAL)  # the final statuses are excluded by default
-    dots = [t for t in fig.data if t.mode == "markers"]
+    dots = [t for t in fig.data if t.type == "scatter" and t.mode == "markers"]
     shown = {t.name for t in dots}
     assert shown and not shown & set(FINAL)  # finished projects are not work in progress
     wip = iv.filter(pl.col("is_open") & ~pl.col("status").is_in(FINAL))
-    assert sum(len(t.y) for t in dots) == wip.height
-    assert max(max(t.y) for t in dots) == wip["age_business_days"].max()
+    assert sum(len(t.x) for t in dots) == wip.height
+    assert max(max(t.x) for t in dots) == wip["age_business_days"].max()
 
 
 def test_suppressed_statistics_are_labelled_in_charts(synced):
@@ -97,7 +99,9 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     assert all(str(v).startswith("suppressed (n=") for v in tis.table["median"])
     sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
     fig = charts.sla_chart(sla, END, cal)
-    assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
+    assert all(t.x == (None,) for t in fig.data if t.type == "bar")  # no bar for a suppressed rate
+    notes = [t.text[0].strip() for t in fig.data if t.type == "scatter" and t.mode == "text"]
+    assert notes[0].startswith("suppressed (n=")
     dfg = bottlenecks(iv, min_n=10_000)
     table = charts.bottleneck_chart(dfg, END).table
     assert all(str(v).startswith("suppressed (n=") for v in table["median business days"])
@@ -111,6 +115,8 @@ def status_colors(fig) -> dict[str, set[str]]:
             for label, color in zip(t.node.label, t.node.color or [None] * len(t.node.label), strict=True):
                 seen.setdefault(label, set()).add(color)
         elif t.type in ("bar", "box") or (t.type == "scatter" and (t.stackgroup or t.mode == "markers")):
+            if all(v is None for v in (t.x or ())):  # a legend entry only ("solid: median ...")
+                continue
             color = t.marker.color if t.type != "scatter" or t.mode == "markers" else t.line.color
             seen.setdefault(t.name.split(" (suppressed")[0], set()).add(color)
     return seen
@@ -139,7 +145,7 @@ def test_a_status_has_one_colour_in_every_chart(synced):
             charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END),
             charts.time_in_status_chart(iv, END, cal), charts.aging_chart(iv, END, cal, terminal=FINAL),
             charts.bottleneck_chart(bottlenecks(iv), END)]
-    flat = same_colour_everywhere(figs)
+    flat = same_colour_everywhere(figs, set(iv["status"].to_list()))
     assert {"Application Submitted", "Permission to Operate", "Application Review"} <= set(flat)
     # a palette from a status order gives the same answer whichever chart asks first
     pal = palette.Palette(["Unsubmitted", "Application Submitted", "Application Review"])
