@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.deadlines import DeadlineRule
+from pcnb.bidi import visible_figure
 from pcnb.palette import TARGET, Palette
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -204,3 +205,23 @@ def base_layout(fig: go.Figure) -> go.Figure:
                               "traceorder": "normal"},
                       title={"x": 0.01, "xanchor": "left"}, hoverlabel={"namelength": -1})
     return fig
+
+
+def finish(fig: go.Figure, title_text: str, x: str, y: str) -> go.Figure:
+    """Title, axes and the shared look; room above the plot for a one-row legend; the program's
+    names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
+    base_layout(fig)
+    fig.update_layout(title_text=title_text, xaxis_title=x, yaxis_title=y)
+    legend = fig.layout.showlegend is not False and len([t for t in fig.data if t.showlegend is not False]) > 1
+    fig.update_layout(margin={"t": max(130 if legend else 100, fig.layout.margin.t or 0)})
+    return visible_figure(fig)
+
+
+def row_label(name: str, detail: str) -> str:
+    """A row of a horizontal chart: the name, and beneath it in small grey what the row counts."""
+    return f"{name}<br><span style='font-size:11px;color:#666666'>{detail}</span>"
+
+
+def room(ends: Sequence[float]) -> float:
+    """The x range of a range-bar chart: the longest bar plus room for its label after it."""
+    return max([*ends, 1.0]) * 1.45
