@@ -174,3 +174,146 @@ def test_time_in_status_shows_its_table_as_a_grid_beneath_the_figure(synced):
     html = grid.data["text/html"]
     assert "new ITable(" in html and '"ordering": true' in html and "Application Review" in html
     assert "Kaplan-Meier" in html and f"shape: ({tis.table.height}, 9)" in grid.data["text/plain"]
+
+
+# -- #26 item 2: charts designed, not defaulted (each test below failed on the charts before it) --
+
+def _iv(store):
+    cal = Calendar.us_federal("America/Los_Angeles")
+    return cal, frames.status_events(store).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+
+
+def test_sla_chart_rows_plain_legend_written_shares_and_colour_blind_safe_colours(synced):
+    cal, iv = _iv(synced)
+    sla = sla_compliance(iv, {"Application Submitted": 3, "Application Review": 10})
+    fig = charts.sla_chart(sla, END, cal)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars and all(t.orientation == "h" for t in bars)  # long deadline names are rows, not rotated labels
+    assert [t.name for t in bars] == ["met the deadline", "missed it: finished late",
+                                      "missed it: still open and already late"]  # not "exceeding (B+C)/(A+C)"
+    assert [t.marker.color for t in bars] == [palette.ON_TIME, palette.LATE, palette.LATE]
+    notes = next(t for t in fig.data if t.type == "scatter" and t.mode == "text").text
+    for i, row in enumerate(sla.iter_rows(named=True)):
+        shares = [t.x[i] for t in bars]
+        assert abs(sum(shares) - 1) < 1e-9  # the three parts are the whole that pct_exceeding counts (A + C)
+        assert abs(shares[1] + shares[2] - row["pct_exceeding"]) < 1e-9
+        assert notes[i].strip() == f"{row['pct_exceeding']:.0%} missed"  # the value written, not only hovered
+        assert f"{row['deadline_bdays']} business days · n = " in fig.layout.yaxis.categoryarray[i]
+    assert "(B+C)" not in fig.to_json() and "MTWTF" not in fig.layout.title.text
+    assert not fig.layout.shapes
+    aimed = charts.sla_chart(sla, END, cal, target=0.9)  # a share to reach: a dashed line, named in the legend
+    assert [s.x0 for s in aimed.layout.shapes] == [0.9] and "target: 90% met" in {t.name for t in aimed.data}
+
+
+def test_throughput_marks_the_partial_month_and_leaves_it_out_of_the_average(synced):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cal, iv = _iv(synced)
+    tp = throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)
+    last = tp["period"].max()
+    during = datetime(last.year, last.month, 11, tzinfo=ZoneInfo(cal.timezone))  # 10 days into the last month
+    fig = charts.throughput_chart(tp, during)  # periods are local months: the chart takes the zone from cal=,
+    assert fig.layout.xaxis.title.text == "Month"  # UTC without it (the same answer on the 11th) and "per month?" in fig.layout.title.text
+    assert "partial month so far (to " in fig.layout.title.text
+    for bar in (t for t in fig.data if t.type == "bar"):
+        marked = [x for x, shape in zip(bar.x, bar.marker.pattern.shape, strict=True) if shape == "/"]
+        assert marked == ([last] if last in bar.x else [])  # only the running month is hatched
+        assert [o for x, o in zip(bar.x, bar.marker.opacity, strict=True) if x == last] in ([0.45], [])
+    for line in (t for t in fig.data if t.type == "scatter" and t.x and t.x[0] is not None):
+        status = line.name.split(":")[0]
+        full = tp.filter((pl.col("status") == status) & (pl.col("period") != last)).sort("period")
+        assert list(line.x) == full["period"].to_list()  # the partial month is not on the average line
+        assert abs(line.y[-1] - sum(full["count"].to_list()[-3:]) / 3) < 1e-9  # the mean of 3 full months
+    next_month = datetime(last.year + last.month // 12, last.month % 12 + 1, 1, tzinfo=ZoneInfo(cal.timezone))
+    done = charts.throughput_chart(tp, next_month, cal=cal)  # the month is over: nothing is partial
+    assert all(set(t.marker.pattern.shape) == {""} for t in done.data if t.type == "bar")
+    assert "partial" not in done.layout.title.text
+
+
+def test_time_in_status_draws_median_to_p90_ranges_with_n_and_the_deadline(synced):
+    from pcnb.analytics.time_in_status import time_in_status
+
+    cal, iv = _iv(synced)
+    active = iv.filter(~pl.col("status").is_in(FINAL))
+    fig = charts.time_in_status_chart(active, END, cal)
+    assert not [t for t in fig.data if t.type == "box"]  # no whisker-dominated box plot
+    tis = time_in_status(active, terminal=()).filter(~pl.col("suppressed"))
+    labels = list(fig.layout.yaxis.categoryarray)
+    for r in tis.iter_rows(named=True):
+        solid, light = [t for t in fig.data if t.type == "bar" and t.name == r["status"]]
+        assert solid.orientation == light.orientation == "h"
+        assert solid.x[0] == r["median_bdays"] and light.base[0] == r["median_bdays"]
+        assert abs(light.base[0] + light.x[0] - r["p90_bdays"]) < 1e-9
+        assert light.text[0].startswith("median ") and " · 9 in 10 within " in light.text[0]  # values written
+        assert f"{r['n']:,} finished, {r['n_open']:,} open" in solid.y[0]  # n per status
+    assert not fig.layout.shapes  # no deadline given, none drawn
+    fig = charts.time_in_status_chart(active, END, cal, deadlines={"Application Review": 10})
+    labels = list(fig.layout.yaxis.categoryarray)
+    row = next(i for i, label in enumerate(labels) if label.startswith("Application Review<br>"))
+    assert [(s.x0, s.y0 < row < s.y1, s.line.dash) for s in fig.layout.shapes] == [(10, True, "dash")]
+    assert "deadline 10 business days" in labels[row] and "deadline" in {t.name for t in fig.data}
+
+
+def test_aging_marks_each_status_deadline_and_counts_the_open_stays_past_it(synced):
+    cal, iv = _iv(synced)
+    fig = charts.aging_chart(iv, END, cal, terminal=FINAL, deadlines={"Application Review": 10})
+    statuses = list(fig.layout.yaxis.ticktext)
+    row = statuses.index("Application Review")
+    assert [(s.x0, s.y0 < row < s.y1) for s in fig.layout.shapes] == [(10, True)]
+    ages = iv.filter(pl.col("is_open") & (pl.col("status") == "Application Review"))["age_business_days"]
+    late = int((ages > 10).sum())
+    notes = [a.text for a in fig.layout.annotations if a.y == row]
+    assert notes == [f" {ages.len():,} open, {late:,} past the deadline" if late else
+                     f" {ages.len():,} open, none past the deadline"]
+    assert fig.layout.xaxis.title.text == "Business days in the current status"  # ages run along x: rows
+
+
+def test_backlog_bins_answer_the_within_3_business_days_question(synced):
+    cal, _ = _iv(synced)
+    state = thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END)
+    fig = charts.backlog_chart(state, END, cal)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [list(t.x) for t in bars] == [["0-3", "4-5", "6-10", "11-20", "21+"]] * 2  # not 50-day bins
+    edges = [(0, 3), (4, 5), (6, 10), (11, 20), (21, 10**6)]
+    for t, side in zip(bars, ("utility", "applicant"), strict=True):
+        waits = state.filter(pl.col("waiting_on") == side)["waiting_bdays"]
+        assert list(t.y) == [int(((waits >= lo) & (waits <= hi)).sum()) for lo, hi in edges], side
+        assert t.marker.color == palette.SIDES[side] and t.name == f"waiting on the {side}"
+    assert [(s.x0, s.line.dash) for s in fig.layout.shapes] == [(0.5, "dash")]  # the target, after 0-3
+    open_ = state.filter(pl.col("waiting_on") != "none")
+    overdue = open_.filter(pl.col("waiting_bdays") > 3).height
+    assert any("answered within 3 business days" in a.text and f"{overdue:,} of {open_.height:,} waiting longer"
+               in a.text for a in fig.layout.annotations)
+    assert [list(t.x) for t in charts.backlog_chart(state, END, cal, within=10).data if t.type == "bar"][0] == [
+        "0-10", "11-20", "21+"]
+
+
+def test_bottlenecks_are_rows_slowest_median_first_with_values(synced):
+    cal, iv = _iv(synced)
+    dfg = bottlenecks(iv)
+    fig = charts.bottleneck_chart(dfg, END)
+    shown = dfg.filter(~pl.col("suppressed")).sort(["median_business_days", "count"], descending=True).head(15)
+    labels = list(fig.layout.yaxis.categoryarray)
+    assert [label.split("<br>")[0] for label in labels] == [f"{a} → {b}" for a, b in
+                                                            zip(shown["status"], shown["next_status"], strict=True)]
+    medians = {y: x for t in fig.data if t.type == "bar" and t.base is None and t.y[0] is not None
+               for y, x in zip(t.y, t.x, strict=True)}
+    assert [medians[label] for label in labels] == shown["median_business_days"].to_list()
+    assert all(t.text and all(v.startswith("median ") for v in t.text) for t in fig.data
+               if t.type == "bar" and t.base is not None)
+
+
+def test_the_calendar_is_said_in_words():
+    from datetime import UTC, date, datetime
+
+    from pcnb.chartkit import calendar_words, wait_bins, week_words
+
+    cal = Calendar.us_federal("America/Los_Angeles")
+    assert calendar_words(cal, datetime(2026, 12, 6, tzinfo=UTC)) == (
+        "business days (Mon-Fri, 11 holidays a year, Los Angeles time)")  # not "MTWTF--, 255 holidays"
+    gulf = Calendar("Asia/Dubai", (True, True, True, True, False, False, True), (date(2026, 12, 2),))
+    assert calendar_words(gulf, datetime(2026, 1, 1, tzinfo=UTC)) == "business days (Mon-Thu, Sun, 1 holiday a " \
+                                                                     "year, Dubai time)"
+    assert week_words((True, False, True, False, True, False, False)) == "Mon, Wed, Fri"
+    assert [b[2] for b in wait_bins(3)] == ["0-3", "4-5", "6-10", "11-20", "21+"]
