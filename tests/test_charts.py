@@ -213,8 +213,8 @@ def test_throughput_marks_the_partial_month_and_leaves_it_out_of_the_average(syn
     tp = throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)
     last = tp["period"].max()
     during = datetime(last.year, last.month, 11, tzinfo=ZoneInfo(cal.timezone))  # 10 days into the last month
-    fig = charts.throughput_chart(tp, during)  # periods are local months: the chart takes the zone from cal=,
-    assert fig.layout.xaxis.title.text == "Month"  # UTC without it (the same answer on the 11th) and "per month?" in fig.layout.title.text
+    fig = charts.throughput_chart(tp, during)  # local months: the zone comes from cal=, UTC without (same on the 11th)
+    assert fig.layout.xaxis.title.text == "Month" and "per month?" in fig.layout.title.text
     assert "partial month so far (to " in fig.layout.title.text
     for bar in (t for t in fig.data if t.type == "bar"):
         marked = [x for x, shape in zip(bar.x, bar.marker.pattern.shape, strict=True) if shape == "/"]
