@@ -174,12 +174,25 @@ def next_start(start: date, step: str) -> date | None:
     return {"week": start + timedelta(days=7), "day": start + timedelta(days=1)}.get(step)
 
 
-def is_partial(start: date, step: str, as_of: datetime, timezone: str = "UTC") -> bool:
-    """Whether the period starting at ``start`` was still running at ``as_of`` (local to ``timezone``,
-    the zone the periods were cut in): its count is not comparable with full periods."""
-    end = next_start(start, step)
-    local = as_of.astimezone(ZoneInfo(timezone)).date()
-    return end is not None and start <= local < end
+def period_start(day: date, step: str) -> date | None:
+    """The start of the ``step`` period holding ``day`` (None for an unknown step)."""
+    if step == "month":
+        return day.replace(day=1)
+    if step == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if step == "year":
+        return date(day.year, 1, 1)
+    return {"week": day - timedelta(days=day.weekday()), "day": day}.get(step)
+
+
+def current_period(periods: Sequence[date], step: str, as_of: datetime, timezone: str = "UTC") -> date | None:
+    """The period running at ``as_of`` when it is the last of ``periods`` or directly follows it (a
+    month with nothing yet is still this month, drawn empty, not left out); else None."""
+    if not periods:
+        return None
+    start = period_start(as_of.astimezone(ZoneInfo(timezone)).date(), step)
+    last = max(periods)
+    return start if start is not None and (start == last or next_start(last, step) == start) else None
 
 
 def wait_bins(within: int) -> list[tuple[int, int | None, str]]:

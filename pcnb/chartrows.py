@@ -149,7 +149,7 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
         # same data draws the same picture)
         jitter = [((k * 0.6180339887) % 1.0 - 0.5) * 0.5 for k in range(len(ages))]
         past = sum(1 for a in ages if a > limits[status]) if status in limits else 0
-        late = f", {past:,} past the deadline" if past else ", none past the deadline" if status in limits else ""
+        late = f" · {past:,} past the deadline" if status in limits else ""
         fig.add_scatter(x=ages, y=[rows[status] + j for j in jitter], mode="markers", name=status,
                         marker={"opacity": 0.65, "color": pal[status], "size": 7}, showlegend=False,
                         hovertemplate=f"{status}<br>open for %{{x}} business days<extra></extra>")
@@ -308,10 +308,8 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                                                                                   strict=True)]
                              for q, c in (("median", med), ("p90", p90))}},
                          schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
-    few = int(dfg.select(sup_col.sum()).item()) if dfg.height else 0
-    notes = [f"the {top} slowest" if dfg.height - few > top else "",
-             f"{few} rare moves (n < {min_n}) only in the table beneath" if few else ""]
+    note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n}) only in the "
+            "table beneath")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
-                        counted="moves", note=" · ".join(n for n in notes if n)),
-            f"{words.capitalize()} in the first status before the move", "")
+                      counted="moves", note=note), f"{words.capitalize()} in the first status before the move", "")
     return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")

@@ -15,14 +15,14 @@ tests/test_chart_images.py keeps a reference image of each chart on two programs
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import polars as pl
 
 from pcnb.analytics.calendar import Calendar
-from pcnb.chartkit import finish, in_order, is_partial, step_of, title, unit_words, wait_bins
+from pcnb.chartkit import current_period, finish, in_order, next_start, step_of, title, unit_words, wait_bins
 from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
 from pcnb.chartrows import FigureWithTable as FigureWithTable
 from pcnb.chartrows import aging_chart as aging_chart
@@ -55,7 +55,10 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
     periods = sorted(tp["period"].unique().to_list())
     step = step_of(periods)
     tz = cal.timezone if cal is not None else "UTC"
-    partial = periods[-1] if periods and is_partial(periods[-1], step, as_of, tz) else None
+    partial = current_period(periods, step, as_of, tz)
+    if partial is not None and partial not in periods:  # nothing yet this month: an empty month, still shown
+        periods.append(partial)
+    tp = _every_period(tp, periods, step, statuses)
     recent = set(periods[-labelled:]) if labelled > 0 else set()
     fig = go.Figure()
     for status in statuses:
@@ -86,6 +89,21 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
     return _layout(fig, _title(f"How many projects reached each status per {step}?", as_of, int(tp["count"].sum()),
                                counted="first entries", note=note), step.capitalize(), "Projects")
+
+
+def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: list[str]) -> pl.DataFrame:
+    """``tp`` with a 0 for every period in its range a status had no first entry in: a month of
+    nothing is a zero, and the average of the last three months must count it."""
+    full = list(periods)
+    if periods and next_start(periods[0], step) is not None:
+        full, day = [], periods[0]
+        while day <= periods[-1]:
+            full.append(day)
+            day = next_start(day, step) or periods[-1] + timedelta(days=1)
+    grid = pl.DataFrame({"period": full}, schema={"period": pl.Date}).join(
+        pl.DataFrame({"status": statuses}, schema={"status": pl.String}), how="cross")
+    counts = tp.group_by(pl.col("period").cast(pl.Date), pl.col("status").cast(pl.String)).agg(pl.col("count").sum())
+    return grid.join(counts, on=["period", "status"], how="left").with_columns(pl.col("count").fill_null(0))
 
 
 def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,

@@ -221,14 +221,28 @@ def test_throughput_marks_the_partial_month_and_leaves_it_out_of_the_average(syn
         assert marked == ([last] if last in bar.x else [])  # only the running month is hatched
         assert [o for x, o in zip(bar.x, bar.marker.opacity, strict=True) if x == last] in ([0.45], [])
     for line in (t for t in fig.data if t.type == "scatter" and t.x and t.x[0] is not None):
-        status = line.name.split(":")[0]
-        full = tp.filter((pl.col("status") == status) & (pl.col("period") != last)).sort("period")
-        assert list(line.x) == full["period"].to_list()  # the partial month is not on the average line
-        assert abs(line.y[-1] - sum(full["count"].to_list()[-3:]) / 3) < 1e-9  # the mean of 3 full months
+        bar = next(t for t in fig.data if t.type == "bar" and t.name == line.name.split(":")[0])
+        full = [(x, y) for x, y in zip(bar.x, bar.y, strict=True) if x != last]
+        assert list(line.x) == [x for x, _ in full]  # the partial month is not on the average line
+        assert abs(line.y[-1] - sum(y for _, y in full[-3:]) / 3) < 1e-9  # the mean of 3 full months
+        assert sum(bar.y) == tp.filter(pl.col("status") == bar.name)["count"].sum()
+    gap = sorted(tp["period"].unique().to_list())[-2]  # the last full month, with no submission in it:
+    holed = charts.throughput_chart(tp.filter((pl.col("period") != gap) | (pl.col("status") != "Application "
+                                                                                             "Submitted")), during)
+    bar = next(t for t in holed.data if t.type == "bar" and t.name == "Application Submitted")
+    line = next(t for t in holed.data if t.type == "scatter" and t.name.startswith("Application Submitted:"))
+    assert dict(zip(bar.x, bar.y, strict=True))[gap] == 0 and line.x[-1] == gap  # a 0 bar, not a skipped month,
+    assert abs(line.y[-1] - sum(bar.y[-4:-1]) / 3) < 1e-9 and bar.y[-2] == 0  # and the average counts it
     next_month = datetime(last.year + last.month // 12, last.month % 12 + 1, 1, tzinfo=ZoneInfo(cal.timezone))
-    done = charts.throughput_chart(tp, next_month, cal=cal)  # the month is over: nothing is partial
-    assert all(set(t.marker.pattern.shape) == {""} for t in done.data if t.type == "bar")
-    assert "partial" not in done.layout.title.text
+    done = charts.throughput_chart(tp, next_month, cal=cal)  # the month is over; the new one has nothing yet:
+    for bar in (t for t in done.data if t.type == "bar"):  # it is drawn empty, hatched -- not left out
+        assert bar.x[-1] == next_month.date() and bar.y[-1] == 0 and bar.marker.pattern.shape[-1] == "/"
+        assert set(bar.marker.pattern.shape[:-1]) == {""}  # the month before is full now
+    assert "partial month so far (to " in done.layout.title.text
+    later = datetime(next_month.year + 1, 1, 20, tzinfo=ZoneInfo(cal.timezone))  # data that ended long before
+    old = charts.throughput_chart(tp, later, cal=cal)
+    assert all(set(t.marker.pattern.shape) == {""} for t in old.data if t.type == "bar")
+    assert "partial" not in old.layout.title.text
 
 
 def test_time_in_status_draws_median_to_p90_ranges_with_n_and_the_deadline(synced):
@@ -264,8 +278,7 @@ def test_aging_marks_each_status_deadline_and_counts_the_open_stays_past_it(sync
     ages = iv.filter(pl.col("is_open") & (pl.col("status") == "Application Review"))["age_business_days"]
     late = int((ages > 10).sum())
     notes = [a.text for a in fig.layout.annotations if a.y == row]
-    assert notes == [f" {ages.len():,} open, {late:,} past the deadline" if late else
-                     f" {ages.len():,} open, none past the deadline"]
+    assert notes == [f" {ages.len():,} open · {late:,} past the deadline"]
     assert fig.layout.xaxis.title.text == "Business days in the current status"  # ages run along x: rows
 
 
