@@ -118,18 +118,22 @@ def status_deadlines(rules: Iterable[DeadlineRule]) -> dict[str, float]:
 
 
 def range_bars(fig: go.Figure, rows: Sequence[str], mid: Sequence[float], high: Sequence[float], color: str,
-               name: str, hover: str, unit: str = "") -> None:
+               name: str, hover: str, clear: Sequence[float | None] | None = None) -> None:
     """Rows of a typical-to-long range: a solid bar to the median ``mid`` and a light one on to
-    ``high`` (the 90th percentile), both values written after the bar. Why not a box plot: its
-    whiskers (a few stays of hundreds of days) set the scale and squash the middle, where most are."""
+    ``high`` (the 90th percentile), both values written after the bar -- or after ``clear`` (a
+    deadline line on the row) when that lies further right, so the line never crosses the words.
+    Why not a box plot: its whiskers (a few stays of hundreds of days) set the scale and squash the
+    middle, where most are."""
     fig.add_bar(y=list(rows), x=list(mid), orientation="h", name=name, marker_color=color, showlegend=False,
                 width=0.5, hovertemplate=hover, customdata=list(high))
     fig.add_bar(y=list(rows), x=[max(h - m, 0) for m, h in zip(mid, high, strict=True)], base=list(mid),
                 orientation="h", name=name, marker={"color": color, "opacity": 0.35}, showlegend=False, width=0.5,
-                text=[f"median {days_text(m)} · 9 in 10 within {days_text(h)}{unit}" for m, h in
-                      zip(mid, high, strict=True)],
-                textposition="outside", textfont={"size": 12, "color": "#333333"}, cliponaxis=False,
                 hovertemplate=hover, customdata=list(high))
+    at = [max(h, c or 0) for h, c in zip(high, clear or [None] * len(high), strict=True)]
+    fig.add_scatter(y=list(rows), x=at, mode="text", textposition="middle right", showlegend=False, hoverinfo="skip",
+                    text=[f" median {days_text(m)} · 9 in 10 within {days_text(h)}" for m, h in
+                          zip(mid, high, strict=True)], textfont={"size": 12, "color": "#333333"}, cliponaxis=False,
+                    name=name)
 
 
 def range_legend(fig: go.Figure) -> None:

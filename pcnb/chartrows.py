@@ -101,7 +101,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
         p50, p90 = float(r["median_bdays"]), float(r["p90_bdays"])
         range_bars(fig, [label], [p50], [p90], pal[status], status,
                    f"{status}<br>median {p50:.1f}, 90th percentile {p90:.1f} business days<br>{n:,} finished stays, "
-                   f"{n_open:,} open<extra></extra>")
+                   f"{n_open:,} open<extra></extra>", clear=[limits.get(status)])
     range_legend(fig)
     deadline_ticks(fig, order, limits)
     header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
@@ -109,7 +109,8 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
                          orient="row")
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
-    fig.update_xaxes(rangemode="tozero", range=[0, room(tis["p90_bdays"].drop_nulls().to_list())])
+    ends = [*tis["p90_bdays"].drop_nulls().to_list(), *(limits[s] for s in order if s in limits)]
+    fig.update_xaxes(rangemode="tozero", range=[0, room(ends)])
     fig.update_layout(height=rows_height(len(labels)), barmode="overlay")
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
     finish(fig, title("How long do projects stay in each status?", as_of, n_all, cal, counted="stays"),
