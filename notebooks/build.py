@@ -96,7 +96,7 @@ NOTEBOOKS = {
         "~pl.col('status').is_in(final)).height})",
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
-        "charts.throughput_chart(flow, as_of_ts)",
+        "charts.throughput_chart(flow, as_of_ts, cal=cal)",
         "in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal).tail(12)",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
@@ -122,7 +122,8 @@ NOTEBOOKS = {
         "if r['status'] in prof.roles.review and not r['suppressed']})\n",
         "tis",
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
-        "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active)",
+        "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
+        "                           deadlines=charts.status_deadlines(prof.deadlines))",
         "## SLA compliance\n\nEvery deadline in the profile: time in one status, or a span from one status to "
         "another (on the utility's clock: the days the applicant holds the project do not count), in business "
         "days, calendar days or business hours, per track where the tariff has tracks "
@@ -151,10 +152,10 @@ NOTEBOOKS = {
         "    display(segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
         ".pc.sla(deadlines, by='owner_name', unit=unit))",
         "## Aging work in progress\n\nEach dot is an application still in that status at `as_of` (final "
-        "statuses are not work in progress and are left out, whatever `start_date`); dashed lines are the "
-        "historical percentiles of completed stays.",
+        "statuses are not work in progress and are left out, whatever `start_date`); the grey band is the "
+        "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline.",
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
-        "terminal=final)",
+        "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
         "## Bottlenecks",
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts)",
         "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "

@@ -1,218 +1,165 @@
-"""Plotly figures from analytics frames. Every title states as_of, n and the calendar.
+"""Plotly figures from analytics frames, each designed to answer one question a program manager asks.
+
+Every title is that question in plain words, with one line beneath saying as of when, n, and the
+business-day calendar in words; legends say what a colour means, not a formula; bars that are
+compared carry their values; deadlines are drawn as black dashed lines; long names (statuses,
+deadlines, transitions) are rows of horizontal charts (pcnb.chartrows), never rotated labels. The
+shared conventions are pcnb.chartkit's; the colours pcnb.palette's: a status has one colour in every
+figure (the profile's order: ``palette.for_names`` picks the program whose statuses a figure draws,
+``colors=`` overrides), and colours that carry a meaning (late/on time, utility/applicant) are
+colour-blind safe.
 
 Figures use only plotly's own JSON; reports embed plotly.js so exported HTML works offline.
-A status has one colour in every figure (pcnb.palette: the program profile's order): the palette of
-the program whose statuses a figure draws (``palette.for_names``); pass ``colors=`` to choose it.
+tests/test_chart_images.py keeps a reference image of each chart on two programs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import polars as pl
 
-from pcnb.analytics import minn
 from pcnb.analytics.backlog import FINISHED
 from pcnb.analytics.calendar import Calendar
-from pcnb.analytics.roles import need
-from pcnb.analytics.time_in_status import time_in_status
-from pcnb.bidi import visible_figure
-from pcnb.palette import LATE, ON_TIME, REFERENCE, SIDES, Palette, for_names
+from pcnb.chartkit import current_period, finish, in_order, next_start, step_of, title, unit_words, wait_bins
+from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
+from pcnb.chartrows import FigureWithTable as FigureWithTable
+from pcnb.chartrows import aging_chart as aging_chart
+from pcnb.chartrows import bottleneck_chart as bottleneck_chart
+from pcnb.chartrows import sla_chart as sla_chart
+from pcnb.chartrows import time_in_status_chart as time_in_status_chart
+from pcnb.palette import REFERENCE, SIDES, Palette, for_names
 
 
-def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None) -> str:
-    cal_text = f" · {cal.describe()}" if cal else ""
-    return f"{what}<br><sup>as of {as_of:%Y-%m-%d %H:%M} UTC · n = {n:,}{cal_text}</sup>"
+def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "", note: str = "") -> str:
+    """The question, then as of, n (and what it counts), the calendar in words and a note (pcnb.chartkit)."""
+    return title(what, as_of, n, cal, counted, note)
 
 
 def caveat(fig: go.Figure, lines: Sequence[str]) -> go.Figure:
     """Say under the title what the reader must know about the figure's basis (a refused profile
     file, outcomes guessed and not confirmed): on the figure itself, so an exported copy says it too."""
     if lines:
+        import textwrap
+
+        shown = [part for line in lines for part in textwrap.wrap(f"⚠ {line}", 120)]  # plotly does not wrap
         text = fig.layout.title.text or ""
-        fig.update_layout(title={"text": text + "".join(f"<br><sup>⚠ {line}</sup>" for line in lines)},
-                          margin={"t": 90 + 22 * len(lines)})
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 80
+        # the title hangs from the top and grows down; the plot and its legend move down below it
+        fig.update_layout(title={"text": text + "".join(f"<br><sup>{part}</sup>" for part in shown),
+                                 "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
+                          margin={"t": top + 20 * len(shown)})
     return fig
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     """Title, axes and style; the program's names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
-                      legend_title_text="", margin={"t": 90})
-    return visible_figure(fig)
+    return finish(fig, title, x, y)
 
 
-def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 4,
-                     colors: Palette | None = None) -> go.Figure:
-    """Bars of first entries per period per status, with a rolling-mean trend line per status."""
-    fig, pal = go.Figure(), colors or for_names(tp["status"].unique().to_list())
-    for status in sorted(tp["status"].unique().to_list()):
+def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, colors: Palette | None = None,
+                     cal: Calendar | None = None, labelled: int = 12) -> go.Figure:
+    """Bars of first entries per period per status, with a rolling mean of complete periods per status.
+
+    The period still running at ``as_of`` (the current month, in ``cal``'s zone; UTC without one) is
+    drawn hatched and light and left out of the average: a month five days old is not a fall in
+    output. ``trend_weeks`` is the window of the average in periods (the name predates monthly
+    charts); the last ``labelled`` periods carry their counts (older ones in the hover)."""
+    pal = colors or for_names(tp["status"].unique().to_list())
+    statuses = in_order(tp["status"].unique().to_list(), pal)
+    periods = sorted(tp["period"].unique().to_list())
+    step = step_of(periods)
+    tz = cal.timezone if cal is not None else "UTC"
+    partial = current_period(periods, step, as_of, tz)
+    if partial is not None and partial not in periods:  # nothing yet this month: an empty month, still shown
+        periods.append(partial)
+    tp = _every_period(tp, periods, step, statuses)
+    recent = set(periods[-labelled:]) if labelled > 0 else set()
+    fig = go.Figure()
+    for status in statuses:
         part = tp.filter(pl.col("status") == status).sort("period")
-        color = pal[status]
-        fig.add_bar(x=part["period"].to_list(), y=part["count"].to_list(), name=status, marker_color=color)
-        trend = part["count"].rolling_mean(trend_weeks, min_samples=1)
-        fig.add_scatter(x=part["period"].to_list(), y=trend.to_list(), name=f"{status} ({trend_weeks}-period mean)",
-                        mode="lines", line={"color": color, "dash": "dot"})
-    fig.update_layout(barmode="group")
-    return _layout(fig, _title("Throughput: first entries per period", as_of, int(tp["count"].sum())), "Period",
-                   "Projects")
+        days, counts = part["period"].to_list(), part["count"].to_list()
+        now = [d == partial for d in days]
+        fig.add_bar(x=days, y=counts, name=status, marker_color=pal[status], legendgroup=status,
+                    marker={"opacity": [0.45 if p else 1.0 for p in now],
+                            "pattern": {"shape": ["/" if p else "" for p in now], "solidity": 0.45}},
+                    text=[str(k) if d in recent else "" for d, k in zip(days, counts, strict=True)],
+                    textposition="outside", textfont={"size": 10, "color": "#444444"}, cliponaxis=False,
+                    customdata=[" so far (partial)" if p else "" for p in now],
+                    hovertemplate=f"{status}<br>%{{x|%B %Y}}%{{customdata}}: %{{y}} projects<extra></extra>")
+        full = part.filter(pl.col("period") != partial) if partial is not None else part
+        if full.height >= 2:
+            trend = full["count"].rolling_mean(trend_weeks, min_samples=1)
+            fig.add_scatter(x=full["period"].to_list(), y=trend.to_list(), legendgroup=status, showlegend=False,
+                            name=f"{status}: average of the last {trend_weeks} full {step}s", mode="lines",
+                            line={"color": pal[status], "dash": "dot", "width": 2},
+                            hovertemplate=f"average of {trend_weeks} full {step}s: %{{y:.1f}}<extra></extra>")
+    if any(t.type == "scatter" for t in fig.data):  # one legend entry says what every dotted line is
+        fig.add_scatter(x=[None], y=[None], mode="lines", line={"color": "#777777", "dash": "dot", "width": 2},
+                        name=f"dotted: average of the last {trend_weeks} full {step}s")
+    fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, uniformtext={"minsize": 9, "mode": "show"})
+    note = ""
+    if partial is not None:
+        local = as_of.astimezone(ZoneInfo(tz))
+        note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
+    return _layout(fig, _title(f"How many projects reached each status per {step}?", as_of, int(tp["count"].sum()),
+                               counted="first entries", note=note), step.capitalize(), "Projects")
+
+
+def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: list[str]) -> pl.DataFrame:
+    """``tp`` with a 0 for every period in its range a status had no first entry in: a month of
+    nothing is a zero, and the average of the last three months must count it."""
+    full = list(periods)
+    if periods and next_start(periods[0], step) is not None:
+        full, day = [], periods[0]
+        while day <= periods[-1]:
+            full.append(day)
+            day = next_start(day, step) or periods[-1] + timedelta(days=1)
+    grid = pl.DataFrame({"period": full}, schema={"period": pl.Date}).join(
+        pl.DataFrame({"status": statuses}, schema={"status": pl.String}), how="cross")
+    counts = tp.group_by(pl.col("period").cast(pl.Date), pl.col("status").cast(pl.String)).agg(pl.col("count").sum())
+    return grid.join(counts, on=["period", "status"], how="left").with_columns(pl.col("count").fill_null(0))
 
 
 def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,
                           colors: Palette | None = None) -> go.Figure:
-    """Stacked areas of WIP per status per day (cumulative flow diagram)."""
-    statuses = order or sorted(wip["status"].unique().to_list())
-    fig, pal = go.Figure(), colors or for_names(statuses)
+    """Stacked areas of WIP per status per day (cumulative flow diagram), statuses stacked in the
+    process's order (the profile's, from the palette, unless ``order``): first step at the bottom."""
+    pal = colors or for_names(order or wip["status"].unique().to_list())
+    statuses = order or in_order(wip["status"].unique().to_list(), pal)
+    fig = go.Figure()
     for status in statuses:
         part = wip.filter(pl.col("status") == status).sort("date")
         fig.add_scatter(x=part["date"].to_list(), y=part["wip"].to_list(), name=status, stackgroup="wip",
-                        mode="lines", line={"width": 0.5, "color": pal[status]}, fillcolor=pal[status])
-    last = wip.filter(pl.col("date") == wip["date"].max())["wip"].sum() if wip.height else 0
-    return _layout(fig, _title("Cumulative flow: work in progress by status", as_of, int(last)), "Date",
-                   "Projects in status")
+                        mode="lines", line={"width": 0.5, "color": pal[status]}, fillcolor=pal[status],
+                        hovertemplate=f"{status}<br>%{{x|%Y-%m-%d}}: %{{y}} projects<extra></extra>")
+    last = int(wip.filter(pl.col("date") == wip["date"].max())["wip"].sum()) if wip.height else 0
+    if wip.height:
+        fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
+                           font={"size": 12})
+    fig.update_layout(legend={"traceorder": "reversed"})
+    return _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
+                               counted="projects in progress now", note="at the end of each day"),
+                   "Date", "Projects in status")
 
 
-class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type information
-    """A figure whose table is shown beneath it as a grid (pcnb.grids), not as a plotly table
-    trace: a plotly table has fixed row heights and cuts long cells, and cannot be sorted.
-    ``.table`` is the frame; in a notebook both are displayed, ``.show()`` draws the figure only."""
-
-    def __init__(self, figure: go.Figure, table: pl.DataFrame, caption: str):
-        super().__init__(visible_figure(figure))
-        self._pcnb_table, self._pcnb_caption = table, caption
-
-    @property
-    def table(self) -> pl.DataFrame:
-        out: pl.DataFrame = self._pcnb_table
-        return out
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        from pcnb.grids import Grid
-
-        display(go.Figure(self))  # type: ignore[no-untyped-call]
-        display(Grid(self._pcnb_table, self._pcnb_caption))  # type: ignore[no-untyped-call]
+_SIDE_WORDS = {"utility": "waiting on the utility", "applicant": "waiting on the applicant",
+               FINISHED: FINISHED}  # "finished project": nobody will answer these
+_SIDE_COLOURS = {**SIDES, FINISHED: REFERENCE}
 
 
-def _fmt(value: float | None, suppressed: bool, n: int) -> str:
-    """A table cell under the minimum-n rule: the value, or "suppressed (n=3)"."""
-    if suppressed:
-        return f"suppressed (n={n})"
-    return "-" if value is None else f"{value:.1f}"
-
-
-def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                         statuses: list[str] | None = None, min_n: int = minn.MIN_N,
-                         colors: Palette | None = None) -> FigureWithTable:
-    """Box plots of closed stays (business days) per status, above a table (a grid, ``.table``) of
-    both estimates: closed-stay percentiles and Kaplan-Meier quantiles (open stays censored), with
-    n closed and n open. Statistics over fewer than ``min_n`` stays read "suppressed (n=...)"; so
-    does the box."""
-    tis = time_in_status(intervals, terminal=(), min_n=min_n)
-    if statuses:
-        tis = tis.filter(pl.col("status").is_in(statuses))
-    order = statuses or sorted(tis["status"].to_list())
-    closed = intervals.filter(~pl.col("is_open"))
-    fig, pal = go.Figure(), colors or for_names(order)
-    rows = []
-    for status in order:
-        part = tis.filter(pl.col("status") == status)
-        if part.height == 0:
-            continue
-        r = part.row(0, named=True)
-        n, n_open, sup, km_sup = r["n"], r["n_open"], r["suppressed"], r["km_suppressed"]
-        rows.append((status, n, n_open, _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
-                     _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
-                     _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
-        vals = [] if sup else closed.filter(pl.col("status") == status)["business_days"].to_list()
-        fig.add_box(y=vals, name=status if not sup else f"{status} (suppressed, n={n})", boxpoints=False,
-                    marker_color=pal[status])
-    header = ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
-    table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String) | {"n closed": pl.Int64, "n open": pl.Int64},
-                         orient="row")
-    fig.update_layout(showlegend=False, height=480)
-    n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
-    _layout(fig, _title("Time in status: closed stays, and Kaplan-Meier with open stays censored", as_of, n_all, cal),
-            "Status", "Business days")
-    return FigureWithTable(fig, table, "Time in status, business days: closed-stay percentiles and Kaplan-Meier "
-                                       "quantiles (open stays censored)")
-
-
-def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] | None = None,
-                min_n: int = minn.MIN_N, colors: Palette | None = None) -> go.Figure:
-    """Aging WIP: each open stay's age by status, with historical percentile lines of closed stays.
-
-    Only work in progress: stays in the final statuses ``terminal`` (finished projects) are left
-    out. A status's percentile line is left out (suppressed) below ``min_n`` closed stays."""
-    final = list(need(terminal, "terminal", "aging_chart", "the program's final statuses (roles.final)"))
-    open_ = intervals.filter(pl.col("is_open") & pl.col("age_business_days").is_not_null()
-                             & ~pl.col("status").is_in(final))
-    statuses = sorted(open_["status"].unique().to_list())
-    fig, pal = go.Figure(), colors or for_names(statuses)
-    for status in statuses:
-        part = open_.filter(pl.col("status") == status)
-        fig.add_scatter(x=[status] * part.height, y=part["age_business_days"].to_list(), mode="markers",
-                        name=status, marker={"opacity": 0.5, "color": pal[status]}, showlegend=False)
-    closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
-    for i, q in enumerate(percentiles):
-        qs = closed.group_by("status").agg(pl.len().alias("n"), pl.col("business_days").quantile(q, "linear"))
-        qs = minn.apply(qs, "n", ["business_days"], min_n).filter(~pl.col("suppressed")).sort("status")
-        fig.add_scatter(x=qs["status"].to_list(), y=qs["business_days"].to_list(), mode="lines+markers",
-                        name=f"p{round(q * 100)} of completed", line={"dash": "dash", "color": REFERENCE},
-                        marker={"color": REFERENCE, "symbol": ["circle", "diamond", "square", "x"][i % 4]})
-    return _layout(fig, _title("Aging work in progress (open stays, final statuses excluded)", as_of, open_.height,
-                               cal), "Status", "Age (business days)")
-
-
-def _deadline_labels(sla: pl.DataFrame) -> list[str]:
-    """The x labels: a status (sla_compliance), or a deadline with its days, unit, clock and track
-    (deadline_compliance), e.g. "Intake -> Agreement: 60 business days, utility clock (Fast Track)"."""
-    if "deadline" not in sla.columns:
-        return [str(s) for s in sla["status"].to_list()]
-    out = []
-    for row in sla.iter_rows(named=True):
-        n = row["completed"] + row["open"] + row["exited"]
-        if row["days"] is None:  # projects whose track no rule names: counted, not judged
-            out.append(f"{row['deadline']}: {row['track']} (n={n})")
-            continue
-        clock = ", utility clock" if row["clock"] == "utility" else ""
-        track = f" ({row['track']})" if row["track"] != "all" else ""
-        out.append(f"{row['deadline']}: {row['days']:g} {row['unit'].replace('_', ' ')}{clock}{track} (n={n})")
-    return out
-
-
-def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Share of stays (or spans) exceeding each deadline, with the on-time rate. Suppressed rates
-    (minimum-n rule) are drawn as no bar, labelled "suppressed (n=...)". Takes the frame of
-    sla_compliance or of deadline_compliance."""
-    fig = go.Figure()
-    x = _deadline_labels(sla)
-    n_rate = (sla["completed"] + sla["open_late"]).to_list()
-    sup = sla["suppressed"].to_list() if "suppressed" in sla.columns else [False] * sla.height
-    sup_on = sla["on_time_suppressed"].to_list() if "on_time_suppressed" in sla.columns else [False] * sla.height
-    fig.add_bar(x=x, y=sla["pct_exceeding"].to_list(), name="exceeding (B+C)/(A+C)", marker_color=LATE,
-                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup, n_rate, strict=True)])
-    fig.add_bar(x=x, y=sla["on_time_rate"].to_list(), name="on-time rate (A-B)/A", marker_color=ON_TIME,
-                text=[f"suppressed (n={n})" if s else "" for s, n in zip(sup_on, sla["completed"].to_list(),
-                                                                          strict=True)])
-    fig.update_traces(textposition="outside")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
-    # n: the stays and spans counted over every deadline (each bar's own n is in its label)
-    counted = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
-                                                                   else 0)
-    n = int(sla.select(counted).item()) if sla.height else 0
-    return _layout(fig, _title("SLA compliance by deadline", as_of, n, cal),
-                   "Deadline" if "deadline" in sla.columns else "Status", "Share")
-
-
-def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar,
+def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar, within: int = 3,
                   finished: Literal["exclude", "group", "include"] = "include") -> go.Figure:
-    """Open inquiry threads by who must answer and how long they have waited.
+    """Open inquiry threads by how long they have waited for an answer, stacked by who must answer.
+
+    The buckets follow the question "answered within ``within`` business days?" (the response
+    target, 3 as in notebook 04): the first bucket is exactly the target (0-3), then 4-5, 6-10,
+    11-20, 21+; the target is a dashed line after the first bucket, so every thread right of it
+    is overdue. Counts are written in each bar.
 
     ``finished`` (needs ``state``'s ``project_final``, from thread_state with intervals): threads of
     projects in a final status are left out ("exclude", as ``%powerclerk chart backlog`` does by
@@ -223,55 +170,57 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar,
     elif finished == "group":
         open_ = open_.with_columns(pl.when(pl.col("project_final")).then(pl.lit(FINISHED))
                                    .otherwise(pl.col("waiting_on")).alias("waiting_on"))
+    sides = ("utility", "applicant", *([FINISHED] if finished == "group" else []))
+    bins = wait_bins(within)
+    names = [label for _, _, label in bins]
     fig = go.Figure()
-    for side in ("utility", "applicant", *([FINISHED] if finished == "group" else [])):
-        part = open_.filter(pl.col("waiting_on") == side)
-        fig.add_histogram(x=part["waiting_bdays"].to_list(), name=side if side == FINISHED else f"waiting on {side}",
-                          nbinsx=20, marker_color=SIDES.get(side, REFERENCE))
-    fig.update_layout(barmode="stack")
-    return _layout(fig, _title("Inquiry backlog: open threads by wait", as_of, open_.height, cal),
-                   "Waiting (business days)", "Threads")
+    totals = [0] * len(bins)
+    by_side = {}
+    for side in sides:
+        waits = open_.filter(pl.col("waiting_on") == side)["waiting_bdays"].to_list()
+        by_side[side] = [sum(1 for w in waits if w is not None and lo <= w and (hi is None or w <= hi))
+                         for lo, hi, _ in bins]
+        totals = [t + k for t, k in zip(totals, by_side[side], strict=True)]
+    for side, counts in by_side.items():  # a part's count inside it where sides share a bar (total on top)
+        others = [sum(by_side[o][i] for o in by_side if o != side) for i in range(len(bins))]
+        fig.add_bar(x=names, y=counts, name=_SIDE_WORDS[side], marker_color=_SIDE_COLOURS[side],
+                    text=[str(k) if k and o else "" for k, o in zip(counts, others, strict=True)],
+                    textposition="inside", insidetextanchor="middle",
+                    textfont={"color": "#ffffff"},
+                    hovertemplate=f"{_SIDE_WORDS[side]}<br>%{{x}} business days: %{{y}} threads<extra></extra>")
+    fig.add_scatter(x=names, y=totals, mode="text", text=[f"{t}" if t else "" for t in totals],
+                    textposition="top center", showlegend=False, hoverinfo="skip", textfont={"size": 13})
+    fig.add_shape(type="line", x0=0.5, x1=0.5, xref="x", y0=0, y1=1, yref="paper",
+                  line={"color": "#000000", "dash": "dash", "width": 2})
+    overdue = sum(totals[1:])
+    fig.add_annotation(x=0.5, xref="x", y=1, yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                       text=f" target: answered within {unit_words('business_days', within)}<br>"
+                            f" {overdue:,} of {sum(totals):,} waiting longer",
+                       align="left", font={"size": 12})
+    fig.update_layout(barmode="stack", bargap=0.3)
+    top = max([*totals, 1])
+    fig.update_yaxes(range=[0, top * 1.35], dtick=1 if top <= 8 else None, tickformat=",d")
+    fig.update_xaxes(type="category")
+    return _layout(fig, _title("How long have open inquiries waited for an answer?", as_of, open_.height, cal,
+                               counted="open threads"), "Waiting so far (business days)", "Open threads")
 
 
 def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> go.Figure:
-    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time; threads of
-    finished projects as their own series when it grouped them)."""
+    """Open inquiry threads per day, stacked by who must answer (from backlog_over_time); today's
+    count written at the right end."""
     fig = go.Figure()
-    finished = [FINISHED] if FINISHED in trend["waiting_on"].to_list() else []
+    finished = [FINISHED] if FINISHED in trend["waiting_on"].to_list() else []  # grouped by backlog_over_time
     for side in ("utility", "applicant", *finished):
         part = trend.filter(pl.col("waiting_on") == side).sort("date")
-        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(),
-                        name=side if side == FINISHED else f"waiting on {side}", mode="lines",
-                        stackgroup="backlog", line={"color": SIDES.get(side, REFERENCE), "width": 0.5})
-    latest = trend.filter(pl.col("date") == trend["date"].max())["threads"].sum() if trend.height else 0
-    return _layout(fig, _title("Inquiry backlog over time (open threads at the end of each day)", as_of, int(latest),
-                               cal), "Date", "Open threads")
-
-
-def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
-                     colors: Palette | None = None) -> FigureWithTable:
-    """Sankey of the most frequent transitions (width = count) above a grid (``.table``) of every
-    transition, slowest median first (sortable: the grid shows all of them, not a cut-off few)."""
-    top_rows = dfg.sort("count", descending=True).head(top)
-    labels = sorted(set(top_rows["status"].to_list()) | set(top_rows["next_status"].to_list()))
-    idx = {name: i for i, name in enumerate(labels)}
-    med = f"median_{unit}"
-    fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 15, "color": [(colors or for_names(labels))[s] for s in labels]},
-        link={"source": [idx[s] for s in top_rows["status"]], "target": [idx[t] for t in top_rows["next_status"]],
-              "value": top_rows["count"].to_list(),
-              "customdata": top_rows[med].to_list(),
-              "hovertemplate": "%{source.label} → %{target.label}<br>n=%{value}<br>median %{customdata:.1f}"}))
-    slow = dfg.sort(med, descending=True, nulls_last=True)
-    sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
-    counts = slow["count"].to_list()
-    words = unit.replace("_", " ")
-    table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(), "n": counts,
-                          **{f"{q} {words}": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
-                                                                                  strict=True)]
-                             for q, c in (("median", med), ("p90", f"p90_{unit}"))}},
-                         schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
-    fig.update_layout(height=520)
-    fig.update_layout(title=_title(f"Bottlenecks: transitions (median {words} in hover)", as_of,
-                                   int(dfg["count"].sum())), template="plotly_white", margin={"t": 90})
-    return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")
+        fig.add_scatter(x=part["date"].to_list(), y=part["threads"].to_list(), name=_SIDE_WORDS[side],
+                        mode="lines", stackgroup="backlog", line={"color": _SIDE_COLOURS[side], "width": 0.5},
+                        fillcolor=_SIDE_COLOURS[side],
+                        hovertemplate=f"{_SIDE_WORDS[side]}<br>%{{x|%Y-%m-%d}}: %{{y}} threads<extra></extra>")
+    latest = int(trend.filter(pl.col("date") == trend["date"].max())["threads"].sum()) if trend.height else 0
+    if trend.height:
+        fig.add_annotation(x=trend["date"].max(), y=latest, text=f"{latest:,} open now", showarrow=True, ax=30,
+                           ay=-25, font={"size": 12})
+    fig.update_layout(legend={"traceorder": "reversed"})
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, _title("How many inquiries were waiting for an answer, day by day?", as_of, latest, cal,
+                               counted="open now", note="at the end of each day"), "Date", "Open threads")

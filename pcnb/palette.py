@@ -48,10 +48,17 @@ def _generated(i: int) -> str:
     return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
 
 
+# Colours that carry a meaning (late vs on time, who must answer) are Okabe-Ito's, chosen to stay
+# apart for the 1 in 12 men with a red-green colour-vision deficiency: the red/green SLA pair they
+# replace looked alike under deuteranopia (tests/test_palette.py measures each pair under simulated
+# deuteranopia, protanopia and tritanopia with colorspacious).
+BLUE, ORANGE, VERMILLION, SKY = "#0072b2", "#e69f00", "#d55e00", "#56b4e9"
+
 #: who must answer an inquiry thread: the same two colours in every backlog chart
-SIDES = {"utility": "#d62728", "applicant": "#1f77b4", "none": "#7f7f7f"}
-LATE, ON_TIME = "#b2182b", "#1b7837"  # SLA bars: the same meaning, the same colour, in every program
+SIDES = {"utility": ORANGE, "applicant": BLUE, "none": "#7f7f7f"}
+LATE, ON_TIME = VERMILLION, BLUE  # SLA bars: the same meaning, the same colour, in every program
 REFERENCE = "#444444"  # percentile and trend lines that belong to no single status
+TARGET = "#000000"  # deadline and target lines: black, dashed, on top of any status colour
 
 
 class Palette:

@@ -41,15 +41,15 @@ def test_charts_state_as_of_n_and_axes(synced):
     iv = ev.pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     assert iv.height > ev.height * 0.9
     checks = [
-        (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], calendar=cal),
-                                 END), "Period", "Projects"),
+        (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo",
+                                            calendar=cal), END), "Month", "Projects"),
         (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status"),
-        (charts.time_in_status_chart(iv, END, cal), "Status", "Business days"),
-        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Status", "Age (business days)"),
+        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", ""),
+        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", ""),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Status", "Share"),
+         "Share of projects counted", ""),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
-                              END, cal), "Waiting (business days)", "Threads"),
+                              END, cal), "Waiting so far (business days)", "Open threads"),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
                                                       cal, END), END, cal), "Date", "Open threads"),
     ]
@@ -57,20 +57,22 @@ def test_charts_state_as_of_n_and_axes(synced):
         title = fig.layout.title.text
         assert f"as of {END:%Y-%m-%d %H:%M} UTC" in title and "n = " in title
         assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
-        assert len(fig.data) >= 1 and any(len(t.x or t.y or []) for t in fig.data)
-    sankey = charts.bottleneck_chart(bottlenecks(iv), END)
-    assert sankey.data[0].type == "sankey" and len(sankey.data[0].link.value) > 3
-    slow = sankey.table  # every transition, as a grid beneath the Sankey (not a cut-off plotly table)
-    assert len(sankey.data) == 1 and slow.columns[:3] == ["From", "To", "n"]
+        assert len(fig.data) >= 1 and any(len([v for v in (t.x or t.y or []) if v is not None]) for t in fig.data)
+    slowest = charts.bottleneck_chart(bottlenecks(iv), END)
+    drawn = [t for t in slowest.data if t.type == "bar" and t.orientation == "h" and t.y[0] is not None]
+    assert drawn and not [t for t in slowest.data if t.type == "sankey"]  # bars with their numbers, on paper too
+    slow = slowest.table  # every transition, as a grid beneath the chart (not a cut-off plotly table)
+    assert slow.columns[:3] == ["From", "To", "n"]
     assert slow.height == bottlenecks(iv).height > 8
     tis = charts.time_in_status_chart(iv, END, cal)
     table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
-    assert not [t for t in tis.data if t.type == "table"]
-    boxes = [t for t in tis.data if t.type == "box"]
-    assert [b.name.split(" (suppressed")[0] for b in boxes] == table["Status"].to_list()  # one row per box
+    assert not [t for t in tis.data if t.type in ("table", "box")]
+    rows = list(dict.fromkeys(t.name.split(" (suppressed")[0] for t in tis.data if (t.type == "bar" and t.y[0])
+                              or (t.type == "scatter" and t.mode == "text")))
+    assert rows == table["Status"].to_list()  # one row of the chart per row of the table
     assert table.columns == ["Status", "n closed", "n open", "median", "p85", "p90", "p95", "KM median", "KM p90"]
     assert table["n open"].sum() > 0  # open stays are counted beside the closed ones
-    assert "n = " in sankey.layout.title.text
+    assert "n = " in slowest.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
 
@@ -82,12 +84,12 @@ def test_aging_chart_shows_only_work_in_progress(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     fig = charts.aging_chart(iv, END, cal, terminal=FINAL)  # the final statuses are excluded by default
-    dots = [t for t in fig.data if t.mode == "markers"]
+    dots = [t for t in fig.data if t.type == "scatter" and t.mode == "markers"]
     shown = {t.name for t in dots}
     assert shown and not shown & set(FINAL)  # finished projects are not work in progress
     wip = iv.filter(pl.col("is_open") & ~pl.col("status").is_in(FINAL))
-    assert sum(len(t.y) for t in dots) == wip.height
-    assert max(max(t.y) for t in dots) == wip["age_business_days"].max()
+    assert sum(len(t.x) for t in dots) == wip.height
+    assert max(max(t.x) for t in dots) == wip["age_business_days"].max()
 
 
 def test_suppressed_statistics_are_labelled_in_charts(synced):
@@ -97,7 +99,9 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     assert all(str(v).startswith("suppressed (n=") for v in tis.table["median"])
     sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
     fig = charts.sla_chart(sla, END, cal)
-    assert fig.data[0].y == (None,) and fig.data[0].text[0].startswith("suppressed (n=")
+    assert all(t.x == (None,) for t in fig.data if t.type == "bar")  # no bar for a suppressed rate
+    notes = [t.text[0].strip() for t in fig.data if t.type == "scatter" and t.mode == "text"]
+    assert notes[0].startswith("suppressed (n=")
     dfg = bottlenecks(iv, min_n=10_000)
     table = charts.bottleneck_chart(dfg, END).table
     assert all(str(v).startswith("suppressed (n=") for v in table["median business days"])
@@ -111,6 +115,8 @@ def status_colors(fig) -> dict[str, set[str]]:
             for label, color in zip(t.node.label, t.node.color or [None] * len(t.node.label), strict=True):
                 seen.setdefault(label, set()).add(color)
         elif t.type in ("bar", "box") or (t.type == "scatter" and (t.stackgroup or t.mode == "markers")):
+            if all(v is None for v in (t.x or ())):  # a legend entry only ("solid: median ...")
+                continue
             color = t.marker.color if t.type != "scatter" or t.mode == "markers" else t.line.color
             seen.setdefault(t.name.split(" (suppressed")[0], set()).add(color)
     return seen
@@ -139,7 +145,7 @@ def test_a_status_has_one_colour_in_every_chart(synced):
             charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END),
             charts.time_in_status_chart(iv, END, cal), charts.aging_chart(iv, END, cal, terminal=FINAL),
             charts.bottleneck_chart(bottlenecks(iv), END)]
-    flat = same_colour_everywhere(figs)
+    flat = same_colour_everywhere(figs, set(iv["status"].to_list()))
     assert {"Application Submitted", "Permission to Operate", "Application Review"} <= set(flat)
     # a palette from a status order gives the same answer whichever chart asks first
     pal = palette.Palette(["Unsubmitted", "Application Submitted", "Application Review"])
@@ -202,3 +208,161 @@ def test_backlog_charts_leave_finished_projects_threads_out_by_default_as_notebo
             assert _n(grouped) == open_.height and "finished project" in {t.name for t in grouped.data}, name
         with pytest.raises(Exception, match="--finished applies to backlog and backlog-trend"):
             run(parse("chart aging --finished include"), session)
+
+
+# -- #26 item 2: charts designed, not defaulted (each test below failed on the charts before it) --
+
+def _iv(store):
+    cal = Calendar.us_federal("America/Los_Angeles")
+    return cal, frames.status_events(store).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
+
+
+def test_sla_chart_rows_plain_legend_written_shares_and_colour_blind_safe_colours(synced):
+    cal, iv = _iv(synced)
+    sla = sla_compliance(iv, {"Application Submitted": 3, "Application Review": 10})
+    fig = charts.sla_chart(sla, END, cal)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars and all(t.orientation == "h" for t in bars)  # long deadline names are rows, not rotated labels
+    assert [t.name for t in bars] == ["met the deadline", "missed it: finished late",
+                                      "missed it: still open and already late"]  # not "exceeding (B+C)/(A+C)"
+    assert [t.marker.color for t in bars] == [palette.ON_TIME, palette.LATE, palette.LATE]
+    notes = next(t for t in fig.data if t.type == "scatter" and t.mode == "text").text
+    for i, row in enumerate(sla.iter_rows(named=True)):
+        shares = [t.x[i] for t in bars]
+        assert abs(sum(shares) - 1) < 1e-9  # the three parts are the whole that pct_exceeding counts (A + C)
+        assert abs(shares[1] + shares[2] - row["pct_exceeding"]) < 1e-9
+        assert notes[i].strip() == f"{row['pct_exceeding']:.0%} missed"  # the value written, not only hovered
+        assert f"{row['deadline_bdays']} business days · n = " in fig.layout.yaxis.categoryarray[i]
+    assert "(B+C)" not in fig.to_json() and "MTWTF" not in fig.layout.title.text
+    assert not fig.layout.shapes
+    aimed = charts.sla_chart(sla, END, cal, target=0.9)  # a share to reach: a dashed line, named in the legend
+    assert [s.x0 for s in aimed.layout.shapes] == [0.9] and "target: 90% met" in {t.name for t in aimed.data}
+
+
+def test_throughput_marks_the_partial_month_and_leaves_it_out_of_the_average(synced):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cal, iv = _iv(synced)
+    tp = throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)
+    last = tp["period"].max()
+    during = datetime(last.year, last.month, 11, tzinfo=ZoneInfo(cal.timezone))  # 10 days into the last month
+    fig = charts.throughput_chart(tp, during)  # local months: the zone comes from cal=, UTC without (same on the 11th)
+    assert fig.layout.xaxis.title.text == "Month" and "per month?" in fig.layout.title.text
+    assert "partial month so far (to " in fig.layout.title.text
+    for bar in (t for t in fig.data if t.type == "bar"):
+        marked = [x for x, shape in zip(bar.x, bar.marker.pattern.shape, strict=True) if shape == "/"]
+        assert marked == ([last] if last in bar.x else [])  # only the running month is hatched
+        assert [o for x, o in zip(bar.x, bar.marker.opacity, strict=True) if x == last] in ([0.45], [])
+    for line in (t for t in fig.data if t.type == "scatter" and t.x and t.x[0] is not None):
+        bar = next(t for t in fig.data if t.type == "bar" and t.name == line.name.split(":")[0])
+        full = [(x, y) for x, y in zip(bar.x, bar.y, strict=True) if x != last]
+        assert list(line.x) == [x for x, _ in full]  # the partial month is not on the average line
+        assert abs(line.y[-1] - sum(y for _, y in full[-3:]) / 3) < 1e-9  # the mean of 3 full months
+        assert sum(bar.y) == tp.filter(pl.col("status") == bar.name)["count"].sum()
+    gap = sorted(tp["period"].unique().to_list())[-2]  # the last full month, with no submission in it:
+    holed = charts.throughput_chart(tp.filter((pl.col("period") != gap) | (pl.col("status") != "Application "
+                                                                                             "Submitted")), during)
+    bar = next(t for t in holed.data if t.type == "bar" and t.name == "Application Submitted")
+    line = next(t for t in holed.data if t.type == "scatter" and t.name.startswith("Application Submitted:"))
+    assert dict(zip(bar.x, bar.y, strict=True))[gap] == 0 and line.x[-1] == gap  # a 0 bar, not a skipped month,
+    assert abs(line.y[-1] - sum(bar.y[-4:-1]) / 3) < 1e-9 and bar.y[-2] == 0  # and the average counts it
+    next_month = datetime(last.year + last.month // 12, last.month % 12 + 1, 1, tzinfo=ZoneInfo(cal.timezone))
+    done = charts.throughput_chart(tp, next_month, cal=cal)  # the month is over; the new one has nothing yet:
+    for bar in (t for t in done.data if t.type == "bar"):  # it is drawn empty, hatched -- not left out
+        assert bar.x[-1] == next_month.date() and bar.y[-1] == 0 and bar.marker.pattern.shape[-1] == "/"
+        assert set(bar.marker.pattern.shape[:-1]) == {""}  # the month before is full now
+    assert "partial month so far (to " in done.layout.title.text
+    later = datetime(next_month.year + 1, 1, 20, tzinfo=ZoneInfo(cal.timezone))  # data that ended long before
+    old = charts.throughput_chart(tp, later, cal=cal)
+    assert all(set(t.marker.pattern.shape) == {""} for t in old.data if t.type == "bar")
+    assert "partial" not in old.layout.title.text
+
+
+def test_time_in_status_draws_median_to_p90_ranges_with_n_and_the_deadline(synced):
+    from pcnb.analytics.time_in_status import time_in_status
+    from pcnb.chartkit import days_text
+
+    cal, iv = _iv(synced)
+    active = iv.filter(~pl.col("status").is_in(FINAL))
+    fig = charts.time_in_status_chart(active, END, cal)
+    assert not [t for t in fig.data if t.type == "box"]  # no whisker-dominated box plot
+    tis = time_in_status(active, terminal=()).filter(~pl.col("suppressed"))
+    labels = list(fig.layout.yaxis.categoryarray)
+    for r in tis.iter_rows(named=True):
+        solid, light = [t for t in fig.data if t.type == "bar" and t.name == r["status"]]
+        assert solid.orientation == light.orientation == "h"
+        assert solid.x[0] == r["median_bdays"] and light.base[0] == r["median_bdays"]
+        assert abs(light.base[0] + light.x[0] - r["p90_bdays"]) < 1e-9
+        words = next(t for t in fig.data if t.type == "scatter" and t.mode == "text" and t.name == r["status"])
+        assert words.text[0] == f" median {days_text(r['median_bdays'])} · 9 in 10 within {days_text(r['p90_bdays'])}"
+        assert f"{r['n']:,} finished, {r['n_open']:,} open" in solid.y[0]  # n per status
+    assert not fig.layout.shapes  # no deadline given, none drawn
+    fig = charts.time_in_status_chart(active, END, cal, deadlines={"Application Review": 10})
+    labels = list(fig.layout.yaxis.categoryarray)
+    row = next(i for i, label in enumerate(labels) if label.startswith("Application Review<br>"))
+    assert [(s.x0, s.y0 < row < s.y1, s.line.dash) for s in fig.layout.shapes] == [(10, True, "dash")]
+    assert "deadline 10 business days" in labels[row] and "deadline" in {t.name for t in fig.data}
+
+
+def test_aging_marks_each_status_deadline_and_counts_the_open_stays_past_it(synced):
+    cal, iv = _iv(synced)
+    fig = charts.aging_chart(iv, END, cal, terminal=FINAL, deadlines={"Application Review": 10})
+    statuses = list(fig.layout.yaxis.ticktext)
+    row = statuses.index("Application Review")
+    assert [(s.x0, s.y0 < row < s.y1) for s in fig.layout.shapes] == [(10, True)]
+    ages = iv.filter(pl.col("is_open") & (pl.col("status") == "Application Review"))["age_business_days"]
+    late = int((ages > 10).sum())
+    notes = [a.text for a in fig.layout.annotations if a.y == row]
+    assert notes == [f" {ages.len():,} open · {late:,} past the deadline"]
+    assert fig.layout.xaxis.title.text == "Business days in the current status"  # ages run along x: rows
+
+
+def test_backlog_bins_answer_the_within_3_business_days_question(synced):
+    cal, _ = _iv(synced)
+    state = thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END)
+    fig = charts.backlog_chart(state, END, cal)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [list(t.x) for t in bars] == [["0-3", "4-5", "6-10", "11-20", "21+"]] * 2  # not 50-day bins
+    edges = [(0, 3), (4, 5), (6, 10), (11, 20), (21, 10**6)]
+    for t, side in zip(bars, ("utility", "applicant"), strict=True):
+        waits = state.filter(pl.col("waiting_on") == side)["waiting_bdays"]
+        assert list(t.y) == [int(((waits >= lo) & (waits <= hi)).sum()) for lo, hi in edges], side
+        assert t.marker.color == palette.SIDES[side] and t.name == f"waiting on the {side}"
+    assert [(s.x0, s.line.dash) for s in fig.layout.shapes] == [(0.5, "dash")]  # the target, after 0-3
+    open_ = state.filter(pl.col("waiting_on") != "none")
+    overdue = open_.filter(pl.col("waiting_bdays") > 3).height
+    assert any("answered within 3 business days" in a.text and f"{overdue:,} of {open_.height:,} waiting longer"
+               in a.text for a in fig.layout.annotations)
+    assert [list(t.x) for t in charts.backlog_chart(state, END, cal, within=10).data if t.type == "bar"][0] == [
+        "0-10", "11-20", "21+"]
+
+
+def test_bottlenecks_are_rows_slowest_median_first_with_values(synced):
+    cal, iv = _iv(synced)
+    dfg = bottlenecks(iv)
+    fig = charts.bottleneck_chart(dfg, END)
+    shown = dfg.filter(~pl.col("suppressed")).sort(["median_business_days", "count"], descending=True).head(15)
+    labels = list(fig.layout.yaxis.categoryarray)
+    assert [label.split("<br>")[0] for label in labels] == [f"{a} → {b}" for a, b in
+                                                            zip(shown["status"], shown["next_status"], strict=True)]
+    medians = {y: x for t in fig.data if t.type == "bar" and t.base is None and t.y[0] is not None
+               for y, x in zip(t.y, t.x, strict=True)}
+    assert [medians[label] for label in labels] == shown["median_business_days"].to_list()
+    written = [v for t in fig.data if t.type == "scatter" and t.mode == "text" for v in t.text]
+    assert len(written) == len(labels) and all(v.startswith(" median ") for v in written)  # values on paper
+
+
+def test_the_calendar_is_said_in_words():
+    from datetime import UTC, date, datetime
+
+    from pcnb.chartkit import calendar_words, wait_bins, week_words
+
+    cal = Calendar.us_federal("America/Los_Angeles")
+    assert calendar_words(cal, datetime(2026, 12, 6, tzinfo=UTC)) == (
+        "business days (Mon-Fri, 11 holidays a year, Los Angeles time)")  # not "MTWTF--, 255 holidays"
+    gulf = Calendar("Asia/Dubai", (True, True, True, True, False, False, True), (date(2026, 12, 2),))
+    assert calendar_words(gulf, datetime(2026, 1, 1, tzinfo=UTC)) == "business days (Mon-Thu, Sun, 1 holiday a " \
+                                                                     "year, Dubai time)"
+    assert week_words((True, False, True, False, True, False, False)) == "Mon, Wed, Fri"
+    assert [b[2] for b in wait_bins(3)] == ["0-3", "4-5", "6-10", "11-20", "21+"]

@@ -85,3 +85,34 @@ def test_a_chart_of_program_a_keeps_its_colours_after_program_b_was_read():
     wip = pl.DataFrame({"date": [date(2026, 1, 1)] * 2, "status": ["Review", "Submitted"], "wip": [3, 4]})
     fig = charts.cumulative_flow_chart(wip, datetime(2026, 1, 2, tzinfo=UTC))
     assert {t.name: t.line.color for t in fig.data} == {"Review": a["Review"], "Submitted": a["Submitted"]}
+
+
+def _cvd_distance(a: str, b: str, deficiency: str) -> float:
+    """CAM02-UCS colour difference of two colours as a person with ``deficiency`` (full severity,
+    Machado et al. 2009, as colorspacious simulates it) sees them; about 1 is the smallest visible step."""
+    import colorspacious
+    import numpy as np
+
+    def seen(color: str) -> np.ndarray:
+        rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+        space = {"name": "sRGB1+CVD", "cvd_type": deficiency, "severity": 100}
+        return np.clip(colorspacious.cspace_convert(rgb, space, "sRGB1"), 0, 1)
+
+    return float(colorspacious.deltaE(seen(a), seen(b), input_space="sRGB1"))
+
+
+@pytest.mark.parametrize("deficiency", ["deuteranomaly", "protanomaly", "tritanomaly"])
+def test_colours_that_carry_a_meaning_stay_apart_for_colour_blind_readers(deficiency):
+    """The SLA's late vs on-time and the backlog's utility vs applicant are the message of their charts:
+    under simulated deuteranopia the old red/green SLA pair was 5.5 apart (near one colour); each pair
+    must stay at least 30 apart (CAM02-UCS) for every kind of colour-vision deficiency."""
+    pairs = {"late vs on time": (palette.LATE, palette.ON_TIME),
+             "waiting on utility vs applicant": (palette.SIDES["utility"], palette.SIDES["applicant"])}
+    for what, (a, b) in pairs.items():
+        assert _cvd_distance(a, b, deficiency) >= 30, (what, a, b, round(_cvd_distance(a, b, deficiency), 1))
+
+
+def test_the_simulator_tells_a_red_green_pair_apart_from_a_safe_one():
+    """The check above measures what it claims: red/green collapses under deuteranopia, blue/orange does not."""
+    assert _cvd_distance("#b2182b", "#1b7837", "deuteranomaly") < 10 < 50 < _cvd_distance("#0072b2", "#e69f00",
+                                                                                         "deuteranomaly")

@@ -51,14 +51,15 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
     pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since
     if name == "throughput":
         return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
-                                                     calendar=cal), now, colors=pal)
+                                                     calendar=cal), now, colors=pal, cal=cal)
     if name == "cfd":
         return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now, colors=pal)
     if name == "time-in-status":
-        return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal, colors=pal)
+        return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal, colors=pal,
+                                           deadlines=charts.status_deadlines(prof.deadlines))
     if name == "aging":
         return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final,
-                                  colors=pal)
+                                  colors=pal, deadlines=charts.status_deadlines(prof.deadlines))
     if name == "sla":  # every deadline of the profile: per status or span, any unit, tracks, utility clock
         return charts.sla_chart(ws.deadline_compliance(now), now, cal)
     if name == "backlog":
