@@ -220,7 +220,8 @@ def base_layout(fig: go.Figure) -> go.Figure:
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 13}, legend_title_text="",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0,
                               "traceorder": "normal"},
-                      title={"x": 0.01, "xanchor": "left"}, hoverlabel={"namelength": -1})
+                      title={"x": 0.01, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
+                             "pad": {"t": 16}}, hoverlabel={"namelength": -1})
     return fig
 
 
@@ -230,7 +231,7 @@ def finish(fig: go.Figure, title_text: str, x: str, y: str) -> go.Figure:
     base_layout(fig)
     fig.update_layout(title_text=title_text, xaxis_title=x, yaxis_title=y)
     legend = fig.layout.showlegend is not False and len([t for t in fig.data if t.showlegend is not False]) > 1
-    fig.update_layout(margin={"t": max(130 if legend else 100, fig.layout.margin.t or 0)})
+    fig.update_layout(margin={"t": max(100 if legend else 76, fig.layout.margin.t or 0)})
     return visible_figure(fig)
 
 
