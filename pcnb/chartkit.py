@@ -164,9 +164,7 @@ def step_of(periods: Sequence[date]) -> str:
             return "month"
     if gaps and all(g % 7 == 0 for g in gaps) and len({d.weekday() for d in days}) == 1:
         return "week"
-    if gaps and min(gaps) >= 1 and len(days) > 1 and min(gaps) == 1:
-        return "day"
-    return "month" if len(days) == 1 and days[0].day == 1 else "period"
+    return "day" if gaps and min(gaps) == 1 else "period"
 
 
 def next_start(start: date, step: str) -> date | None:
