@@ -228,9 +228,23 @@ def finish(fig: go.Figure, title_text: str, x: str, y: str) -> go.Figure:
     names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
     base_layout(fig)
     fig.update_layout(title_text=title_text, xaxis_title=x, yaxis_title=y)
-    legend = fig.layout.showlegend is not False and len([t for t in fig.data if t.showlegend is not False]) > 1
-    fig.update_layout(margin={"t": max(100 if legend else 76, fig.layout.margin.t or 0)})
+    names = [t.name or "" for t in fig.data if t.showlegend is not False]
+    rows = legend_rows(names) if fig.layout.showlegend is not False and len(names) > 1 else 0
+    fig.update_layout(margin={"t": max(76 + 24 * rows, fig.layout.margin.t or 0)})
     return visible_figure(fig)
+
+
+def legend_rows(names: Sequence[str], width: int = 860) -> int:
+    """How many rows a horizontal legend of ``names`` takes on a plot about ``width`` pixels wide
+    (13 px type: ~7 px a character, 40 px for the swatch): the room above the plot it needs, so it
+    never climbs into the title."""
+    rows, used = 1, 0
+    for name in names:
+        item = 40 + 7 * len(name)
+        if used and used + item > width:
+            rows, used = rows + 1, 0
+        used += item
+    return rows
 
 
 def row_label(name: str, detail: str) -> str:
