@@ -22,7 +22,7 @@ def figures(projects: int = 2000, seed: int = 7) -> dict:
     import polars as pl
 
     import pcnb.analytics as an
-    from pcnb import charts
+    from pcnb import charts, palette
     from pcnb.workspace import Workspace
 
     end = datetime(2026, 11, 1, tzinfo=UTC)
@@ -33,8 +33,10 @@ def figures(projects: int = 2000, seed: int = 7) -> dict:
         iv = an.status_intervals(ws.status_events(), cal, end, terminal=prof.roles.final)
         recent = iv.filter(pl.col("entered") >= datetime(2024, 11, 1, tzinfo=UTC))
         flow = an.throughput(recent, [prof.roles.intake, prof.roles.completion], "1mo", calendar=cal)
-        return {"throughput": charts.throughput_chart(flow, end),
-                "time_in_status": charts.time_in_status_chart(iv, end, cal)}
+        active = iv.filter(~pl.col("status").is_in(prof.roles.final))
+        return {"throughput": charts.throughput_chart(flow, end, colors=palette.use(prof), cal=cal),
+                "time_in_status": charts.time_in_status_chart(active, end, cal, colors=palette.use(prof),
+                                                              deadlines=charts.status_deadlines(prof.deadlines))}
 
 
 def shoot(html: Path, png: Path, browser: str, profile: Path, size: tuple[int, int] = SIZE) -> None:
@@ -54,7 +56,7 @@ def main(out_dir: Path = HERE / "img", projects: int = 2000) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="pcnb-shots-") as tmp:
         for name, fig in figures(projects).items():
             height = max(fig.layout.height or 0, SIZE[1] - 20)
-            fig.update_layout(width=SIZE[0] - 20, height=height, margin={"t": 70})
+            fig.update_layout(width=SIZE[0] - 20, height=height)
             html = Path(tmp) / f"{name}.html"
             fig.write_html(html, include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
             shoot(html, out_dir / f"{name}.png", browser, Path(tmp) / "chrome", (SIZE[0], height + 20))

@@ -164,9 +164,7 @@ def step_of(periods: Sequence[date]) -> str:
             return "month"
     if gaps and all(g % 7 == 0 for g in gaps) and len({d.weekday() for d in days}) == 1:
         return "week"
-    if gaps and min(gaps) >= 1 and len(days) > 1 and min(gaps) == 1:
-        return "day"
-    return "month" if len(days) == 1 and days[0].day == 1 else "period"
+    return "day" if gaps and min(gaps) == 1 else "period"
 
 
 def next_start(start: date, step: str) -> date | None:
@@ -220,7 +218,8 @@ def base_layout(fig: go.Figure) -> go.Figure:
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 13}, legend_title_text="",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0,
                               "traceorder": "normal"},
-                      title={"x": 0.01, "xanchor": "left"}, hoverlabel={"namelength": -1})
+                      title={"x": 0.01, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
+                             "pad": {"t": 16}}, hoverlabel={"namelength": -1})
     return fig
 
 
@@ -229,9 +228,23 @@ def finish(fig: go.Figure, title_text: str, x: str, y: str) -> go.Figure:
     names (statuses, deadlines, tracks) shown safely (pcnb.bidi)."""
     base_layout(fig)
     fig.update_layout(title_text=title_text, xaxis_title=x, yaxis_title=y)
-    legend = fig.layout.showlegend is not False and len([t for t in fig.data if t.showlegend is not False]) > 1
-    fig.update_layout(margin={"t": max(130 if legend else 100, fig.layout.margin.t or 0)})
+    names = [t.name or "" for t in fig.data if t.showlegend is not False]
+    rows = legend_rows(names) if fig.layout.showlegend is not False and len(names) > 1 else 0
+    fig.update_layout(margin={"t": max(76 + 24 * rows, fig.layout.margin.t or 0)})
     return visible_figure(fig)
+
+
+def legend_rows(names: Sequence[str], width: int = 860) -> int:
+    """How many rows a horizontal legend of ``names`` takes on a plot about ``width`` pixels wide
+    (13 px type: ~7 px a character, 40 px for the swatch): the room above the plot it needs, so it
+    never climbs into the title."""
+    rows, used = 1, 0
+    for name in names:
+        item = 40 + 7 * len(name)
+        if used and used + item > width:
+            rows, used = rows + 1, 0
+        used += item
+    return rows
 
 
 def row_label(name: str, detail: str) -> str:

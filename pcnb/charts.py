@@ -141,10 +141,12 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
     if wip.height:
         fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
                            font={"size": 12})
-    fig.update_layout(legend={"traceorder": "reversed"})
-    return _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
-                               counted="projects in progress now", note="at the end of each day"),
-                   "Date", "Projects in status")
+    _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
+                        counted="projects in progress now", note="at the end of each day"),
+            "Date", "Projects in status")
+    # a legend beside the stack, in its order (last step on top): a program has many statuses
+    return fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                                     "traceorder": "reversed"}, margin={"t": 76})
 
 
 _SIDE_WORDS = {"utility": "waiting on the utility", "applicant": "waiting on the applicant",

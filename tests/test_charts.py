@@ -366,3 +366,12 @@ def test_the_calendar_is_said_in_words():
                                                                      "year, Dubai time)"
     assert week_words((True, False, True, False, True, False, False)) == "Mon, Wed, Fri"
     assert [b[2] for b in wait_bins(3)] == ["0-3", "4-5", "6-10", "11-20", "21+"]
+
+
+def test_periods_are_named_by_their_length(synced):
+    """The throughput axis says what a bar is: "Month" for monthly periods, "Week" for weekly ones."""
+    cal, iv = _iv(synced)
+    weekly = charts.throughput_chart(throughput(iv, ["Application Submitted"], "1w", calendar=cal), END, cal=cal)
+    assert weekly.layout.xaxis.title.text == "Week" and "per week?" in weekly.layout.title.text
+    quarterly = charts.throughput_chart(throughput(iv, ["Application Submitted"], "1q", calendar=cal), END, cal=cal)
+    assert quarterly.layout.xaxis.title.text == "Quarter"
