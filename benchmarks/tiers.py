@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def run(*args: str) -> tuple[float, int, int, str]:
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT,
                          capture_output=True, text=True).stdout
     wall = time.monotonic() - started
+    log = Path(tempfile.gettempdir()) / f"pcnb-tier-{'-'.join(args) or 'default'}.log"
+    log.write_text(out)  # the failures' details, when there are any
+    print(f"pytest {' '.join(args) or '(default tier)'}: output in {log}")
     last = next((line for line in reversed(out.splitlines()) if " passed" in line or " failed" in line), "")
     count = {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error)", last)}
     return wall, count.get("passed", 0), count.get("failed", 0) + count.get("error", 0), last.strip("= ")
