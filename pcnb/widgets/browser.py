@@ -229,7 +229,7 @@ def plan_message(plan: Any) -> str:
     where = f"for {plan.environment} program {plan.ws.program}"
     if final:
         return (f"plan ready {where}: {send} operation(s) to send, {same} unchanged; {len(final)} cannot be undone "
-                f"({', '.join(sorted({op.action for op in final}))}). Review the diff below, type {plan.environment} "
+                f"({plan.kinds(final)}). Review the diff below, type {plan.environment} "
                 "in Confirm, then click Execute (changing anything first needs Plan again)")
     return (f"plan ready {where}: {send} operation(s) to send, {same} unchanged, every one can be undone. Review "
             "the diff below, then click Execute (changing anything first needs Plan again)")

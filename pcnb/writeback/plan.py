@@ -114,6 +114,11 @@ class Plan:
         return [op for op in self.ops if not op.invalid and not actions.unchanged(op)
                 and not (actions.get(op.action).undoable if op.reversible is None else op.reversible)]
 
+    @staticmethod
+    def kinds(ops: list[Op]) -> str:
+        """The actions of ``ops`` in words, once each (``note, status``)."""
+        return ", ".join(sorted({op.action for op in ops}))
+
     def summary(self, how_to_send: bool = True) -> str:
         """Where, what, and whether it can be undone, in words; ``how_to_send=False`` leaves out
         "ready: ... sends it" (a caller about to execute the plan itself, e.g. ``--yes``)."""
@@ -124,7 +129,7 @@ class Plan:
         budget = self.ws.client.budget
         seconds = budget.eta(send) if budget and send else 0.0
         eta = f", about {seconds:.0f}s at the shared rate limit" if seconds >= 1 else ""
-        kinds = ", ".join(sorted({op.action for op in final}))
+        kinds = self.kinds(final)
         undo = (f"; {send - len(final)} can be undone, {len(final)} cannot ({kinds}: no undo in PowerClerk, or "
                 "no move back in the workflow)"
                 if final else "; every one can be undone (journal --undo)" if send else "")
@@ -159,7 +164,7 @@ class Plan:
         named = irreversible.strip() if isinstance(irreversible, str) else None  # one rule in every front end
         if final and named != self.environment:
             said = f" (you named {named!r})" if named else ""
-            kinds = ", ".join(sorted({o.action for o in final}))
+            kinds = self.kinds(final)
             raise IrreversibleUnconfirmed(
                 f"{len(final)} operation(s) of this plan cannot be undone ({kinds}) and would go to "
                 f"{self.environment} program {self.ws.program}{said}; nothing was sent",
