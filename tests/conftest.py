@@ -195,8 +195,11 @@ def pc(_pc_session):
     magic = shell.magics_manager.registry["PowerClerkMagic"]
     saved, magic.session = magic.session, _pc_session
     _pc_session.namespace = shell.user_ns
+    names = dict(shell.user_ns)  # what a test defines (`status = ...`) must not reach the next one's Tab
     yield shell
     magic.session = saved
+    shell.user_ns.clear()
+    shell.user_ns.update(names)
 
 
 def complete_in(shell, text: str, offset: int | None = None) -> list[str]:
