@@ -119,6 +119,9 @@ class ProgramProfile:
     #: outcome guesses not confirmed yet: "roles.completion" or "kind of STATUS" -> each candidate's
     #: chance, best first (pcnb.profile_outcomes); confirming or setting the role removes its entry
     confidence: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the program's changes as the cache saw them (pcnb.profile_changes): {seen, what, kind, key, name,
+    #: previous}, oldest first
+    changes: list[dict[str, str]] = field(default_factory=list)
 
     # ---- lookups -------------------------------------------------------------------------------
     def status(self, key: str) -> StatusInfo:
@@ -338,4 +341,5 @@ class ProgramProfile:
             calendar=CalendarSpec(**data["calendar"]),
             segments={k: data["segments"].get(k) for k in SEGMENTS},
             workflow=[(a, b, int(n)) for a, b, n in data["workflow"]],
-            guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()})
+            guessed=dict(data["guessed"]), confidence={k: dict(v) for k, v in data["confidence"].items()},
+            changes=[dict(c) for c in data.get("changes") or []])

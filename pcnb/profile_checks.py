@@ -72,6 +72,12 @@ SCHEMA: dict[str, Any] = {
         "guessed": {"type": "object", "additionalProperties": {"type": "string"}},
         "confidence": {"type": "object", "additionalProperties": {
             "type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}}},
+        # optional: files written before programs' changes were logged have none
+        "changes": {"type": "array", "items": {
+            "type": "object", "required": ["seen", "what", "kind", "key", "name"], "additionalProperties": False,
+            "properties": {"seen": {"type": "string", "format": "date"}, "what": {"enum": ["status", "form"]},
+                           "kind": {"enum": ["added", "renamed", "removed"]}, "key": _TEXT, "name": _TEXT,
+                           "previous": _TEXT}}},
     },
 }
 
@@ -98,6 +104,8 @@ FIXES = {
     "segments": "FORM/FIELD custom ids of the form and its field (`%powerclerk profile` lists the guesses), or null",
     "workflow": "observed transitions [FROM, TO, COUNT]; `%powerclerk profile infer` rebuilds them",
     "guessed": "KEY: the evidence (text); delete a line once you confirm it",
+    "changes": "the program's changes as syncs saw them, one entry each: {seen: yyyy-mm-dd, what: status|form, "
+               "kind: added|renamed|removed, key: ID, name: NAME, previous: OLD NAME}; delete the list to forget them",
     "confidence": "the outcome guesses' chances, e.g. roles.completion: {STATUS: 0.93, OTHER: 0.07}; "
                   "`%powerclerk profile confirm` removes them",
 }

@@ -15,7 +15,7 @@ import polars as pl
 
 from pcnb import connect
 from pcnb.api.client import PowerClerkClient
-from pcnb.cache import frames, owner
+from pcnb.cache import catalog, frames, owner
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.errors import ConfigError
@@ -107,6 +107,8 @@ class Workspace:
             kw["forms"] = (*kw.get("forms", ()), track_form)
         owner.verify(self.store, self.client, self.program)  # another server's data is never written in
         report = sync(self.client, self.store, self.program, **kw)
+        if not report.stopped_because:
+            self._program_changes(report)
         frames.refresh(self.store)
         if not self.profile_path.exists() and self.status_events().height:
             prof = self.infer_profile()
@@ -121,6 +123,23 @@ class Workspace:
                 report.notes.append(f"form {track_form} fetched for each project ({more.calls} calls): the "
                                     "profile's tracked deadlines need the track field")
         return report
+
+    def _program_changes(self, report: SyncReport) -> None:
+        """The program's statuses and forms against the last check (pcnb.cache.catalog: two calls, at
+        most daily): what changed goes into the report and, when there is a profile file, into the
+        profile, whose renamed statuses keep their roles and deadlines (pcnb.profile_changes)."""
+        from pcnb import profile_changes
+
+        before = self.client.calls
+        found = catalog.check(self.client, self.store, self.program)
+        report.calls += self.client.calls - before
+        if not found:
+            return
+        report.notes.append(catalog.summary(found))
+        if self.profile_path.exists():
+            prof = self.profile
+            report.notes += profile_changes.apply(prof, found)
+            self.profile_file.save(prof)
 
     def twin(self, path: str | Path) -> Path:
         """Write a sandbox definition of this program from the synced cache (pcnb.twin): its workflow,
@@ -165,9 +184,11 @@ class Workspace:
     def profile_caveats(self) -> list[str]:
         """What a figure drawn from the profile must say: a refused file (the last good profile drew
         it), outcomes guessed and not confirmed (pcnb.profile_outcomes.unconfirmed)."""
+        from pcnb.profile_changes import caveats
         from pcnb.profile_outcomes import unconfirmed
 
-        return [*self.profile_file.caveats(), *unconfirmed(self.profile)]
+        prof = self.profile
+        return [*self.profile_file.caveats(), *unconfirmed(prof), *caveats(prof)]
 
     def infer_profile(self, save: bool = True) -> ProgramProfile:
         """Infer a profile from the cached histories plus a few read-only calls (status list,

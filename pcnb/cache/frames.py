@@ -119,7 +119,23 @@ NOTES_SQL = ("SELECT note_id, thread_id, project_id, seq, author_name, author_em
 
 
 def projects(store: Store, wait: bool = False) -> pl.DataFrame:
-    return _snapshot(store, "projects", lambda: _load(store, PROJECTS_SQL, PROJECTS_SCHEMA), wait)
+    return _snapshot(store, "projects", lambda: _projects(store), wait)
+
+
+def _projects(store: Store) -> pl.DataFrame:
+    """Each project's status under the name the program uses now: a project listed before a rename
+    keeps the name it was listed with in its row, so the name comes from the status list
+    (pcnb.cache.catalog keeps it current) or, without one, from the newest listed project in that
+    status (its CurrentStatus name is current by definition)."""
+    df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
+    if df.height == 0:
+        return df
+    listed = dict(store.conn.execute("SELECT status_id, name FROM statuses WHERE name IS NOT NULL").fetchall())
+    newest = pl.col("status").cast(pl.String).sort_by("last_change", descending=True, nulls_last=True)
+    name = pl.col("status_id").replace_strict(listed, default=newest.first().over("status_id"),
+                                              return_dtype=pl.String)
+    return df.with_columns(pl.when(pl.col("status_id").is_null()).then(pl.col("status").cast(pl.String))
+                           .otherwise(name).cast(pl.Categorical).alias("status"))
 
 
 def status_events(store: Store, wait: bool = False) -> pl.DataFrame:

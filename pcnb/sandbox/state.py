@@ -27,7 +27,7 @@ from pcnb.sandbox.models import (
     Thread,
     to_plain,
 )
-from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, stable_id
+from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, Status, stable_id
 from pcnb.sandbox.values import check_value, obfuscate
 
 
@@ -48,6 +48,7 @@ class State:
         self.threads: dict[str, Thread] = {}
         self.next_number = 1
         self.serial = 0  # for new ids made at run time
+        self.retired: tuple[Status, ...] = ()  # off the status list, still in histories (program_edits)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> State:
         """An independent copy with a lock of its own (a sandbox restarted from a saved state)."""
@@ -99,7 +100,7 @@ class State:
 
     # ---- rendering ---------------------------------------------------------------------------
     def status_obj(self, custom: str, ts: datetime | None) -> dict[str, Any]:
-        s = self.program.status(custom)
+        s = self.program.status(custom) or next((r for r in self.retired if custom in (r.custom_id, r.name)), None)
         assert s is not None
         out: dict[str, Any] = {"StatusId": s.status_id, "CustomId": s.custom_id, "Name": s.name}
         if ts is not None:

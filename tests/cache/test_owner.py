@@ -73,7 +73,9 @@ def test_a_sandbox_restarted_on_a_new_port_keeps_its_cache(tmp_path):
             assert record["base_url"] == again.base_url and record["identity"]["CustomId"]
             calls = ws.client.calls
             ws.sync(progress=False)
-            assert ws.client.calls - calls == 1  # the server is known now: no GetPrograms again, one page
+            # the server is known now: no GetPrograms again; one page, and the program's status list and
+            # forms (pcnb.cache.catalog: what changed in the program)
+            assert ws.client.calls - calls == 3
         with Workspace(custom_client(again, tmp_path), again.program_id, path) as ws:  # as Custom URLs too
             assert ws.sync(progress=False).complete
 
