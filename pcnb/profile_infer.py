@@ -18,6 +18,7 @@ import polars as pl
 from pcnb import profile_outcomes as outcomes
 from pcnb.errors import Forbidden
 from pcnb.profile import EXITS, ProfileError, ProgramProfile, StatusInfo
+from pcnb.profile_calendar import infer_subdivision
 
 if TYPE_CHECKING:
     from pcnb.api.client import PowerClerkClient
@@ -86,6 +87,12 @@ def infer(environment: str, program_id: str, statuses: Iterable[Mapping[str, Any
                                 f"the project's owner moved it on in {movers[s.name][True]} of {total} exits")
     _infer_roles(prof, first, final, walks)
     _infer_calendar(prof, timestamps)
+    if isinstance(ev.schema.get("ts"), pl.Datetime):  # the state's holidays: the days the utility's staff moved nothing
+        owner_of = projects.select("project_id", pl.col("owner_name").alias("owner"))
+        staff = ev.join(owner_of, on="project_id", how="left").filter(
+            pl.col("ts").is_not_null() & pl.col("changed_by").is_not_null()
+            & (pl.col("changed_by") != pl.col("owner")).fill_null(True))
+        infer_subdivision(prof, staff)
     _infer_segments(prof, field_hints)
     return prof
 
