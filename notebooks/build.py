@@ -113,14 +113,14 @@ NOTEBOOKS = {
         "against the deadlines the profile holds. Stays entered "
         "from `start_date` (local) to `as_of`; figures are as the data stood at `as_of`.",
         SETUP,
-        "## Time in status\n\nTwo estimates side by side: percentiles of completed stays only, and Kaplan-Meier "
-        "quantiles (`km_p50_bdays`...) that count stays still open at `as_of` as censored at their age. "
-        "`n` completed stays, `n_open` open ones. Statistics over fewer than 10 stays are suppressed "
-        "(`suppressed`, n shown).",
-        "tis = in_period.pc.time_in_status(terminal=final)\n"
-        "summary({f'median business days in {r[\"status\"]}': r['median_bdays'] for r in tis.iter_rows(named=True) "
-        "if r['status'] in prof.roles.review and not r['suppressed']})\n",
-        "tis",
+        "from pcnb import frameview, headlines\n"
+        "from pcnb.reportview import in_short\n"
+        "in_short(headlines.for_profile(prof, events, as_of_ts))  # the answer first: the last 3 months vs the 3 before",
+        "## Time in status\n\nBusiness days in each status, two ways: over the stays that finished, and counting "
+        "the stays still open at their age so far (Kaplan-Meier), which does not flatter a period whose slow "
+        "applications are still waiting. Statuses with fewer than 10 stays are not shown.",
+        "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too: `tis` in a notebook\n"
+        "frameview.status_times(tis)",
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
         "                           deadlines=charts.status_deadlines(prof.deadlines))",

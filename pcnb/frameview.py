@@ -44,3 +44,26 @@ def caption(frame: pl.DataFrame, timezone: str, shown_rows: int = 0) -> str:
     if shown_rows and frame.height > shown_rows:
         rows += f" (the first {shown_rows} shown; the value holds every row)"
     return f"{rows} · times in {timezone} · names first, ids last"
+
+
+def status_times(tis: pl.DataFrame) -> pl.DataFrame:
+    """The time-in-status table (pcnb.analytics.time_in_status) as a manager reads it: worded
+    columns, whole business days, counts with separators, and the statuses with too few stays
+    saying so instead of a blank. The full table (every percentile, calendar days) stays in ``tis``."""
+    def days(col: str) -> pl.Expr:
+        return pl.col(col).round(0).cast(pl.Int64).cast(pl.String).fill_null("-")
+
+    def count(col: str) -> pl.Expr:
+        return pl.col(col).map_elements(lambda n: f"{n:,}", return_dtype=pl.String)
+
+    few = pl.col("suppressed") & pl.col("km_suppressed")
+    return tis.select(
+        pl.col("status").cast(pl.String).alias("Status"),
+        count("n").alias("Finished stays"),
+        count("n_open").alias("Still open"),
+        days("median_bdays").alias("Median, finished (business days)"),
+        days("p90_bdays").alias("9 in 10 finished within"),
+        days("km_p50_bdays").alias("Median, counting open stays"),
+        days("km_p90_bdays").alias("9 in 10 within, counting open stays"),
+        pl.when(few).then(pl.lit("fewer than 10 stays: not shown")).otherwise(pl.lit("")).alias("Note"),
+    )

@@ -29,7 +29,7 @@ from pcnb.bidi import visible
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
 
-TITLE_CLASS, SUMMARY_CLASS = "pcnb-title", "pcnb-summary"
+TITLE_CLASS, SUMMARY_CLASS, IN_SHORT_CLASS = "pcnb-title", "pcnb-summary", "pcnb-in-short"
 SETUP_TAG = "pcnb-report-setup"
 #: Run first in report mode (and removed afterwards): tables a reader can read.
 TABLE_SETUP = ("import polars as _pl\n_pl.Config.set_tbl_hide_column_data_types(True)\n"
@@ -40,12 +40,16 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".pcnb-title dt{color:#555;white-space:nowrap}"
          ".pcnb-summary{background:#f4f7fa;border-left:4px solid #345;padding:.5em 1em;margin:0 0 1.5em}"
          ".pcnb-summary td{padding:.1em 1em .1em 0}.pcnb-summary td.v{font-weight:bold}"
+         ".pcnb-in-short{font-size:1.15em;line-height:1.45;margin:0 0 1.2em}.pcnb-in-short p{margin:.35em 0}"
          # on paper (--pdf, or the browser's print): landscape Letter, no chart toolbar, wide tables in
          # smaller type instead of cut off behind a scroll bar
          "@media print{@page{size:letter landscape;margin:12mm}.modebar-container{display:none!important}"
          ".jp-OutputArea-output,.jp-RenderedHTMLCommon{overflow:visible!important}"
          ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
-         "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}}</style>")
+         "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
+         # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
+         ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
+         ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
 
 
 #: On paper (print, --pdf) a grid shows all its rows, not its first page: before printing, every
@@ -107,6 +111,15 @@ def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Htm
                    for k, v in shown.items())
     return _Html(f"<div class='{SUMMARY_CLASS}'><b>{html.escape(caption)}</b><table>{rows}</table></div>",
                  caption + "\n" + "\n".join(f"  {k}: {v}" for k, v in shown.items()))
+
+
+def in_short(sentences: list[str], caption: str = "In short") -> _Html:
+    """The answer to the report's question in sentences (pcnb.headlines), right under the title block:
+    what a manager reads before any chart."""
+    shown = [visible(s) for s in sentences]  # sentences carry status names
+    body = "".join(f"<p>{html.escape(s)}</p>" for s in shown)
+    return _Html(f"<div class='{IN_SHORT_CLASS} {SUMMARY_CLASS}'><b>{html.escape(caption)}</b>{body}</div>",
+                 caption + "\n" + "\n".join(f"  {s}" for s in shown))
 
 
 def _fmt(v: object) -> str:

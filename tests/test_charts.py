@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import pcnb.analytics  # noqa: F401 - registers df.pc
-from pcnb import charts, palette
+from pcnb import charts, clock, palette
 from pcnb.analytics import Calendar, aging_wip, sla_compliance, throughput, wip_by_day
 from pcnb.analytics.backlog import backlog_over_time, thread_state
 from pcnb.analytics.cohorts import bottlenecks
@@ -37,25 +37,29 @@ def synced(tmp_path_factory):
 
 def test_charts_state_as_of_n_and_axes(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
+    # a chart given the program's calendar states the as-of in its local time, as the title block does;
+    # one drawn without it (no calendar, no zone) in UTC
+    LOCAL, UTC_STAMP = clock.local_time(END, cal.timezone), f"{END:%Y-%m-%d %H:%M} UTC"
     ev = frames.status_events(synced)
     iv = ev.pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     assert iv.height > ev.height * 0.9
     checks = [
         (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo",
-                                            calendar=cal), END), "Month", "Projects"),
-        (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status"),
-        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", ""),
-        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", ""),
+                                            calendar=cal), END), "Month", "Projects", UTC_STAMP),
+        (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status",
+         UTC_STAMP),
+        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL),
+        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Share of projects counted", ""),
+         "Share of projects counted", "", LOCAL),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
-                              END, cal), "Waiting so far (business days)", "Open threads"),
+                              END, cal), "Waiting so far (business days)", "Open threads", LOCAL),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
-                                                      cal, END), END, cal), "Date", "Open threads"),
+                                                      cal, END), END, cal), "Date", "Open threads", LOCAL),
     ]
-    for fig, x, y in checks:
+    for fig, x, y, stamp in checks:
         title = fig.layout.title.text
-        assert f"as of {END:%Y-%m-%d %H:%M} UTC" in title and "n = " in title
+        assert f"as of {stamp} " in title and "n = " in title, title
         assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
         assert len(fig.data) >= 1 and any(len([v for v in (t.x or t.y or []) if v is not None]) for t in fig.data)
     slowest = charts.bottleneck_chart(bottlenecks(iv), END)

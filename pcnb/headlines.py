@@ -1,0 +1,113 @@
+"""Page 1 of a report in sentences: the answer to the notebook's question, with the change since the
+period before, in the words a program manager forwards ("Review took a median of 7
+business days over the last 3 months (target 10), up from 6 ...").
+
+Each figure is what the data said at the end of its period (a point-in-time cut, pcnb.analytics.asof
+semantics): the previous period's figures are what a report run then would have shown, so "up from"
+compares like with like. Medians are Kaplan-Meier medians (stays still open count, censored at their
+age), so a period whose slow stays are still open is not flattered. Figures over fewer than ``min_n``
+stays are not stated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from pcnb.analytics.intervals import status_intervals
+from pcnb.analytics.time_in_status import time_in_status
+
+#: A period of the sentences: the last quarter, as most tariffs report.
+PERIOD = timedelta(days=91)
+
+
+@dataclass(frozen=True)
+class StatusFigures:
+    """One status over one period: median business days (Kaplan-Meier), stays counted, share late."""
+
+    median: float | None
+    stays: int
+    late: float | None  # (B + C) / (A + C), as the SLA table counts it: finished late or open and already late
+    counted: int = 0  # A + C: the first stays the share is over
+
+
+def period_figures(events: pl.DataFrame, calendar: Any, end: datetime, final: list[str],
+                   deadlines: dict[str, float], min_n: int = 10) -> dict[str, StatusFigures]:
+    """Per status: the figures of stays entered in the ``PERIOD`` before ``end``, as the data stood at
+    ``end`` (events after it are not seen)."""
+    start = end - PERIOD
+    iv = status_intervals(events.filter(pl.col("ts") <= end), calendar, end, terminal=final)
+    iv = iv.filter(pl.col("entered") >= start)
+    if iv.height == 0:
+        return {}
+    tis = time_in_status(iv, terminal=final, min_n=min_n)
+    out = {}
+    for row in tis.iter_rows(named=True):
+        status = row["status"]
+        stays = int(row["n"] or 0) + int(row["n_open"] or 0)
+        median = None if row.get("km_suppressed") or row["km_p50_bdays"] is None else float(row["km_p50_bdays"])
+        late, counted = None, 0
+        if status in deadlines:
+            late, counted = _share_late(iv.filter(pl.col("status") == status), deadlines[status])
+            late = late if counted >= min_n else None
+        out[status] = StatusFigures(median, stays, late, counted)
+    return out
+
+
+def _share_late(stays: pl.DataFrame, days: float) -> tuple[float | None, int]:
+    """(B + C) / (A + C) and A + C: A first stays finished, B of them late, C open and already past the
+    deadline (open stays not yet late are not counted either way), as pcnb.analytics.sla counts them."""
+    stays = stays.filter(pl.col("visit") == 1)
+    closed = stays.filter(~pl.col("is_open"))
+    a = closed.height
+    b = closed.filter(pl.col("business_days") > days).height
+    c = stays.filter(pl.col("is_open") & (pl.col("age_business_days") > days)).height
+    return ((b + c) / (a + c) if a + c else None), a + c
+
+
+def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
+                     review: list[str], deadlines: dict[str, float], unit: str = "business days",
+                     min_n: int = 10) -> list[str]:
+    """One sentence per review status: its median against its target and the share that missed the
+    deadline, each with the change since the quarter before; a status with too few stays says so."""
+    now = period_figures(events, calendar, as_of, final, deadlines, min_n)
+    before = period_figures(events, calendar, as_of - PERIOD, final, deadlines, min_n)
+    out = []
+    for status in review:
+        cur, prev = now.get(status), before.get(status)
+        if cur is None or cur.median is None:
+            out.append(f"{status}: too few stays over the last 3 months ({cur.stays if cur else 0}) to state a "
+                       "median.")
+            continue
+        target = f" (target {deadlines[status]:g})" if status in deadlines else ""
+        text = (f"{status} took a median of {cur.median:.0f} {unit} over the last 3 months{target}"
+                f"{_change(cur.median, prev.median if prev else None, '{:.0f}')}.")
+        if cur.late is not None:
+            per = unit[:-1].replace(" ", "-")  # business days -> a 10-business-day deadline
+            text += (f" {cur.late:.0%} of the {cur.counted:,} stays counted missed the "
+                     f"{deadlines[status]:g}-{per} deadline"
+                     f"{_change(cur.late, prev.late if prev else None, '{:.0%}')}.")
+        out.append(text)
+    return out
+
+
+def _change(now: float, before: float | None, fmt: str) -> str:
+    if before is None:
+        return ", with no figure for the 3 months before to compare"
+    if fmt.format(now) == fmt.format(before):
+        return f", the same as the 3 months before ({fmt.format(before)})"
+    word = "up" if now > before else "down"
+    return f", {word} from {fmt.format(before)} the 3 months before"
+
+
+def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
+    """:func:`review_sentences` for a program profile: its calendar, final and review statuses, and
+    the per-status deadlines counted in business days (other units and tracked rules are in the
+    SLA table)."""
+    deadlines = {d.status: d.days for d in prof.deadlines
+                 if d.status and d.track is None and d.unit == "business_days"}
+    review = prof.roles.review or [s for s in deadlines if s not in prof.roles.final]
+    return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
