@@ -89,11 +89,11 @@ NOTEBOOKS = {
         "a project re-opened and closed again departs twice; re-opened projects count as `reopened`. "
         "net_flow = arrivals + reopened - departures: positive means the backlog grows. Periods are local "
         "months of the program's time zone from `start_date`.",
+        "from pcnb import headlines\n"
+        "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
-        "last = months.row(-2, named=True) if months.height > 1 else months.row(-1, named=True)\n"
-        "summary({f'arrivals in {last[\"period\"]:%B %Y}': last['arrivals'], 'departures': last['departures'], "
-        "'net flow (backlog change)': last['net_flow'], 'in progress now': intervals.filter(pl.col('is_open') & "
-        "~pl.col('status').is_in(final)).height})",
+        "in_progress = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final)).height\n"
+        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, in_progress))",
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",

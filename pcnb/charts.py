@@ -35,9 +35,10 @@ from pcnb.chartrows import time_in_status_chart as time_in_status_chart
 from pcnb.palette import REFERENCE, SIDES, Palette, for_names
 
 
-def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "", note: str = "") -> str:
+def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "", note: str = "",
+           timezone: str | None = None) -> str:
     """The question, then as of, n (and what it counts), the calendar in words and a note (pcnb.chartkit)."""
-    return title(what, as_of, n, cal, counted, note)
+    return title(what, as_of, n, cal, counted, note, timezone)
 
 
 def caveat(fig: go.Figure, lines: Sequence[str]) -> go.Figure:
@@ -107,7 +108,7 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         local = as_of.astimezone(ZoneInfo(tz))
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
     return _layout(fig, _title(f"How many projects reached each status per {step}?", as_of, int(tp["count"].sum()),
-                               counted="first entries", note=note), step.capitalize(), "Projects")
+                               counted="first entries", note=note, timezone=tz), step.capitalize(), "Projects")
 
 
 def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: list[str]) -> pl.DataFrame:

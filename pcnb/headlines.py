@@ -111,3 +111,36 @@ def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
                  if d.status and d.track is None and d.unit == "business_days"}
     review = prof.roles.review or [s for s in deadlines if s not in prof.roles.final]
     return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
+
+
+def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_progress: int) -> list[str]:
+    """Notebook 02's answer from its monthly flow frame (pcnb.analytics.throughput.flow: period,
+    arrivals, departures, net_flow): the last complete month, the average of the last 3 complete
+    months against the 3 before, and the month under way, which is named as partial and left out of
+    every average (a month 6 days old is not a slump)."""
+    from zoneinfo import ZoneInfo
+
+    today = as_of.astimezone(ZoneInfo(timezone)).date()
+    month_start = today.replace(day=1)
+    done = months.filter(pl.col("period") < month_start).sort("period")
+    out = []
+    if done.height:
+        last = done.row(-1, named=True)
+        grew = last["net_flow"]
+        change = (f"grew by {grew:,}" if grew > 0 else f"shrank by {-grew:,}" if grew < 0 else "held steady")
+        out.append(f"In {last['period']:%B %Y}, {last['arrivals']:,} applications arrived and {last['departures']:,} "
+                   f"reached a final status: the work in progress {change} ({in_progress:,} in progress now).")
+    if done.height >= 6:
+        recent, before = done.tail(3), done.tail(6).head(3)
+        a_now, a_before = recent["arrivals"].mean(), before["arrivals"].mean()
+        d_now = recent["departures"].mean()
+        assert isinstance(a_now, float) and isinstance(a_before, float) and isinstance(d_now, float)
+        out.append(f"Over the last 3 complete months, {a_now:,.0f} applications arrived a month on average"
+                   f"{_change(a_now, a_before, '{:,.0f}')}; {d_now:,.0f} a month reached a final status.")
+    current = months.filter(pl.col("period") == month_start)
+    if current.height:
+        row = current.row(0, named=True)
+        out.append(f"{month_start:%B %Y} so far ({today.day} day{'s' if today.day != 1 else ''}): "
+                   f"{row['arrivals']:,} arrived, {row['departures']:,} reached a final status; a month under way "
+                   "is left out of the averages.")
+    return out or ["No complete month in the period yet: nothing to state."]

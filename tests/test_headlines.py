@@ -4,7 +4,8 @@ tables and charts, the previous period as a point-in-time cut, and too little da
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -13,7 +14,7 @@ from benchmarks.inference import inputs
 from pcnb.analytics import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
-from pcnb.headlines import PERIOD, period_figures, review_sentences
+from pcnb.headlines import PERIOD, flow_sentences, period_figures, review_sentences
 from pcnb.reportview import in_short
 from pcnb.sandbox.generator import generate
 from tests.conftest import END, FINAL
@@ -59,3 +60,33 @@ def test_in_short_escapes_what_it_is_given():
     block = in_short(["<b>Review</b> took 3 days."])
     assert "&lt;b&gt;Review&lt;/b&gt;" in block._repr_html_() and "In short" in repr(block)
     assert END - PERIOD < END - timedelta(days=90)
+
+
+def _months(first: date, arrivals: list[int], departures: list[int]) -> pl.DataFrame:
+    periods = pl.date_range(first, first.replace(year=first.year + 2), "1mo", eager=True)[:len(arrivals)]
+    return pl.DataFrame({"period": periods, "arrivals": arrivals, "departures": departures}).with_columns(
+        (pl.col("arrivals") - pl.col("departures")).alias("net_flow"))
+
+
+def test_the_flow_sentences_leave_the_month_under_way_out_of_the_averages():
+    months = _months(date(2026, 5, 1), [60, 60, 60, 90, 90, 96, 9], [50, 50, 50, 80, 85, 80, 30])
+    # 07:30 UTC on December 1st... is still November 30th in Los Angeles: November is under way there
+    said = flow_sentences(months, datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", 123)
+    assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the work in "
+                       "progress grew by 16 (123 in progress now).")
+    assert said[1].startswith("Over the last 3 complete months, 92 applications arrived a month on average, up "
+                              "from 60 the 3 months before; 82 a month reached a final status.")
+    assert said[2].startswith("November 2026 so far (30 days): 9 arrived, 30 reached a final status")
+    later = flow_sentences(months, datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "America/Los_Angeles", 123)
+    assert later[0].startswith("In November 2026, 9 applications arrived") and len(later) == 2  # December: no row
+
+
+def test_the_flow_sentences_on_a_synced_program_state_its_flow_frame(events):
+    import pcnb.analytics  # noqa: F401 - registers df.pc
+
+    iv = status_intervals(events, CAL, END, terminal=FINAL)
+    months = iv.pc.flow(arrival="Application Submitted", exits=list(FINAL), every="1mo", calendar=CAL)
+    said = flow_sentences(months, END, CAL.timezone, 7)
+    last = months.filter(pl.col("period") < END.astimezone(ZoneInfo(CAL.timezone)).date().replace(day=1)).row(
+        -1, named=True)
+    assert f"{last['arrivals']:,} applications arrived and {last['departures']:,} reached" in said[0], said
