@@ -31,6 +31,7 @@ import yaml
 from pcnb.profile import ProgramProfile
 from pcnb.sandbox.definition import from_dict
 from pcnb.sandbox.generator import BusinessCalendar
+from pcnb.twin_fit import fit_status
 
 PLACEHOLDER_TOPICS = [["Please provide the missing document (placeholder question).", "Document provided."],
                       ["Please confirm the application details (placeholder question).", "Confirmed."]]
@@ -56,6 +57,19 @@ def step_durations(events: pl.DataFrame, cal: BusinessCalendar) -> dict[tuple[st
     for (pid, _, status, ts), (pid2, _, nxt, ts2) in zip(rows, rows[1:], strict=False):
         if pid == pid2 and ts is not None and ts2 is not None:
             out[(status, nxt)].append(max(_position(cal, ts2) - _position(cal, ts), 0.01))
+    return out
+
+
+def open_ages(events: pl.DataFrame, cal: BusinessCalendar, as_of: datetime) -> dict[str, list[float]]:
+    """Business days each project has spent so far in the status it is in now (its last event), by
+    status: the censored stays of the duration fit."""
+    last = events.sort("project_id", "seq").group_by("project_id", maintain_order=True).agg(
+        pl.col("status").last().cast(pl.String), pl.col("ts").last())
+    end = _position(cal, as_of)
+    out: dict[str, list[float]] = defaultdict(list)
+    for status, ts in last.select("status", "ts").iter_rows():
+        if ts is not None:
+            out[status].append(max(end - _position(cal, ts), 0.01))
     return out
 
 
@@ -91,6 +105,7 @@ def build(profile: ProgramProfile, events: pl.DataFrame, projects: pl.DataFrame,
 
     transitions: dict[str, list[dict[str, Any]]] = {}
     current = Counter(projects["status"].cast(pl.String).to_list())
+    ages = open_ages(events, cal, last_ts)
     for s in statuses:
         outs = [(b, n) for (a, b), n in moves.items() if a == s.name and b in ids]
         total = sum(n for _, n in outs)
@@ -98,10 +113,13 @@ def build(profile: ProgramProfile, events: pl.DataFrame, projects: pl.DataFrame,
             transitions[ids[s.name]] = [] if s.name in final else [{"to": None, "p": 1.0}]
             continue
         stay = current[s.name] if s.name == start else 0  # drafts never submitted stay where they are
+        # the stays still open count as "longer than their age" (pcnb.twin_fit); drafts are not waiting
+        fits = fit_status({b: durations[(s.name, b)] for b, _ in outs}, [] if stay else ages.get(s.name, []))
         steps = []
         for b, n in sorted(outs, key=lambda t: -t[1]):
-            median, sigma = _lognormal(durations[(s.name, b)])
-            steps.append({"to": ids[b], "p": n / (total + stay), "days": [median, sigma],
+            fit = fits[b]
+            share = fit.p * total / (total + stay) if not stay else n / (total + stay)
+            steps.append({"to": ids[b], "p": share, "days": [fit.median, fit.sigma],
                           "by": "applicant" if s.holder == "applicant" else "utility"})
         if stay:
             steps.append({"to": None, "p": stay / (total + stay)})
@@ -120,11 +138,32 @@ def build(profile: ProgramProfile, events: pl.DataFrame, projects: pl.DataFrame,
         "transitions": transitions,
         "forms": _forms(forms, schemas or {}, ids, profile, transitions, field_values or {}),
     }
+    deadlines = _deadlines(profile, ids, final)
+    if deadlines:
+        definition["deadlines"] = deadlines
     inquiries = _inquiries(threads, events, ids)
     if inquiries:
         definition["inquiries"] = inquiries
     from_dict(definition, "twin")  # the twin must itself be a valid definition
     return definition
+
+
+def _deadlines(profile: ProgramProfile, ids: Mapping[str, str], final: set[str]) -> list[dict[str, Any]]:
+    """The profile's deadlines in the definition's terms (custom ids), so a twin's workspace has the
+    program's deadlines too. Rules for one track are left out (the twin's forms draw fresh values,
+    not the program's track field), as are rules on statuses no project entered."""
+    out = []
+    for d in profile.deadlines:
+        names = [n for n in (d.status, d.start, d.end) if n]
+        if d.track is not None or not all(n in ids for n in names) or (d.status and d.status in final):
+            continue
+        rule: dict[str, Any] = {"days": d.days, "unit": d.unit}
+        if d.status:
+            rule["status"] = ids[d.status]
+        else:
+            rule.update(start=ids[str(d.start)], end=ids[str(d.end)], clock=d.clock)
+        out.append(rule)
+    return out
 
 
 def _normalise(steps: list[dict[str, Any]]) -> None:

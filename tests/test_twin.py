@@ -73,3 +73,23 @@ def test_twin_reproduces_the_workflow_and_copies_no_project_data(tmp_path):
             assert abs(out[move][0] - median) <= 0.10 * median, (move, median, out[move])
             compared += 1
     assert compared >= 6, compared
+
+
+def test_the_twin_carries_the_profile_deadlines_it_can():
+    """Untracked rules on statuses the twin has, in custom ids; a tracked rule is left out (the twin's
+    forms draw fresh values, not the program's track field)."""
+    from benchmarks.inference import HISTORY_END, inputs
+    from pcnb.sandbox.definition import load
+
+    prog = load("residential")
+    data = inputs(generate(400, seed=2, end=HISTORY_END, program=prog))
+    prof = infer("sandbox", prog.program_id, data["statuses"], data["events"], data["projects"])
+    prof.set("deadlines.Application Review", "10")
+    prof.set("deadlines.Application Submitted -> Permission to Operate", "60 clock=utility")
+    prof.set("deadlines.Inspection Pending", "5 track=Fast")
+    definition = build(prof, data["events"], data["projects"], prefix="TW")
+    review = next(s["custom_id"] for s in definition["statuses"] if s["name"] == "Application Review")
+    assert {"status": review, "days": 10.0, "unit": "business_days"} in definition["deadlines"]
+    assert any(d.get("clock") == "utility" and d["days"] == 60.0 for d in definition["deadlines"])
+    assert len(definition["deadlines"]) == 2
+    assert len(from_dict(definition, "twin").deadlines) == 2  # and the definition accepts them
