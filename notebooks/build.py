@@ -86,10 +86,10 @@ NOTEBOOKS = {
         "## Arrivals, departures and net flow\n\nArrivals are first entries into the intake status; a departure is "
         "an entry into a final status (the profile's completion and exits) from a status that is not final: "
         "once per project per exit, so "
-        "a project re-opened and closed again departs twice; re-opened projects count as `reopened`. "
-        "net_flow = arrivals + reopened - departures: positive means the backlog grows. Periods are local "
-        "months of the program's time zone from `start_date`.",
-        "from pcnb import headlines\n"
+        "a project re-opened and closed again departs twice; re-opened projects are counted apart. "
+        "The change in work in progress is arrivals plus re-opened minus departures: positive means the "
+        "backlog grows. Months are the program's local months from the start of the period.",
+        "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
         "in_progress = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final)).height\n"
@@ -97,21 +97,21 @@ NOTEBOOKS = {
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
-        "in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal).tail(12)",
+        "frameview.for_managers(months.tail(12))  # `months` holds every column and digit",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
-        "charts.cumulative_flow_chart(wip, as_of_ts)",
+        "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
         "## Throughput by installer (top 5)",
         "top = ws.projects().group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
-        "seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput(statuses=[completion], "
-        "every='1mo', by='owner_name', calendar=cal).tail(10)",
+        "frameview.for_managers(seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput("
+        "statuses=[completion], every='1mo', by='owner_name', calendar=cal).tail(10))",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
         "business days (the program's working calendar from its profile: time zone, week and holidays), "
         "against the deadlines the profile holds. Stays entered "
-        "from `start_date` (local) to `as_of`; figures are as the data stood at `as_of`.",
+        "from the start of the period (local) to the report's as-of time; figures are as the data stood then.",
         SETUP,
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
@@ -128,19 +128,21 @@ NOTEBOOKS = {
         "another (on the utility's clock: the days the applicant holds the project do not count), in business "
         "days, calendar days or business hours, per track where the tariff has tracks "
         "(`%powerclerk profile set deadlines.STATUS N`, `profile set \"deadlines.START -> END\" N clock=utility "
-        "track=NAME`). Stays and spans starting from `start_date`. A = completed, B = completed late, "
-        "C = open and already past the deadline at `as_of`; spans that ended in a withdrawal or rejection are "
-        "`exited`, in neither. pct_exceeding = (B + C) / (A + C); on-time rate = (A - B) / A.",
+        "track=NAME`). Stays and spans starting from the period's start. \"Missed the deadline\" counts the "
+        "projects that finished late and those still open and already past it, out of those finished plus "
+        "those open and late (open ones within the deadline are not judged yet); \"finished on time\" is "
+        "the share of finished ones that made it. Spans that ended in a withdrawal or rejection are counted "
+        "apart.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
-        "    display(charts.sla_chart(sla, as_of_ts, cal), sla)\n"
+        "    display(charts.sla_chart(sla, as_of_ts, cal), frameview.for_managers(sla))\n"
         "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
         "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
         "list; technology and system-size bins from the form fields the profile names as segments when the cache "
-        "holds form data (`ws.sync(forms=(FORM,))`). Here the per-status deadlines by installer.",
+        "holds form data. Here the per-status deadlines by installer.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -149,10 +151,10 @@ NOTEBOOKS = {
         "attrs = project_attributes(ws.projects())\n"
         "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
         "if deadlines:\n"
-        "    display(segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))"
-        ".pc.sla(deadlines, by='owner_name', unit=unit))",
-        "## Aging work in progress\n\nEach dot is an application still in that status at `as_of` (final "
-        "statuses are not work in progress and are left out, whatever `start_date`); the grey band is the "
+        "    display(frameview.for_managers(segmented(timed, attrs, 'owner_name')"
+        ".filter(pl.col('owner_name').is_in(top.to_list())).pc.sla(deadlines, by='owner_name', unit=unit)))",
+        "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
+        "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
         "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline.",
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
@@ -160,20 +162,20 @@ NOTEBOOKS = {
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts)",
         "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "
         "applications censored), and the competing risks: the cumulative incidence of completion vs "
-        "withdrawal/rejection (`share`), and when each reaches one half (`half_bdays`).",
+        "withdrawal or rejection (the share of each), and how many business days until half reach it.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
-        "intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts)",
+        "frameview.for_managers(intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))",
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
         "cohorts are not flattered; cohorts with fewer than 10 completions are suppressed.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
-        "cohorts.filter(pl.col('cohort') >= start_day).tail(12)",
+        "frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))",
         "## Data quality\n\nWhat in the data could make the numbers above misleading: each check counts the "
         "affected projects or threads, with examples. Nothing is corrected automatically.",
-        "intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts, "
-        "events=events, final=final, unsubmitted=prof.roles.draft)",
+        "frameview.for_managers(intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), "
+        "as_of_ts, events=events, final=final, unsubmitted=prof.roles.draft))",
     ],
     "04_inquiry_backlog": [
-        "# Inquiry backlog\n\nOpen inquiry threads at `as_of`, who must answer next, and how fast each side "
+        "# Inquiry backlog\n\nOpen inquiry threads at the report's as-of time, who must answer next, and how fast each side "
         "responds. Threads of projects already in a final status are shown as their own group: nobody will "
         "answer them.",
         SETUP,
@@ -192,9 +194,9 @@ NOTEBOOKS = {
         "from pcnb.analytics.backlog import backlog_over_time\n"
         "trend = backlog_over_time(threads, notes, cal, as_of_ts)\n"
         "charts.backlog_trend_chart(trend.filter(pl.col('date') >= start_day), as_of_ts, cal)",
-        "## Response times\n\nWithin 3 business days, counted like the SLA: answered (A), answered late (B), "
-        "still unanswered at `as_of` and already late (C); pct_late = (B + C) / (A + C). Requests from "
-        "`start_date`.",
+        "## Response times\n\nWithin 3 business days, counted like the deadlines: the share late counts the "
+        "requests answered late and those still unanswered and already late, out of those answered plus those "
+        "unanswered and late. Requests from the start of the period.",
         "rt = response_times(notes, cal, within_bdays=3, as_of=as_of_ts, threads=threads)\n"
         "response_summary(rt.filter(cal.local_date('asked') >= start_day))",
     ],

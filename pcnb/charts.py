@@ -127,7 +127,7 @@ def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: li
 
 
 def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] | None = None,
-                          colors: Palette | None = None) -> go.Figure:
+                          colors: Palette | None = None, timezone: str | None = None) -> go.Figure:
     """Stacked areas of WIP per status per day (cumulative flow diagram), statuses stacked in the
     process's order (the profile's, from the palette, unless ``order``): first step at the bottom."""
     pal = colors or for_names(order or wip["status"].unique().to_list())
@@ -143,7 +143,7 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
         fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
                            font={"size": 12})
     _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
-                        counted="projects in progress now", note="at the end of each day"),
+                        counted="projects in progress now", note="at the end of each day", timezone=timezone),
             "Date", "Projects in status")
     # a legend beside the stack, in its order (last step on top): a program has many statuses
     return fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",

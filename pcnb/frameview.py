@@ -67,3 +67,69 @@ def status_times(tis: pl.DataFrame) -> pl.DataFrame:
         days("km_p90_bdays").alias("9 in 10 within, counting open stays"),
         pl.when(few).then(pl.lit("fewer than 10 stays: not shown")).otherwise(pl.lit("")).alias("Note"),
     )
+
+
+#: Metric columns as a manager reads them: (label, format). Formats: count (1,234), days (whole
+#: business or calendar days), share (27%), month (November 2026), text. A column not named here keeps
+#: its name with spaces; ``suppressed`` columns become one note.
+LABELS: dict[str, tuple[str, str]] = {
+    "status": ("Status", "text"), "next_status": ("Next status", "text"), "deadline": ("Deadline on", "text"),
+    "track": ("Track", "text"), "days": ("Days allowed", "days"), "unit": ("Counted in", "unit"),
+    "clock": ("Clock", "clock"), "completed": ("Finished", "count"), "completed_late": ("Finished late", "count"),
+    "open_late": ("Open and already late", "count"), "open": ("Open, not late yet", "count"),
+    "exited": ("Left before the end", "count"), "pct_exceeding": ("Missed the deadline", "share"),
+    "on_time_rate": ("Finished on time", "share"), "period": ("Month", "month"), "arrivals": ("Arrived", "count"),
+    "departures": ("Reached a final status", "count"), "reopened": ("Re-opened", "count"),
+    "net_flow": ("Change in work in progress", "count"), "cumulative_net": ("Work in progress", "count"),
+    "outcome": ("Outcome", "text"), "n": ("Projects", "count"), "events": ("Reached it", "count"),
+    "km_median_bdays": ("Median business days (counting open)", "days"), "share": ("Share", "share"),
+    "half_bdays": ("Business days until half reached it", "days"), "cohort": ("Submitted in", "month"),
+    "median_bdays": ("Median business days (finished)", "days"), "p85_bdays": ("85 in 100 finished within", "days"),
+    "count": ("Count", "count"), "median_business_days": ("Median business days", "days"),
+    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner", "text"),
+    "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),
+    "examples": ("Examples", "text"), "why_it_matters": ("Why it matters", "text"),
+    "deadline_bdays": ("Business days allowed", "days"), "deadline_days": ("Calendar days allowed", "days"),
+    "deadline_hours": ("Business hours allowed", "days"),
+}
+_WORDS = {"business_days": "business days", "calendar_days": "calendar days", "business_hours": "business hours",
+          "elapsed": "every day", "utility": "utility's days only"}
+
+
+def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Any metric table of pcnb.analytics as a report prints it: worded columns, counts with
+    separators, whole days, percentages, months in words, and the figures held back for too few
+    stays (``suppressed``) said in a note instead of a true/false column. The frame the metric returned
+    stays the analyst's (every digit, the code names)."""
+    flags = [c for c in frame.columns if c.endswith("suppressed")]
+    columns = []
+    for name in frame.columns:
+        if name in flags:
+            continue
+        label, kind = LABELS.get(name, (name.replace("_", " ").capitalize(), "text"))
+        columns.append(_formatted(pl.col(name), frame.schema[name], kind).alias(label))
+    if not flags:
+        return frame.select(columns)
+    note = (pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags))
+            .then(pl.lit("too few to state some figures")).otherwise(pl.lit("")).alias("Note"))
+    return frame.select(*columns, note)
+
+
+def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
+    if kind == "count":
+        return col.map_elements(lambda v: f"{v:,}", return_dtype=pl.String).fill_null("-")
+    if kind == "days":
+        return col.round(0).cast(pl.Int64).cast(pl.String).fill_null("-")
+    if kind == "share":
+        return col.map_elements(lambda v: f"{v:.0%}", return_dtype=pl.String).fill_null("-")
+    if kind == "month" and dtype in (pl.Date, pl.Datetime):
+        return col.dt.strftime("%B %Y")
+    if kind in ("unit", "clock"):
+        return col.replace(_WORDS)
+    if dtype in (pl.Float32, pl.Float64):
+        return col.round(1)
+    if dtype.is_integer():
+        return col.map_elements(lambda v: f"{v:,}", return_dtype=pl.String).fill_null("-")
+    if dtype == pl.Boolean:
+        return pl.when(col).then(pl.lit("yes")).otherwise(pl.lit(""))
+    return col

@@ -93,7 +93,7 @@ def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _
             "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
             "Data": str(health),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
-            **{k: str(v) for k, v in extra.items()}}
+            **{k.replace("_", " ").capitalize(): str(v) for k, v in extra.items()}}
     caveats = ws.profile_caveats() if hasattr(ws, "profile_caveats") else []
     if caveats:  # every figure below rests on the profile: say what is guessed or passed over
         rows["Profile"] = " · ".join(f"⚠ {c}" for c in caveats)

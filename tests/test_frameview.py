@@ -1,0 +1,55 @@
+"""Frames as people read them (pcnb.frameview): local times, worded metric tables, the held-back
+figures said in a note, and the raw frame untouched."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+
+from pcnb.analytics import Calendar
+from pcnb.analytics.intervals import status_intervals
+from pcnb.analytics.sla import sla_compliance
+from pcnb.analytics.time_in_status import time_in_status
+from pcnb.frameview import for_managers, for_people, status_times
+from tests.conftest import FINAL
+
+CAL = Calendar.us_federal("America/Los_Angeles")
+
+
+def test_an_sla_table_reads_in_words(ws):
+    iv = status_intervals(ws.status_events(), CAL, ws.status_events()["ts"].max(), terminal=FINAL)
+    sla = sla_compliance(iv, {"Application Review": 10, "Returned to Applicant": 2})
+    shown = for_managers(sla)
+    assert "pct_exceeding" not in shown.columns and "suppressed" not in shown.columns
+    assert {"Missed the deadline", "Finished late", "Open and already late", "Note"} <= set(shown.columns)
+    row = shown.filter(pl.col("Status") == "Application Review").row(0, named=True)
+    raw = sla.filter(pl.col("status") == "Application Review").row(0, named=True)
+    assert row["Missed the deadline"] == f"{raw['pct_exceeding']:.0%}" and row["Finished"] == f"{raw['completed']:,}"
+    assert shown.height == sla.height and all(t == pl.String for t in shown.schema.values()), shown.schema
+    assert "pct_exceeding" in sla.columns  # the analyst's frame keeps its names and digits
+
+
+def test_held_back_figures_are_a_note_not_a_true_false_column():
+    frame = pl.DataFrame({"status": ["A", "B"], "n": [3, 1200], "median_bdays": [None, 7.4],
+                          "suppressed": [True, False], "km_suppressed": [True, False]})
+    shown = for_managers(frame)
+    assert shown["Note"].to_list() == ["too few to state some figures", ""]
+    assert shown["Projects"].to_list() == ["3", "1,200"] and shown["Median business days (finished)"].to_list() == [
+        "-", "7"]
+
+
+def test_months_and_clocks_in_words():
+    frame = pl.DataFrame({"period": [date(2026, 11, 1)], "arrivals": [1234], "unit": ["business_days"],
+                          "clock": ["utility"], "net_flow": [-5]})
+    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "utility's days only", "-5")
+
+
+def test_status_times_and_local_times(ws):
+    iv = status_intervals(ws.status_events(), CAL, ws.status_events()["ts"].max(), terminal=FINAL)
+    tis = time_in_status(iv, terminal=FINAL)
+    shown = status_times(tis)
+    assert shown.columns[0] == "Status" and "km_p50_bdays" not in shown.columns and shown.height == tis.height
+    people = for_people(pl.DataFrame({"project_id": ["x"], "ts": [datetime(2026, 7, 1, 19, tzinfo=UTC)]}),
+                        "America/Los_Angeles")
+    assert people.columns == ["ts (PDT)", "project_id"] and people.row(0)[0] == "2026-07-01 12:00"
