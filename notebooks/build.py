@@ -21,40 +21,18 @@ program = None  # sandbox: a built-in program ("residential", "rebate", "large-d
 start_date = "2024-01-01"  # first local day of the period shown (program time zone)
 as_of = ""  # point in time: ISO date (the end of that local day) or date-time; empty means now
 '''
-SETUP = '''import datetime as dt
-from zoneinfo import ZoneInfo
-import plotly.io as pio
+SETUP = '''import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
-from pcnb import charts, clock
+from pcnb import charts
+from pcnb.notebook_setup import setup
 from pcnb.reportview import summary, title_block
-from pcnb.workspace import Workspace
 
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
-ws = Workspace.open(environment, program)
-report = ws.sync(progress=False)
-prof = ws.profile  # the program's roles, calendar and deadlines (`%powerclerk profile` shows and edits it)
-cal = prof.calendar.calendar()
-local = ZoneInfo(cal.timezone)
-final = prof.roles.final  # this program's final statuses
-intake, completion = prof.roles.intake, prof.roles.completion
-# as_of is a point-in-time cut: every figure below is what the data said at that instant
-if not as_of:
-    as_of_ts = clock.now()  # pcnb's one clock: what tests move
-elif len(as_of) == 10:  # a date: the end of that local day
-    as_of_ts = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time.max, local).astimezone(dt.timezone.utc)
-else:  # a date-time: program local time unless it carries an offset
-    t = dt.datetime.fromisoformat(as_of)
-    as_of_ts = (t if t.tzinfo else t.replace(tzinfo=local)).astimezone(dt.timezone.utc)
-start_day = dt.date.fromisoformat(start_date)  # local midnight of the program's time zone
-events = ws.status_events()
-intervals = events.pc.intervals(calendar=cal, as_of=as_of_ts, terminal=final)
-in_period = intervals.filter(cal.local_date("entered") >= start_day)
+nb = setup(environment, program, start_date, as_of)  # connect, sync (its progress shows), profile, stays at as_of
+globals().update(nb.names())  # ws, prof, cal, final, intake, completion, as_of_ts, events, intervals, in_period
 display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))
 print(report)
-print(ws.health())
-print(f"{prof.program_name or ws.program}: as of {as_of_ts.astimezone(local):%Y-%m-%d %H:%M %Z}; "
-      f"period from {start_day} (local); intake {intake!r}, completion {completion!r}")
 '''
 
 NOTEBOOKS = {

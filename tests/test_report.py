@@ -213,7 +213,9 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
     assert demo[1].returncode == 0, demo[1].stderr[-2000:]
     page = out.read_text()
     assert 'jp-InputArea-editor"' not in page and "Workspace.open" not in page  # no code cells
-    assert page.index("pcnb-title") < page.index("Key figures") < page.index("Plotly.newPlot")
+    # the answer in sentences (pcnb.headlines) comes right after the title block, before any chart
+    assert page.index("pcnb-title") < page.index("In short") < page.index("took a median of") < page.index(
+        "Plotly.newPlot")
     assert "from 2024-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
     assert remote_references(page) == [] and page.count("plotly.js v") == 1
     assert not re.search(r"cdnjs|jsdelivr|unpkg|cdn\.plot\.ly", page)  # not even a dormant CDN import
