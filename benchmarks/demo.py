@@ -41,19 +41,28 @@ def sizes(folder: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def main() -> None:
+def _run(*extra: str) -> tuple[float, list[str], list[tuple[str, str, str]], str]:
     with tempfile.TemporaryDirectory() as d:
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", d], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "pcnb.cli", "demo", "-o", d, *extra], capture_output=True,
+                              text=True)
         seconds = time.monotonic() - started
         reports = sorted(p.name for p in Path(d).glob("*.html"))
         files = sizes(Path(d))
     if done.returncode:
         print(done.stdout, done.stderr, file=sys.stderr)
         raise SystemExit(f"pcnb demo failed with exit {done.returncode}")
+    return seconds, reports, files, done.stdout
+
+
+def main() -> None:
+    seconds, reports, files, out = _run()
+    steps = [line.strip() for line in out.splitlines() if line.strip().startswith(("sandbox:", "wrote"))]
     record("pcnb demo (demo.py)", [
         ("pcnb demo: sandbox + sync + 4 reports (2,000 projects)", f"{seconds:.0f} s ({len(reports)} reports)",
          "< 5 min"),
+        *[(f"  {line.split(' (')[0].replace('wrote ', '').rsplit('/', 1)[-1]}", line.rsplit("(", 1)[-1].rstrip(")"),
+           "-") for line in steps if line.startswith("wrote")],
         *files,
     ])
 

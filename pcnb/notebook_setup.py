@@ -73,7 +73,8 @@ def setup(environment: str, program: str | None, start_date: str, as_of: str = "
     except ValueError:
         raise ConfigError(f"start_date {start_date!r} is not a date", "use yyyy-mm-dd, e.g. 2024-01-01") from None
     ws = Workspace.open(environment, program)
-    report = ws.sync(progress=progress)
+    # two notebooks opened together (or `pcnb demo`'s reports) take turns on the cache instead of failing
+    report = ws.sync(progress=progress, wait_for_lock=300)
     prof = ws.profile  # the program's roles, calendar and deadlines (`%powerclerk profile` shows and edits it)
     cal = prof.calendar.calendar()
     as_of_ts = as_of_instant(as_of, cal.timezone)

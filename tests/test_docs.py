@@ -86,11 +86,20 @@ def test_shell_lines_parse_and_name_files_that_exist(page: Path):
 def test_magic_text_and_definitions_parse(page: Path):
     """``%powerclerk`` lines and ``%%powerclerk`` cells shown as text (not Python) follow the grammar."""
     from pcnb.commands import parse
+    import yaml
+
     from pcnb.commands.write import parser as cell_parser
+    from pcnb.compliance.rules import from_dict
     from pcnb.sandbox.definition import load
 
     for lang, code in blocks(page):
-        if lang == "yaml":
+        if lang == "yaml" and "steps" in (yaml.safe_load(code) or {}):  # a compliance rule file (compliance.md)
+            residential = load("residential")
+            rules = from_dict(yaml.safe_load(code), [s.name for s in residential.statuses],
+                              {"intake": "Application Submitted", "approval": "Approved to Install",
+                               "completion": "Permission to Operate"})
+            assert rules.steps
+        elif lang == "yaml":
             path = Path(pytest.importorskip("tempfile").mkdtemp()) / "program.yaml"
             path.write_text(code)
             assert load(str(path)).statuses

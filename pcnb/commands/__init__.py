@@ -6,6 +6,7 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     data        sync, projects, history, threads, browse
     chart       chart
     profile     profile (show, set, infer, reload the program profile)
+    compliance  compliance (a regulator's report pack from a rule file), explain (one project's audit trail)
     write       one subcommand per registered write action (pcnb.writeback.actions), apply
     journal     journal (list, --undo, --resume)
     doctor      doctor, support (first contact with a real PowerClerk; no workspace needed)
@@ -26,7 +27,7 @@ import argparse
 import difflib
 from typing import Any
 
-from pcnb.commands import chart, connection, data, doctor, journal, profile, write
+from pcnb.commands import chart, compliance, connection, data, doctor, journal, profile, write
 from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date, split_words
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
@@ -78,7 +79,7 @@ def registry() -> dict[str, Command]:
     commands = (connection.CONNECT, connection.DISCONNECT, connection.CONNECTIONS, connection.FORGET,
                 connection.LOGIN, connection.PROGRAMS, connection.USE,
                 data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, data.BROWSE,
-                *write.commands(), write.APPLY, journal.JOURNAL,
+                *write.commands(), write.APPLY, journal.JOURNAL, compliance.COMPLIANCE, compliance.EXPLAIN,
                 connection.BUDGET, connection.INFO, doctor.DOCTOR, doctor.SUPPORT, HELP)
     return {c.name: c for c in commands}
 

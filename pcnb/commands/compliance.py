@@ -1,0 +1,105 @@
+"""The compliance commands: a regulator's report pack from a rule file, and one project's audit trail
+(pcnb.compliance)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pcnb.commands.base import Command, CommandError, Session
+
+
+def _rules(ws: Any, path: str) -> Any:
+    from pcnb.compliance.rules import load
+
+    prof = ws.profile
+    roles = {"intake": prof.roles.intake, "approval": prof.roles.approval, "completion": prof.roles.completion}
+    return load(path, [s.name for s in prof.statuses], roles)
+
+
+def _built(ws: Any, rules: Any, label: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Any]:
+    from pcnb.compliance.pack import build
+
+    prof = ws.profile
+    if not prof.roles.final:
+        raise CommandError("the program profile has no final statuses, so no step can be judged ended",
+                           "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
+    return build(ws.status_events(), rules, prof.calendar.calendar(), label, prof.roles.final, prof.holders,
+                 ws.projects())
+
+
+def _compliance_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("rules", help="the rule file (YAML: steps, days, clock, period; docs/compliance.md)")
+    p.add_argument("--period", required=True, help="the reporting period: 2025Q3, 2025H1 or 2025")
+    # -o NAME keeps a result in a notebook variable in every command of the grammar; the folder is --pack
+    p.add_argument("--pack", metavar="FOLDER", help="write the pack (table, cases, stays, manifest) into this folder")
+    p.add_argument("--compare", metavar="PACK", help="an earlier pack's folder: show the restated cells and the "
+                   "projects that moved them")
+
+
+def cmd_compliance(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb.compliance.pack import restatement, write
+
+    ws = session.require()
+    rules = _rules(ws, args.rules)
+    built = _built(ws, rules, args.period)
+    if args.compare and not args.pack:
+        raise CommandError("--compare needs --pack: the new pack is compared with the earlier one on disk",
+                           f"e.g. `compliance {args.rules} --period {args.period} --pack pack-{args.period} "
+                           f"--compare {args.compare}`")
+    if not args.pack:
+        return built[0]
+    profile_text = ws.profile_path.read_text(encoding="utf-8") if ws.profile_path.exists() else repr(ws.profile)
+    folder = write(args.pack, rules, args.period, built, profile_text, ws.store.generation())
+    said = f"pack for {args.period} written to {folder}/ (table.csv, cases.csv, stays.csv, manifest.json)"
+    if args.compare:
+        if not (Path(args.compare) / "table.csv").is_file():
+            raise CommandError(f"{args.compare} holds no pack (no table.csv)", "name the folder of an earlier pack")
+        changed = restatement(args.compare, folder)
+        print(said)
+        return changed
+    return said
+
+
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project (number or id)")
+    p.add_argument("--rules", required=True, help="the rule file")
+    p.add_argument("--period", required=True, help="the reporting period: 2025Q3, 2025H1 or 2025")
+
+
+def cmd_explain(args: argparse.Namespace, session: Session) -> Any:
+    ws = session.require()
+    rules = _rules(ws, args.rules)
+    _, found, stays, end = _built(ws, rules, args.period)
+    key = pl.col("project_id") == args.project
+    if "project_number" in found.columns:
+        key = key | (pl.col("project_number") == args.project)
+    mine = found.filter(key)
+    if mine.height == 0:
+        raise CommandError(f"{args.project} is no case of {args.period} under {rules.name}",
+                           "check the number, or the period: a step finished before the period is in an "
+                           "earlier one")
+    lines = [f"{args.project} under {rules.name} ({rules.source}), as the data stood at {end:%Y-%m-%d %H:%M} UTC; "
+             f"{rules.days_word}, clock: {rules.clock}"]
+    for case in mine.iter_rows(named=True):
+        lines.append(f"  {case['step']}: {case['counted_days']:g} counted of {case['allowed_days']:g} allowed -> "
+                     f"{case['verdict']} (utility {case['utility_days']:g}, applicant {case['applicant_days']:g}, "
+                     f"third party {case['third_party_days']:g})")
+        for stay in stays.filter(key & (pl.col("step") == case["step"])).iter_rows(named=True):
+            left = f"{stay['left']:%Y-%m-%d}" if stay["left"] else "still there"
+            lines.append(f"    {stay['status']} ({stay['holder']}): {stay['entered']:%Y-%m-%d} -> {left}, "
+                         f"{stay['days']:g} days" + ("" if stay["holder"] == "utility" or rules.clock == "elapsed"
+                                                      else ", not counted"))
+    return "\n".join(lines)
+
+
+COMPLIANCE = Command("compliance", "a regulator's report pack from a rule file (steps, days, whose clock)",
+                     "Count each step of the rule file over the period as the data stood at its end (A completed, "
+                     "B late, C open and late, D mean days, E percent late) and, with --pack FOLDER, write the pack "
+                     "with every case behind it and a manifest that reproduces it.", cmd_compliance, _compliance_args)
+EXPLAIN = Command("explain", "one project's audit trail under a rule file",
+                  "The stays counted for the project in each step of the rule file, whose days they were, the "
+                  "days allowed and the verdict.", cmd_explain, _explain_args)

@@ -1,0 +1,121 @@
+"""Every case behind a compliance figure: per project and step, the days counted, whose days they
+were, and the verdict, as the data stood at the end of the reporting period.
+
+A step runs from a project's first entry into its ``start`` status to its first entry into ``end``
+afterwards. Its days are split by who held the project in each status visited in between (the
+profile's holders, and the rule set's third-party statuses): utility, applicant, third party. With
+``clock: utility`` only the utility's days count, which is the quantity regulators enforce and
+disputes are about. The figures are a point-in-time cut: events after the period's end are not seen,
+so a project open and late at quarter end is C even if it finished the next day.
+
+Verdicts: ``completed`` (entered ``end`` within the period) and ``late`` when its counted days exceed
+the step's; ``open late`` (not finished at the period's end, already past the days); ``open`` (within
+the days so far); ``exited`` (ended in a final status other than ``end``: a withdrawal, in no column).
+A step that finished before the period began is not a case of this period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+import polars as pl
+
+from pcnb.analytics.calendar import Calendar
+from pcnb.analytics.intervals import status_intervals
+from pcnb.compliance.rules import RuleSet
+
+CASE_SCHEMA: dict[str, pl.DataType] = {
+    "step": pl.String(), "project_id": pl.String(), "started": pl.Datetime("us", "UTC"),
+    "ended": pl.Datetime("us", "UTC"), "utility_days": pl.Float64(), "applicant_days": pl.Float64(),
+    "third_party_days": pl.Float64(), "counted_days": pl.Float64(), "allowed_days": pl.Float64(),
+    "verdict": pl.String()}
+
+
+def holder_of(holders: Mapping[str, str], third_party: Sequence[str]) -> pl.Expr:
+    """utility / applicant / third party for each stay's status (a final status holds nothing)."""
+    by = {**{s: ("applicant" if h == "applicant" else "utility" if h == "utility" else "none")
+             for s, h in holders.items()}, **dict.fromkeys(third_party, "third party")}
+    return pl.col("status").cast(pl.String).replace_strict(by, default="utility", return_dtype=pl.String)
+
+
+def stays_in_steps(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period_end: datetime,
+                   final: Sequence[str], holders: Mapping[str, str]) -> pl.DataFrame:
+    """One row per stay inside a step (step, project_id, status, holder, entered, left, days), as the
+    data stood at ``period_end``: the audit trail's detail."""
+    iv = status_intervals(events, calendar, period_end, terminal=final)
+    closed, age = ("business_days", "age_business_days") if rules.unit == "business_days" else (
+        "calendar_days", "age_calendar_days")
+    iv = iv.with_columns(pl.coalesce(pl.col(closed).cast(pl.Float64), pl.col(age).cast(pl.Float64)).alias("days"),
+                         holder_of(holders, rules.third_party).alias("holder"))
+    parts = []
+    for step in rules.steps:
+        t0 = iv.filter(pl.col("status") == step.start).group_by("project_id").agg(
+            pl.col("entered").min().alias("started"))
+        d = iv.join(t0, on="project_id").filter(pl.col("entered") >= pl.col("started"))
+        t1 = d.filter(pl.col("status") == step.end).group_by("project_id").agg(pl.col("entered").min().alias("ended"))
+        d = d.join(t1, on="project_id", how="left").filter(
+            (pl.col("ended").is_null() | (pl.col("entered") < pl.col("ended")))
+            & ~pl.col("status").is_in(list(final)))  # a final status ends the step, it is no stay of it
+        parts.append(d.select(pl.lit(step.name).alias("step"), "project_id", pl.col("status").cast(pl.String),
+                              "holder", "entered", pl.col("exited").alias("left"), "days", "started", "ended",
+                              pl.col("next_status").cast(pl.String)))
+    if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts).sort("step", "project_id", "entered")
+
+
+def cases(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period: tuple[date, date],
+          period_end: datetime, final: Sequence[str], holders: Mapping[str, str]) -> pl.DataFrame:
+    """One row per (step, project) that is a case of the period (see the module doc), sorted."""
+    stays = stays_in_steps(events, rules, calendar, period_end, final, holders)
+    if stays.height == 0:
+        return pl.DataFrame(schema=CASE_SCHEMA)
+    allowed = {s.name: s.days for s in rules.steps}
+    ends = {s.name: s.end for s in rules.steps}
+    split = stays.group_by("step", "project_id").agg(
+        pl.col("started").first(), pl.col("ended").first(),
+        *[pl.col("days").filter(pl.col("holder") == h).sum().alias(f"{h.replace(' ', '_')}_days")
+          for h in ("utility", "applicant", "third party")],
+        pl.col("days").sum().alias("_all"),
+        # the last stay's next status: a final status other than the step's end is an exit
+        pl.col("next_status").sort_by("entered").last().alias("_next"),
+        pl.col("left").sort_by("entered").last().is_null().alias("_open"),
+        pl.col("left").sort_by("entered").last().alias("_gone"))
+    counted = pl.col("utility_days") if rules.clock == "utility" else pl.col("_all")
+    split = split.with_columns(counted.alias("counted_days"),
+                               pl.col("step").replace_strict(allowed, return_dtype=pl.Float64).alias("allowed_days"),
+                               pl.col("step").replace_strict(ends, return_dtype=pl.String).alias("_end"))
+    first, last = period
+    local = calendar.local_date("ended")
+    done = pl.col("ended").is_not_null()
+    exited = ~done & ~pl.col("_open") & pl.col("_next").is_in(list(final)) & (pl.col("_next") != pl.col("_end"))
+    late = pl.col("counted_days") > pl.col("allowed_days")
+    verdict = (pl.when(done & late).then(pl.lit("late")).when(done).then(pl.lit("completed"))
+               .when(exited).then(pl.lit("exited")).when(late).then(pl.lit("open late")).otherwise(pl.lit("open")))
+    out = split.with_columns(verdict.alias("verdict"))
+    began = calendar.local_date("started") <= last
+    in_period = ((done & (local >= first) & (local <= last))
+                 | (exited & began & (calendar.local_date("_gone") >= first))
+                 | (~done & ~exited & began))
+    return out.filter(in_period).select(list(CASE_SCHEMA)).sort("step", "project_id")
+
+
+def table(found: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """The regulator's table, one row per step: A completed, B completed late, C open and late at the
+    period's end, D mean counted days of the completed, E percent late = (B + C) / (A + C); and the
+    cases in no column (open within the days, exited), so every case is in one place."""
+    rows = []
+    for step in rules.steps:
+        mine = found.filter(pl.col("step") == step.name)
+        done = mine.filter(pl.col("verdict").is_in(["completed", "late"]))
+        a, b = done.height, mine.filter(pl.col("verdict") == "late").height
+        c = mine.filter(pl.col("verdict") == "open late").height
+        mean = done["counted_days"].mean()
+        rows.append((step.name, step.days, a, b, c, round(float(mean), 2) if isinstance(mean, float) else None,
+                     round((b + c) / (a + c), 4) if a + c else None,
+                     mine.filter(pl.col("verdict") == "open").height,
+                     mine.filter(pl.col("verdict") == "exited").height))
+    return pl.DataFrame(rows, orient="row", schema={
+        "step": pl.String, "days_allowed": pl.Float64, "A": pl.Int64, "B": pl.Int64, "C": pl.Int64, "D": pl.Float64,
+        "E": pl.Float64, "open_within": pl.Int64, "exited": pl.Int64})

@@ -1,0 +1,123 @@
+"""A report pack for the regulator: the table, every case behind it, each stay behind each case, and a
+manifest that says what produced them, so the same command at the same as-of reproduces the pack byte
+for byte and anyone can trace a cell to its projects.
+
+Files (CSV, UTF-8, sorted, fixed number formats; no time of writing anywhere):
+
+- ``table.csv``: one row per step: A, B, C, D, E and the cases in no column (open within, exited);
+- ``cases.csv``: one row per (step, project): days by holder, counted, allowed, verdict;
+- ``stays.csv``: one row per stay inside a case: status, holder, entered, left, days;
+- ``manifest.json``: rule set (name, source, sha256), profile sha256, period and its end (the data's
+  as-of), the store's change generation, pcnb's version, and each file's sha256.
+
+``--compare`` against an earlier pack (``restatement``) lists the cells that changed and the projects
+whose verdicts moved them: a restatement a regulator can follow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pcnb.compliance.cases import cases, stays_in_steps, table
+from pcnb.compliance.period import end_instant, parse
+from pcnb.compliance.rules import RuleSet
+from pcnb.errors import ConfigError
+
+FILES = ("table.csv", "cases.csv", "stays.csv")
+
+
+def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final: list[str],
+          holders: dict[str, str], projects: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame,
+                                                                                 pl.DataFrame, datetime]:
+    """(table, cases, stays, period end) for period ``label`` (2025Q3): the data as it stood at the
+    period's last local instant. ``projects`` adds each case's project number."""
+    first, last = parse(label)
+    end = end_instant(last, calendar.timezone)
+    oldest = events["ts"].min() if events.height else None
+    if not isinstance(oldest, datetime) or oldest > end:
+        since = f"the first is {oldest:%Y-%m-%d}" if isinstance(oldest, datetime) else "the cache holds none"
+        raise ConfigError(f"no status history in or before {label} ({since})",
+                          "choose a period the synced data covers, or sync first")
+    found = cases(events, rules, calendar, (first, last), end, final, holders)
+    stays = stays_in_steps(events, rules, calendar, end, final, holders).join(
+        found.select("step", "project_id"), on=["step", "project_id"], how="semi")
+    if projects is not None and "project_number" in projects.columns:
+        numbers = projects.select("project_id", "project_number")
+        found = found.join(numbers, on="project_id", how="left")
+        stays = stays.join(numbers, on="project_id", how="left")
+    return table(found, rules), found, stays.drop("started", "ended"), end
+
+
+def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                                                                       datetime],
+          profile_text: str, generation: int) -> Path:
+    """Write the pack's files and manifest into ``folder`` (created; files of an earlier pack replaced)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    tab, found, stays, end = built
+    frames = dict(zip(FILES, (tab, found, stays), strict=True))
+    digests = {}
+    for name, frame in frames.items():
+        text = _csv(frame)
+        (out / name).write_text(text, encoding="utf-8", newline="")
+        digests[name] = hashlib.sha256(text.encode()).hexdigest()
+    manifest = {
+        "rules": {"name": rules.name, "source": rules.source, "sha256": rules.digest, "clock": rules.clock,
+                  "unit": rules.unit},
+        "period": label, "data_as_of": end.isoformat(), "profile_sha256": hashlib.sha256(
+            profile_text.encode()).hexdigest(), "store_generation": generation, "pcnb": _version(),
+        "files": digests,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return out
+
+
+def restatement(old: str | Path, new: str | Path) -> pl.DataFrame:
+    """Cells of ``new``'s table that differ from ``old``'s (step, column, before, after) and, per step,
+    the projects whose verdict differs: what a restated figure rests on."""
+    before = pl.read_csv(Path(old) / "table.csv")
+    after = pl.read_csv(Path(new) / "table.csv")
+    rows = []
+    for col in ("A", "B", "C", "D", "E", "open_within", "exited"):
+        joined = before.select("step", pl.col(col).alias("b")).join(after.select("step", pl.col(col).alias("a")),
+                                                                    on="step", how="full", coalesce=True)
+        for step, b, a in joined.filter(pl.col("a").ne_missing(pl.col("b"))).iter_rows():
+            rows.append((step, col, None if b is None else str(b), None if a is None else str(a)))
+    old_cases = pl.read_csv(Path(old) / "cases.csv").select("step", "project_id", pl.col("verdict").alias("was"))
+    new_cases = pl.read_csv(Path(new) / "cases.csv").select("step", "project_id", pl.col("verdict").alias("now"))
+    moved = old_cases.join(new_cases, on=["step", "project_id"], how="full", coalesce=True).filter(
+        pl.col("was").ne_missing(pl.col("now")))
+    by_step = moved.group_by("step").agg(
+        (pl.col("project_id") + ": " + pl.col("was").fill_null("-") + " -> " + pl.col("now").fill_null("-"))
+        .sort().str.join("; ").alias("projects"))
+    cells = pl.DataFrame(rows, orient="row", schema={"step": pl.String, "column": pl.String, "before": pl.String,
+                                                      "after": pl.String})
+    return cells.join(by_step, on="step", how="left").sort("step", "column")
+
+
+def _version() -> str:
+    """pcnb's installed version (the package face imports the front ends: not from there)."""
+    try:
+        return version("pcnb")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _csv(frame: pl.DataFrame) -> str:
+    """Deterministic CSV: times as ISO UTC to the second, floats to 2 places, rows sorted."""
+    shown = frame.select([
+        pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(t, pl.Datetime) else
+        pl.col(c).round(4) if t in (pl.Float32, pl.Float64) else pl.col(c)
+        for c, t in frame.schema.items()])
+    keys = [c for c in ("step", "project_id", "entered") if c in shown.columns]
+    return shown.sort(keys, maintain_order=True).write_csv(float_precision=4) if keys else shown.write_csv()
+
+
+__all__ = ["build", "restatement", "write"]
