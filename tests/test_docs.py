@@ -85,9 +85,9 @@ def test_shell_lines_parse_and_name_files_that_exist(page: Path):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_magic_text_and_definitions_parse(page: Path):
     """``%powerclerk`` lines and ``%%powerclerk`` cells shown as text (not Python) follow the grammar."""
-    from pcnb.commands import parse
     import yaml
 
+    from pcnb.commands import parse
     from pcnb.commands.write import parser as cell_parser
     from pcnb.compliance.rules import from_dict
     from pcnb.sandbox.definition import load

@@ -27,8 +27,9 @@ def _built(ws: Any, rules: Any, label: str) -> tuple[pl.DataFrame, pl.DataFrame,
     if not prof.roles.final:
         raise CommandError("the program profile has no final statuses, so no step can be judged ended",
                            "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
+    tiers = ws.project_tracks().rename({"track": "tier"}) if rules.tier_by == "track" else None
     return build(ws.status_events(), rules, prof.calendar.calendar(), label, prof.roles.final, prof.holders,
-                 ws.projects())
+                 ws.projects(), tiers)
 
 
 def _compliance_args(p: argparse.ArgumentParser) -> None:

@@ -24,9 +24,10 @@ import polars as pl
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.compliance.rules import RuleSet
+from pcnb.errors import ConfigError
 
 CASE_SCHEMA: dict[str, pl.DataType] = {
-    "step": pl.String(), "project_id": pl.String(), "started": pl.Datetime("us", "UTC"),
+    "step": pl.String(), "tier": pl.String(), "project_id": pl.String(), "started": pl.Datetime("us", "UTC"),
     "ended": pl.Datetime("us", "UTC"), "utility_days": pl.Float64(), "applicant_days": pl.Float64(),
     "third_party_days": pl.Float64(), "counted_days": pl.Float64(), "allowed_days": pl.Float64(),
     "verdict": pl.String()}
@@ -66,12 +67,18 @@ def stays_in_steps(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, per
 
 
 def cases(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period: tuple[date, date],
-          period_end: datetime, final: Sequence[str], holders: Mapping[str, str]) -> pl.DataFrame:
-    """One row per (step, project) that is a case of the period (see the module doc), sorted."""
+          period_end: datetime, final: Sequence[str], holders: Mapping[str, str],
+          tiers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per (step, project) that is a case of the period (see the module doc), sorted.
+    ``tiers`` (project_id, tier) for a rule file with ``tier_by``: each case is judged by its tier's
+    days, or ``other``'s; a tier without either is the verdict "no rule for its tier"."""
+    if rules.tier_by and tiers is None:
+        raise ConfigError("the rule file gives days per tier, but no project's tier is known",
+                          "set the profile's track field: `%powerclerk profile set segments.track FORM/FIELD`")
     stays = stays_in_steps(events, rules, calendar, period_end, final, holders)
     if stays.height == 0:
         return pl.DataFrame(schema=CASE_SCHEMA)
-    allowed = {s.name: s.days for s in rules.steps}
+    steps = {s.name: s for s in rules.steps}
     ends = {s.name: s.end for s in rules.steps}
     split = stays.group_by("step", "project_id").agg(
         pl.col("started").first(), pl.col("ended").first(),
@@ -83,39 +90,59 @@ def cases(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period: tupl
         pl.col("left").sort_by("entered").last().is_null().alias("_open"),
         pl.col("left").sort_by("entered").last().alias("_gone"))
     counted = pl.col("utility_days") if rules.clock == "utility" else pl.col("_all")
-    split = split.with_columns(counted.alias("counted_days"),
-                               pl.col("step").replace_strict(allowed, return_dtype=pl.Float64).alias("allowed_days"),
+    if tiers is not None and rules.tier_by:
+        split = split.join(tiers.select("project_id", pl.col("tier").cast(pl.String)), on="project_id", how="left")
+    else:
+        split = split.with_columns(pl.lit(None, pl.String).alias("tier"))
+    allowed = pl.struct("step", "tier").map_elements(lambda r: steps[r["step"]].allowed(r["tier"]),
+                                                     return_dtype=pl.Float64)
+    split = split.with_columns(counted.alias("counted_days"), allowed.alias("allowed_days"),
                                pl.col("step").replace_strict(ends, return_dtype=pl.String).alias("_end"))
     first, last = period
     local = calendar.local_date("ended")
     done = pl.col("ended").is_not_null()
     exited = ~done & ~pl.col("_open") & pl.col("_next").is_in(list(final)) & (pl.col("_next") != pl.col("_end"))
     late = pl.col("counted_days") > pl.col("allowed_days")
-    verdict = (pl.when(done & late).then(pl.lit("late")).when(done).then(pl.lit("completed"))
+    verdict = (pl.when(pl.col("allowed_days").is_null()).then(pl.lit("no rule for its tier"))
+               .when(done & late).then(pl.lit("late")).when(done).then(pl.lit("completed"))
                .when(exited).then(pl.lit("exited")).when(late).then(pl.lit("open late")).otherwise(pl.lit("open")))
     out = split.with_columns(verdict.alias("verdict"))
     began = calendar.local_date("started") <= last
     in_period = ((done & (local >= first) & (local <= last))
                  | (exited & began & (calendar.local_date("_gone") >= first))
                  | (~done & ~exited & began))
-    return out.filter(in_period).select(list(CASE_SCHEMA)).sort("step", "project_id")
+    return out.filter(in_period).select(list(CASE_SCHEMA)).sort("step", "tier", "project_id", nulls_last=True)
 
 
 def table(found: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """The regulator's table, one row per step: A completed, B completed late, C open and late at the
-    period's end, D mean counted days of the completed, E percent late = (B + C) / (A + C); and the
-    cases in no column (open within the days, exited), so every case is in one place."""
+    """The regulator's table, one row per step (and tier): A completed, B completed late, C open and
+    late at the period's end, D mean counted days of the completed, E percent late = (B + C) / (A + C);
+    and the cases in no column (open within, exited, no rule for their tier), so every case is in one
+    place."""
     rows = []
     for step in rules.steps:
         mine = found.filter(pl.col("step") == step.name)
-        done = mine.filter(pl.col("verdict").is_in(["completed", "late"]))
-        a, b = done.height, mine.filter(pl.col("verdict") == "late").height
-        c = mine.filter(pl.col("verdict") == "open late").height
-        mean = done["counted_days"].mean()
-        rows.append((step.name, step.days, a, b, c, round(float(mean), 2) if isinstance(mean, float) else None,
-                     round((b + c) / (a + c), 4) if a + c else None,
-                     mine.filter(pl.col("verdict") == "open").height,
-                     mine.filter(pl.col("verdict") == "exited").height))
+        if not step.tiers:
+            rows.append(_row(step.name, None, step.days, mine))
+            continue
+        named = [t for t, _ in step.tiers if t != "other"]
+        for tier in named:
+            rows.append(_row(step.name, tier, step.allowed(tier), mine.filter(pl.col("tier") == tier)))
+        rest = mine.filter(~pl.col("tier").is_in(named) | pl.col("tier").is_null())
+        if rest.height or "other" in dict(step.tiers):  # other tiers: judged by `other`, or no rule
+            rows.append(_row(step.name, "other", dict(step.tiers).get("other"), rest))
     return pl.DataFrame(rows, orient="row", schema={
-        "step": pl.String, "days_allowed": pl.Float64, "A": pl.Int64, "B": pl.Int64, "C": pl.Int64, "D": pl.Float64,
-        "E": pl.Float64, "open_within": pl.Int64, "exited": pl.Int64})
+        "step": pl.String, "tier": pl.String, "days_allowed": pl.Float64, "A": pl.Int64, "B": pl.Int64,
+        "C": pl.Int64, "D": pl.Float64, "E": pl.Float64, "open_within": pl.Int64, "exited": pl.Int64,
+        "no_rule": pl.Int64})
+
+
+def _row(step: str, tier: str | None, days: float | None, part: pl.DataFrame) -> tuple[object, ...]:
+    def n(*verdicts: str) -> int:
+        return part.filter(pl.col("verdict").is_in(list(verdicts))).height
+
+    done = part.filter(pl.col("verdict").is_in(["completed", "late"]))
+    a, b, c = done.height, n("late"), n("open late")
+    mean = done["counted_days"].mean()
+    return (step, tier, days, a, b, c, round(float(mean), 2) if isinstance(mean, float) else None,
+            round((b + c) / (a + c), 4) if a + c else None, n("open"), n("exited"), n("no rule for its tier"))

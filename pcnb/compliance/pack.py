@@ -7,6 +7,7 @@ Files (CSV, UTF-8, sorted, fixed number formats; no time of writing anywhere):
 - ``table.csv``: one row per step: A, B, C, D, E and the cases in no column (open within, exited);
 - ``cases.csv``: one row per (step, project): days by holder, counted, allowed, verdict;
 - ``stays.csv``: one row per stay inside a case: status, holder, entered, left, days;
+- ``pack.xlsx``: the three as sheets of one workbook (dated by the data's as-of);
 - ``manifest.json``: rule set (name, source, sha256), profile sha256, period and its end (the data's
   as-of), the store's change generation, pcnb's version, and each file's sha256.
 
@@ -34,10 +35,11 @@ FILES = ("table.csv", "cases.csv", "stays.csv")
 
 
 def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final: list[str],
-          holders: dict[str, str], projects: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame,
-                                                                                 pl.DataFrame, datetime]:
+          holders: dict[str, str], projects: pl.DataFrame | None = None,
+          tiers: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, datetime]:
     """(table, cases, stays, period end) for period ``label`` (2025Q3): the data as it stood at the
-    period's last local instant. ``projects`` adds each case's project number."""
+    period's last local instant. ``projects`` adds each case's project number; ``tiers`` (project_id,
+    tier) is each project's tier for a rule file with ``tier_by``."""
     first, last = parse(label)
     end = end_instant(last, calendar.timezone)
     oldest = events["ts"].min() if events.height else None
@@ -45,7 +47,7 @@ def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final
         since = f"the first is {oldest:%Y-%m-%d}" if isinstance(oldest, datetime) else "the cache holds none"
         raise ConfigError(f"no status history in or before {label} ({since})",
                           "choose a period the synced data covers, or sync first")
-    found = cases(events, rules, calendar, (first, last), end, final, holders)
+    found = cases(events, rules, calendar, (first, last), end, final, holders, tiers)
     stays = stays_in_steps(events, rules, calendar, end, final, holders).join(
         found.select("step", "project_id"), on=["step", "project_id"], how="semi")
     if projects is not None and "project_number" in projects.columns:
@@ -68,6 +70,9 @@ def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFr
         text = _csv(frame)
         (out / name).write_text(text, encoding="utf-8", newline="")
         digests[name] = hashlib.sha256(text.encode()).hexdigest()
+    xlsx = out / "pack.xlsx"
+    _xlsx(xlsx, frames, end, rules)
+    digests["pack.xlsx"] = hashlib.sha256(xlsx.read_bytes()).hexdigest()
     manifest = {
         "rules": {"name": rules.name, "source": rules.source, "sha256": rules.digest, "clock": rules.clock,
                   "unit": rules.unit},
@@ -102,6 +107,34 @@ def restatement(old: str | Path, new: str | Path) -> pl.DataFrame:
     return cells.join(by_step, on="step", how="left").sort("step", "column")
 
 
+def _xlsx(path: Path, frames: dict[str, pl.DataFrame], end: datetime, rules: RuleSet) -> None:
+    """The same three tables as sheets of one workbook (what a regulator's analyst opens), dated by
+    the data's as-of, not the time of writing, so it is reproduced byte for byte too."""
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"title": f"{rules.name}", "subject": rules.source,
+                         "created": end.replace(tzinfo=None, microsecond=0)})
+    bold = book.add_format({"bold": True})
+    for name, frame in frames.items():
+        sheet = book.add_worksheet(name.removesuffix(".csv"))
+        shown = pl.read_csv(_csv(frame).encode(), infer_schema=False) if frame.height else frame
+        sheet.write_row(0, 0, shown.columns, bold)
+        for i, row in enumerate(frame.select(shown.columns).iter_rows(), 1):
+            sheet.write_row(i, 0, [_cell(v) for v in row])
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, max(len(shown.columns) - 1, 0), 16)
+    book.close()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
 def _version() -> str:
     """pcnb's installed version (the package face imports the front ends: not from there)."""
     try:
@@ -116,8 +149,8 @@ def _csv(frame: pl.DataFrame) -> str:
         pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(t, pl.Datetime) else
         pl.col(c).round(4) if t in (pl.Float32, pl.Float64) else pl.col(c)
         for c, t in frame.schema.items()])
-    keys = [c for c in ("step", "project_id", "entered") if c in shown.columns]
-    return shown.sort(keys, maintain_order=True).write_csv(float_precision=4) if keys else shown.write_csv()
+    keys = [c for c in ("step", "tier", "project_id", "entered") if c in shown.columns]
+    return shown.sort(keys, maintain_order=True, nulls_last=True).write_csv(float_precision=4)
 
 
 __all__ = ["build", "restatement", "write"]

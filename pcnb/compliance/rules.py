@@ -52,7 +52,10 @@ SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False, "required": ["name", "start", "end", "days"],
             "properties": {"name": {"type": "string", "minLength": 1}, "start": {"type": "string", "minLength": 1},
                            "end": {"type": "string", "minLength": 1},
-                           "days": {"type": "number", "exclusiveMinimum": 0}}}},
+                           "days": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {
+                               "type": "object", "minProperties": 1,
+                               "additionalProperties": {"type": "number", "exclusiveMinimum": 0}}]}}}},
+        "tier_by": {"enum": ["track"]},
     },
 }
 FIXES = {
@@ -62,6 +65,8 @@ FIXES = {
                "the completed), E (percent late = (B + C) / (A + C))",
     "steps": "a list of steps, each {name: TEXT, start: STATUS or role:intake, end: STATUS, days: NUMBER}",
     "third_party": "a list of status names where a third party holds the project",
+    "tier_by": "track: each project's tier is its track in the profile (segments.track, or the size bin of "
+               "segments.size); a step's days are then {TIER: DAYS, ...}, with `other` for the rest",
 }
 
 
@@ -74,7 +79,15 @@ class Step:
     name: str
     start: str  # a status name, after roles are resolved
     end: str
-    days: float
+    days: float  # without tiers
+    tiers: tuple[tuple[str, float], ...] = ()  # tier -> days ("other": the projects of any other tier)
+
+    def allowed(self, tier: str | None) -> float | None:
+        """The days this step allows a project of ``tier`` (None: no rule for it)."""
+        if not self.tiers:
+            return self.days
+        table = dict(self.tiers)
+        return table.get(tier or "", table.get("other"))
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class RuleSet:
     clock: str = "utility"
     third_party: tuple[str, ...] = ()
     columns: tuple[str, ...] = COLUMNS
+    tier_by: str | None = None
     digest: str = ""  # sha256 of the file's bytes: the pack's manifest names the rules it used
 
     @property
@@ -150,13 +164,18 @@ def from_dict(data: Any, statuses: Iterable[str], roles: dict[str, str | None], 
         if len(ends) == 2 and ends[0] is not None and ends[0] == ends[1]:
             problems.append(f"{where}: start and end are the same status; a step runs from entering one "
                             "status to entering another")
-        steps.append(Step(raw["name"], str(ends[0]), str(ends[1]) if len(ends) > 1 else "", float(raw["days"])))
+        days = raw["days"]
+        if isinstance(days, dict) and not data.get("tier_by"):
+            problems.append(f"{where}.days: days per tier need `tier_by: track` at the top of the file")
+        tiers = tuple(sorted((str(k), float(v)) for k, v in days.items())) if isinstance(days, dict) else ()
+        steps.append(Step(raw["name"], str(ends[0]), str(ends[1]) if len(ends) > 1 else "",
+                          0.0 if tiers else float(days), tiers))
     if problems:
         raise RulesError(f"{source}: " + "; ".join(problems), "correct the rule file; statuses are named as "
                          "`%powerclerk profile` lists them")
     return RuleSet(data["name"], data["source"], tuple(steps), data.get("period", "quarter"),
                    data.get("unit", "business_days"), data.get("clock", "utility"), third,
-                   tuple(data.get("columns") or COLUMNS), digest)
+                   tuple(data.get("columns") or COLUMNS), tier_by=data.get("tier_by"), digest=digest)
 
 
 def _shape(data: Any) -> list[str]:

@@ -15,7 +15,8 @@ import pytest
 from pcnb.analytics import Calendar
 from pcnb.compliance import period
 from pcnb.compliance.cases import cases, stays_in_steps, table
-from pcnb.compliance.rules import from_dict
+from pcnb.compliance.rules import RulesError, from_dict
+from pcnb.errors import ConfigError
 
 NY = ZoneInfo("America/New_York")
 CAL = Calendar.us_federal("America/New_York")
@@ -48,10 +49,11 @@ def events() -> pl.DataFrame:
                                                     "ts": pl.Datetime("us", "UTC")})
 
 
-def _cases(events: pl.DataFrame, label: str = "2025Q3", **change: object) -> pl.DataFrame:
+def _cases(events: pl.DataFrame, label: str = "2025Q3", tiers: pl.DataFrame | None = None,
+           **change: object) -> pl.DataFrame:
     rules = from_dict({**RULES, **change}, STATUSES, {"intake": "Submitted"})
     first, last = period.parse(label)
-    return cases(events, rules, CAL, (first, last), period.end_instant(last, CAL.timezone), FINAL, HOLDERS)
+    return cases(events, rules, CAL, (first, last), period.end_instant(last, CAL.timezone), FINAL, HOLDERS, tiers)
 
 
 def test_each_case_by_hand(events):
@@ -95,3 +97,34 @@ def test_the_audit_detail_names_each_stay_and_its_holder(events):
     assert p2["status"].to_list() == ["Submitted", "Review", "Deficiency", "Review"]
     assert p2["holder"].to_list() == ["utility", "utility", "applicant", "utility"]
     assert p2["days"].to_list() == [1, 5, 15, 2]
+
+
+TIERS = pl.DataFrame({"project_id": ["P1", "P2", "P3", "P4"], "tier": ["Simplified", "Standard", "Standard",
+                                                                       "Expedited"]})
+
+
+def test_each_tier_is_judged_by_its_own_days(events):
+    step = {"name": "Review", "start": "role:intake", "end": "Approved", "days": {"Simplified": 5, "Standard": 10}}
+    rules = from_dict({**RULES, "tier_by": "track", "steps": [step]}, STATUSES, {"intake": "Submitted"})
+    found = _cases(events, tiers=TIERS, tier_by="track", steps=[step])
+    got = {r["project_id"]: (r["tier"], r["allowed_days"], r["verdict"]) for r in found.iter_rows(named=True)}
+    assert got["P1"] == ("Simplified", 5, "late")  # 7 counted > 5
+    assert got["P2"] == ("Standard", 10, "completed") and got["P3"] == ("Standard", 10, "late")
+    assert got["P4"][2] == got["P5"][2] == got["P6"][2] == "no rule for its tier"  # Expedited, unknown, unknown
+    rows = {r["tier"]: r for r in table(found, rules).iter_rows(named=True)}
+    assert (rows["Simplified"]["A"], rows["Simplified"]["B"]) == (1, 1)
+    assert (rows["Standard"]["A"], rows["Standard"]["B"], rows["Standard"]["D"]) == (2, 1, 11.0)
+    assert rows["other"]["days_allowed"] is None and rows["other"]["no_rule"] == 3
+
+    with_other = {**step, "days": {**step["days"], "other": 20}}
+    again = {r["project_id"]: r["verdict"] for r in _cases(events, tiers=TIERS, tier_by="track",
+                                                           steps=[with_other]).iter_rows(named=True)}
+    assert (again["P4"], again["P5"], again["P6"]) == ("open", "open", "exited")  # P4: 16 of 20 so far
+
+
+def test_days_per_tier_need_tier_by_and_tiers(events):
+    step = {"name": "Review", "start": "role:intake", "end": "Approved", "days": {"Simplified": 5}}
+    with pytest.raises(RulesError, match="tier_by: track"):
+        from_dict({**RULES, "steps": [step]}, STATUSES, {"intake": "Submitted"})
+    with pytest.raises(ConfigError, match="segments.track"):
+        _cases(events, tier_by="track", steps=[step])

@@ -40,7 +40,7 @@ def test_a_pack_is_reproduced_byte_for_byte_and_traceable(session, tmp_path):
     said = run(parse(f"{line} --pack {tmp_path / 'a'}"), session)
     run(parse(f"{line} --pack {tmp_path / 'b'}"), session)
     assert "pack for" in said and label in said
-    for name in ("table.csv", "cases.csv", "stays.csv", "manifest.json"):
+    for name in ("table.csv", "cases.csv", "stays.csv", "pack.xlsx", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     table = pl.read_csv(tmp_path / "a" / "table.csv")
     cases = pl.read_csv(tmp_path / "a" / "cases.csv")
@@ -50,6 +50,11 @@ def test_a_pack_is_reproduced_byte_for_byte_and_traceable(session, tmp_path):
         assert row["B"] == mine.filter(pl.col("verdict") == "late").height
         assert row["C"] == mine.filter(pl.col("verdict") == "open late").height
     assert table["A"].sum() > 0
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "a" / "pack.xlsx") as book:  # a real workbook, a sheet per table
+        sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 3 and b"Review to approval" in book.read("xl/sharedStrings.xml")
     manifest = (tmp_path / "a" / "manifest.json").read_text()
     assert '"period": "' + label + '"' in manifest and '"sha256": "' in manifest and "store_generation" in manifest
 
