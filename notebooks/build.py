@@ -21,7 +21,8 @@ program = None  # sandbox: a built-in program ("residential", "rebate", "large-d
 start_date = "2024-01-01"  # first local day of the period shown (program time zone)
 as_of = ""  # point in time: ISO date (the end of that local day) or date-time; empty means now
 '''
-SETUP = '''import plotly.io as pio
+SETUP = '''import datetime as dt
+import plotly.io as pio
 import polars as pl
 import pcnb.analytics  # registers df.pc
 from pcnb import charts
@@ -34,6 +35,11 @@ globals().update(nb.names())  # ws, prof, cal, final, intake, completion, as_of_
 display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))
 print(report)
 '''
+
+#: parameters only some notebooks take, after the shared ones
+EXTRA_PARAMS = {"07_compliance": '''rules = ""  # a rule file (YAML, docs/compliance.md); empty: the sandbox program's own example
+period = ""  # 2025Q3, 2025H1 or 2025; empty: the last complete period of the rule file's kind at as_of
+'''}
 
 NOTEBOOKS = {
     "01_getting_started": [
@@ -238,6 +244,40 @@ NOTEBOOKS = {
         "it goes to is named (`--irreversible ENV`, typed in the browser's Confirm box).\n\n"
         "`%powerclerk browse` opens the project browser: filter, select rows, Plan, Execute, Undo last batch.",
     ],
+    "07_compliance": [
+        "# Compliance with the regulator's timelines\n\nA rule file states the steps a tariff times, the days "
+        "each allows and whose days count; this report counts every step over a reporting period as the data "
+        "stood at the period's end, with every case behind each figure (docs/compliance.md).",
+        SETUP,
+        "from pcnb import frameview\n"
+        "from pcnb.compliance import pack, trend\n"
+        "from pcnb.compliance.rules import load\n"
+        "from pcnb.reportview import in_short\n"
+        "from pcnb.sandbox.definition import builtin_rules\n"
+        "roles = {'intake': intake, 'approval': prof.roles.approval, 'completion': completion}\n"
+        "rule_set = load(rules or builtin_rules(program), [s.name for s in prof.statuses], roles)\n"
+        "label = period or trend.last_complete(as_of_ts, cal.timezone, rule_set.period)\n"
+        "over = trend.over_periods(events, rule_set, cal, label, final, prof.holders)\n"
+        "in_short(trend.sentences(over, rule_set))",
+        "## The table\n\nPer step: finished in the period (A), of them late (B), open and already late at the "
+        "period's end (C), the mean days counted for those finished (D) and the share late, (B + C) / (A + C) "
+        "(E); the cases open within their days and those that left before the end are counted apart.",
+        "table, found, stays, end = pack.build(events, rule_set, cal, label, final, prof.holders, ws.projects())\n"
+        "frameview.for_managers(table)",
+        "## The trend\n\nThe share late of each step over the last four periods, each as the data stood at its "
+        "own end.",
+        "trend.trend_chart(over, rule_set, as_of_ts, cal.timezone)",
+        "## Whose days\n\nFor the cases of the period, the days each step took, split by who held the project: "
+        "what the utility is accountable for, and what the applicant or a third party held.",
+        "frameview.for_managers(found.group_by('step').agg(pl.len().alias('cases'), pl.col('utility_days').mean(), "
+        "pl.col('applicant_days').mean(), pl.col('third_party_days').mean()).sort('step'))",
+        "## The late cases\n\nEvery case behind B and C, latest first: `%powerclerk explain PROJECT --rules FILE "
+        "--period P` prints one project's stays.",
+        "late = found.filter(pl.col('verdict').is_in(['late', 'open late'])).sort('counted_days', descending=True)\n"
+        "frameview.for_people(late.join(ws.projects().select('project_id', 'project_number'), on='project_id', "
+        "how='left').select('step', 'project_number', 'counted_days', 'allowed_days', 'verdict', 'started', "
+        "'ended').head(20), cal.timezone)",
+    ],
 }
 
 
@@ -246,7 +286,7 @@ def build() -> None:
         nb = new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.cells.append(new_markdown_cell(cells[0]))
-        nb.cells.append(new_code_cell(PARAMS, metadata={"tags": ["parameters"]}))
+        nb.cells.append(new_code_cell(PARAMS + EXTRA_PARAMS.get(name, ""), metadata={"tags": ["parameters"]}))
         for text in cells[1:]:
             is_md = text.startswith("#") and not text.startswith("# Parameters")
             nb.cells.append(new_markdown_cell(text) if is_md else new_code_cell(text))

@@ -20,7 +20,7 @@ def for_people(frame: pl.DataFrame, timezone: str = "UTC", decimals: int = 1) ->
     for name, dtype in frame.schema.items():
         col = pl.col(name)
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-            columns.append(col.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M")
+            columns.append(col.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M").fill_null("")
                            .alias(f"{name} ({_abbreviation(zone, frame[name])})"))
         elif dtype in (pl.Float32, pl.Float64):
             columns.append(col.round(decimals))
@@ -89,6 +89,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner", "text"),
     "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),
     "examples": ("Examples", "text"), "why_it_matters": ("Why it matters", "text"),
+    "A": ("Finished (A)", "count"), "B": ("Finished late (B)", "count"),
+    "C": ("Open and late at the period's end (C)", "count"), "D": ("Mean days, finished (D)", "decimal"),
+    "E": ("Late (E)", "share"), "days_allowed": ("Days allowed", "decimal"), "tier": ("Tier", "text"),
+    "open_within": ("Open, within the days", "count"), "no_rule": ("No rule for their tier", "count"),
+    "cases": ("Cases", "count"), "utility_days": ("Utility's days (mean)", "decimal"),
+    "applicant_days": ("Applicant's days (mean)", "decimal"),
+    "third_party_days": ("Third party's days (mean)", "decimal"),
     "deadline_bdays": ("Business days allowed", "days"), "deadline_days": ("Calendar days allowed", "days"),
     "deadline_hours": ("Business hours allowed", "days"),
 }
@@ -102,6 +109,8 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     stays (``suppressed``) said in a note instead of a true/false column. The frame the metric returned
     stays the analyst's (every digit, the code names)."""
     flags = [c for c in frame.columns if c.endswith("suppressed")]
+    empty = [c for c in frame.columns if frame.height and frame[c].null_count() == frame.height]  # e.g. no tiers
+    frame = frame.drop(empty)
     columns = []
     for name in frame.columns:
         if name in flags:
@@ -124,6 +133,8 @@ def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
         return col.map_elements(lambda v: f"{v:.0%}", return_dtype=pl.String).fill_null("-")
     if kind == "month" and dtype in (pl.Date, pl.Datetime):
         return col.dt.strftime("%B %Y")
+    if kind == "decimal":
+        return col.round(1).cast(pl.String).fill_null("-")
     if kind in ("unit", "clock"):
         return col.replace(_WORDS)
     if dtype in (pl.Float32, pl.Float64):

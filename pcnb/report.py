@@ -174,8 +174,8 @@ def scrub(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.Noteboo
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = re.sub(rf"^(\s*\w*{SECRET_NAME.pattern}\w*\s*=\s*).*$", r"\1'***'", cell.source,
                                  flags=re.M | re.I)
-        for out in cell.get("outputs", []):
-            out.get("data", {}).pop(WIDGET_MIME, None)
+        if "outputs" in cell:  # a widget's output (a progress bar) means nothing on paper, nor its text fallback
+            cell.outputs = [out for out in cell.outputs if WIDGET_MIME not in out.get("data", {})]
     clean: nbformat.NotebookNode = nbformat.from_dict(_masked(nb, mask))
     return clean
 

@@ -48,10 +48,13 @@ def _has_data(fig: dict) -> bool:
 
 @pytest.mark.parametrize("program", PROGRAMS)
 @pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
-                                      "05_write_back"])
+                                      "05_write_back", "07_compliance"])
 def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "600")  # the notebook's embedded sandbox: smaller, same shape
-    out = run_report(ROOT / "notebooks" / f"{notebook}.ipynb", tmp_path / f"{notebook}.html", {"program": program})
+    params = {"program": program}
+    if notebook == "07_compliance" and program == COMMUNITY:  # no built-in rule file: the user's own
+        params["rules"] = str(ROOT / "tests" / "programs" / "community_solar_rules.yaml")
+    out = run_report(ROOT / "notebooks" / f"{notebook}.ipynb", tmp_path / f"{notebook}.html", params)
     executed = nbformat.read(out.with_suffix(".ipynb"), as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert NAMES[program] in text  # the notebook ran on that program, not the default one

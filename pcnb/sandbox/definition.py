@@ -107,6 +107,15 @@ class ProgramDefinitionError(ValueError):
                          + "\n  - ".join(problems))
 
 
+def builtin_rules(name: str | None) -> str:
+    """The example rule file (pcnb.compliance) of built-in program ``name`` (default residential)."""
+    name = name or "residential"
+    if name not in BUILTINS:
+        raise ValueError(f"{name!r} is no built-in program with an example rule file; pass rules=FILE "
+                         f"(built-ins: {', '.join(BUILTINS)})")
+    return str(resources.files("pcnb.sandbox") / "rules" / f"{name}.yaml")
+
+
 def builtin_path(name: str) -> Path:
     return Path(str(resources.files("pcnb.sandbox") / "programs" / f"{name}.yaml"))
 
