@@ -266,6 +266,39 @@ class Workspace:
             raise ProfileError(str(exc), "correct the deadline with `%powerclerk profile set deadlines...` "
                                          "(or `... none` to remove it)") from None
 
+    # ---- forecasts (pcnb.forecast) ---------------------------------------------------------------
+    def forecast_inputs(self) -> tuple[Any, pl.DataFrame | None, list[str]]:
+        """(the forecast's Program from the profile, project_id/track or None, notes): the track (or
+        size bin) segments each project, and judges its tracked deadlines."""
+        from pcnb.forecast import Program
+
+        prof = self.profile
+        prof.validate()
+        program = Program.from_profile(prof)
+        notes: list[str] = []
+        try:
+            tracks = self.project_tracks()
+        except ProfileError as exc:
+            if any(d.track for d in prof.deadlines):
+                raise
+            tracks = None
+            notes.append(f"segments: none ({exc.message}); every project is learned from all projects' stays")
+        return program, tracks, notes
+
+    def forecast(self, as_of: datetime | None = None, horizon: int | timedelta = 730, **options: Any) -> Any:
+        """When will each open project be done? Per-project forecasts at ``as_of`` (default now),
+        ``horizon`` calendar days ahead, from the cached histories and the profile's outcomes,
+        holders, deadlines and calendar, segmented by the profile's track (or size) field:
+        :func:`pcnb.forecast.forecast` (``options``: paths, seed, min_n, within, scale, projects)."""
+        from pcnb.forecast import forecast
+
+        program, tracks, notes = self.forecast_inputs()
+        segments = tracks.rename({"track": "segment"}) if tracks is not None else None
+        fc = forecast(self.status_events(), program, as_of=as_of, horizon=horizon, segments=segments, tracks=tracks,
+                      **options)
+        fc.notes = [n for n in fc.notes if not n.startswith("segments:")] + notes
+        return fc
+
     # ---- write-back (pcnb.writeback) ----------------------------------------------------------
     def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:
         """Validate changes and show their diff; nothing is sent until ``.execute(confirm=True)``."""
