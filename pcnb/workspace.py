@@ -299,6 +299,19 @@ class Workspace:
         fc.notes = [n for n in fc.notes if not n.startswith("segments:")] + notes
         return fc
 
+    def at_risk(self, within: int = 5, as_of: datetime | None = None, threshold: float = 0.5, drafts: bool = False,
+                **options: Any) -> pl.DataFrame:
+        """The early-warning list at ``as_of`` (default now): projects whose deadline is likely
+        (``threshold``) to run out within ``within`` business days, with who holds them now, and
+        projects stuck past the 95th percentile of their status and segment (not drafts, unless
+        ``drafts``) (:func:`pcnb.forecast.warning.at_risk`), with their project numbers."""
+        from pcnb.forecast import at_risk
+
+        fc = self.forecast(as_of, within=within, **options)
+        out = at_risk(fc, threshold, drafts)
+        numbers = self.projects().select("project_id", "project_number")
+        return out.join(numbers, on="project_id", how="left").select("project_number", *out.columns)
+
     # ---- write-back (pcnb.writeback) ----------------------------------------------------------
     def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:
         """Validate changes and show their diff; nothing is sent until ``.execute(confirm=True)``."""

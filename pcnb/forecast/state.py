@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from pcnb.analytics.deadlines import DeadlineRule
-from pcnb.forecast.days import BusinessDays
+from pcnb.forecast.days import NEVER, BusinessDays
 from pcnb.forecast.model import StayModel
 from pcnb.forecast.program import ForecastError, Program, label
 
@@ -63,7 +63,7 @@ class Rule:
     label: str
     state: np.ndarray  # per project: AHEAD, RUNNING, LATE, or -1 (not applicable / decided)
     rem: np.ndarray  # per project: what is left of the deadline (in its unit) when the clock runs
-    late_day: np.ndarray  # per project already late at as_of: the day it went late
+    late_day: np.ndarray  # per project: the day it went (or goes, if its step is still open then) late
 
 
 def open_projects(intervals: pl.DataFrame, program: Program, model: StayModel, days: BusinessDays,
@@ -147,7 +147,7 @@ def deadline_states(intervals: pl.DataFrame, program: Program, model: StayModel,
     for r in rules:
         state = np.full(start.size, -1, dtype=np.int8)
         rem = np.full(start.size, float(r.days))
-        late_day = np.zeros(start.size, dtype=np.int64)
+        late_day = np.full(start.size, NEVER, dtype=np.int64)
         covered = _covered(r, rules, tracks, ids)
         if r.status:
             code = model.codes.get(r.status, -2)
@@ -189,6 +189,7 @@ def deadline_states(intervals: pl.DataFrame, program: Program, model: StayModel,
         late = running & ((rem < 0) | (counts_now & (b <= 0)))
         state[late] = LATE
         late_day[late] = np.where(rem[late] < 0, 0, b[late])
+        late_day[running & ~late & counts_now] = b[running & ~late & counts_now]
         out.append(Rule(r, code, span[0], span[1], counted, label(r), state, rem, late_day))
     return out
 

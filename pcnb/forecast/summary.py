@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pcnb.forecast.days import BusinessDays
+from pcnb.forecast.days import NEVER, BusinessDays
 from pcnb.forecast.model import StayModel
 from pcnb.forecast.program import Program
 from pcnb.forecast.simulate import Totals
@@ -74,6 +74,7 @@ def projects_frame(model: StayModel, start: Start, program: Program, days: Busin
         "segment": [model.segments[c] for c in start.segment],
         "visit": np.where(start.repeat, "return", "first"),
         "age_bdays": start.age.astype(np.int32),
+        "p95_bdays": pl.Series(_p95(model, start), dtype=pl.Float64),
         "supported": ok,
         **{f"p_{k}": pl.Series(np.where(ok, v, np.nan)).fill_nan(None) for k, v in kinds.items()},
         "p_open": pl.Series(np.where(ok, p_open + p_beyond, np.nan)).fill_nan(None),
@@ -84,6 +85,15 @@ def projects_frame(model: StayModel, start: Start, program: Program, days: Busin
         "note": notes,
     })
     return frame
+
+
+def _p95(model: StayModel, start: Start) -> list[float | None]:
+    """Per project: the 95th percentile of a stay in its pool (censoring-aware), None if unknown."""
+    out: list[float | None] = []
+    for p in model.pool_of(start.status, start.segment, start.repeat):
+        pool = model.pools[p]
+        out.append(None if pool is None else pool.p95)
+    return out
 
 
 def _dates(days: BusinessDays, idx: np.ndarray, end: int, ok: np.ndarray) -> pl.Series:
@@ -116,7 +126,8 @@ def deadlines_frame(model: StayModel, start: Start, rules: list[Rule], days: Bus
                     within: int) -> pl.DataFrame:
     """One row per (open project, rule whose clock is ahead, running or already late): p_meet,
     p_breach, p_moot (the step ends without being finished: an exit), p_undecided (still running at
-    the horizon), p_breach_within (goes late within ``within`` business days)."""
+    the horizon), p_breach_within (goes late within ``within`` business days), late_on (the day it
+    went late, or goes late if its step is still open then; null while the clock waits or is paused)."""
     ok, _, _ = support(model, start)
     parts = []
     for r, cnt in zip(rules, totals.rules, strict=True):
@@ -132,9 +143,10 @@ def deadlines_frame(model: StayModel, start: Start, rules: list[Rule], days: Bus
             return pl.Series(np.where(known, v, np.nan)).fill_nan(None)
 
         undecided = 1 - share[:, :3].sum(axis=1)
-        late_since = np.full(idx.size, np.datetime64("NaT"), dtype="datetime64[D]")
-        if late.any():
-            late_since[late] = days.dates(r.late_day[idx][late])
+        late_on = np.full(idx.size, np.datetime64("NaT"), dtype="datetime64[D]")
+        dated = r.late_day[idx] < NEVER
+        if dated.any():
+            late_on[dated] = days.dates(r.late_day[idx][dated])
         parts.append(pl.DataFrame({
             "project_id": [start.project_id[i] for i in idx],
             "deadline": r.label, "track": r.rule.track, "days": float(r.rule.days), "unit": r.rule.unit,
@@ -145,12 +157,12 @@ def deadlines_frame(model: StayModel, start: Start, rules: list[Rule], days: Bus
             "p_moot": null(np.where(late, 0.0, share[:, 2])),
             "p_undecided": null(np.where(late, 0.0, undecided)),
             "p_breach_within": null(np.where(late, 0.0, share[:, 3])),
-            "late_since": pl.Series(late_since).cast(pl.Date),
+            "late_on": pl.Series(late_on).cast(pl.Date),
         }, schema_overrides={"track": pl.String}))
     schema = {"project_id": pl.String, "deadline": pl.String, "track": pl.String, "days": pl.Float64,
               "unit": pl.String, "clock": pl.String, "state": pl.String, "p_meet": pl.Float64,
               "p_breach": pl.Float64, "p_moot": pl.Float64, "p_undecided": pl.Float64,
-              "p_breach_within": pl.Float64, "late_since": pl.Date}
+              "p_breach_within": pl.Float64, "late_on": pl.Date}
     if not parts:
         return pl.DataFrame(schema=schema)
     out = pl.concat(parts, how="vertical_relaxed").cast(schema)  # type: ignore[arg-type]

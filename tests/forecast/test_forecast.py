@@ -79,7 +79,7 @@ def test_deadlines_each_row_adds_up_and_an_overdue_clock_is_late(residential):
     total = known.select(pl.sum_horizontal("p_meet", "p_breach", "p_moot", "p_undecided")).to_series()
     assert (total - 1).abs().max() < 1e-9
     late = d.filter(pl.col("state") == "late")
-    assert late.height and (late["p_breach"] == 1).all() and late["late_since"].is_not_null().all()
+    assert late.height and (late["p_breach"] == 1).all() and late["late_on"].is_not_null().all()
     assert (known["p_breach_within"] <= known["p_breach"] + 1e-12).all()
 
 
