@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pcnb.analytics.calendar import Calendar  # noqa: E402
 from pcnb.analytics.deadlines import deadline_compliance  # noqa: E402
 from pcnb.analytics.intervals import status_intervals  # noqa: E402
-from pcnb.forecast import Forecast, Program, forecast  # noqa: E402
+from pcnb.forecast import Forecast, Program, backlog, forecast  # noqa: E402
+from pcnb.forecast.backlog import TOTAL  # noqa: E402
 from pcnb.forecast.days import NEVER  # noqa: E402
 from pcnb.forecast.model import TAIL  # noqa: E402
 from pcnb.forecast.simulate import close_rules, rule_step  # noqa: E402
@@ -127,7 +128,7 @@ def replay_deadlines(fc: Forecast, full: pl.DataFrame) -> list[np.ndarray]:
     start, days, model, rules = fc._start, fc._days, fc._stays, fc._rules
     assert start is not None and days is not None and model is not None and fc._intervals is not None
     cur = fc._intervals.filter(pl.col("is_open")).select("project_id", pl.col("entered").alias("_since"))
-    ids = pl.DataFrame({"project_id": start.project_id, "_i": np.arange(start.size)})
+    ids = pl.DataFrame({"project_id": start.project_id.tolist(), "_i": np.arange(start.size)})
     stays = (full.join(ids, on="project_id").join(cur, on="project_id")
              .filter(pl.col("entered") >= pl.col("_since")).sort("_i", "entered", "visit")
              .with_columns(pl.int_range(pl.len()).over("_i").alias("_step"),
@@ -190,6 +191,8 @@ class Scores:
     brier: list[float] = field(default_factory=list)  # per project: multi-class Brier
     meet: list[tuple[float, float]] = field(default_factory=list)
     breach: list[tuple[float, float]] = field(default_factory=list)
+    wip80: list[bool] = field(default_factory=list)  # the week's real work in progress inside the 80 % band
+    wip95: list[bool] = field(default_factory=list)
 
     def coverage(self) -> float:
         return float(np.mean(self.hits)) if self.hits else float("nan")
@@ -264,6 +267,40 @@ def score_cut(fc: Forecast, alt: Forecast, events: pl.DataFrame, full: pl.DataFr
             scores["naive"].breach.append((1 - rate, float(s == LATE)))
 
 
+def score_backlog(fc: Forecast, full: pl.DataFrame, sc: Scores, weeks: int = 26, worlds: int = 200) -> None:
+    """The weekly work in progress (all but drafts) the backlog forecast gave, against what the full
+    history shows at the end of each of those days."""
+    b = backlog(fc, weeks=weeks, worlds=worlds)
+    days, prog = fc._days, fc.program
+    assert days is not None and prog is not None
+    total = b.wip.filter((pl.col("status") == TOTAL) & (pl.col("week") > 0))
+    live = full.filter(~pl.col("status").is_in([*prog.final, *prog.draft])).select(
+        days.local_dates("entered").alias("_e"), days.local_dates("exited").alias("_x"))
+    last = END.astimezone(ZoneInfo(prog.calendar.timezone)).date() - timedelta(days=1)
+    for r in total.iter_rows(named=True):
+        if r["date"] > last:
+            continue
+        real = live.filter((pl.col("_e") <= r["date"]) & (pl.col("_x").is_null() | (pl.col("_x") > r["date"]))).height
+        sc.wip80.append(r["p10"] <= real <= r["p90"])
+        sc.wip95.append(r["p2_5"] <= real <= r["p97_5"])
+
+
+def backlog_only(program: str, projects: int, seed: int, sc: Scores, cuts: Sequence[int] = range(12, 6, -1),
+                 paths: int = 200, end: datetime = END) -> None:
+    """The backlog check alone on another history (another seed): the weeks of one history move
+    together, so one history says little about the bands; several do."""
+    from pcnb.sandbox.generator import generate
+
+    state = generate(projects, seed=seed, end=end, program=program)
+    events, prog, tracks = events_of(state), program_of(state.program), tracks_of(state)
+    full = status_intervals(events, prog.calendar, end, terminal=list(prog.final))
+    for as_of in month_ends(end, prog.calendar.timezone, cuts):
+        horizon = (end.astimezone(as_of.tzinfo).date() - as_of.date()).days - 1  # type: ignore[arg-type]
+        fc = forecast(events, prog, as_of=as_of, horizon=horizon, paths=paths, seed=seed, tracks=tracks,
+                      segments=tracks.rename({"track": "segment"}) if tracks is not None else None)
+        score_backlog(fc, full, sc)
+
+
 def _tracked(fc: Forecast, r: Any) -> bool:
     return any(o.rule.track is not None and o.label == r.label for o in fc._rules)
 
@@ -282,7 +319,8 @@ def _score_deadlines(f: Forecast, full: pl.DataFrame, sc: Scores) -> None:
 
 
 def backtest(program: str, projects: int, seed: int = 1, cuts: Sequence[int] = range(12, 6, -1),
-             paths: int = 1000, end: datetime = END, scores: dict[str, Scores] | None = None) -> dict[str, Scores]:
+             paths: int = 1000, end: datetime = END, scores: dict[str, Scores] | None = None,
+             backlog_weeks: int = 26, **options: Any) -> dict[str, Scores]:
     """Generate ``program`` (``projects``, ``seed``, history to ``end``) and score the forecasts at
     the month-ends ``cuts`` months back (see the module doc)."""
     from pcnb.sandbox.generator import generate
@@ -294,10 +332,12 @@ def backtest(program: str, projects: int, seed: int = 1, cuts: Sequence[int] = r
     scores = scores if scores is not None else {k: Scores() for k in ("model", "naive", "closed stays only")}
     for as_of in month_ends(end, prog.calendar.timezone, cuts):
         horizon = (end.astimezone(as_of.tzinfo).date() - as_of.date()).days - 1  # type: ignore[arg-type]
-        kw = dict(as_of=as_of, horizon=horizon, paths=paths, seed=seed, segments=segments, tracks=tracks)
+        kw = dict(as_of=as_of, horizon=horizon, paths=paths, seed=seed, segments=segments, tracks=tracks, **options)
         fc = forecast(events, prog, **kw)  # type: ignore[arg-type]
         alt = forecast(events, prog, censoring=False, **kw)  # type: ignore[arg-type]
         score_cut(fc, alt, events, full, tracks, scores)
+        if backlog_weeks:
+            score_backlog(fc, full, scores["model"], backlog_weeks)
     return scores
 
 
@@ -315,7 +355,10 @@ def table(scores: dict[str, Scores]) -> list[tuple[str, str, str]]:
          f"(n = {len(m.meet):,} project-deadlines)", "model below naive"),
         ("Brier score, P(breach deadline) by the end", f"model {Scores.brier_of(m.breach):.4f}; naive "
          f"{Scores.brier_of(nv.breach):.4f}; closed stays only {Scores.brier_of(alt.breach):.4f} "
-         f"(n = {len(m.breach):,} project-deadlines)", "model below naive")]
+         f"(n = {len(m.breach):,} project-deadlines)", "model below naive"),
+        ("backlog forecast: weekly work in progress inside its 80 % band", f"{np.mean(m.wip80):.1%} of "
+         f"{len(m.wip80)} weeks (95 % band: {np.mean(m.wip95):.1%}; {len(m.wip80) // 156} histories x 6 "
+         "month-ends x 26 weeks)" if m.wip80 else "-", "70-90 %")]
 
 
 def main() -> None:
@@ -325,6 +368,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--programs", nargs="*", default=list(PROGRAMS))
     ap.add_argument("--big", type=int, default=100_000, help="also a residential program this big (0: none)")
+    ap.add_argument("--backlog-histories", type=int, default=4,
+                    help="histories (seeds) per program the backlog bands are judged on (default 4)")
+    ap.add_argument("--prior", type=float, default=None, help="the model's shrinkage (pseudo-stays; default its own)")
+    ap.add_argument("--min-n", type=int, default=None, help="the model's min_n (default its own)")
     ap.add_argument("--no-record", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
     started = time.perf_counter()
@@ -332,10 +379,15 @@ def main() -> None:
     rows: list[tuple[str, str, str]] = []
     runs = [(p, args.projects) for p in args.programs] + ([("residential", args.big)] if args.big else [])
     for program, size in runs:
-        one = backtest(program, size, args.seed, paths=args.paths)
+        options = {k: v for k, v in (("prior", args.prior), ("min_n", args.min_n)) if v is not None}
+        one = backtest(program, size, args.seed, paths=args.paths, backlog_weeks=26 if size == args.projects else 0,
+                       **options)
+        if size == args.projects:
+            for extra in range(1, args.backlog_histories):
+                backlog_only(program, size, args.seed + extra, one["model"])
         if size == args.projects:
             for k, sc in one.items():
-                for f in ("hits", "outcome", "brier", "meet", "breach"):
+                for f in ("hits", "outcome", "brier", "meet", "breach", "wip80", "wip95"):
                     getattr(every[k], f).extend(getattr(sc, f))
         rows += [(f"{program} ({size:,} projects): {a}", b, c) for a, b, c in table(one)]
     rows += [(f"built-in programs together: {a}", b, c) for a, b, c in table(every)]

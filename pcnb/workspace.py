@@ -299,6 +299,18 @@ class Workspace:
         fc.notes = [n for n in fc.notes if not n.startswith("segments:")] + notes
         return fc
 
+    def backlog(self, weeks: int = 26, as_of: datetime | None = None, surge: float = 1.0, **options: Any) -> Any:
+        """The backlog forecast at ``as_of`` (default now): work in progress per status for ``weeks``
+        weeks with 80 % / 95 % bands, new arrivals included (``surge`` scales them), and when
+        today's backlog clears (:func:`pcnb.forecast.backlog.backlog`). ``options`` go to
+        :meth:`forecast` (paths, seed, scale...) except ``worlds`` and ``arrivals`` (the backlog's)."""
+        from pcnb.forecast import backlog
+
+        worlds = options.pop("worlds", None)
+        arrivals = options.pop("arrivals", True)
+        fc = self.forecast(as_of, **{"paths": 1, **options})  # the per-project figures are not needed here
+        return backlog(fc, weeks, surge=surge, arrivals=arrivals, **({"worlds": worlds} if worlds else {}))
+
     def at_risk(self, within: int = 5, as_of: datetime | None = None, threshold: float = 0.5, drafts: bool = False,
                 **options: Any) -> pl.DataFrame:
         """The early-warning list at ``as_of`` (default now): projects whose deadline is likely

@@ -11,6 +11,8 @@ A semi-Markov Monte Carlo through the program's workflow, learned from the statu
     summary   the frames: per project, per outcome, per deadline
     run       forecast(): the steps above, the Forecast it returns
     warning   at_risk(): deadlines likely to run out soon, projects stuck past the 95th percentile
+    arrivals  the arrivals model: recent rate, monthly seasonality, Poisson draws
+    backlog   backlog(): weekly work in progress per status with bands, when today's backlog clears
 
 ``import pcnb.forecast`` also adds ``df.pc.forecast`` to status-event frames.
 """
@@ -22,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from pcnb.analytics.namespace import PowerClerkFrame
+from pcnb.forecast.backlog import Backlog, backlog
 from pcnb.forecast.program import ForecastError, Program
 from pcnb.forecast.run import ASSUMPTIONS, Forecast, forecast
 from pcnb.forecast.warning import at_risk
@@ -35,4 +38,4 @@ def _pc_forecast(self: PowerClerkFrame, program: Program, **options: Any) -> For
 _pc_forecast.__doc__ = "``events.pc.forecast(program, ...)``: " + (forecast.__doc__ or "")
 setattr(PowerClerkFrame, "forecast", _pc_forecast)  # noqa: B010 - registered on import, like df.pc itself
 
-__all__ = ["ASSUMPTIONS", "Forecast", "ForecastError", "Program", "at_risk", "forecast"]
+__all__ = ["ASSUMPTIONS", "Backlog", "Forecast", "ForecastError", "Program", "at_risk", "backlog", "forecast"]

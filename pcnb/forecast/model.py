@@ -1,11 +1,13 @@
 """The learned model: for each status, how long a stay lasts and where it goes next (semi-Markov).
 
 Learned from every stay up to ``as_of`` in a pool of comparable stays: the same status, segment
-(track or size bin) and visit (a first stay, or a return after rework). A pool with fewer than
-``min_n`` ended stays falls back to a wider one: the status's stays of every segment, then of every
-visit, then both (``basis`` says which was used). A status with fewer than ``min_n`` ended stays in
-all projects has no pool: a project there gets no number, and a path that enters it stops there
-("beyond the data").
+(track or size bin) and visit (a first stay, or a return after rework). A segment's or visit's pool
+with fewer than ``min_n`` stays (ended or still open: both are observations) falls back to a wider
+one: the status's stays of every segment, then of every visit, then both (``basis`` says which was
+used); a narrow pool is also shrunk toward the status's whole pool by ``prior`` pseudo-stays
+(empirical Bayes: a small segment borrows strength, a big one speaks for itself). A status with
+fewer than ``min_n`` ended stays in all projects has no pool: a project there gets no number, and a
+path that enters it stops there ("beyond the data").
 
 Censoring: a stay still open at ``as_of`` is not dropped. It has lasted at least ``m`` business
 days (:mod:`pcnb.forecast.days`), so it counts in the risk set up to ``m`` and tells that much; the
@@ -35,7 +37,7 @@ TAIL = -1
 LEVELS = ((True, True), (False, True), (True, False), (False, False))
 ALL = "all projects"
 #: pseudo-stays of the wider pool mixed into a segment's or a visit's pool (empirical-Bayes shrinkage)
-PRIOR = 30.0
+PRIOR = 50.0
 
 
 @dataclass
@@ -189,17 +191,20 @@ def learn(table: pl.DataFrame, names: Sequence[str], final: Sequence[str], segme
         level_n[(by_seg, by_visit)] = {tuple(r[:-2]): (r[-2], r[-1]) for r in counts.iter_rows()}
     statuses = [s for s in tab["status"].unique().to_list() if s in codes]
     for status in statuses:
+        closed_all, _ = level_n[(False, False)].get((status,), (0, 0))
+        why = "" if closed_all >= min_n else (
+            f"no stay in {status!r} has ended yet" if closed_all == 0 else
+            f"only {closed_all} stays in {status!r} have ended (fewer than min_n={min_n})")
         for seg in segments:
             for repeat in (False, True):
-                pool_id, why = 0, ""
-                for by_seg, by_visit in LEVELS:
+                pool_id = 0
+                for by_seg, by_visit in LEVELS if not why else ():
+                    if by_seg and len(segments) == 1:
+                        continue
                     key = (status, *([seg] if by_seg else []), *([repeat] if by_visit else []))
                     closed, n = level_n[(by_seg, by_visit)].get(key, (0, 0))
-                    if closed < min_n or (by_seg and len(segments) == 1):
-                        if not by_seg and not by_visit:
-                            why = (f"no stay in {status!r} has ended yet" if closed == 0 else
-                                   f"only {closed} stays in {status!r} have ended (fewer than min_n={min_n})")
-                        continue
+                    if (by_seg or by_visit) and (n < min_n or (prior <= 0 and closed == 0)):
+                        continue  # a segment's or visit's own stays (open ones count) are too few
                     name = (status, seg if by_seg else None, repeat if by_visit else None)
                     if name not in fitted:
                         fitted[name] = _fit_from(model, tab, name, int(n), int(closed), prior)
@@ -228,8 +233,8 @@ def _fit_from(model: StayModel, tab: pl.DataFrame, name: tuple[str, str | None, 
               closed: int, prior: float) -> int:
     status, seg, repeat = name
     sel = _select(tab, status, seg, repeat)
-    if prior > 0 and (seg is not None or repeat is not None):  # shrink towards the wider pool
-        parent = _select(tab, status, None, repeat if seg is not None else None)
+    if prior > 0 and (seg is not None or repeat is not None):  # shrink towards all the status's stays
+        parent = _select(tab, status, None, None)
         weight = prior / max(float(parent["w"].sum()), 1.0)
         sel = pl.concat([sel.with_columns(pl.col("w").cast(pl.Float64)),
                          parent.with_columns(pl.col("w").cast(pl.Float64) * weight)])

@@ -8,7 +8,7 @@ the frames (:mod:`pcnb.forecast.summary`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -66,6 +66,8 @@ class Forecast:
     _end: int = field(default=0, repr=False)
     _totals: Totals | None = field(default=None, repr=False)
     _intervals: pl.DataFrame | None = field(default=None, repr=False)
+    _segments: pl.DataFrame | None = field(default=None, repr=False)
+    _refit: Callable[[np.random.Generator], StayModel] | None = field(default=None, repr=False)
 
     def project(self, project_id: str) -> dict[str, Any]:
         """One project's forecast as a dict: its row, its outcomes and its deadlines."""
@@ -167,10 +169,21 @@ def forecast(events: pl.DataFrame, program: Program, *, as_of: datetime | None =
     if segments is not None:
         segments = segments.select("project_id", pl.col("segment").cast(pl.String)).unique("project_id")
     table = stays_table(iv, final, days.today, segments, censoring)
-    model = learn(table, names, final, segs, min_n, prior)
-    for i, pool in enumerate(model.pools):
-        if pool is not None and pool.status in factors:
-            model.scale[i] = factors[pool.status]
+
+    def fit(counts: pl.DataFrame) -> StayModel:
+        m = learn(counts, names, final, segs, min_n, prior)
+        for i, pool in enumerate(m.pools):
+            if pool is not None and pool.status in factors:
+                m.scale[i] = factors[pool.status]
+        return m
+
+    def refit(rng: np.random.Generator) -> StayModel:
+        """The model learned again from a Poisson bootstrap of the stays: one draw of what the
+        model could have been (the backlog's worlds use several, so its bands know the model's error)."""
+        drawn = table.with_columns(pl.Series("w", rng.poisson(table["w"].to_numpy()), dtype=pl.UInt32))
+        return fit(drawn.filter(pl.col("w") > 0))
+
+    model = fit(table)
     if isinstance(projects, str):
         projects = [projects]
     start = open_projects(iv, program, model, days, segments, projects)
@@ -178,8 +191,7 @@ def forecast(events: pl.DataFrame, program: Program, *, as_of: datetime | None =
         start = _only(start, projects, at)
     rules = deadline_states(iv, program, model, days, start, tracks)
     end = days.horizon(days_ahead)
-    holders = np.array([{"utility": 1, "applicant": 2}.get(program.holder(n), 0) for n in names])
-    exits = np.array([n in final and n not in set(program.completions) for n in names])
+    holders, exits = codes_of(program, names)
     totals = simulate(model, start, rules, days, end, paths, np.random.default_rng(seed), holders, exits, within,
                       points=backlog_points)
     notes = list(ASSUMPTIONS)
@@ -196,7 +208,15 @@ def forecast(events: pl.DataFrame, program: Program, *, as_of: datetime | None =
                     outcomes_frame(model, start, program, totals),
                     deadlines_frame(model, start, rules, days, totals, within), model_frame(model), at,
                     days.date(end - 1), paths, seed, within, notes, program, model, start, rules, days, end, totals,
-                    iv)
+                    iv, segments, refit)
+
+
+def codes_of(program: Program, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per status code: its holder (0 none, 1 utility, 2 applicant), and whether it is a final
+    status that does not finish a step (an exit)."""
+    holders = np.array([{"utility": 1, "applicant": 2}.get(program.holder(n), 0) for n in names])
+    exits = np.array([n in program.final and n not in set(program.completions) for n in names])
+    return holders, exits
 
 
 def _only(start: Start, projects: Sequence[str], at: datetime) -> Start:
@@ -217,4 +237,4 @@ def _segments(segments: pl.DataFrame | None) -> list[str]:
     return [*values, "unknown"] if "unknown" not in values else values
 
 
-__all__ = ["ASSUMPTIONS", "HORIZON", "PATHS", "Forecast", "check_scale", "forecast"]
+__all__ = ["ASSUMPTIONS", "HORIZON", "PATHS", "Forecast", "check_scale", "codes_of", "forecast"]

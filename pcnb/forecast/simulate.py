@@ -51,23 +51,31 @@ class Totals:
 def simulate(model: StayModel, start: Start, rules: list[Rule], days: BusinessDays, end: int, paths: int,
              rng: np.random.Generator, holders: np.ndarray, exits: np.ndarray, within: int = 5,
              points: np.ndarray | None = None, count_done: np.ndarray | None = None,
-             q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> Totals:
+             q: tuple[float, ...] = (0.1, 0.5, 0.9), worlds: np.ndarray | None = None,
+             world_ids: np.ndarray | None = None, n_worlds: int | None = None) -> Totals:
     """Run ``paths`` futures of every project of ``start`` up to day ``end`` (exclusive).
 
     ``holders``: per status code 0 none / 1 utility / 2 applicant; ``exits``: per code, a final
     status that does not finish a step (a stay ending there is ``moot`` for its deadline);
     ``points``: day indexes at which to count work in progress (per world and status);
-    ``count_done``: per project, whether its finishing day counts in ``done`` (the backlog)."""
+    ``count_done``: per project, whether its finishing day counts in ``done`` (the backlog);
+    ``worlds``: per project, the one world it belongs to (new arrivals: one path each, ``paths`` is
+    then the number of worlds); ``world_ids``: the world of each of the ``paths`` paths (default
+    path j is world j) out of ``n_worlds`` (default ``paths``)."""
     n, codes = start.size, len(model.names)
+    n_worlds = n_worlds or paths
     out = Totals(np.zeros((n, codes + 2), dtype=np.int64), np.full((n, len(q)), NEVER, dtype=np.int64),
                  np.zeros(n), np.zeros(n), [np.zeros((n, 4), dtype=np.int64) for _ in rules],
-                 np.zeros((paths, codes, len(points)), dtype=np.int64) if points is not None else None,
-                 np.zeros((paths, end + 1), dtype=np.int64) if count_done is not None else None, paths, q)
-    per = max(1, CHUNK // paths)
+                 np.zeros((n_worlds, codes, len(points)), dtype=np.int64) if points is not None else None,
+                 np.zeros((n_worlds, end + 1), dtype=np.int64) if count_done is not None else None, paths, q)
+    per_project = 1 if worlds is not None else paths
+    per = max(1, CHUNK // per_project)
     for lo in range(0, n, per):
         idx = np.arange(lo, min(n, lo + per))
-        _chunk(model, start.take(idx), [_take(r, idx) for r in rules], days, end, paths, rng, holders, exits,
-               within, points, None if count_done is None else count_done[idx], out, idx)
+        _chunk(model, start.take(idx), [_take(r, idx) for r in rules], days, end, per_project, rng, holders, exits,
+               within, points, None if count_done is None else count_done[idx], out, idx,
+               worlds[idx] if worlds is not None else None if world_ids is None else np.tile(world_ids, idx.size),
+               n_worlds)
     return out
 
 
@@ -78,11 +86,13 @@ def _take(rule: Rule, idx: np.ndarray) -> Rule:
 
 def _chunk(model: StayModel, st: Start, rules: list[Rule], days: BusinessDays, end: int, paths: int,
            rng: np.random.Generator, holders: np.ndarray, exits: np.ndarray, within: int,
-           points: np.ndarray | None, count_done: np.ndarray | None, out: Totals, rows: np.ndarray) -> None:
+           points: np.ndarray | None, count_done: np.ndarray | None, out: Totals, rows: np.ndarray,
+           worlds: np.ndarray | None = None, n_worlds: int | None = None) -> None:
     n = st.size
     total = n * paths
     proj = np.repeat(np.arange(n, dtype=np.int64), paths)
-    world = np.tile(np.arange(paths, dtype=np.int64), n)
+    world = np.tile(np.arange(paths, dtype=np.int64), n) if worlds is None else worlds.astype(np.int64)
+    n_worlds = n_worlds or paths
     status = np.repeat(st.status, paths).astype(np.int64)
     seg = np.repeat(st.segment, paths).astype(np.int64)
     entry = np.repeat(st.entry, paths).astype(np.int64)
@@ -96,7 +106,7 @@ def _chunk(model: StayModel, st: Start, rules: list[Rule], days: BusinessDays, e
     r_day = [np.full(total, NEVER, dtype=np.int64) for _ in rules]
     util, appl = np.zeros(n), np.zeros(n)
     n_points = 0 if points is None else points.size
-    wip_flat = np.zeros(paths * len(model.names) * (n_points + 1), dtype=np.int64) if points is not None else None
+    wip_flat = np.zeros(n_worlds * len(model.names) * (n_points + 1), dtype=np.int64) if points is not None else None
     act = np.arange(total)
     is_final = model.is_final
     one = np.uint64(1)
@@ -148,11 +158,11 @@ def _chunk(model: StayModel, st: Start, rules: list[Rule], days: BusinessDays, e
                         np.bincount(proj, weights=(state == LATE) & (day < soon), minlength=n)], axis=1)
         out.rules[i][rows] += cnt.astype(np.int64)
     if wip_flat is not None and out.wip is not None:
-        out.wip += np.cumsum(wip_flat.reshape(paths, codes, n_points + 1), axis=2)[:, :, :n_points]
+        out.wip += np.cumsum(wip_flat.reshape(n_worlds, codes, n_points + 1), axis=2)[:, :, :n_points]
     if count_done is not None and out.done is not None:
         mine = np.repeat(count_done, paths) & (finish < end)
-        out.done += np.bincount(world[mine] * (end + 1) + finish[mine], minlength=paths * (end + 1)).reshape(
-            paths, end + 1)
+        out.done += np.bincount(world[mine] * (end + 1) + finish[mine], minlength=n_worlds * (end + 1)).reshape(
+            n_worlds, end + 1)
 
 
 def close_rules(states: list[np.ndarray], gone: np.ndarray) -> None:

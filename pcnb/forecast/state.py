@@ -34,7 +34,7 @@ STATES = {AHEAD: "ahead", RUNNING: "running", LATE: "late"}
 class Start:
     """The first stay of each path: one row per project (arrays of equal length)."""
 
-    project_id: list[str]
+    project_id: np.ndarray  # (object) project ids
     status: np.ndarray  # status code
     segment: np.ndarray  # segment code
     entry: np.ndarray  # day index it was entered
@@ -47,8 +47,8 @@ class Start:
         return len(self.project_id)
 
     def take(self, idx: np.ndarray) -> Start:
-        return Start([self.project_id[i] for i in idx], self.status[idx], self.segment[idx], self.entry[idx],
-                     self.age[idx], self.repeat[idx], self.visited[idx])
+        return Start(self.project_id[idx], self.status[idx], self.segment[idx], self.entry[idx], self.age[idx],
+                     self.repeat[idx], self.visited[idx])
 
 
 @dataclass
@@ -88,7 +88,8 @@ def open_projects(intervals: pl.DataFrame, program: Program, model: StayModel, d
     entry = days.index(last["_day"].to_numpy())
     seg = np.array([model.seg_codes.get(s, model.seg_codes.get("unknown", 0)) for s in last["segment"].to_list()],
                    dtype=np.int32)
-    return Start(ids, np.array([codes[s] for s in last["status"].to_list()], dtype=np.int32), seg,
+    return Start(np.array(ids, dtype=object), np.array([codes[s] for s in last["status"].to_list()], dtype=np.int32),
+                 seg,
                  entry.astype(np.int32), np.maximum(days.today - entry, 0).astype(np.int32),
                  (last["visit"].to_numpy() > 1), np.array([bits[p] for p in ids], dtype=np.uint64))
 
@@ -139,7 +140,7 @@ def deadline_states(intervals: pl.DataFrame, program: Program, model: StayModel,
         raise ForecastError(f"deadline {label(bad)} is for track {bad.track!r}: the forecast needs each project's "
                             "track", "pass tracks= (project_id, track); ws.forecast() reads them from the profile's "
                             "track field")
-    ids = pl.DataFrame({"project_id": start.project_id, "_i": np.arange(start.size)},
+    ids = pl.DataFrame({"project_id": start.project_id.tolist(), "_i": np.arange(start.size)},
                        schema={"project_id": pl.String, "_i": pl.Int64})
     iv = intervals.join(ids, on="project_id", how="inner")
     holders = program.holders

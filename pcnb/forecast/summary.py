@@ -68,7 +68,7 @@ def projects_frame(model: StayModel, start: Start, program: Program, days: Busin
     dates = {f"done_p{round(q * 100)}": _dates(days, totals.quantiles[:, j], end, ok)
              for j, q in enumerate(totals.q)}
     frame = pl.DataFrame({
-        "project_id": start.project_id,
+        "project_id": start.project_id.tolist(),
         "status": [model.names[c] for c in start.status],
         "holder": [program.holder(model.names[c]) for c in start.status],
         "segment": [model.segments[c] for c in start.segment],
@@ -148,7 +148,7 @@ def deadlines_frame(model: StayModel, start: Start, rules: list[Rule], days: Bus
         if dated.any():
             late_on[dated] = days.dates(r.late_day[idx][dated])
         parts.append(pl.DataFrame({
-            "project_id": [start.project_id[i] for i in idx],
+            "project_id": start.project_id[idx].tolist(),
             "deadline": r.label, "track": r.rule.track, "days": float(r.rule.days), "unit": r.rule.unit,
             "clock": r.rule.clock,
             "state": [STATES[int(s)] for s in r.state[idx]],
