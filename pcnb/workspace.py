@@ -311,6 +311,20 @@ class Workspace:
         fc = self.forecast(as_of, **{"paths": 1, **options})  # the per-project figures are not needed here
         return backlog(fc, weeks, surge=surge, arrivals=arrivals, **({"worlds": worlds} if worlds else {}))
 
+    def whatif(self, as_of: datetime | None = None, arrivals: float = 1.0, durations: dict[str, float] | None = None,
+               deadlines: dict[Any, float] | None = None, weeks: int = 26, **options: Any) -> Any:
+        """What if arrivals were scaled (a surge), a utility-held status's durations scaled (more or
+        fewer reviewers), a deadline changed? The forecast and the deadline figures beside the
+        baseline, same seed (:func:`pcnb.forecast.whatif.whatif`; its capacity assumption said there)."""
+        from pcnb.forecast import whatif
+
+        program, tracks, notes = self.forecast_inputs()
+        segments = tracks.rename({"track": "segment"}) if tracks is not None else None
+        out = whatif(self.status_events(), program, as_of=as_of, arrivals=arrivals, durations=durations,
+                     deadlines=deadlines, weeks=weeks, segments=segments, tracks=tracks, **options)
+        out.notes += notes
+        return out
+
     def at_risk(self, within: int = 5, as_of: datetime | None = None, threshold: float = 0.5, drafts: bool = False,
                 **options: Any) -> pl.DataFrame:
         """The early-warning list at ``as_of`` (default now): projects whose deadline is likely

@@ -13,6 +13,7 @@ A semi-Markov Monte Carlo through the program's workflow, learned from the statu
     warning   at_risk(): deadlines likely to run out soon, projects stuck past the 95th percentile
     arrivals  the arrivals model: recent rate, monthly seasonality, Poisson draws
     backlog   backlog(): weekly work in progress per status with bands, when today's backlog clears
+    whatif    whatif(): arrivals, a utility-held status's durations, deadlines changed, beside the baseline
 
 ``import pcnb.forecast`` also adds ``df.pc.forecast`` to status-event frames.
 """
@@ -28,6 +29,7 @@ from pcnb.forecast.backlog import Backlog, backlog
 from pcnb.forecast.program import ForecastError, Program
 from pcnb.forecast.run import ASSUMPTIONS, Forecast, forecast
 from pcnb.forecast.warning import at_risk
+from pcnb.forecast.whatif import WhatIf, whatif
 
 
 def _pc_forecast(self: PowerClerkFrame, program: Program, **options: Any) -> Forecast:
@@ -38,4 +40,5 @@ def _pc_forecast(self: PowerClerkFrame, program: Program, **options: Any) -> For
 _pc_forecast.__doc__ = "``events.pc.forecast(program, ...)``: " + (forecast.__doc__ or "")
 setattr(PowerClerkFrame, "forecast", _pc_forecast)  # noqa: B010 - registered on import, like df.pc itself
 
-__all__ = ["ASSUMPTIONS", "Backlog", "Forecast", "ForecastError", "Program", "at_risk", "backlog", "forecast"]
+__all__ = ["ASSUMPTIONS", "Backlog", "Forecast", "ForecastError", "Program", "WhatIf", "at_risk", "backlog",
+           "forecast", "whatif"]

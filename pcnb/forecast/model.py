@@ -171,7 +171,8 @@ def stays_table(intervals: pl.DataFrame, final: Sequence[str], today: int, segme
     t = pl.when(pl.col("is_open")).then(pl.col("age_business_days") + today).otherwise(pl.col("business_days"))
     return iv.group_by(pl.col("status"), pl.col("segment").fill_null("unknown"), (pl.col("visit") > 1).alias("repeat"),
                        (~pl.col("is_open")).alias("closed"), t.clip(0).cast(pl.Int32).alias("t"),
-                       pl.col("next_status")).len("w")
+                       pl.col("next_status")).len("w").sort(  # sorted: a seeded bootstrap is the same again
+        "status", "segment", "repeat", "closed", "t", "next_status", nulls_last=True)
 
 
 def learn(table: pl.DataFrame, names: Sequence[str], final: Sequence[str], segments: Sequence[str],
@@ -189,7 +190,7 @@ def learn(table: pl.DataFrame, names: Sequence[str], final: Sequence[str], segme
         counts = tab.group_by(keys).agg(pl.col("w").filter(pl.col("closed")).sum().alias("closed"),
                                         pl.col("w").sum().alias("n"))
         level_n[(by_seg, by_visit)] = {tuple(r[:-2]): (r[-2], r[-1]) for r in counts.iter_rows()}
-    statuses = [s for s in tab["status"].unique().to_list() if s in codes]
+    statuses = [s for s in tab["status"].unique().sort().to_list() if s in codes]  # sorted: pool ids are stable
     for status in statuses:
         closed_all, _ = level_n[(False, False)].get((status,), (0, 0))
         why = "" if closed_all >= min_n else (
