@@ -58,6 +58,10 @@ class Arrivals:
         out: np.ndarray = rate * surge
         return out
 
+    def short(self) -> str:
+        """One line for a chart's footnote."""
+        return f"new projects: {self.level:.1f} a business day now, {self.trend:+.2f} more each week"
+
     def describe(self) -> str:
         if self.seasonal is None:
             season = "no seasonality (less than two years of whole months of arrivals)"
