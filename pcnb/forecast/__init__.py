@@ -14,6 +14,7 @@ A semi-Markov Monte Carlo through the program's workflow, learned from the statu
     arrivals  the arrivals model: recent rate, monthly seasonality, Poisson draws
     backlog   backlog(): weekly work in progress per status with bands, when today's backlog clears
     whatif    whatif(): arrivals, a utility-held status's durations, deadlines changed, beside the baseline
+    calibration  hindcast(): how a past forecast did on this program's own data
 
 ``import pcnb.forecast`` also adds ``df.pc.forecast`` to status-event frames.
 """
@@ -26,6 +27,7 @@ import polars as pl
 
 from pcnb.analytics.namespace import PowerClerkFrame
 from pcnb.forecast.backlog import Backlog, backlog
+from pcnb.forecast.calibration import hindcast
 from pcnb.forecast.program import ForecastError, Program
 from pcnb.forecast.run import ASSUMPTIONS, Forecast, forecast
 from pcnb.forecast.warning import at_risk
@@ -41,4 +43,4 @@ _pc_forecast.__doc__ = "``events.pc.forecast(program, ...)``: " + (forecast.__do
 setattr(PowerClerkFrame, "forecast", _pc_forecast)  # noqa: B010 - registered on import, like df.pc itself
 
 __all__ = ["ASSUMPTIONS", "Backlog", "Forecast", "ForecastError", "Program", "WhatIf", "at_risk", "backlog",
-           "forecast", "whatif"]
+           "forecast", "hindcast", "whatif"]

@@ -98,7 +98,7 @@ def backlog(fc: Forecast, weeks: int = 26, worlds: int = WORLDS, surge: float = 
     points = (days.index(np.array([d + timedelta(1) for d in dates])) - 1).astype(np.int64)
     end = max(fc._end, int(points[-1]) + 1)
     holders, exits = codes_of(prog, model.names)
-    ok, _, _ = support(model, start)
+    ok, _, _ = support(model, start, fc._totals)
     draft = np.array([model.names[c] in set(prog.draft) for c in start.status], dtype=bool)
     mine = ok & ~draft
     # the model's own error: groups of worlds each walk a model learned from a bootstrap of the stays

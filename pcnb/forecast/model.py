@@ -141,19 +141,21 @@ class StayModel:
 
     def draw(self, pool: np.ndarray, age: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(business days the stay lasts in all, next status code or TAIL) for stays of ``pool``
-        that have lasted ``age`` days already; a pool's what-if ``scale`` stretches its durations."""
+        that have lasted ``age`` days already. A pool's what-if ``scale`` stretches what is still to
+        come: the days already spent are spent, the rest of the stay (all of a new one) takes
+        ``scale`` times as long."""
         scale = self.scale[pool]
         scaled = scale != 1.0
-        cond = np.where(scaled, np.ceil(age / scale), age).astype(np.int64) if scaled.any() else age.astype(np.int64)
-        lo = self.cb[self.cb_lo[pool] + np.minimum(cond, self.cb_len[pool] - 1)]
+        lo = self.cb[self.cb_lo[pool] + np.minimum(age.astype(np.int64), self.cb_len[pool] - 1)]
         u = 1.0 - rng.random(pool.size)
         i = np.searchsorted(self.G, pool + lo + u * (1.0 - lo), side="left")
         i = np.clip(i, self.lo[pool], self.hi[pool] - 1)
         t, k = self.atom_t[i], self.atom_k[i]
         k = np.where(1.0 - lo < 1e-9, TAIL, k)
+        t = np.maximum(t, age)
         if scaled.any():
-            t = np.where(scaled, np.rint(t * scale), t).astype(np.int32)
-        return np.maximum(t, age).astype(np.int32), k.astype(np.int32)
+            t = np.where(scaled, age + np.rint((t - age) * scale), t)
+        return t.astype(np.int32), k.astype(np.int32)
 
 
 def stays_table(intervals: pl.DataFrame, final: Sequence[str], today: int, segments: pl.DataFrame | None,

@@ -21,9 +21,14 @@ from pcnb.forecast.state import STATES, Rule, Start
 KINDS = ("completed", "withdrawn", "rejected", "cancelled")
 
 
-def support(model: StayModel, start: Start) -> tuple[np.ndarray, list[str], list[str]]:
+#: a project most of whose futures go beyond what the data has seen end gets no figures
+BEYOND_MAX = 0.5
+
+
+def support(model: StayModel, start: Start, totals: Totals | None = None) -> tuple[np.ndarray, list[str], list[str]]:
     """Per project: whether the data supports a forecast, the basis it was drawn from, and the
-    note (why not, or a caveat)."""
+    note (why not, or a caveat). With the simulation's ``totals``, a project half of whose futures
+    reach a stay longer than any that ended (beyond the data) is not supported either."""
     pools = model.pool_of(start.status, start.segment, start.repeat)
     ok = np.ones(start.size, dtype=bool)
     basis, notes = [], []
@@ -42,13 +47,20 @@ def support(model: StayModel, start: Start) -> tuple[np.ndarray, list[str], list
                          f"than any stay there that ended (longest {pool.t_last})")
         else:
             notes.append("")
+    if totals is not None:
+        codes = len(model.names)
+        beyond = totals.outcomes[:, codes + 1] / totals.paths
+        for j in np.nonzero(ok & (beyond >= BEYOND_MAX))[0]:
+            ok[j] = False
+            notes[j] = (f"no forecast: in {beyond[j]:.0%} of its simulated futures it reaches a stay longer than any "
+                        "the data has seen end (most likely it stays where it is)")
     return ok, basis, notes
 
 
 def projects_frame(model: StayModel, start: Start, program: Program, days: BusinessDays, end: int,
                    totals: Totals) -> pl.DataFrame:
     codes = len(model.names)
-    ok, basis, notes = support(model, start)
+    ok, basis, notes = support(model, start, totals)
     share = totals.outcomes / totals.paths
     kinds: dict[str, np.ndarray] = {}
     for i, name in enumerate(model.names):
@@ -106,7 +118,7 @@ def _dates(days: BusinessDays, idx: np.ndarray, end: int, ok: np.ndarray) -> pl.
 
 def outcomes_frame(model: StayModel, start: Start, program: Program, totals: Totals) -> pl.DataFrame:
     """project_id, outcome (a final status, "open at the horizon" or "beyond the data"), kind, probability."""
-    ok, _, _ = support(model, start)
+    ok, _, _ = support(model, start, totals)
     codes = len(model.names)
     names = [*model.names, "open at the horizon", "beyond the data"]
     kinds = [program.kind(n) if model.is_final[i] else "" for i, n in enumerate(model.names)] + ["open", "open"]
@@ -128,7 +140,7 @@ def deadlines_frame(model: StayModel, start: Start, rules: list[Rule], days: Bus
     p_breach, p_moot (the step ends without being finished: an exit), p_undecided (still running at
     the horizon), p_breach_within (goes late within ``within`` business days), late_on (the day it
     went late, or goes late if its step is still open then; null while the clock waits or is paused)."""
-    ok, _, _ = support(model, start)
+    ok, _, _ = support(model, start, totals)
     parts = []
     for r, cnt in zip(rules, totals.rules, strict=True):
         keep = r.state >= 0

@@ -76,11 +76,14 @@ def test_a_status_never_left_has_no_pool_and_says_why():
     assert (k == TAIL).all()  # a path entering it stays there: beyond the data
 
 
-def test_what_if_scale_stretches_durations_and_keeps_the_condition():
-    model = _model([(4, 0)] * 50, [])
+def test_what_if_scale_stretches_what_is_still_to_come():
+    model = _model([(4, 0)] * 50 + [(10, 0)] * 50, [])
     pool = np.full(1000, model.lookup[0, 0, 0], dtype=np.int64)
     model.scale[pool[0]] = 2.0
     t, _ = model.draw(pool, np.zeros(1000, dtype=np.int64), np.random.default_rng(0))
-    assert (t == 8).all()
-    t, _ = model.draw(pool, np.full(1000, 9), np.random.default_rng(0))
-    assert (t == 9).all() or t.min() >= 9  # older than the scaled stays: never before the time spent
+    assert set(t.tolist()) == {8, 20}  # a new stay: all of it twice as long
+    t, _ = model.draw(pool, np.full(1000, 6), np.random.default_rng(0))
+    assert set(t.tolist()) == {6 + 2 * (10 - 6)}  # six days spent: the four still to come take eight
+    model.scale[pool[0]] = 0.5
+    t, _ = model.draw(pool, np.full(1000, 6), np.random.default_rng(0))
+    assert set(t.tolist()) == {6 + 2}  # and twice as fast: two
