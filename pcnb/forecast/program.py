@@ -82,7 +82,7 @@ def check_rules(rules: Iterable[DeadlineRule]) -> None:
                                 "give the tariff's days, e.g. 10")
         if not r.status and not (r.start and r.end):
             raise ForecastError("a deadline needs a status, or a start and an end status",
-                                "e.g. Deadline(10, status='Application Review')")
+                                "e.g. Deadline(10, status='STATUS')")
 
 
 def known_status(name: str, statuses: Sequence[str], what: str) -> str:

@@ -5,7 +5,7 @@ Three levers, alone or together:
 - ``arrivals``: the arrival rate scaled (2 = a surge to twice as many new projects);
 - ``durations``: a utility-held status's durations scaled (0.5 = reviews take half as long, e.g.
   with twice the reviewers; 1.5 = half again as long);
-- ``deadlines``: a deadline's days changed (``{"Application Review": 15}``, or for one track
+- ``deadlines``: a deadline's days changed (``{"STATUS": 15}``, or for one track
   ``{("START -> END", "Fast Track"): 100}``).
 
 Both runs use the same seed (common random numbers), so a difference is the change's, not the
@@ -118,7 +118,7 @@ def whatif(events: pl.DataFrame, program: Program, *, as_of: datetime | None = N
                                 f"scale a utility-held status: {', '.join(utility)}")
     scenario_program = changed_deadlines(program, deadlines)
     if "scale" in options:
-        raise ForecastError("what-if: give durations=, not scale=", "e.g. durations={'Application Review': 0.5}")
+        raise ForecastError("what-if: give durations=, not scale=", "e.g. durations={'STATUS': 0.5}")
     base = forecast(events, program, as_of=as_of, **options)
     alt = forecast(events, scenario_program, as_of=base.as_of, scale=scale, **options)
     b_back = backlog(base, weeks, worlds)
