@@ -174,7 +174,8 @@ def at_risk_chart(risk: pl.DataFrame, as_of: datetime, within: int, cal: Calenda
     fig.add_scatter(y=stuck_rows, x=[0] * len(stuck_rows), mode="text", showlegend=False, textposition="middle right",
                     text=texts, textfont={"color": "#555555"}, name="stuck")
     # the threshold, over the deadline rows only (the stuck rows beneath have no chance to compare)
-    fig.add_shape(type="line", x0=threshold, x1=threshold, y0=-0.5, y1=dl.height - 0.5, yref="y",
+    fig.add_shape(type="line", x0=threshold, x1=threshold, y0=-0.5 if dl.height else 0, y1=dl.height - 0.5 if dl.height
+                  else 0, yref="y",
                   line={"color": TARGET, "width": 2, "dash": "dash"})
     fig.add_scatter(x=[None], y=[None], mode="lines", name=f"listed from a {threshold:.0%} chance",
                     line={"color": TARGET, "width": 2, "dash": "dash"})
@@ -186,9 +187,8 @@ def at_risk_chart(risk: pl.DataFrame, as_of: datetime, within: int, cal: Calenda
                             int(risk.filter(pl.col("reason") == "deadline").height), cal, "deadlines at risk",
                             f"stuck past the 95th percentile of their status: {stuck.height:,}"),
                  f"Chance the deadline runs out within {within} business days", "")
-    fig = footnote(fig, _short("The chance comes from the simulated futures of each project; a project stuck has "
-                               "been in its status longer than 95 % of the stays there that ended (its status, "
-                               "segment and visit).", 110), lines=2)
+    fig = footnote(fig, _short("The chances come from each project's simulated futures. Stuck: in its status longer "
+                               "than 95 % of the stays there that ended.", 70), lines=2)
     show = risk.select([c for c in ("project_number", "project_id", "reason", "status", "holder", "deadline",
                                     "probability", "late_on", "age_bdays", "p95_bdays", "done_p50", "note")
                         if c in risk.columns])
