@@ -27,8 +27,10 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks._results import RESULTS, record  # noqa: E402
 
 FULL = [("generator.py", []), ("sync_calls.py", []), ("frames_load.py", []), ("analytics.py", []),
-        ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []), ("tiers.py", [])]
+        ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []),
+        ("forecast_backtest.py", []), ("forecast_speed.py", []), ("tiers.py", [])]
 QUICK = {"frames_load.py": ["--projects", "30000"], "analytics.py": ["--projects", "30000"],
+         "forecast_backtest.py": ["--projects", "1500"], "forecast_speed.py": ["--projects", "30000"],
          "rate_budget.py": ["--minutes", "2", "--baseline-minutes", "1"]}
 NEEDS = {"analytics.py": ("pm4py", "pyarrow")}
 
@@ -89,6 +91,12 @@ def verdict(value: str, target: str) -> str:
     if m:
         counts = [int(x) for x in re.findall(r"(\d+) calls", value)]
         return "met" if counts and counts[-1] == int(m.group(1)) else "MISSED"
+    m = re.match(r"\s*(\d+)-(\d+) %$", target)
+    if m and v is not None:
+        return "met" if float(m.group(1)) <= v <= float(m.group(2)) else "MISSED"
+    if target == "model below naive":
+        a, b = re.search(r"model ([\d.]+)", value), re.search(r"naive ([\d.]+)", value)
+        return "met" if a and b and float(a.group(1)) < float(b.group(1)) else "MISSED"
     if target == "all equal":
         a = re.match(r"(\d+)/(\d+)", value)
         return "met" if a and a.group(1) == a.group(2) else "MISSED"

@@ -36,10 +36,19 @@ display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))
 print(report)
 '''
 
-#: parameters only some notebooks take, after the shared ones
-EXTRA_PARAMS = {"07_compliance": '''rules = ""  # a rule file (YAML, docs/compliance.md); empty: the sandbox program's own example
+#: parameters some notebooks add to PARAMS (papermill reads one parameters cell)
+EXTRA_PARAMS = {
+    "06_forecast": '''horizon = 730  # calendar days ahead of as_of for the per-project forecasts
+weeks = 26  # weeks of the backlog forecast
+within = 5  # early warning: deadlines likely to run out within this many business days
+surge = 2.0  # what-if: new projects arrive this many times as fast
+review_factor = 0.5  # what-if: the first review status takes this many times as long: 0.5 is twice the reviewers
+deadline_days = 0  # what-if: the first status deadline becomes this many days; 0 leaves it unchanged
+''',
+    "07_compliance": '''rules = ""  # a rule file (YAML, docs/compliance.md); empty: the sandbox program's own example
 period = ""  # 2025Q3, 2025H1 or 2025; empty: the last complete period of the rule file's kind at as_of
-'''}
+''',
+}
 
 NOTEBOOKS = {
     "01_getting_started": [
@@ -174,9 +183,11 @@ NOTEBOOKS = {
         "backlog_summary(state, finished='group')",
         "## Waiting time of open threads\n\nThreads of finished projects left out.",
         "charts.backlog_chart(state.filter(~pl.col('project_final')), as_of_ts, cal)",
-        "## Backlog over time\n\nOpen threads at the end of each day, by who must answer next.",
+        "## Backlog over time\n\nOpen threads at the end of each day, by who must answer next; a finished "
+        "project's thread leaves the backlog on the day the project finishes (`finished='group'` shows it apart, "
+        "as `%powerclerk chart backlog-trend --finished group` does).",
         "from pcnb.analytics.backlog import backlog_over_time\n"
-        "trend = backlog_over_time(threads, notes, cal, as_of_ts)\n"
+        "trend = backlog_over_time(threads, notes, cal, as_of_ts, intervals=intervals, final=final)\n"
         "charts.backlog_trend_chart(trend.filter(pl.col('date') >= start_day), as_of_ts, cal)",
         "## Response times\n\nWithin 3 business days, counted like the deadlines: the share late counts the "
         "requests answered late and those still unanswered and already late, out of those answered plus those "
@@ -243,6 +254,67 @@ NOTEBOOKS = {
         "A status move or a note has no undo in PowerClerk: such a plan is sent only when the environment "
         "it goes to is named (`--irreversible ENV`, typed in the browser's Confirm box).\n\n"
         "`%powerclerk browse` opens the project browser: filter, select rows, Plan, Execute, Undo last batch.",
+    ],
+    "06_forecast": [
+        "# When will it be done?\n\nForecasts for every open project, the projects that need attention this week, "
+        "the backlog over the next months and what changes if applications surge or reviews speed up. Everything "
+        "is learned from the program's own status histories up to `as_of` (a semi-Markov model: how long projects "
+        "stayed in each status and where they went next, counting the stays still open), so every figure can be "
+        "checked against what happened next (the last section does).",
+        SETUP,
+        "from pcnb.forecast import hindcast\n"
+        "numbers = dict(ws.projects().select('project_id', 'project_number').drop_nulls().iter_rows())\n"
+        "fc = ws.forecast(as_of_ts, horizon=horizon, within=within)\n"
+        "ok = fc.projects.filter(pl.col('supported'))\n"
+        "summary({'open projects': fc.projects.height, 'with a forecast': ok.height,\n"
+        "         'expected to complete': round(ok['p_completed'].sum()) if 'p_completed' in ok.columns else '-',\n"
+        "         f'done by {fc.horizon} in the median future': ok.filter(pl.col('done_p50').is_not_null()).height})",
+        "## When will each project be done?\n\nPer open project: the chance of each outcome (`p_completed`, "
+        "`p_withdrawn`...), the dates by which it reaches a final status in 10 %, half and 90 % of its simulated "
+        "futures (`done_p10/p50/p90`, local dates), the business days the utility and the applicant will still "
+        "hold it, and what the forecast was learned from (`basis`). A project the data cannot support (a status "
+        "nobody has left yet, a stay longer than any that ended) gets no number but a `note` saying why.",
+        "charts.completion_chart(fc, numbers)",
+        "fc.projects.with_columns(pl.col('project_id').replace_strict(numbers, default=pl.col('project_id'))"
+        ".alias('project'))"
+        ".select('project', 'status', 'holder', 'age_bdays', pl.selectors.starts_with('p_'), 'done_p10', "
+        "'done_p50', 'done_p90', 'utility_bdays', 'applicant_bdays', 'note').sort('done_p50', nulls_last=True)",
+        "## This week: what needs attention?\n\nDeadlines likely to run out within `within` business days "
+        "(with who holds the project now: the one who can still act), and projects stuck longer than 95 % of "
+        "stays in their status. A manager's Monday list: run this cell with `as_of` empty.",
+        "risk = ws.at_risk(within, as_of_ts)\n"
+        "charts.at_risk_chart(risk, as_of_ts, within, cal)",
+        "## The backlog over the next weeks\n\nWork in progress (every status but the drafts) at the end of each "
+        "week: the median of the simulated futures and the 80 % and 95 % bands, new projects included (their "
+        "recent rate, trend and seasons, stated under the chart). Then the dates by which half, 90 % and all of "
+        "today's backlog is done.",
+        "from pcnb.analytics.throughput import wip_by_day\n"
+        "b = ws.backlog(weeks, as_of_ts)\n"
+        "past = wip_by_day(intervals, terminal=final, calendar=cal, start=as_of_ts.astimezone(local).date() - "
+        "dt.timedelta(days=7 * weeks))\n"
+        "history = past.filter(~pl.col('status').is_in(prof.roles.draft)).group_by('date').agg(pl.col('wip').sum())\n"
+        "display(charts.backlog_forecast_chart(b, cal, history))\n"
+        "b.clears",
+        "b.wip.filter(pl.col('week') % 4 == 0).pivot(on='status', index=['week', 'date'], values='p50')",
+        "## What if?\n\nNew projects arriving `surge` times as fast, the first review status taking "
+        "`review_factor` times as long (e.g. with more reviewers), and the first status deadline set to "
+        "`deadline_days`: the forecast and the deadline figures beside the baseline (same random draws). The "
+        "model assumes capacity is unchanged, as the note says: a surge adds work but slows nobody down.",
+        "review = next((s for s in prof.roles.review if prof.holders.get(s) == 'utility'), None)\n"
+        "first_deadline = next((d.label for d in prof.deadlines if d.status), None)\n"
+        "w = ws.whatif(as_of_ts, arrivals=surge, durations={review: review_factor} if review else None,\n"
+        "              deadlines={first_deadline: deadline_days} if deadline_days and first_deadline else None,\n"
+        "              weeks=weeks)\n"
+        "print('; '.join(w.changes), '|', w.notes[0])\n"
+        "w.table",
+        "w.deadlines",
+        "## How good are these forecasts?\n\nThe same forecast made half a year before `as_of`, checked "
+        "against what happened since: the share of 80 % completion-date ranges that held (about 0.8 is right), "
+        "and the Brier score of the outcomes (lower is better) beside the naive answer (the closed projects' "
+        "median and shares). `benchmarks/RESULTS.md` has the full back-test on every built-in program.",
+        "past_as_of = as_of_ts - dt.timedelta(days=182)\n"
+        "past = ws.forecast(past_as_of, horizon=(as_of_ts - past_as_of).days - 1, within=within)\n"
+        "hindcast(past, events, as_of_ts)",
     ],
     "07_compliance": [
         "# Compliance with the regulator's timelines\n\nA rule file states the steps a tariff times, the days "

@@ -25,6 +25,9 @@ import polars as pl
 
 from pcnb.analytics.backlog import FINISHED
 from pcnb.analytics.calendar import Calendar
+from pcnb.chartforecast import at_risk_chart as at_risk_chart
+from pcnb.chartforecast import backlog_forecast_chart as backlog_forecast_chart
+from pcnb.chartforecast import completion_chart as completion_chart
 from pcnb.chartkit import current_period, finish, in_order, next_start, step_of, title, unit_words, wait_bins
 from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
 from pcnb.chartrows import FigureWithTable as FigureWithTable

@@ -287,6 +287,78 @@ class Workspace:
             raise ProfileError(str(exc), "correct the deadline with `%powerclerk profile set deadlines...` "
                                          "(or `... none` to remove it)") from None
 
+    # ---- forecasts (pcnb.forecast) ---------------------------------------------------------------
+    def forecast_inputs(self) -> tuple[Any, pl.DataFrame | None, list[str]]:
+        """(the forecast's Program from the profile, project_id/track or None, notes): the track (or
+        size bin) segments each project, and judges its tracked deadlines."""
+        from pcnb.forecast import Program
+
+        prof = self.profile
+        prof.validate()
+        program = Program.from_profile(prof)
+        notes: list[str] = []
+        try:
+            tracks = self.project_tracks()
+        except ProfileError as exc:
+            if any(d.track for d in prof.deadlines):
+                raise
+            tracks = None
+            notes.append(f"segments: none ({exc.message}); every project is learned from all projects' stays")
+        return program, tracks, notes
+
+    def forecast(self, as_of: datetime | None = None, horizon: int | timedelta = 730, **options: Any) -> Any:
+        """When will each open project be done? Per-project forecasts at ``as_of`` (default now),
+        ``horizon`` calendar days ahead, from the cached histories and the profile's outcomes,
+        holders, deadlines and calendar, segmented by the profile's track (or size) field:
+        :func:`pcnb.forecast.forecast` (``options``: paths, seed, min_n, within, scale, projects)."""
+        from pcnb.forecast import forecast
+
+        program, tracks, notes = self.forecast_inputs()
+        segments = tracks.rename({"track": "segment"}) if tracks is not None else None
+        fc = forecast(self.status_events(), program, as_of=as_of, horizon=horizon, segments=segments, tracks=tracks,
+                      **options)
+        fc.notes = [n for n in fc.notes if not n.startswith("segments:")] + notes
+        return fc
+
+    def backlog(self, weeks: int = 26, as_of: datetime | None = None, surge: float = 1.0, **options: Any) -> Any:
+        """The backlog forecast at ``as_of`` (default now): work in progress per status for ``weeks``
+        weeks with 80 % / 95 % bands, new arrivals included (``surge`` scales them), and when
+        today's backlog clears (:func:`pcnb.forecast.backlog.backlog`). ``options`` go to
+        :meth:`forecast` (paths, seed, scale...) except ``worlds`` and ``arrivals`` (the backlog's)."""
+        from pcnb.forecast import backlog
+
+        worlds = options.pop("worlds", None)
+        arrivals = options.pop("arrivals", True)
+        fc = self.forecast(as_of, **{"paths": 1, **options})  # the per-project figures are not needed here
+        return backlog(fc, weeks, surge=surge, arrivals=arrivals, **({"worlds": worlds} if worlds else {}))
+
+    def whatif(self, as_of: datetime | None = None, arrivals: float = 1.0, durations: dict[str, float] | None = None,
+               deadlines: dict[Any, float] | None = None, weeks: int = 26, **options: Any) -> Any:
+        """What if arrivals were scaled (a surge), a utility-held status's durations scaled (more or
+        fewer reviewers), a deadline changed? The forecast and the deadline figures beside the
+        baseline, same seed (:func:`pcnb.forecast.whatif.whatif`; its capacity assumption said there)."""
+        from pcnb.forecast import whatif
+
+        program, tracks, notes = self.forecast_inputs()
+        segments = tracks.rename({"track": "segment"}) if tracks is not None else None
+        out = whatif(self.status_events(), program, as_of=as_of, arrivals=arrivals, durations=durations,
+                     deadlines=deadlines, weeks=weeks, segments=segments, tracks=tracks, **options)
+        out.notes += notes
+        return out
+
+    def at_risk(self, within: int = 5, as_of: datetime | None = None, threshold: float = 0.5, drafts: bool = False,
+                **options: Any) -> pl.DataFrame:
+        """The early-warning list at ``as_of`` (default now): projects whose deadline is likely
+        (``threshold``) to run out within ``within`` business days, with who holds them now, and
+        projects stuck past the 95th percentile of their status and segment (not drafts, unless
+        ``drafts``) (:func:`pcnb.forecast.warning.at_risk`), with their project numbers."""
+        from pcnb.forecast import at_risk
+
+        fc = self.forecast(as_of, within=within, **options)
+        out = at_risk(fc, threshold, drafts)
+        numbers = self.projects().select("project_id", "project_number")
+        return out.join(numbers, on="project_id", how="left").select("project_number", *out.columns)
+
     # ---- write-back (pcnb.writeback) ----------------------------------------------------------
     def plan(self, changes: Any, action: str | None = None, **options: Any) -> Any:
         """Validate changes and show their diff; nothing is sent until ``.execute(confirm=True)``."""

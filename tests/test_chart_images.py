@@ -29,10 +29,15 @@ from tests import chartimages as ci
 #   throughput      12x20   0.067              0.18   (48x80: 0.197 when the months shift)
 #   cfd             12x20   0.004              0.21
 #   backlog-trend   12x20   0.042              0.16
+# and the forecast charts (#29), against histories ending 7 and 30 days later (48x80 / 12x20):
+#   forecast        12x20   0.051 / 0.008      (a fan of simulated futures: the bands move with the data)
+#   completion      12x20   0.040 / 0.000
+#   at-risk         12x20   0.011 / 0.025      (which projects are at risk changes from day to day)
 FINE, COARSE = (48, 80), (12, 20)
 CHECK = {"time-in-status": (FINE, 0.05), "aging": (FINE, 0.05), "sla": (FINE, 0.05), "backlog": (FINE, 0.1),
          "bottlenecks": (COARSE, 0.06), "throughput": (COARSE, 0.1), "cfd": (COARSE, 0.1),
-         "backlog-trend": (COARSE, 0.1)}
+         "backlog-trend": (COARSE, 0.1), "forecast": (COARSE, 0.1), "completion": (COARSE, 0.1),
+         "at-risk": (COARSE, 0.1)}
 
 
 @pytest.fixture(scope="module", params=ci.PROGRAMS)

@@ -48,7 +48,7 @@ def _has_data(fig: dict) -> bool:
 
 @pytest.mark.parametrize("program", PROGRAMS)
 @pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
-                                      "05_write_back", "07_compliance"])
+                                      "05_write_back", "06_forecast", "07_compliance"])
 def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "600")  # the notebook's embedded sandbox: smaller, same shape
     params = {"program": program}

@@ -24,6 +24,11 @@ class PowerClerkFrame:
     def __init__(self, df: pl.DataFrame):
         self._df = df
 
+    def __getattr__(self, name: str) -> None:
+        if name == "forecast":  # registered by the forecasting package, which builds on these analytics
+            raise AttributeError("df.pc.forecast comes with `import pcnb.forecast` (ws.forecast() imports it)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def intervals(self, calendar: Calendar | None = None, as_of: datetime | None = None,
                   terminal: Iterable[str] | None = None, include_suppressed: bool = False) -> pl.DataFrame:
         return intervals.status_intervals(self._df, calendar, as_of, terminal, include_suppressed)

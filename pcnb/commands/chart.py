@@ -8,7 +8,9 @@ message saying how to set it, never an empty chart.
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -17,7 +19,9 @@ from pcnb.commands.base import Command, CommandError, Session
 from pcnb.profile import ProgramProfile
 
 BACKLOG = ("backlog", "backlog-trend")
-CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks")
+FORECASTS = ("forecast", "completion", "at-risk")  # pcnb.forecast: the backlog's fan, projects' ranges, at risk
+CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks",
+          *FORECASTS)
 
 
 def _role(prof: ProgramProfile, role: str) -> Any:
@@ -30,6 +34,9 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     if args.finished != "exclude" and args.name not in BACKLOG:
         raise CommandError(f"--finished applies to backlog and backlog-trend, not {args.name}",
                            f"leave --finished out, or draw `%powerclerk chart backlog --finished {args.finished}`")
+    if args.within is not None and args.name != "at-risk":
+        raise CommandError(f"--within applies to at-risk, not {args.name}",
+                           f"leave --within out, or draw `%powerclerk chart at-risk --within {args.within}`")
     ws = session.require()
     if ws.status_events().height == 0:
         raise CommandError("the cache has no status history yet", "run `%powerclerk sync` first")
@@ -65,6 +72,8 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
     if name == "backlog":
         return charts.backlog_chart(thread_state(ws.inquiry_threads(), ws.inquiry_notes(), cal, now, intervals=iv,
                                                  final=final), now, cal, finished=args.finished)
+    if name in FORECASTS:
+        return _forecast(name, args, ws, prof, iv, now)
     if name == "backlog-trend":
         from pcnb.analytics.backlog import backlog_over_time
 
@@ -75,14 +84,40 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
     return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal)
 
 
+def _forecast(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile, iv: pl.DataFrame, now: Any) -> Any:
+    """The forecast charts (pcnb.chartforecast), from the cache as of now."""
+    from pcnb import chartforecast
+    from pcnb.analytics.throughput import wip_by_day
+    from pcnb.forecast import at_risk
+
+    cal = prof.calendar.calendar()
+    numbers = dict(ws.projects().select("project_id", "project_number").drop_nulls().iter_rows())
+    if name == "forecast":
+        b = ws.backlog(26, now)
+        since = now.astimezone(ZoneInfo(cal.timezone)).date() - timedelta(days=182)
+        wip = wip_by_day(iv, terminal=prof.roles.final, calendar=cal, start=since)
+        history = wip.filter(~pl.col("status").is_in(prof.roles.draft)).group_by("date").agg(pl.col("wip").sum())
+        return chartforecast.backlog_forecast_chart(b, cal, history)
+    within = args.within or 5
+    fc = ws.forecast(now, within=within)
+    if name == "completion":
+        return chartforecast.completion_chart(fc, numbers)
+    risk = at_risk(fc).with_columns(pl.col("project_id").replace_strict(numbers, default=None)
+                                    .alias("project_number"))
+    return chartforecast.at_risk_chart(risk, now, within, cal)
+
+
 def _chart_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=CHARTS)
     p.add_argument("--finished", choices=("exclude", "group", "include"), default="exclude",
                    help="backlog charts: threads of projects in a final status are left out (default: nobody "
                         "will answer them), drawn as their own group, or counted with the others")
+    p.add_argument("--within", type=int, help="at-risk: business days ahead (default 5)")
 
 
 CHART = Command("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}; the program profile "
                 "(%powerclerk profile) says which statuses are final, intake and completion, and the deadlines. "
-                "The backlog charts leave finished projects' threads out unless --finished group|include.",
+                "The backlog charts leave finished projects' threads out unless --finished group|include. "
+                "forecast: work in progress over the next 26 weeks (a fan of simulated futures); completion: when "
+                "each project will be done; at-risk: deadlines likely to run out within --within business days.",
                 cmd_chart, _chart_args)
