@@ -106,7 +106,8 @@ def process_checks(intervals: pl.DataFrame, order: Iterable[str] | None = None,
                      "share": affected / of if of else None, "examples": ", ".join(examples[:5]),
                      "why_it_matters": why})
 
-    add("fewer than two projects", n if n < 2 else 0, n, intervals["project_id"].unique().sort().to_list() if n < 2 else [],
+    alone = intervals["project_id"].unique().sort().to_list() if n < 2 else []
+    add("fewer than two projects", n if n < 2 else 0, n, alone,
         "one project's path is not a process: variants, shares, rework rates and the map need many")
     single = intervals.group_by("project_id").agg(pl.len().alias("k")).filter(pl.col("k") == 1)["project_id"].sort()
     add("projects with no move", single.len(), n, single.head(5).to_list(),

@@ -4,8 +4,8 @@ A definition (YAML; JSON is YAML too) names the program's statuses and who holds
 from each status with probabilities and business-day durations, the forms with their fields,
 attachments, ``available_in`` (GetForms' AvailableInStatuses) and ``leads_to`` (LeadsToStatus),
 inquiry threads, review deadlines, the time zone, holidays, the project-number prefix and, for tests of
-conformance, ``deviations:`` to inject (``{skipped_step: 3, out_of_order: 2, ...}``, see deviations.py). ``programs/`` ships the
-built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
+conformance, ``deviations:`` to inject (``{skipped_step: 3, out_of_order: 2, ...}``, see deviations.py).
+``programs/`` ships the built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
 
 Each mistake is reported with where it is and what would be right, e.g.
 ``transitions.REVIEW[1].to: unknown status 'APROVED' (did you mean 'APPROVED'?)``:

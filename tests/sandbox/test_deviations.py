@@ -13,8 +13,8 @@ from pcnb.sandbox.generator import generate
 from tests.conftest import END
 
 ASK = {"skipped_step": 7, "out_of_order": 5, "unexpected_transition": 6, "re_entry": 4}
-NAMES = {"skipped_step": "skipped step", "out_of_order": "out of order", "unexpected_transition": "unexpected transition",
-         "re_entry": "re-entry"}
+NAMES = {"skipped_step": "skipped step", "out_of_order": "out of order",
+         "unexpected_transition": "unexpected transition", "re_entry": "re-entry"}
 
 
 def events_of(state) -> pl.DataFrame:
