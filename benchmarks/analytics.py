@@ -3,7 +3,7 @@
 Same log for both; checks that every edge median agrees, and prints the speed ratio. The log is in
 the order frames.status_events delivers it (by project, oldest first); the figure for a log in
 arbitrary order is recorded too.
-Needs the dev extra (pm4py); without it only pcnb's figures are recorded.
+Needs pm4py (the test extra); without it only pcnb's figures are recorded.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> None:
     try:
         import pm4py
     except ImportError:
-        rows.append(("pm4py comparison", "skipped: pip install -e '.[dev]'", "-"))
+        rows.append(("pm4py comparison", "skipped: pip install -e '.[test]'", "-"))
         record("Analytics (analytics.py)", rows)
         return
     pdf = log.select(pl.col("project_id").alias("case:concept:name"), pl.col("status").cast(pl.String)

@@ -120,7 +120,7 @@ def main() -> None:
             continue
         missing = [m for m in NEEDS.get(script, ()) if importlib.util.find_spec(m) is None]
         if missing:
-            skipped.append(f"{script} (needs {', '.join(missing)}: pip install -e '.[dev]')")
+            skipped.append(f"{script} (needs {', '.join(missing)}: pip install -e '.[test]')")
             continue
         cmd = [sys.executable, str(HERE / script), *(QUICK.get(script, []) if args.quick else []), *extra]
         print(f"== {script} {' '.join(cmd[2:])}", flush=True)
