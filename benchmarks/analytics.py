@@ -29,8 +29,10 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 FINAL = ("Permission to Operate", "Withdrawn", "Rejected")  # the sandbox program's final statuses
 
 
-def event_log(projects: int) -> pl.DataFrame:
-    state = generate(projects, seed=1, end=END)
+def event_log(projects: int, deviations: dict[str, int] | None = None) -> pl.DataFrame:
+    """The residential sandbox's histories of ``projects`` projects (seed 1, to END) as status events;
+    ``deviations``: injected into them (pcnb.sandbox.deviations), e.g. for conformance."""
+    state = generate(projects, seed=1, end=END, deviations=deviations)
     names = {s.custom_id: s.name for s in state.program.statuses}
     rows = [(pid, i, names[e.status], e.ts) for pid, p in state.projects.items() for i, e in enumerate(p.history)]
     return pl.DataFrame(rows, schema={"project_id": pl.String, "seq": pl.Int32, "status": pl.String,

@@ -1,6 +1,7 @@
 """The process analyses equal pm4py's on a small log: the directly-follows graph with its frequencies,
 start and end activities and median times, the variants, and footprint conformance on the
-workflow's allowed moves (the projects that fit, and the moves that do not).
+workflow's allowed moves and token-based replay on a Petri net of them (the projects that fit, and
+the moves that do not).
 
 pm4py (in the test extra) is the reference process-mining library; it reads a pandas log with its
 standard column names. The log is a generated residential program with deviations injected, so
@@ -14,6 +15,7 @@ import io
 import polars as pl
 import pytest
 
+from benchmarks.process import model_of, petri_net, pm4py_frame
 from pcnb.analytics import Calendar, status_intervals
 from pcnb.analytics.conformance import conformance, deviations
 from pcnb.analytics.process_map import process_map
@@ -21,7 +23,7 @@ from pcnb.analytics.stays import SEP
 from pcnb.analytics.variants import variants
 from pcnb.sandbox.generator import generate
 from tests.conftest import END
-from tests.sandbox.test_deviations import ASK, events_of, model_of
+from tests.sandbox.test_deviations import ASK, events_of
 
 with contextlib.redirect_stdout(io.StringIO()):  # pm4py greets on import
     import pm4py
@@ -34,9 +36,7 @@ def log():
     prog = state.program
     final = [s.name for s in prog.statuses if s.custom_id in prog.terminal]
     iv = status_intervals(ev, Calendar(prog.timezone), END, terminal=final)
-    pdf = ev.sort("project_id", "seq").select(pl.col("project_id").alias("case:concept:name"),
-                                               pl.col("status").alias("concept:name"),
-                                               pl.col("ts").alias("time:timestamp")).to_pandas()
+    pdf = pm4py_frame(ev)
     return ev, iv, pdf, model_of(prog, "Permission to Operate"), final
 
 
@@ -52,7 +52,8 @@ def test_directly_follows_graph_equals_pm4pys(log):
     for r in pm.edges.iter_rows(named=True):
         theirs = perf[(r["source"], r["target"])]
         theirs = theirs["median"] if isinstance(theirs, dict) else theirs
-        assert r["median_calendar_days"] * 86_400 == pytest.approx(theirs, rel=1e-9, abs=1e-6), (r["source"], r["target"])
+        edge = (r["source"], r["target"])
+        assert r["median_calendar_days"] * 86_400 == pytest.approx(theirs, rel=1e-9, abs=1e-6), edge
 
 
 def test_variants_equal_pm4pys(log):
@@ -89,3 +90,14 @@ def test_conformance_equals_pm4pys_footprints_on_the_allowed_moves(log):
     around = {p: theirs[p] - pairs for p, pairs in mine.items() if theirs[p] - pairs}
     assert set(around) == set(found.filter(pl.col("kind") == "out of order")["project_id"])
     assert per.filter(~pl.col("conforming")).height == sum(ASK.values())
+
+
+def test_conformance_equals_pm4pys_token_based_replay(log):
+    """Token-based replay on a Petri net of the allowed moves (benchmarks/process.py builds it): a
+    trace fits there exactly when the project conforms here."""
+    _, iv, pdf, model, _ = log
+    net, im, fm = petri_net(model, "Unsubmitted")
+    with contextlib.redirect_stderr(io.StringIO()):  # its progress bar
+        diag = pm4py.conformance_diagnostics_token_based_replay(pdf, net, im, fm, return_diagnostics_dataframe=True)
+    fit = set(diag.loc[diag["is_fit"], "case_id"])
+    assert fit == set(conformance(iv, model).filter(pl.col("conforming"))["project_id"]) and len(fit) > 200

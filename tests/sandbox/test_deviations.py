@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from benchmarks.process import model_of
 from pcnb.analytics import Calendar, status_intervals
-from pcnb.analytics.conformance import ProcessModel, conformance, deviations
+from pcnb.analytics.conformance import conformance, deviations
 from pcnb.sandbox import definition
 from pcnb.sandbox.deviations import KINDS
 from pcnb.sandbox.generator import generate
@@ -22,15 +23,6 @@ def events_of(state) -> pl.DataFrame:
     rows = [(pid, i, names[e.status], e.ts) for pid, p in state.projects.items() for i, e in enumerate(p.history)]
     return pl.DataFrame(rows, schema={"project_id": pl.String, "seq": pl.Int32, "status": pl.String,
                                       "ts": pl.Datetime("us", "UTC")}, orient="row")
-
-
-def model_of(prog, completion: str | None = None) -> ProcessModel:
-    """The definition as the model: its order, its moves (transitions and forms' leads_to), its final statuses."""
-    names = {s.custom_id: s.name for s in prog.statuses}
-    moves = {(names[a], names[st.to]) for a, steps in prog.flow.items() for st in steps if st.to}
-    moves |= {(names[a], names[b]) for f in prog.forms for a, b in f.submit_to.items()}
-    final = [names[s] for s in prog.terminal]
-    return ProcessModel.from_moves([s.name for s in prog.statuses], moves, final, completion)
 
 
 @pytest.mark.parametrize("program", definition.BUILTINS)
