@@ -10,7 +10,7 @@ the data-quality report can show them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -60,7 +60,7 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
     ev = ev.with_columns(
         pl.when(same_next).then(pl.col("ts").shift(-1)).alias("exited"),
         pl.when(same_next).then(pl.col("status").shift(-1)).alias("next_status"),
-        _local_dates(ev, cal).alias("_d0"),
+        _local_days(ev["ts"], cal.timezone, as_of).alias("_d0"),
         (is_term.cum_sum() - is_term).alias("_before"),
         first_row.cast(pl.UInt32).cum_sum().alias("_project"),
     ).with_columns(
@@ -68,8 +68,7 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
         pl.when(same_next).then(pl.col("_d0").shift(-1)).alias("_d1"),
     )
     as_of_lit = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
-    as_of_day = as_of.astimezone(ZoneInfo(cal.timezone)).date()
-    mask, hols = list(cal.week_mask), list(cal.holidays)
+    as_of_day = (as_of.astimezone(ZoneInfo(cal.timezone)).date() - date(1970, 1, 1)).days
 
     def days(a: pl.Expr, b: pl.Expr) -> pl.Expr:
         return (b - a).dt.total_microseconds() / 86_400_000_000
@@ -77,10 +76,12 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
     # one business-day count and one day difference per stay: to the exit for closed stays, to
     # as_of for open ones (split into the closed and the open columns after)
     until = pl.coalesce(pl.col("_d1"), pl.lit(as_of_day))
+    first = min(int(ev["_d0"].min() or as_of_day), as_of_day)  # type: ignore[arg-type]
+    index = pl.lit(_business_index(first, as_of_day + 1, cal))
     out = ev.rename({"ts": "entered"}).with_columns(
         _visits(ev).alias("visit"), pl.col("exited").is_null().alias("is_open"),
         days(pl.col("entered"), pl.coalesce(pl.col("exited"), as_of_lit)).alias("_days"),
-        pl.business_day_count("_d0", until, week_mask=mask, holidays=hols).alias("_bdays"),
+        (index.gather(until - first) - index.gather(pl.col("_d0") - first)).cast(pl.Int32).alias("_bdays"),
     ).with_columns(
         pl.when(~pl.col("is_open")).then(pl.col("_days")).alias("calendar_days"),
         pl.when(~pl.col("is_open")).then(pl.col("_bdays")).alias("business_days"),
@@ -99,15 +100,62 @@ def _sorted(ev: pl.DataFrame) -> bool:
     return ev.height == 0 or bool(ev.select(ok.fill_null(False).all()).item())
 
 
-def _local_dates(ev: pl.DataFrame, cal: Calendar) -> pl.Series:
-    """The local date of each ``ts``, converting each quarter hour once: UTC offsets and their
-    changes fall on quarter hours in every zone of the tz database since 1972, so all instants
-    of a UTC quarter hour share a local date; the events of 1M stays fall in ~100k quarter hours."""
-    quarter = 900_000_000  # microseconds
-    q = ev.select((pl.col("ts").dt.epoch("us") // quarter).alias("_q"))
-    dates = q.unique().with_columns(cal.local_date((pl.col("_q") * quarter).cast(pl.Datetime("us", "UTC")))
-                                    .alias("_d"))
-    return q.join(dates, on="_q", how="left", maintain_order="left")["_d"]
+DAY_US = 86_400_000_000
+
+
+def _offsets(timezone: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
+    """(from, offset): the zone's UTC offset in microseconds from each instant on, over [lo, hi] (epoch
+    seconds). The zone is asked once a day and, where its offset changed, bisected to the second:
+    a few thousand look-ups for years of data, not one per event."""
+    from datetime import UTC
+
+    zone = ZoneInfo(timezone)
+
+    def off(sec: int) -> int:
+        delta = datetime.fromtimestamp(sec, UTC).astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) * 1_000_000 if delta is not None else 0
+
+    starts, offsets = [lo * 1_000_000], [off(lo)]
+    t = lo
+    while t < hi:
+        nxt = min(t + 86_400, hi)
+        if off(nxt) != offsets[-1]:
+            a, b = t, nxt  # off(a) is the last offset, off(b) the new one
+            while b - a > 1:
+                mid = (a + b) // 2
+                a, b = (mid, b) if off(mid) == offsets[-1] else (a, mid)
+            starts.append(b * 1_000_000)
+            offsets.append(off(b))
+        t = nxt
+    return starts, offsets
+
+
+def _local_days(ts: pl.Series, timezone: str, until: datetime) -> pl.Series:
+    """Each instant's local date in ``timezone`` as days since 1970-01-01 (Int64): its UTC offset
+    looked up in the zone's transitions over the data's span (a binary search per event, no
+    time-zone conversion per event), then whole days."""
+    us = ts.dt.epoch("us")
+    lo_us, hi_us = us.min(), us.max()
+    if lo_us is None or hi_us is None:
+        return pl.Series(ts.name, [None] * ts.len(), dtype=pl.Int64)
+    hi = max(int(hi_us) // 1_000_000 + 1, int(until.timestamp()) + 1)  # type: ignore[arg-type]
+    starts, offsets = _offsets(timezone, int(lo_us) // 1_000_000 - 1, hi)  # type: ignore[arg-type]
+    at = pl.Series(starts, dtype=pl.Int64).search_sorted(us, side="right").cast(pl.Int64) - 1
+    off = pl.Series(offsets, dtype=pl.Int64).gather(at.clip(0, None))
+    return ((us + off) // DAY_US).alias(ts.name)
+
+
+def _business_index(first: int, last: int, cal: Calendar) -> pl.Series:
+    """For each day from ``first`` to ``last`` (days since 1970-01-01): how many business days of the
+    calendar lie before it, from ``first`` on. The business days in [a, b) are index[b] - index[a]:
+    polars' business_day_count, looked up instead of counted per stay."""
+    days = pl.int_range(first, last + 1, dtype=pl.Int64, eager=True)
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    working = pl.Series(list(cal.week_mask), dtype=pl.Boolean).gather(weekday)
+    epoch = date(1970, 1, 1)
+    off = {(d - epoch).days for d in cal.holidays}
+    working = working & ~days.is_in(list(off))
+    return (working.cast(pl.Int64).cum_sum() - working.cast(pl.Int64)).alias("_index")
 
 
 def _visits(ev: pl.DataFrame) -> pl.Series:
