@@ -106,7 +106,8 @@ def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Pale
                      ticklabelstandoff=8)
     fig.update_xaxes(title_text="Step (each square is a stay, in order)", dtick=1 if longest <= 25 else 5,
                      range=[0.5, longest + 0.5], showgrid=False, row=1, col=1)
-    fig.update_xaxes(title_text="Share of projects", tickformat=".0%", range=[0, max(max(v["share"].to_list()) * 2.4, 0.1)],
+    fig.update_xaxes(title_text="Share of projects", tickformat=".0%",
+                     range=[0, max(max(v["share"].to_list()) * 2.4, 0.1)],
                      row=1, col=2)
     fig.update_layout(height=rows_height(len(labels)), legend={"itemsizing": "constant"})
     shown = real.height

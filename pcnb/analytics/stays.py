@@ -80,16 +80,26 @@ def per_project(iv: pl.DataFrame, final: Iterable[str]) -> pl.DataFrame:
     """One row per project (``_pid`` order): project_id, first (entered its first status), last
     status, ``finished`` (its last status is final), ``cycle_bdays``/``cycle_days`` (first entry to
     the entry of the last status: its closed stays; null while the project is not finished) and
-    ``age_bdays`` (the same to ``as_of`` for unfinished ones: closed stays plus the open stay's age)."""
+    ``age_bdays`` (the same to ``as_of`` for unfinished ones: closed stays plus the open stay's age).
+
+    No group-by: the stays are in project order, so a project's sums are differences of running
+    sums at its last and first stays, and its first and last values are those rows'."""
     final = list(final)
-    closed = pl.when(~pl.col("is_open"))
-    out = iv.group_by("_pid", maintain_order=True).agg(
-        pl.col("project_id").first(), pl.col("entered").first().alias("first"),
-        pl.col("entered").last().alias("last_entered"), pl.col("status").last().alias("last_status"),
-        closed.then(pl.col("business_days")).sum().cast(pl.Int64).alias("_closed_bdays"),
-        closed.then(pl.col("calendar_days")).sum().alias("_closed_days"),
-        pl.col("age_business_days").last().alias("_age"),
-        pl.len().cast(pl.UInt32).alias("stays"))
+    closed = ~pl.col("is_open")
+    run = iv.select(
+        "_pid", "project_id", "entered", "status", "age_business_days", "_first", "_last",
+        pl.when(closed).then(pl.col("business_days")).otherwise(0).cast(pl.Int64).cum_sum().alias("_cb"),
+        pl.when(closed).then(pl.col("calendar_days")).otherwise(0.0).cum_sum().alias("_cd"),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+    first = run.filter(pl.col("_first"))
+    last = run.filter(pl.col("_last"))
+    start_b = pl.concat([pl.Series([0], dtype=pl.Int64), last["_cb"].head(last.height - 1)])
+    start_d = pl.concat([pl.Series([0.0]), last["_cd"].head(last.height - 1)])
+    out = last.select(
+        "_pid", "project_id", pl.lit(first["entered"]).alias("first"), pl.col("entered").alias("last_entered"),
+        pl.col("status").alias("last_status"), (pl.col("_cb") - pl.lit(start_b)).alias("_closed_bdays"),
+        (pl.col("_cd") - pl.lit(start_d)).alias("_closed_days"), pl.col("age_business_days").alias("_age"),
+        (pl.col("_row") - pl.lit(first["_row"]) + 1).alias("stays"))
     done = pl.col("last_status").is_in(final)
     return out.with_columns(done.alias("finished")).with_columns(
         pl.when(done).then(pl.col("_closed_bdays")).alias("cycle_bdays"),

@@ -73,3 +73,12 @@ def test_roles_are_the_callers(iv):
         rework_rounds(iv, None, FINAL)
     assert rework_pairs(iv.clear(), HOLDERS, FINAL).height == 0
     assert rework_projects(iv.clear(), HOLDERS, FINAL).height == 0
+
+
+def test_one_pass_gives_the_three_tables(iv):
+    from pcnb.analytics.rework import rework
+
+    r = rework(iv, HOLDERS, FINAL, min_n=0)
+    assert r.rounds.equals(rework_rounds(iv, HOLDERS, FINAL))
+    assert r.projects.equals(rework_projects(iv, HOLDERS, FINAL))
+    assert r.pairs.equals(rework_pairs(iv, HOLDERS, FINAL, min_n=0))
