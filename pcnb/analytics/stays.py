@@ -45,7 +45,7 @@ def ordered(intervals: pl.DataFrame, function: str = "process") -> pl.DataFrame:
     last = (pl.col("project_id") != pl.col("project_id").shift(-1)).fill_null(True)
     pos = pl.int_range(pl.len(), dtype=pl.UInt32)
     return iv.with_columns(first.alias("_first"), last.alias("_last")).with_columns(
-        (pl.col("_first").cast(pl.UInt32).cum_sum() - 1).alias("_pid"),
+        (pl.col("_first").cast(pl.UInt32).cum_sum() - 1).set_sorted().alias("_pid"),  # group-bys take the fast path
         (pos - pl.when(pl.col("_first")).then(pos).forward_fill()).alias("_pos"))
 
 
