@@ -98,6 +98,7 @@ def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Pale
                                    " · too few finished for a median" if f else " · none finished yet")
              for p, m, f in zip(v["projects"].to_list(), med, v["finished"].to_list(), strict=True)]
     fig.add_bar(y=labels, x=v["share"].to_list(), orientation="h", showlegend=False, width=0.5,
+                name="share of projects",
                 marker_color=[OTHER_COLOUR if lab.startswith("other") else REFERENCE for lab in labels],
                 customdata=v["outcome_mix"].to_list(), text=words, textposition="outside", cliponaxis=False,
                 textfont={"size": 11, "color": "#333333"},
@@ -166,7 +167,9 @@ def process_map_chart(pm: ProcessMap, as_of: datetime, cal: Calendar, colors: Pa
                  f"of moves out of {a})<br>time in {a} before the move: {med}{p90} business days")
         fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width}, opacity=0.75,
                         showlegend=False, hoverinfo="skip", name=f"{a} → {b}")
-        mid = len(xs) // 2 if span != 1 else int(len(xs) * 0.62)
+        # the arrow and its label: mid-way on short moves; on long ones a third of the way from the
+        # source, where moves from different statuses are apart (their midpoints crowd together)
+        mid = int(len(xs) * (0.62 if abs(span) == 1 and not back else 0.5 if abs(span) <= 2 else 0.32))
         label = f"{r['count']:,}" + (f" · {days_text(r['median_bdays'])} d" if r["median_bdays"] is not None else "")
         fig.add_scatter(x=[xs[mid - 1], xs[mid]], y=[ys[mid - 1], ys[mid]], mode="markers+text",
                         marker={"symbol": "arrow", "angleref": "previous", "size": [0, 9 + width],

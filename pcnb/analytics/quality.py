@@ -131,9 +131,13 @@ def process_checks(intervals: pl.DataFrame, order: Iterable[str] | None = None,
 
 
 def process_statement(checks: pl.DataFrame) -> list[str]:
-    """One sentence per finding of :func:`process_checks` (nothing when every check passed)."""
+    """One sentence per finding of :func:`process_checks` that changes what the analyses can say
+    (nothing when every check passed). Projects still in their first status are normal (drafts):
+    they are said only when no project has moved, so that there is nothing to draw."""
     out = []
-    for r in checks.filter(pl.col("affected") > 0).iter_rows(named=True):
+    found = checks.filter((pl.col("affected") > 0) & ((pl.col("check") != "projects with no move")
+                                                      | (pl.col("affected") == pl.col("of"))))
+    for r in found.iter_rows(named=True):
         some = f" (e.g. {r['examples']})" if r["examples"] else ""
         if r["check"] == "fewer than two projects":
             out.append(f"only {r['of']} project{'s' if r['of'] != 1 else ''} in the data{some}: {r['why_it_matters']}")
