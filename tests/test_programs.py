@@ -47,7 +47,7 @@ def _has_data(fig: dict) -> bool:
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-@pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
+@pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog", "08_process",
                                       "05_write_back"])
 def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "600")  # the notebook's embedded sandbox: smaller, same shape
