@@ -31,7 +31,6 @@ from plotly.subplots import make_subplots
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.process_map import ProcessMap
 from pcnb.analytics.stays import SEP
-from pcnb.analytics.variants import OTHER
 from pcnb.chartkit import days_text, finish, in_order, row_label, rows_height, title
 from pcnb.chartrows import FigureWithTable
 from pcnb.palette import REFERENCE, SIDES, VERMILLION, Palette, for_names
@@ -244,4 +243,4 @@ def rework_chart(pairs: pl.DataFrame, as_of: datetime, cal: Calendar, top: int =
                                        "leaving it again)")
 
 
-__all__ = ["OTHER", "process_map_chart", "rework_chart", "variants_chart"]
+__all__ = ["process_map_chart", "rework_chart", "variants_chart"]

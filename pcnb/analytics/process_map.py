@@ -63,7 +63,7 @@ def process_map(intervals: pl.DataFrame, order: Sequence[str] | None = None, min
         return ProcessMap(pl.DataFrame(schema=NODE_SCHEMA), pl.DataFrame(schema=EDGE_SCHEMA), 0, 0, 0, tuple(names))
     closed = pl.col("business_days").filter(~pl.col("is_open"))
     nodes = iv.group_by("status").agg(
-        pl.col("_pid").n_unique().cast(pl.UInt32).alias("projects"), pl.len().cast(pl.UInt32).alias("stays"),
+        (pl.col("visit") == 1).sum().cast(pl.UInt32).alias("projects"), pl.len().cast(pl.UInt32).alias("stays"),
         pl.col("_first").sum().cast(pl.UInt32).alias("starts"), pl.col("_last").sum().cast(pl.UInt32).alias("ends"),
         (~pl.col("is_open")).sum().cast(pl.UInt32).alias("n_closed"),
         closed.median().cast(pl.Float64).alias("median_bdays"),
@@ -71,7 +71,8 @@ def process_map(intervals: pl.DataFrame, order: Sequence[str] | None = None, min
     nodes = nodes.with_columns(pl.col("status").replace_strict(rank, return_dtype=pl.UInt32).alias("rank"))
     nodes = minn.apply(nodes.sort("rank"), "n_closed", ["median_bdays", "p90_bdays"], min_n)
     nxt = pl.col("status").shift(-1)
-    moves = iv.with_columns(nxt.alias("target")).filter(~pl.col("_last"))
+    moves = iv.select("status", nxt.alias("target"), "_pid", "business_days", "calendar_days", "_last").filter(
+        ~pl.col("_last"))
     edges = moves.group_by("status", "target").agg(
         pl.len().cast(pl.UInt32).alias("count"), pl.col("_pid").n_unique().cast(pl.UInt32).alias("projects"),
         pl.col("business_days").median().cast(pl.Float64).alias("median_bdays"),

@@ -32,10 +32,9 @@ from pcnb.analytics.stays import SEP, coded, codes, ordered, per_project
 
 Repeats = Literal["keep", "collapse"]
 IN_PROGRESS = "in progress"
-OTHER = "\x00other"  # the group of the variants not kept (no path is written so)
 
 PROJECT_SCHEMA = pl.Schema({
-    "project_id": pl.String(), "variant": pl.String(), "steps": pl.UInt32(), "first": pl.Datetime("us", "UTC"),
+    "project_id": pl.String(), "variant": pl.Categorical(), "steps": pl.UInt32(), "first": pl.Datetime("us", "UTC"),
     "last_status": pl.String(), "finished": pl.Boolean(), "outcome": pl.String(), "cycle_bdays": pl.Int64(),
     "cycle_days": pl.Float64(), "age_bdays": pl.Int64()})
 VARIANT_SCHEMA = pl.Schema({
@@ -76,7 +75,8 @@ def project_variants(intervals: pl.DataFrame, terminal: Iterable[str] | None = N
     ids = paths.select("_path").unique(maintain_order=True).with_row_index("_vid")
     label = pl.col("_path").list.eval(pl.element().replace_strict(list(range(len(names))), names,
                                                                   return_dtype=pl.String)).list.join(SEP)
-    ids = ids.with_columns(label.alias("variant"), pl.col("_path").list.len().cast(pl.UInt32).alias("steps"))
+    ids = ids.with_columns(label.cast(pl.Categorical).alias("variant"),  # a path's text once, not per project
+                           pl.col("_path").list.len().cast(pl.UInt32).alias("steps"))
     pp = per_project(iv, final).join(paths, on="_pid").join(ids, on="_path")
     return pp.with_columns(_outcome(final, outcomes).alias("outcome"), pl.col("last_status").cast(pl.String)
                            ).sort("_pid").select(list(PROJECT_SCHEMA)).cast(PROJECT_SCHEMA)
@@ -105,7 +105,10 @@ def summarize(pv: pl.DataFrame, share: float | None = None, k: int | None = None
     if pv.height == 0:
         return pl.DataFrame(schema=VARIANT_SCHEMA)
     total = pv.height
-    counts = pv.group_by("variant").agg(pl.len().alias("projects")).sort(
+    # group by the variant's integer code (its text is long: compared once per variant, not per project)
+    pv = pv.with_columns(pl.col("variant").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_v"))
+    text = pv.select("_v", pl.col("variant").cast(pl.String)).unique("_v")
+    counts = pv.group_by("_v").agg(pl.len().alias("projects")).join(text, on="_v").sort(
         ["projects", "variant"], descending=[True, False]).with_columns(
         (pl.col("projects").cum_sum() / total).alias("_cum"), pl.int_range(1, pl.len() + 1).alias("_rank"))
     keep = pl.lit(True)
@@ -113,22 +116,22 @@ def summarize(pv: pl.DataFrame, share: float | None = None, k: int | None = None
         keep = keep & ((pl.col("_cum") - pl.col("projects") / total) < share - 1e-12)
     if k is not None:
         keep = keep & (pl.col("_rank") <= k)
-    kept = counts.filter(keep)["variant"]
-    grouped = pv.with_columns(pl.when(pl.col("variant").is_in(kept.implode())).then(pl.col("variant"))
-                              .otherwise(pl.lit(OTHER)).alias("_group"))
+    kept = counts.filter(keep)["_v"]
+    grouped = pv.with_columns(pl.when(pl.col("_v").is_in(kept.implode())).then(pl.col("_v"))
+                              .otherwise(pl.lit(-1, pl.Int64)).alias("_group"))
     done = pl.col("cycle_bdays").filter(pl.col("finished"))
     out = grouped.group_by("_group").agg(
-        pl.col("steps").first(), pl.col("variant").n_unique().cast(pl.UInt32).alias("variants"),
+        pl.col("steps").first(), pl.col("_v").n_unique().cast(pl.UInt32).alias("variants"),
         pl.len().cast(pl.UInt32).alias("projects"), pl.col("finished").sum().cast(pl.UInt32).alias("finished"),
         done.median().cast(pl.Float64).alias("median_bdays"),
         done.quantile(0.9, "linear").cast(pl.Float64).alias("p90_bdays"))
     mix = _mix(grouped)
-    out = out.join(mix, on="_group", how="left").with_columns(
-        (pl.col("_group") == OTHER).alias("_other"), (pl.col("projects") / total).alias("share"))
-    out = out.sort(["_other", "projects", "_group"], descending=[False, True, False]).with_columns(
+    out = out.join(mix, on="_group", how="left").join(text.rename({"_v": "_group"}), on="_group", how="left")
+    out = out.with_columns((pl.col("_group") == -1).alias("_other"), (pl.col("projects") / total).alias("share"))
+    out = out.sort(["_other", "projects", "variant"], descending=[False, True, False]).with_columns(
         pl.col("share").cum_sum().alias("cum_share"), pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).alias("rank"),
         pl.when(pl.col("_other")).then(pl.format("other ({} variants)", pl.col("variants")))
-        .otherwise(pl.col("_group")).alias("variant"),
+        .otherwise(pl.col("variant")).alias("variant"),
         pl.when(pl.col("_other")).then(None).otherwise(pl.col("steps")).alias("steps"))
     out = minn.apply(out, "finished", ["median_bdays", "p90_bdays"], min_n)
     return out.select(list(VARIANT_SCHEMA)).cast(VARIANT_SCHEMA)
@@ -145,7 +148,8 @@ def _mix(grouped: pl.DataFrame) -> pl.DataFrame:
 
 def variant_outcomes(pv: pl.DataFrame) -> pl.DataFrame:
     """variant, outcome, projects, share (of the variant's projects): the outcome mix as a frame."""
-    return pv.group_by("variant", "outcome").agg(pl.len().cast(pl.UInt32).alias("projects")).with_columns(
+    per = pv.with_columns(pl.col("variant").cast(pl.String)).group_by("variant", "outcome")
+    return per.agg(pl.len().cast(pl.UInt32).alias("projects")).with_columns(
         (pl.col("projects") / pl.col("projects").sum().over("variant")).alias("share")).sort(
         ["variant", "projects"], descending=[False, True])
 
@@ -155,7 +159,7 @@ def in_variant(frame: pl.DataFrame, pv: pl.DataFrame, variant: str | Iterable[st
     variant is ``variant`` (or one of several), from :func:`project_variants`'s frame ``pv``. A
     variant no project has is a ValueError naming the closest ones."""
     wanted = [variant] if isinstance(variant, str) else list(variant)
-    known = set(pv["variant"].to_list())
+    known = set(pv["variant"].cast(pl.String).unique().to_list())
     unknown = [v for v in wanted if v not in known]
     if unknown:
         import difflib
@@ -164,5 +168,5 @@ def in_variant(frame: pl.DataFrame, pv: pl.DataFrame, variant: str | Iterable[st
         raise ValueError(f"no project took the variant {unknown[0]!r}"
                          + (f"; closest: {' | '.join(close)}" if close else "")
                          + " (variants are written with ' → ' between statuses, as variants() lists them)")
-    ids = pv.filter(pl.col("variant").is_in(wanted)).select("project_id")
+    ids = pv.filter(pl.col("variant").cast(pl.String).is_in(wanted)).select("project_id")
     return frame.join(ids, on="project_id", how="semi")
