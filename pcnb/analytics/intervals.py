@@ -40,27 +40,10 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
     terminal = need(terminal, "terminal", "status_intervals", "the program's final statuses")
     cal = calendar or Calendar()
     as_of = resolve(as_of)
-    events = cut_events(events, as_of, include_suppressed)
-    if events.height == 0:
+    ev = in_order(events, as_of, include_suppressed)
+    if ev.height == 0:
         return pl.DataFrame(schema=INTERVAL_SCHEMA)
     terminal = list(terminal)
-    # One sort, then neighbour logic by shift() with a same-project mask: no per-project window
-    # groupings, and one time-zone conversion per column. This is what keeps 1M events < 1 s.
-    # statuses also as integer codes (free when they come categorical, as frames.status_events
-    # gives them): neighbours and visits compare integers, not strings
-    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String),
-                       pl.col("status").cast(pl.Categorical).to_physical().alias("_code"), "ts")
-    if not _sorted(ev):  # frames.status_events delivers them in order (by project, oldest first) unless moved
-        ev = ev.sort("project_id", "ts", "seq")
-    ev = ev.with_columns((pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first"))
-    same_prev = ~pl.col("_first")
-    repeat = same_prev & (pl.col("_code") == pl.col("_code").shift(1))
-    ev = ev.with_columns(
-        # out of order: sorted by time, a row whose source position is before its predecessor's
-        (same_prev & (pl.col("seq") < pl.col("seq").shift(1))).fill_null(False).alias("out_of_order"),
-        repeat.fill_null(False).alias("_repeat"))
-    if ev["_repeat"].any():  # a re-save of the same status is no new stay
-        ev = ev.filter(~pl.col("_repeat"))
     same_next = ~pl.col("_first").shift(-1).fill_null(True)
     is_term = pl.col("status").is_in(terminal).cast(pl.Int32)
     first_row = pl.col("_first")
@@ -96,6 +79,30 @@ def status_intervals(events: pl.DataFrame, calendar: Calendar | None = None, as_
         pl.when(pl.col("is_open")).then(pl.col("_bdays")).alias("age_business_days"),
     )
     return out.select(list(INTERVAL_SCHEMA)).cast(INTERVAL_SCHEMA)
+
+
+def in_order(events: pl.DataFrame, as_of: datetime, include_suppressed: bool = False) -> pl.DataFrame:
+    """The events known at ``as_of`` (pcnb.analytics.asof), in time order per project, a re-save of
+    the same status dropped (no new stay): project_id, seq, status (String), ``_code`` (its integer
+    code), ts, ``_first`` (a project's first row) and ``out_of_order`` (its source position is before
+    its predecessor's). One sort at most, then neighbour logic by shift(): no per-project window.
+    The first half of :func:`status_intervals`, for analyses that need the path, not every stay."""
+    events = cut_events(events, as_of, include_suppressed)
+    # statuses also as integer codes (free when they come categorical, as frames.status_events
+    # gives them): neighbours and visits compare integers, not strings
+    ev = events.select("project_id", "seq", pl.col("status").cast(pl.String),
+                       pl.col("status").cast(pl.Categorical).to_physical().alias("_code"), "ts")
+    if not _sorted(ev):  # frames.status_events delivers them in order (by project, oldest first) unless moved
+        ev = ev.sort("project_id", "ts", "seq")
+    ev = ev.with_columns((pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first"))
+    same_prev = ~pl.col("_first")
+    repeat = same_prev & (pl.col("_code") == pl.col("_code").shift(1))
+    ev = ev.with_columns(
+        (same_prev & (pl.col("seq") < pl.col("seq").shift(1))).fill_null(False).alias("out_of_order"),
+        repeat.fill_null(False).alias("_repeat"))
+    if ev["_repeat"].any():
+        ev = ev.filter(~pl.col("_repeat"))
+    return ev.drop("_repeat")
 
 
 def _sorted(ev: pl.DataFrame) -> bool:

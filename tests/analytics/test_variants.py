@@ -84,3 +84,23 @@ def test_no_events_and_missing_roles_are_plain():
         variants(empty)
     with pytest.raises(ValueError, match="needs intervals"):
         variants(LOG, FINAL)  # events, not intervals
+
+
+@pytest.mark.parametrize("repeats", ["keep", "collapse"])
+def test_variants_straight_from_the_events_equal_those_from_the_intervals(repeats):
+    from pcnb.analytics import Calendar
+    from pcnb.analytics.variants import event_variants
+    from pcnb.sandbox.generator import generate
+    from tests.conftest import END, FINAL
+    from tests.sandbox.test_deviations import events_of
+
+    state = generate(400, seed=6, end=END, deviations={"re_entry": 5, "skipped_step": 5})
+    ev = events_of(state).sample(fraction=1.0, shuffle=True, seed=2)  # in no order: sorted on the way
+    ev = pl.concat([ev, ev.head(30)])  # and some events twice: one stay each
+    cal = Calendar.us_federal("America/Los_Angeles")
+    outcomes = {"completed": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
+    a = event_variants(ev, cal, END, FINAL, repeats, outcomes).sort("project_id")
+    b = project_variants(status_intervals(ev, cal, END, terminal=FINAL), FINAL, repeats, outcomes).sort("project_id")
+    assert a.drop("cycle_days").equals(b.drop("cycle_days"))
+    assert ((a["cycle_days"] - b["cycle_days"]).abs().fill_null(0) < 1e-9).all()
+    assert event_variants(ev.clear(), cal, END, FINAL).height == 0
