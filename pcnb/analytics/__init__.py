@@ -14,7 +14,7 @@ from pcnb.analytics.intervals import status_intervals, with_business_hours
 from pcnb.analytics.minn import MIN_N
 from pcnb.analytics.process_map import ProcessMap, process_map
 from pcnb.analytics.quality import data_quality
-from pcnb.analytics.rework import rework_by, rework_pairs, rework_projects, rework_rounds
+from pcnb.analytics.rework import rework, rework_by, rework_pairs, rework_projects, rework_rounds
 from pcnb.analytics.segments import project_attributes, segmented, size_bin
 from pcnb.analytics.sla import due_dates, sla_compliance, sla_summary
 from pcnb.analytics.survival import cumulative_incidence, km_median, km_quantile
@@ -26,7 +26,7 @@ from pcnb.analytics.time_in_status import (
     time_to_outcome,
     utility_held_time,
 )
-from pcnb.analytics.variants import in_variant, project_variants, variants
+from pcnb.analytics.variants import event_variants, in_variant, project_variants, summarize, variants
 
 __all__ = [
     "MIN_N", "Calendar", "ProcessMap", "ProcessModel", "aging_wip", "arrivals_net_flow",
@@ -36,6 +36,7 @@ __all__ = [
     "sla_summary", "status_intervals", "thread_state", "throughput", "time_in_status", "time_to_outcome",
     "utility_held_time", "wip_by_day", "with_business_hours",
     # process mining (issue 31)
-    "conformance", "conformance_over_time", "deviation_impact", "deviations", "in_variant", "process_map",
-    "project_variants", "rework_by", "rework_pairs", "rework_projects", "rework_rounds", "variants",
+    "conformance", "conformance_over_time", "deviation_impact", "deviations", "event_variants", "in_variant",
+    "process_map", "project_variants", "rework", "rework_by", "rework_pairs", "rework_projects", "rework_rounds",
+    "summarize", "variants",
 ]
