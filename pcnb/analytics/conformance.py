@@ -82,8 +82,9 @@ class ProcessModel:
             raise ValueError("min_share must be in [0, 1)")
         order = tuple(s.name for s in profile.statuses)
         out: dict[str, int] = {}
-        for a, _, n in profile.workflow:
-            out[a] = out.get(a, 0) + n
+        for a, b, n in profile.workflow:
+            if a != b:  # a re-save of the same status is no move (status_intervals merges them)
+                out[a] = out.get(a, 0) + n
         allowed = frozenset((a, b) for a, b, n in profile.workflow
                             if a != b and a in order and b in order and (n == 0 or n >= min_share * out[a]))
         rare = sum(1 for a, b, n in profile.workflow if a != b and n and n < min_share * out[a])
