@@ -51,7 +51,7 @@ def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
     final = need(terminal, "terminal", "time_in_status", "the program's final statuses (roles.final)")
     keys = ["status", *([by] if isinstance(by, str) else (by or []))]
     cols = [*dict.fromkeys([*keys, "visit", "is_open", "calendar_days", "business_days", "age_business_days"])]
-    iv = intervals.select(cols).filter(~pl.col("status").is_in(list(final)))  # the columns it reads, not 13
+    iv = intervals.select(cols)  # the columns it reads, not 13; the final statuses are left out of the result
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
     closed = iv.filter(~pl.col("is_open")).group_by(keys).agg(
@@ -70,7 +70,7 @@ def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
     out = minn.apply(out, "n", closed_cols, min_n)
     out = minn.apply(out, pl.col("n") + pl.col("n_open"), [c for c in km.columns if c.startswith("km_p")], min_n,
                      flag="km_suppressed")
-    return out.sort(keys)
+    return out.filter(~pl.col("status").is_in(list(final))).sort(keys)
 
 
 def _first_entry(intervals: pl.DataFrame, status: str, name: str) -> pl.DataFrame:
