@@ -177,9 +177,31 @@ def _business_index(first: int, last: int, cal: Calendar) -> pl.Series:
 def _visits(ev: pl.DataFrame) -> pl.Series:
     """``visit``: 1 for a project's first stay in a status, 2 for its second... in time order.
 
-    An integer key (project ordinal, status code) sorted once in a two-column frame, and the visit
-    numbers scattered back to their rows: ~4x faster than a window over two string columns, and
-    twice as fast as sorting the whole frame by the key and back."""
+    Each row packed into one integer (project, status code, place in the project), sorted as one
+    column: equal (project, status) rows fall together in time order, and each sorted key says
+    which row it was (the project's first row + its place). ~2.5x faster than sorting a frame by
+    the pair and moving the numbers back; a window over two string columns was 10x slower."""
+    pos = pl.int_range(pl.len(), dtype=pl.UInt32)
+    place = (pos - pl.when(pl.col("_first")).then(pos).forward_fill()).alias("_place")
+    parts = ev.select((pl.col("_project") - 1).alias("_p"), pl.col("_code"), place)
+    biggest = parts.select(pl.all().max()).row(0)
+    if not (biggest[0] < 1 << 24 and biggest[1] < 1 << 28 and biggest[2] < 1 << 12):
+        return _visits_by_frame(ev)  # more projects, statuses or stays than the packing holds
+    key = (pl.col("_p").cast(pl.UInt64) * (1 << 40) + pl.col("_code").cast(pl.UInt64) * (1 << 12)
+           + pl.col("_place").cast(pl.UInt64))
+    keys = parts.select(key.alias("_k")).to_series().sort()
+    group = keys // (1 << 12)
+    start = (group != group.shift(1)).fill_null(True)
+    at = pl.int_range(0, keys.len(), dtype=pl.UInt32, eager=True)
+    visit = at - pl.select(pl.when(start).then(at).forward_fill()).to_series() + 1
+    starts = ev.select(pl.int_range(pl.len(), dtype=pl.UInt32).filter(pl.col("_first"))).to_series()
+    row = starts.gather((keys // (1 << 40)).cast(pl.UInt32)) + (keys % (1 << 12)).cast(pl.UInt32)
+    return pl.zeros(ev.height, pl.UInt32, eager=True).scatter(row, visit).alias("visit")
+
+
+def _visits_by_frame(ev: pl.DataFrame) -> pl.Series:
+    """:func:`_visits` for what the packed key cannot hold: the (project, status) key sorted with the
+    row numbers in a two-column frame, the visits scattered back."""
     key = pl.col("_project").cast(pl.UInt64) * (1 << 32) + pl.col("_code").cast(pl.UInt64)
     d = ev.select(key.alias("_k"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i")).sort("_k", "_i")
     start = (pl.col("_k") != pl.col("_k").shift(1)).fill_null(True)

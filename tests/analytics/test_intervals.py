@@ -86,3 +86,24 @@ def test_local_days_and_business_days_equal_polars_own_across_transitions(zone):
         pl.business_day_count(pl.lit(epoch) + pl.duration(days="lo"), pl.lit(epoch) + pl.duration(days="hi"),
                               week_mask=list(cal.week_mask), holidays=list(cal.holidays))).to_series()
     assert (mine == as_date).all()
+
+
+def test_visits_packed_and_by_frame_agree_and_a_long_history_takes_the_frame():
+    """The packed-key visits hold 2^24 projects, 2^28 status codes and 4,096 stays a project; past
+    that the two-column sort numbers them, the same way."""
+    import random
+
+    from pcnb.analytics.intervals import _visits, _visits_by_frame
+
+    rng = random.Random(3)
+    rows = [(f"P{p:04d}", rng.choice(["A", "B", "C", "D"])) for p in range(300) for _ in range(rng.randint(1, 12))]
+    rows += [("Z9999", "AB"[i % 2]) for i in range(5000)]  # one project with 5,000 stays
+    ev = pl.DataFrame(rows, schema={"project_id": pl.String, "status": pl.String}, orient="row").with_columns(
+        (pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first"),
+        pl.col("status").cast(pl.Categorical).to_physical().alias("_code"))
+    ev = ev.with_columns(pl.col("_first").cast(pl.UInt32).cum_sum().alias("_project"))
+    short = ev.filter(pl.col("project_id") != "Z9999")
+    assert (_visits(short) == _visits_by_frame(short)).all()
+    assert (_visits(ev) == _visits_by_frame(ev)).all() and _visits(ev).max() == 2500
+    expect = short.with_columns(pl.int_range(1, pl.len() + 1).over("project_id", "status").alias("v"))["v"]
+    assert (_visits(short).cast(pl.Int64) == expect).all()
