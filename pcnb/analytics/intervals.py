@@ -92,9 +92,10 @@ def in_order(events: pl.DataFrame, as_of: datetime, include_suppressed: bool = F
     # gives them): neighbours and visits compare integers, not strings
     ev = events.select("project_id", "seq", pl.col("status").cast(pl.String),
                        pl.col("status").cast(pl.Categorical).to_physical().alias("_code"), "ts")
+    first = (pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first")
+    ev = ev.with_columns(first)
     if not _sorted(ev):  # frames.status_events delivers them in order (by project, oldest first) unless moved
-        ev = ev.sort("project_id", "ts", "seq")
-    ev = ev.with_columns((pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first"))
+        ev = ev.sort("project_id", "ts", "seq").with_columns(first)
     same_prev = ~pl.col("_first")
     repeat = same_prev & (pl.col("_code") == pl.col("_code").shift(1))
     ev = ev.with_columns(
@@ -106,12 +107,13 @@ def in_order(events: pl.DataFrame, as_of: datetime, include_suppressed: bool = F
 
 
 def _sorted(ev: pl.DataFrame) -> bool:
-    """Whether ``ev`` is ordered by (project_id, ts, seq) already: the ids checked by polars in one
-    pass (or by their sorted flag), then time and source order within each project."""
+    """Whether ``ev`` (with its ``_first`` rows marked) is ordered by (project_id, ts, seq) already:
+    the ids checked by polars in one pass (or by their sorted flag), then time and source order
+    within each project."""
     if ev.height == 0 or not ev["project_id"].is_sorted():
         return ev.height == 0
     ts, seq = pl.col("ts"), pl.col("seq")
-    same = pl.col("project_id") == pl.col("project_id").shift(1)
+    same = ~pl.col("_first")  # the project starts, marked already
     ahead = ((ts > ts.shift(1)) | ((ts == ts.shift(1)) & (seq >= seq.shift(1)))).fill_null(False)  # no time: sort
     return not bool(ev.select((same & ~ahead).any()).item())
 
