@@ -48,7 +48,7 @@ def main() -> None:
     cal = Calendar.us_federal("America/Los_Angeles")
     def timed(events: pl.DataFrame) -> tuple[float, pl.DataFrame, pl.DataFrame]:
         best = float("inf")
-        for _ in range(3):
+        for _ in range(7):  # the best of 7: a shared 2-core machine has busy moments
             start = time.perf_counter()
             iv = status_intervals(events, cal, END, terminal=FINAL)
             tis = time_in_status(iv, terminal=FINAL)

@@ -57,10 +57,9 @@ def process_map(intervals: pl.DataFrame, order: Sequence[str] | None = None, min
     if min_count < 0 or not 0 <= min_share < 1:
         raise ValueError("min_count must be >= 0 and min_share in [0, 1)")
     iv = ordered(intervals, "process_map")
-    names = codes(iv["status"].unique().to_list(), order)
-    rank = {s: i for i, s in enumerate(names)}
     if iv.height == 0:
-        return ProcessMap(pl.DataFrame(schema=NODE_SCHEMA), pl.DataFrame(schema=EDGE_SCHEMA), 0, 0, 0, tuple(names))
+        return ProcessMap(pl.DataFrame(schema=NODE_SCHEMA), pl.DataFrame(schema=EDGE_SCHEMA), 0, 0, 0,
+                          tuple(order or ()))
     closed = pl.col("business_days").filter(~pl.col("is_open"))
     nodes = iv.group_by("status").agg(
         (pl.col("visit") == 1).sum().cast(pl.UInt32).alias("projects"), pl.len().cast(pl.UInt32).alias("stays"),
@@ -68,6 +67,8 @@ def process_map(intervals: pl.DataFrame, order: Sequence[str] | None = None, min
         (~pl.col("is_open")).sum().cast(pl.UInt32).alias("n_closed"),
         closed.median().cast(pl.Float64).alias("median_bdays"),
         closed.quantile(0.9, "linear").cast(pl.Float64).alias("p90_bdays"))
+    names = codes(nodes["status"].to_list(), order)  # every status seen, the program's order first
+    rank = {s: i for i, s in enumerate(names)}
     nodes = nodes.with_columns(pl.col("status").replace_strict(rank, return_dtype=pl.UInt32).alias("rank"))
     nodes = minn.apply(nodes.sort("rank"), "n_closed", ["median_bdays", "p90_bdays"], min_n)
     nxt = pl.col("status").shift(-1)

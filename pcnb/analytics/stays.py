@@ -39,21 +39,24 @@ def ordered(intervals: pl.DataFrame, function: str = "process") -> pl.DataFrame:
     check(intervals, function)
     iv = intervals.select(*NEEDED, *(pl.col(c) if c in intervals.columns else pl.lit(None, t).alias(c)
                                      for c, t in (("age_business_days", pl.Int32), ("next_status", pl.String))))
+    first = (pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True).alias("_first")
+    iv = iv.with_columns(first)
     if iv.height and not _in_order(iv):
-        iv = iv.sort("project_id", "entered", maintain_order=True, nulls_last=True)
-    first = (pl.col("project_id") != pl.col("project_id").shift(1)).fill_null(True)
-    last = (pl.col("project_id") != pl.col("project_id").shift(-1)).fill_null(True)
+        iv = iv.sort("project_id", "entered", maintain_order=True, nulls_last=True).with_columns(first)
+    last = pl.col("_first").shift(-1).fill_null(True)
     pos = pl.int_range(pl.len(), dtype=pl.UInt32)
-    return iv.with_columns(first.alias("_first"), last.alias("_last")).with_columns(
+    return iv.with_columns(last.alias("_last")).with_columns(
         (pl.col("_first").cast(pl.UInt32).cum_sum() - 1).set_sorted().alias("_pid"),  # group-bys take the fast path
         (pos - pl.when(pl.col("_first")).then(pos).forward_fill()).alias("_pos"))
 
 
 def _in_order(iv: pl.DataFrame) -> bool:
-    pid, ts = pl.col("project_id"), pl.col("entered")
-    same = pid == pid.shift(1)
-    ok = (pid.shift(1).is_null() | (pid > pid.shift(1)) | (same & (ts >= ts.shift(1)).fill_null(True)))
-    return bool(iv.select(ok.all()).item())
+    """The ids in order (polars' own check, or their sorted flag), then the stays in time order
+    within each project (its first row marked ``_first``)."""
+    if not iv["project_id"].is_sorted():
+        return False
+    ts = pl.col("entered")
+    return not bool(iv.select((~pl.col("_first") & (ts < ts.shift(1)).fill_null(False)).any()).item())
 
 
 def codes(statuses: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
