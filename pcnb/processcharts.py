@@ -106,9 +106,9 @@ def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Pale
                      ticklabelstandoff=8)
     fig.update_xaxes(title_text="Step (each square is a stay, in order)", dtick=1 if longest <= 25 else 5,
                      range=[0.5, longest + 0.5], showgrid=False, row=1, col=1)
-    fig.update_xaxes(title_text="Share of projects", tickformat=".0%",
-                     range=[0, max(max(v["share"].to_list()) * 2.4, 0.1)],
-                     row=1, col=2)
+    reach = max(max(v["share"].to_list()) * 2.4, 0.1)  # room for the words after the longest bar
+    fig.update_xaxes(title_text="Share of projects", tickformat=".0%", range=[0, reach],
+                     tickvals=[t for t in (0, 0.25, 0.5, 0.75, 1.0) if t <= reach], row=1, col=2)
     fig.update_layout(height=rows_height(len(labels)), legend={"itemsizing": "constant"})
     shown = real.height
     covered = float(real["share"].sum())
@@ -117,6 +117,13 @@ def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Pale
             if total_variants > shown else f"all {total_variants:,} variants")
     finish(fig, title("Which paths do projects take, and how long do they take?", as_of, n_projects, cal,
                       counted="projects", note=note), "", "")
+    # the legend in even columns, its rows counted: with a program's long status names a free-flowing
+    # legend wraps in ways its height cannot be foretold, and climbs into the title
+    shown_statuses = [t.name for t in fig.data if t.name in set(statuses)]
+    per_row = 3 if max((len(n) for n in shown_statuses), default=0) <= 28 else 2
+    legend_rows = math.ceil(len(shown_statuses) / per_row)
+    fig.update_layout(legend={"entrywidth": 1 / per_row - 0.005, "entrywidthmode": "fraction"},
+                      margin={"t": 96 + 21 * legend_rows}, height=rows_height(len(labels), 21 * legend_rows))
     fig.update_xaxes(title_text="Step (each square is a stay, in order)", row=1, col=1)
     return FigureWithTable(fig, table, "Variants, most projects first (cycle time: business days to a final "
                                        "status, finished projects only)")
