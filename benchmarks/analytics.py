@@ -1,9 +1,9 @@
-"""Time-in-status over ~1M status events (target < 1 s) beside pm4py's discover_performance_dfg.
+"""Time-in-status over ~1M status events (target < 0.2 s, issue 31) beside pm4py's discover_performance_dfg.
 
 Same log for both; checks that every edge median agrees, and prints the speed ratio. The log is in
 the order frames.status_events delivers it (by project, oldest first); the figure for a log in
 arbitrary order is recorded too.
-Needs the dev extra (pm4py); without it only pcnb's figures are recorded.
+Needs pm4py (the test extra); without it only pcnb's figures are recorded.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 FINAL = ("Permission to Operate", "Withdrawn", "Rejected")  # the sandbox program's final statuses
 
 
-def event_log(projects: int) -> pl.DataFrame:
-    state = generate(projects, seed=1, end=END)
+def event_log(projects: int, deviations: dict[str, int] | None = None) -> pl.DataFrame:
+    """The residential sandbox's histories of ``projects`` projects (seed 1, to END) as status events;
+    ``deviations``: injected into them (pcnb.sandbox.deviations), e.g. for conformance."""
+    state = generate(projects, seed=1, end=END, deviations=deviations)
     names = {s.custom_id: s.name for s in state.program.statuses}
     rows = [(pid, i, names[e.status], e.ts) for pid, p in state.projects.items() for i, e in enumerate(p.history)]
     return pl.DataFrame(rows, schema={"project_id": pl.String, "seq": pl.Int32, "status": pl.String,
@@ -46,7 +48,7 @@ def main() -> None:
     cal = Calendar.us_federal("America/Los_Angeles")
     def timed(events: pl.DataFrame) -> tuple[float, pl.DataFrame, pl.DataFrame]:
         best = float("inf")
-        for _ in range(3):
+        for _ in range(7):  # the best of 7: a shared 2-core machine has busy moments
             start = time.perf_counter()
             iv = status_intervals(events, cal, END, terminal=FINAL)
             tis = time_in_status(iv, terminal=FINAL)
@@ -58,13 +60,14 @@ def main() -> None:
     dfg_start = time.perf_counter()
     ours = bottlenecks(iv, unit="calendar_days", min_n=0)  # every edge, to compare with pm4py
     ours_dfg = best + (time.perf_counter() - dfg_start)
-    rows = [(f"intervals + time_in_status, {log.height:,} events", f"{best:.3f} s ({tis.height} statuses)", "< 1 s"),
+    rows = [(f"intervals + time_in_status, {log.height:,} events", f"{best:.3f} s ({tis.height} statuses)",
+             "< 0.2 s"),
             ("the same, events in arbitrary order", f"{shuffled:.3f} s", "-"),
             ("intervals + performance DFG (pcnb)", f"{ours_dfg:.3f} s", "-")]
     try:
         import pm4py
     except ImportError:
-        rows.append(("pm4py comparison", "skipped: pip install -e '.[dev]'", "-"))
+        rows.append(("pm4py comparison", "skipped: pip install -e '.[test]'", "-"))
         record("Analytics (analytics.py)", rows)
         return
     pdf = log.select(pl.col("project_id").alias("case:concept:name"), pl.col("status").cast(pl.String)

@@ -5,8 +5,8 @@
 
 Each script records its own section (replacing the previous one); this runner adds a "Machine"
 section (CPU, cores, memory, versions, date) and a summary of every figure next to its target.
-Scripts whose optional dependencies are missing (analytics.py needs pm4py + pyarrow: the dev
-extra) are reported as skipped, not silently dropped.
+Scripts whose optional dependencies are missing (analytics.py and process.py need pm4py + pyarrow:
+the test extra) are reported as skipped, not silently dropped.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks._results import RESULTS, record  # noqa: E402
 
 FULL = [("generator.py", []), ("sync_calls.py", []), ("frames_load.py", []), ("analytics.py", []),
-        ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []),
+        ("process.py", []), ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []),
         ("forecast_backtest.py", []), ("forecast_speed.py", []), ("tiers.py", [])]
 QUICK = {"frames_load.py": ["--projects", "30000"], "analytics.py": ["--projects", "30000"],
+         "process.py": ["--projects", "30000", "--runs", "2"],
          "forecast_backtest.py": ["--projects", "1500"], "forecast_speed.py": ["--projects", "30000"],
          "rate_budget.py": ["--minutes", "2", "--baseline-minutes", "1"]}
-NEEDS = {"analytics.py": ("pm4py", "pyarrow")}
+NEEDS = {"analytics.py": ("pm4py", "pyarrow"), "process.py": ("pm4py", "pyarrow")}
 
 
 def machine() -> list[tuple[str, str, str]]:
@@ -97,6 +98,11 @@ def verdict(value: str, target: str) -> str:
     if target == "model below naive":
         a, b = re.search(r"model ([\d.]+)", value), re.search(r"naive ([\d.]+)", value)
         return "met" if a and b and float(a.group(1)) < float(b.group(1)) else "MISSED"
+    m = re.match(r"\s*>=\s*([\d.]+)x\s*$", target)  # a speed ratio: "7.4x (...)"
+    if m and v is not None:
+        return "met" if v >= float(m.group(1)) else "MISSED"
+    if target == "equal":
+        return "met" if value.startswith("yes") else "MISSED"
     if target == "all equal":
         a = re.match(r"(\d+)/(\d+)", value)
         return "met" if a and a.group(1) == a.group(2) else "MISSED"
@@ -128,7 +134,7 @@ def main() -> None:
             continue
         missing = [m for m in NEEDS.get(script, ()) if importlib.util.find_spec(m) is None]
         if missing:
-            skipped.append(f"{script} (needs {', '.join(missing)}: pip install -e '.[dev]')")
+            skipped.append(f"{script} (needs {', '.join(missing)}: pip install -e '.[test]')")
             continue
         cmd = [sys.executable, str(HERE / script), *(QUICK.get(script, []) if args.quick else []), *extra]
         print(f"== {script} {' '.join(cmd[2:])}", flush=True)

@@ -350,6 +350,84 @@ NOTEBOOKS = {
         "how='left').select('step', 'project_number', 'counted_days', 'allowed_days', 'verdict', 'started', "
         "'ended').head(20), cal.timezone)",
     ],
+    "08_process": [
+        "# Where the process loses time\n\nThe status histories read as an event log: the paths projects take "
+        "(variants), how they move from status to status (the process map), the loops back that cost days "
+        "(rework), and where they leave the program's intended workflow (conformance). Projects whose first "
+        "status was entered from `start_date` (local), as the data stood at `as_of`; days are the program's "
+        "business days. The figures equal pm4py's where both compute the same thing "
+        "(`benchmarks/process.py`, `tests/analytics/test_pm4py_equality.py`).",
+        SETUP,
+        "from pcnb import processcharts\n"
+        "from pcnb.analytics.quality import process_checks, process_statement\n"
+        "order = [s.name for s in prof.statuses]  # the workflow's order, as the program lists its statuses\n"
+        "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
+        "firsts = intervals.filter(pl.col('visit') == 1).group_by('project_id').agg(pl.col('entered').min())\n"
+        "cohort = firsts.filter(cal.local_date('entered') >= start_day).select('project_id')\n"
+        "process = intervals.join(cohort, on='project_id', how='semi')  # whole histories of the period's projects\n"
+        "checks = process_checks(process, order, events)\n"
+        "for line in process_statement(checks):  # what in the data limits what follows (nothing: all clear)\n"
+        "    print('⚠', line)",
+        "## Variants\n\nEach distinct path through the statuses, most common first: the few that cover 80 % of "
+        "projects, the rest as one row. Cycle time is business days from the first status to a final one, "
+        "over finished projects (medians of fewer than 10 are suppressed). `repeats='collapse'` folds the "
+        "loops, so that paths differ only by the statuses they went through.",
+        "from pcnb.analytics.variants import in_variant, project_variants, summarize\n"
+        "pv = project_variants(process, final, outcomes=outcomes, order=order)\n"
+        "every = summarize(pv)\n"
+        "folded = summarize(project_variants(process, final, repeats='collapse', order=order))\n"
+        "summary({'projects': pv.height, 'variants': every.height, 'variants, loops folded': folded.height,\n"
+        "         'share on the most common path': f\"{every['share'][0]:.0%}\" if every.height else '-'})",
+        "processcharts.variants_chart(summarize(pv, share=0.8, k=15), as_of_ts, cal, table=every)",
+        "### The projects of one variant\n\n`in_variant` cuts any frame (projects, events, intervals) to the "
+        "projects of a variant, to look at them or to analyse them alone.",
+        "if every.height:\n"
+        "    display(in_variant(ws.projects(), pv, every['variant'][0]).head(5))",
+        "## Process map\n\nThe statuses in the workflow's order, top to bottom: moves forward curve right, "
+        "moves back (loops) left, as wide as they are frequent; each says how many moves and the median "
+        "business days spent in the status before it. Moves rarer than 0.5 % of all are left out (the table "
+        "has every one).",
+        "pm = process.pc.process_map(order=order, min_share=0.005)\n"
+        "processcharts.process_map_chart(pm, as_of_ts, cal, min_share=0.005)",
+        "process.pc.process_map(order=order).edges",
+        "## Rework\n\nA loop back is a move into a status the project had been in before; a round of rework "
+        "runs from leaving that status to leaving it again (the detour and the repeated stay). Its business "
+        "days are split by who held each stay (the profile's holders).",
+        "from pcnb.analytics.rework import rework, rework_by\n"
+        "rw = rework(process, prof.holders, final)\n"
+        "reworked = rw.projects.filter(pl.col('rounds') > 0)\n"
+        "summary({'projects with rework': reworked.height,\n"
+        "         'share of projects': f'{reworked.height / max(rw.projects.height, 1):.0%}',\n"
+        "         'business days added (median, reworked projects)': reworked['rework_bdays'].median(),\n"
+        "         'of them held by the applicant': f\"{reworked['applicant_bdays'].sum() / max(reworked['rework_bdays']"
+        ".sum(), 1):.0%}\"})",
+        "processcharts.rework_chart(rw.pairs, as_of_ts, cal)",
+        "### By installer\n\nCounts for every installer; rates and medians only over 10 projects or more.",
+        "from pcnb.analytics.segments import project_attributes\n"
+        "rework_by(rw.projects, project_attributes(ws.projects()), 'owner_name').head(10)",
+        "## Conformance to the workflow\n\nThe model is the profile's workflow: its statuses in order, the moves "
+        "seen in the histories (those under 1 % of a status's moves count as deviations until you edit the "
+        "profile), its final statuses and completion. Each move the model lacks is one deviation: a skipped "
+        "step, a step out of order, an unexpected transition or a re-entry.",
+        "from pcnb.analytics.conformance import (ProcessModel, conformance, conformance_over_time, deviation_impact,\n"
+        "                                        deviations)\n"
+        "model = ProcessModel.from_profile(prof)\n"
+        "found = deviations(process, model)\n"
+        "per = conformance(process, model, found)\n"
+        "print('model:', model.describe())\n"
+        "summary({'projects': per.height, 'conforming': f\"{per['conforming'].mean():.1%}\" if per.height else '-',\n"
+        "         **{f'{k} deviations': int((found['kind'] == k).sum()) for k in ('skipped step', 'out of order',\n"
+        "                                                                      'unexpected transition', 're-entry')}})",
+        "### Days of impact\n\nPer kind: the median cycle time of finished projects with such a deviation "
+        "beside that of conforming projects, and the difference.",
+        "deviation_impact(per, found)",
+        "### Conformance rate by month of first entry",
+        "conformance_over_time(per, cal).tail(12)",
+        "### The deviations",
+        "found.head(20)",
+        "## Data quality\n\nThe checks behind the statements at the top: a row per check, passed or not.",
+        "checks",
+    ],
 }
 
 

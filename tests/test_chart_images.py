@@ -33,11 +33,14 @@ from tests import chartimages as ci
 #   forecast        12x20   0.051 / 0.008      (a fan of simulated futures: the bands move with the data)
 #   completion      12x20   0.040 / 0.000
 #   at-risk         12x20   0.011 / 0.025      (which projects are at risk changes from day to day)
+#   variants        48x80   0.000              -      (issue 31's charts: histories ending 1, 7 and 30 days
+#   map             12x20   0.000              -       later than the references of 2026-12-06)
+#   rework          48x80   0.000              -
 FINE, COARSE = (48, 80), (12, 20)
 CHECK = {"time-in-status": (FINE, 0.05), "aging": (FINE, 0.05), "sla": (FINE, 0.05), "backlog": (FINE, 0.1),
          "bottlenecks": (COARSE, 0.06), "throughput": (COARSE, 0.1), "cfd": (COARSE, 0.1),
          "backlog-trend": (COARSE, 0.1), "forecast": (COARSE, 0.1), "completion": (COARSE, 0.1),
-         "at-risk": (COARSE, 0.1)}
+         "at-risk": (COARSE, 0.1), "variants": (FINE, 0.05), "map": (COARSE, 0.06), "rework": (FINE, 0.05)}
 
 
 @pytest.fixture(scope="module", params=ci.PROGRAMS)

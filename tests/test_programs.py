@@ -36,6 +36,12 @@ def _figures(nb: nbformat.NotebookNode) -> list[dict]:
             if "application/vnd.plotly.v1+json" in o.get("data", {})]
 
 
+def _says_why(fig: dict) -> bool:
+    """A process chart with nothing to draw (a program without loops has no rework) says so in its
+    plot: "No rework loops found" and why, never an empty plot."""
+    return any(str(a.get("text", "")).startswith("<b>No ") for a in fig.get("layout", {}).get("annotations", []))
+
+
 def _has_data(fig: dict) -> bool:
     for trace in fig["data"]:
         if trace.get("type") == "table":
@@ -48,7 +54,7 @@ def _has_data(fig: dict) -> bool:
 
 @pytest.mark.parametrize("program", PROGRAMS)
 @pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
-                                      "05_write_back", "06_forecast", "07_compliance"])
+                                      "05_write_back", "06_forecast", "07_compliance", "08_process"])
 def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_SANDBOX_PROJECTS", "600")  # the notebook's embedded sandbox: smaller, same shape
     params = {"program": program}
@@ -60,7 +66,9 @@ def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch
     assert NAMES[program] in text  # the notebook ran on that program, not the default one
     figures = _figures(executed)
     if notebook != "05_write_back":
-        assert figures and all(_has_data(f) for f in figures), [f["layout"].get("title") for f in figures]
+        assert figures and all(_has_data(f) or _says_why(f) for f in figures), [f["layout"].get("title") for f in
+                                                                                 figures]
+        assert sum(_has_data(f) for f in figures) >= len(figures) - 1
     else:  # the write-back ran: a plan, a journal with request ids, and an undo
         assert "request_id" in text and "done" in text
 
@@ -80,7 +88,9 @@ def test_every_chart_and_the_browser_on_every_program(program):
             # the backlog leaves finished projects' threads out by default, and a small program may have
             # no other open thread: drawn with them apart, it has data whatever the program's state
             fig = run(parse(f"chart {name}" + (" --finished group" if name == "backlog" else "")), session)
-            assert "as of" in fig.layout.title.text and _has_data(fig.to_plotly_json()), (program, name)
+            drawn = fig.to_plotly_json()
+            assert "as of" in fig.layout.title.text and (_has_data(drawn) or name == "rework" and _says_why(drawn)), \
+                (program, name)
             figs.append(fig)
         # every chart colours a status as the program's palette does (its profile's status order)
         colours = same_colour_everywhere(figs, {s.name for s in prof.statuses})

@@ -55,6 +55,8 @@ def cut_events(events: pl.DataFrame, as_of: datetime, include_suppressed: bool =
     keep = pl.col("ts").is_null() | (pl.col("ts") <= lit(as_of))
     if not include_suppressed and "suppressed" in events.columns:
         keep = keep & ~pl.col("suppressed").fill_null(False)
+    if events.height and events.select(keep.all()).item():
+        return events  # nothing to cut (the usual case at as_of = now): no copy of a million rows
     return events.filter(keep)
 
 

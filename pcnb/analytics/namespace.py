@@ -8,13 +8,25 @@ function's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Literal
 
 import polars as pl
 
-from pcnb.analytics import cohorts, intervals, minn, quality, sla, throughput, time_in_status
+from pcnb.analytics import (
+    cohorts,
+    conformance,
+    intervals,
+    minn,
+    process_map,
+    quality,
+    rework,
+    sla,
+    throughput,
+    time_in_status,
+    variants,
+)
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.throughput import AGING_BUCKETS
 
@@ -100,6 +112,25 @@ class PowerClerkFrame:
                      final: Iterable[str] | None = None, unsubmitted: Iterable[str] | None = None) -> pl.DataFrame:
         return quality.data_quality(self._df, projects, threads, notes, as_of, events, synced_at, final, unsubmitted)
 
+    def variants(self, terminal: Iterable[str] | None = None, repeats: variants.Repeats = "keep",
+                 outcomes: Mapping[str, Iterable[str]] | None = None, share: float | None = None,
+                 k: int | None = None, min_n: int = minn.MIN_N, order: Sequence[str] | None = None) -> pl.DataFrame:
+        return variants.variants(self._df, terminal, repeats, outcomes, share, k, min_n, order)
+
+    def process_map(self, order: Sequence[str] | None = None, min_count: int = 0, min_share: float = 0.0,
+                    min_n: int = minn.MIN_N) -> process_map.ProcessMap:
+        return process_map.process_map(self._df, order, min_count, min_share, min_n)
+
+    def rework(self, holders: Mapping[str, str] | None = None, terminal: Iterable[str] | None = None,
+               min_n: int = minn.MIN_N) -> pl.DataFrame:
+        return rework.rework_pairs(self._df, holders, terminal, min_n)
+
+    def deviations(self, model: conformance.ProcessModel) -> pl.DataFrame:
+        return conformance.deviations(self._df, model)
+
+    def conformance(self, model: conformance.ProcessModel, found: pl.DataFrame | None = None) -> pl.DataFrame:
+        return conformance.conformance(self._df, model, found)
+
 
 _SOURCES = {"intervals": intervals.status_intervals, "business_hours": intervals.with_business_hours,
             "time_in_status": time_in_status.time_in_status, "cycle_time": time_in_status.cycle_time,
@@ -107,6 +138,8 @@ _SOURCES = {"intervals": intervals.status_intervals, "business_hours": intervals
             "sla": sla.sla_compliance, "due_dates": sla.due_dates, "throughput": throughput.throughput,
             "flow": throughput.arrivals_net_flow, "wip": throughput.wip_by_day, "aging": throughput.aging_wip,
             "bottlenecks": cohorts.bottlenecks, "cohorts": cohorts.cohort_cycle_times,
-            "outcomes": cohorts.cohort_outcomes, "data_quality": quality.data_quality}
+            "outcomes": cohorts.cohort_outcomes, "data_quality": quality.data_quality,
+            "variants": variants.variants, "process_map": process_map.process_map, "rework": rework.rework_pairs,
+            "deviations": conformance.deviations, "conformance": conformance.conformance}
 for _name, _fn in _SOURCES.items():
     getattr(PowerClerkFrame, _name).__doc__ = _fn.__doc__

@@ -88,3 +88,59 @@ def data_quality(intervals: pl.DataFrame, projects: pl.DataFrame | None = None,
             add("open threads on finished projects", dangling["thread_id"], n_threads,
                 "they inflate the inquiry backlog; close them or filter them out", unit="threads")
     return pl.DataFrame(rows, schema=QUALITY_SCHEMA)
+
+
+def process_checks(intervals: pl.DataFrame, order: Iterable[str] | None = None,
+                   events: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The checks that decide whether variants, the process map, rework and conformance can say
+    anything (same columns as :func:`data_quality`; rows with ``affected`` 0 say the check passed):
+    fewer than two projects, projects with no move, statuses the profile lacks (``order``: its
+    status names), events out of order and, with the raw ``events``, duplicated events (the same
+    project, status and time twice; merged into one stay). :func:`process_statement` says the
+    findings in a sentence each."""
+    rows: list[dict[str, object]] = []
+    n = intervals["project_id"].n_unique() if intervals.height else 0
+
+    def add(check: str, affected: int, of: int, examples: list[str], why: str, unit: str = "projects") -> None:
+        rows.append({"check": check, "unit": unit, "affected": affected, "of": of,
+                     "share": affected / of if of else None, "examples": ", ".join(examples[:5]),
+                     "why_it_matters": why})
+
+    alone = intervals["project_id"].unique().sort().to_list() if n < 2 else []
+    add("fewer than two projects", n if n < 2 else 0, n, alone,
+        "one project's path is not a process: variants, shares, rework rates and the map need many")
+    single = intervals.group_by("project_id").agg(pl.len().alias("k")).filter(pl.col("k") == 1)["project_id"].sort()
+    add("projects with no move", single.len(), n, single.head(5).to_list(),
+        "a project still in its first status has no transition: it is no edge of the map and no loop")
+    if order is not None:
+        known = set(order)
+        seen = intervals["status"].unique().sort().to_list()
+        missing = [s for s in seen if s not in known]
+        add("statuses missing from the profile", len(missing), len(seen), missing,
+            "they have no place in the workflow's order and no moves in the model: conformance counts every "
+            "move into or out of them as unexpected; re-infer or edit the profile", unit="statuses")
+    flagged = intervals.filter(pl.col("out_of_order")) if "out_of_order" in intervals.columns else intervals.clear()
+    late = flagged["project_id"].unique().sort()
+    add("status events out of order", late.len(), n, late.head(5).to_list(),
+        "the history's order disagrees with its timestamps: paths follow the timestamps")
+    if events is not None:
+        dup = events.filter(pl.struct("project_id", "status", "ts").is_duplicated())["project_id"].unique().sort()
+        add("duplicated status events", dup.len(), n, dup.head(5).to_list(),
+            "the same status at the same time twice: counted once (one stay), so no variant gains a step")
+    return pl.DataFrame(rows, schema=QUALITY_SCHEMA)
+
+
+def process_statement(checks: pl.DataFrame) -> list[str]:
+    """One sentence per finding of :func:`process_checks` that changes what the analyses can say
+    (nothing when every check passed). Projects still in their first status are normal (drafts):
+    they are said only when no project has moved, so that there is nothing to draw."""
+    out = []
+    found = checks.filter((pl.col("affected") > 0) & ((pl.col("check") != "projects with no move")
+                                                      | (pl.col("affected") == pl.col("of"))))
+    for r in found.iter_rows(named=True):
+        some = f" (e.g. {r['examples']})" if r["examples"] else ""
+        if r["check"] == "fewer than two projects":
+            out.append(f"only {r['of']} project{'s' if r['of'] != 1 else ''} in the data{some}: {r['why_it_matters']}")
+        else:
+            out.append(f"{r['check']}: {r['affected']:,} of {r['of']:,} {r['unit']}{some}; {r['why_it_matters']}")
+    return out

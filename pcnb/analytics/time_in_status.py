@@ -49,10 +49,11 @@ def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
     days; the open stays' median and max age; KM quantiles in business days (``km_p50_bdays``...).
     See the module doc for definitions and the minimum-n rule."""
     final = need(terminal, "terminal", "time_in_status", "the program's final statuses (roles.final)")
-    iv = intervals.filter(~pl.col("status").is_in(list(final)))
+    keys = ["status", *([by] if isinstance(by, str) else (by or []))]
+    cols = [*dict.fromkeys([*keys, "visit", "is_open", "calendar_days", "business_days", "age_business_days"])]
+    iv = intervals.select(cols)  # the columns it reads, not 13; the final statuses are left out of the result
     if first_visit_only:
         iv = iv.filter(pl.col("visit") == 1)
-    keys = ["status", *([by] if isinstance(by, str) else (by or []))]
     closed = iv.filter(~pl.col("is_open")).group_by(keys).agg(
         pl.len().alias("n"), *_stats("calendar_days", "days", percentiles),
         *_stats("business_days", "bdays", percentiles))
@@ -69,7 +70,7 @@ def time_in_status(intervals: pl.DataFrame, first_visit_only: bool = False,
     out = minn.apply(out, "n", closed_cols, min_n)
     out = minn.apply(out, pl.col("n") + pl.col("n_open"), [c for c in km.columns if c.startswith("km_p")], min_n,
                      flag="km_suppressed")
-    return out.sort(keys)
+    return out.filter(~pl.col("status").is_in(list(final))).sort(keys)
 
 
 def _first_entry(intervals: pl.DataFrame, status: str, name: str) -> pl.DataFrame:

@@ -65,7 +65,8 @@ def menu(session: Session) -> str:
         f"Connected to program {ws.program} ({ws.client.settings.environment}). Next:",
         "  %powerclerk sync                   fetch what changed since the last sync",
         "  %powerclerk profile                the program's statuses, roles, calendar and deadlines",
-        "  %powerclerk chart time-in-status   or: throughput, cfd, aging, sla, backlog, bottlenecks",
+        "  %powerclerk chart time-in-status   or: throughput, cfd, aging, sla, backlog, bottlenecks, variants, map,"
+        " rework",
         "  %powerclerk projects --status S    the projects in a status (-o NAME keeps the frame)",
         "  %powerclerk browse                 find projects and change them (plan, diff, confirm)",
         "`%powerclerk help` lists every subcommand."])

@@ -20,8 +20,11 @@ from pcnb.profile import ProgramProfile
 
 BACKLOG = ("backlog", "backlog-trend")
 FORECASTS = ("forecast", "completion", "at-risk")  # pcnb.forecast: the backlog's fan, projects' ranges, at risk
+PROCESS = ("variants", "map", "rework")  # process mining (pcnb.processcharts)
 CHARTS = ("throughput", "cfd", "time-in-status", "aging", "sla", "backlog", "backlog-trend", "bottlenecks",
-          *FORECASTS)
+          *PROCESS, *FORECASTS)
+#: the process map leaves out moves rarer than this share of all moves (the title says how many)
+MAP_MIN_SHARE = 0.005
 
 
 def _role(prof: ProgramProfile, role: str) -> Any:
@@ -56,11 +59,14 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
     final = _role(prof, "final")
     iv = an.status_intervals(ws.status_events(), cal, now, terminal=final)
     pal = palette.use(prof)  # this program's colours, whichever other program's profile was read since
+    if name in PROCESS:
+        return _process(name, ws, prof, iv, cal, now, pal)
     if name == "throughput":
         return charts.throughput_chart(an.throughput(iv, [_role(prof, "intake"), _role(prof, "completion")], "1mo",
                                                      calendar=cal), now, colors=pal, cal=cal)
     if name == "cfd":
-        return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now, colors=pal)
+        return charts.cumulative_flow_chart(an.wip_by_day(iv, terminal=final, calendar=cal), now, colors=pal,
+                                            timezone=cal.timezone)
     if name == "time-in-status":
         return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal, colors=pal,
                                            deadlines=charts.status_deadlines(prof.deadlines))
@@ -107,6 +113,31 @@ def _forecast(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile
     return chartforecast.at_risk_chart(risk, now, within, cal)
 
 
+def _process(name: str, ws: Any, prof: ProgramProfile, iv: pl.DataFrame, cal: Any, now: Any, pal: Any) -> Any:
+    """Variants, the process map and rework, with what the data-quality checks found said on the
+    figure (a status the profile lacks, events out of order...; why nothing is drawn, when so)."""
+    from pcnb import charts, processcharts
+    from pcnb.analytics.process_map import process_map
+    from pcnb.analytics.quality import process_checks, process_statement
+    from pcnb.analytics.rework import rework_pairs
+    from pcnb.analytics.variants import project_variants, summarize
+
+    order = [s.name for s in prof.statuses]
+    final = _role(prof, "final")
+    said = process_statement(process_checks(iv, order, ws.status_events()))
+    if name == "variants":
+        pv = project_variants(iv, final, outcomes={k: v for k, v in prof.roles.exits.items() if v}, order=order)
+        fig = processcharts.variants_chart(summarize(pv, share=0.8, k=15), now, cal, colors=pal,
+                                           table=summarize(pv), statements=said)
+    elif name == "map":
+        fig = processcharts.process_map_chart(process_map(iv, order=order, min_share=MAP_MIN_SHARE), now, cal,
+                                              colors=pal, statements=said, min_share=MAP_MIN_SHARE)
+    else:
+        fig = processcharts.rework_chart(rework_pairs(iv, prof.holders, final), now, cal, statements=said)
+    drawn = any(len(t.x or ()) for t in fig.data if t.x is not None)
+    return charts.caveat(fig, said) if drawn else fig  # an empty one says it in the middle already
+
+
 def _chart_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=CHARTS)
     p.add_argument("--finished", choices=("exclude", "group", "include"), default="exclude",
@@ -116,7 +147,8 @@ def _chart_args(p: argparse.ArgumentParser) -> None:
 
 
 CHART = Command("chart", "draw a chart from the cache", f"One of: {', '.join(CHARTS)}; the program profile "
-                "(%powerclerk profile) says which statuses are final, intake and completion, and the deadlines. "
+                "(%powerclerk profile) says which statuses are final, intake and completion, the deadlines, the "
+                "workflow's order (variants, map) and who holds each status (rework). "
                 "The backlog charts leave finished projects' threads out unless --finished group|include. "
                 "forecast: work in progress over the next 26 weeks (a fan of simulated futures); completion: when "
                 "each project will be done; at-risk: deadlines likely to run out within --within business days.",

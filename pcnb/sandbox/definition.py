@@ -3,8 +3,9 @@
 A definition (YAML; JSON is YAML too) names the program's statuses and who holds each, the workflow
 from each status with probabilities and business-day durations, the forms with their fields,
 attachments, ``available_in`` (GetForms' AvailableInStatuses) and ``leads_to`` (LeadsToStatus),
-inquiry threads, review deadlines, the time zone, holidays and the project-number prefix. ``programs/`` ships the
-built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
+inquiry threads, review deadlines, the time zone, holidays, the project-number prefix and, for tests of
+conformance, ``deviations:`` to inject (``{skipped_step: 3, out_of_order: 2, ...}``, see deviations.py).
+``programs/`` ships the built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
 
 Each mistake is reported with where it is and what would be right, e.g.
 ``transitions.REVIEW[1].to: unknown status 'APROVED' (did you mean 'APPROVED'?)``:
@@ -88,6 +89,9 @@ SCHEMA: dict[str, Any] = {
             "properties": {"status": _ID, "start": _ID, "end": _ID, "days": {"type": "number", "exclusiveMinimum": 0},
                            "unit": {"enum": ["business_days", "calendar_days", "business_hours"]},
                            "track": {"type": "string", "minLength": 1}, "clock": {"enum": ["elapsed", "utility"]}}}},
+        "deviations": {"type": "object", "additionalProperties": False, "properties": {
+            k: {"type": "integer", "minimum": 0} for k in ("skipped_step", "out_of_order", "unexpected_transition",
+                                                          "re_entry")}},
         "inquiries": {"type": "object", "required": ["status", "rate"], "additionalProperties": False,
                       "properties": {"status": _ID, "rate": {"type": "number", "minimum": 0, "maximum": 1},
                                      "closes_on": {"type": "array", "items": _ID}, "reply_days": _DAYS,
@@ -331,4 +335,4 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
         places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),
         approves_attachments=frozenset(s["custom_id"] for s in d["statuses"] if s.get("approves_attachments")),
         deadlines=tuple(DeadlineDef(**{**x, "days": float(x["days"])}) for x in d.get("deadlines", [])),
-        source=source)
+        deviations=dict(d.get("deviations") or {}), source=source)

@@ -21,6 +21,7 @@ import holidays
 
 from pcnb import clock
 from pcnb.sandbox import definition
+from pcnb.sandbox.deviations import inject
 from pcnb.sandbox.models import AttachmentFile, Note, Project, StatusEvent, Thread
 from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, Step, stable_id
 from pcnb.sandbox.state import State
@@ -76,9 +77,11 @@ class _Walker:
 
 
 def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
-             program: ProgramDef | str | None = None) -> State:
+             program: ProgramDef | str | None = None, deviations: dict[str, int] | None = None) -> State:
     """Build a State with ``n`` projects of ``program`` (a ProgramDef, a built-in name or a definition
-    file; default the residential program) whose history ends at ``end`` (default: today 00:00 UTC)."""
+    file; default the residential program) whose history ends at ``end`` (default: today 00:00 UTC).
+    ``deviations`` ({kind: projects}, default the definition's) are injected after the walk
+    (pcnb.sandbox.deviations); ``State.injected`` says where."""
     end = end or clock.midnight()
     prog = program if isinstance(program, ProgramDef) else definition.load(program)
     state = State(prog)
@@ -96,6 +99,9 @@ def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
             pos = (last, 9.0)
         _Project(state, rng, walker, pos, i, seed).walk()
     state.serial = n
+    wanted = prog.deviations if deviations is None else deviations
+    if any(wanted.values()):
+        state.injected = inject(state.projects, prog, wanted, seed, end)
     return state
 
 

@@ -131,6 +131,8 @@ class ProgramDef:
     #: The utility's deadlines: what the program's tariff says, seeded into a sandbox workspace's
     #: profile, since no API answer carries them.
     deadlines: tuple[DeadlineDef, ...] = ()
+    #: deviations from the workflow to inject into generated histories, {kind: projects} (deviations.py)
+    deviations: dict[str, int] = field(default_factory=dict)
     source: str = ""  # the definition file or built-in name it was loaded from
 
     @property

@@ -49,6 +49,7 @@ class State:
         self.next_number = 1
         self.serial = 0  # for new ids made at run time
         self.retired: tuple[Status, ...] = ()  # off the status list, still in histories (program_edits)
+        self.injected: list[Any] = []  # deviations the generator injected (pcnb.sandbox.deviations.Injected)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> State:
         """An independent copy with a lock of its own (a sandbox restarted from a saved state)."""

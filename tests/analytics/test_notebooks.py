@@ -74,3 +74,12 @@ def test_04_as_of_is_a_point_in_time(ws, monkeypatch):
     waiting = ns["state"].filter(pl.col("waiting_on") != "none")
     assert waiting.height > 0 and waiting["waiting_bdays"].min() >= 0
     assert ns["rt"]["asked"].max() <= end_of_day
+
+
+def test_08_process_reads_start_date_and_finds_the_workflow(ws, monkeypatch):
+    early = run("08_process", ws, monkeypatch, start_date=(END - dt.timedelta(days=3 * 366)).date().isoformat())
+    late = run("08_process", ws, monkeypatch, start_date=(END - dt.timedelta(days=150)).date().isoformat())
+    assert 0 < late["pv"].height < early["pv"].height == early["process"]["project_id"].n_unique()
+    assert early["every"]["projects"].sum() == early["pv"].height and early["pm"].edges.height > 3
+    assert early["rw"].pairs.height and early["per"].height == early["pv"].height
+    assert early["model"].order[0] == ws.profile.statuses[0].name and early["checks"].height >= 4
