@@ -175,6 +175,8 @@ def test_twin_from_the_terminal(tmp_path, monkeypatch, capsys):
         numbers = [p.number for p in sb.state.projects.values() if p.number]
     twin = load(tmp_path / "twin.yaml")
     assert {s.name for s in twin.statuses} <= source and twin.prefix == "CEIT"
-    assert twin.deadlines == ()  # a twin copies the workflow, not the utility's tariff
+    # the twin carries the profile's untracked deadlines (issue 24), here the ones rebate's definition seeds
+    tariff = {(d.status or f"{d.start}->{d.end}", d.days, d.unit) for d in sb.state.program.deadlines if not d.track}
+    assert {(d.status or f"{d.start}->{d.end}", d.days, d.unit) for d in twin.deadlines} == tariff and tariff
     text = (tmp_path / "twin.yaml").read_text()
     assert not [n for n in numbers if n in text]

@@ -101,7 +101,8 @@ def test_demo_writes_four_reports_with_charts(demo):
     assert res.stderr == ""
     lines = res.stdout.splitlines()
     assert lines[0].startswith("sandbox: 600 synthetic projects at http://127.0.0.1:")
-    assert [line.split("/")[-1] for line in lines[1:5]] == [f"{n}.html" for n in NOTEBOOKS[:4]]
+    assert [line.split("/")[-1].split(" (")[0] for line in lines[1:5]] == [f"{n}.html" for n in NOTEBOOKS[:4]]
+    assert all(re.search(r"\.html \(\d+ s\)$", line) for line in lines[1:5])  # each report's own time
     assert all(line.startswith(f"  wrote {tmp_path}") for line in lines[1:5])
     assert re.fullmatch(r"demo done in \d+s: 4 reports in .*, [\d,]+ API operations served, no credentials needed",
                         lines[5]) and len(lines) == 6
