@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -53,6 +53,21 @@ def frozen(instant: datetime) -> Iterator[datetime]:
         yield instant
     finally:
         use(previous)
+
+
+# ---- a point in time as a reader writes it ---------------------------------------------------------
+def end_of_day(day: date, timezone: str) -> datetime:
+    """The last instant of local ``day`` in ``timezone``, in UTC: what "as of 2025-09-30" means."""
+    return datetime.combine(day, time.max, ZoneInfo(timezone)).astimezone(UTC)
+
+
+def instant(text: str, timezone: str) -> datetime:
+    """An as-of as users write it, in UTC: an ISO date is the end of that local day, a date-time is
+    local unless it carries an offset. A ValueError when it is neither (callers say it in their words)."""
+    if len(text) == 10:
+        return end_of_day(date.fromisoformat(text), timezone)
+    t = datetime.fromisoformat(text)
+    return (t if t.tzinfo else t.replace(tzinfo=ZoneInfo(timezone))).astimezone(UTC)
 
 
 # ---- how a time is said to a reader ------------------------------------------------------------

@@ -49,19 +49,14 @@ class NotebookSetup:
 def as_of_instant(as_of: str, timezone: str) -> dt.datetime:
     """The notebooks' ``as_of`` parameter as a UTC instant: empty is now (pcnb.clock), a date is the end
     of that local day, a date-time is local unless it carries an offset."""
-    local = ZoneInfo(timezone)
+    if not as_of:
+        return clock.now()
     try:
-        if not as_of:
-            return clock.now()
-        if len(as_of) == 10:
-            day = dt.date.fromisoformat(as_of)
-            return dt.datetime.combine(day, dt.time.max, local).astimezone(dt.UTC)
-        t = dt.datetime.fromisoformat(as_of)
+        return clock.instant(as_of, timezone)
     except ValueError:
         raise ConfigError(f"as_of {as_of!r} is not a date or date-time",
                           "use yyyy-mm-dd (the end of that day, local) or yyyy-mm-ddTHH:MM, or leave it empty "
                           "for now") from None
-    return (t if t.tzinfo else t.replace(tzinfo=local)).astimezone(dt.UTC)
 
 
 def setup(environment: str, program: str | None, start_date: str, as_of: str = "",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from pcnb import clock
 from pcnb.commands.base import Command, CommandError, Session
 
 
@@ -23,13 +23,9 @@ def as_of_of(text: str | None, timezone: str) -> dt.datetime | None:
     if not text:
         return None
     try:
-        value = dt.datetime.fromisoformat(text)
+        return clock.instant(text, timezone)
     except ValueError:
         raise CommandError(f"--as-of {text!r} is not an ISO date", "use e.g. 2026-01-31 or 2026-01-31T17:00") from None
-    zone = ZoneInfo(timezone)
-    if len(text) == 10:
-        return dt.datetime.combine(value.date(), dt.time.max, zone)
-    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

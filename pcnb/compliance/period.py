@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
+from pcnb import clock
 from pcnb.errors import ConfigError
 
 _FORM = re.compile(r"^(\d{4})(?:(Q)([1-4])|(H)([12]))?$")
@@ -44,4 +44,4 @@ def previous(text: str) -> str:
 
 def end_instant(last: date, timezone: str) -> datetime:
     """The period's last instant: the end of its last local day, in UTC."""
-    return datetime.combine(last, time.max, ZoneInfo(timezone)).astimezone(UTC)
+    return clock.end_of_day(last, timezone)
