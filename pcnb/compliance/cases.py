@@ -68,14 +68,16 @@ def stays_in_steps(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, per
 
 def cases(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period: tuple[date, date],
           period_end: datetime, final: Sequence[str], holders: Mapping[str, str],
-          tiers: pl.DataFrame | None = None) -> pl.DataFrame:
+          tiers: pl.DataFrame | None = None, stays: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (step, project) that is a case of the period (see the module doc), sorted.
     ``tiers`` (project_id, tier) for a rule file with ``tier_by``: each case is judged by its tier's
-    days, or ``other``'s; a tier without either is the verdict "no rule for its tier"."""
+    days, or ``other``'s; a tier without either is the verdict "no rule for its tier". ``stays``:
+    :func:`stays_in_steps` at ``period_end``, when the caller has built them already (a pack does)."""
     if rules.tier_by and tiers is None:
         raise ConfigError("the rule file gives days per tier, but no project's tier is known",
                           "set the profile's track field: `%powerclerk profile set segments.track FORM/FIELD`")
-    stays = stays_in_steps(events, rules, calendar, period_end, final, holders)
+    if stays is None:
+        stays = stays_in_steps(events, rules, calendar, period_end, final, holders)
     if stays.height == 0:
         return pl.DataFrame(schema=CASE_SCHEMA)
     steps = {s.name: s for s in rules.steps}

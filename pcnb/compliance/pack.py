@@ -47,9 +47,9 @@ def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final
         since = f"the first is {oldest:%Y-%m-%d}" if isinstance(oldest, datetime) else "the cache holds none"
         raise ConfigError(f"no status history in or before {label} ({since})",
                           "choose a period the synced data covers, or sync first")
-    found = cases(events, rules, calendar, (first, last), end, final, holders, tiers)
-    stays = stays_in_steps(events, rules, calendar, end, final, holders).join(
-        found.select("step", "project_id"), on=["step", "project_id"], how="semi")
+    every = stays_in_steps(events, rules, calendar, end, final, holders)  # the intervals at `end`, built once
+    found = cases(events, rules, calendar, (first, last), end, final, holders, tiers, every)
+    stays = every.join(found.select("step", "project_id"), on=["step", "project_id"], how="semi")
     if projects is not None and "project_number" in projects.columns:
         numbers = projects.select("project_id", "project_number")
         found = found.join(numbers, on="project_id", how="left")
