@@ -11,6 +11,7 @@ stays are not stated.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from pcnb.analytics.intervals import status_intervals
+from pcnb.analytics.sla import sla_compliance
 from pcnb.analytics.time_in_status import time_in_status
 
 #: A period of the sentences: the last quarter, as most tariffs report.
@@ -44,28 +46,19 @@ def period_figures(events: pl.DataFrame, calendar: Any, end: datetime, final: li
     if iv.height == 0:
         return {}
     tis = time_in_status(iv, terminal=final, min_n=min_n)
+    late_by: dict[str, tuple[float | None, int]] = {}
+    if deadlines:  # (B + C) / (A + C) as the SLA table counts it; business days are whole, so > 2.5 is > 2
+        sla = sla_compliance(iv, {k: math.floor(v) for k, v in deadlines.items()}, min_n=min_n)
+        late_by = {r["status"]: (r["pct_exceeding"], r["completed"] + r["open_late"])
+                   for r in sla.iter_rows(named=True)}
     out = {}
     for row in tis.iter_rows(named=True):
         status = row["status"]
         stays = int(row["n"] or 0) + int(row["n_open"] or 0)
         median = None if row.get("km_suppressed") or row["km_p50_bdays"] is None else float(row["km_p50_bdays"])
-        late, counted = None, 0
-        if status in deadlines:
-            late, counted = _share_late(iv.filter(pl.col("status") == status), deadlines[status])
-            late = late if counted >= min_n else None
+        late, counted = late_by.get(status, (None, 0))
         out[status] = StatusFigures(median, stays, late, counted)
     return out
-
-
-def _share_late(stays: pl.DataFrame, days: float) -> tuple[float | None, int]:
-    """(B + C) / (A + C) and A + C: A first stays finished, B of them late, C open and already past the
-    deadline (open stays not yet late are not counted either way), as pcnb.analytics.sla counts them."""
-    stays = stays.filter(pl.col("visit") == 1)
-    closed = stays.filter(~pl.col("is_open"))
-    a = closed.height
-    b = closed.filter(pl.col("business_days") > days).height
-    c = stays.filter(pl.col("is_open") & (pl.col("age_business_days") > days)).height
-    return ((b + c) / (a + c) if a + c else None), a + c
 
 
 def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
