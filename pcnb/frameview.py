@@ -51,10 +51,10 @@ def status_times(tis: pl.DataFrame) -> pl.DataFrame:
     columns, whole business days, counts with separators, and the statuses with too few stays
     saying so instead of a blank. The full table (every percentile, calendar days) stays in ``tis``."""
     def days(col: str) -> pl.Expr:
-        return pl.col(col).round(0).cast(pl.Int64).cast(pl.String).fill_null("-")
+        return _formatted(pl.col(col), pl.Float64(), "days")
 
     def count(col: str) -> pl.Expr:
-        return pl.col(col).map_elements(lambda n: f"{n:,}", return_dtype=pl.String)
+        return _formatted(pl.col(col), pl.Int64(), "count")
 
     few = pl.col("suppressed") & pl.col("km_suppressed")
     return tis.select(
@@ -125,7 +125,7 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
-    if kind == "count":
+    if kind == "count" or (kind == "text" and dtype.is_integer()):  # 1,234; a missing count is "-"
         return col.map_elements(lambda v: f"{v:,}", return_dtype=pl.String).fill_null("-")
     if kind == "days":
         return col.round(0).cast(pl.Int64).cast(pl.String).fill_null("-")
@@ -139,8 +139,6 @@ def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
         return col.replace(_WORDS)
     if dtype in (pl.Float32, pl.Float64):
         return col.round(1)
-    if dtype.is_integer():
-        return col.map_elements(lambda v: f"{v:,}", return_dtype=pl.String).fill_null("-")
     if dtype == pl.Boolean:
         return pl.when(col).then(pl.lit("yes")).otherwise(pl.lit(""))
     return col
