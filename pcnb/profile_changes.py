@@ -62,8 +62,7 @@ def rename(prof: ProgramProfile, old: str, new: str) -> None:
     for d in prof.deadlines:
         d.status, d.start, d.end = swap(d.status), swap(d.start), swap(d.end)
     prof.workflow = [(swap(a), swap(b), n) for a, b, n in prof.workflow]
-    prof.guessed = {k.replace(f".{old}", f".{new}") if k.endswith(f".{old}") else k: v
-                    for k, v in prof.guessed.items()}
+    prof.guessed = {k[:-len(old)] + new if k.endswith(f".{old}") else k: v for k, v in prof.guessed.items()}
     prof.confidence = {k: {swap(n): p for n, p in v.items()} for k, v in prof.confidence.items()}
 
 

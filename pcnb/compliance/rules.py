@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -200,4 +200,4 @@ def _close(name: str, known: list[str]) -> str:
     return f"did you mean {near[0]!r}?" if near else f"the program has: {', '.join(known[:8])}"
 
 
-__all__ = ["COLUMNS", "RuleSet", "RulesError", "Step", "field", "from_dict", "load"]
+__all__ = ["COLUMNS", "RuleSet", "RulesError", "Step", "from_dict", "load"]
