@@ -83,6 +83,7 @@ def registry() -> dict[str, Command]:
                 data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART,
                 forecast.FORECAST, forecast.WATCH, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL, compliance.COMPLIANCE, compliance.EXPLAIN,
+                compliance.RULES,
                 connection.BUDGET, connection.INFO, doctor.DOCTOR, doctor.SUPPORT, HELP)
     return {c.name: c for c in commands}
 

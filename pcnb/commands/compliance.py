@@ -13,23 +13,55 @@ from pcnb.commands.base import Command, CommandError, Session
 
 
 def _rules(ws: Any, path: str) -> Any:
-    from pcnb.compliance.rules import load
+    from pcnb.compliance.rules import for_profile
+
+    return for_profile(path, ws.profile)
+
+
+def _sizes(ws: Any, rules: Any) -> pl.DataFrame | None:
+    """project_id, size: each project's value of the profile's size field, when the rule file tiers
+    by size or sums capacity."""
+    from pcnb.cache import frames
+
+    if rules.tier_by != "size" and not rules.capacity:
+        return None
+    field = ws.profile.segments.get("size")
+    if not field or "/" not in field:
+        raise CommandError("the rule file tiers by size or sums capacity, but the profile has no size field",
+                           "set it with `%powerclerk profile set segments.size FORM/FIELD` (custom ids)")
+    form, name = field.split("/", 1)
+    values = frames.form_values(ws.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
+    if values.height == 0:
+        raise CommandError(f"the cache holds no values of the size field {field}",
+                           f"fetch form {form} once for each project: `ws.sync(forms=('{form}',))` in the notebook")
+    return values.group_by("project_id").agg(pl.col("value").cast(pl.Float64, strict=False).first().alias("size"))
+
+
+def _tiers(ws: Any, rules: Any, sizes: pl.DataFrame | None) -> pl.DataFrame | None:
+    from pcnb.compliance.counts import size_tiers
+
+    if rules.tier_by == "track":
+        tiers: pl.DataFrame = ws.project_tracks().rename({"track": "tier"})
+        names = dict(rules.tier_names)  # the program's track values under the rule's tier names
+        return tiers.with_columns(pl.col("tier").cast(pl.String).replace(names)) if names else tiers
+    return size_tiers(sizes, rules) if rules.tier_by == "size" and sizes is not None else None
+
+
+def _built(ws: Any, rules: Any, label: str) -> tuple[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Any],
+                                                     tuple[pl.DataFrame, pl.DataFrame] | None]:
+    """(the steps' table, cases, stays and period end; the counts' table and cases, or None)."""
+    from pcnb.compliance.pack import build, build_counts
 
     prof = ws.profile
-    roles = {"intake": prof.roles.intake, "approval": prof.roles.approval, "completion": prof.roles.completion}
-    return load(path, [s.name for s in prof.statuses], roles)
-
-
-def _built(ws: Any, rules: Any, label: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Any]:
-    from pcnb.compliance.pack import build
-
-    prof = ws.profile
-    if not prof.roles.final:
+    if rules.steps and not prof.roles.final:
         raise CommandError("the program profile has no final statuses, so no step can be judged ended",
                            "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
-    tiers = ws.project_tracks().rename({"track": "tier"}) if rules.tier_by == "track" else None
-    return build(ws.status_events(), rules, prof.calendar.calendar(), label, prof.roles.final, prof.holders,
-                 ws.projects(), tiers)
+    sizes = _sizes(ws, rules)
+    tiers = _tiers(ws, rules, sizes)
+    events, cal, projects = ws.status_events(), prof.calendar.calendar(), ws.projects()
+    steps = build(events, rules, cal, label, prof.roles.final, prof.holders, projects, tiers)
+    counted = build_counts(events, rules, cal, label, projects, tiers, sizes) if rules.counts else None
+    return steps, counted
 
 
 def _compliance_args(p: argparse.ArgumentParser) -> None:
@@ -46,16 +78,20 @@ def cmd_compliance(args: argparse.Namespace, session: Session) -> Any:
 
     ws = session.require()
     rules = _rules(ws, args.rules)
-    built = _built(ws, rules, args.period)
+    built, counted = _built(ws, rules, args.period)
     if args.compare and not args.pack:
         raise CommandError("--compare needs --pack: the new pack is compared with the earlier one on disk",
                            f"e.g. `compliance {args.rules} --period {args.period} --pack pack-{args.period} "
                            f"--compare {args.compare}`")
     if not args.pack:
-        return built[0]
+        if counted is not None and rules.steps:
+            print(counted[0])  # both tables: the counts above, the steps' table returned
+        return built[0] if rules.steps else counted[0] if counted is not None else built[0]
     profile_text = ws.profile_path.read_text(encoding="utf-8") if ws.profile_path.exists() else repr(ws.profile)
-    folder = write(args.pack, rules, args.period, built, profile_text, ws.store.generation())
-    said = f"pack for {args.period} written to {folder}/ (table.csv, cases.csv, stays.csv, manifest.json)"
+    folder = write(args.pack, rules, args.period, built, profile_text, ws.store.generation(), counted)
+    names = [*(("table.csv", "cases.csv", "stays.csv") if rules.steps else ()),
+             *(("counts.csv", "count_cases.csv") if counted is not None else ()), "pack.xlsx", "manifest.json"]
+    said = f"pack for {args.period} written to {folder}/ ({', '.join(names)})"
     if args.compare:
         if not (Path(args.compare) / "table.csv").is_file():
             raise CommandError(f"{args.compare} holds no pack (no table.csv)", "name the folder of an earlier pack")
@@ -74,12 +110,13 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
 def cmd_explain(args: argparse.Namespace, session: Session) -> Any:
     ws = session.require()
     rules = _rules(ws, args.rules)
-    _, found, stays, end = _built(ws, rules, args.period)
+    (_, found, stays, end), counted = _built(ws, rules, args.period)
     key = pl.col("project_id") == args.project
     if "project_number" in found.columns:
         key = key | (pl.col("project_number") == args.project)
     mine = found.filter(key)
-    if mine.height == 0:
+    in_counts = counted[1].filter(key) if counted is not None and "project_number" in counted[1].columns else None
+    if mine.height == 0 and (in_counts is None or in_counts.height == 0):
         raise CommandError(f"{args.project} is no case of {args.period} under {rules.name}",
                            "check the number, or the period: a step finished before the period is in an "
                            "earlier one")
@@ -94,6 +131,9 @@ def cmd_explain(args: argparse.Namespace, session: Session) -> Any:
             lines.append(f"    {stay['status']} ({stay['holder']}): {stay['entered']:%Y-%m-%d} -> {left}, "
                          f"{stay['days']:g} days" + ("" if stay["holder"] == "utility" or rules.clock == "elapsed"
                                                       else ", not counted"))
+    for row in (in_counts.iter_rows(named=True) if in_counts is not None else ()):
+        tier = f" ({row['tier']})" if row["tier"] else ""
+        lines.append(f"  counted under {row['count']}{tier}: entered {row['status']} on {row['entered']:%Y-%m-%d}")
     return "\n".join(lines)
 
 
@@ -104,3 +144,32 @@ COMPLIANCE = Command("compliance", "a regulator's report pack from a rule file (
 EXPLAIN = Command("explain", "one project's audit trail under a rule file",
                   "The stays counted for the project in each step of the rule file, whose days they were, the "
                   "days allowed and the verdict.", cmd_explain, _explain_args)
+
+
+def _rules_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("check", "shapes"), help="check: validate a rule file against the program; "
+                   "shapes: list the published report shapes pcnb ships")
+    p.add_argument("file", nargs="?", help="the rule file to check")
+
+
+def cmd_rules(args: argparse.Namespace, session: Session) -> Any:
+    from pcnb.compliance import shapes
+
+    if args.action == "shapes":
+        ws = session.workspace
+        return shapes.text(ws.profile if ws is not None else None)
+    if not args.file:
+        raise CommandError("`rules check` needs the rule file", "e.g. `rules check my-rules.yaml`")
+    rules = _rules(session.require(), args.file)
+    what = [f"{len(rules.steps)} steps"] if rules.steps else []
+    what += [f"{len(rules.counts)} counts"] if rules.counts else []
+    tiers = f", tiers by {rules.tier_by}" if rules.tier_by else ""
+    return (f"{args.file}: {rules.name} ({rules.source}) is valid for this program: {' and '.join(what)}, "
+            f"{rules.days_word}, clock {rules.clock}, per {rules.period}{tiers}")
+
+
+RULES = Command("rules", "check a rule file against the program, or list the shipped report shapes",
+                "`rules check FILE` validates a rule file (steps, counts, statuses, tiers) against the program's "
+                "profile and names every problem with its fix; `rules shapes` lists the published shapes pcnb ships "
+                "(FERC, Massachusetts, Maryland, Illinois, California, New York) to start a file from with "
+                "`based_on:`.", cmd_rules, _rules_args)

@@ -120,31 +120,35 @@ def table(found: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """The regulator's table, one row per step (and tier): A completed, B completed late, C open and
     late at the period's end, D mean counted days of the completed, E percent late = (B + C) / (A + C);
     and the cases in no column (open within, exited, no rule for their tier), so every case is in one
-    place."""
+    place. Steps with a ``target`` under their maximum add it and the completed cases within it."""
     rows = []
     for step in rules.steps:
         mine = found.filter(pl.col("step") == step.name)
         if not step.tiers:
-            rows.append(_row(step.name, None, step.days, mine))
+            rows.append(_row(step.name, None, step.days, step.target, mine))
             continue
         named = [t for t, _ in step.tiers if t != "other"]
         for tier in named:
-            rows.append(_row(step.name, tier, step.allowed(tier), mine.filter(pl.col("tier") == tier)))
+            rows.append(_row(step.name, tier, step.allowed(tier), step.target, mine.filter(pl.col("tier") == tier)))
         rest = mine.filter(~pl.col("tier").is_in(named) | pl.col("tier").is_null())
         if rest.height or "other" in dict(step.tiers):  # other tiers: judged by `other`, or no rule
-            rows.append(_row(step.name, "other", dict(step.tiers).get("other"), rest))
-    return pl.DataFrame(rows, orient="row", schema={
+            rows.append(_row(step.name, "other", dict(step.tiers).get("other"), step.target, rest))
+    out = pl.DataFrame(rows, orient="row", schema={
         "step": pl.String, "tier": pl.String, "days_allowed": pl.Float64, "A": pl.Int64, "B": pl.Int64,
         "C": pl.Int64, "D": pl.Float64, "E": pl.Float64, "open_within": pl.Int64, "exited": pl.Int64,
-        "no_rule": pl.Int64})
+        "no_rule": pl.Int64, "target_days": pl.Float64, "within_target": pl.Int64})
+    return out if any(s.target for s in rules.steps) else out.drop("target_days", "within_target")
 
 
-def _row(step: str, tier: str | None, days: float | None, part: pl.DataFrame) -> tuple[object, ...]:
+def _row(step: str, tier: str | None, days: float | None, target: float | None,
+         part: pl.DataFrame) -> tuple[object, ...]:
     def n(*verdicts: str) -> int:
         return part.filter(pl.col("verdict").is_in(list(verdicts))).height
 
     done = part.filter(pl.col("verdict").is_in(["completed", "late"]))
     a, b, c = done.height, n("late"), n("open late")
     mean = done["counted_days"].mean()
+    within = done.filter(pl.col("counted_days") <= target).height if target else None
     return (step, tier, days, a, b, c, round(float(mean), 2) if isinstance(mean, float) else None,
-            round((b + c) / (a + c), 4) if a + c else None, n("open"), n("exited"), n("no rule for its tier"))
+            round((b + c) / (a + c), 4) if a + c else None, n("open"), n("exited"), n("no rule for its tier"),
+            target, within)

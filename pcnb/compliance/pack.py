@@ -7,7 +7,9 @@ Files (CSV, UTF-8, sorted, fixed number formats; no time of writing anywhere):
 - ``table.csv``: one row per step: A, B, C, D, E and the cases in no column (open within, exited);
 - ``cases.csv``: one row per (step, project): days by holder, counted, allowed, verdict;
 - ``stays.csv``: one row per stay inside a case: status, holder, entered, left, days;
-- ``pack.xlsx``: the three as sheets of one workbook (dated by the data's as-of);
+- ``counts.csv`` and ``count_cases.csv`` (a rule file with ``counts``): the decision counts per tier,
+  with capacity, and every project behind each count;
+- ``pack.xlsx``: the tables as sheets of one workbook (dated by the data's as-of);
 - ``manifest.json``: rule set (name, source, sha256), profile sha256, period and its end (the data's
   as-of), the store's change generation, pcnb's version, and each file's sha256.
 
@@ -26,7 +28,8 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.compliance.cases import cases, stays_in_steps, table
+from pcnb.compliance.cases import CASE_SCHEMA, cases, stays_in_steps, table
+from pcnb.compliance.counts import count_cases, count_table
 from pcnb.compliance.period import end_instant, parse
 from pcnb.compliance.rules import RuleSet
 from pcnb.errors import ConfigError
@@ -42,6 +45,8 @@ def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final
     tier) is each project's tier for a rule file with ``tier_by``."""
     first, last = parse(label)
     end = end_instant(last, calendar.timezone)
+    if not rules.steps:  # a file of counts only
+        return table(pl.DataFrame(schema=CASE_SCHEMA), rules), pl.DataFrame(schema=CASE_SCHEMA), pl.DataFrame(), end
     oldest = events["ts"].min() if events.height else None
     if not isinstance(oldest, datetime) or oldest > end:
         since = f"the first is {oldest:%Y-%m-%d}" if isinstance(oldest, datetime) else "the cache holds none"
@@ -57,14 +62,28 @@ def build(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final
     return table(found, rules), found, stays.drop("started", "ended"), end
 
 
+def build_counts(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str,
+                 projects: pl.DataFrame | None = None, tiers: pl.DataFrame | None = None,
+                 sizes: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(counts table, the projects behind it) for period ``label``, as the data stood at its end."""
+    first, last = parse(label)
+    found = count_cases(events, rules, calendar, (first, last), end_instant(last, calendar.timezone), tiers, sizes)
+    if projects is not None and "project_number" in projects.columns:
+        found = found.join(projects.select("project_id", "project_number"), on="project_id", how="left")
+    return count_table(found, rules), found
+
+
 def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
                                                                        datetime],
-          profile_text: str, generation: int) -> Path:
-    """Write the pack's files and manifest into ``folder`` (created; files of an earlier pack replaced)."""
+          profile_text: str, generation: int, counted: tuple[pl.DataFrame, pl.DataFrame] | None = None) -> Path:
+    """Write the pack's files and manifest into ``folder`` (created; files of an earlier pack replaced).
+    ``counted``: :func:`build_counts`' result, for a rule file with counts."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     tab, found, stays, end = built
-    frames = dict(zip(FILES, (tab, found, stays), strict=True))
+    frames = dict(zip(FILES, (tab, found, stays), strict=True)) if rules.steps else {}
+    if counted is not None:
+        frames |= {"counts.csv": counted[0], "count_cases.csv": counted[1]}
     digests = {}
     for name, frame in frames.items():
         text = _csv(frame)
@@ -85,26 +104,46 @@ def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFr
 
 
 def restatement(old: str | Path, new: str | Path) -> pl.DataFrame:
-    """Cells of ``new``'s table that differ from ``old``'s (step, column, before, after) and, per step,
-    the projects whose verdict differs: what a restated figure rests on."""
-    before = pl.read_csv(Path(old) / "table.csv")
-    after = pl.read_csv(Path(new) / "table.csv")
+    """Cells of ``new``'s tables that differ from ``old``'s (step or count, column, before, after) and,
+    per step or count, the projects whose verdict or membership differs: what a restated figure
+    rests on."""
+    parts = []
+    if (Path(old) / "table.csv").is_file() and (Path(new) / "table.csv").is_file():
+        parts.append(_restated(old, new, "table.csv", "cases.csv", ["step", "tier"],
+                               ["A", "B", "C", "D", "E", "open_within", "exited"], "verdict"))
+    if (Path(old) / "counts.csv").is_file() and (Path(new) / "counts.csv").is_file():
+        columns = [c for c in pl.read_csv(Path(new) / "counts.csv").columns if c not in ("count", "tier")]
+        parts.append(_restated(old, new, "counts.csv", "count_cases.csv", ["count", "tier"], columns, None))
+    if not parts:
+        raise ConfigError(f"{old} and {new} share no table (table.csv or counts.csv)",
+                          "compare packs made from the same rule file")
+    return pl.concat(parts).sort("step", "column")
+
+
+def _restated(old: str | Path, new: str | Path, table_file: str, cases_file: str, keys: list[str],
+              columns: list[str], verdict: str | None) -> pl.DataFrame:
+    """The changed cells of one table and, per row key, the projects that moved them."""
+    label = (pl.col(keys[0]) + pl.when(pl.col(keys[1]).is_not_null()).then(" (" + pl.col(keys[1]) + ")")
+             .otherwise(pl.lit(""))).alias("step")
+    before = pl.read_csv(Path(old) / table_file, infer_schema=False).with_columns(label)
+    after = pl.read_csv(Path(new) / table_file, infer_schema=False).with_columns(label)
     rows = []
-    for col in ("A", "B", "C", "D", "E", "open_within", "exited"):
+    for col in columns:
         joined = before.select("step", pl.col(col).alias("b")).join(after.select("step", pl.col(col).alias("a")),
                                                                     on="step", how="full", coalesce=True)
         for step, b, a in joined.filter(pl.col("a").ne_missing(pl.col("b"))).iter_rows():
-            rows.append((step, col, None if b is None else str(b), None if a is None else str(a)))
-    old_cases = pl.read_csv(Path(old) / "cases.csv").select("step", "project_id", pl.col("verdict").alias("was"))
-    new_cases = pl.read_csv(Path(new) / "cases.csv").select("step", "project_id", pl.col("verdict").alias("now"))
+            rows.append((step, col, b, a))
+    cells = pl.DataFrame(rows, orient="row", schema={"step": pl.String, "column": pl.String, "before": pl.String,
+                                                      "after": pl.String})
+    mark = pl.col(verdict) if verdict else pl.lit("counted")
+    old_cases = pl.read_csv(Path(old) / cases_file, infer_schema=False).select(label, "project_id", mark.alias("was"))
+    new_cases = pl.read_csv(Path(new) / cases_file, infer_schema=False).select(label, "project_id", mark.alias("now"))
     moved = old_cases.join(new_cases, on=["step", "project_id"], how="full", coalesce=True).filter(
         pl.col("was").ne_missing(pl.col("now")))
     by_step = moved.group_by("step").agg(
         (pl.col("project_id") + ": " + pl.col("was").fill_null("-") + " -> " + pl.col("now").fill_null("-"))
         .sort().str.join("; ").alias("projects"))
-    cells = pl.DataFrame(rows, orient="row", schema={"step": pl.String, "column": pl.String, "before": pl.String,
-                                                      "after": pl.String})
-    return cells.join(by_step, on="step", how="left").sort("step", "column")
+    return cells.join(by_step, on="step", how="left")
 
 
 def _xlsx(path: Path, frames: dict[str, pl.DataFrame], end: datetime, rules: RuleSet) -> None:
@@ -149,8 +188,10 @@ def _csv(frame: pl.DataFrame) -> str:
         pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(t, pl.Datetime) else
         pl.col(c).round(4) if t in (pl.Float32, pl.Float64) else pl.col(c)
         for c, t in frame.schema.items()])
-    keys = [c for c in ("step", "tier", "project_id", "entered") if c in shown.columns]
+    if "projects" in shown.columns:  # the counts table keeps the rule file's order of counts and tiers
+        return shown.write_csv(float_precision=4)
+    keys = [c for c in ("step", "count", "tier", "project_id", "entered") if c in shown.columns]
     return shown.sort(keys, maintain_order=True, nulls_last=True).write_csv(float_precision=4)
 
 
-__all__ = ["build", "restatement", "write"]
+__all__ = ["build", "build_counts", "restatement", "write"]
