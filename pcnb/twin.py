@@ -21,7 +21,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +93,9 @@ def build(profile: ProgramProfile, events: pl.DataFrame, projects: pl.DataFrame,
     first_ts = events["ts"].min()
     last_ts = events["ts"].max()
     assert isinstance(first_ts, datetime) and isinstance(last_ts, datetime), "the cache has no status events"
+    closed = tuple(sorted(date.fromisoformat(d) for d in cal_spec.closures))
     cal = BusinessCalendar(cal_spec.timezone, first_ts.date() - timedelta(days=10), last_ts.date(),
-                           cal_spec.country, cal_spec.subdivision)
+                           cal_spec.country, cal_spec.subdivision, closed)
     durations = step_durations(events, cal)
     moves = Counter({pair: len(v) for pair, v in durations.items()})
     entered = set(events["status"].cast(pl.String).unique().to_list())
@@ -126,15 +127,20 @@ def build(profile: ProgramProfile, events: pl.DataFrame, projects: pl.DataFrame,
         _normalise(steps)
         transitions[ids[s.name]] = steps
 
+    # each final status's outcome, as the profile has it (confirmed or guessed)
+    outcome = {status: kind for kind, members in profile.roles.exits.items() for status in members}
     definition: dict[str, Any] = {
         "name": f"{profile.program_name or profile.program_id} (twin)",
         "custom_id": "TWIN_" + _custom(profile.program_id)[:20],
         "project_prefix": prefix or _prefix(projects),
         "timezone": cal_spec.timezone,
-        "holidays": {"country": cal_spec.country, "subdivision": cal_spec.subdivision},
+        "holidays": {"country": cal_spec.country, "subdivision": cal_spec.subdivision,
+                     **({"days": [d.isoformat() for d in closed]} if closed else {})},
         "years": round(max((last_ts - first_ts).days / 365, 0.25), 2),
         "start": ids[start],
-        "statuses": [{"custom_id": ids[s.name], "name": s.name, "holder": s.holder} for s in statuses],
+        "statuses": [{"custom_id": ids[s.name], "name": s.name, "holder": s.holder,
+                      **({"outcome": outcome[s.name]} if s.name in outcome and not transitions[ids[s.name]] else {})}
+                     for s in statuses],
         "transitions": transitions,
         "forms": _forms(forms, schemas or {}, ids, profile, transitions, field_values or {}),
     }

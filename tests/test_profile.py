@@ -417,3 +417,20 @@ def test_a_profile_saved_before_the_end_line_and_confidence_still_loads(tmp_path
     path.write_text(_cut(old))
     with pytest.raises(ProfileError, match="the key '[a-z_]+' is missing"):
         ProgramProfile.load(path)
+
+
+def test_outcomes_on_a_program_with_timers_and_routing_match_its_stated_outcomes():
+    """The definition states each final status's outcome (tests/programs/queue_with_timers.yaml):
+    the inference finds the completion and the rejection there although the queue's removals come on a
+    timer and large requests take a detour through a study."""
+    from benchmarks.inference import HISTORY_END, inputs
+    from pcnb.sandbox.definition import load as load_program
+    from pcnb.sandbox.generator import generate
+
+    prog = load_program(str(Path(__file__).parent / "programs" / "queue_with_timers.yaml"))
+    data = inputs(generate(1000, seed=2, end=HISTORY_END, program=prog))
+    prof = infer("sandbox", prog.program_id, data["statuses"], data["events"], data["projects"])
+    truth = {prog.status(k).name: v for k, v in prog.outcomes.items()}
+    assert prof.roles.completion == "In Service" and truth["In Service"] == "completed"
+    assert prof.roles.exits["rejected"] == [s for s, kind in truth.items() if kind == "rejected"]
+    assert sorted(prof.roles.final) == sorted(truth)  # every final status found final

@@ -27,8 +27,10 @@ pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
 ROOT = Path(__file__).resolve().parents[1]
 COMMUNITY = str(ROOT / "tests" / "programs" / "community_solar.yaml")
 PROGRAMS = ("rebate", "large-dg", COMMUNITY)
+#: a program using the richer definition keys (timers, routing, calendar-day steps, closures): its charts
+QUEUE = str(ROOT / "tests" / "programs" / "queue_with_timers.yaml")
 NAMES = {"rebate": "Clean Energy Incentive Program", "large-dg": "Large Generator Interconnection Queue",
-         COMMUNITY: "Kaiāulu Community Solar Subscriptions"}
+         COMMUNITY: "Kaiāulu Community Solar Subscriptions", QUEUE: "Coastal Interconnection Queue"}
 
 
 def _figures(nb: nbformat.NotebookNode) -> list[dict]:
@@ -73,7 +75,7 @@ def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch
         assert "request_id" in text and "done" in text
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program", (*PROGRAMS, QUEUE))
 def test_every_chart_and_the_browser_on_every_program(program):
     from pcnb.widgets.browser import ProjectBrowser
 

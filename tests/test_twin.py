@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -93,3 +94,25 @@ def test_the_twin_carries_the_profile_deadlines_it_can():
     assert any(d.get("clock") == "utility" and d["days"] == 60.0 for d in definition["deadlines"])
     assert len(definition["deadlines"]) == 2
     assert len(from_dict(definition, "twin").deadlines) == 2  # and the definition accepts them
+
+
+def test_the_twin_states_outcomes_and_the_utilitys_closed_days():
+    """Each final status's outcome from the profile's exits, and its closures as closed days, so a
+    twin played by the sandbox keeps them (a guessed outcome is written as the profile has it)."""
+    from benchmarks.inference import HISTORY_END, inputs
+    from pcnb.sandbox.definition import load
+
+    prog = load("residential")
+    data = inputs(generate(400, seed=2, end=HISTORY_END, program=prog))
+    prof = infer("sandbox", prog.program_id, data["statuses"], data["events"], data["projects"])
+    prof.set("calendar.closures", "2025-12-26")
+    definition = build(prof, data["events"], data["projects"], prefix="TW")
+    twin = from_dict(definition, "twin")
+    names = {s.custom_id: s.name for s in twin.statuses}
+    stated = {names[k]: v for k, v in twin.outcomes.items()}
+    assert stated == {s: kind for kind, members in prof.roles.exits.items() for s in members if s in stated}
+    assert stated["Permission to Operate"] == "completed" and stated["Withdrawn"] == "withdrawn"
+    assert twin.closed_days == (date(2025, 12, 26),)
+    state = generate(300, seed=1, end=HISTORY_END, program=twin)
+    assert not [e for p in state.projects.values() for e in p.history
+                if e.ts.astimezone(ZoneInfo(twin.timezone)).date() == date(2025, 12, 26)]

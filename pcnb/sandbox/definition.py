@@ -3,8 +3,11 @@
 A definition (YAML; JSON is YAML too) names the program's statuses and who holds each, the workflow
 from each status with probabilities and business-day durations, the forms with their fields,
 attachments, ``available_in`` (GetForms' AvailableInStatuses) and ``leads_to`` (LeadsToStatus),
-inquiry threads, review deadlines, the time zone, holidays, the project-number prefix and, for tests of
-conformance, ``deviations:`` to inject (``{skipped_step: 3, out_of_order: 2, ...}``, see deviations.py).
+inquiry threads, review deadlines, the time zone, holidays (with single closed days and closures), the
+project-number prefix, each final status's ``outcome``, ``arrivals`` (growth, monthly seasonality),
+steps routed by a field (``when``), counted in calendar days or taken on a ``timer`` (flow_rules.py)
+and, for tests of conformance, ``deviations:`` to inject (``{skipped_step: 3, out_of_order: 2, ...}``,
+see deviations.py).
 ``programs/`` ships the built-ins (``load("residential")``); ``load("path/to/file.yaml")`` reads a user's or a twin's.
 
 Each mistake is reported with where it is and what would be right, e.g.
@@ -21,7 +24,6 @@ form is submitted), ``{lognormal: [[weight, median, sigma], ...], round: 1}``, `
 from __future__ import annotations
 
 import difflib
-import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,8 @@ import holidays as holidays_lib
 import jsonschema
 import yaml
 
-from pcnb.sandbox.program import AttachmentDef, DeadlineDef, FieldDef, FormDef, Inquiries, ProgramDef, Status, Step
+from pcnb.sandbox import flow_rules
+from pcnb.sandbox.program import AttachmentDef, DeadlineDef, FieldDef, FormDef, Inquiries, ProgramDef, Status
 
 BUILTINS = ("residential", "rebate", "large-dg")
 HOLDERS = ("utility", "applicant", "none")
@@ -51,7 +54,9 @@ SCHEMA: dict[str, Any] = {
         "project_prefix": {"type": "string", "pattern": PREFIX},
         "timezone": {"type": "string"},
         "holidays": {"type": "object", "additionalProperties": False, "required": ["country"],
-                     "properties": {"country": {"type": "string"}, "subdivision": {"type": ["string", "null"]}}},
+                     "properties": {"country": {"type": "string"}, "subdivision": {"type": ["string", "null"]},
+                                    **flow_rules.HOLIDAY_KEYS}},
+        "arrivals": flow_rules.ARRIVALS_SCHEMA,
         "years": {"type": "number", "exclusiveMinimum": 0, "maximum": 20},
         "start": _ID,
         "places": {"type": "object", "additionalProperties": False,
@@ -60,12 +65,15 @@ SCHEMA: dict[str, Any] = {
         "statuses": {"type": "array", "minItems": 2, "items": {
             "type": "object", "required": ["custom_id", "name"], "additionalProperties": False,
             "properties": {"custom_id": _ID, "name": {"type": "string", "minLength": 1},
-                           "holder": {"enum": list(HOLDERS)}, "approves_attachments": {"type": "boolean"}}}},
+                           "holder": {"enum": list(HOLDERS)}, "approves_attachments": {"type": "boolean"},
+                           "outcome": {"enum": list(flow_rules.OUTCOMES)}}}},
         "transitions": {"type": "object", "additionalProperties": {"type": "array", "items": {
-            "type": "object", "required": ["to", "p"], "additionalProperties": False,
+            "type": "object", "required": ["to"], "additionalProperties": False,
             "properties": {"to": {"anyOf": [_ID, {"type": "null"}]}, "p": {"type": "number", "minimum": 0,
                                                                            "maximum": 1},
-                           "days": _DAYS, "by": {"enum": ["utility", "applicant"]}}}}},
+                           "days": _DAYS, "by": {"enum": ["utility", "applicant"]},
+                           "unit": {"enum": ["business_days", "calendar_days"]},
+                           "timer": {"type": "number", "exclusiveMinimum": 0}, "when": flow_rules.WHEN_SCHEMA}}}},
         "forms": {"type": "array", "items": {
             "type": "object", "required": ["custom_id", "name", "available_in", "fields"],
             "additionalProperties": False,
@@ -205,12 +213,9 @@ def _check(d: dict[str, Any]) -> list[str]:
         status_ref(f"transitions.{status}", status)
         for i, step in enumerate(steps):
             status_ref(f"transitions.{status}[{i}].to", step["to"])
-            if step["p"] > 0 and step["to"] is not None and "days" not in step:
+            if step.get("p", 0) > 0 and step["to"] is not None and "days" not in step:
                 problems.append(f"transitions.{status}[{i}]: a step the generator takes (p > 0) needs days: "
                                 "[median, sigma]")
-        total = sum(step["p"] for step in steps)
-        if steps and not math.isclose(total, 1.0, abs_tol=1e-6):
-            problems.append(f"transitions.{status}: probabilities sum to {total:g}, not 1")
     for status in ids:
         if status not in d["transitions"]:
             problems.append(f"transitions: status {status!r} has no entry (write `{status}: []` for a final status)")
@@ -218,6 +223,7 @@ def _check(d: dict[str, Any]) -> list[str]:
     for dup in sorted({i for i in form_ids if form_ids.count(i) > 1}):
         problems.append(f"forms: custom id {dup!r} is used twice")
     fields = {f"{f['custom_id']}/{x['custom_id']}" for f in d["forms"] for x in f["fields"]}
+    problems += flow_rules.check(d, fields)
     for i, form in enumerate(d["forms"]):
         for status in form["available_in"]:
             status_ref(f"forms[{i}].available_in", status)
@@ -308,9 +314,7 @@ def _unreachable(d: dict[str, Any], ids: list[str]) -> list[str]:
 def _build(d: dict[str, Any], source: str) -> ProgramDef:
     statuses = tuple(Status(s["name"], s["custom_id"]) for s in d["statuses"])
     holders = {s["custom_id"]: s.get("holder", "utility") for s in d["statuses"]}
-    flow = {status: tuple(Step(x["to"], float(x["p"]), float((x.get("days") or (1.0, 0.5))[0]),
-                               float((x.get("days") or (1.0, 0.5))[1]), x.get("by", "utility")) for x in steps)
-            for status, steps in d["transitions"].items()}
+    flow = {status: tuple(flow_rules.build_step(x) for x in steps) for status, steps in d["transitions"].items()}
     forms = tuple(FormDef(
         name=f["name"], custom_id=f["custom_id"], available_in=tuple(f["available_in"]),
         submit_to=dict(f.get("leads_to") or {}), admin_only=bool(f.get("admin_only", False)),
@@ -327,6 +331,8 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
                           tuple((a, b) for a, b in inq.get("topics", [["Please send the missing document.",
                                                                       "Uploaded."]]))) if inq else None
     hol = d.get("holidays") or {"country": "US"}
+    closed, closures = flow_rules.closed_days(hol)
+    arrivals = d.get("arrivals") or {}
     places = d.get("places") or {}
     return ProgramDef(
         name=d["name"], custom=d["custom_id"], prefix=d["project_prefix"].rstrip("-"), timezone=d["timezone"],
@@ -335,4 +341,7 @@ def _build(d: dict[str, Any], source: str) -> ProgramDef:
         places=(tuple(places.get("cities", ("Springfield",))), places.get("state", "")),
         approves_attachments=frozenset(s["custom_id"] for s in d["statuses"] if s.get("approves_attachments")),
         deadlines=tuple(DeadlineDef(**{**x, "days": float(x["days"])}) for x in d.get("deadlines", [])),
-        deviations=dict(d.get("deviations") or {}), source=source)
+        deviations=dict(d.get("deviations") or {}), source=source, closed_days=closed, closures=closures,
+        outcomes={s["custom_id"]: s["outcome"] for s in d["statuses"] if "outcome" in s},
+        growth=arrivals.get("growth"),
+        seasonality=tuple(float(w) for w in arrivals["seasonality"]) if "seasonality" in arrivals else None)

@@ -22,6 +22,7 @@ import holidays
 from pcnb import clock
 from pcnb.sandbox import definition
 from pcnb.sandbox.deviations import inject
+from pcnb.sandbox.flow_rules import arrival_days, choices, timer
 from pcnb.sandbox.models import AttachmentFile, Note, Project, StatusEvent, Thread
 from pcnb.sandbox.program import FieldDef, FormDef, ProgramDef, Step, stable_id
 from pcnb.sandbox.state import State
@@ -40,9 +41,13 @@ STREETS = ("Oak", "Maple", "Cedar", "Pine", "Elm", "Mission", "Harbor", "Sierra"
 class BusinessCalendar:
     """Weekday, non-holiday dates with 08:00-17:00 working hours in the program's zone."""
 
-    def __init__(self, tz: str, start: date, end: date, country: str = "US", subdivision: str | None = None):
+    def __init__(self, tz: str, start: date, end: date, country: str = "US", subdivision: str | None = None,
+                 closed: tuple[date, ...] = (), closures: tuple[tuple[date, date], ...] = ()):
         self.tz = ZoneInfo(tz)
-        hol = holidays.country_holidays(country, subdiv=subdivision, years=range(start.year, end.year + 2))
+        hol = set(holidays.country_holidays(country, subdiv=subdivision, years=range(start.year, end.year + 2)))
+        hol |= set(closed)
+        for first, last in closures:
+            hol |= {first + timedelta(days=k) for k in range((last - first).days + 1)}
         self.days: list[date] = []
         d = start
         while d <= end + timedelta(days=400):
@@ -59,6 +64,17 @@ class BusinessCalendar:
     def index(self, d: date) -> int:
         return bisect_left(self.days, d)
 
+    def position(self, instant: datetime) -> tuple[int, float]:
+        """The first working moment at or after ``instant``: (business-day index, hour)."""
+        local = instant.astimezone(self.tz)
+        i = self.index(local.date())
+        hour = local.hour + local.minute / 60
+        if i < len(self.days) and self.days[i] == local.date() and 8 <= hour < 17:
+            return i, hour
+        if i < len(self.days) and self.days[i] == local.date() and hour >= 17:
+            i += 1
+        return i, 8.0
+
 
 class _Walker:
     """Walks one project through the workflow, tracking position as (business-day index, hour)."""
@@ -71,6 +87,11 @@ class _Walker:
         total = pos[1] - 8 + days * 9  # business hours since the day's 08:00
         whole, rest = divmod(total, 9)
         return pos[0] + int(whole), 8 + rest
+
+    def step_calendar(self, pos: tuple[int, float], median: float, sigma: float) -> tuple[int, float]:
+        """As :meth:`step`, the duration in calendar days (landing on the next working moment)."""
+        days = math.exp(math.log(median) + sigma * self.rng.gauss(0, 1))
+        return self.cal.position(self.cal.at(*pos) + timedelta(days=days))
 
     def ts(self, pos: tuple[int, float]) -> datetime:
         return self.cal.at(*pos)
@@ -87,13 +108,17 @@ def generate(n: int = 2000, seed: int = 7, end: datetime | None = None,
     state = State(prog)
     rng = random.Random(seed)
     start = end - timedelta(days=round(prog.years * 365))
-    cal = BusinessCalendar(prog.timezone, start.date(), end.date(), *prog.holidays)
+    cal = BusinessCalendar(prog.timezone, start.date(), end.date(), *prog.holidays, prog.closed_days, prog.closures)
     walker = _Walker(rng, cal, end)
     span = cal.index(end.date()) - cal.index(start.date())
     # arrivals grow ~2x over the window (sqrt-skewed day index); created in time order because
     # GetProjects pages "ordered by creation" [doc]
     first, last = cal.index(start.date()), cal.index(end.date()) - 1
-    arrivals = sorted((first + int(span * math.sqrt(rng.random())), 8 + rng.random() * 8.5) for _ in range(n))
+    if prog.growth is None and prog.seasonality is None:
+        arrivals = sorted((first + int(span * math.sqrt(rng.random())), 8 + rng.random() * 8.5) for _ in range(n))
+    else:  # the definition's growth (end rate over start rate) and monthly seasonality
+        days = arrival_days(rng, n, cal.days[first:first + span], prog.growth or 1.0, prog.seasonality)
+        arrivals = sorted((first + d, 8 + rng.random() * 8.5) for d in days)
     for i, pos in enumerate(arrivals):
         if walker.ts(pos) >= end:
             pos = (last, 9.0)
@@ -126,14 +151,32 @@ class _Project:
 
     def walk(self) -> None:
         for _ in range(self.MAX_STEPS):
-            step = self._choose(self.prog.flow.get(self.p.status, ()))
-            if step is None or step.to is None:
+            steps = self.prog.flow.get(self.p.status, ())
+            step = self._choose(choices(steps, self._field_values()))
+            pos = None
+            if step is not None and step.to is not None:
+                walk = self.w.step_calendar if step.unit == "calendar_days" else self.w.step
+                pos = walk(self.pos, step.median_days, step.sigma)
+            on_timer = timer(steps)
+            if on_timer is not None and on_timer.timer is not None:
+                due = self.w.ts(self.pos) + timedelta(days=on_timer.timer)
+                if pos is None or self.w.ts(pos) > due:  # nothing came first: the timer moves it, at its hour
+                    if due >= self.w.end:
+                        return
+                    self.pos = self.w.cal.position(due)
+                    self._move(on_timer, due)
+                    continue
+            if step is None or step.to is None or pos is None:
                 return
-            pos = self.w.step(self.pos, step.median_days, step.sigma)
             if self.w.ts(pos) >= self.w.end:
                 return  # still in flight at the end of the history
             self.pos = pos
             self._move(step)
+
+    def _field_values(self) -> dict[str, dict[str, object]]:
+        """The project's form values so far (submitted over drafts), for steps with a ``when``."""
+        p = self.p
+        return {f: {**p.draft.get(f, {}), **p.submitted.get(f, {})} for f in {*p.draft, *p.submitted}}
 
     def _choose(self, steps: tuple[Step, ...]) -> Step | None:
         live = [s for s in steps if s.p > 0]
@@ -141,8 +184,8 @@ class _Project:
             return None
         return self.rng.choices(live, weights=[s.p for s in live])[0]
 
-    def _move(self, step: Step) -> None:
-        p, when = self.p, self.w.ts(self.pos)
+    def _move(self, step: Step, at: datetime | None = None) -> None:
+        p, when = self.p, at or self.w.ts(self.pos)
         assert step.to is not None
         for form in self.prog.forms:
             if form.submit_to.get(p.status) == step.to and form.custom_id in p.draft:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -82,6 +83,12 @@ class Step:
     median_days: float = 1.0
     sigma: float = 0.5
     by: str = "utility"  # "utility" or "applicant": who makes the move (the history's ChangedBy)
+    unit: str = "business_days"  # what median_days counts: business_days or calendar_days
+    #: a move on a timer: taken when the project has stayed this many calendar days and no other
+    #: step came first (e.g. removed after 30 days without an answer)
+    timer: float | None = None
+    #: the step applies only to projects whose field matches: (FORM/FIELD, "in" | "over" | "at_most", values)
+    when: tuple[str, str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,15 @@ class ProgramDef:
     holders: dict[str, str] = field(default_factory=dict)  # status custom id -> utility/applicant/none
     inquiries: Inquiries | None = None
     holidays: tuple[str, str | None] = ("US", None)  # country, subdivision (the holidays package's codes)
+    #: more days the program does not work: single days, and closures (first, last day) inclusive
+    closed_days: tuple[date, ...] = ()
+    closures: tuple[tuple[date, date], ...] = ()
+    #: final status custom id -> its outcome (completed, withdrawn, rejected, cancelled): the truth an
+    #: inferred profile is checked against
+    outcomes: dict[str, str] = field(default_factory=dict)
+    #: arrivals: the rate at the end over the rate at the start, and 12 monthly weights (None: flat)
+    growth: float | None = None
+    seasonality: tuple[float, ...] | None = None
     years: float = 3.0
     places: tuple[tuple[str, ...], str] = (("Springfield",), "")
     approves_attachments: frozenset[str] = frozenset()
