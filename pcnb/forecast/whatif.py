@@ -25,13 +25,15 @@ from typing import Any
 import polars as pl
 
 from pcnb.forecast.backlog import TOTAL, Backlog, backlog
+from pcnb.forecast.congestion import Congestion
+from pcnb.forecast.congestion import congestion as run_congestion
 from pcnb.forecast.program import ForecastError, Program, label
 from pcnb.forecast.run import Forecast, check_scale, forecast
 
 CAPACITY = ("capacity: the time a step takes comes from history and does not grow with the work waiting; a surge "
             "adds work in progress but slows nobody down, and more (or fewer) reviewers act only through the "
             "duration factor given. If reviewers are the bottleneck, a surge lengthens reviews: these figures are "
-            "then optimistic.")
+            "then optimistic (congestion=True runs the congestion model beside them).")
 
 DeadlineChange = Mapping[str | tuple[str, str | None], float]
 
@@ -49,12 +51,19 @@ class WhatIf:
     scenario_backlog: Backlog
     changes: list[str]
     notes: list[str] = field(default_factory=list)
+    #: the congestion model's answer (``congestion=True``): utility-held days with and without a team's limit
+    congestion: Congestion | None = None
 
     def describe(self) -> str:
         lines = [f"what-if ({'; '.join(self.changes) or 'no change'}) against the baseline, "
                  f"as of {self.base.as_of:%Y-%m-%d %H:%M} UTC"]
         for r in self.table.iter_rows(named=True):
             lines.append(f"  {r['figure']}: {r['baseline']} -> {r['scenario']}")
+        if self.congestion is not None:
+            lines.append("  with congestion (a team carries at most its recent peak at once):")
+            for r in self.congestion.table.iter_rows(named=True):
+                lines.append(f"    {r['status']} (capacity {r['capacity']}): {r['days_without_limit']} -> "
+                             f"{r['days_with_congestion']} business days, {r['wait_for_a_place']} of them waiting")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -100,9 +109,11 @@ def changed_deadlines(program: Program, deadlines: DeadlineChange | None) -> Pro
 
 def whatif(events: pl.DataFrame, program: Program, *, as_of: datetime | None = None, arrivals: float = 1.0,
            durations: Mapping[str, float] | None = None, deadlines: DeadlineChange | None = None, weeks: int = 26,
-           worlds: int = 200, **options: Any) -> WhatIf:
+           worlds: int = 200, congestion: bool = False, reviewers: float = 1.0, **options: Any) -> WhatIf:
     """The baseline and the scenario side by side (see the module doc); ``options`` go to
-    :func:`pcnb.forecast.forecast` for both (paths, seed, segments, tracks...)."""
+    :func:`pcnb.forecast.forecast` for both (paths, seed, segments, tracks...). ``congestion``: also
+    run the congestion model (:mod:`pcnb.forecast.congestion`) at the scenario's arrivals, with the
+    utility's teams scaled by ``reviewers``, to show what the capacity assumption hides."""
     if isinstance(arrivals, bool) or not isinstance(arrivals, int | float) or not arrivals > 0:
         raise ForecastError(f"what-if arrivals={arrivals!r} must be a number > 0",
                             "e.g. arrivals=2 (twice as many new projects), 1 (as now)")
@@ -126,8 +137,11 @@ def whatif(events: pl.DataFrame, program: Program, *, as_of: datetime | None = N
     changes = ([f"arrivals x{arrivals:g}"] if arrivals != 1 else []) + [
         f"{s} durations x{f:g}" for s, f in scale.items()] + [
         f"deadline {k if isinstance(k, str) else f'{k[0]} ({k[1]})'} = {v:g}" for k, v in (deadlines or {}).items()]
+    jam = (run_congestion(events, program, base.as_of, surge=arrivals, reviewers=reviewers, weeks=weeks,
+                          seed=int(options.get("seed", 0))) if congestion else None)
+    notes = [CAPACITY, *(jam.notes if jam else [])]
     return WhatIf(_table(base, alt, b_back, s_back), _deadlines(base, alt), base, alt, b_back, s_back, changes,
-                  [CAPACITY])
+                  notes, jam)
 
 
 def _table(base: Forecast, alt: Forecast, b_back: Backlog, s_back: Backlog) -> pl.DataFrame:
