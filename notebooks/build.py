@@ -299,15 +299,24 @@ NOTEBOOKS = {
         "## What if?\n\nNew projects arriving `surge` times as fast, the first review status taking "
         "`review_factor` times as long (e.g. with more reviewers), and the first status deadline set to "
         "`deadline_days`: the forecast and the deadline figures beside the baseline (same random draws). The "
-        "model assumes capacity is unchanged, as the note says: a surge adds work but slows nobody down.",
+        "forecast assumes capacity is unchanged, as the note says: a surge adds work but slows nobody down.",
         "review = next((s for s in prof.roles.review if prof.holders.get(s) == 'utility'), None)\n"
         "first_deadline = next((d.label for d in prof.deadlines if d.status), None)\n"
         "w = ws.whatif(as_of_ts, arrivals=surge, durations={review: review_factor} if review else None,\n"
         "              deadlines={first_deadline: deadline_days} if deadline_days and first_deadline else None,\n"
-        "              weeks=weeks)\n"
+        "              weeks=weeks, congestion=True)\n"
         "print('; '.join(w.changes), '|', w.notes[0])\n"
         "w.table",
         "w.deadlines",
+        "## If the reviewers are the bottleneck\n\nThe congestion model: each utility-held status is a team "
+        "that carries at most its peak load of the last 90 days at once; at `surge` times the arrivals, a "
+        "project entering a busy status waits for a place. Business days in each status without that limit "
+        "and with it (a discrete-event simulation fed by the program's own stays; docs/forecast.md).",
+        "from pcnb import frameview\n"
+        "frameview.for_managers(w.congestion.table.rename({'days_without_limit': 'days (no limit)', "
+        "'days_with_congestion': 'days (with congestion)', 'wait_for_a_place': 'of them waiting', "
+        "'wip_without_limit': 'in progress at the end (no limit)', 'wip_with_congestion': "
+        "'in progress at the end (with congestion)'}))",
         "## How good are these forecasts?\n\nThe same forecast made half a year before `as_of`, checked "
         "against what happened since: the share of 80 % completion-date ranges that held (about 0.8 is right), "
         "and the Brier score of the outcomes (lower is better) beside the naive answer (the closed projects' "

@@ -172,10 +172,10 @@ def congestion(events: pl.DataFrame, program: Program, as_of: datetime, *, surge
     free = run(net, horizon, seed, limited=False, surge=surge)
     held = run(net, horizon, seed, limited=True, surge=surge, reviewers=reviewers)
     rows = [(s, max(1, round(net.capacity[s] * reviewers)), free[s]["time"], held[s]["time"], held[s]["wait"],
-             free[s]["wip"], held[s]["wip"]) for s in sorted(net.utility)]
+             int(free[s]["wip"]), int(held[s]["wip"])) for s in sorted(net.utility)]
     table = pl.DataFrame(rows, orient="row", schema={
         "status": pl.String, "capacity": pl.Int64, "days_without_limit": pl.Float64, "days_with_congestion": pl.Float64,
-        "wait_for_a_place": pl.Float64, "wip_without_limit": pl.Float64, "wip_with_congestion": pl.Float64})
+        "wait_for_a_place": pl.Float64, "wip_without_limit": pl.Int64, "wip_with_congestion": pl.Int64})
     notes = [f"congestion model (simpy): {horizon} business days from {as_of:%Y-%m-%d}, arrivals "
              f"{net.arrival_rate * surge:.2f} a business day (x{surge:g}), teams sized by their peak load of the "
              f"last {ARRIVAL_DAYS} days (x{reviewers:g}); a drawn stay already holds the history's own waiting"]
