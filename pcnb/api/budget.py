@@ -79,8 +79,23 @@ class RateBudget:
                                 "ORDER BY item_timestamp", (now - self.window_ms,)).fetchall()
         return [r[0] for r in rows]
 
+    def _used(self) -> tuple[int, int | None]:
+        """(operations in the window now, the timestamp whose leaving frees a background slot, when
+        the window is past the reserve): counted in SQLite, so a sandbox's high limit (thousands of
+        rows in the window) costs no Python list per call."""
+        now = time.time_ns() // 1_000_000
+        with sqlite3.connect(self.path, timeout=10) as conn:
+            used = conn.execute(f"SELECT COUNT(*) FROM '{TABLE}' WHERE item_timestamp >= ?",
+                                (now - self.window_ms,)).fetchone()[0]
+            if self.limit - used > self.reserve:
+                return used, None
+            row = conn.execute(f"SELECT item_timestamp FROM '{TABLE}' WHERE item_timestamp >= ? "
+                               "ORDER BY item_timestamp LIMIT 1 OFFSET ?",
+                               (now - self.window_ms, max(used - (self.limit - self.reserve), 0))).fetchone()
+        return used, row[0] if row else now
+
     def snapshot(self) -> BudgetSnapshot:
-        used = len(self._timestamps())
+        used = self._used()[0]
         return BudgetSnapshot(self.limit, self.period, used, max(self.limit - used, 0))
 
     def eta(self, calls: int) -> float:
@@ -105,11 +120,10 @@ class RateBudget:
         deadline = None if timeout is None else start + timeout
         if priority == "background" and self.reserve:
             while True:
-                stamps = self._timestamps()
-                if self.limit - len(stamps) > self.reserve:
+                used, oldest = self._used()
+                if oldest is None:
                     break
                 now = time.time_ns() // 1_000_000
-                oldest = stamps[len(stamps) - (self.limit - self.reserve)]
                 pause = max((oldest + self.window_ms - now) / 1000, 0.01)
                 if deadline is not None and time.monotonic() + pause > deadline:
                     raise TimeoutError("rate budget: no background slot within the timeout")
