@@ -259,3 +259,15 @@ def row_label(name: str, detail: str) -> str:
 def room(ends: Sequence[float]) -> float:
     """The x range of a range-bar chart: the longest bar plus room for its label after it."""
     return max([*ends, 1.0]) * 1.45
+
+
+def say(fig: go.Figure, lines: Sequence[str], headline: str) -> go.Figure:
+    """Put the reason there is nothing to draw in the middle of the plot, in words."""
+    import textwrap
+
+    text = "<br>".join([f"<b>{headline}</b>", *(part for line in lines for part in textwrap.wrap(line, 90))])
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, align="center",
+                       font={"size": 14, "color": "#333333"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -28,7 +28,7 @@ from pcnb.analytics.calendar import Calendar
 from pcnb.chartforecast import at_risk_chart as at_risk_chart
 from pcnb.chartforecast import backlog_forecast_chart as backlog_forecast_chart
 from pcnb.chartforecast import completion_chart as completion_chart
-from pcnb.chartkit import current_period, finish, in_order, next_start, step_of, title, unit_words, wait_bins
+from pcnb.chartkit import current_period, finish, in_order, next_start, say, step_of, title, unit_words, wait_bins
 from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
 from pcnb.chartrows import FigureWithTable as FigureWithTable
 from pcnb.chartrows import aging_chart as aging_chart
@@ -177,6 +177,14 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar, within: i
         open_ = open_.with_columns(pl.when(pl.col("project_final")).then(pl.lit(FINISHED))
                                    .otherwise(pl.col("waiting_on")).alias("waiting_on"))
     sides = ("utility", "applicant", *([FINISHED] if finished == "group" else []))
+    if open_.height == 0:  # nothing waits: say so (and why), not an empty plot
+        why = ("no inquiry thread is open" if state.height == 0 or state.filter(pl.col("waiting_on") != "none")
+               .height == 0 else "the open threads all belong to finished projects, left out (--finished group "
+                                 "draws them)")
+        fig = say(go.Figure(), [f"On {as_of.astimezone(ZoneInfo(cal.timezone)):%Y-%m-%d %H:%M}, {why}."],
+                  "No open inquiries waiting")
+        return _layout(fig, _title("How long have open inquiries waited for an answer?", as_of, 0, cal,
+                                   counted="open threads"), "", "")
     bins = wait_bins(within)
     names = [label for _, _, label in bins]
     fig = go.Figure()
@@ -215,6 +223,10 @@ def backlog_trend_chart(trend: pl.DataFrame, as_of: datetime, cal: Calendar) -> 
     """Open inquiry threads per day, stacked by who must answer (from backlog_over_time); today's
     count written at the right end."""
     fig = go.Figure()
+    if trend.height == 0 or not trend["threads"].sum():  # no thread was ever open in the window: say so
+        fig = say(fig, ["no inquiry thread was open on any day of the period"], "No inquiries waiting")
+        return _layout(fig, _title("How many inquiries were waiting for an answer, day by day?", as_of, 0, cal,
+                                   counted="open now", note="at the end of each day"), "", "")
     finished = [FINISHED] if FINISHED in trend["waiting_on"].to_list() else []  # grouped by backlog_over_time
     for side in ("utility", "applicant", *finished):
         part = trend.filter(pl.col("waiting_on") == side).sort("date")

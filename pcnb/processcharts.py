@@ -31,23 +31,11 @@ from plotly.subplots import make_subplots
 from pcnb.analytics.calendar import Calendar
 from pcnb.analytics.process_map import ProcessMap
 from pcnb.analytics.stays import SEP
-from pcnb.chartkit import days_text, finish, in_order, row_label, rows_height, title
+from pcnb.chartkit import days_text, finish, in_order, row_label, rows_height, say, title
 from pcnb.chartrows import FigureWithTable
 from pcnb.palette import REFERENCE, SIDES, VERMILLION, Palette, for_names
 
 OTHER_COLOUR = "#bbbbbb"
-
-
-def _say(fig: go.Figure, lines: Sequence[str], headline: str) -> go.Figure:
-    """Put the reason there is nothing to draw in the middle of the plot, in words."""
-    import textwrap
-
-    text = "<br>".join([f"<b>{headline}</b>", *(part for line in lines for part in textwrap.wrap(line, 90))])
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, align="center",
-                       font={"size": 14, "color": "#333333"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Palette | None = None,
@@ -72,7 +60,7 @@ def variants_chart(v: pl.DataFrame, as_of: datetime, cal: Calendar, colors: Pale
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.62, 0.38], horizontal_spacing=0.02)
     n_projects = int(v["projects"].sum()) if v.height else 0
     if v.height == 0:
-        fig = _say(go.Figure(), statements or ["no status history in the data"], "No paths to show")
+        fig = say(go.Figure(), statements or ["no status history in the data"], "No paths to show")
         finish(fig, title("Which paths do projects take?", as_of, 0, cal, counted="projects"), "", "")
         return FigureWithTable(fig, table, "Variants")
     longest = max([len(p) for p in paths] or [1])
@@ -153,7 +141,7 @@ def process_map_chart(pm: ProcessMap, as_of: datetime, cal: Calendar, colors: Pa
     pal = colors or for_names(nodes["status"].to_list())
     fig = go.Figure()
     if pm.edges.height == 0:
-        _say(fig, statements or ["no project has moved from one status to another yet"], "No moves to draw")
+        say(fig, statements or ["no project has moved from one status to another yet"], "No moves to draw")
         finish(fig, title("How do projects move through the process?", as_of, pm.moves, cal, counted="moves"),
                "", "")
         return fig.update_layout(height=420)
@@ -217,7 +205,7 @@ def rework_chart(pairs: pl.DataFrame, as_of: datetime, cal: Calendar, top: int =
     shown = pairs.head(top)
     n_rounds = int(pairs["rounds"].sum()) if pairs.height else 0
     if shown.height == 0:
-        fig = _say(go.Figure(), statements or ["no project went back to a status it had already been in"],
+        fig = say(go.Figure(), statements or ["no project went back to a status it had already been in"],
                    "No rework loops found")
         finish(fig, title("Which loops back cost the most business days?", as_of, 0, cal, counted="rounds"), "", "")
         return FigureWithTable(fig, pairs, "Rework loops")

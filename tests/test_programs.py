@@ -26,11 +26,14 @@ pytestmark = pytest.mark.slow  # the slow tier: pytest -m slow
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMUNITY = str(ROOT / "tests" / "programs" / "community_solar.yaml")
+#: a program from the random generator (pcnb.sandbox.random_programs, seed 100044), as no one designed it
+GENERATED_FILE = str(ROOT / "tests" / "programs" / "random_100044.yaml")
 PROGRAMS = ("rebate", "large-dg", COMMUNITY)
 #: a program using the richer definition keys (timers, routing, calendar-day steps, closures): its charts
 QUEUE = str(ROOT / "tests" / "programs" / "queue_with_timers.yaml")
 NAMES = {"rebate": "Clean Energy Incentive Program", "large-dg": "Large Generator Interconnection Queue",
-         COMMUNITY: "Kaiāulu Community Solar Subscriptions", QUEUE: "Coastal Interconnection Queue"}
+         COMMUNITY: "Kaiāulu Community Solar Subscriptions", QUEUE: "Coastal Interconnection Queue",
+         GENERATED_FILE: "Random program 100044"}
 
 
 def _figures(nb: nbformat.NotebookNode) -> list[dict]:
@@ -54,7 +57,7 @@ def _has_data(fig: dict) -> bool:
     return False
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program", (*PROGRAMS, GENERATED_FILE))
 @pytest.mark.parametrize("notebook", ["02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog",
                                       "05_write_back", "06_forecast", "07_compliance", "08_process"])
 def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch):
@@ -62,12 +65,16 @@ def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch
     params = {"program": program}
     if notebook == "07_compliance" and program == COMMUNITY:  # no built-in rule file: the user's own
         params["rules"] = str(ROOT / "tests" / "programs" / "community_solar_rules.yaml")
+    if notebook == "07_compliance" and program == GENERATED_FILE:  # a rule file of roles only fits any program
+        params["rules"] = str(ROOT / "tests" / "programs" / "roles_only_rules.yaml")
     out = run_report(ROOT / "notebooks" / f"{notebook}.ipynb", tmp_path / f"{notebook}.html", params)
     executed = nbformat.read(out.with_suffix(".ipynb"), as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert NAMES[program] in text  # the notebook ran on that program, not the default one
     figures = _figures(executed)
-    if notebook != "05_write_back":
+    if notebook == "04_inquiry_backlog" and program == GENERATED_FILE:  # a program with no inquiries at all:
+        assert figures and all(_says_why(f) for f in figures)  # every inquiry chart says so, none is blank
+    elif notebook != "05_write_back":
         assert figures and all(_has_data(f) or _says_why(f) for f in figures), [f["layout"].get("title") for f in
                                                                                  figures]
         assert sum(_has_data(f) for f in figures) >= len(figures) - 1
@@ -163,3 +170,12 @@ def test_every_chart_runs_on_a_generated_program(tmp_path):
             fig = run(parse(f"chart {name}"), session)
             assert _has_data(fig.to_plotly_json()), name
             assert "outcomes guessed, not confirmed" in fig.layout.title.text, name
+
+
+def test_the_generated_program_file_is_the_generators():
+    """tests/programs/random_100044.yaml is what the random generator makes for its seed (not edited)."""
+    import yaml
+
+    from pcnb.sandbox.random_programs import random_program
+
+    assert yaml.safe_load(Path(GENERATED_FILE).read_text(encoding="utf-8")) == random_program(GENERATED)[0]
