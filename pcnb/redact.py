@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 #: shorter values are not treated as secrets (they would mask ordinary words and numbers)
@@ -98,6 +98,15 @@ def url_secrets(url: str) -> list[str]:
         return []
     values = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _secret_param(k, v)]
     return [v for v in (password, *values) if v]
+
+
+def redact_store_url(url: str) -> str:
+    """A database URL (the team store's ``postgresql://ROLE:PASSWORD@HOST/DB``) as it may be shown:
+    its password is registered (raw and URL-decoded, so a driver's message quoting either is masked
+    too) and the URL loses its user-info and secret query parameters."""
+    secrets = url_secrets(url)
+    register(*secrets, *(unquote(s) for s in secrets))
+    return redact_url(url)
 
 
 def redact_urls(text: str) -> str:
