@@ -39,7 +39,7 @@ def real(environment: str, program: str | None = None, **settings: Any) -> Conne
     """Real credentials (PCNB_* variables or the keyring) for ``environment``: "trial" or
     "production" -- named explicitly, never a default, since production is a live system."""
     s = load_settings(environment=environment, program=program, **settings)
-    return Connection(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_path)
+    return Connection(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_url or s.store_path)
 
 
 def embedded_sandbox(projects: int = 2000, seed: int = 7, rate_limit: str = "6000/60", role: str = "admin",
@@ -93,12 +93,13 @@ def from_environment(environment: str | None = None, program: str | None = None,
     via its connection file (``connection``, else PCNB_SANDBOX_CONNECTION), else an embedded one
     -- or, ``embedded=False`` (the console script, one process per command), the connection file
     ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
-    production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
-    the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id
+    production, real credentials from the environment or keyring. PCNB_STORE_URL (a team's
+    PostgreSQL store) or PCNB_STORE_PATH overrides the cache file; PCNB_SANDBOX_PROJECTS sizes an
+    embedded sandbox. ``program``: the program id
     on a real PowerClerk; for an embedded sandbox, which program to serve (a built-in name such as
     "rebate", or a definition file)."""
     environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
-    store_path = store_path or os.environ.get("PCNB_STORE_PATH") or None
+    store_path = store_path or os.environ.get("PCNB_STORE_URL") or os.environ.get("PCNB_STORE_PATH") or None
     if environment != "sandbox":
         return real(environment, program, store_path=str(store_path) if store_path else None)
     connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")

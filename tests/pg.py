@@ -71,12 +71,14 @@ def fresh_schema(prefix: str = "t") -> str:
     return with_schema(admin_url(), name)
 
 
-def restart(mode: str = "immediate") -> None:
-    """Stop the server (``immediate``: as a crash would) and start it again on the same port."""
-    folder = os.environ["PCNB_TEST_PG_DIR"]
+def restart(folder: str, url: str, mode: str = "immediate", down_s: float = 0.0) -> None:
+    """Stop the cluster in ``folder`` (``immediate``: as a crash would), wait ``down_s``, start it again
+    on the port of ``url``."""
+    import time
+
     bin_dir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
     cluster = Path(folder, "cluster").resolve()
-    port = urlsplit(os.environ["PCNB_TEST_PG_URL"]).port
+    port = urlsplit(url).port
     user = []
     if os.getuid() == 0:
         owner = cluster.owner()
@@ -85,5 +87,6 @@ def restart(mode: str = "immediate") -> None:
             "-c full_page_writes=off -c max_connections=200")
     subprocess.run([*user, str(bin_dir / "pg_ctl"), "-D", str(cluster / "data"), "-m", mode, "-w", "stop"],
                    cwd=cluster, check=True, capture_output=True)
+    time.sleep(down_s)
     subprocess.run([*user, str(bin_dir / "pg_ctl"), "-D", str(cluster / "data"), "-l", str(cluster / "server.log"),
                     "-w", "-o", opts, "start"], cwd=cluster, check=True, capture_output=True)

@@ -31,7 +31,11 @@ if TYPE_CHECKING:
     import psycopg
 
 SCHEMES = ("postgresql://", "postgres://")
-URL_FORM = "postgresql://ROLE:PASSWORD@HOST:PORT/DATABASE (URL-encode special characters: @ as %40)"
+#: (the role and password are described apart: any text shaped like a URL with a password is masked)
+URL_FORM = ("postgresql://HOST:PORT/DATABASE with ROLE:PASSWORD@ in front of the host (URL-encode special "
+            "characters: @ as %40)")
+RESUME = ("check that the PostgreSQL server is up, then re-run: the sync resumes from its last commit, "
+          "nothing committed is lost or fetched twice")
 #: extra statements a migration needs on PostgreSQL only (SQLite has them built in)
 PG_EXTRA: dict[int, str] = {1: "ALTER TABLE projects ADD COLUMN rowid BIGSERIAL"}  # frames keep listing order
 _DML = [  # SQLite forms the store's SQL uses -> PostgreSQL's
@@ -81,14 +85,17 @@ def role_of(url: str) -> str:
 
 def connect_error(url: str, exc: Exception) -> PgStoreError:
     """One line naming what is wrong with the store URL and how to fix it."""
-    where, text = redact_store_url(url), str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    where, text = redact_store_url(url), (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     low = str(exc).lower()
     parts = urlsplit(url)
     database = unquote(parts.path.lstrip("/")) or "(the role's name)"
     if "password authentication failed" in low or "no password supplied" in low:
-        return PgStoreError(f"the PostgreSQL server refused the password of role {role_of(url)!r} ({where})",
-                            "correct the password in the store URL (URL-encode @ : / % as %40 %3A %2F %25) "
-                            "or put it in ~/.pgpass")
+        # PostgreSQL answers a missing role the same way, so as not to say which roles exist
+        return PgStoreError(f"the PostgreSQL server refused role {role_of(url)!r} with this password ({where}): "
+                            "a wrong password, or no such role",
+                            "correct the password in the store URL (URL-encode @ : / % as %40 %3A %2F %25, or "
+                            "put it in ~/.pgpass) or the role (README 'for teams': pcnb_reader for analysts, "
+                            "pcnb_writer for the worker)")
     if re.search(r'role ".*" does not exist', low):
         return PgStoreError(f"the PostgreSQL role {role_of(url)!r} does not exist on {where}",
                             "use the role your administrator created for pcnb (README, 'for teams': "
@@ -96,10 +103,28 @@ def connect_error(url: str, exc: Exception) -> PgStoreError:
     if re.search(r'database ".*" does not exist', low):
         return PgStoreError(f"the database {database!r} does not exist on {where}",
                             f"create it (createdb -O pcnb_writer {database}) or correct its name in the store URL")
-    if "invalid" in low and ("dsn" in low or "connection option" in low or "uri" in low or "port" in low):
+    if type(exc).__name__ == "ProgrammingError" or ("invalid" in low and "connection option" in low):
         return PgStoreError(f"the store URL is not a valid PostgreSQL URL ({where}): {text}", f"write it as {URL_FORM}")
     return PgStoreError(f"cannot reach the PostgreSQL store at {where}: {text}",
                         "check the host and port in the store URL and that the server is running")
+
+
+def reader_grants(role: str, schema: str = "public", writer: str | None = None) -> list[str]:
+    """The statements (run by the store's owner, the writer role) that let ``role`` open the store
+    read-only: read every table; write only the write-back journal (two analysts must not send one
+    batch twice) and the request ledger. ``writer``: tables its later migrations add are readable too."""
+    from psycopg import sql
+
+    r, s = sql.Identifier(role), sql.Identifier(schema)
+    out = [sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r),
+           sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, r),
+           sql.SQL("GRANT INSERT, UPDATE ON {}.journal TO {}").format(s, r),
+           sql.SQL("GRANT INSERT ON {}.ledger TO {}").format(s, r),
+           sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, r)]
+    if writer:
+        out.append(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}")
+                   .format(sql.Identifier(writer), s, r))
+    return [q.as_string(None) for q in out]
 
 
 def _psycopg() -> Any:
@@ -140,6 +165,7 @@ class PgConnection:
     def __init__(self, url: str):
         self.url, self.where = url, redact_store_url(url)
         self.psycopg = _psycopg()
+        self.in_transaction = False
         self._conn = self._connect()
         row = self._conn.execute("SELECT current_database(), current_schema(), current_user").fetchone()
         database, schema, role = row or ("", "", "")
@@ -157,14 +183,30 @@ class PgConnection:
     def key(self, purpose: str) -> int:
         return _key(self.space, purpose)
 
-    @property
-    def in_transaction(self) -> bool:
-        return bool(self._conn.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE)
-
     def _live(self) -> psycopg.Connection[Any]:
+        """The connection; one the server dropped is replaced, but never inside a transaction (its
+        statements would run outside it): there the loss is an error and the caller rolls back."""
         if self._conn.closed or self._conn.broken:
+            if self.in_transaction:
+                raise PgStoreError(f"lost the connection to the shared store {self.where} mid-transaction", RESUME)
             self._conn = self._connect()
         return self._conn
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+        self.in_transaction = False
+
+    def rollback_quietly(self) -> None:
+        self.in_transaction = False
+        try:
+            if not self._conn.broken and self._conn.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE:
+                self._conn.execute("ROLLBACK")
+        except self.psycopg.Error:
+            pass  # the connection is gone: the server rolled the transaction back
 
     def _fail(self, exc: Exception) -> PgStoreError:
         errors = self.psycopg.errors
@@ -174,32 +216,23 @@ class PgConnection:
                                 "role's store URL; analysts open the store read-only")
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, self.psycopg.OperationalError):
-            return PgStoreError(f"lost the connection to the shared store {self.where}: {first}",
-                                "check that the PostgreSQL server is up, then re-run: the sync resumes from its "
-                                "last commit, nothing committed is lost or fetched twice")
+            return PgStoreError(f"lost the connection to the shared store {self.where}: {first}", RESUME)
         return PgStoreError(f"the shared store {self.where} refused a statement: {first}")
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> PgCursor:
-        conn = self._conn if self.in_transaction else self._live()
+        conn = self._live()
         try:
             return PgCursor(conn.execute(dml(sql, bool(params)), tuple(params) or None))
         except self.psycopg.Error as exc:
             raise self._fail(exc) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> PgCursor:
-        cur = self._conn.cursor()
+        cur = self._live().cursor()
         try:
             cur.executemany(dml(sql), [tuple(r) for r in rows])
         except self.psycopg.Error as exc:
             raise self._fail(exc) from None
         return PgCursor(cur)
-
-    def rollback_quietly(self) -> None:
-        try:
-            if not self._conn.broken and self.in_transaction:
-                self._conn.execute("ROLLBACK")
-        except self.psycopg.Error:
-            pass  # the connection is gone: the server rolled the transaction back
 
     @contextmanager
     def session_lock(self, purpose: str, wait: float) -> Iterator[None]:
@@ -217,6 +250,11 @@ class PgConnection:
                 self.execute("SELECT pg_advisory_unlock(?)", (key,))
             except PgStoreError:
                 pass  # connection lost: the server already released it
+
+    def may(self, privilege: str, table: str) -> bool:
+        """Whether this role holds ``privilege`` (INSERT, UPDATE...) on a table of the store."""
+        row = self.execute("SELECT has_table_privilege(current_user, to_regclass(?), ?)", (table, privilege)).fetchone()
+        return bool(row and row[0])
 
     def close(self) -> None:
         self._conn.close()

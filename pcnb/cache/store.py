@@ -172,7 +172,7 @@ def pg_local_path(url: str) -> Path:
 
     parts = urlsplit(url)
     options = dict(parse_qsl(parts.query)).get("options", "")
-    name = f"pg-{parts.hostname}-{parts.port or 5432}-{parts.path.strip('/')}-{options}"
+    name = f"pg-{parts.netloc.rsplit('@', 1)[-1]}-{parts.path.strip('/')}-{options}"
     return data_dir() / "stores" / ("".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) + ".pgstore")
 
 
@@ -189,9 +189,9 @@ class Store:
     def __init__(self, target: str | Path):
         self.url = str(target) if pg.is_url(target) else None
         if self.url is not None:
+            self.pg = pg.PgConnection(self.url)  # first: a malformed URL is its one-line error
             self.path = pg_local_path(self.url)
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.pg = pg.PgConnection(self.url)
             self.conn, self.where, self.target = self.pg, self.pg.where, self.url
             try:
                 self._migrate()
@@ -275,6 +275,11 @@ class Store:
         """One sync at a time per store: a lock file beside SQLite, a session advisory lock on
         PostgreSQL (every machine; freed by the server when its holder dies). TimeoutError if busy."""
         if self.shared:
+            if not self.pg.may("INSERT", "projects"):
+                raise StoreError(f"role {self.pg.role!r} opens the shared store {self.where} read-only: "
+                                 "analysts' notebooks do not sync it",
+                                 "the sync worker keeps it fresh (`pcnb worker --every 15m` with the writer role's "
+                                 "store URL); `%powerclerk info` shows its last run")
             with self.pg.session_lock("sync", wait):
                 yield
             return
@@ -292,7 +297,7 @@ class Store:
         if self.shared:  # writers of one store queue here, as behind SQLite's BEGIN IMMEDIATE
             if lock == "migrate":
                 self.conn.execute("CREATE TABLE IF NOT EXISTS pcnb_schema (version INTEGER NOT NULL)")
-            self.conn.execute("BEGIN")
+            self.pg.begin()
             self.conn.execute("SELECT pg_advisory_xact_lock(?)", (self.pg.key(lock),))
         else:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -328,7 +333,10 @@ class Store:
                 self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', '1') "
                                   "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(sync_state.value AS BIGINT) + 1 "
                                   "AS TEXT)")
-            self.conn.execute("COMMIT")
+            if self.shared:
+                self.pg.commit()
+            else:
+                self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
             self._rollback()
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
@@ -514,12 +522,19 @@ class Store:
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""
+        if self.shared and not self._ledger_writable():
+            return  # a role without INSERT on the ledger: diagnostics only, never an error
         try:
             self.conn.execute("INSERT INTO ledger (time, endpoint, method, status, latency_ms, request_id) "
                               "VALUES (?,?,?,?,?,?)", (entry["time"], entry["endpoint"], entry["method"],
                                                        entry["status"], entry["latency_ms"], entry["request_id"]))
         except (sqlite3.OperationalError, StoreError):
             pass  # diagnostics only: a full disk surfaces as a StoreError at the next data commit
+
+    def _ledger_writable(self) -> bool:
+        if not hasattr(self, "_ledger_ok"):
+            self._ledger_ok = self.pg.may("INSERT", "ledger")
+        return self._ledger_ok
 
     def pending(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0])
