@@ -2,13 +2,15 @@
 
 Schemas are explicit (below) so analytics never guess types: timestamps are
 ``Datetime("us", "UTC")`` (convert with ``.dt.convert_time_zone(program_tz)``), statuses are
-``Categorical``. SQLite stays the system of record; each frame is also kept as a parquet snapshot
-beside the store, tagged with the store's write generation, so repeated loads are a parquet read
-and only the first load after a change pays for reading SQLite rows.
+``Categorical``. The store stays the system of record; each frame is also kept as a parquet snapshot
+beside the store (for a shared PostgreSQL store: in this reader's own data dir), tagged with the
+store's write generation, so repeated loads are a parquet read and only the first load after a
+change pays for reading rows.
 
 Why not an Arrow-native SQLite reader (ADBC, connectorx): they bundle their own SQLite library, and
 two SQLite libraries in one process do not see each other's WAL (stale reads were observed) and
-break each other's POSIX locks.
+break each other's POSIX locks. PostgreSQL has no such trap: its frames come through ADBC's
+PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ NOTES_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _read(store: Store, sql: str, columns: list[str]) -> pl.DataFrame:
+    if store.shared:  # PostgreSQL: Arrow columns through ADBC, no Python row loop
+        df = store.pg.frame(sql)
+        return df.rename(dict(zip(df.columns, columns, strict=True)))
     rows = store.conn.execute(sql).fetchall()
     return pl.DataFrame(rows, schema=columns, orient="row")
 
@@ -151,7 +156,7 @@ def status_events(store: Store, wait: bool = False) -> pl.DataFrame:
 
 
 def _status_events(store: Store) -> pl.DataFrame:
-    raw = _unpack(store.conn.execute("SELECT project_id, events FROM history_packed").fetchall())
+    raw = _unpack(_read(store, "SELECT project_id, events FROM history_packed", ["project_id", "b"]))
     if raw.height == 0:
         return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
@@ -174,11 +179,12 @@ def _status_events(store: Store) -> pl.DataFrame:
     )
 
 
-def _unpack(rows: list[tuple[str, bytes]]) -> pl.DataFrame:
-    """history_packed blobs -> one row per event (store.EVENT layout), decoded by polars in Rust."""
+def _unpack(rows: pl.DataFrame) -> pl.DataFrame:
+    """history_packed blobs (project_id, b) -> one row per event (store.EVENT layout), decoded by
+    polars in Rust."""
     size = EVENT.size
     # sorting 1 row per project here (not 1 per event in SQLite or later) keeps the output ordered
-    packed = pl.DataFrame(rows, schema={"project_id": pl.String, "b": pl.Binary}, orient="row").sort("project_id")
+    packed = rows.cast({"project_id": pl.String, "b": pl.Binary}).sort("project_id")
     ev = packed.with_columns(pl.int_ranges(0, pl.col("b").bin.size() // size).alias("i")).explode("i").drop_nulls("i")
     def field(k: int) -> pl.Expr:
         return pl.col("b").bin.slice(pl.col("i") * size + 8 * k, 8).bin.reinterpret(dtype=pl.Int64,
