@@ -17,6 +17,7 @@ from typing import Any
 
 from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache import pg
 from pcnb.cache.store import default_path
 from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
@@ -52,7 +53,8 @@ def embedded_sandbox(projects: int = 2000, seed: int = 7, rate_limit: str = "600
     creds = Credentials.from_dict(handle.credentials(role), "sandbox")
     settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
                         program=handle.program_id, rate_limit=handle.rate_limit[0],
-                        rate_period=handle.rate_limit[1])
+                        rate_period=handle.rate_limit[1],
+                        store_url=str(store_path) if pg.is_url(str(store_path)) else None)
     if store_path is None:  # an embedded sandbox's data dies with it: keep its cache in a temp dir
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
         store_path = Path(tmp) / "store.sqlite"
@@ -101,6 +103,8 @@ def from_environment(environment: str | None = None, program: str | None = None,
     environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
     store_path = store_path or os.environ.get("PCNB_STORE_URL") or os.environ.get("PCNB_STORE_PATH") or None
     if environment != "sandbox":
+        if pg.is_url(str(store_path)):  # a team's store: its server also keeps the key's budget
+            return real(environment, program, store_url=str(store_path))
         return real(environment, program, store_path=str(store_path) if store_path else None)
     connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")
     if not connection and not embedded:

@@ -37,6 +37,10 @@ URL_FORM = ("postgresql://HOST:PORT/DATABASE with ROLE:PASSWORD@ in front of the
             "characters: @ as %40)")
 RESUME = ("check that the PostgreSQL server is up, then re-run: the sync resumes from its last commit, "
           "nothing committed is lost or fetched twice")
+#: the API key's one budget for every machine (pcnb.api.budget_pg): made with the store's schema (the
+#: writer role), so the analysts' role can be granted it before any of them spends from it
+BUDGET_DDL = ("CREATE TABLE IF NOT EXISTS pcnb_rate_budget (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);"
+              "CREATE INDEX IF NOT EXISTS pcnb_rate_budget_key_ts ON pcnb_rate_budget (key, ts)")
 #: extra statements a migration needs on PostgreSQL only (SQLite has them built in)
 PG_EXTRA: dict[int, str] = {1: "ALTER TABLE projects ADD COLUMN rowid BIGSERIAL"}  # frames keep listing order
 _DML = [  # SQLite forms the store's SQL uses -> PostgreSQL's
@@ -75,7 +79,7 @@ def ddl(script: str) -> str:
     return script
 
 
-def _key(*parts: str) -> int:
+def lock_key(*parts: str) -> int:
     """A signed 64-bit advisory-lock key for this store (database + schema) and purpose."""
     return int.from_bytes(hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest(), "big", signed=True)
 
@@ -121,7 +125,9 @@ def reader_grants(role: str, schema: str = "public", writer: str | None = None) 
            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, r),
            sql.SQL("GRANT INSERT, UPDATE ON {}.journal TO {}").format(s, r),
            sql.SQL("GRANT INSERT ON {}.ledger TO {}").format(s, r),
-           sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, r)]
+           sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, r),
+           # their own interactive calls spend from the key's one budget (pcnb.api.budget_pg)
+           sql.SQL("GRANT SELECT, INSERT, DELETE ON {}.pcnb_rate_budget TO {}").format(s, r)]
     if writer:
         out.append(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}")
                    .format(sql.Identifier(writer), s, r))
@@ -183,7 +189,7 @@ class PgConnection:
         return conn
 
     def key(self, purpose: str) -> int:
-        return _key(self.space, purpose)
+        return lock_key(self.space, purpose)
 
     def _live(self) -> psycopg.Connection[Any]:
         """The connection; one the server dropped is replaced, but never inside a transaction (its

@@ -256,6 +256,9 @@ class Store:
                     conn.execute(f"PRAGMA user_version={number}")
                 if number == 4:  # a store written before 4: pack its existing histories
                     _backfill_packed(conn)
+            if self.shared:
+                for statement in pg.BUDGET_DDL.split(";"):
+                    conn.execute(statement)
 
     def generation(self) -> int:
         row = self.conn.execute("SELECT value FROM sync_state WHERE key = 'generation'").fetchone()
