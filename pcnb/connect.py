@@ -72,7 +72,8 @@ def from_connection_file(path: str | Path, role: str = "admin", store_path: str 
     creds = Credentials.from_dict(info["users"][role], "sandbox connection file")
     settings = Settings(environment="sandbox", base_url=info["base_url"], token_url=info["token_url"],
                         program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
-                        rate_period=float(info["rate_limit"][1]))
+                        rate_period=float(info["rate_limit"][1]),
+                        store_url=str(store_path) if pg.is_url(str(store_path)) else None)
     port = info["base_url"].rsplit(":", 1)[-1].split("/")[0]
     conn = Connection(PowerClerkClient(settings, creds), info["program_id"],
                       store_path or default_path(f"sandbox-{port}", info["program_id"]))

@@ -381,6 +381,13 @@ class Workspace:
 
         return writeback.journal.rows(self.store, batch)
 
+    def worker_last_run(self) -> Any:
+        """The sync worker's last run on this store (``pcnb worker``: time, calls, errors, outcome), or
+        None when no worker keeps it (a pcnb.worker.RunRecord)."""
+        from pcnb.worker import last_run
+
+        return last_run(self.store)
+
     def health(self) -> frames.SyncHealth:
         """How fresh the cache is, in the program's local time (UTC until a profile says its zone)."""
         loaded = self.profile_file.profile  # the profile in use, if any was read yet (no inference here)

@@ -179,7 +179,9 @@ def cmd_budget(args: argparse.Namespace, session: Session) -> str:
 def cmd_info(args: argparse.Namespace, session: Session) -> str:
     ws = session.require()
     s = ws.client.settings
-    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.path} · {ws.health()}"
+    worker = ws.worker_last_run()
+    tail = f" · {worker.line()}" if worker else ""
+    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.where} · {ws.health()}{tail}"
 
 
 CONNECT = Command("connect", "connect to the sandbox or to PCI Trial / Production",
@@ -205,5 +207,6 @@ USE = Command("use", "switch to another program", "Use PROGRAM for the following
               cmd_use, _use_args)
 BUDGET = Command("budget", "the API key's rate budget and ETA",
                  "Operations used in the window, remaining, ETA for the queue.", cmd_budget)
-INFO = Command("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s.",
+INFO = Command("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s, "
+               "and on a team's shared store the sync worker's last run (time, calls, errors).",
                cmd_info)
