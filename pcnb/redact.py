@@ -42,6 +42,9 @@ MIN_SECRET = 6
 SECRET_ENV = ("PCNB_API_KEY", "PCNB_CLIENT_ID", "PCNB_CLIENT_SECRET", "PCNB_MFA_TOTP_SECRET",
               "PCNB_MFA_SESSION_TOKEN")
 
+#: variables holding a URL whose password is a secret: a team's store (postgresql://ROLE:PASSWORD@...)
+SECRET_URL_ENV = ("PCNB_STORE_URL",)
+
 #: query parameter names that carry credentials (gateways: subscription-key, sig, access_token, ...)
 SECRET_PARAMS = re.compile(r"(token|secret|password|passwd|pwd|key|otp|code|auth|sig|session|credential)", re.I)
 
@@ -300,9 +303,19 @@ def register(*values: str | None) -> None:
     _KNOWN.add(values)
 
 
+def env_url_secrets() -> list[str]:
+    """The passwords in the SECRET_URL_ENV variables' URLs, as written (URL-encoded) and decoded."""
+    out: list[str] = []
+    for name in SECRET_URL_ENV:
+        found = url_secrets(os.environ.get(name) or "")
+        out += [*found, *(unquote(v) for v in found)]
+    return out
+
+
 def known() -> list[str]:
-    """Registered secrets plus the PCNB_* credential variables of the environment."""
-    return _usable([*_KNOWN.snapshot(), *(os.environ.get(v) for v in SECRET_ENV)])
+    """Registered secrets plus the PCNB_* credential variables of the environment (and the
+    passwords of the PCNB_* URLs that carry one)."""
+    return _usable([*_KNOWN.snapshot(), *(os.environ.get(v) for v in SECRET_ENV), *env_url_secrets()])
 
 
 def default() -> Redactor:
