@@ -188,3 +188,13 @@ def test_no_test_server_password_in_the_environment_of_reports():
 
     password = urlsplit(os.environ["PCNB_TEST_PG_URL"]).password or ""
     assert password and password not in _pg_status()
+
+
+def test_the_grants_in_the_team_docs_are_what_reader_grants_returns():
+    from pathlib import Path
+
+    from tests.test_docs import blocks
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "teams.md"
+    shown = [code for lang, code in blocks(page) if lang == "sql"]
+    assert shown == [";\n".join(reader_grants("pcnb_reader", "public", "pcnb_writer")) + ";"]
