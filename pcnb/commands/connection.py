@@ -83,7 +83,7 @@ def cmd_disconnect(args: argparse.Namespace, session: Session) -> str:
         return "not connected: nothing to close (`%powerclerk connect --sandbox` or `connect --env trial` opens one)"
     ws.close()
     sandbox = " and stopped its embedded sandbox" if ws.sandbox_handle is not None else ""
-    return f"disconnected from {_where(ws)}: closed the cache {ws.store.path}{sandbox}"
+    return f"disconnected from {_where(ws)}: closed the cache {ws.store.where}{sandbox}"
 
 
 def cmd_connections(args: argparse.Namespace, session: Session) -> Any:
@@ -164,7 +164,7 @@ def cmd_use(args: argparse.Namespace, session: Session) -> str:
     new._stack, new.sandbox_handle, new.sandbox_program = ws._stack, ws.sandbox_handle, ws.sandbox_program
     ws.store.close()  # the client and an embedded sandbox carry over to the new program
     session.opened(new)
-    return f"using program {new.program} (cache {new.store.path})"
+    return f"using program {new.program} (cache {new.store.where})"
 
 
 def cmd_budget(args: argparse.Namespace, session: Session) -> str:
