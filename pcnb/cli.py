@@ -300,8 +300,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _worker(args: argparse.Namespace) -> int:
     from pcnb.worker import main as worker_main
+    from pcnb.workspace import Workspace
 
-    return worker_main(args.every, args.once, args.max_calls)
+    return worker_main(lambda: Workspace.open(embedded=False), args.every, args.once, args.max_calls)
 
 
 #: the console script's own subcommands; every other word is a notebook command

@@ -92,6 +92,10 @@ class Worker:
             errors += 1
             outcome = f"failed: {exc.message}"
             self._drop_workspace()
+        except Exception as exc:  # anything else is this run's failure too: a daemon outlives it
+            errors += 1
+            outcome = f"failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            self._drop_workspace()
         record = RunRecord(started, round(time.monotonic() - t0, 1), calls, errors, outcome)
         self._remember(record)
         self.log(record.line())
@@ -145,15 +149,13 @@ class Worker:
             signal.signal(signal.SIGTERM, previous)
 
 
-def main(every: str, once: bool = False, max_calls: int | None = None) -> int:
-    """The console script's ``pcnb worker``: the workspace comes from the environment
-    (PCNB_ENVIRONMENT, PCNB_STORE_URL with the writer role, credentials from PCNB_* or the keyring)."""
-    from pcnb.workspace import Workspace
-
+def main(open_workspace: Callable[[], Any], every: str, once: bool = False, max_calls: int | None = None) -> int:
+    """The console script's ``pcnb worker`` (``open_workspace``: the workspace from the environment:
+    PCNB_ENVIRONMENT, PCNB_STORE_URL with the writer role, credentials from PCNB_* or the keyring)."""
     try:
         seconds = parse_every(every)
     except InputError as exc:
         print(f"pcnb worker: {exc}", file=sys.stderr)
         return 2
     options = {"max_calls": max_calls} if max_calls else {}
-    return Worker(lambda: Workspace.open(embedded=False), seconds, sync_options=options).loop(once)
+    return Worker(open_workspace, seconds, sync_options=options).loop(once)

@@ -68,16 +68,6 @@ class Budget(Protocol):
     def close(self) -> None: ...
 
 
-def for_key(api_key: str, limit: int, period: float, store_url: str | None = None) -> Budget:
-    """The key's budget: through the team's PostgreSQL server when there is one (every machine
-    shares it), else this machine's SQLite bucket."""
-    if store_url:
-        from pcnb.api.budget_pg import ServerBudget
-
-        return ServerBudget(api_key, limit, period, url=store_url)
-    return RateBudget(api_key, limit, period)
-
-
 class RateBudget:
     """Shared limit of ``limit`` operations per ``period`` seconds for one API key."""
 

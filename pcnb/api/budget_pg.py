@@ -14,11 +14,23 @@ from __future__ import annotations
 
 import time
 
-from pcnb.api.budget import BudgetSnapshot, key_fingerprint
-from pcnb.cache import pg
+from pcnb import pgconn
+from pcnb.api.budget import Budget, BudgetSnapshot, RateBudget, key_fingerprint
 
 TABLE = "pcnb_rate_budget"
+#: made with the store's schema too (the writer role, pcnb.cache.store), so the analysts' role can be
+#: granted it before any of them spends from it
+BUDGET_DDL = (f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);"
+              f"CREATE INDEX IF NOT EXISTS {TABLE}_key_ts ON {TABLE} (key, ts)")
 NOW = "SELECT extract(epoch FROM clock_timestamp())::float8"
+
+
+def for_key(api_key: str, limit: int, period: float, store_url: str | None = None) -> Budget:
+    """The key's budget: through the team's PostgreSQL server when there is one (every machine
+    shares it), else this machine's SQLite bucket."""
+    if store_url:
+        return ServerBudget(api_key, limit, period, url=store_url)
+    return RateBudget(api_key, limit, period)
 
 
 class ServerBudget:
@@ -33,11 +45,18 @@ class ServerBudget:
         self.reserve = min(reserve, max(limit - 1, 0))
         self.window_s = period + buffer_s
         self.key = key_fingerprint(api_key)  # the key itself never reaches the database
-        self.db = pg.PgConnection(url)
-        self.lock_key = pg.lock_key("rate-budget", self.key)
+        self.db = pgconn.PgConnection(url)
+        self.lock_key = pgconn.lock_key("rate-budget", self.key)
         if self.db.execute("SELECT to_regclass(?)", (TABLE,)).fetchone()[0] is None:  # no store made it yet
-            for statement in pg.BUDGET_DDL.split(";"):
-                self.db.execute(statement)
+            self.db.begin()  # several processes starting at once: one creates it, under the lock
+            try:
+                self.db.execute("SELECT pg_advisory_xact_lock(?)", (pgconn.lock_key("rate-budget-table"),))
+                for statement in BUDGET_DDL.split(";"):
+                    self.db.execute(statement)
+                self.db.commit()
+            except BaseException:
+                self.db.rollback_quietly()
+                raise
         self.waited_s = 0.0
         self.acquired = 0
 

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from pcnb.api.auth import Credentials, resolve_credentials
-from pcnb.api.budget import Budget, for_key
+from pcnb.api.budget import Budget
+from pcnb.api.budget_pg import for_key
 from pcnb.api.calllog import Ledger
 from pcnb.api.channel import Channel
 from pcnb.api.drift import DriftLog

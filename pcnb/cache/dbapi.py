@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from pcnb.errors import PowerClerkError
-
-
-class StoreError(PowerClerkError):
-    """The store (cache file or shared database) could not be read or written."""
+from pcnb.errors import StoreError as StoreError  # its home is the error tree; the cache's callers import it here
 
 
 class Cursor(Protocol):

@@ -23,9 +23,9 @@ from filelock import FileLock, Timeout
 
 from pcnb.cache import pg
 from pcnb.cache.dbapi import Conn
-from pcnb.cache.dbapi import StoreError as StoreError
 from pcnb.config import data_dir
 from pcnb.contract import parse_timestamp
+from pcnb.errors import StoreError as StoreError
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -257,7 +257,9 @@ class Store:
                 if number == 4:  # a store written before 4: pack its existing histories
                     _backfill_packed(conn)
             if self.shared:
-                for statement in pg.BUDGET_DDL.split(";"):
+                from pcnb.api.budget_pg import BUDGET_DDL
+
+                for statement in BUDGET_DDL.split(";"):
                     conn.execute(statement)
 
     def generation(self) -> int:
@@ -298,10 +300,14 @@ class Store:
 
     def _begin(self, lock: str) -> None:
         if self.shared:  # writers of one store queue here, as behind SQLite's BEGIN IMMEDIATE
-            if lock == "migrate":
-                self.conn.execute("CREATE TABLE IF NOT EXISTS pcnb_schema (version INTEGER NOT NULL)")
             self.pg.begin()
-            self.conn.execute("SELECT pg_advisory_xact_lock(?)", (self.pg.key(lock),))
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(?)", (self.pg.key(lock),))
+                if lock == "migrate":  # under the lock (two first openers at once) and in the transaction
+                    self.conn.execute("CREATE TABLE IF NOT EXISTS pcnb_schema (version INTEGER NOT NULL)")
+            except BaseException:
+                self.pg.rollback_quietly()
+                raise
         else:
             self.conn.execute("BEGIN IMMEDIATE")
 

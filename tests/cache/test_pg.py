@@ -198,3 +198,28 @@ def test_the_grants_in_the_team_docs_are_what_reader_grants_returns():
     page = Path(__file__).resolve().parents[2] / "docs" / "teams.md"
     shown = [code for lang, code in blocks(page) if lang == "sql"]
     assert shown == [";\n".join(reader_grants("pcnb_reader", "public", "pcnb_writer")) + ";"]
+
+
+def test_first_openers_at_once_migrate_once():
+    """Several processes (here: threads, one connection each) open a new database at the same moment:
+    one migrates under the advisory lock, the others find the schema current."""
+    target = pg.fresh_schema()
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            opened.append(Store(target))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(opened) == 4
+    assert {s.schema_version for s in opened} == {7}
+    assert opened[0].conn.execute("SELECT COUNT(*) FROM pcnb_schema").fetchone()[0] == 1
+    for s in opened:
+        s.close()
