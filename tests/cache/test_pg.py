@@ -223,3 +223,22 @@ def test_first_openers_at_once_migrate_once():
     assert opened[0].conn.execute("SELECT COUNT(*) FROM pcnb_schema").fetchone()[0] == 1
     for s in opened:
         s.close()
+
+
+def test_the_store_url_chooses_the_backend_and_the_budget(monkeypatch):
+    """Workspace.open(store=URL) and PCNB_STORE_URL open the team store; the client's rate budget then
+    lives on the same server; without either, the store stays this user's SQLite file."""
+    from pcnb.api.budget import RateBudget
+    from pcnb.api.budget_pg import ServerBudget
+
+    target = pg.fresh_schema()
+    with Workspace.open(store=target, projects=30, rate_limit=FAST) as ws:
+        assert ws.store.shared and isinstance(ws.client.budget, ServerBudget)
+        assert ws.sync(progress=False).calls > 0 and ws.projects().height == 30
+        assert "postgresql://" in repr(ws) and (urlsplit(target).password or "") not in repr(ws)
+    monkeypatch.setenv("PCNB_STORE_URL", target)
+    with Workspace.open(projects=30, rate_limit=FAST) as ws:
+        assert ws.store.shared and ws.store.target == target
+    monkeypatch.delenv("PCNB_STORE_URL")
+    with Workspace.open(projects=30, rate_limit=FAST) as ws:
+        assert not ws.store.shared and isinstance(ws.client.budget, RateBudget)
