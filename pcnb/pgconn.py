@@ -37,6 +37,8 @@ _DML = [  # SQLite forms the store's SQL uses -> PostgreSQL's
     (re.compile(r"\bMAX\((COALESCE\(|queue\.priority)"), r"GREATEST(\1"),
     (re.compile(r"\bIS NOT \?"), "IS DISTINCT FROM ?"),
 ]
+
+
 class PgStoreError(StoreError):
     """The shared PostgreSQL store could not be reached, read or written."""
 
@@ -73,11 +75,11 @@ def connect_error(url: str, exc: Exception) -> PgStoreError:
         return PgStoreError(f"the PostgreSQL server refused role {role_of(url)!r} with this password ({where}): "
                             "a wrong password, or no such role",
                             "correct the password in the store URL (URL-encode @ : / % as %40 %3A %2F %25, or "
-                            "put it in ~/.pgpass) or the role (README 'for teams': pcnb_reader for analysts, "
+                            "put it in ~/.pgpass) or the role (docs/teams.md: pcnb_reader for analysts, "
                             "pcnb_writer for the worker)")
     if re.search(r'role ".*" does not exist', low):
         return PgStoreError(f"the PostgreSQL role {role_of(url)!r} does not exist on {where}",
-                            "use the role your administrator created for pcnb (README, 'for teams': "
+                            "use the role your administrator created for pcnb (docs/teams.md: "
                             "pcnb_reader for analysts, pcnb_writer for the worker)")
     if re.search(r'database ".*" does not exist', low):
         return PgStoreError(f"the database {database!r} does not exist on {where}",
@@ -98,8 +100,6 @@ def _psycopg() -> Any:
 
 class PgCursor:
     """The part of sqlite3.Cursor the store's callers use."""
-
-    lastrowid = None
 
     def __init__(self, cur: psycopg.Cursor[Any]):
         self._cur = cur
