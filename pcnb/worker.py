@@ -90,7 +90,7 @@ class Worker:
             outcome = "complete" if report.complete else f"paused: {report.stopped_because}"
         except PowerClerkError as exc:  # the store's server or PowerClerk is gone: next tick tries again
             errors += 1
-            outcome = f"failed: {exc.message}"
+            outcome = f"failed: {exc.message}" + (f" (fix: {exc.hint})" if exc.hint else "")
             self._drop_workspace()
         except Exception as exc:  # anything else is this run's failure too: a daemon outlives it
             errors += 1
@@ -124,14 +124,15 @@ class Worker:
             raise Stopped()
 
     def loop(self, once: bool = False) -> int:
-        """Run until SIGTERM (or once); exit status 0."""
+        """Run until SIGTERM (exit status 0), or once (a cron line: 1 if that run failed, so cron
+        mails it and a timer unit shows it)."""
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         self.log(f"worker started: a sync every {self.every_s:g}s")
         try:
             while not self.stop.is_set():
                 self._in_run = True
                 try:
-                    self.run_once()
+                    record = self.run_once()
                 except Stopped:
                     self.log("worker stopped by SIGTERM during a run: its uncommitted step rolled back, "
                              "the next start resumes it")
@@ -139,7 +140,7 @@ class Worker:
                 finally:
                     self._in_run = False
                 if once:
-                    break
+                    return 1 if record.outcome.startswith("failed") else 0
                 self.stop.wait(self.every_s)
             if self.stop.is_set():
                 self.log("worker stopped by SIGTERM")

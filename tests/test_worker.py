@@ -65,7 +65,9 @@ def test_a_store_that_cannot_be_opened_is_a_failed_run_not_a_crash():
 
     record = Worker(unreachable, 60, lines.append).run_once()
     assert record.outcome.startswith("failed: cannot reach the PostgreSQL store") and record.errors == 1
+    assert "(fix: check the host and port" in record.outcome and "\n" not in lines[0]
     assert "secret-pw-123" not in lines[0]
+    assert Worker(unreachable, 60, lines.append).loop(once=True) == 1  # a cron line's failure shows
 
 
 @pytest.mark.slow
