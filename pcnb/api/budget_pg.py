@@ -68,17 +68,22 @@ class ServerBudget:
 
     def _take(self, allowed: int) -> float:
         """Record one operation if fewer than ``allowed`` are in the window: 0.0; else the seconds
-        until a slot frees (nothing recorded)."""
+        until a slot frees (nothing recorded). A count and one indexed row, not the whole window."""
         self.db.begin()
         try:
             self.db.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_key,))
-            now, stamps = self._window()
-            if len(stamps) < allowed:
+            now = float(self.db.execute(NOW).fetchone()[0])
+            since = now - self.window_s
+            used = int(self.db.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE key = ? AND ts >= ?",
+                                       (self.key, since)).fetchone()[0])
+            if used < allowed:
                 self.db.execute(f"INSERT INTO {TABLE} (key, ts) VALUES (?, ?)", (self.key, now))
                 self.db.execute(f"DELETE FROM {TABLE} WHERE key = ? AND ts < ?", (self.key, now - 2 * self.window_s))
                 wait = 0.0
-            else:
-                wait = max(stamps[len(stamps) - allowed] + self.window_s - now, 0.01)
+            else:  # the slot frees when the (used - allowed + 1)-th oldest operation leaves the window
+                oldest = self.db.execute(f"SELECT ts FROM {TABLE} WHERE key = ? AND ts >= ? ORDER BY ts "
+                                         "LIMIT 1 OFFSET ?", (self.key, since, used - allowed)).fetchone()[0]
+                wait = max(float(oldest) + self.window_s - now, 0.01)
             self.db.commit()
             return wait
         except BaseException:
