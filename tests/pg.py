@@ -40,7 +40,11 @@ def start_if_needed() -> str | None:
 
 
 def stop(folder: str) -> None:
+    """Stop the cluster and remove its folder."""
+    import shutil
+
     subprocess.run(["bash", str(SCRIPT), "stop", folder], capture_output=True, timeout=120)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def unavailable() -> str | None:
