@@ -5,7 +5,9 @@ per project) and hands the parquet snapshot writes to a background thread. Warm:
 the snapshots.
 
 The store is filled directly from the sandbox generator (no HTTP: this measures the read path),
-with enough projects to reach one million status events.
+with enough projects to reach one million status events. The same data is then copied into a
+PostgreSQL store (team mode, issue #28: a server from PCNB_TEST_PG_URL, else a throwaway one started
+by tests/pg.py) and loaded there: cold is Arrow columns through ADBC, warm the reader's own snapshot.
 """
 
 from __future__ import annotations
@@ -35,21 +37,68 @@ def fill(store: Store, n: int) -> int:
     return events
 
 
+LOADERS = (("projects", frames.projects), ("status_events", frames.status_events))
+
+
+def cold_and_warm(store: Store) -> tuple[dict[str, float], dict[str, float]]:
+    cold = {name: _time(fn, store) for name, fn in LOADERS}
+    frames.wait_for_snapshots()  # the snapshot writes run behind the cold load; not part of its wait
+    warm = {name: min(_time(fn, store) for _ in range(3)) for name, fn in LOADERS}
+    return cold, warm
+
+
+def copy_to_postgresql(source: Store, target: Store) -> None:
+    """Every table of the SQLite store into the PostgreSQL one (COPY, one transaction)."""
+    tables = ("projects", "statuses", "people", "status_events", "history_packed", "sync_state")
+    with target.tx(data=False), target.pg._live().cursor() as cur:
+        for table in tables:
+            columns = [r[1] for r in source.conn.execute(f"PRAGMA table_info({table})")]
+            names = ", ".join(columns)
+            with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[arg-type]
+                for row in source.conn.execute(f"SELECT {names} FROM {table} ORDER BY rowid"):
+                    copy.write_row(row)
+        for table, key in (("statuses", "code"), ("people", "code")):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "  # type: ignore[arg-type]
+                        f"(SELECT COALESCE(MAX({key}), 0) + 1 FROM {table}), false)")
+
+
+def postgresql_rows(sqlite_store: Store) -> list[tuple[str, str, str]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests import pg
+
+    folder = pg.start_if_needed()
+    try:
+        if pg.unavailable():
+            return [("PostgreSQL", f"not measured: {pg.unavailable()}", "-")]
+        store = Store(pg.fresh_schema("bench"))
+        copy_to_postgresql(sqlite_store, store)
+        cold, warm = cold_and_warm(store)
+        store.close()
+    finally:
+        if folder:
+            pg.stop(folder)
+    return [
+        ("cold (PostgreSQL through ADBC, first load after the store changed): same frames",
+         f"{sum(cold.values()):.3f} s (status_events {cold['status_events']:.3f} s)", "beside SQLite's"),
+        ("warm (PostgreSQL: this reader's parquet snapshot, unchanged generation): same frames",
+         f"{sum(warm.values()):.3f} s (status_events {warm['status_events']:.3f} s)", "< 1 s"),
+    ]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         store = Store(Path(d) / "bench.sqlite")
         n_events = fill(store, 166_000)
-        loaders = (("projects", frames.projects), ("status_events", frames.status_events))
-        cold = {name: _time(fn, store) for name, fn in loaders}
-        frames.wait_for_snapshots()  # the snapshot writes run behind the cold load; not part of its wait
-        warm = {name: min(_time(fn, store) for _ in range(3)) for name, fn in loaders}
+        cold, warm = cold_and_warm(store)
         n_projects = frames.projects(store).height
+        team = postgresql_rows(store)
     record("Cache -> frames (frames_load.py)", [
         (f"cold (SQLite, first load after the store changed): {n_projects:,} projects + {n_events:,} events",
          f"{sum(cold.values()):.3f} s (status_events {cold['status_events']:.3f} s)",
          "< 1 s"),
         ("warm (parquet snapshot, unchanged store): same frames", f"{sum(warm.values()):.3f} s "
          f"(status_events {warm['status_events']:.3f} s)", "< 1 s"),
+        *team,
     ])
 
 

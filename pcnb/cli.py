@@ -287,17 +287,33 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--with-code", action="store_true", help="keep the code cells (for analysts); by default the "
                    "HTML is a report: title block, key figures, charts, tables and captions, no code")
     r.set_defaults(func=_report)
+    w = sub.add_parser("worker", help="keep a team's shared store fresh: a sync every --every (SIGTERM stops it)",
+                       description="Sync the store named by PCNB_STORE_URL (the writer role) every interval, one "
+                                   "log line per run; PowerClerk outages and database restarts are retried at the "
+                                   "next run; `info` shows the last run. README: 'For teams'.")
+    w.add_argument("--every", default="15m", help="interval between runs: 90s, 15m, 1h, 1d (default 15m)")
+    w.add_argument("--once", action="store_true", help="one run, then exit (a cron line)")
+    w.add_argument("--max-calls", type=int, default=None, help="stop each run after this many API operations")
+    w.set_defaults(func=_worker)
     return p
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from pcnb.worker import main as worker_main
+    from pcnb.workspace import Workspace
+
+    return worker_main(lambda: Workspace.open(embedded=False), args.every, args.once, args.max_calls)
+
+
 #: the console script's own subcommands; every other word is a notebook command
-OWN = ("sandbox", "demo", "report")
+OWN = ("sandbox", "demo", "report", "worker")
 
 MENU = """pcnb: PowerClerk API V2 analytics and integration. Start with one of:
   pcnb demo                      a sandbox, a sync and four HTML reports, no credentials
   pcnb sandbox                   serve the sandbox; `pcnb sync`, `pcnb chart sla` ... then use it
   pcnb doctor --env trial        first contact: checks every step to a real PowerClerk
   pcnb report NOTEBOOK -o X.html a notebook run into a report
+  pcnb worker --every 15m        keep a team's shared store fresh (PCNB_STORE_URL)
 `pcnb --help` lists pcnb's own commands, `pcnb help` the notebook's."""
 
 

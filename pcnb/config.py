@@ -49,6 +49,9 @@ class Settings:
     format: str = "json"
     timezone: str | None = None  # the program's IANA zone, if you know it better than the inference
     store_path: str | None = None
+    #: team mode (issue #28): a shared PostgreSQL store, postgresql://ROLE:PASSWORD@HOST:PORT/DATABASE
+    #: (PCNB_STORE_URL or [tool.pcnb] store_url); unset, the store is this user's SQLite file
+    store_url: str | None = field(default=None, repr=False)
     #: contract facts a real server may answer differently (README: "First contact"): the token path
     #: and API prefix are token_url / base_url above; these are the rest, one setting away
     page_limit: int = MAX_PAGE_LIMIT  # GetProjects' largest `limit`; sync asks for pages this big
@@ -58,6 +61,8 @@ class Settings:
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
         shown.update({k: redact.redact_url(shown[k]) for k in ("base_url", "token_url") if shown[k]})
+        if self.store_url:
+            shown["store_url"] = redact.redact_store_url(self.store_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def __post_init__(self) -> None:
@@ -71,13 +76,18 @@ class Settings:
             self.token_url = self.token_url or ENVIRONMENTS[self.environment]["token_url"]
         # a gateway's password (user-info) or key (query) in a URL: masked, in every form, wherever pcnb writes
         redact.register(*redact.url_secrets(self.base_url or ""), *redact.url_secrets(self.token_url or ""))
+        if self.store_url:
+            shown = redact.redact_store_url(self.store_url)  # registers its password for every redaction
+            if not self.store_url.startswith(("postgresql://", "postgres://")):
+                raise ConfigError(f"store_url {shown!r} is not a PostgreSQL URL",
+                                  "write it as postgresql://HOST:PORT/DATABASE with ROLE:PASSWORD@ in front of the "
+                                  "host, or unset it to keep this user's SQLite file (store_path)")
         if self.page_limit < 1:
             raise ConfigError(f"page_limit={self.page_limit} must be at least 1", "the documented maximum is 1000")
         if self.rate_limit < 1 or self.rate_period <= 0:
             raise ConfigError("rate_limit must be >= 1 operation per positive period")
         if self.timezone is not None:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
             try:
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):

@@ -17,6 +17,7 @@ from typing import Any
 
 from pcnb.api.auth import Credentials, resolve_credentials
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache import pg
 from pcnb.cache.store import default_path
 from pcnb.config import Settings, cache_dir, load_settings
 from pcnb.errors import ConfigError
@@ -39,7 +40,7 @@ def real(environment: str, program: str | None = None, **settings: Any) -> Conne
     """Real credentials (PCNB_* variables or the keyring) for ``environment``: "trial" or
     "production" -- named explicitly, never a default, since production is a live system."""
     s = load_settings(environment=environment, program=program, **settings)
-    return Connection(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_path)
+    return Connection(PowerClerkClient(s, resolve_credentials(s.environment)), s.program, s.store_url or s.store_path)
 
 
 def embedded_sandbox(projects: int = 2000, seed: int = 7, rate_limit: str = "6000/60", role: str = "admin",
@@ -52,7 +53,8 @@ def embedded_sandbox(projects: int = 2000, seed: int = 7, rate_limit: str = "600
     creds = Credentials.from_dict(handle.credentials(role), "sandbox")
     settings = Settings(environment="sandbox", base_url=handle.base_url, token_url=handle.token_url,
                         program=handle.program_id, rate_limit=handle.rate_limit[0],
-                        rate_period=handle.rate_limit[1])
+                        rate_period=handle.rate_limit[1],
+                        store_url=str(store_path) if pg.is_url(str(store_path)) else None)
     if store_path is None:  # an embedded sandbox's data dies with it: keep its cache in a temp dir
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pcnb-sandbox-"))
         store_path = Path(tmp) / "store.sqlite"
@@ -70,7 +72,8 @@ def from_connection_file(path: str | Path, role: str = "admin", store_path: str 
     creds = Credentials.from_dict(info["users"][role], "sandbox connection file")
     settings = Settings(environment="sandbox", base_url=info["base_url"], token_url=info["token_url"],
                         program=info["program_id"], rate_limit=int(info["rate_limit"][0]),
-                        rate_period=float(info["rate_limit"][1]))
+                        rate_period=float(info["rate_limit"][1]),
+                        store_url=str(store_path) if pg.is_url(str(store_path)) else None)
     port = info["base_url"].rsplit(":", 1)[-1].split("/")[0]
     conn = Connection(PowerClerkClient(settings, creds), info["program_id"],
                       store_path or default_path(f"sandbox-{port}", info["program_id"]))
@@ -93,13 +96,16 @@ def from_environment(environment: str | None = None, program: str | None = None,
     via its connection file (``connection``, else PCNB_SANDBOX_CONNECTION), else an embedded one
     -- or, ``embedded=False`` (the console script, one process per command), the connection file
     ``pcnb sandbox`` writes to the cache dir, else an error saying how to start one. For trial and
-    production, real credentials from the environment or keyring. PCNB_STORE_PATH overrides
-    the cache file; PCNB_SANDBOX_PROJECTS sizes an embedded sandbox. ``program``: the program id
+    production, real credentials from the environment or keyring. PCNB_STORE_URL (a team's
+    PostgreSQL store) or PCNB_STORE_PATH overrides the cache file; PCNB_SANDBOX_PROJECTS sizes an
+    embedded sandbox. ``program``: the program id
     on a real PowerClerk; for an embedded sandbox, which program to serve (a built-in name such as
     "rebate", or a definition file)."""
     environment = environment or os.environ.get("PCNB_ENVIRONMENT") or "sandbox"
-    store_path = store_path or os.environ.get("PCNB_STORE_PATH") or None
+    store_path = store_path or os.environ.get("PCNB_STORE_URL") or os.environ.get("PCNB_STORE_PATH") or None
     if environment != "sandbox":
+        if pg.is_url(str(store_path)):  # a team's store: its server also keeps the key's budget
+            return real(environment, program, store_url=str(store_path))
         return real(environment, program, store_path=str(store_path) if store_path else None)
     connection = connection or os.environ.get("PCNB_SANDBOX_CONNECTION")
     if not connection and not embedded:

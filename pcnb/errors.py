@@ -6,6 +6,7 @@
     ├── InputError (+ ValueError)    bad input rejected before any call
     │   └── IrreversibleUnconfirmed  a write with no undo, not confirmed by naming its environment
     ├── ConfigError                  missing/invalid settings or credentials
+    ├── StoreError                   the store (cache file or a team's PostgreSQL store) failed
     ├── TransportError               no usable answer: connection dropped, timeout, refused
     ├── ContractMismatch             a 2xx answer whose shape differs from the modelled contract
     └── ApiError                     the server answered with an error status
@@ -57,6 +58,10 @@ class IrreversibleUnconfirmed(InputError):
 
 class ConfigError(PowerClerkError):
     """Missing or invalid settings or credentials."""
+
+
+class StoreError(PowerClerkError):
+    """The store (this user's cache file or a team's PostgreSQL store) could not be read or written."""
 
 
 class TransportError(PowerClerkError):

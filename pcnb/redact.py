@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 #: shorter values are not treated as secrets (they would mask ordinary words and numbers)
@@ -41,6 +41,9 @@ MIN_SECRET = 6
 #: the credential variables a process may hold (the report process masks them in every report)
 SECRET_ENV = ("PCNB_API_KEY", "PCNB_CLIENT_ID", "PCNB_CLIENT_SECRET", "PCNB_MFA_TOTP_SECRET",
               "PCNB_MFA_SESSION_TOKEN")
+
+#: variables holding a URL whose password is a secret: a team's store (postgresql://ROLE:PASSWORD@...)
+SECRET_URL_ENV = ("PCNB_STORE_URL",)
 
 #: query parameter names that carry credentials (gateways: subscription-key, sig, access_token, ...)
 SECRET_PARAMS = re.compile(r"(token|secret|password|passwd|pwd|key|otp|code|auth|sig|session|credential)", re.I)
@@ -98,6 +101,15 @@ def url_secrets(url: str) -> list[str]:
         return []
     values = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _secret_param(k, v)]
     return [v for v in (password, *values) if v]
+
+
+def redact_store_url(url: str) -> str:
+    """A database URL (the team store's ``postgresql://ROLE:PASSWORD@HOST/DB``) as it may be shown:
+    its password is registered (raw and URL-decoded, so a driver's message quoting either is masked
+    too) and the URL loses its user-info and secret query parameters."""
+    secrets = url_secrets(url)
+    register(*secrets, *(unquote(s) for s in secrets))
+    return redact_url(url)
 
 
 def redact_urls(text: str) -> str:
@@ -291,9 +303,19 @@ def register(*values: str | None) -> None:
     _KNOWN.add(values)
 
 
+def env_url_secrets() -> list[str]:
+    """The passwords in the SECRET_URL_ENV variables' URLs, as written (URL-encoded) and decoded."""
+    out: list[str] = []
+    for name in SECRET_URL_ENV:
+        found = url_secrets(os.environ.get(name) or "")
+        out += [*found, *(unquote(v) for v in found)]
+    return out
+
+
 def known() -> list[str]:
-    """Registered secrets plus the PCNB_* credential variables of the environment."""
-    return _usable([*_KNOWN.snapshot(), *(os.environ.get(v) for v in SECRET_ENV)])
+    """Registered secrets plus the PCNB_* credential variables of the environment (and the
+    passwords of the PCNB_* URLs that carry one)."""
+    return _usable([*_KNOWN.snapshot(), *(os.environ.get(v) for v in SECRET_ENV), *env_url_secrets()])
 
 
 def default() -> Redactor:

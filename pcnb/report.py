@@ -29,7 +29,7 @@ import nbformat
 
 from pcnb import reportout
 from pcnb.bidi import visible_data
-from pcnb.redact import SECRET_ENV, Redactor
+from pcnb.redact import SECRET_ENV, Redactor, env_url_secrets
 from pcnb.reportout import ReportError as ReportError  # re-exported: callers catch it from here
 
 SECRET_NAME = re.compile(r"(secret|token|password|passwd|api_?key|otp|totp|credential)", re.I)
@@ -37,9 +37,10 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def known_secrets(extra: Iterable[str] = ()) -> list[str]:
-    """What the notebook's kernel can read and print: the PCNB_* credential variables, the demo
-    credentials (and control token) of a running sandbox's connection file, and ``extra``."""
-    values = [os.environ.get(v) for v in SECRET_ENV] + _sandbox_secrets() + list(extra)
+    """What the notebook's kernel can read and print: the PCNB_* credential variables, the team
+    store's database password (PCNB_STORE_URL), the demo credentials (and control token) of a running
+    sandbox's connection file, and ``extra``."""
+    values = [os.environ.get(v) for v in SECRET_ENV] + env_url_secrets() + _sandbox_secrets() + list(extra)
     return [v for v in values if v and len(v) >= 6]
 
 

@@ -34,8 +34,9 @@ class Workspace:
                 raise ConfigError("more than one program is visible; choose one", f"use one of: {names}")
             program = str(programs[0]["ProgramId"])
         self.program: str = program
-        path = store_path or client.settings.store_path or default_path(client.settings.environment, self.program)
-        self.store = Store(path)
+        path = (store_path or client.settings.store_url or client.settings.store_path
+                or default_path(client.settings.environment, self.program))
+        self.store = Store(path)  # a path: this user's SQLite file; a postgresql:// URL: the team's store
         try:
             owner.claim(self.store, client.settings.environment, self.program, client.settings.base_url)
         except BaseException:
@@ -50,7 +51,7 @@ class Workspace:
         self.profile_file = ProfileFile(self.profile_path)  # the profile in use, and the last good one
 
     def __repr__(self) -> str:
-        return f"Workspace(program={self.program!r}, {self.client!r}, store={str(self.store.path)!r})"
+        return f"Workspace(program={self.program!r}, {self.client!r}, store={self.store.where!r})"
 
     @classmethod
     def made(cls, conn: connect.Connection) -> Workspace:
@@ -82,10 +83,13 @@ class Workspace:
 
     @classmethod
     def open(cls, environment: str | None = None, program: str | None = None, connection: str | None = None,
-             store_path: str | Path | None = None, embedded: bool = True, **sandbox_options: Any) -> Workspace:
+             store_path: str | Path | None = None, embedded: bool = True, store: str | None = None,
+             **sandbox_options: Any) -> Workspace:
         """What notebooks and the console script call: the environment decides
-        (:func:`pcnb.connect.from_environment` says how)."""
-        return cls.made(connect.from_environment(environment, program, connection, store_path, embedded,
+        (:func:`pcnb.connect.from_environment` says how). ``store``: a team's shared store
+        (``postgresql://...``; also PCNB_STORE_URL or ``[tool.pcnb] store_url``) instead of this
+        user's SQLite file."""
+        return cls.made(connect.from_environment(environment, program, connection, store or store_path, embedded,
                                                  **sandbox_options))
 
     def close(self) -> None:
@@ -376,6 +380,13 @@ class Workspace:
         from pcnb import writeback
 
         return writeback.journal.rows(self.store, batch)
+
+    def worker_last_run(self) -> Any:
+        """The sync worker's last run on this store (``pcnb worker``: time, calls, errors, outcome), or
+        None when no worker keeps it (a pcnb.worker.RunRecord)."""
+        from pcnb.worker import last_run
+
+        return last_run(self.store)
 
     def health(self) -> frames.SyncHealth:
         """How fresh the cache is, in the program's local time (UTC until a profile says its zone)."""

@@ -16,9 +16,11 @@ from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.client import PowerClerkClient
 from pcnb.config import Settings
+from pcnb.redact import redact_url
 from pcnb.sandbox import SandboxHandle, running
 from pcnb.sandbox.generator import generate
 from pcnb.sandbox.state import State
+from tests import pg
 
 # One frozen instant for the whole run: every generated test history ends at END, the start of the
 # run's day (UTC), as the sandbox's own default does. Nothing in the tests is a calendar date of the
@@ -35,17 +37,62 @@ APPLICANT_HELD = ("Returned to Applicant",)
 OUTCOMES = {"reached_pto": ["Permission to Operate"], "withdrawn": ["Withdrawn", "Rejected"]}
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     moved = os.environ.get("PCNB_TEST_CLOCK")
-    return f"clock: {NOW:%Y-%m-%d %H:%M} UTC" + (f" (moved to {moved} by PCNB_TEST_CLOCK)" if moved else "")
+    return [f"clock: {NOW:%Y-%m-%d %H:%M} UTC" + (f" (moved to {moved} by PCNB_TEST_CLOCK)" if moved else ""),
+            _pg_status()]
+
+
+def _pg_status() -> str:
+    why = pg.unavailable()
+    if why:
+        return f"PostgreSQL: NOT AVAILABLE, its store variants are skipped ({why})"
+    return f"PostgreSQL: store variants run against {redact_url(pg.admin_url())}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A moved clock that did not take (PYTHONPATH without tests/clock) must not pass as a moved run."""
+    """A moved clock that did not take (PYTHONPATH without tests/clock) must not pass as a moved run.
+    The first process of a run (not an xdist worker) starts the PostgreSQL test server if none is
+    given (tests/pg.py); workers inherit its URL."""
     moved = os.environ.get("PCNB_TEST_CLOCK")
     if moved and abs((datetime.fromisoformat(moved.replace("Z", "+00:00")) - NOW).total_seconds()) > 3600:
         raise pytest.UsageError(f"PCNB_TEST_CLOCK={moved} is set but the clock says {NOW}: run through "
                                 "scripts/moved-clock.sh (it puts tests/clock on PYTHONPATH)")
+    if not hasattr(config, "workerinput"):
+        config._pcnb_pg_folder = pg.start_if_needed()  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_pcnb_pg_folder", None)
+    if folder:
+        pg.stop(folder)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say in the summary whether the PostgreSQL variants ran or were skipped (and why)."""
+    terminalreporter.write_line(_pg_status(), yellow=bool(pg.unavailable()))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request) -> str:
+    """Run a store/sync/journal test on both backends (issue #28); PostgreSQL skips only when its
+    server could not start (the run's header and summary say so)."""
+    if request.param == "postgresql" and pg.unavailable():
+        pytest.skip(f"PostgreSQL server could not start: {pg.unavailable()}")
+    return request.param
+
+
+@pytest.fixture
+def store_at(store_backend, tmp_path) -> Callable[[str], str]:
+    """Factory: a store's name -> its target on this test's backend (an SQLite file in tmp_path, or
+    a fresh schema of the test server); the same name gives the same store."""
+    made: dict[str, str] = {}
+
+    def target(name: str = "store") -> str:
+        if name not in made:
+            made[name] = str(tmp_path / f"{name}.sqlite") if store_backend == "sqlite" else pg.fresh_schema()
+        return made[name]
+    return target
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,6 +14,7 @@ SECRET = 's3cr3t/Zq9+Xw"V8' + '\\tY7uR6=='
 API_KEY = "apikey-" + "77aa88bb99cc"
 PASSWORD = "gw-" + "Pa55word-9f8e7d"  # a gateway's password in a URL's user-info
 SUB_KEY = "subkey" + "0123456789abcdef"  # a gateway's ?subscription-key=
+DB_PASSWORD = "db:P@ss/" + "w0rd%7e-team"  # the team store's database password (URL-encoded in its URL)
 
 
 def _b64_inner(value: str) -> set[str]:

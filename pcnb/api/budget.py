@@ -18,6 +18,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pyrate_limiter import Limiter, Rate, SQLiteBucket
 
@@ -47,6 +48,24 @@ def _user_only(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
+
+
+class Budget(Protocol):
+    """What the channel, sync and plans ask of a budget: this machine's (RateBudget) or the team
+    server's (pcnb.api.budget_pg.ServerBudget)."""
+
+    limit: int
+    period: float
+    waited_s: float
+    acquired: int
+
+    def acquire(self, priority: str = "interactive", timeout: float | None = None) -> None: ...
+
+    def snapshot(self) -> BudgetSnapshot: ...
+
+    def eta(self, calls: int) -> float: ...
+
+    def close(self) -> None: ...
 
 
 class RateBudget:

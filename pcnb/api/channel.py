@@ -18,7 +18,7 @@ from typing import Any
 
 from pcnb.api import codec
 from pcnb.api.auth import Credentials
-from pcnb.api.budget import RateBudget
+from pcnb.api.budget import Budget
 from pcnb.api.calllog import CallLog, Ledger
 from pcnb.api.redact import SecretHeaders
 from pcnb.api.retry import RetryPolicy
@@ -32,7 +32,7 @@ log = logging.getLogger("pcnb.http")
 class Channel:
     """Sends one operation and returns its WireResponse (status < 400), or raises."""
 
-    def __init__(self, base_url: str, transport: Transport, creds: Credentials, budget: RateBudget | None = None,
+    def __init__(self, base_url: str, transport: Transport, creds: Credentials, budget: Budget | None = None,
                  fmt: str = "json", timeout: float = 30.0, retry: RetryPolicy | None = None,
                  ledger: Ledger | None = None):
         self.base_url = base_url.rstrip("/")

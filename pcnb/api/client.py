@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from pcnb.api.auth import Credentials, resolve_credentials
-from pcnb.api.budget import RateBudget
+from pcnb.api.budget import Budget
+from pcnb.api.budget_pg import for_key
 from pcnb.api.calllog import Ledger
 from pcnb.api.channel import Channel
 from pcnb.api.drift import DriftLog
@@ -81,7 +82,7 @@ class PowerClerkClient:
 
     def __init__(self, settings: Settings | None = None, credentials: Credentials | None = None, *,
                  environment: str | None = None, base_url: str | None = None, token_url: str | None = None,
-                 format: str | None = None, budget: RateBudget | None | bool = True,  # noqa: A002
+                 format: str | None = None, budget: Budget | None | bool = True,  # noqa: A002
                  ledger: Ledger | None = None, transport: Transport | None = None, max_attempts: int = 5,
                  backoff_cap: float = 30.0, max_retry_after: float = 120.0, token_leeway: int = 60):
         if settings is None:
@@ -96,8 +97,9 @@ class PowerClerkClient:
         self.credentials = credentials or resolve_credentials(settings.environment)
         self.credentials.require()
         if budget is True:
-            budget = RateBudget(self.credentials.api_key or "", settings.rate_limit, settings.rate_period)
-        self.budget: RateBudget | None = budget or None
+            budget = for_key(self.credentials.api_key or "", settings.rate_limit, settings.rate_period,
+                             settings.store_url)  # a team store: the budget is the server's, for every machine
+        self.budget: Budget | None = budget or None
         if transport is None:
             transport = RequestsTransport(self.credentials, settings.token_url, settings.timeout, token_leeway)
         self.trace = CallTrace()  # the last operations in detail, secrets redacted (support bundles, doctor)

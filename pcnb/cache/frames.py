@@ -2,13 +2,15 @@
 
 Schemas are explicit (below) so analytics never guess types: timestamps are
 ``Datetime("us", "UTC")`` (convert with ``.dt.convert_time_zone(program_tz)``), statuses are
-``Categorical``. SQLite stays the system of record; each frame is also kept as a parquet snapshot
-beside the store, tagged with the store's write generation, so repeated loads are a parquet read
-and only the first load after a change pays for reading SQLite rows.
+``Categorical``. The store stays the system of record; each frame is also kept as a parquet snapshot
+beside the store (for a shared PostgreSQL store: in this reader's own data dir), tagged with the
+store's write generation, so repeated loads are a parquet read and only the first load after a
+change pays for reading rows.
 
 Why not an Arrow-native SQLite reader (ADBC, connectorx): they bundle their own SQLite library, and
 two SQLite libraries in one process do not see each other's WAL (stale reads were observed) and
-break each other's POSIX locks.
+break each other's POSIX locks. PostgreSQL has no such trap: its frames come through ADBC's
+PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ NOTES_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _read(store: Store, sql: str, columns: list[str]) -> pl.DataFrame:
+    if store.shared:  # PostgreSQL: Arrow columns through ADBC, no Python row loop
+        df = store.pg.frame(sql)
+        return df.rename(dict(zip(df.columns, columns, strict=True)))
     rows = store.conn.execute(sql).fetchall()
     return pl.DataFrame(rows, schema=columns, orient="row")
 
@@ -112,8 +117,6 @@ def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFram
 
 PROJECTS_SQL = """SELECT project_id, program_id, project_number, status_name, status_id, status_custom_id,
     status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0 ORDER BY rowid"""
-PER_PROJECT = ("project_id", "project_number", "status_id", "status_ts", "last_change", "owner_name", "owner_email")
-PER_PROJECT_SQL = f"SELECT {', '.join(PER_PROJECT)} FROM projects WHERE deleted = 0 ORDER BY rowid"
 THREADS_SQL = ("SELECT thread_id, project_id, subject, status, external_id, created, last_note "
                "FROM inquiry_threads ORDER BY created")
 NOTES_SQL = ("SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, text, ts "
@@ -128,37 +131,14 @@ def _projects(store: Store) -> pl.DataFrame:
     """Each project's status under the name the program uses now: a project listed before a rename
     keeps the name it was listed with in its row, so the name comes from the status list
     (pcnb.cache.catalog keeps it current) or, without one, from the newest listed project in that
-    status (its CurrentStatus name is current by definition).
-
-    The per-status columns (name, custom id) and the program id are read once per status, not once
-    per project: on 166k projects a Python object per value is most of a cold load."""
-    conn = store.conn
-    programs = [r[0] for r in conn.execute("SELECT DISTINCT program_id FROM projects WHERE deleted = 0").fetchall()]
-    if len(programs) != 1:  # empty, or (an old mixed file) more than one program: read every row's
-        df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
-        newest_rows = df.sort("last_change", descending=True, nulls_last=True).unique("status_id", keep="first")
-        per_status = {r["status_id"]: (r["status"], r["status_custom_id"]) for r in newest_rows.iter_rows(named=True)}
-    else:
-        raw = _read(store, PER_PROJECT_SQL, list(PER_PROJECT))
-        # the newest listed project of each status names it (SQLite: the bare columns of MAX's row)
-        per_status = {sid: (name, custom) for sid, name, custom, _ in conn.execute(
-            "SELECT status_id, status_name, status_custom_id, MAX(last_change) FROM projects WHERE deleted = 0 "
-            "GROUP BY status_id").fetchall()}
-        df = raw.with_columns(pl.lit(programs[0]).alias("program_id"),
-                              pl.col("status_id").replace_strict({k: v[0] for k, v in per_status.items()},
-                                                                 default=None, return_dtype=pl.String).alias("status"),
-                              pl.col("status_id").replace_strict({k: v[1] for k, v in per_status.items()},
-                                                                 default=None, return_dtype=pl.String)
-                              .alias("status_custom_id"))
-        if df.height == 0:
-            return pl.DataFrame(schema=PROJECTS_SCHEMA)
-        df = df.select([pl.col(k).cast(pl.Int64).cast(v) if v == TS else pl.col(k).cast(v)
-                        for k, v in PROJECTS_SCHEMA.items()])
+    status (its CurrentStatus name is current by definition)."""
+    df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
     if df.height == 0:
         return df
-    listed = dict(conn.execute("SELECT status_id, name FROM statuses WHERE name IS NOT NULL").fetchall())
-    current = {sid: listed.get(sid, name) for sid, (name, _) in per_status.items() if sid is not None}
-    name = pl.col("status_id").replace_strict(current, default=None, return_dtype=pl.String)
+    listed = dict(store.conn.execute("SELECT status_id, name FROM statuses WHERE name IS NOT NULL").fetchall())
+    newest = pl.col("status").cast(pl.String).sort_by("last_change", descending=True, nulls_last=True)
+    name = pl.col("status_id").replace_strict(listed, default=newest.first().over("status_id"),
+                                              return_dtype=pl.String)
     return df.with_columns(pl.when(pl.col("status_id").is_null()).then(pl.col("status").cast(pl.String))
                            .otherwise(name).cast(pl.Categorical).alias("status"))
 
@@ -176,7 +156,7 @@ def status_events(store: Store, wait: bool = False) -> pl.DataFrame:
 
 
 def _status_events(store: Store) -> pl.DataFrame:
-    raw = _unpack(store.conn.execute("SELECT project_id, events FROM history_packed").fetchall())
+    raw = _unpack(_read(store, "SELECT project_id, events FROM history_packed", ["project_id", "b"]))
     if raw.height == 0:
         return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
@@ -199,18 +179,18 @@ def _status_events(store: Store) -> pl.DataFrame:
     )
 
 
-def _unpack(rows: list[tuple[str, bytes]]) -> pl.DataFrame:
-    """history_packed blobs -> one row per event (store.EVENT layout): the blobs joined into one
-    buffer that numpy reads as four int64 columns, no Python object per event."""
+def _unpack(rows: pl.DataFrame) -> pl.DataFrame:
+    """history_packed blobs (project_id, b) -> one row per event (store.EVENT layout): the blobs
+    joined into one buffer that numpy reads as four int64 columns, no Python object per event."""
     import numpy as np
 
-    rows.sort()  # one row per project (not one per event): keeps the output ordered by project
-    ids = pl.Series("project_id", [r[0] for r in rows], pl.String)
-    blobs = [r[1] for r in rows]
+    # sorting 1 row per project here (not 1 per event in SQLite or later) keeps the output ordered
+    packed = rows.cast({"project_id": pl.String, "b": pl.Binary}).sort("project_id")
+    blobs = packed["b"].to_list()
     lengths = np.fromiter((len(b) // EVENT.size for b in blobs), dtype=np.int64, count=len(blobs))
     fields = np.frombuffer(b"".join(blobs), dtype="<i8").reshape(-1, 4)
     null = pl.lit(NULL_INT, pl.Int64)
-    out = pl.DataFrame({"project_id": ids.gather(np.repeat(np.arange(len(blobs)), lengths)),
+    out = pl.DataFrame({"project_id": packed["project_id"].gather(np.repeat(np.arange(len(blobs)), lengths)),
                         "seq": fields[:, 0], "status_code": fields[:, 1], "ts": fields[:, 2],
                         "changed_by_code": fields[:, 3]})
     return out.with_columns(pl.when(pl.col(c) != null).then(pl.col(c)).alias(c) for c in ("ts", "changed_by_code"))

@@ -86,14 +86,14 @@ def claim(store: Store, environment: str, program: str, base_url: str | None) ->
         return True
     theirs = server_key(owner.get("base_url")) or None
     if str(owner.get("program")) != program:
-        raise OwnerError(f"the cache {store.path} holds {_describe(owner)}, not program {program!r} of "
+        raise OwnerError(f"the cache {store.where} holds {_describe(owner)}, not program {program!r} of "
                          f"{current or environment}")
     if theirs == current:
         return owner.get("identity") is None
     same_named = environment == owner.get("environment") and environment in NAMED
     if theirs is None or _same_but_port(theirs, current) or same_named:
         return True  # possibly the same server elsewhere: its identity decides before anything is written
-    raise OwnerError(f"the cache {store.path} holds {_describe(owner)}, not of {current or environment}")
+    raise OwnerError(f"the cache {store.where} holds {_describe(owner)}, not of {current or environment}")
 
 
 def identity(client: PowerClerkClient, program: str) -> dict[str, str] | None:
@@ -119,10 +119,10 @@ def verify(store: Store, client: PowerClerkClient, program: str) -> None:
     moved = server_key(owner.get("base_url")) != current
     if recorded and seen != recorded:
         name = f"({seen['Name']})" if seen else "(it does not list the program)"
-        raise OwnerError(f"the cache {store.path} holds {_describe(owner)}; the server at {current} names "
+        raise OwnerError(f"the cache {store.where} holds {_describe(owner)}; the server at {current} names "
                          f"program {program!r} {name}: another server's data is not mixed in")
     if moved and not recorded and seen is None:
-        raise OwnerError(f"the cache {store.path} holds {_describe(owner)}, and the server at {current} does "
+        raise OwnerError(f"the cache {store.where} holds {_describe(owner)}, and the server at {current} does "
                          f"not list program {program!r}, so it cannot be shown to be the same server")
     with store.tx(data=False) as conn:
         store.put_state(conn, owner={**owner, "base_url": current, "identity": seen or recorded})

@@ -19,9 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
+from pcnb.cache import pg
+from pcnb.cache.dbapi import Conn
 from pcnb.config import data_dir
 from pcnb.contract import parse_timestamp
-from pcnb.errors import PowerClerkError
+from pcnb.errors import StoreError as StoreError
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -93,6 +97,9 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+PUT_PACKED = ("INSERT INTO history_packed VALUES (?, ?) "
+              "ON CONFLICT (project_id) DO UPDATE SET events = excluded.events")
+
 #: history_packed layout: per event four little-endian int64 (seq, status code, ts us, changed-by code);
 #: nulls are stored as NULL_INT. One blob per project is what lets a million events load in a
 #: fraction of a second: Python touches 1 row per project, polars decodes the bytes.
@@ -100,28 +107,24 @@ EVENT = struct.Struct("<4q")
 NULL_INT = -(2**63)
 
 
-def _status_code(conn: sqlite3.Connection, e: dict[str, Any]) -> int:
+def _status_code(conn: Conn, e: dict[str, Any]) -> int:
     """Statuses and people are stored once and referenced by integer codes: one million status
     events then load as integer columns, which is what keeps cache -> frames under a second."""
     key = e.get("StatusId") or e.get("Name") or "?"
     row = conn.execute("SELECT code FROM statuses WHERE status_id = ?", (key,)).fetchone()
     if row:
         return int(row[0])
-    return conn.execute("INSERT INTO statuses (status_id, custom_id, name) VALUES (?,?,?)",
-                        (key, e.get("CustomId"), e.get("Name"))).lastrowid  # type: ignore[return-value]
+    return int(conn.execute("INSERT INTO statuses (status_id, custom_id, name) VALUES (?,?,?) RETURNING code",
+                            (key, e.get("CustomId"), e.get("Name"))).fetchone()[0])
 
 
-def _person_code(conn: sqlite3.Connection, name: str | None) -> int | None:
+def _person_code(conn: Conn, name: str | None) -> int | None:
     if name is None:
         return None
     row = conn.execute("SELECT code FROM people WHERE name = ?", (name,)).fetchone()
     if row:
         return None if row[0] is None else int(row[0])
-    return conn.execute("INSERT INTO people (name) VALUES (?)", (name,)).lastrowid
-
-
-class StoreError(PowerClerkError):
-    """The cache file could not be read or written."""
+    return int(conn.execute("INSERT INTO people (name) VALUES (?) RETURNING code", (name,)).fetchone()[0])
 
 
 def _pack(rows: list[tuple[Any, ...]]) -> bytes:
@@ -130,12 +133,12 @@ def _pack(rows: list[tuple[Any, ...]]) -> bytes:
                     for _, seq, code, ts, by, _ in rows)
 
 
-def _backfill_packed(conn: sqlite3.Connection) -> None:
+def _backfill_packed(conn: Conn) -> None:
     rows: dict[str, list[tuple[Any, ...]]] = {}
     for r in conn.execute("SELECT project_id, seq, status_code, ts, changed_by_code, report_as FROM status_events "
                           "ORDER BY project_id, seq"):
         rows.setdefault(r[0], []).append(r)
-    conn.executemany("INSERT OR REPLACE INTO history_packed VALUES (?, ?)", [(p, _pack(r)) for p, r in rows.items()])
+    conn.executemany(PUT_PACKED, [(p, _pack(r)) for p, r in rows.items()])
 
 
 def to_us(value: str | datetime | None) -> int | None:
@@ -162,39 +165,102 @@ def default_path(environment: str, program: str) -> Path:
     return data_dir() / "stores" / f"{safe}.sqlite"
 
 
-class Store:
-    """One SQLite file; use ``with store.tx() as conn:`` for every write."""
+def pg_local_path(url: str) -> Path:
+    """Where this machine keeps its own files of a shared store (frame snapshots, the profile): a
+    name made of the server, database and schema, never of the role or password."""
+    from urllib.parse import parse_qsl, urlsplit
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query)).get("options", "")
+    name = f"pg-{parts.netloc.rsplit('@', 1)[-1]}-{parts.path.strip('/')}-{options}"
+    return data_dir() / "stores" / ("".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) + ".pgstore")
+
+
+class Store:
+    """One store: an SQLite file (a path) or a shared PostgreSQL database (a ``postgresql://`` URL,
+    pcnb.cache.pg); use ``with store.tx() as conn:`` for every write.
+
+    ``path`` is always a local file name: the SQLite file itself, or for PostgreSQL the name this
+    machine's snapshots and profile are kept beside. ``where`` names the store in messages (a URL
+    without its password); ``target`` opens it again (another process's ``Store(target)``)."""
+
+    conn: Conn
+
+    def __init__(self, target: str | Path):
+        self.url = str(target) if pg.is_url(target) else None
+        if self.url is not None:
+            self.pg = pg.PgConnection(self.url)  # first: a malformed URL is its one-line error
+            self.path = pg_local_path(self.url)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.conn, self.where, self.target = self.pg, self.pg.where, self.url
+            try:
+                self._migrate()
+            except BaseException:
+                self.pg.close()
+                raise
+            return
+        self.path = Path(target)
+        self.where = self.target = str(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.path.touch(mode=0o600, exist_ok=True)  # user-only before SQLite writes anything into it
             os.chmod(self.path, 0o600)
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.sqlite = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn = self.sqlite
+            self.sqlite.execute("PRAGMA journal_mode=WAL")
+            self.sqlite.execute("PRAGMA synchronous=NORMAL")
+            self.sqlite.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the cache {self.path}: {exc}",
                              "if the file is corrupt, move it aside and run a full sync") from exc
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({self.where!r})"
+
+    @property
+    def shared(self) -> bool:
+        """A PostgreSQL store (team mode), not this user's SQLite file."""
+        return self.url is not None
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        version = self.schema_version
         if version > len(MIGRATIONS):
-            raise StoreError(f"the cache {self.path} was written by a newer pcnb (schema {version})",
-                             "upgrade pcnb, or point store_path at a new file")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.tx() as conn:
-                for statement in filter(str.strip, script.split(";")):
+            raise StoreError(f"the cache {self.where} was written by a newer pcnb (schema {version})",
+                             "upgrade pcnb (pip install -U pcnb), or point the store at a new "
+                             + ("database" if self.shared else "file"))
+        if version == len(MIGRATIONS):
+            return
+        try:
+            self._apply_migrations()
+        except pg.PgStoreError as exc:
+            if "may not write" not in exc.message:
+                raise
+            raise StoreError(f"the shared store {self.where} has schema {version}, this pcnb needs "
+                             f"{len(MIGRATIONS)}, and role {self.pg.role!r} may not change it",
+                             "run `pcnb worker` (or one sync) with the writer role's store URL: it migrates "
+                             "the schema") from None
+
+    def _apply_migrations(self) -> None:
+        with self.tx(data=False, lock="migrate") as conn:
+            version = self.schema_version  # another process may have migrated while we waited
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, (pg.ddl(script) if self.shared else script).split(";")):
                     conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number}")
+                if self.shared and number in pg.PG_EXTRA:
+                    conn.execute(pg.PG_EXTRA[number])
+                if self.shared:
+                    conn.execute("DELETE FROM pcnb_schema")
+                    conn.execute("INSERT INTO pcnb_schema (version) VALUES (?)", (number,))
+                else:
+                    conn.execute(f"PRAGMA user_version={number}")
                 if number == 4:  # a store written before 4: pack its existing histories
                     _backfill_packed(conn)
+            if self.shared:
+                from pcnb.api.budget_pg import BUDGET_DDL
+
+                for statement in BUDGET_DDL.split(";"):
+                    conn.execute(statement)
 
     def generation(self) -> int:
         row = self.conn.execute("SELECT value FROM sync_state WHERE key = 'generation'").fetchone()
@@ -202,40 +268,91 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if not self.shared:
+            return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if self.conn.execute("SELECT to_regclass('pcnb_schema')").fetchone()[0] is None:
+            return 0
+        row = self.conn.execute("SELECT max(version) FROM pcnb_schema").fetchone()
+        return int(row[0] or 0)
 
     @contextmanager
-    def tx(self, data: bool = True) -> Iterator[sqlite3.Connection]:
-        """One atomic write transaction (BEGIN IMMEDIATE: writers queue instead of failing late).
+    def sync_lock(self, wait: float) -> Iterator[None]:
+        """One sync at a time per store: a lock file beside SQLite, a session advisory lock on
+        PostgreSQL (every machine; freed by the server when its holder dies). TimeoutError if busy."""
+        if self.shared:
+            if not self.pg.may("INSERT", "projects"):
+                raise StoreError(f"role {self.pg.role!r} opens the shared store {self.where} read-only: "
+                                 "analysts' notebooks do not sync it",
+                                 "the sync worker keeps it fresh (`pcnb worker --every 15m` with the writer role's "
+                                 "store URL); `%powerclerk info` shows its last run")
+            with self.pg.session_lock("sync", wait):
+                yield
+            return
+        lock = FileLock(str(self.path) + ".sync.lock")
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise TimeoutError(str(self.path)) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _begin(self, lock: str) -> None:
+        if self.shared:  # writers of one store queue here, as behind SQLite's BEGIN IMMEDIATE
+            self.pg.begin()
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(?)", (self.pg.key(lock),))
+                if lock == "migrate":  # under the lock (two first openers at once) and in the transaction
+                    self.conn.execute("CREATE TABLE IF NOT EXISTS pcnb_schema (version INTEGER NOT NULL)")
+            except BaseException:
+                self.pg.rollback_quietly()
+                raise
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def _rollback(self) -> None:
+        if self.shared:
+            self.pg.rollback_quietly()
+        elif self.sqlite.in_transaction:  # SQLite may already have rolled back on SQLITE_FULL
+            self.sqlite.execute("ROLLBACK")
+
+    @contextmanager
+    def tx(self, data: bool = True, lock: str = "write") -> Iterator[Conn]:
+        """One atomic write transaction (writers queue instead of failing late).
 
         ``data=False`` for bookkeeping (queue attempts, run state, watermark, write-back journal):
         it does not bump the generation, so the frame snapshots stay valid."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin(lock)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot start a write on {self.path}: {exc}") from exc
         try:
             yield self.conn
         except sqlite3.OperationalError as exc:  # e.g. "database or disk is full" mid-transaction
-            if self.conn.in_transaction:  # SQLite may already have rolled back on SQLITE_FULL
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; nothing of the failed step was kept and the "
                              "sync resumes from its last commit") from exc
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             if data:  # a data write bumps the generation: frame snapshots (frames.py) know they are stale
-                self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', 1) "
-                                  "ON CONFLICT(key) DO UPDATE SET value = value + 1")
-            self.conn.execute("COMMIT")
+                self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('generation', '1') "
+                                  "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(sync_state.value AS BIGINT) + 1 "
+                                  "AS TEXT)")
+            if self.shared:
+                self.pg.commit()
+            else:
+                self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:  # e.g. disk full: nothing of this tx was kept
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise StoreError(f"could not write to the cache {self.path}: {exc}",
                              "free disk space and re-run; the sync resumes from its last commit") from exc
+        except BaseException:
+            self._rollback()
+            raise
 
     # ---- whose cache this is: pcnb.cache.owner (claim, verify) reads and writes the "owner" state ----
 
@@ -244,7 +361,7 @@ class Store:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM sync_state")}
 
     @staticmethod
-    def put_state(conn: sqlite3.Connection, **values: Any) -> None:
+    def put_state(conn: Conn, **values: Any) -> None:
         conn.executemany("INSERT INTO sync_state (key, value) VALUES (?, ?) "
                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                          [(k, json.dumps(v)) for k, v in values.items()])
@@ -262,17 +379,17 @@ class Store:
         return out
 
     @staticmethod
-    def set_history_as_of(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+    def set_history_as_of(conn: Conn, project_id: str, as_of: int) -> None:
         conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) WHERE project_id = ?",
                      (as_of, as_of, project_id))
 
     @staticmethod
-    def set_notes_as_of(conn: sqlite3.Connection, thread_id: str, as_of: int) -> None:
+    def set_notes_as_of(conn: Conn, thread_id: str, as_of: int) -> None:
         conn.execute("UPDATE inquiry_threads SET notes_as_of = MAX(COALESCE(notes_as_of, ?), ?) WHERE thread_id = ?",
                      (as_of, as_of, thread_id))
 
     @staticmethod
-    def settle_project(conn: sqlite3.Connection, project_id: str, as_of: int) -> None:
+    def settle_project(conn: Conn, project_id: str, as_of: int) -> None:
         """The server listed the project unchanged at ``as_of``: its cached history and notes (all
         fetched after its cached LastChangeTimestamp) are complete up to then."""
         conn.execute("UPDATE projects SET history_as_of = MAX(COALESCE(history_as_of, ?), ?) "
@@ -281,7 +398,7 @@ class Store:
                      "WHERE project_id = ? AND notes_as_of IS NOT NULL", (as_of, as_of, project_id))
 
     @staticmethod
-    def upsert_project(conn: sqlite3.Connection, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:
+    def upsert_project(conn: Conn, p: dict[str, Any], seen_us: int, run_id: str | None = None) -> None:
         status = p.get("CurrentStatus") or {}
         owner = p.get("ProjectOwner") or {}
         conn.execute(
@@ -301,16 +418,16 @@ class Store:
              seen_us, json.dumps(p), run_id))
 
     @staticmethod
-    def replace_history(conn: sqlite3.Connection, project_id: str, entries: list[dict[str, Any]]) -> None:
+    def replace_history(conn: Conn, project_id: str, entries: list[dict[str, Any]]) -> None:
         """History arrives newest first [v1]; stored oldest first with seq = source order."""
         conn.execute("DELETE FROM status_events WHERE project_id = ?", (project_id,))
         rows = [(project_id, seq, _status_code(conn, e), to_us(e.get("Timestamp")),
                  _person_code(conn, e.get("ChangedBy")), e.get("ReportAs")) for seq, e in enumerate(reversed(entries))]
         conn.executemany("INSERT INTO status_events VALUES (?,?,?,?,?,?)", rows)
-        conn.execute("INSERT OR REPLACE INTO history_packed VALUES (?, ?)", (project_id, _pack(rows)))
+        conn.execute(PUT_PACKED, (project_id, _pack(rows)))
 
     @staticmethod
-    def upsert_thread(conn: sqlite3.Connection, project_id: str, t: dict[str, Any]) -> None:
+    def upsert_thread(conn: Conn, project_id: str, t: dict[str, Any]) -> None:
         conn.execute(
             """INSERT INTO inquiry_threads (thread_id, project_id, subject, status, external_id, created,
                    last_note, raw) VALUES (?,?,?,?,?,?,?,?)
@@ -320,7 +437,7 @@ class Store:
              to_us(t.get("CreatedTimestamp")), to_us(t.get("LastNoteTimestamp")), json.dumps(t)))
 
     @staticmethod
-    def replace_notes(conn: sqlite3.Connection, project_id: str, thread_id: str, notes: list[dict[str, Any]]) -> None:
+    def replace_notes(conn: Conn, project_id: str, thread_id: str, notes: list[dict[str, Any]]) -> None:
         conn.execute("DELETE FROM inquiry_notes WHERE thread_id = ?", (thread_id,))
         conn.executemany(
             "INSERT INTO inquiry_notes VALUES (?,?,?,?,?,?,?,?,?)",
@@ -330,14 +447,14 @@ class Store:
              for i, n in enumerate(notes)])
 
     @staticmethod
-    def put_form_data(conn: sqlite3.Connection, project_id: str, form_id: str, data: dict[str, Any],
+    def put_form_data(conn: Conn, project_id: str, form_id: str, data: dict[str, Any],
                       fetched_us: int) -> None:
         conn.execute("INSERT INTO form_data VALUES (?,?,?,?) ON CONFLICT(project_id, form_id) DO UPDATE SET "
                      "raw = excluded.raw, fetched_at = excluded.fetched_at",
                      (project_id, form_id, json.dumps(data), fetched_us))
 
     @staticmethod
-    def mark_unlisted_deleted(conn: sqlite3.Connection, run_id: str) -> None:
+    def mark_unlisted_deleted(conn: Conn, run_id: str) -> None:
         """After a complete listing by run ``run_id``: every project it did not list is gone."""
         conn.execute("UPDATE projects SET deleted = 1 WHERE listed_run IS NOT ? OR listed_run IS NULL", (run_id,))
 
@@ -350,7 +467,7 @@ class Store:
         """form custom id -> the field custom ids of its cached data (GetProjectData's ``DataFields``;
         one cached project per form is enough: a form's fields are the same for every project)."""
         out: dict[str, set[str]] = {}
-        for form_id, raw in self.conn.execute("SELECT form_id, raw FROM form_data GROUP BY form_id"):
+        for form_id, raw in self.conn.execute("SELECT form_id, MIN(raw) FROM form_data GROUP BY form_id"):
             fields = (json.loads(raw or "{}") or {}).get("DataFields") or []
             out[form_id] = {str(f["CustomId"]) for f in fields if isinstance(f, dict) and f.get("CustomId")}
         return out
@@ -361,7 +478,7 @@ class Store:
 
     # ---- sync work queue -----------------------------------------------------------------------
     @staticmethod
-    def enqueue(conn: sqlite3.Connection, item_id: str, kind: str, project_id: str, reason: str, priority: int,
+    def enqueue(conn: Conn, item_id: str, kind: str, project_id: str, reason: str, priority: int,
                 run_id: str) -> None:
         conn.execute(
             """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id) VALUES (?,?,?,?,?,?)
@@ -370,7 +487,7 @@ class Store:
             (item_id, kind, project_id, reason, priority, run_id))
 
     @staticmethod
-    def enqueue_missing_forms(conn: sqlite3.Connection, form: str, run_id: str) -> int:
+    def enqueue_missing_forms(conn: Conn, form: str, run_id: str) -> int:
         """Queue ``form`` for every live project without cached data of it: a form added to the
         sync later (e.g. a tracked deadline's track field) is filled in for unchanged projects too."""
         cur = conn.execute(
@@ -389,40 +506,50 @@ class Store:
         return None if row is None else (row[0], row[1], row[2])
 
     @staticmethod
-    def item_done(conn: sqlite3.Connection, item_id: str, kind: str, error: str | None = None) -> None:
+    def item_done(conn: Conn, item_id: str, kind: str, error: str | None = None) -> None:
         conn.execute("UPDATE queue SET done = 1, last_error = ? WHERE item_id = ? AND kind = ?", (error, item_id, kind))
 
     @staticmethod
-    def item_failed(conn: sqlite3.Connection, item_id: str, kind: str, error: str) -> None:
+    def item_failed(conn: Conn, item_id: str, kind: str, error: str) -> None:
         conn.execute("UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE item_id = ? AND kind = ?",
                      (error, item_id, kind))
 
     @staticmethod
-    def reset_attempts(conn: sqlite3.Connection) -> None:
+    def reset_attempts(conn: Conn) -> None:
         """A new run is a new chance: the attempt cap is per run."""
         conn.execute("UPDATE queue SET attempts = 0 WHERE done = 0 AND attempts > 0")
 
     @staticmethod
-    def drop_kinds(conn: sqlite3.Connection, kinds: tuple[str, ...], error: str) -> None:
+    def drop_kinds(conn: Conn, kinds: tuple[str, ...], error: str) -> None:
         """Mark every pending item of these kinds done (e.g. admin-only work for a non-admin)."""
         conn.execute(f"UPDATE queue SET done = 1, last_error = ? WHERE done = 0 AND kind IN "
                      f"({','.join('?' * len(kinds))})", (error, *kinds))
 
     @staticmethod
-    def purge_done(conn: sqlite3.Connection) -> None:
+    def purge_done(conn: Conn) -> None:
         conn.execute("DELETE FROM queue WHERE done = 1")
 
     def record_call(self, entry: dict[str, Any]) -> None:
         """Request ledger (autocommit outside of any open transaction of this connection)."""
+        if self.shared and not self._ledger_writable():
+            return  # a role without INSERT on the ledger: diagnostics only, never an error
         try:
             self.conn.execute("INSERT INTO ledger (time, endpoint, method, status, latency_ms, request_id) "
                               "VALUES (?,?,?,?,?,?)", (entry["time"], entry["endpoint"], entry["method"],
                                                        entry["status"], entry["latency_ms"], entry["request_id"]))
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, StoreError):
             pass  # diagnostics only: a full disk surfaces as a StoreError at the next data commit
+
+    def _ledger_writable(self) -> bool:
+        if not hasattr(self, "_ledger_ok"):
+            self._ledger_ok = self.pg.may("INSERT", "ledger")
+        return self._ledger_ok
 
     def pending(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM queue WHERE done = 0").fetchone()[0])
 
     def close(self) -> None:
-        self.conn.close()
+        if self.shared:
+            self.pg.close()
+        else:
+            self.sqlite.close()

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
@@ -114,11 +112,11 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
     if max_calls is not None and max_calls < 1:
         raise InputError(f"max_calls={max_calls} must be at least 1")
-    lock = FileLock(str(store.path) + ".sync.lock")
+    lock = store.sync_lock(wait_for_lock)  # a lock file, or a PostgreSQL advisory lock (every machine)
     try:
-        lock.acquire(timeout=wait_for_lock)
-    except Timeout:
-        raise SyncBusy(f"another process is already syncing {store.path}",
+        lock.__enter__()
+    except TimeoutError:
+        raise SyncBusy(f"another process is already syncing {store.where}",
                        "wait for it to finish (its progress is in the queue), or pass wait_for_lock=seconds") from None
     try:
         st = store.get_state()
@@ -129,7 +127,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         run.refresh_histories = refresh_histories
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
-        lock.release()
+        lock.__exit__(None, None, None)
 
 
 class _Run:

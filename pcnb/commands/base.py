@@ -54,7 +54,7 @@ class Session:
             "current": True, "environment": client.settings.environment, "program": ws.program,
             "base_url": client.settings.base_url, "client": client, "ws": ws,
             "credentials": ", ".join(sorted(set(client.credentials.sources.values()))) or "none",
-            "mfa": client.credentials.mfa_mode, "cache": str(ws.store.path),
+            "mfa": client.credentials.mfa_mode, "cache": ws.store.where,
             "since": clock.now(), "closed": None})
         self.workspace = ws
 

@@ -83,7 +83,7 @@ def cmd_disconnect(args: argparse.Namespace, session: Session) -> str:
         return "not connected: nothing to close (`%powerclerk connect --sandbox` or `connect --env trial` opens one)"
     ws.close()
     sandbox = " and stopped its embedded sandbox" if ws.sandbox_handle is not None else ""
-    return f"disconnected from {_where(ws)}: closed the cache {ws.store.path}{sandbox}"
+    return f"disconnected from {_where(ws)}: closed the cache {ws.store.where}{sandbox}"
 
 
 def cmd_connections(args: argparse.Namespace, session: Session) -> Any:
@@ -164,7 +164,7 @@ def cmd_use(args: argparse.Namespace, session: Session) -> str:
     new._stack, new.sandbox_handle, new.sandbox_program = ws._stack, ws.sandbox_handle, ws.sandbox_program
     ws.store.close()  # the client and an embedded sandbox carry over to the new program
     session.opened(new)
-    return f"using program {new.program} (cache {new.store.path})"
+    return f"using program {new.program} (cache {new.store.where})"
 
 
 def cmd_budget(args: argparse.Namespace, session: Session) -> str:
@@ -179,7 +179,9 @@ def cmd_budget(args: argparse.Namespace, session: Session) -> str:
 def cmd_info(args: argparse.Namespace, session: Session) -> str:
     ws = session.require()
     s = ws.client.settings
-    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.path} · {ws.health()}"
+    worker = ws.worker_last_run()
+    tail = f" · {worker.line()}" if worker else ""
+    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.where} · {ws.health()}{tail}"
 
 
 CONNECT = Command("connect", "connect to the sandbox or to PCI Trial / Production",
@@ -205,5 +207,6 @@ USE = Command("use", "switch to another program", "Use PROGRAM for the following
               cmd_use, _use_args)
 BUDGET = Command("budget", "the API key's rate budget and ETA",
                  "Operations used in the window, remaining, ETA for the queue.", cmd_budget)
-INFO = Command("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s.",
+INFO = Command("info", "connection and cache health", "Who is connected where, watermark age, queue depth, 429s, "
+               "and on a team's shared store the sync worker's last run (time, calls, errors).",
                cmd_info)

@@ -283,7 +283,7 @@ class LoginPanel:
             self.disconnect.disabled = True
             return
         where = f"{ws.client.settings.environment}, program {ws.program}"
-        path = str(ws.store.path)
+        path = ws.store.where
         ws.close()
         self.session.closed()
         self.disconnect.disabled = True

@@ -79,6 +79,6 @@ def describe(ws: Any, known: dict[str, Any] | None = None) -> str:
     rows = [("User", user), ("Role", html.escape(role)), ("MFA", html.escape(MFA_WORDS.get(creds.mfa_mode, "?"))),
             ("Environment", f"{html.escape(s.environment)} ({html.escape(redact_url(str(s.base_url)))})"),
             ("Program", html.escape(program)), ("Credentials from", html.escape(", ".join(sources))),
-            ("Rate budget", html.escape(budget)), ("Cache", html.escape(str(ws.store.path)))]
+            ("Rate budget", html.escape(budget)), ("Cache", html.escape(ws.store.where))]
     body = "".join(f"<tr><td style='padding-right:1em'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"

@@ -167,8 +167,8 @@ def _insert(store: Store, batch: str, rows: list[tuple[int, str, str | None, str
     """Insert (seq, action, project_id, target, before, after) rows as planned, unless present."""
     with store.tx(data=False) as conn:
         conn.executemany(
-            "INSERT OR IGNORE INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
-            "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
+            "INSERT INTO journal (batch_id, seq, action, project_id, target, before, after, state, "
+            "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?) ON CONFLICT DO NOTHING",
             [(batch, *r, now, now) for r in rows])
 
 def _states(store: Store, batch: str) -> dict[int, str]:

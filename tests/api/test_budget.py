@@ -1,4 +1,5 @@
-"""The shared rate budget: unit behaviour and three processes sharing one key (real sandbox)."""
+"""The shared rate budget: unit behaviour and three processes sharing one key (real sandbox), on
+this machine's SQLite bucket and through the team's PostgreSQL server (pcnb.api.budget_pg)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ s = Settings(environment="custom", base_url=cfg["base_url"], token_url=cfg["toke
              rate_limit=cfg["limit"], rate_period=cfg["period"])
 c = cfg["creds"]
 creds = Credentials.from_dict(c, "test")
-budget = RateBudget(c["api_key"], cfg["limit"], cfg["period"], path=cfg["bucket"], buffer_s=0.1)
+if cfg.get("url"):
+    from pcnb.api.budget_pg import ServerBudget
+    budget = ServerBudget(c["api_key"], cfg["limit"], cfg["period"], url=cfg["url"], buffer_s=0.1)
+else:
+    budget = RateBudget(c["api_key"], cfg["limit"], cfg["period"], path=cfg["bucket"], buffer_s=0.1)
 client = PowerClerkClient(s, creds, budget=budget, max_attempts=1)
 client.programs()
 ok = 0
@@ -39,8 +44,17 @@ print(json.dumps({"ok": ok, "429": client.http.count_429}))
 """
 
 
-def test_budget_snapshot_and_eta(tmp_path):
-    b = RateBudget("key", limit=4, period=1.0, path=tmp_path / "b.sqlite", buffer_s=0.0)
+def _budget(target: str, key: str, **kw):
+    """The key's budget kept in this store's place: an SQLite bucket file, or the PostgreSQL server."""
+    if target.startswith("postgresql://"):
+        from pcnb.api.budget_pg import ServerBudget
+
+        return ServerBudget(key, url=target, **kw)
+    return RateBudget(key, path=target.replace(".sqlite", ".bucket.sqlite"), **kw)
+
+
+def test_budget_snapshot_and_eta(store_at):
+    b = _budget(store_at("b"), "key", limit=4, period=1.0, buffer_s=0.0)
     for _ in range(4):
         b.acquire()
     snap = b.snapshot()
@@ -57,8 +71,8 @@ def test_bucket_file_is_named_by_the_key_hash_not_the_key(tmp_path, monkeypatch)
     assert key not in str(b.path) and key.encode() not in b.path.read_bytes()
 
 
-def test_background_leaves_reserve_for_interactive(tmp_path):
-    b = RateBudget("k2", limit=5, period=1.0, path=tmp_path / "r.sqlite", reserve=2, buffer_s=0.0)
+def test_background_leaves_reserve_for_interactive(store_at):
+    b = _budget(store_at("r"), "k2", limit=5, period=1.0, reserve=2, buffer_s=0.0)
     start = time.monotonic()
     for _ in range(3):
         b.acquire("background")
@@ -69,12 +83,16 @@ def test_background_leaves_reserve_for_interactive(tmp_path):
 
 
 @pytest.mark.slow
-def test_three_processes_share_one_key_without_429(tmp_path):
-    """Server limit 30 per 2 s; three processes share the key's bucket for ~8 s."""
+def test_three_processes_share_one_key_without_429(tmp_path, store_at):
+    """Server limit 30 per 2 s; three processes share the key's bucket for ~8 s (PostgreSQL: as three
+    machines would, nothing shared but the server)."""
     seconds = 8.0
     with running(projects=10, rate_limit="30/2", end=END) as sb:
         cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "limit": 30, "period": 2.0,
                "creds": sb.credentials("admin"), "bucket": str(tmp_path / "shared.sqlite"), "seconds": seconds}
+        target = store_at("shared")
+        if target.startswith("postgresql://"):
+            cfg["url"] = target
         procs = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(cfg)], stdout=subprocess.PIPE,
                                   text=True) for _ in range(3)]
         results = [json.loads(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in procs]
@@ -84,3 +102,25 @@ def test_three_processes_share_one_key_without_429(tmp_path):
     achieved = sum(r["ok"] for r in results)
     budget = 30 * seconds / 2.0
     assert achieved >= 0.9 * budget, (achieved, budget)
+
+
+def test_interactive_calls_jump_ahead_of_background_waiting_on_the_server(store_at):
+    """A background caller waits for the window while an interactive one still gets a reserved slot
+    at once, from another budget object (another machine) on the same key."""
+    import threading
+
+    target = store_at("p")
+    background = _budget(target, "k3", limit=4, period=1.5, reserve=1, buffer_s=0.0)
+    interactive = _budget(target, "k3", limit=4, period=1.5, reserve=1, buffer_s=0.0)
+    for _ in range(3):
+        background.acquire("background")
+    done: list[float] = []
+    start = time.monotonic()
+    waiter = threading.Thread(target=lambda: (background.acquire("background"), done.append(time.monotonic())))
+    waiter.start()
+    time.sleep(0.2)
+    interactive.acquire("interactive")  # the reserved slot: no wait behind the background caller
+    assert time.monotonic() - start < 0.5 and not done
+    waiter.join(timeout=10)
+    assert done and done[0] - start >= 1.2  # the background caller waited for the window to move
+    assert interactive.snapshot().used >= 2  # the window holds the interactive and the late background call

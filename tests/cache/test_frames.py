@@ -12,7 +12,7 @@ from pcnb.cache import frames
 from tests.analytics.helpers import CAL, EXITS, _la
 
 
-def test_bug4_frames_carry_the_report_as_flag(tmp_path):
+def test_bug4_frames_carry_the_report_as_flag(tmp_path, store_at):
     try:  # the cache package of the layout change; before it, top-level modules
         from pcnb.cache import frames  # type: ignore[import-not-found,unused-ignore]
         from pcnb.cache.store import Store  # type: ignore[import-not-found,unused-ignore]
@@ -21,7 +21,7 @@ def test_bug4_frames_carry_the_report_as_flag(tmp_path):
 
         from pcnb import frames  # type: ignore[no-redef,unused-ignore]
 
-    store = Store(tmp_path / "s.sqlite")
+    store = Store(store_at("s"))
     entries = [  # newest first, as V2 sends them
         {"StatusId": "s3", "Name": "Application Review", "Timestamp": "2024-07-03T10:00:00-07:00",
          "ReportAs": "normal"},
@@ -64,3 +64,31 @@ def test_freshness_is_one_statement_in_the_programs_local_time(tmp_path):
         text = str(frames.health(store, "America/Los_Angeles"))
     assert text == "synced 2026-03-07 09:33 PST (24 h ago); holds changes up to 2026-03-07 09:20 PST"
     assert str(frames.health(Store(tmp_path / "empty.sqlite"))) == "never synced"
+
+
+def test_frames_are_the_same_on_both_backends_and_snapshots_follow_the_generation(tmp_path, store_at, monkeypatch):
+    """A PostgreSQL store's frames (read as Arrow columns) equal the SQLite store's of the same data;
+    each reader keeps its own snapshot, named by the store's generation; a data write makes it stale."""
+    from benchmarks.frames_load import fill
+    from pcnb.cache.store import Store
+
+    reference = Store(tmp_path / "ref.sqlite")
+    fill(reference, 300)
+    store = Store(store_at("s"))
+    fill(store, 300)
+    for load in (frames.projects, frames.status_events, frames.inquiry_threads, frames.inquiry_notes):
+        assert load(store, wait=True).equals(load(reference, wait=True)), load.__name__
+    generation = store.generation()
+    snapshot = frames.snapshot_path(store, "status_events", generation)
+    assert snapshot.exists() and pl.read_parquet(snapshot).height == frames.status_events(store).height
+    with store.tx() as conn:  # one more event: the next load reads the store, not the old snapshot
+        Store.replace_history(conn, "NEW", [{"StatusId": "x", "Name": "Added", "Timestamp": "2026-01-02T03:04:05Z"}])
+    assert store.generation() == generation + 1
+    assert frames.status_events(store, wait=True).filter(pl.col("project_id") == "NEW").height == 1
+    assert frames.snapshot_path(store, "status_events", generation + 1).exists() and not snapshot.exists()
+    monkeypatch.setenv("PCNB_DATA_DIR", str(tmp_path / "another-reader"))
+    other = Store(store.target)  # another analyst's machine: snapshots of its own, the same data
+    assert other.path != store.path or not store.shared
+    assert frames.status_events(other).equals(frames.status_events(store))
+    for s in (reference, store, other):
+        s.close()

@@ -34,14 +34,14 @@ def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, t
     frames.wait_for_snapshots()
 
 
-def test_a_cache_file_records_its_program_adopts_old_files_and_refuses_another_program(tmp_path):
+def test_a_cache_file_records_its_program_adopts_old_files_and_refuses_another_program(tmp_path, store_at):
     """One PCNB_STORE_PATH for two programs made program B sync on top of program A's cache; a file
     written before the record existed is adopted (its data kept), a file of another program refused."""
     import pytest
 
     from pcnb.cache.store import StoreError
 
-    path = tmp_path / "shared.sqlite"
+    path = store_at("shared")  # an SQLite file, or a PostgreSQL schema: the owner record is the same
     old = Store(path)
     with old.tx() as conn:  # an existing cache, from before the record: data and a watermark
         Store.put_state(conn, watermark="2026-01-01T00:00:00Z")

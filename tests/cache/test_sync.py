@@ -23,10 +23,10 @@ from tests.cache.helpers import cached, truth
 from tests.conftest import END, FAST
 
 
-def test_first_sync_equals_truth_then_incremental_is_exact(make_client, tmp_path):
+def test_first_sync_equals_truth_then_incremental_is_exact(make_client, tmp_path, store_at):
     with running(projects=400, seed=21, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "c.sqlite")
+        store = Store(store_at("c"))
         first = sync(client, store, sb.program_id, progress=False)
         assert first.complete and cached(store) == truth(sb)
         assert first.calls == first.pages + 400 + 400 + len(sb.state.threads)  # history + threads + notes
@@ -41,9 +41,9 @@ def test_first_sync_equals_truth_then_incremental_is_exact(make_client, tmp_path
         assert naive / second.calls > 20
 
 
-def test_frames_are_typed(make_client, tmp_path):
+def test_frames_are_typed(make_client, tmp_path, store_at):
     with running(projects=60, seed=3, rate_limit=FAST, end=END) as sb:
-        store = Store(tmp_path / "f.sqlite")
+        store = Store(store_at("f"))
         sync(make_client(sb), store, sb.program_id, progress=False)
         ev = frames.status_events(store)
         assert ev.schema == frames.STATUS_EVENTS_SCHEMA and ev.height == sum(len(p.history) for p in
@@ -54,10 +54,10 @@ def test_frames_are_typed(make_client, tmp_path):
         assert frames.health(store).queue_depth == 0
 
 
-def test_budget_stop_and_resume(make_client, tmp_path):
+def test_budget_stop_and_resume(make_client, tmp_path, store_at):
     with running(projects=150, seed=8, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "b.sqlite")
+        store = Store(store_at("b"))
         part = sync(client, store, sb.program_id, max_calls=50, progress=False)
         assert not part.complete and part.calls == 50 and "max_calls" in part.stopped_because
         assert frames.health(store).interrupted_run and store.get_state().get("watermark") is None
@@ -66,10 +66,10 @@ def test_budget_stop_and_resume(make_client, tmp_path):
         assert part.calls + rest.calls == 1 + 150 + 150 + len(sb.state.threads)
 
 
-def test_lookback_catches_a_late_visible_change(make_client, tmp_path):
+def test_lookback_catches_a_late_visible_change(make_client, tmp_path, store_at):
     with running(projects=80, seed=9, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "l.sqlite")
+        store = Store(store_at("l"))
         done = sync(client, store, sb.program_id, progress=False)
         # a change that becomes visible late, stamped just before the watermark
         p = next(p for p in sb.state.projects.values() if p.status == "APPROVED")
@@ -79,9 +79,9 @@ def test_lookback_catches_a_late_visible_change(make_client, tmp_path):
         assert caught.histories == 1 and cached(store) == truth(sb)
 
 
-def _spawn(sb, tmp_path, limit: int) -> subprocess.Popen:
+def _spawn(sb, tmp_path, store_at, limit: int) -> subprocess.Popen:
     cfg = {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
-           "program": sb.program_id, "store": str(tmp_path / "k.sqlite"), "bucket": str(tmp_path / "k-bucket.sqlite"),
+           "program": sb.program_id, "store": store_at("k"), "bucket": str(tmp_path / "k-bucket.sqlite"),
            "limit": limit}
     root = Path(__file__).resolve().parents[2]  # the shared kill-test worker (tests/reliability/workers.py)
     proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.workers", "sync", json.dumps(cfg)], cwd=root,
@@ -92,13 +92,13 @@ def _spawn(sb, tmp_path, limit: int) -> subprocess.Popen:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0.6, 1.7])
-def test_kill_9_mid_sync_then_resume(make_client, tmp_path, kill_after):
+def test_kill_9_mid_sync_then_resume(make_client, tmp_path, store_at, kill_after):
     with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
-        proc = _spawn(sb, tmp_path, limit=100)  # ~100 calls/s: the whole sync takes ~2.5 s
+        proc = _spawn(sb, tmp_path, store_at, limit=100)  # ~100 calls/s: the whole sync takes ~2.5 s
         time.sleep(kill_after)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        store = Store(tmp_path / "k.sqlite")
+        store = Store(store_at("k"))
         committed = store.conn.execute("SELECT COUNT(DISTINCT project_id) FROM status_events").fetchone()[0]
         assert 0 < committed < 100 or store.get_state().get("parent_done") is False
         rest = sync(make_client(sb), store, sb.program_id, progress=False)
@@ -110,23 +110,23 @@ def test_kill_9_mid_sync_then_resume(make_client, tmp_path, kill_after):
 
 
 @pytest.mark.slow
-def test_two_processes_do_not_sync_the_same_store_at_once(make_client, tmp_path):
+def test_two_processes_do_not_sync_the_same_store_at_once(make_client, tmp_path, store_at):
     with running(projects=100, seed=12, rate_limit=FAST, end=END) as sb:
-        proc = _spawn(sb, tmp_path, limit=40)
+        proc = _spawn(sb, tmp_path, store_at, limit=40)
         try:
             time.sleep(0.5)
             with pytest.raises(SyncBusy, match="already syncing"):
-                sync(make_client(sb), Store(tmp_path / "k.sqlite"), sb.program_id, progress=False)
+                sync(make_client(sb), Store(store_at("k")), sb.program_id, progress=False)
         finally:
             proc.wait(timeout=60)
-        again = sync(make_client(sb), Store(tmp_path / "k.sqlite"), sb.program_id, progress=False)
+        again = sync(make_client(sb), Store(store_at("k")), sb.program_id, progress=False)
         assert again.complete and again.histories == 0
 
 
-def test_reconciliation_marks_deleted_and_costs_only_pages(make_client, tmp_path):
+def test_reconciliation_marks_deleted_and_costs_only_pages(make_client, tmp_path, store_at):
     with running(projects=90, seed=41, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "rec.sqlite")
+        store = Store(store_at("rec"))
         assert sync(client, store, sb.program_id, progress=False).complete
         gone = list(sb.state.projects)[5]
         del sb.state.projects[gone]
@@ -139,10 +139,10 @@ def test_reconciliation_marks_deleted_and_costs_only_pages(make_client, tmp_path
         assert store.get_state()["last_reconcile"] > 0
 
 
-def test_reconciliation_runs_when_older_than_its_age(make_client, tmp_path):
+def test_reconciliation_runs_when_older_than_its_age(make_client, tmp_path, store_at):
     with running(projects=30, seed=42, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "age.sqlite")
+        store = Store(store_at("age"))
         sync(client, store, sb.program_id, progress=False)
         with store.tx() as conn:
             Store.put_state(conn, last_reconcile=0)  # long ago
@@ -151,11 +151,11 @@ def test_reconciliation_runs_when_older_than_its_age(make_client, tmp_path):
         assert frames.projects(store).height == 29
 
 
-def test_form_data_option(make_client, tmp_path):
+def test_form_data_option(make_client, tmp_path, store_at):
     with running(projects=40, seed=43, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "forms.sqlite")
-        plain = sync(client, Store(tmp_path / "plain.sqlite"), sb.program_id, progress=False)
+        store = Store(store_at("forms"))
+        plain = sync(client, Store(store_at("plain")), sb.program_id, progress=False)
         with_forms = sync(client, store, sb.program_id, forms=("APPLICATION",), progress=False)
         assert with_forms.calls == plain.calls + 40
         vals = frames.form_values(store).filter(pl.col("field") == "SYSTEM_SIZE_KW")

@@ -29,8 +29,8 @@ def sb():
         yield handle
 
 
-def _ws(sb, make_client, tmp_path) -> Workspace:
-    ws = Workspace(make_client(sb), sb.program_id, tmp_path / "w.sqlite")
+def _ws(sb, make_client, target) -> Workspace:
+    ws = Workspace(make_client(sb), sb.program_id, target)
     ws.sync(progress=False)
     return ws
 
@@ -41,7 +41,7 @@ def _notes(sb, pid: str, text: str) -> int:
 
 def _cfg(sb, ws, tmp_path, batch: str) -> dict:
     return {"base_url": sb.base_url, "token_url": sb.token_url, "creds": sb.credentials("admin"),
-            "program": sb.program_id, "store": str(ws.store.path), "bucket": str(tmp_path / "b.sqlite"),
+            "program": sb.program_id, "store": ws.store.target, "bucket": str(tmp_path / "b.sqlite"),
             "batch": batch}
 
 
@@ -60,8 +60,9 @@ def _spawn(cfg: dict, n: int) -> list[subprocess.Popen]:
 
 
 @pytest.mark.parametrize("workers", [2, 4])
-def test_one_batch_resumed_by_several_processes_at_once_sends_each_row_once(sb, make_client, tmp_path, workers):
-    ws = _ws(sb, make_client, tmp_path)
+def test_one_batch_resumed_by_several_processes_at_once_sends_each_row_once(sb, make_client, tmp_path, store_at,
+                                                                          workers):
+    ws = _ws(sb, make_client, store_at("w"))
     pids = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"].to_list()[:10]
     plan = ws.plan([{"action": "note", "project": pid, "subject": f"Parallel {i}", "text": f"parallel note {i}"}
                     for i, pid in enumerate(pids)])
@@ -77,8 +78,8 @@ def test_one_batch_resumed_by_several_processes_at_once_sends_each_row_once(sb, 
     assert set(journal.states(ws.store, plan.batch_id).values()) == {"done"}
 
 
-def test_a_5xx_after_the_write_was_applied_is_unknown_and_not_resent(sb, make_client, tmp_path):
-    ws = _ws(sb, make_client, tmp_path)
+def test_a_5xx_after_the_write_was_applied_is_unknown_and_not_resent(sb, make_client, tmp_path, store_at):
+    ws = _ws(sb, make_client, store_at("w"))
     pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
     plan = ws.plan({"action": "note", "project": pid, "subject": "Gateway", "text": "behind a 502"})
     sb.sandbox.faults.update(bad_gateway_after_next=1, match="SetInquiryNote")  # applied, then 502
@@ -91,8 +92,8 @@ def test_a_5xx_after_the_write_was_applied_is_unknown_and_not_resent(sb, make_cl
     assert _notes(sb, pid, "behind a 502") == 1
 
 
-def test_a_slow_write_is_not_checked_before_it_can_no_longer_land(sb, make_client, tmp_path):
-    ws = _ws(sb, make_client, tmp_path)
+def test_a_slow_write_is_not_checked_before_it_can_no_longer_land(sb, make_client, tmp_path, store_at):
+    ws = _ws(sb, make_client, store_at("w"))
     ws.client.http.timeout = 1.0
     pid = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"][0]
     plan = ws.plan({"action": "note", "project": pid, "subject": "Slow", "text": "slow note"})
@@ -113,16 +114,17 @@ def sb200():
         yield handle
 
 
-def _kill_two_senders(procs, sb, store_path, points: list[int]) -> list[int]:
+def _kill_two_senders(procs, sb, target: str, points: list[int]) -> list[int]:
     """At each point (operations served by the sandbox), SIGKILL a live worker that holds a claimed
     row at that moment (its pid is in the row's owner): every kill lands mid-operation."""
     import os
     import signal
-    import sqlite3
+
+    from pcnb.cache.store import Store
 
     killed: list[int] = []
     start = sb.sandbox.rate.accepted  # the workers were just told to go
-    db = sqlite3.connect(store_path, timeout=30)
+    db = Store(target).conn  # the journal as the workers see it, on either backend
     try:
         for at in points:
             while sb.sandbox.rate.accepted - start < at and any(p.poll() is None for p in procs):
@@ -144,7 +146,7 @@ def _kill_two_senders(procs, sb, store_path, points: list[int]) -> list[int]:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client, tmp_path, seed):
+def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client, tmp_path, store_at, seed):
     """40 operations (20 data sets, 10 new inquiry threads, 10 status moves) resumed by 4 processes
     at once; 2 of them are SIGKILLed at random points. After the survivors and one final resume,
     the server holds every operation exactly once and the journal is all done."""
@@ -152,7 +154,7 @@ def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client
     import signal
 
     sb, rng = sb200, random.Random(16_000 + seed)
-    ws = _ws(sb, make_client, tmp_path)
+    ws = _ws(sb, make_client, store_at("w"))
     p = ws.projects()
     pool = p.filter(pl.col("project_number").is_not_null())["project_id"].to_list()
     approved = [x for x in p.filter(pl.col("status") == "Approved to Install")["project_id"].to_list()
@@ -172,7 +174,7 @@ def test_four_processes_resume_one_batch_while_two_are_killed(sb200, make_client
 
     sb.sandbox.faults.update(latency_s=0.03)
     procs = _spawn({**_cfg(sb, ws, tmp_path, plan.batch_id), "timeout": 2.0}, 4)
-    killed = _kill_two_senders(procs, sb, ws.store.path, sorted(rng.sample(range(1, 16), 2)))
+    killed = _kill_two_senders(procs, sb, ws.store.target, sorted(rng.sample(range(1, 16), 2)))
     for proc in procs:
         proc.communicate(timeout=300)
     assert [procs[i].returncode for i in killed] == [-signal.SIGKILL] * 2  # both died holding a row

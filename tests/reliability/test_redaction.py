@@ -11,6 +11,7 @@ import shlex
 import socket
 import stat
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 import pytest
@@ -22,7 +23,7 @@ from pcnb.config import Settings
 from pcnb.errors import NotFound, TransportError
 from pcnb.report import run_report
 from tests.conftest import parameters_notebook
-from tests.secretforms import API_KEY, PASSWORD, SECRET, SUB_KEY, found_in
+from tests.secretforms import API_KEY, DB_PASSWORD, PASSWORD, SECRET, SUB_KEY, found_in
 
 #: one cell per form the issue names; each prints the value in it (with_code keeps printed lines)
 PRINTS = (
@@ -31,6 +32,8 @@ PRINTS = (
     "print('hex', secret.encode().hex(), api_key.encode().hex().upper())",
     "print('b64', base64.b64encode(b'x' + secret.encode()).decode(), base64.b64encode(b'xy' + api_key.encode()))",
     "print('url', urllib.parse.quote(secret, safe=''))",
+    # the team store's URL (its password URL-encoded in it) and the password decoded (issue #28)
+    "store = os.environ['PCNB_STORE_URL']\nprint(store, urllib.parse.unquote(urllib.parse.urlsplit(store).password))",
     "print('json', json.dumps({'secret': secret}))",
     "print(textwrap.fill(secret, 14))",
     "list(api_key.encode())",  # displayed by IPython's pprint: one number per line
@@ -44,6 +47,7 @@ PRINTS = (
 def test_every_printed_form_of_a_secret_is_masked_in_the_report_and_its_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("PCNB_CLIENT_SECRET", SECRET)
     monkeypatch.setenv("PCNB_API_KEY", API_KEY)
+    monkeypatch.setenv("PCNB_STORE_URL", f"postgresql://pcnb_reader:{quote(DB_PASSWORD, safe='')}@db:5432/pcnb")
     nb = parameters_notebook(tmp_path / "forms.ipynb", *PRINTS)
     out = run_report(nb, tmp_path / "out" / "forms.html", with_code=True)
     executed = out.with_suffix(".ipynb")
@@ -53,7 +57,7 @@ def test_every_printed_form_of_a_secret_is_masked_in_the_report_and_its_notebook
              **{f"cell {i} output": str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
                 for i, c in enumerate(parsed.cells) for o in c.get("outputs", [])}}
     for where, text in texts.items():
-        assert not found_in(text, [SECRET, API_KEY]), where
+        assert not found_in(text, [SECRET, API_KEY, DB_PASSWORD]), where
     assert out.read_text().count("***") >= 8  # the lines are there, masked (not dropped)
     for path in (out, executed):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -159,3 +163,20 @@ def test_a_report_masks_the_credentials_of_the_sandbox_connection_its_kernel_rea
     secrets = [sandbox.credentials("admin")["client_secret"], sandbox.credentials("mfa")["api_key"]]
     for text in (out.read_text(), out.with_suffix(".ipynb").read_text()):
         assert not found_in(text, secrets) and "*** [***]" in text
+
+
+def test_the_team_store_password_is_masked_in_errors_logs_and_reprs_in_every_form(monkeypatch, caplog):
+    """PCNB_STORE_URL's password (URL-encoded in the URL, decoded by any program that parses it) is a
+    known secret: masked wherever pcnb writes (issue #28)."""
+    from pcnb.errors import PowerClerkError
+    from pcnb.redact import install_log_filter
+
+    url = f"postgresql://pcnb_writer:{quote(DB_PASSWORD, safe='')}@db.example:5432/pcnb"
+    monkeypatch.setenv("PCNB_STORE_URL", url)
+    err = PowerClerkError(f"cannot use {url}: " + _every_form(DB_PASSWORD), _every_form(quote(DB_PASSWORD, safe="")))
+    assert not found_in(str(err), [DB_PASSWORD]) and "db.example:5432" in str(err)
+    install_log_filter()
+    with caplog.at_level(logging.INFO, logger="pcnb"):
+        logging.getLogger("pcnb").info("store %s", url)
+    assert not found_in(caplog.text, [DB_PASSWORD])
+    assert not found_in(repr(Settings(store_url=url)), [DB_PASSWORD])

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from pcnb import writeback
 from tests.conftest import writes
 
 
-def test_lost_answers_are_verified_not_resent(ws, fresh_sandbox):
+@pytest.fixture
+def any_ws(store_backend, ws, fresh_sandbox, make_client, store_at):
+    """The synced workspace on this test's backend: the SQLite copy, or a team store on PostgreSQL
+    synced from the same sandbox (the journal's claims and leases in the shared store)."""
+    if store_backend == "sqlite":
+        yield ws
+        return
+    from pcnb.workspace import Workspace
+
+    team = Workspace(make_client(fresh_sandbox), fresh_sandbox.program_id, store_at("team"))
+    team.sandbox_program = fresh_sandbox.state.program
+    team.sync(progress=False)
+    yield team
+    team.close()
+
+
+def test_lost_answers_are_verified_not_resent(any_ws, fresh_sandbox):
+    ws = any_ws
     sb = fresh_sandbox
     approved = ws.projects().filter(pl.col("status") == "Approved to Install")["project_id"].head(2).to_list()
     changes = [
@@ -34,7 +52,8 @@ def test_lost_answers_are_verified_not_resent(ws, fresh_sandbox):
     assert set(ws.journal(plan.batch_id)["state"]) == {"done"}
 
 
-def test_rate_limit_stops_the_batch_and_resume_finishes_it(ws, fresh_sandbox):
+def test_rate_limit_stops_the_batch_and_resume_finishes_it(any_ws, fresh_sandbox):
+    ws = any_ws
     sb = fresh_sandbox
     ids = ws.projects().filter(pl.col("project_number").is_not_null())["project_id"].head(4).to_list()
     plan = ws.plan(pl.DataFrame({"project": ids, "INSTALLER": [f"Crew {i}" for i in range(4)]}),
