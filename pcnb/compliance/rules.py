@@ -32,7 +32,8 @@ from typing import Any
 
 import jsonschema
 
-from pcnb.errors import ConfigError
+from pcnb.compliance.errors import RulesError
+from pcnb.compliance.shapes import merged, read
 from pcnb.profile_keys import EXITS
 
 PERIODS = ("quarter", "half", "year")
@@ -89,10 +90,6 @@ FIXES = {
                   "names its tracks otherwise",
     "based_on": "a shipped shape (`pcnb rules shapes` lists them) or a rule file's path",
 }
-
-
-class RulesError(ConfigError):
-    """A rule file that cannot be used: every problem, each with its key and fix."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +154,6 @@ def load(path: str | Path, statuses: Iterable[str], roles: Mapping[str, str | No
     (``intake``, ``approval``, ``completion`` -> status) and exits (``withdrawn`` -> statuses ...).
     A file ``based_on`` a shipped shape takes the shape's keys and overrides them with its own
     (``statuses`` merged name by name). Raises :class:`RulesError` listing every problem."""
-    from pcnb.compliance.shapes import merged, read
-
     data, raw = read(Path(path))
     data, base = merged(data, Path(path).parent)
     digest = hashlib.sha256(raw + base).hexdigest()

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from pcnb.compliance.errors import RulesError
+
 SHAPES = Path(__file__).parent / "shapes"
 
 
@@ -30,8 +32,6 @@ def path_of(name: str) -> Path:
 
 def read(path: Path) -> tuple[Any, bytes]:
     """(parsed YAML, the file's bytes); a missing or non-YAML file is a one-line error."""
-    from pcnb.compliance.rules import RulesError
-
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -48,8 +48,6 @@ def read(path: Path) -> tuple[Any, bytes]:
 def merged(data: Any, here: Path) -> tuple[Any, bytes]:
     """(``data`` over the shape it is ``based_on``, the shape's bytes): one level, so a shape is
     never itself based on another."""
-    from pcnb.compliance.rules import RulesError
-
     if not isinstance(data, dict) or "based_on" not in data:
         return data, b""
     ref = str(data["based_on"])
