@@ -93,7 +93,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "C": ("Open and late at the period's end (C)", "count"), "D": ("Mean days, finished (D)", "decimal"),
     "E": ("Late (E)", "share"), "days_allowed": ("Days allowed", "decimal"), "tier": ("Tier", "text"),
     "open_within": ("Open, within the days", "count"), "no_rule": ("No rule for their tier", "count"),
-    "cases": ("Cases", "count"), "utility_days": ("Utility's days (mean)", "decimal"),
+    "cases": ("Cases", "count"), "decision": ("Decision", "text"), "projects": ("Projects", "count"),
+    "utility_days": ("Utility's days (mean)", "decimal"),
     "applicant_days": ("Applicant's days (mean)", "decimal"),
     "third_party_days": ("Third party's days (mean)", "decimal"),
     "deadline_bdays": ("Business days allowed", "days"), "deadline_days": ("Calendar days allowed", "days"),
@@ -116,6 +117,8 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
         if name in flags:
             continue
         label, kind = LABELS.get(name, (name.replace("_", " ").capitalize(), "text"))
+        if name.startswith("capacity_"):  # a rule file's summed sizes, in the size field's unit
+            label, kind = f"Capacity ({name.removeprefix('capacity_')})", "thousands"
         columns.append(_formatted(pl.col(name), frame.schema[name], kind).alias(label))
     if not flags:
         return frame.select(columns)
@@ -125,8 +128,12 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
+    if kind in ("count", "days", "share", "decimal", "thousands") and not dtype.is_numeric():
+        kind = "text"  # a column of names that shares a metric's name (a rule file's `count` of decisions)
     if kind == "count" or (kind == "text" and dtype.is_integer()):  # 1,234; a missing count is "-"
         return col.map_elements(lambda v: f"{v:,}", return_dtype=pl.String).fill_null("-")
+    if kind == "thousands":  # 12,345.6
+        return col.map_elements(lambda v: f"{v:,.1f}", return_dtype=pl.String).fill_null("-")
     if kind == "days":
         return col.round(0).cast(pl.Int64).cast(pl.String).fill_null("-")
     if kind == "share":

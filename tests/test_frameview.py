@@ -53,3 +53,17 @@ def test_status_times_and_local_times(ws):
     people = for_people(pl.DataFrame({"project_id": ["x"], "ts": [datetime(2026, 7, 1, 19, tzinfo=UTC)]}),
                         "America/Los_Angeles")
     assert people.columns == ["ts (PDT)", "project_id"] and people.row(0)[0] == "2026-07-01 12:00"
+
+
+def test_a_column_of_names_under_a_metric_name_stays_text_and_capacity_is_worded():
+    """A rule file's counts table names its decisions in a column called `count`: formatted as a
+    number it failed (`Cannot specify ',' with 's'`); it stays text, and summed sizes read as capacity."""
+    import polars as pl
+
+    from pcnb.frameview import for_managers
+
+    table = pl.DataFrame({"count": ["Received", "Approved"], "tier": ["Level 1", "Level 2"], "projects": [1234, 5],
+                          "capacity_kW": [20702.14, 0.0]})
+    shown = for_managers(table)
+    assert shown.columns == ["Count", "Tier", "Projects", "Capacity (kW)"]
+    assert shown.row(0) == ("Received", "Level 1", "1,234", "20,702.1")

@@ -18,50 +18,10 @@ def _rules(ws: Any, path: str) -> Any:
     return for_profile(path, ws.profile)
 
 
-def _sizes(ws: Any, rules: Any) -> pl.DataFrame | None:
-    """project_id, size: each project's value of the profile's size field, when the rule file tiers
-    by size or sums capacity."""
-    from pcnb.cache import frames
+def _built(ws: Any, rules: Any, label: str) -> Any:
+    from pcnb.compliance.inputs import built
 
-    if rules.tier_by != "size" and not rules.capacity:
-        return None
-    field = ws.profile.segments.get("size")
-    if not field or "/" not in field:
-        raise CommandError("the rule file tiers by size or sums capacity, but the profile has no size field",
-                           "set it with `%powerclerk profile set segments.size FORM/FIELD` (custom ids)")
-    form, name = field.split("/", 1)
-    values = frames.form_values(ws.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
-    if values.height == 0:
-        raise CommandError(f"the cache holds no values of the size field {field}",
-                           f"fetch form {form} once for each project: `ws.sync(forms=('{form}',))` in the notebook")
-    return values.group_by("project_id").agg(pl.col("value").cast(pl.Float64, strict=False).first().alias("size"))
-
-
-def _tiers(ws: Any, rules: Any, sizes: pl.DataFrame | None) -> pl.DataFrame | None:
-    from pcnb.compliance.counts import size_tiers
-
-    if rules.tier_by == "track":
-        tiers: pl.DataFrame = ws.project_tracks().rename({"track": "tier"})
-        names = dict(rules.tier_names)  # the program's track values under the rule's tier names
-        return tiers.with_columns(pl.col("tier").cast(pl.String).replace(names)) if names else tiers
-    return size_tiers(sizes, rules) if rules.tier_by == "size" and sizes is not None else None
-
-
-def _built(ws: Any, rules: Any, label: str) -> tuple[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Any],
-                                                     tuple[pl.DataFrame, pl.DataFrame] | None]:
-    """(the steps' table, cases, stays and period end; the counts' table and cases, or None)."""
-    from pcnb.compliance.pack import build, build_counts
-
-    prof = ws.profile
-    if rules.steps and not prof.roles.final:
-        raise CommandError("the program profile has no final statuses, so no step can be judged ended",
-                           "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
-    sizes = _sizes(ws, rules)
-    tiers = _tiers(ws, rules, sizes)
-    events, cal, projects = ws.status_events(), prof.calendar.calendar(), ws.projects()
-    steps = build(events, rules, cal, label, prof.roles.final, prof.holders, projects, tiers)
-    counted = build_counts(events, rules, cal, label, projects, tiers, sizes) if rules.counts else None
-    return steps, counted
+    return built(ws, rules, label)
 
 
 def _compliance_args(p: argparse.ArgumentParser) -> None:

@@ -84,4 +84,19 @@ def count_table(found: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     return out if rules.capacity else out.drop(unit)
 
 
-__all__ = ["COUNT_CASE_SCHEMA", "count_cases", "count_table", "size_tiers"]
+def sentences(table: pl.DataFrame, rules: RuleSet, label: str) -> list[str]:
+    """Page 1 of a counts report: each count over every tier, with its capacity, then per tier."""
+    unit = f"capacity_{rules.capacity}" if rules.capacity else None
+    out = []
+    for count in rules.counts:
+        mine = table.filter(pl.col("count") == count.name)
+        total = int(mine["projects"].sum())
+        size = f" ({mine[unit].sum():,.1f} {rules.capacity})" if unit and total else ""
+        by_tier = ", ".join(f"{r['tier']} {r['projects']:,}" for r in mine.iter_rows(named=True)
+                            if r["tier"] is not None and r["projects"])
+        out.append(f"{count.name} in {label}: {total:,} project{'s' if total != 1 else ''}{size}"
+                   + (f" ({by_tier})." if by_tier else "."))
+    return out
+
+
+__all__ = ["COUNT_CASE_SCHEMA", "count_cases", "count_table", "sentences", "size_tiers"]

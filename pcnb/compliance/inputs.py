@@ -1,0 +1,72 @@
+"""What a rule file needs from a workspace beyond the histories: each project's size (for levels by
+size and capacity) and tier, and the steps' and counts' tables built from them, so the commands and
+notebook 07 count the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pcnb.compliance.counts import size_tiers
+from pcnb.compliance.rules import RuleSet
+from pcnb.errors import ConfigError
+
+Built = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Any]
+
+
+def size_form(ws: Any, rules: RuleSet) -> str | None:
+    """The form holding the profile's size field, when the rule file tiers by size or sums capacity
+    (a sync must have fetched it for each project: ``ws.sync(forms=(FORM,))``)."""
+    if rules.tier_by != "size" and not rules.capacity:
+        return None
+    field = ws.profile.segments.get("size")
+    if not field or "/" not in field:
+        raise ConfigError("the rule file tiers by size or sums capacity, but the profile has no size field",
+                          "set it with `%powerclerk profile set segments.size FORM/FIELD` (custom ids)")
+    return str(field).split("/", 1)[0]
+
+
+def sizes(ws: Any, rules: RuleSet) -> pl.DataFrame | None:
+    """project_id, size: each project's value of the profile's size field (None when not needed)."""
+    from pcnb.cache import frames
+
+    form = size_form(ws, rules)
+    if form is None:
+        return None
+    field = str(ws.profile.segments["size"])
+    name = field.split("/", 1)[1]
+    values = frames.form_values(ws.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
+    if values.height == 0:
+        raise ConfigError(f"the cache holds no values of the size field {field}",
+                          f"fetch form {form} once for each project: `ws.sync(forms=('{form}',))` in the notebook")
+    return values.group_by("project_id").agg(pl.col("value").cast(pl.Float64, strict=False).first().alias("size"))
+
+
+def tiers(ws: Any, rules: RuleSet, sized: pl.DataFrame | None) -> pl.DataFrame | None:
+    """project_id, tier: the track (under the rule's tier names) or the size tier, when the rule
+    file has tiers."""
+    if rules.tier_by == "track":
+        out: pl.DataFrame = ws.project_tracks().rename({"track": "tier"})
+        names = dict(rules.tier_names)  # the program's track values under the rule's tier names
+        return out.with_columns(pl.col("tier").cast(pl.String).replace(names)) if names else out
+    return size_tiers(sized, rules) if rules.tier_by == "size" and sized is not None else None
+
+
+def built(ws: Any, rules: RuleSet, label: str) -> tuple[Built, tuple[pl.DataFrame, pl.DataFrame] | None]:
+    """(the steps' table, cases, stays and period end; the counts' table and cases, or None)."""
+    from pcnb.compliance.pack import build, build_counts
+
+    prof = ws.profile
+    if rules.steps and not prof.roles.final:
+        raise ConfigError("the program profile has no final statuses, so no step can be judged ended",
+                          "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
+    sized = sizes(ws, rules)
+    tiered = tiers(ws, rules, sized)
+    events, cal, projects = ws.status_events(), prof.calendar.calendar(), ws.projects()
+    steps = build(events, rules, cal, label, prof.roles.final, prof.holders, projects, tiered)
+    counted = build_counts(events, rules, cal, label, projects, tiered, sized) if rules.counts else None
+    return steps, counted
+
+
+__all__ = ["Built", "built", "size_form", "sizes", "tiers"]
