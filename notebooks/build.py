@@ -74,7 +74,7 @@ NOTEBOOKS = {
         "ws.inquiry_notes().group_by('is_admin').len()",
     ],
     "02_pipeline_throughput": [
-        "# Pipeline throughput\n\nHow many applications arrive and leave each week, and where work accumulates.",
+        "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
         "## Arrivals, departures and net flow\n\nArrivals are first entries into the intake status; a departure is "
         "an entry into a final status (the profile's completion and exits) from a status that is not final: "
@@ -85,8 +85,9 @@ NOTEBOOKS = {
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
-        "in_progress = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final)).height\n"
-        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, in_progress))",
+        "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
+        "drafts = open_now.filter(pl.col('status').is_in(prof.roles.draft)).height  # not yet submitted\n"
+        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts))",
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
@@ -94,11 +95,13 @@ NOTEBOOKS = {
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
-        "## Throughput by installer (top 5)",
-        "top = ws.projects().group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
+        "## Completions by installer\n\nProjects reaching the completion status each month over the last 12 "
+        "months, for the 5 installers with the most projects, the others together, and the total.",
+        "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
+        ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
-        "frameview.for_managers(seg.filter(pl.col('owner_name').is_in(top.to_list())).pc.throughput("
-        "statuses=[completion], every='1mo', by='owner_name', calendar=cal).tail(10))",
+        "done = seg.pc.throughput(statuses=[completion], every='1mo', by='owner_name', calendar=cal)\n"
+        "frameview.for_managers(frameview.top_grid(done, 'owner_name', top, months['period'].tail(12).to_list()))",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
@@ -152,10 +155,11 @@ NOTEBOOKS = {
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
         "## Bottlenecks",
-        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts)",
+        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone)",
         "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "
-        "applications censored), and the competing risks: the cumulative incidence of completion vs "
-        "withdrawal or rejection (the share of each), and how many business days until half reach it.",
+        "applications censored), and the competing risks: the share of all applications expected to end in "
+        "each outcome (the cumulative incidence, which counts the applications still open, so it is not the "
+        "finished ones over the total), and how many business days until half reach it.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "frameview.for_managers(intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))",
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "

@@ -277,12 +277,14 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
-                     colors: Palette | None = None, min_n: int = minn.MIN_N) -> FigureWithTable:
+                     colors: Palette | None = None, min_n: int = minn.MIN_N,
+                     timezone: str = "UTC") -> FigureWithTable:
     """Where work waits longest: the ``top`` transitions A → B with the slowest median time in A
     (business days unless ``unit``), one row each, coloured by A, the median written and the 90th
     percentile marked; above a grid (``.table``) of every transition, slowest median first (sortable,
     the suppressed ones too: ``min_n`` only names their threshold, ``dfg`` already applied it). Bars
-    on paper, not a Sankey whose numbers were only in its hover."""
+    on paper, not a Sankey whose numbers were only in its hover. ``timezone``: the program's, for the
+    as-of stamp."""
     med, p90 = f"median_{unit}", f"p90_{unit}"
     sup_col = pl.col("suppressed") if "suppressed" in dfg.columns else pl.lit(False)
     shown = dfg.filter(~sup_col & pl.col(med).is_not_null()).sort([med, "count"], descending=True).head(top)
@@ -312,5 +314,6 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n}) only in the "
             "table beneath")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
-                      counted="moves", note=note), f"{words.capitalize()} in the first status before the move", "")
+                      counted="moves", note=note, timezone=timezone),
+           f"{words.capitalize()} in the first status before the move", "")
     return FigureWithTable(fig, table, f"Transitions, slowest median first ({words})")

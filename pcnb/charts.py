@@ -104,13 +104,14 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
                             hovertemplate=f"average of {trend_weeks} full {step}s: %{{y:.1f}}<extra></extra>")
     if any(t.type == "scatter" for t in fig.data):  # one legend entry says what every dotted line is
         fig.add_scatter(x=[None], y=[None], mode="lines", line={"color": "#777777", "dash": "dot", "width": 2},
-                        name=f"dotted: average of the last {trend_weeks} full {step}s")
+                        name=f"dotted: {trend_weeks}-{step} moving average (full {step}s)")
     fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, uniformtext={"minsize": 9, "mode": "show"})
     note = ""
     if partial is not None:
         local = as_of.astimezone(ZoneInfo(tz))
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
-    return _layout(fig, _title(f"How many projects reached each status per {step}?", as_of, int(tp["count"].sum()),
+    which = " and ".join(statuses) if len(statuses) <= 2 else "each status"
+    return _layout(fig, _title(f"How many projects reached {which} per {step}?", as_of, int(tp["count"].sum()),
                                counted="first entries", note=note, timezone=tz), step.capitalize(), "Projects")
 
 

@@ -5,6 +5,7 @@ the raw polars frame (UTC times, every digit), one attribute of the notebook awa
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -80,7 +81,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "exited": ("Left before the end", "count"), "pct_exceeding": ("Missed the deadline", "share"),
     "on_time_rate": ("Finished on time", "share"), "period": ("Month", "month"), "arrivals": ("Arrived", "count"),
     "departures": ("Reached a final status", "count"), "reopened": ("Re-opened", "count"),
-    "net_flow": ("Change in work in progress", "count"), "cumulative_net": ("Work in progress", "count"),
+    "net_flow": ("Change in work in progress", "count"),
+    "cumulative_net": ("Net change since the period began", "count"),
     "outcome": ("Outcome", "text"), "n": ("Projects", "count"), "events": ("Reached it", "count"),
     "km_median_bdays": ("Median business days (counting open)", "days"), "share": ("Share", "share"),
     "half_bdays": ("Business days until half reached it", "days"), "cohort": ("Submitted in", "month"),
@@ -93,6 +95,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "C": ("Open and late at the period's end (C)", "count"), "D": ("Mean days, finished (D)", "decimal"),
     "E": ("Late (E)", "share"), "days_allowed": ("Days allowed", "decimal"), "tier": ("Tier", "text"),
     "open_within": ("Open, within the days", "count"), "no_rule": ("No rule for their tier", "count"),
+    "total": ("Total", "count"), "all others": ("All others", "count"),
     "cases": ("Cases", "count"), "decision": ("Decision", "text"), "projects": ("Projects", "count"),
     "utility_days": ("Utility's days (mean)", "decimal"),
     "applicant_days": ("Applicant's days (mean)", "decimal"),
@@ -149,3 +152,18 @@ def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
     if dtype == pl.Boolean:
         return pl.when(col).then(pl.lit("yes")).otherwise(pl.lit(""))
     return col
+
+
+def top_grid(counts: pl.DataFrame, by: str, top: list[str], periods: list[Any]) -> pl.DataFrame:
+    """Counts (period, ``by``, count) as a grid a manager reads: one row per period of ``periods``
+    (a month with nothing is a row of zeros, not a missing row), one column per value of ``top``,
+    the rest summed as "all others", and a total: nothing cut off, every row adds up."""
+    named = counts.with_columns(pl.when(pl.col(by).is_in(top)).then(pl.col(by)).otherwise(pl.lit("all others"))
+                                .alias("_who"))
+    long = named.group_by("period", "_who").agg(pl.col("count").sum().cast(pl.Int64))
+    columns = [*top, "all others"]
+    grid = pl.DataFrame({"period": periods}).join(
+        long.pivot(on="_who", index="period", values="count"), on="period", how="left")
+    grid = grid.with_columns([pl.col(c).fill_null(0) if c in grid.columns else pl.lit(0, pl.Int64).alias(c)
+                              for c in columns])
+    return grid.select("period", *columns, pl.sum_horizontal(columns).alias("total")).sort("period")

@@ -106,11 +106,14 @@ def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
     return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
 
 
-def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_progress: int) -> list[str]:
+def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_progress: int,
+                   drafts: int = 0) -> list[str]:
     """Notebook 02's answer from its monthly flow frame (pcnb.analytics.throughput.flow: period,
-    arrivals, departures, net_flow): the last complete month, the average of the last 3 complete
-    months against the 3 before, and the month under way, which is named as partial and left out of
-    every average (a month 6 days old is not a slump)."""
+    arrivals, departures, net_flow): the last complete month, the last 12 complete months' change (so
+    a flat month does not hide a growing backlog), the average of the last 3 complete months against
+    the 3 before, and the month under way, which is named as partial and left out of every average
+    (a month 6 days old is not a slump). ``in_progress``: projects open now outside the final
+    statuses, ``drafts`` of them not yet submitted (said apart, so the figure matches the charts)."""
     from zoneinfo import ZoneInfo
 
     today = as_of.astimezone(ZoneInfo(timezone)).date()
@@ -121,8 +124,18 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         last = done.row(-1, named=True)
         grew = last["net_flow"]
         change = (f"grew by {grew:,}" if grew > 0 else f"shrank by {-grew:,}" if grew < 0 else "held steady")
+        now = (f"{in_progress:,} open now, {drafts:,} of them not yet submitted" if drafts else
+               f"{in_progress:,} in progress now")
         out.append(f"In {last['period']:%B %Y}, {last['arrivals']:,} applications arrived and {last['departures']:,} "
-                   f"reached a final status: the work in progress {change} ({in_progress:,} in progress now).")
+                   f"reached a final status: the work in progress {change} ({now}).")
+    if done.height >= 12:
+        year = done.tail(12)
+        net = int(year["net_flow"].sum())
+        trend = f"grew by {net:,}" if net > 0 else f"shrank by {-net:,}" if net < 0 else "held steady"
+        came, left = (year[c].cast(pl.Float64).mean() for c in ("arrivals", "departures"))
+        assert isinstance(came, float) and isinstance(left, float)
+        out.append(f"Over the last 12 complete months the work in progress {trend}: {came:,.0f} arrived and "
+                   f"{left:,.0f} reached a final status a month on average.")
     if done.height >= 6:
         recent, before = done.tail(3), done.tail(6).head(3)
         a_now, a_before = recent["arrivals"].mean(), before["arrivals"].mean()

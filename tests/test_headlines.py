@@ -90,3 +90,14 @@ def test_the_flow_sentences_on_a_synced_program_state_its_flow_frame(events):
     last = months.filter(pl.col("period") < END.astimezone(ZoneInfo(CAL.timezone)).date().replace(day=1)).row(
         -1, named=True)
     assert f"{last['arrivals']:,} applications arrived and {last['departures']:,} reached" in said[0], said
+
+
+def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
+    """A flat last month does not hide a year of growth, and the in-progress figure names the drafts
+    the charts count (a reviewer found 300 on page 1 against 232 in the table)."""
+    months = _months(date(2025, 10, 1), [100] * 14 + [5], [80] * 13 + [100, 1])
+    said = flow_sentences(months, datetime(2026, 12, 6, 12, tzinfo=UTC), "America/Los_Angeles", 300, drafts=68)
+    assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the work in "
+                       "progress held steady (300 open now, 68 of them not yet submitted).")
+    assert said[1] == ("Over the last 12 complete months the work in progress grew by 220: 100 arrived and 82 "
+                       "reached a final status a month on average.")

@@ -25,7 +25,9 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str | None = None,
                        calendar: Calendar | None = None, as_of: datetime | None = None) -> pl.DataFrame:
     """M11: per submission cohort, percentiles of completed business-day cycle times plus the KM
     median counting open applications as censored. Cohorts with < ``min_completed`` completions
-    are suppressed (statistics left null, ``suppressed`` true)."""
+    are suppressed (statistics left null, ``suppressed`` true). A cohort of which fewer than half
+    have finished has no KM median yet, and the median of its finished ones would flatter it (the
+    fast ones finish first): those figures are left null too, with a ``caveat`` saying why."""
     cal = calendar or Calendar()
     ct = cycle_time(intervals, start, end, cal, as_of).with_columns(
         cal.local_date("start").dt.truncate(every).alias("cohort"))
@@ -34,12 +36,16 @@ def cohort_cycle_times(intervals: pl.DataFrame, start: str | None = None,
         done = g.filter(pl.col("complete"))["business_days"]
         ok = done.len() >= min_completed
         dur = g.select(pl.coalesce("business_days", "age_business_days")).to_series().to_list()
+        km = km_median(dur, g["complete"].to_list()) if ok else None
+        early = ok and km is None  # fewer than half finished: only the fast ones are in
         rows.append({"cohort": cohort, "n": g.height, "completed": done.len(), "suppressed": not ok,
-                     "median_bdays": cast(float, done.median()) if ok else None,
-                     "p85_bdays": done.quantile(0.85, "linear") if ok else None,
-                     "km_median_bdays": km_median(dur, g["complete"].to_list()) if ok else None})
+                     "median_bdays": cast(float, done.median()) if ok and not early else None,
+                     "p85_bdays": done.quantile(0.85, "linear") if ok and not early else None,
+                     "km_median_bdays": km,
+                     "caveat": (f"{done.len()} of {g.height} finished: too early for a median" if early else "")})
     schema = {"cohort": pl.Date, "n": pl.Int64, "completed": pl.Int64, "suppressed": pl.Boolean,
-              "median_bdays": pl.Float64, "p85_bdays": pl.Float64, "km_median_bdays": pl.Float64}
+              "median_bdays": pl.Float64, "p85_bdays": pl.Float64, "km_median_bdays": pl.Float64,
+              "caveat": pl.String}
     return pl.DataFrame(rows, schema=schema).sort("cohort")
 
 

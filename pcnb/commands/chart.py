@@ -87,7 +87,7 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
                                                             intervals=iv, final=final, finished=args.finished),
                                           now, cal)
     assert name == "bottlenecks" and name in CHARTS
-    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal)
+    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal, timezone=cal.timezone)
 
 
 def _forecast(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile, iv: pl.DataFrame, now: Any) -> Any:

@@ -35,6 +35,21 @@ def test_cohorts_suppress_small_and_use_km():
     assert feb["suppressed"] and feb["median_bdays"] is None and feb["n"] == 1
 
 
+def test_a_cohort_mostly_still_open_shows_no_flattering_median():
+    """A reviewer read a recent cohort's finished-only median (45 days, 11 of 131 finished) as cycle
+    time halving: with fewer than half finished there is no KM median, and the finished ones' median
+    is not shown either; the caveat says how many finished."""
+    rows = []
+    for i in range(12):  # 12 finish in two days, 14 are still open weeks later
+        rows += [(f"Q{i}", "Application Submitted", _la(1, 5, 9)), (f"Q{i}", "Permission to Operate", _la(1, 7, 9))]
+    rows += [(f"W{i}", "Application Submitted", _la(1, 5, 9)) for i in range(14)]
+    iv = status_intervals(events(rows), CAL, _la(3, 1, 9), terminal=FINAL)
+    jan = cohort_cycle_times(iv, calendar=CAL, as_of=_la(3, 1, 9), start=INTAKE, end=COMPLETION).row(0, named=True)
+    assert (jan["completed"], jan["n"], jan["suppressed"]) == (12, 26, False)
+    assert jan["km_median_bdays"] is None and jan["median_bdays"] is None and jan["p85_bdays"] is None
+    assert jan["caveat"] == "12 of 26 finished: too early for a median"
+
+
 def test_outcomes_rework_and_bottlenecks():
     rows = [("A", "Application Submitted", _la(3, 4, 9)), ("A", "Application Review", _la(3, 5, 9)),
             ("A", "Returned to Applicant", _la(3, 6, 9)), ("A", "Application Review", _la(3, 8, 9)),
