@@ -119,7 +119,8 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     for name in frame.columns:
         if name in flags:
             continue
-        label, kind = LABELS.get(name, (name.replace("_", " ").capitalize(), "text"))
+        plain = name.replace("_", " ").capitalize() if name.isidentifier() and name == name.lower() else name
+        label, kind = LABELS.get(name, (plain, "text"))  # a code name worded; a name (an installer's) kept
         if name.startswith("capacity_"):  # a rule file's summed sizes, in the size field's unit
             label, kind = f"Capacity ({name.removeprefix('capacity_')})", "thousands"
         columns.append(_formatted(pl.col(name), frame.schema[name], kind).alias(label))

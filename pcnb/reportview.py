@@ -34,7 +34,7 @@ SETUP_TAG = "pcnb-report-setup"
 #: Run first in report mode (and removed afterwards): tables a reader can read.
 TABLE_SETUP = ("import polars as _pl\n_pl.Config.set_tbl_hide_column_data_types(True)\n"
                "_pl.Config.set_tbl_hide_dataframe_shape(True)\n_pl.Config.set_float_precision(2)\n"
-               "_pl.Config.set_fmt_str_lengths(80)\n_pl.Config.set_tbl_rows(25)\ndel _pl")
+               "_pl.Config.set_fmt_str_lengths(200)\n_pl.Config.set_tbl_rows(25)\ndel _pl")  # whole sentences, no cut
 STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-title h1{margin:.2em 0}"
          ".pcnb-title dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.5em 0}"
          ".pcnb-title dt{color:#555;white-space:nowrap}"

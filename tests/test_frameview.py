@@ -67,3 +67,21 @@ def test_a_column_of_names_under_a_metric_name_stays_text_and_capacity_is_worded
     shown = for_managers(table)
     assert shown.columns == ["Count", "Tier", "Projects", "Capacity (kW)"]
     assert shown.row(0) == ("Received", "Level 1", "1,234", "20,702.1")
+
+
+def test_the_month_by_installer_grid_keeps_names_zeros_and_totals():
+    """Every month a row (zeros too), the named installers as they are spelled, the rest summed, a
+    total that adds up: what the report showed instead of the last 10 rows of a long table."""
+    from datetime import date
+
+    import polars as pl
+
+    from pcnb.frameview import for_managers, top_grid
+
+    done = pl.DataFrame({"period": [date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 1)],
+                         "owner_name": ["SunnyDay Solar", "Other Co", "SunnyDay Solar"], "count": [2, 5, 1]})
+    grid = top_grid(done, "owner_name", ["SunnyDay Solar", "Bright Energy"], [date(2026, m, 1) for m in (1, 2, 3)])
+    shown = for_managers(grid)
+    assert shown.columns == ["Month", "SunnyDay Solar", "Bright Energy", "All others", "Total"]
+    assert shown.rows() == [("January 2026", "2", "0", "5", "7"), ("February 2026", "0", "0", "0", "0"),
+                            ("March 2026", "1", "0", "0", "1")]
