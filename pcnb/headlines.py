@@ -106,6 +106,24 @@ def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
     return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
 
 
+def deadline_sentences(sla: pl.DataFrame) -> list[str]:
+    """One sentence per deadline of the profile (every unit, spans and tracks: the SLA table's rows,
+    :meth:`Workspace.deadline_compliance`), so page 1 leaves none out: the share that missed it, of
+    how many judged, and the days allowed in their unit. Rows held back for too few projects say so."""
+    out = []
+    for r in sla.iter_rows(named=True):
+        track = f" ({r['track']})" if r.get("track") not in (None, "all") else ""
+        unit = str(r["unit"]).replace("_", " ")
+        judged = int(r["completed"]) + int(r["open_late"])
+        if r.get("suppressed") or r["pct_exceeding"] is None:
+            out.append(f"{r['deadline']}{track}: too few projects to judge ({judged}).")
+            continue
+        late = int(r["completed_late"]) + int(r["open_late"])
+        out.append(f"{r['deadline']}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit} "
+                   f"({late:,} of {judged:,}, still-open late ones included).")
+    return out
+
+
 def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_progress: int,
                    drafts: int = 0) -> list[str]:
     """Notebook 02's answer from its monthly flow frame (pcnb.analytics.throughput.flow: period,

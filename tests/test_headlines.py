@@ -101,3 +101,18 @@ def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
                        "progress held steady (300 open now, 68 of them not yet submitted).")
     assert said[1] == ("Over the last 12 complete months the work in progress grew by 220: 100 arrived and 82 "
                        "reached a final status a month on average.")
+
+
+def test_every_deadline_gets_its_sentence_in_its_own_unit():
+    """Page 1 left out span and calendar-day deadlines (a reviewer found 35 % missed nowhere on it)."""
+    from pcnb.headlines import deadline_sentences
+
+    sla = pl.DataFrame({"deadline": ["Review", "Review -> Paid", "Payment"], "track": ["all", "Fast", "all"],
+                        "days": [5.0, 25.0, 30.0], "unit": ["business_days", "business_days", "calendar_days"],
+                        "completed": [260, 103, 103], "completed_late": [63, 35, 1], "open_late": [3, 2, 0],
+                        "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True]})
+    assert deadline_sentences(sla) == [
+        "Review: 25% missed the deadline of 5 business days (66 of 263, still-open late ones included).",
+        "Review -> Paid (Fast): 35% missed the deadline of 25 business days (37 of 105, still-open late ones "
+        "included).",
+        "Payment: too few projects to judge (103)."]
