@@ -35,6 +35,7 @@ from filelock import FileLock, Timeout
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
+from pcnb.cache.sample_order import order_histories
 from pcnb.cache.store import Store, StoreError, from_us, to_us
 from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
@@ -55,7 +56,8 @@ class SyncReport:
     pages: int = 0
     projects_seen: int = 0
     histories: int = 0
-    inquiry_calls: int = 0
+    inquiry_calls: int = 0  # inquiry thread lists and note lists together
+    note_calls: int = 0  # of which note lists (pcnb.cache.plan predicts them from this ratio)
     rechecks: int = 0  # histories / threads re-fetched because a change could hide in the same second
     queue_left: int = 0
     complete: bool = False
@@ -97,7 +99,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
-         wait_for_lock: float = 0, refresh_histories: bool = False) -> SyncReport:
+         wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -109,6 +111,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     ``refresh_histories``: also refetch the status history of every changed project whose status did
     not move (one more call each), so changes that move no status are seen too: a
     SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
+    ``sample_seed``: the seed of the order histories are fetched in (pcnb.cache.sample_order; kept in
+    the store; drawn at random on a store's first sync when not given).
     """
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
@@ -125,6 +129,9 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         last = st.get("last_reconcile")
         due = (reconcile_after is not None and last is not None
                and clock.now().timestamp() - last > reconcile_after.total_seconds())
+        if sample_seed is not None:
+            with store.tx(data=False) as conn:
+                Store.put_state(conn, sample_seed=int(sample_seed))
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         run.refresh_histories = refresh_histories
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
@@ -168,6 +175,7 @@ class _Run:
                     for form in self.forms:
                         Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
+                order_histories(self.store, self.report.run_id)
                 self._drain()
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
@@ -314,6 +322,7 @@ class _Run:
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")
                 self.report.inquiry_calls += 1
+                self.report.note_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
                     if (as_of := self._as_of()) is not None:
@@ -358,7 +367,9 @@ class _Run:
             new = max(new, old)
         with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=clock.now().timestamp(),
-                            last_run_calls=self.report.calls)
+                            last_run_calls=self.report.calls,
+                            last_run_stages={"first": old is None, "inquiries": self.report.inquiry_calls
+                                             - self.report.note_calls, "notes": self.report.note_calls})
             Store.purge_done(conn)
         self.report.complete = True
         self.report.watermark = from_us(new)

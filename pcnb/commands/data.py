@@ -18,9 +18,15 @@ def _sync_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--no-inquiries", action="store_true", help="skip inquiry threads and notes")
     s.add_argument("--refresh-histories", action="store_true",
                    help="also refetch the history of every changed project (one call each): sees ReportAs changes")
+    s.add_argument("--plan", action="store_true",
+                   help="print each stage's calls and minutes at the shared budget; fetch nothing but one listing "
+                        "page (and one-project probes to count a long listing)")
 
 
 def cmd_sync(args: argparse.Namespace, session: Session) -> str:
+    if args.plan:
+        return str(session.require().sync(plan=True, full=args.full, inquiries=not args.no_inquiries,
+                                          refresh_histories=args.refresh_histories))
     report = session.require().sync(full=args.full, max_calls=args.max_calls, max_minutes=args.max_minutes,
                                     inquiries=not args.no_inquiries, progress=session.progress,
                                     refresh_histories=args.refresh_histories)

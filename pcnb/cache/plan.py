@@ -1,0 +1,210 @@
+"""What a sync will spend, stage by stage, before it spends it (``sync --plan``).
+
+A sync's calls are: listing pages (one per 1,000 listed projects, plus the short last page), one
+status history per new or status-changed project, one inquiry-thread list per changed project, one
+note list per thread whose last note moved, and one call per project and form. The plan reads one
+listing page of what the sync would list (the projects changed since the watermark, or all of them
+on a first or full sync) and, when that page is full, counts the rest of the listing with
+one-project probes (``limit=1`` at an offset: a binary search, about 2·log2(N / 1,000) calls). It
+then replays the sync's own rules (pcnb.cache.sync) on the listed page against the cache:
+
+- exact: pages, histories, inquiry lists and forms of a first sync (every listed project is new)
+  and of any sync whose changes fit in one page; work already queued by an interrupted run;
+- extrapolated: histories/inquiries beyond the first page of an incremental sync (the first
+  page's share of changed projects, applied to the rest);
+- estimated: note lists. Which threads moved is only known from the thread lists themselves, so
+  they are predicted as (thread lists) x (note lists per thread list of the last run of the same
+  kind), or, on a store that has never synced, ``FIRST_NOTES_PER_INQUIRY``. The plan says which.
+
+Minutes are at the key's shared budget: its limit minus what other processes used in the last
+window (pcnb.api.budget), less the reserve a background sync leaves for interactive calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pcnb import clock
+from pcnb.api.client import PowerClerkClient
+from pcnb.cache.store import Store, from_us, to_us
+from pcnb.cache.sync import _unsettled
+from pcnb.errors import InputError
+
+#: note lists per thread list on a never-synced store: the sandbox's 2,000-project program has 0.32
+#: threads per project; a real program's ratio replaces it after its first sync
+FIRST_NOTES_PER_INQUIRY = 0.32
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    calls: int
+    cached: int = 0  # how many of its items the cache already holds
+    basis: str = "exact"  # exact | extrapolated | estimated
+
+
+@dataclass
+class SyncPlan:
+    stages: list[Stage]
+    listed: int  # projects the sync will list
+    plan_calls: int  # what making the plan spent
+    rate_per_min: float  # the share of the key's budget the sync can use
+    scope: str = "all projects"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(s.calls for s in self.stages)
+
+    @property
+    def minutes(self) -> float:
+        return self.total / max(self.rate_per_min, 1e-9)
+
+    def __str__(self) -> str:
+        width = max(len(s.name) for s in self.stages)
+        lines = [f"sync plan for {self.scope}: {self.listed:,} projects to list"]
+        for s in self.stages:
+            cached = f", {s.cached:,} cached" if s.cached else ""
+            lines.append(f"  {s.name:<{width}}  {s.calls:>9,} calls  {_minutes(s.calls / self.rate_per_min):>10}"
+                         f"  ({s.basis}{cached})")
+        lines.append(f"  {'total':<{width}}  {self.total:>9,} calls  {_minutes(self.minutes):>10}  at "
+                     f"{self.rate_per_min:g} calls/min (the key's budget less other processes and the reserve)")
+        lines.append(f"this plan spent {self.plan_calls} call(s)")
+        return "\n".join(lines + self.notes)
+
+
+def _minutes(m: float) -> str:
+    return f"{m:.1f} min" if m < 120 else f"{m / 60:.1f} h"
+
+
+def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
+              forms: tuple[str, ...] = (), lookback: timedelta = timedelta(minutes=10), page_size: int | None = None,
+              refresh_histories: bool = False, reconcile: bool = False,
+              reconcile_after: timedelta | None = timedelta(days=7), catalog_calls: int = 0) -> SyncPlan:
+    """The plan of ``sync(client, store, program, ...)`` with the same arguments (see the module doc)."""
+    size = page_size or client.settings.page_limit
+    before = client.calls
+    st = store.get_state()
+    last = st.get("last_reconcile")
+    full = full or reconcile or (reconcile_after is not None and last is not None
+                                 and clock.now().timestamp() - last > reconcile_after.total_seconds())
+    resuming = bool(st.get("run_id")) and (not full or st.get("run_since") is None)
+    if resuming:
+        since = from_us(st.get("run_since"))
+        offset = 0 if st.get("parent_done") else int(st.get("parent_offset") or 0)
+        listing = not st.get("parent_done")
+    else:
+        since = None
+        if st.get("watermark") is not None and not full:
+            since = from_us(st["watermark"] - int(lookback.total_seconds() * 1_000_000))
+        offset, listing = 0, True
+    admin = client.is_admin is not False
+    page: list[dict[str, Any]] = []
+    listed = 0
+    if listing:
+        page = client.projects(program, since, size, offset, priority="interactive").get("Projects") or []
+        listed = len(page) if len(page) < size else _count(client, program, since, offset, size)
+    pages = listed // size + 1 if listing else 0
+    known = store.project_index([p["ProjectId"] for p in page])
+    hist = inq = changed = 0
+    for p in page:
+        old = known.get(p["ProjectId"])
+        status = p.get("CurrentStatus") or {}
+        new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
+        is_changed = old is None or old[2] != new[2]
+        changed += is_changed
+        if admin and (old is None or old[:2] != new[:2] or (is_changed and refresh_histories)):
+            hist += 1
+        elif admin and old is not None and is_changed and _unsettled(old[3], new[1]):
+            hist += 1  # the sync's same-second re-check
+        inq += admin and inquiries and is_changed
+    basis = "exact"
+    if page and listed > len(page):
+        scale = listed / len(page)
+        if changed != len(page) or hist != len(page):
+            basis = "extrapolated"
+        hist, inq, changed = round(hist * scale), round(inq * scale), round(changed * scale)
+    queued = _queued(store)
+    hist += queued.get("history", 0)
+    inq += queued.get("inquiries", 0)
+    note_calls, note_basis = _notes(st, inq, first=st.get("watermark") is None)
+    note_calls += queued.get("notes", 0)
+    form_calls = queued.get("form", 0) + changed * len(forms) + sum(_missing_forms(store, f) for f in forms)
+    cached_histories = int(store.conn.execute("SELECT COUNT(*) FROM history_packed").fetchone()[0])
+    stages = [Stage("listing pages", pages, basis="exact" if listing else "done"),
+              Stage("status histories", hist, cached_histories, basis)]
+    if inquiries:
+        stages += [Stage("inquiry threads", inq, _count_rows(store, "inquiry_threads"), basis),
+                   Stage("inquiry notes", note_calls, basis=note_basis)]
+    if forms:
+        stages.append(Stage("forms", form_calls, _count_rows(store, "form_data"), basis))
+    if catalog_calls:
+        stages.append(Stage("program catalog", catalog_calls))
+    rate = _rate(client)
+    out = SyncPlan(stages, listed, client.calls - before, rate)
+    if resuming:
+        out.notes.append("an interrupted sync is resumed: its queued work is counted")
+    return out
+
+
+def _count(client: PowerClerkClient, program: str, since: Any, offset: int, size: int) -> int:
+    """How many projects the listing holds from ``offset``: one-project probes, doubling then halving."""
+    def exists(k: int) -> bool:
+        return bool(client.projects(program, since, 1, offset + k, priority="interactive").get("Projects"))
+
+    low, high = size - 1, 2 * size  # the item at index ``low`` exists
+    while exists(high - 1):
+        low, high = high - 1, 2 * high
+    while high - low > 1:  # exists(low) and not exists(high)
+        mid = (low + high) // 2
+        if exists(mid):
+            low = mid
+        else:
+            high = mid
+    return low + 1
+
+
+def _queued(store: Store) -> dict[str, int]:
+    return {k: int(n) for k, n in store.conn.execute("SELECT kind, COUNT(*) FROM queue WHERE done = 0 GROUP BY kind")}
+
+
+def _count_rows(store: Store, table: str) -> int:
+    return int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def _missing_forms(store: Store, form: str) -> int:
+    return int(store.conn.execute(
+        "SELECT COUNT(*) FROM projects p WHERE p.deleted = 0 AND NOT EXISTS (SELECT 1 FROM form_data f "
+        "WHERE f.project_id = p.project_id AND f.form_id = ?)", (form,)).fetchone()[0])
+
+
+def _notes(st: dict[str, Any], inquiry_calls: int, first: bool) -> tuple[int, str]:
+    last = st.get("last_run_stages") or {}
+    if last.get("inquiries") and bool(last.get("first")) == first:
+        return round(inquiry_calls * last["notes"] / last["inquiries"]), "estimated from the last sync"
+    if last.get("inquiries") and first is False:  # no incremental run yet: the first sync's ratio
+        return round(inquiry_calls * last["notes"] / last["inquiries"]), "estimated from the first sync"
+    return round(inquiry_calls * FIRST_NOTES_PER_INQUIRY), f"estimated ({FIRST_NOTES_PER_INQUIRY} per project assumed)"
+
+
+def _rate(client: PowerClerkClient) -> float:
+    """Calls a minute a background sync gets now: the key's limit less others' use and the reserve."""
+    budget = client.budget
+    if budget is None:
+        return float(client.settings.rate_limit)
+    used = budget.snapshot().used
+    per_min = 60.0 / budget.period
+    return max(budget.limit - used - budget.reserve, 1) * per_min
+
+
+def check_budget(plan: SyncPlan, max_calls: int | None) -> None:
+    """A budget smaller than the listing cannot finish even the listing: say so before spending it."""
+    pages = plan.stages[0].calls
+    if max_calls is not None and max_calls < pages:
+        raise InputError(f"max_calls={max_calls} is smaller than the listing ({pages} pages)",
+                         f"give at least {pages} calls, or sync a narrower scope")
+
+
+__all__ = ["Stage", "SyncPlan", "check_budget", "plan_sync"]

@@ -1,0 +1,31 @@
+"""The data commands' sync options through a real IPython shell against the sandbox."""
+
+from __future__ import annotations
+
+import re
+
+from IPython.core.interactiveshell import InteractiveShell
+
+
+def _calls(text: str, stage: str) -> int:
+    found = re.search(rf"{stage}\s+([\d,]+) calls", text)
+    assert found, text
+    return int(found.group(1).replace(",", ""))
+
+
+def test_sync_plan_prints_the_stages_then_the_sync_spends_them(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 120")
+    capsys.readouterr()
+    shell.run_line_magic("powerclerk", "sync --plan --no-inquiries")
+    text = capsys.readouterr().out
+    assert _calls(text, "status histories") == 120 and "inquiry" not in text
+    ws = shell.magics_manager.registry["PowerClerkMagic"].session.workspace
+    assert ws.store.conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0  # the plan wrote nothing
+    shell.run_line_magic("powerclerk", "sync --no-inquiries")
+    out = capsys.readouterr().out
+    assert "120 histories" in out
+    spent = int(re.search(r"sync complete: (\d+) calls", out).group(1))
+    assert spent == _calls(text, "total"), (text, out)
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
