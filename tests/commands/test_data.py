@@ -29,3 +29,23 @@ def test_sync_plan_prints_the_stages_then_the_sync_spends_them(capsys):
     spent = int(re.search(r"sync complete: (\d+) calls", out).group(1))
     assert spent == _calls(text, "total"), (text, out)
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
+
+
+def test_estimate_during_a_partial_sync_then_exact_when_complete(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 200")
+    shell.run_line_magic("powerclerk", "sync --max-calls 80 --no-inquiries")
+    table = shell.run_line_magic("powerclerk", "estimate time-in-status")
+    assert set(table["sample"]) == {"79 of 200"} and table["lo"].null_count() == 0
+    assert (table["lo"] <= table["estimate"]).all() and (table["estimate"] <= table["hi"]).all()
+    fig = shell.run_line_magic("powerclerk", "estimate deadlines --chart")
+    assert "estimated from 79 of 200 projects" in fig.layout.title.text
+    assert fig.data[0].error_x.array is not None
+    shell.run_line_magic("powerclerk", "sync --no-inquiries")
+    capsys.readouterr()
+    done = shell.run_line_magic("powerclerk", "estimate throughput")
+    assert set(done["sample"]) == {"200 of 200"} and done["lo"].null_count() == done.height
+    fig = shell.run_line_magic("powerclerk", "estimate cohorts --chart")
+    assert "all 200 projects" in fig.layout.title.text
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
