@@ -36,6 +36,10 @@ from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
 from pcnb.cache.sample_order import order_histories
+from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
+from pcnb.cache.scope import apply as apply_scope
+from pcnb.cache.scope import same as same_scope
+from pcnb.cache.scope import stored as stored_scope
 from pcnb.cache.store import Store, StoreError, from_us, to_us
 from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
@@ -68,6 +72,8 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)  # what the caller did after the sync (e.g. profile inferred)
     #: a resumed run lists nothing new: it completes the interrupted run, whose listing started here
     covers_until: datetime | None = None
+    in_scope: int | None = None  # projects inside a scope other than all (pcnb.cache.scope)
+    scope: str | None = None
 
     def __str__(self) -> str:
         state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
@@ -75,6 +81,8 @@ class SyncReport:
             state = (f"complete up to {self.covers_until.isoformat(timespec='seconds')} (it finished an interrupted "
                      "run; changes since then are fetched by the next sync)")
         tail = f" ({self.skipped})" if self.skipped else ""
+        if self.in_scope is not None:
+            tail += f"; scope: {self.scope} ({self.in_scope:,} projects)"
         return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
                 f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}"
                 + "".join(f"\n{note}" for note in self.notes))
@@ -99,7 +107,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
-         wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None) -> SyncReport:
+         wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None,
+         scope: Scope | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -113,7 +122,11 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
     ``sample_seed``: the seed of the order histories are fetched in (pcnb.cache.sample_order; kept in
     the store; drawn at random on a store's first sync when not given).
+    ``scope``: fetch histories, inquiries and forms only for these projects (pcnb.cache.scope); None:
+    the scope the cache holds (all projects unless a scoped sync set another).
     """
+    if scope is not None:
+        scope.validate()
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
     if max_calls is not None and max_calls < 1:
@@ -134,6 +147,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
                 Store.put_state(conn, sample_seed=int(sample_seed))
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         run.refresh_histories = refresh_histories
+        run.wanted_scope = scope
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.release()
@@ -145,6 +159,8 @@ class _Run:
         self.client, self.store, self.program = client, store, program
         self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
         self.refresh_histories = False
+        self.wanted_scope: Scope | None = None
+        self.scope = Scope()
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
@@ -159,7 +175,17 @@ class _Run:
                 since = from_us(st["watermark"] - int(lookback.total_seconds() * 1_000_000))
             with self.store.tx(data=False) as conn:
                 Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
-                                run_started=None, run_max_change=None)
+                                run_started=None, run_max_change=None, run_scope=None)
+        st = self.store.get_state()
+        if self.wanted_scope is not None:
+            self.scope = self.wanted_scope
+        elif st.get("run_scope") is not None:
+            self.scope = Scope.from_json(st["run_scope"])  # a resumed run keeps its scope
+        else:
+            self.scope = stored_scope(self.store)
+        if st.get("run_scope") is None or not same_scope(Scope.from_json(st["run_scope"]), self.scope):
+            with self.store.tx(data=False) as conn:
+                Store.put_state(conn, run_scope=self.scope.to_json(), scope_applied_run=None)
         self.report = SyncReport(run_id)
         if self.client.is_admin is False:
             self.report.skipped = NOT_ADMIN
@@ -175,6 +201,7 @@ class _Run:
                     for form in self.forms:
                         Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
+                self._apply_scope()
                 order_histories(self.store, self.report.run_id)
                 self._drain()
         except RateLimited as exc:
@@ -258,6 +285,24 @@ class _Run:
                 values["run_started"] = to_us(request_ts) if request_ts else now
             Store.put_state(conn, **values)
 
+    def _apply_scope(self) -> None:
+        """A scope other than all projects, or one other than the cache held: drop queued work outside it and
+        queue what is missing inside it (pcnb.cache.scope), once per run."""
+        st = self.store.get_state()
+        if st.get("scope_applied_run") == self.report.run_id:
+            return
+        if not self.scope.everything or not same_scope(self.scope, stored_scope(self.store)):
+            try:
+                self.report.in_scope = apply_scope(self.store, self.scope, self.report.run_id,
+                                                   self.inquiries and self.client.is_admin is not False, self.forms)
+            except InputError:
+                with self.store.tx(data=False) as conn:  # the next run takes the cache's scope (or a new one)
+                    Store.put_state(conn, run_scope=None)
+                raise
+            self.report.scope = self.scope.describe()
+        with self.store.tx(data=False) as conn:
+            Store.put_state(conn, scope_applied_run=self.report.run_id)
+
     def _drain(self) -> None:
         bar = _bar(self.show, self.store.pending())
         eta = SyncEta()
@@ -290,6 +335,7 @@ class _Run:
                 entries = self.client.status_history(self.program, project_id, priority="background")
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
+                    history_fetched(conn, project_id)
                     if (as_of := self._as_of()) is not None:
                         Store.set_history_as_of(conn, project_id, as_of)
                     Store.item_done(conn, item_id, kind)
@@ -311,6 +357,7 @@ class _Run:
                             Store.enqueue(conn, t["ThreadId"], "notes", project_id, "same-second check", 0,
                                           self.report.run_id)
                             self.report.rechecks += 1
+                    inquiries_fetched(conn, project_id)
                     Store.item_done(conn, item_id, kind)
             elif kind == "form":
                 form = item_id.split("/", 1)[1]
@@ -367,7 +414,7 @@ class _Run:
             new = max(new, old)
         with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=clock.now().timestamp(),
-                            last_run_calls=self.report.calls,
+                            last_run_calls=self.report.calls, scope=self.scope.to_json(), run_scope=None,
                             last_run_stages={"first": old is None, "inquiries": self.report.inquiry_calls
                                              - self.report.note_calls, "notes": self.report.note_calls})
             Store.purge_done(conn)
