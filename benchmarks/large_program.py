@@ -93,8 +93,17 @@ def _client(sb: dict[str, Any], store_path: str, seed: int, final: list[str], de
                       pages=report.pages, plan_total=plan.total, plan_calls=plan.plan_calls)
         store.close()
     result.update(_estimate(store_path, final, deadlines, tz))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = _peak_mb()
     queue.put(result)
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that across the exec of a
+    spawned child, so the child would report the (large) parent's size at fork time."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _in_child(*args: Any) -> dict[str, Any]:

@@ -140,7 +140,7 @@ class Workspace:
         from pcnb.cache.plan import plan_sync
 
         wanted = ("inquiries", "full", "forms", "lookback", "page_size", "refresh_histories", "reconcile",
-                  "reconcile_after")
+                  "reconcile_after", "scope")
         return plan_sync(self.client, self.store, self.program, catalog_calls=2,
                          **{k: v for k, v in kw.items() if k in wanted})
 

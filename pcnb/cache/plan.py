@@ -28,6 +28,9 @@ from typing import Any
 
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache.scope import Scope, listing_frame
+from pcnb.cache.scope import same as same_scope
+from pcnb.cache.scope import stored as stored_scope
 from pcnb.cache.store import Store, from_us, to_us
 from pcnb.cache.sync import _unsettled
 from pcnb.errors import InputError
@@ -82,7 +85,8 @@ def _minutes(m: float) -> str:
 def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
               forms: tuple[str, ...] = (), lookback: timedelta = timedelta(minutes=10), page_size: int | None = None,
               refresh_histories: bool = False, reconcile: bool = False,
-              reconcile_after: timedelta | None = timedelta(days=7), catalog_calls: int = 0) -> SyncPlan:
+              reconcile_after: timedelta | None = timedelta(days=7), catalog_calls: int = 0,
+              scope: Scope | None = None) -> SyncPlan:
     """The plan of ``sync(client, store, program, ...)`` with the same arguments (see the module doc)."""
     size = page_size or client.settings.page_limit
     before = client.calls
@@ -91,6 +95,11 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
     full = full or reconcile or (reconcile_after is not None and last is not None
                                  and clock.now().timestamp() - last > reconcile_after.total_seconds())
     resuming = bool(st.get("run_id")) and (not full or st.get("run_since") is None)
+    if scope is not None:
+        scope.validate()
+    else:
+        scope = Scope.from_json(st["run_scope"]) if resuming and st.get("run_scope") else stored_scope(store)
+    scoped = not scope.everything or not same_scope(scope, stored_scope(store))
     if resuming:
         since = from_us(st.get("run_since"))
         offset = 0 if st.get("parent_done") else int(st.get("parent_offset") or 0)
@@ -108,8 +117,11 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
         listed = len(page) if len(page) < size else _count(client, program, since, offset, size)
     pages = listed // size + 1 if listing else 0
     known = store.project_index([p["ProjectId"] for p in page])
+    inside = set(scope.select(listing_frame(page)).to_list()) if scoped else set()
     hist = inq = changed = 0
     for p in page:
+        if scoped and p["ProjectId"] not in inside:
+            continue
         old = known.get(p["ProjectId"])
         status = p.get("CurrentStatus") or {}
         new = (status.get("StatusId"), to_us(status.get("Timestamp")), to_us(p.get("LastChangeTimestamp")))
@@ -126,7 +138,10 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
         if changed != len(page) or hist != len(page):
             basis = "extrapolated"
         hist, inq, changed = round(hist * scale), round(inq * scale), round(changed * scale)
-    queued = _queued(store)
+    if scoped:  # cached projects of the scope whose copies are missing or stale (pcnb.cache.scope.apply)
+        h, i = _stale(store, scope, {p["ProjectId"] for p in page})
+        hist, inq = hist + h, inq + (i if inquiries and admin else 0)
+    queued = _queued(store, scope if scoped else None)
     hist += queued.get("history", 0)
     inq += queued.get("inquiries", 0)
     note_calls, note_basis = _notes(st, inq, first=st.get("watermark") is None)
@@ -143,7 +158,7 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
     if catalog_calls:
         stages.append(Stage("program catalog", catalog_calls))
     rate = _rate(client)
-    out = SyncPlan(stages, listed, client.calls - before, rate)
+    out = SyncPlan(stages, listed, client.calls - before, rate, scope.describe())
     if resuming:
         out.notes.append("an interrupted sync is resumed: its queued work is counted")
     return out
@@ -166,8 +181,36 @@ def _count(client: PowerClerkClient, program: str, since: Any, offset: int, size
     return low + 1
 
 
-def _queued(store: Store) -> dict[str, int]:
-    return {k: int(n) for k, n in store.conn.execute("SELECT kind, COUNT(*) FROM queue WHERE done = 0 GROUP BY kind")}
+def _queued(store: Store, scope: Scope | None) -> dict[str, int]:
+    """Pending work by kind (of the projects inside ``scope``: the rest is dropped when the run applies it)."""
+    rows = store.conn.execute("SELECT kind, project_id FROM queue WHERE done = 0").fetchall()
+    if scope is not None and rows:
+        from pcnb.cache import frames
+
+        keep = set(scope.select(frames.projects(store)).to_list())
+        rows = [r for r in rows if r[1] in keep]
+    out: dict[str, int] = {}
+    for kind, _ in rows:
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+def _stale(store: Store, scope: Scope, listed: set[str]) -> tuple[int, int]:
+    """(histories, inquiry lists) the scope lacks among cached projects not on the plan's page."""
+    from pcnb.cache import frames
+
+    projects = frames.projects(store)
+    if projects.height == 0:
+        return 0, 0
+    keep = set(scope.select(projects).to_list()) - listed
+    h = i = 0
+    for pid, hs, ts, ic, lc in store.conn.execute(
+            "SELECT project_id, history_status_ts, status_ts, inquiries_change, last_change FROM projects "
+            "WHERE deleted = 0"):
+        if pid in keep:
+            h += hs is None or hs != ts
+            i += ic is None or ic != lc
+    return h, i
 
 
 def _count_rows(store: Store, table: str) -> int:

@@ -112,6 +112,23 @@ class Scope:
         return _naive(projects).filter(self.expr())["project_id"]
 
 
+def listing_frame(items: list[dict[str, Any]]) -> pl.DataFrame:
+    """GetProjects items as the projects frame's columns (what a scope is evaluated on)."""
+    from pcnb.cache.frames import PROJECTS_SCHEMA, TS
+
+    rows = []
+    for p in items:
+        status, owner = p.get("CurrentStatus") or {}, p.get("ProjectOwner") or {}
+        rows.append((p["ProjectId"], p.get("ProgramId"), p.get("ProjectNumber"), status.get("Name"),
+                     status.get("StatusId"), status.get("CustomId"), to_us(status.get("Timestamp")),
+                     to_us(p.get("LastChangeTimestamp")), owner.get("Name"), owner.get("Email")))
+    raw = pl.DataFrame(rows, schema=list(PROJECTS_SCHEMA), orient="row")
+    if raw.height == 0:
+        return pl.DataFrame(schema=PROJECTS_SCHEMA)
+    return raw.with_columns(pl.col(k).cast(pl.Int64).cast(v) if v == TS else pl.col(k).cast(v)
+                            for k, v in PROJECTS_SCHEMA.items())
+
+
 def _naive(projects: pl.DataFrame) -> pl.DataFrame:
     """Times as UTC without a zone: polars SQL compares those with ``DATE '2026-06-01'`` literals."""
     return projects.with_columns(pl.col(c).dt.replace_time_zone(None) for c in ("status_ts", "last_change"))
@@ -188,4 +205,4 @@ def inquiries_fetched(conn: Any, project_id: str) -> None:
     conn.execute("UPDATE projects SET inquiries_change = last_change WHERE project_id = ?", (project_id,))
 
 
-__all__ = ["COLUMNS", "Scope", "apply", "history_fetched", "inquiries_fetched", "same", "stored"]
+__all__ = ["COLUMNS", "Scope", "apply", "history_fetched", "inquiries_fetched", "listing_frame", "same", "stored"]

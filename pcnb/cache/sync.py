@@ -23,6 +23,7 @@ lookback) listed unchanged, and only when the project changes again.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from filelock import FileLock, Timeout
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
+from pcnb.cache.progress import LinePrinter, Listener, Progress, is_tty
 from pcnb.cache.sample_order import order_histories
 from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
 from pcnb.cache.scope import apply as apply_scope
@@ -46,7 +48,8 @@ from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLi
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
 ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
-SETTLE_US = 2_000_000  # whole-second timestamps (truncated or rounded) + clock margin
+SETTLE_US = 2_000_000
+PROGRESS_EVERY_S = 0.25  # whole-second timestamps (truncated or rounded) + clock margin
 
 
 class SyncBusy(PowerClerkError):
@@ -108,7 +111,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
          wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None,
-         scope: Scope | None = None) -> SyncReport:
+         scope: Scope | None = None, on_progress: Listener | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -124,6 +127,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     the store; drawn at random on a store's first sync when not given).
     ``scope``: fetch histories, inquiries and forms only for these projects (pcnb.cache.scope); None:
     the scope the cache holds (all projects unless a scoped sync set another).
+    ``on_progress``: called with a Progress (stage, calls, budget share, time left) at most every
+    PROGRESS_EVERY_S while the queue drains, and once at the end (pcnb.background shows it).
     """
     if scope is not None:
         scope.validate()
@@ -148,6 +153,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         run.refresh_histories = refresh_histories
         run.wanted_scope = scope
+        run.listener = on_progress
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.release()
@@ -159,6 +165,7 @@ class _Run:
         self.client, self.store, self.program = client, store, program
         self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
         self.refresh_histories = False
+        self.listener: Listener | None = None
         self.wanted_scope: Scope | None = None
         self.scope = Scope()
 
@@ -304,18 +311,29 @@ class _Run:
             Store.put_state(conn, scope_applied_run=self.report.run_id)
 
     def _drain(self) -> None:
-        bar = _bar(self.show, self.store.pending())
+        listener = self.listener
+        if self.show and listener is None and not is_tty() and "ipykernel" not in sys.modules:
+            listener = LinePrinter()  # a log, not a terminal: one line per 10 %, no redraws
+        bar = _bar(self.show and listener is None, self.store.pending())
         eta = SyncEta()
+        shown = 0.0
         try:
             while True:
                 reason = self.budget.exhausted()
                 row = self.store.next_item(MAX_ATTEMPTS)
                 if row is None:
+                    if listener is not None:
+                        listener(self._progress("done", 0, eta))
                     return
                 if reason:
                     self.report.stopped_because = reason
                     return
                 self._work(*row)
+                if listener is not None:
+                    eta.tick()
+                    if time.monotonic() - shown >= PROGRESS_EVERY_S:
+                        shown = time.monotonic()
+                        listener(self._progress(row[1], self.store.pending(), eta))
                 if bar is not None:
                     eta.tick()
                     left = self.store.pending()
@@ -328,6 +346,14 @@ class _Run:
         finally:
             if bar is not None:
                 bar.close()
+
+    def _progress(self, stage: str, left: int, eta: SyncEta) -> Progress:
+        budget = self.client.budget
+        spent = self.budget.spent()
+        if budget is None:
+            return Progress(stage, spent, spent + left, seconds_left=eta.seconds(left))
+        snap = budget.snapshot()
+        return Progress(stage, spent, spent + left, snap.used, snap.limit, eta.seconds(left, budget.eta(left)))
 
     def _work(self, item_id: str, kind: str, project_id: str) -> None:
         try:

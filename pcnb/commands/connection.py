@@ -179,7 +179,10 @@ def cmd_budget(args: argparse.Namespace, session: Session) -> str:
 def cmd_info(args: argparse.Namespace, session: Session) -> str:
     ws = session.require()
     s = ws.client.settings
-    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.path} · {ws.health()}"
+    line = f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.path} · {ws.health()}"
+    if session.background is not None:  # the last `sync --background`, running or finished
+        line += f"\n{session.background.line}"
+    return line
 
 
 CONNECT = Command("connect", "connect to the sandbox or to PCI Trial / Production",

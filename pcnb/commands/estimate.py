@@ -38,7 +38,11 @@ def cmd_estimate(args: argparse.Namespace, session: Session) -> Any:
     cal, now = prof.calendar.calendar(), clock.now()
     final = prof.require("final")
     iv = status_intervals(events, cal, now, terminal=final)
-    design = est.sample_design(ws.projects(), events)
+    from pcnb.cache.scope import stored
+
+    scope = stored(ws.store)  # the population is the cache's scope: a scoped sync samples inside it
+    projects = ws.projects()
+    design = est.sample_design(projects.filter(pl.col("project_id").is_in(scope.select(projects).implode())), events)
     label, unit = "status", args.unit
     if args.kind == "time-in-status":
         table = est.time_in_status_estimates(iv, design, final, unit=unit)
