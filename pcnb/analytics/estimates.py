@@ -139,7 +139,10 @@ def quantile_estimates(values: pl.DataFrame, design: Design, value: str, by: Seq
                        percentiles: Iterable[float] = (0.5, 0.9)) -> pl.DataFrame:
     """Per group of ``by``: each percentile of ``value`` (rows: project_id, by..., value; a project
     may give several rows, e.g. one per stay) with its Woodruff interval."""
-    df = _attach(values.filter(pl.col(value).is_not_null()), design)
+    values = values.filter(pl.col(value).is_not_null())
+    if design.complete:  # the exact figures, in one pass (as pcnb.analytics.time_in_status computes them)
+        return _exact_quantiles(values, design, value, by, percentiles)
+    df = _attach(values, design)
     rows = []
     for key, g in df.group_by(list(by), maintain_order=True):
         vals, idx = g[value].to_numpy().astype(float), g["_i"].to_numpy()
@@ -148,6 +151,19 @@ def quantile_estimates(values: pl.DataFrame, design: Design, value: str, by: Seq
             rows.append({**dict(zip(by, key, strict=True)), "statistic": STATS.get(p, f"p{round(p * 100)}"),
                          "estimate": est, "lo": lo, "hi": hi, "n": len(vals), "projects": int(np.unique(idx).size)})
     return _frame(rows, design, by)
+
+
+def _exact_quantiles(values: pl.DataFrame, design: Design, value: str, by: Sequence[str],
+                     percentiles: Iterable[float]) -> pl.DataFrame:
+    names = {p: STATS.get(p, f"p{round(p * 100)}") for p in percentiles}
+    wide = values.group_by(list(by)).agg(
+        *(pl.col(value).quantile(p, "linear").alias(name) for p, name in names.items()),
+        pl.len().alias("n"), pl.col("project_id").n_unique().alias("projects"))
+    long = wide.unpivot(list(names.values()), index=[*by, "n", "projects"], variable_name="statistic",
+                        value_name="estimate")
+    return long.select(*by, "statistic", pl.col("estimate").cast(pl.Float64), pl.lit(None, pl.Float64).alias("lo"),
+                       pl.lit(None, pl.Float64).alias("hi"), pl.col("n").cast(pl.Int64),
+                       pl.col("projects").cast(pl.Int64), pl.lit(design.label).alias("sample")).sort([*by, "statistic"])
 
 
 def _frame(rows: Sequence[Mapping[str, object]], design: Design, by: Sequence[str]) -> pl.DataFrame:

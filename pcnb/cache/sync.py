@@ -132,6 +132,11 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     """
     if scope is not None:
         scope.validate()
+    if max_calls is not None:
+        from pcnb.cache.plan import refuse_small_budget
+
+        due_full = full or reconcile
+        refuse_small_budget(store, max_calls, due_full, page_size or client.settings.page_limit)
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
     if max_calls is not None and max_calls < 1:

@@ -56,3 +56,16 @@ def test_a_budget_smaller_than_the_listing_is_refused(make_client, tmp_path):
         with pytest.raises(InputError, match="smaller than the listing"):
             check_budget(plan, max_calls=2)
         check_budget(plan, max_calls=3)
+
+
+def test_a_full_sync_with_fewer_calls_than_its_listing_is_refused_before_any_call(make_client, tmp_path):
+    with running(projects=250, seed=5, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "r.sqlite")
+        sync(client, store, sb.program_id, inquiries=False, progress=False)
+        calls = client.calls
+        with pytest.raises(InputError, match=r"max_calls=2 is smaller than the listing \(3 pages") as err:
+            sync(client, store, sb.program_id, full=True, max_calls=2, page_size=100, progress=False)
+        assert client.calls == calls and "\n" not in err.value.message
+        small = sync(client, store, sb.program_id, max_calls=2, progress=False)  # incremental: one page
+        assert small.pages == 1
