@@ -51,7 +51,7 @@ class BackgroundSync:
             return f"background sync failed: {self.error}"
         if self.report is not None:
             return f"background {self.report}".split("\n")[0]
-        return str(self.progress) if self.progress else "sync: starting…"
+        return str(self.progress) if self.progress else "PowerClerk sync: starting…"
 
     def __repr__(self) -> str:
         return self.line

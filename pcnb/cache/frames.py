@@ -261,7 +261,5 @@ def health(store: Store, timezone: str = "UTC") -> SyncHealth:
     now = clock.now()
     age = (now - as_of).total_seconds() if as_of else None
     last = datetime.fromtimestamp(st["last_run"], tz=UTC) if st.get("last_run") else None
-    from pcnb.cache.scope import Scope
-
     return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")), timezone, now,
-                      Scope.from_json(st.get("scope")).describe())
+                      st.get("scope_text") or "all projects")  # pcnb.cache.scope's words for the cache's scope

@@ -34,7 +34,7 @@ class Progress:
         return 100.0 * self.calls / self.planned if self.planned else 100.0
 
     def __str__(self) -> str:
-        parts = [f"sync: {STAGES.get(self.stage, self.stage)}", f"{self.calls:,} of {self.planned:,} calls"]
+        parts = [f"PowerClerk sync: {STAGES.get(self.stage, self.stage)}", f"{self.calls:,} of {self.planned:,} calls"]
         if self.budget_limit:
             parts.append(f"budget {self.budget_used}/{self.budget_limit} a minute in use")
         parts.append(describe(self.seconds_left) if self.stage != "done" else "done")
@@ -69,6 +69,14 @@ class Throttled:
             self.listener(p)
 
 
+def in_kernel() -> bool:
+    """Running in a Jupyter kernel (a display can be updated in place), not merely with ipykernel
+    imported (tests, nbclient) or in a terminal IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def is_tty(stream: TextIO | None = None) -> bool:
     stream = stream or sys.stderr
     try:
@@ -77,4 +85,4 @@ def is_tty(stream: TextIO | None = None) -> bool:
         return False
 
 
-__all__ = ["LinePrinter", "Listener", "Progress", "Throttled", "is_tty"]
+__all__ = ["LinePrinter", "Listener", "Progress", "Throttled", "in_kernel", "is_tty"]

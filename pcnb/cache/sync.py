@@ -23,7 +23,6 @@ lookback) listed unchanged, and only when the project changes again.
 from __future__ import annotations
 
 import math
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -36,7 +35,8 @@ from filelock import FileLock, Timeout
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
-from pcnb.cache.progress import LinePrinter, Listener, Progress, is_tty
+from pcnb.cache.listing import refuse_small_budget
+from pcnb.cache.progress import LinePrinter, Listener, Progress, in_kernel, is_tty
 from pcnb.cache.sample_order import order_histories
 from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
 from pcnb.cache.scope import apply as apply_scope
@@ -133,10 +133,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     if scope is not None:
         scope.validate()
     if max_calls is not None:
-        from pcnb.cache.plan import refuse_small_budget
-
-        due_full = full or reconcile
-        refuse_small_budget(store, max_calls, due_full, page_size or client.settings.page_limit)
+        refuse_small_budget(store, max_calls, full or reconcile, page_size or client.settings.page_limit)
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
     if max_calls is not None and max_calls < 1:
@@ -317,7 +314,7 @@ class _Run:
 
     def _drain(self) -> None:
         listener = self.listener
-        if self.show and listener is None and not is_tty() and "ipykernel" not in sys.modules:
+        if self.show and listener is None and not is_tty() and not in_kernel():
             listener = LinePrinter()  # a log, not a terminal: one line per 10 %, no redraws
         bar = _bar(self.show and listener is None, self.store.pending())
         eta = SyncEta()
@@ -445,7 +442,8 @@ class _Run:
             new = max(new, old)
         with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=clock.now().timestamp(),
-                            last_run_calls=self.report.calls, scope=self.scope.to_json(), run_scope=None,
+                            last_run_calls=self.report.calls, scope=self.scope.to_json(),
+                            scope_text=self.scope.describe(), run_scope=None,
                             last_run_stages={"first": old is None, "inquiries": self.report.inquiry_calls
                                              - self.report.note_calls, "notes": self.report.note_calls})
             Store.purge_done(conn)

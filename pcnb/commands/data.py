@@ -92,11 +92,13 @@ def _background(session: Session, ws: Any, kw: dict[str, Any]) -> None:
 
 def _live_line() -> Any:
     """A display updated in place from the sync's thread (a Jupyter kernel), or None elsewhere."""
-    if "ipykernel" not in sys.modules:
+    from pcnb.cache.progress import in_kernel
+
+    if not in_kernel():
         return None
     from IPython.display import display
 
-    handle = display({"text/plain": "sync: starting…"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    handle = display({"text/plain": "PowerClerk sync: starting…"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
     return lambda text: handle.update({"text/plain": text}, raw=True)
 
 

@@ -76,7 +76,7 @@ def _estimate_args(p: argparse.ArgumentParser) -> None:
                    help="time in status: whole business days (default) or calendar days")
 
 
-ESTIMATE = Command("estimate", "figures with 95 % intervals from the histories synced so far",
+ESTIMATE = Command("estimate", "figures with confidence intervals from the histories synced so far",
                    f"One of: {', '.join(KINDS)}. During a first sync the histories fetched so far are a stratified "
                    "random sample of the listed projects; each figure shows `n of N` and its 95 % interval, "
                    "exact (no interval) once every history is cached. See docs/large-programs.md.",
