@@ -94,9 +94,15 @@ def scoped(projects: int = 100_000) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    rows = planner(2_000) + planner(10_000)
-    record("Sync planner (sync_plan.py)", rows)
-    record("Scoped sync (sync_plan.py)", scoped())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=("planner", "scoped"), help="run one of the two parts")
+    only = parser.parse_args().only
+    if only != "scoped":
+        record("Sync planner (sync_plan.py)", planner(2_000) + planner(10_000))
+    if only != "planner":
+        record("Scoped sync (sync_plan.py)", scoped())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ then replays the sync's own rules (pcnb.cache.sync) on the listed page against t
   and of any sync whose changes fit in one page; work already queued by an interrupted run;
 - extrapolated: histories/inquiries beyond the first page of an incremental sync (the first
   page's share of changed projects, applied to the rest);
+- scoped (pcnb.cache.scope): the scope is evaluated on the listed projects read. The listing is
+  ordered by creation, so when it is longer than a page the plan reads, instead of its first
+  page, the projects changed since the scope's date (exact for a date scope) or ten small pages at
+  random offsets (extrapolated);
 - estimated: note lists. Which threads moved is only known from the thread lists themselves, so
   they are predicted as (thread lists) x (note lists per thread list of the last run of the same
   kind), or, on a store that has never synced, ``FIRST_NOTES_PER_INQUIRY``. The plan says which.
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.scope import Scope, listing_frame
@@ -38,6 +44,8 @@ from pcnb.errors import InputError
 #: note lists per thread list on a never-synced store: the sandbox's 2,000-project program has 0.32
 #: threads per project; a real program's ratio replaces it after its first sync
 FIRST_NOTES_PER_INQUIRY = 0.32
+#: small listing pages read at random offsets to estimate a scope's share of a long listing
+SPREAD = 10
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,13 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
         page = client.projects(program, since, size, offset, priority="interactive").get("Projects") or []
         listed = len(page) if len(page) < size else _count(client, program, since, offset, size)
     pages = listed // size + 1 if listing else 0
-    known = store.project_index([p["ProjectId"] for p in page])
-    inside = set(scope.select(listing_frame(page)).to_list()) if scoped else set()
+    sample, total = page, listed  # the listed projects the counts are read from, and how many they stand for
+    if scoped and listing and listed > len(page):
+        sample, total = _scope_sample(client, program, scope, since, listed, size)
+    known = store.project_index([p["ProjectId"] for p in sample])
+    inside = set(scope.select(listing_frame(sample)).to_list()) if scoped else set()
     hist = inq = changed = 0
-    for p in page:
+    for p in sample:
         if scoped and p["ProjectId"] not in inside:
             continue
         old = known.get(p["ProjectId"])
@@ -133,13 +144,13 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
             hist += 1  # the sync's same-second re-check
         inq += admin and inquiries and is_changed
     basis = "exact"
-    if page and listed > len(page):
-        scale = listed / len(page)
-        if changed != len(page) or hist != len(page):
+    if sample and total > len(sample):
+        scale = total / len(sample)
+        if changed != len(sample) or hist != len(sample):
             basis = "extrapolated"
         hist, inq, changed = round(hist * scale), round(inq * scale), round(changed * scale)
     if scoped:  # cached projects of the scope whose copies are missing or stale (pcnb.cache.scope.apply)
-        h, i = _stale(store, scope, {p["ProjectId"] for p in page})
+        h, i = _stale(store, scope, {p["ProjectId"] for p in sample})
         hist, inq = hist + h, inq + (i if inquiries and admin else 0)
     queued = _queued(store, scope if scoped else None)
     hist += queued.get("history", 0)
@@ -162,6 +173,25 @@ def plan_sync(client: PowerClerkClient, store: Store, program: str, *, inquiries
     if resuming:
         out.notes.append("an interrupted sync is resumed: its queued work is counted")
     return out
+
+
+def _scope_sample(client: PowerClerkClient, program: str, scope: Scope, since: Any, listed: int,
+                  size: int) -> tuple[list[dict[str, Any]], int]:
+    """Listed projects to read a scope's share from, when the listing is longer than one page, and
+    how many projects they stand for. The listing is ordered by creation, so its first page holds the
+    oldest projects, which says little of a scope. A scope with a date: the projects changed since it
+    (``changed_since``, counted like the listing: exact when they fit in a page). Otherwise
+    ``SPREAD`` small pages at random offsets (numpy's seeded generator)."""
+    if scope.since is not None and (since is None or scope.since > since):
+        items = client.projects(program, scope.since, size, 0, priority="interactive").get("Projects") or []
+        return items, len(items) if len(items) < size else _count(client, program, scope.since, 0, size)
+    small = min(100, size)
+    rng = np.random.default_rng(listed)
+    seen: dict[str, dict[str, Any]] = {}
+    for offset in sorted(set(rng.integers(0, max(listed - small, 1), SPREAD).tolist())):
+        for p in client.projects(program, since, small, int(offset), priority="interactive").get("Projects") or []:
+            seen[p["ProjectId"]] = p
+    return list(seen.values()), listed
 
 
 def _count(client: PowerClerkClient, program: str, since: Any, offset: int, size: int) -> int:

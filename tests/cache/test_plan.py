@@ -69,3 +69,29 @@ def test_a_full_sync_with_fewer_calls_than_its_listing_is_refused_before_any_cal
         assert client.calls == calls and "\n" not in err.value.message
         small = sync(client, store, sb.program_id, max_calls=2, progress=False)  # incremental: one page
         assert small.pages == 1
+
+
+def test_a_scoped_first_sync_plan_reads_the_scope_not_the_oldest_page(make_client, tmp_path):
+    from datetime import timedelta
+
+    from pcnb import clock
+    from pcnb.cache.scope import Scope
+
+    with running(projects=500, seed=8, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        recent = Scope(since=clock.now() - timedelta(days=120))
+        plan = plan_sync(client, Store(tmp_path / "a.sqlite"), sb.program_id, page_size=100, scope=recent,
+                         inquiries=False)
+        report = sync(client, Store(tmp_path / "a.sqlite"), sb.program_id, page_size=100, scope=recent,
+                      inquiries=False, progress=False)
+        assert 0 < report.histories < 400 and _stage(plan, "status histories") == report.histories
+        assert plan.scope.startswith("changed since")
+        busiest = max({p.status for p in sb.state.projects.values()},
+                      key=lambda s: sum(p.status == s for p in sb.state.projects.values()))
+        name = sb.state.program.status(busiest).name
+        status = Scope(statuses=(name,))
+        plan = plan_sync(client, Store(tmp_path / "b.sqlite"), sb.program_id, page_size=100, scope=status,
+                         inquiries=False)
+        report = sync(client, Store(tmp_path / "b.sqlite"), sb.program_id, page_size=100, scope=status,
+                      inquiries=False, progress=False)
+        assert abs(_stage(plan, "status histories") - report.histories) <= 0.25 * report.histories
