@@ -26,8 +26,9 @@ def basis(sample: str) -> str:
 
 
 def estimate_chart(table: pl.DataFrame, label: str, question: str, x_title: str, as_of: datetime,
-                   cal: Calendar | None = None) -> go.Figure:
-    """One row per ``label`` value and statistic of an estimates table (estimate, lo, hi, n, sample)."""
+                   cal: Calendar | None = None, scope: str = "all projects") -> go.Figure:
+    """One row per ``label`` value and statistic of an estimates table (estimate, lo, hi, n, sample);
+    ``scope``: which projects N counts (pcnb.cache.scope), said in the title when not all."""
     fig = go.Figure()
     sample = table["sample"][0] if table.height else "0 of 0"
     for statistic, g in table.group_by("statistic", maintain_order=True):
@@ -45,7 +46,8 @@ def estimate_chart(table: pl.DataFrame, label: str, question: str, x_title: str,
                           "<extra></extra>"))
     n = int(sample.partition(" of ")[0].replace(",", "") or 0)
     fig.update_layout(height=rows_height(max(table.height, 1), 140))
-    return finish(fig, title(question, as_of, n, cal, counted="projects sampled", note=basis(sample)), x_title, "")
+    note = basis(sample) + ("" if scope == "all projects" else f"; scope: {scope}")
+    return finish(fig, title(question, as_of, n, cal, counted="projects sampled", note=note), x_title, "")
 
 
 __all__ = ["basis", "estimate_chart"]

@@ -62,11 +62,13 @@ def cmd_estimate(args: argparse.Namespace, session: Session) -> Any:
         table = est.cohort_estimates(iv, design, str(prof.require("intake")), str(prof.require("completion")),
                                      calendar=cal, as_of=now)
         label = "cohort"
+    table = table.with_columns(pl.lit(scope.describe()).alias("scope"))  # which projects N counts
     if not args.chart:
         return table
     from pcnb.chartestimates import estimate_chart
 
-    return estimate_chart(table, label, QUESTIONS[args.kind], unit.replace("_", " "), now, cal)
+    return estimate_chart(table, label, QUESTIONS[args.kind], unit.replace("_", " "), now, cal,
+                          scope=scope.describe())
 
 
 def _estimate_args(p: argparse.ArgumentParser) -> None:

@@ -38,6 +38,7 @@ def test_estimate_during_a_partial_sync_then_exact_when_complete(capsys):
     shell.run_line_magic("powerclerk", "sync --max-calls 80 --no-inquiries")
     table = shell.run_line_magic("powerclerk", "estimate time-in-status")
     assert set(table["sample"]) == {"79 of 200"} and table["lo"].null_count() == 0
+    assert set(table["scope"]) == {"all projects"}
     assert (table["lo"] <= table["estimate"]).all() and (table["estimate"] <= table["hi"]).all()
     fig = shell.run_line_magic("powerclerk", "estimate deadlines --chart")
     assert "estimated from 79 of 200 projects" in fig.layout.title.text
@@ -48,4 +49,20 @@ def test_estimate_during_a_partial_sync_then_exact_when_complete(capsys):
     assert set(done["sample"]) == {"200 of 200"} and done["lo"].null_count() == done.height
     fig = shell.run_line_magic("powerclerk", "estimate cohorts --chart")
     assert "all 200 projects" in fig.layout.title.text
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
+
+
+def test_estimate_after_a_scoped_sync_counts_the_scope_and_says_it(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 150")
+    shell.run_line_magic("powerclerk", "sync --no-inquiries --where 'project_number IS NOT NULL'")
+    ws = shell.magics_manager.registry["PowerClerkMagic"].session.workspace
+    numbered = ws.projects()["project_number"].drop_nulls().len()
+    assert 0 < numbered < 150
+    table = shell.run_line_magic("powerclerk", "estimate time-in-status")
+    assert set(table["sample"]) == {f"{numbered} of {numbered}"}  # complete inside the scope: exact
+    assert set(table["scope"]) == {"where project_number IS NOT NULL"}
+    shell.run_line_magic("powerclerk", "info")
+    assert "scope: where project_number IS NOT NULL" in capsys.readouterr().out
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
