@@ -48,8 +48,8 @@ from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLi
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
 ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
-SETTLE_US = 2_000_000
-PROGRESS_EVERY_S = 0.25  # whole-second timestamps (truncated or rounded) + clock margin
+SETTLE_US = 2_000_000  # whole-second timestamps (truncated or rounded) + clock margin
+PROGRESS_EVERY_S = 0.25  # at most this often a progress line (on_progress) is computed and shown
 
 
 class SyncBusy(PowerClerkError):
