@@ -66,17 +66,13 @@ def order_histories(store: Store, run_id: str) -> int:
     seed = st.get("sample_seed")
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
+    runs = int(st.get("sample_runs") or 0)  # each run draws its own order, reproducibly from the seed
     rows = store.conn.execute(
         "SELECT q.item_id, COALESCE(p.status_id, '') FROM queue q LEFT JOIN projects p ON p.project_id = q.project_id "
         "WHERE q.kind = 'history' AND q.done = 0 ORDER BY q.item_id").fetchall()
-    position = sample_keys([r[1] for r in rows], seed + _run_salt(run_id))
+    position = sample_keys([r[1] for r in rows], seed + runs)
     with store.tx(data=False) as conn:
         conn.executemany("UPDATE queue SET priority = ? WHERE item_id = ? AND kind = 'history'",
                          [(HISTORY_FIRST - int(pos), r[0]) for r, pos in zip(rows, position, strict=True)])
-        Store.put_state(conn, sample_ordered_run=run_id, sample_seed=seed)
+        Store.put_state(conn, sample_ordered_run=run_id, sample_seed=seed, sample_runs=runs + 1)
     return len(rows)
-
-
-def _run_salt(run_id: str) -> int:
-    """Each run draws its own order (a stable function of its id, unlike Python's salted hash)."""
-    return int(run_id[:8], 16) if all(c in "0123456789abcdef" for c in run_id[:8]) and run_id else 0

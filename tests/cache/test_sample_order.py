@@ -47,3 +47,13 @@ def test_a_budget_stopped_sync_holds_a_stratified_sample(make_client, tmp_path):
         for size, n in zip(shares["N"], shares["n"], strict=True):
             assert n >= min(size, FIRST_PER_STRATUM)
             assert abs(n - 100 * size / 400) <= 2 * FIRST_PER_STRATUM + 1
+
+
+def test_the_same_seed_fetches_the_same_sample(make_client, tmp_path):
+    with running(projects=200, seed=12, rate_limit=FAST, end=END) as sb:
+        got = []
+        for name in ("a", "b"):
+            store = Store(tmp_path / f"{name}.sqlite")
+            sync(make_client(sb), store, sb.program_id, max_calls=41, inquiries=False, progress=False, sample_seed=9)
+            got.append(set(frames.status_events(store)["project_id"].unique().to_list()))
+        assert len(got[0]) == 40 and got[0] == got[1]
