@@ -18,23 +18,23 @@ def _stage(plan: SyncPlan, name: str) -> int:
 
 
 def test_first_sync_plan_counts_a_long_listing_and_equals_the_spent_calls(make_client, tmp_path):
-    with running(projects=430, seed=5, rate_limit=FAST, end=END) as sb:
+    with running(projects=230, seed=5, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
         store = Store(tmp_path / "p.sqlite")
-        plan = plan_sync(client, store, sb.program_id, page_size=100)
-        assert plan.listed == 430 and store.pending() == 0  # the plan wrote nothing
+        plan = plan_sync(client, store, sb.program_id, page_size=50)
+        assert plan.listed == 230 and store.pending() == 0  # the plan wrote nothing
         assert store.conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0
-        assert 1 < plan.plan_calls <= 1 + 2 * 10  # one page, then one-project probes (a binary search)
-        report = sync(client, store, sb.program_id, page_size=100, progress=False)
+        assert 1 < plan.plan_calls <= 1 + 2 * 8  # one page, then one-project probes (a binary search)
+        report = sync(client, store, sb.program_id, page_size=50, progress=False)
         assert _stage(plan, "listing pages") == report.pages == 5
-        assert _stage(plan, "status histories") == report.histories == 430
-        assert _stage(plan, "inquiry threads") == report.inquiry_calls - report.note_calls == 430
+        assert _stage(plan, "status histories") == report.histories == 230
+        assert _stage(plan, "inquiry threads") == report.inquiry_calls - report.note_calls == 230
         assert plan.total - _stage(plan, "inquiry notes") == report.calls - report.note_calls
         assert "status histories" in str(plan) and "this plan spent" in str(plan)
 
 
 def test_incremental_plan_is_exact_except_notes_then_learns_the_notes_ratio(make_client, tmp_path):
-    with running(projects=300, seed=6, rate_limit=FAST, end=END) as sb:
+    with running(projects=150, seed=6, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
         store = Store(tmp_path / "i.sqlite")
         sync(client, store, sb.program_id, progress=False)
@@ -77,14 +77,14 @@ def test_a_scoped_first_sync_plan_reads_the_scope_not_the_oldest_page(make_clien
     from pcnb import clock
     from pcnb.cache.scope import Scope
 
-    with running(projects=500, seed=8, rate_limit=FAST, end=END) as sb:
+    with running(projects=300, seed=8, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
         recent = Scope(since=clock.now() - timedelta(days=120))
         plan = plan_sync(client, Store(tmp_path / "a.sqlite"), sb.program_id, page_size=100, scope=recent,
                          inquiries=False)
         report = sync(client, Store(tmp_path / "a.sqlite"), sb.program_id, page_size=100, scope=recent,
                       inquiries=False, progress=False)
-        assert 0 < report.histories < 400 and _stage(plan, "status histories") == report.histories
+        assert 0 < report.histories < 250 and _stage(plan, "status histories") == report.histories
         assert plan.scope.startswith("changed since")
         busiest = max({p.status for p in sb.state.projects.values()},
                       key=lambda s: sum(p.status == s for p in sb.state.projects.values()))

@@ -38,14 +38,14 @@ def _histories(store: Store) -> set[str]:
 
 
 def test_a_status_scope_fetches_only_its_projects_then_widening_only_what_is_missing(make_client, tmp_path):
-    with running(projects=300, seed=31, rate_limit=FAST, end=END) as sb:
+    with running(projects=160, seed=31, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
         store = Store(tmp_path / "s.sqlite")
         groups = sorted(_by_status(sb).items(), key=lambda kv: -len(kv[1]))
         (first, a), (second, b) = groups[0], groups[1]
         narrow = sync(client, store, sb.program_id, scope=Scope(statuses=(first,)), progress=False)
         assert narrow.complete and narrow.in_scope == len(a) and narrow.histories == len(a)
-        assert _histories(store) == a and narrow.projects_seen == 300  # the listing covers every project
+        assert _histories(store) == a and narrow.projects_seen == 160  # the listing covers every project
         threads = sum(len(sb.state.projects[p].thread_ids) for p in a)
         assert narrow.calls == narrow.pages + len(a) + len(a) + threads
         assert f"scope: status '{first}'" in str(frames.health(store))
@@ -55,7 +55,7 @@ def test_a_status_scope_fetches_only_its_projects_then_widening_only_what_is_mis
         again = sync(client, store, sb.program_id, progress=False)  # the cache's scope, incremental
         assert again.histories == 0 and again.in_scope == len(a | b)
         everything = sync(client, store, sb.program_id, scope=Scope(), progress=False)
-        assert everything.histories == 300 - len(a | b) and cached(store) == truth(sb)
+        assert everything.histories == 160 - len(a | b) and cached(store) == truth(sb)
         assert "scope" not in str(frames.health(store))
 
 
