@@ -42,6 +42,8 @@ def test_estimate_during_a_partial_sync_then_exact_when_complete(capsys):
     assert (table["lo"] <= table["estimate"]).all() and (table["estimate"] <= table["hi"]).all()
     fig = shell.run_line_magic("powerclerk", "estimate deadlines --chart")
     assert "estimated from 79 of 200 projects" in fig.layout.title.text
+    drawn = shell.run_line_magic("powerclerk", "chart time-in-status")  # the exact chart says it is a sample
+    assert "drawn from the histories of 79 of 200 projects" in drawn.layout.title.text
     assert fig.data[0].error_x.array is not None
     shell.run_line_magic("powerclerk", "sync --no-inquiries")
     capsys.readouterr()
@@ -49,6 +51,7 @@ def test_estimate_during_a_partial_sync_then_exact_when_complete(capsys):
     assert set(done["sample"]) == {"200 of 200"} and done["lo"].null_count() == done.height
     fig = shell.run_line_magic("powerclerk", "estimate cohorts --chart")
     assert "all 200 projects" in fig.layout.title.text
+    assert "drawn from" not in shell.run_line_magic("powerclerk", "chart time-in-status").layout.title.text
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
 
 
