@@ -155,8 +155,10 @@ def same(a: Scope, b: Scope) -> bool:
     return json.dumps(a.to_json(), sort_keys=True) == json.dumps(b.to_json(), sort_keys=True)
 
 
-def apply(store: Store, scope: Scope, run_id: str, inquiries: bool, forms: tuple[str, ...]) -> int:
-    """After the run's listing: drop queued work outside ``scope``, queue what is missing inside it.
+def apply(store: Store, scope: Scope, run_id: str, inquiries: bool, forms: tuple[str, ...],
+          histories: bool = True) -> int:
+    """After the run's listing: drop queued work outside ``scope``, queue what is missing inside it
+    (``histories``/``inquiries`` false: not those kinds, e.g. for a key that is not an admin's).
     Returns how many projects are inside. Idempotent (a resumed run may apply it again)."""
     from pcnb.cache import frames
 
@@ -172,10 +174,10 @@ def apply(store: Store, scope: Scope, run_id: str, inquiries: bool, forms: tuple
         conn.execute("DELETE FROM scope_ids")
         conn.executemany("INSERT INTO scope_ids VALUES (?)", [(p,) for p in ids["project_id"].to_list()])
         conn.execute("DELETE FROM queue WHERE done = 0 AND project_id NOT IN (SELECT project_id FROM scope_ids)")
-        missing = [
-            ("history", "p.project_id", "history not fetched at the listed status",
-             "(p.history_status_ts IS NULL OR p.history_status_ts <> p.status_ts)"),
-        ]
+        missing = []
+        if histories:
+            missing.append(("history", "p.project_id", "history not fetched at the listed status",
+                            "(p.history_status_ts IS NULL OR p.history_status_ts <> p.status_ts)"))
         if inquiries:
             missing.append(("inquiries", "p.project_id", "inquiries not fetched at the listed change",
                             "(p.inquiries_change IS NULL OR p.inquiries_change <> p.last_change)"))
@@ -184,7 +186,8 @@ def apply(store: Store, scope: Scope, run_id: str, inquiries: bool, forms: tuple
                 f"""INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id)
                     SELECT {item}, ?, p.project_id, ?, COALESCE(p.last_change, 0), ? FROM projects p
                     JOIN scope_ids s ON s.project_id = p.project_id WHERE p.deleted = 0 AND {stale}
-                    ON CONFLICT (item_id, kind) DO NOTHING""", (kind, reason, run_id))
+                    ON CONFLICT (item_id, kind) DO UPDATE SET done = 0, attempts = 0, reason = excluded.reason,
+                        run_id = excluded.run_id""", (kind, reason, run_id))
         for form in forms:
             conn.execute(
                 """INSERT INTO queue (item_id, kind, project_id, reason, priority, run_id)

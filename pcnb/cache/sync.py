@@ -302,8 +302,9 @@ class _Run:
             return
         if not self.scope.everything or not same_scope(self.scope, stored_scope(self.store)):
             try:
+                admin = self.client.is_admin is not False
                 self.report.in_scope = apply_scope(self.store, self.scope, self.report.run_id,
-                                                   self.inquiries and self.client.is_admin is not False, self.forms)
+                                                   self.inquiries and admin, self.forms, histories=admin)
             except InputError:
                 with self.store.tx(data=False) as conn:  # the next run takes the cache's scope (or a new one)
                     Store.put_state(conn, run_scope=None)
