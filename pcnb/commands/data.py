@@ -46,11 +46,16 @@ def _scope(args: argparse.Namespace) -> Any:
         return Scope()
     if not given:
         return None
+    if any(not (s or "").strip() for s in args.status or ()):
+        raise CommandError("--status was given an empty status name", "name a current status, e.g. "
+                           "--status \"In Review\" (`%powerclerk projects` shows them)")
     numbers = tuple(n.strip() for n in (args.numbers or "").split(",") if n.strip())
     if args.numbers is not None and not numbers:
         raise CommandError(f"--numbers {args.numbers!r} names no project number", "give e.g. --numbers SPR-1,SPR-2")
-    return Scope(tuple(args.status or ()), parse_date(args.since, "--since") if args.since else None, numbers,
-                 args.where)
+    scope = Scope(tuple(args.status or ()), parse_date(args.since, "--since") if args.since else None, numbers,
+                  args.where)
+    scope.validate()  # a --where that does not parse: refused before any call (the owner check is one)
+    return scope
 
 
 def cmd_sync(args: argparse.Namespace, session: Session) -> Any:
@@ -76,8 +81,6 @@ def _background(session: Session, ws: Any, kw: dict[str, Any]) -> None:
     if session.background is not None and session.background.running:
         raise CommandError(f"a background sync is already running ({session.background.line})",
                            "`%powerclerk info` shows its progress; run this one when it is done")
-    if kw["scope"] is not None:
-        kw["scope"].validate()
     bg = BackgroundSync(ws, **kw)
     if session.progress:
         live = _live_line()

@@ -69,3 +69,20 @@ def test_estimate_after_a_scoped_sync_counts_the_scope_and_says_it(capsys):
     shell.run_line_magic("powerclerk", "info")
     assert "scope: where project_number IS NOT NULL" in capsys.readouterr().out
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
+
+
+def test_sync_scope_options_refuse_empty_and_conflicting_values():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 20")
+    ws = shell.magics_manager.registry["PowerClerkMagic"].session.workspace
+    import pytest
+    from IPython.core.error import UsageError
+
+    for line, said in (("sync --status ''", "empty status name"), ("sync --all --status X", "cannot be combined"),
+                       ("sync --numbers ,", "names no project number"), ("sync --since yesterday", "not an ISO date"),
+                       ("sync --where 'colour = 1'", "unknown column")):
+        with pytest.raises(UsageError, match=said):
+            shell.run_line_magic("powerclerk", line)
+    assert ws.client.calls == 0  # refused before any call
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
