@@ -1,6 +1,6 @@
 """Run every benchmark and rewrite benchmarks/RESULTS.md with machine info and a summary.
 
-    python benchmarks/run_all.py            # full sizes (~15 min on 2 cores)
+    python benchmarks/run_all.py            # full sizes (~35 min on 2 cores; large_program + sync_plan ~20)
     python benchmarks/run_all.py --quick    # smaller sizes and shorter rate runs (~5 min)
 
 Each script records its own section (replacing the previous one); this runner adds a "Machine"
@@ -28,11 +28,13 @@ from benchmarks._results import RESULTS, record  # noqa: E402
 
 FULL = [("generator.py", []), ("sync_calls.py", []), ("frames_load.py", []), ("analytics.py", []),
         ("process.py", []), ("writeback.py", []), ("rate_budget.py", []), ("demo.py", []), ("inference.py", []),
-        ("forecast_backtest.py", []), ("forecast_speed.py", []), ("tiers.py", [])]
+        ("forecast_backtest.py", []), ("forecast_speed.py", []), ("tiers.py", []),
+        ("large_program.py", []), ("sync_plan.py", [])]
 QUICK = {"frames_load.py": ["--projects", "30000"], "analytics.py": ["--projects", "30000"],
          "process.py": ["--projects", "30000", "--runs", "2"],
          "forecast_backtest.py": ["--projects", "1500"], "forecast_speed.py": ["--projects", "30000"],
-         "rate_budget.py": ["--minutes", "2", "--baseline-minutes", "1"]}
+         "rate_budget.py": ["--minutes", "2", "--baseline-minutes", "1"],
+         "large_program.py": ["--seeds", "2", "--projects", "20000"], "sync_plan.py": ["--only", "planner"]}
 NEEDS = {"analytics.py": ("pm4py", "pyarrow"), "process.py": ("pm4py", "pyarrow")}
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import polars as pl
 
 from pcnb import connect
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache import catalog, frames, owner
+from pcnb.cache.plan import SyncPlan
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.errors import ConfigError
@@ -102,14 +103,23 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def sync(self, **kw: Any) -> SyncReport:
+    @overload
+    def sync(self, plan: Literal[False] = False, **kw: Any) -> SyncReport: ...
+
+    @overload
+    def sync(self, plan: Literal[True], **kw: Any) -> SyncPlan: ...
+
+    def sync(self, plan: bool = False, **kw: Any) -> SyncReport | SyncPlan:
         """Sync, then refresh the frame snapshots: the sync pays for reading SQLite rows, not the
-        notebook cells that load frames afterwards."""
+        notebook cells that load frames afterwards. ``plan=True``: spend nothing but the plan's
+        listing page (and its counting probes) and return the SyncPlan (pcnb.cache.plan) instead."""
         kw.setdefault("lookback", timedelta(minutes=10))
         track_form = self._track_form()
         if track_form and track_form not in kw.get("forms", ()):  # tracked deadlines need each project's track
             kw["forms"] = (*kw.get("forms", ()), track_form)
         owner.verify(self.store, self.client, self.program)  # another server's data is never written in
+        if plan:
+            return self.plan_sync(**kw)
         report = sync(self.client, self.store, self.program, **kw)
         if not report.stopped_because:
             self._program_changes(report)
@@ -127,6 +137,16 @@ class Workspace:
                 report.notes.append(f"form {track_form} fetched for each project ({more.calls} calls): the "
                                     "profile's tracked deadlines need the track field")
         return report
+
+    def plan_sync(self, **kw: Any) -> SyncPlan:
+        """What ``sync(**kw)`` would spend, stage by stage (pcnb.cache.plan); the catalog check
+        after a complete sync (pcnb.cache.catalog) is its last stage."""
+        from pcnb.cache.plan import plan_sync
+
+        wanted = ("inquiries", "full", "forms", "lookback", "page_size", "refresh_histories", "reconcile",
+                  "reconcile_after", "scope")
+        return plan_sync(self.client, self.store, self.program, catalog_calls=2,
+                         **{k: v for k, v in kw.items() if k in wanted})
 
     def _program_changes(self, report: SyncReport) -> None:
         """The program's statuses and forms against the last check (pcnb.cache.catalog: two calls, at

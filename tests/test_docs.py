@@ -149,6 +149,7 @@ def monkeypatch_module():
 
 #: pages whose Python blocks build on each other (one namespace), and what they need first
 RUN = {"README.md": "", "notebooks-and-reports.md": "", "magic.md": "", "client.md": "", "process-mining.md": "",
+       "large-programs.md": "",
        "write-back.md": "import polars as pl\nfrom pcnb.workspace import Workspace\nws = Workspace.open('sandbox')\n"
                         "ws.sync(progress=False)\n"}
 

@@ -56,10 +56,15 @@ class Budget(Protocol):
 
     limit: int
     period: float
+    reserve: int
     waited_s: float
     acquired: int
 
     def acquire(self, priority: str = "interactive", timeout: float | None = None) -> None: ...
+
+    def twin(self) -> Budget:
+        """The same key's budget through a connection of its own (for another thread)."""
+        ...
 
     def snapshot(self) -> BudgetSnapshot: ...
 
@@ -152,6 +157,11 @@ class RateBudget:
             raise TimeoutError("rate budget: no slot within the timeout")
         self.waited_s += time.monotonic() - start
         self.acquired += 1
+
+    def twin(self) -> RateBudget:
+        """The same key's budget (its file) through a connection of its own, for another thread."""
+        return RateBudget("", self.limit, self.period, path=self.path, reserve=self.reserve,
+                          buffer_s=self.window_ms / 1000 - self.period)
 
     def close(self) -> None:
         self.limiter.close()

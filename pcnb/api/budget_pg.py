@@ -12,6 +12,7 @@ advisory lock per key makes check-and-insert atomic across machines; every time 
 
 from __future__ import annotations
 
+import copy
 import time
 
 from pcnb import pgconn
@@ -45,6 +46,7 @@ class ServerBudget:
         self.reserve = min(reserve, max(limit - 1, 0))
         self.window_s = period + buffer_s
         self.key = key_fingerprint(api_key)  # the key itself never reaches the database
+        self.url = url
         self.db = pgconn.PgConnection(url)
         self.lock_key = pgconn.lock_key("rate-budget", self.key)
         if self.db.execute("SELECT to_regclass(?)", (TABLE,)).fetchone()[0] is None:  # no store made it yet
@@ -59,6 +61,12 @@ class ServerBudget:
                 raise
         self.waited_s = 0.0
         self.acquired = 0
+
+    def twin(self) -> ServerBudget:
+        """The same key's budget through a database connection of its own, for another thread."""
+        other = copy.copy(self)
+        other.db, other.waited_s, other.acquired = pgconn.PgConnection(self.url), 0.0, 0
+        return other
 
     def _window(self) -> tuple[float, list[float]]:
         now = float(self.db.execute(NOW).fetchone()[0])

@@ -240,6 +240,7 @@ class SyncHealth:
     interrupted_run: bool
     timezone: str = "UTC"  # the program's: every time here is said in its local time
     now: datetime | None = None
+    scope: str = "all projects"  # which projects' histories the cache holds (pcnb.cache.scope)
 
     def __str__(self) -> str:
         """The one freshness statement (title blocks, `info`, notebooks): when the cache was last synced
@@ -255,7 +256,9 @@ class SyncHealth:
         extra = "; an interrupted run will resume" if self.interrupted_run else ""
         queued = f"; {self.queue_depth} item(s) still queued" if self.queue_depth else ""
         limited = f"; {self.count_429} x 429 so far" if self.count_429 else ""
-        return f"{synced}; holds changes up to {clock.local_time(self.as_of, self.timezone)}{queued}{limited}{extra}"
+        scoped = f"; scope: {self.scope}" if self.scope != "all projects" else ""
+        return (f"{synced}; holds changes up to {clock.local_time(self.as_of, self.timezone)}{queued}{limited}{extra}"
+                f"{scoped}")
 
 
 def health(store: Store, timezone: str = "UTC") -> SyncHealth:
@@ -265,4 +268,5 @@ def health(store: Store, timezone: str = "UTC") -> SyncHealth:
     now = clock.now()
     age = (now - as_of).total_seconds() if as_of else None
     last = datetime.fromtimestamp(st["last_run"], tz=UTC) if st.get("last_run") else None
-    return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")), timezone, now)
+    return SyncHealth(as_of, age, store.pending(), n429, last, bool(st.get("run_id")), timezone, now,
+                      st.get("scope_text") or "all projects")  # pcnb.cache.scope's words for the cache's scope

@@ -95,6 +95,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE journal ADD COLUMN sent_at REAL;
     ALTER TABLE journal ADD COLUMN check_after REAL;
     """,
+    # 8: what a scoped sync compares (pcnb.cache.scope): the CurrentStatus timestamp a cached history
+    # was fetched at, the LastChangeTimestamp cached inquiries were fetched at (us); a store synced
+    # before 8 counts every history it holds as current, unless one is still queued
+    """
+    ALTER TABLE projects ADD COLUMN history_status_ts INTEGER;
+    ALTER TABLE projects ADD COLUMN inquiries_change INTEGER;
+    UPDATE projects SET history_status_ts = status_ts WHERE project_id IN (SELECT project_id FROM history_packed)
+        AND project_id NOT IN (SELECT project_id FROM queue WHERE done = 0 AND kind = 'history');
+    UPDATE projects SET inquiries_change = last_change WHERE project_id IN (SELECT project_id FROM history_packed)
+        AND project_id NOT IN (SELECT project_id FROM queue WHERE done = 0 AND kind = 'inquiries')
+    """,
 ]
 
 PUT_PACKED = ("INSERT INTO history_packed VALUES (?, ?) "

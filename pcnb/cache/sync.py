@@ -33,6 +33,13 @@ from typing import Any
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
+from pcnb.cache.listing import refuse_small_budget
+from pcnb.cache.progress import LinePrinter, Listener, Progress, in_kernel, is_tty
+from pcnb.cache.sample_order import order_histories
+from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
+from pcnb.cache.scope import apply as apply_scope
+from pcnb.cache.scope import same as same_scope
+from pcnb.cache.scope import stored as stored_scope
 from pcnb.cache.store import Store, StoreError, from_us, to_us
 from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
@@ -40,6 +47,7 @@ MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
 ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
 SETTLE_US = 2_000_000  # whole-second timestamps (truncated or rounded) + clock margin
+PROGRESS_EVERY_S = 0.25  # at most this often a progress line (on_progress) is computed and shown
 
 
 class SyncBusy(PowerClerkError):
@@ -53,7 +61,8 @@ class SyncReport:
     pages: int = 0
     projects_seen: int = 0
     histories: int = 0
-    inquiry_calls: int = 0
+    inquiry_calls: int = 0  # inquiry thread lists and note lists together
+    note_calls: int = 0  # of which note lists (pcnb.cache.plan predicts them from this ratio)
     rechecks: int = 0  # histories / threads re-fetched because a change could hide in the same second
     queue_left: int = 0
     complete: bool = False
@@ -64,6 +73,8 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)  # what the caller did after the sync (e.g. profile inferred)
     #: a resumed run lists nothing new: it completes the interrupted run, whose listing started here
     covers_until: datetime | None = None
+    in_scope: int | None = None  # projects inside a scope other than all (pcnb.cache.scope)
+    scope: str | None = None
 
     def __str__(self) -> str:
         state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
@@ -71,6 +82,8 @@ class SyncReport:
             state = (f"complete up to {self.covers_until.isoformat(timespec='seconds')} (it finished an interrupted "
                      "run; changes since then are fetched by the next sync)")
         tail = f" ({self.skipped})" if self.skipped else ""
+        if self.in_scope is not None:
+            tail += f"; scope: {self.scope} ({self.in_scope:,} projects)"
         return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
                 f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}"
                 + "".join(f"\n{note}" for note in self.notes))
@@ -95,7 +108,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
-         wait_for_lock: float = 0, refresh_histories: bool = False) -> SyncReport:
+         wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None,
+         scope: Scope | None = None, on_progress: Listener | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -107,7 +121,17 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     ``refresh_histories``: also refetch the status history of every changed project whose status did
     not move (one more call each), so changes that move no status are seen too: a
     SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
+    ``sample_seed``: the seed of the order histories are fetched in (pcnb.cache.sample_order; kept in
+    the store; drawn at random on a store's first sync when not given).
+    ``scope``: fetch histories, inquiries and forms only for these projects (pcnb.cache.scope); None:
+    the scope the cache holds (all projects unless a scoped sync set another).
+    ``on_progress``: called with a Progress (stage, calls, budget share, time left) at most every
+    PROGRESS_EVERY_S while the queue drains, and once at the end (pcnb.background shows it).
     """
+    if scope is not None:
+        scope.validate()
+    if max_calls is not None:
+        refuse_small_budget(store, max_calls, full or reconcile, page_size or client.settings.page_limit)
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes > 0):
         raise InputError(f"max_minutes={max_minutes} must be a positive number of minutes")
     if max_calls is not None and max_calls < 1:
@@ -123,8 +147,13 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         last = st.get("last_reconcile")
         due = (reconcile_after is not None and last is not None
                and clock.now().timestamp() - last > reconcile_after.total_seconds())
+        if sample_seed is not None:
+            with store.tx(data=False) as conn:
+                Store.put_state(conn, sample_seed=int(sample_seed))
         run = _Run(client, store, program, inquiries, page_size or client.settings.page_limit, progress, tuple(forms))
         run.refresh_histories = refresh_histories
+        run.wanted_scope = scope
+        run.listener = on_progress
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.__exit__(None, None, None)
@@ -136,6 +165,9 @@ class _Run:
         self.client, self.store, self.program = client, store, program
         self.inquiries, self.page_size, self.show, self.forms = inquiries, page_size, progress, forms
         self.refresh_histories = False
+        self.listener: Listener | None = None
+        self.wanted_scope: Scope | None = None
+        self.scope = Scope()
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
@@ -150,7 +182,17 @@ class _Run:
                 since = from_us(st["watermark"] - int(lookback.total_seconds() * 1_000_000))
             with self.store.tx(data=False) as conn:
                 Store.put_state(conn, run_id=run_id, run_since=to_us(since), parent_offset=0, parent_done=False,
-                                run_started=None, run_max_change=None)
+                                run_started=None, run_max_change=None, run_scope=None)
+        st = self.store.get_state()
+        if self.wanted_scope is not None:
+            self.scope = self.wanted_scope
+        elif st.get("run_scope") is not None:
+            self.scope = Scope.from_json(st["run_scope"])  # a resumed run keeps its scope
+        else:
+            self.scope = stored_scope(self.store)
+        if st.get("run_scope") is None or not same_scope(Scope.from_json(st["run_scope"]), self.scope):
+            with self.store.tx(data=False) as conn:
+                Store.put_state(conn, run_scope=self.scope.to_json(), scope_applied_run=None)
         self.report = SyncReport(run_id)
         if self.client.is_admin is False:
             self.report.skipped = NOT_ADMIN
@@ -166,6 +208,8 @@ class _Run:
                     for form in self.forms:
                         Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
+                self._apply_scope()
+                order_histories(self.store, self.report.run_id)
                 self._drain()
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
@@ -248,19 +292,49 @@ class _Run:
                 values["run_started"] = to_us(request_ts) if request_ts else now
             Store.put_state(conn, **values)
 
+    def _apply_scope(self) -> None:
+        """A scope other than all projects, or one other than the cache held: drop queued work outside it and
+        queue what is missing inside it (pcnb.cache.scope), once per run."""
+        st = self.store.get_state()
+        if st.get("scope_applied_run") == self.report.run_id:
+            return
+        if not self.scope.everything or not same_scope(self.scope, stored_scope(self.store)):
+            try:
+                admin = self.client.is_admin is not False
+                self.report.in_scope = apply_scope(self.store, self.scope, self.report.run_id,
+                                                   self.inquiries and admin, self.forms, histories=admin)
+            except InputError:
+                with self.store.tx(data=False) as conn:  # the next run takes the cache's scope (or a new one)
+                    Store.put_state(conn, run_scope=None)
+                raise
+            self.report.scope = self.scope.describe()
+        with self.store.tx(data=False) as conn:
+            Store.put_state(conn, scope_applied_run=self.report.run_id)
+
     def _drain(self) -> None:
-        bar = _bar(self.show, self.store.pending())
+        listener = self.listener
+        if self.show and listener is None and not is_tty() and not in_kernel():
+            listener = LinePrinter()  # a log, not a terminal: one line per 10 %, no redraws
+        bar = _bar(self.show and listener is None, self.store.pending())
         eta = SyncEta()
+        shown = 0.0
         try:
             while True:
                 reason = self.budget.exhausted()
                 row = self.store.next_item(MAX_ATTEMPTS)
                 if row is None:
+                    if listener is not None:
+                        listener(self._progress("done", 0, eta))
                     return
                 if reason:
                     self.report.stopped_because = reason
                     return
                 self._work(*row)
+                if listener is not None:
+                    eta.tick()
+                    if time.monotonic() - shown >= PROGRESS_EVERY_S:
+                        shown = time.monotonic()
+                        listener(self._progress(row[1], self.store.pending(), eta))
                 if bar is not None:
                     eta.tick()
                     left = self.store.pending()
@@ -274,12 +348,21 @@ class _Run:
             if bar is not None:
                 bar.close()
 
+    def _progress(self, stage: str, left: int, eta: SyncEta) -> Progress:
+        budget = self.client.budget
+        spent = self.budget.spent()
+        if budget is None:
+            return Progress(stage, spent, spent + left, seconds_left=eta.seconds(left))
+        snap = budget.snapshot()
+        return Progress(stage, spent, spent + left, snap.used, snap.limit, eta.seconds(left, budget.eta(left)))
+
     def _work(self, item_id: str, kind: str, project_id: str) -> None:
         try:
             if kind == "history":
                 entries = self.client.status_history(self.program, project_id, priority="background")
                 with self.store.tx() as conn:
                     Store.replace_history(conn, project_id, entries.get("StatusHistory") or [])
+                    history_fetched(conn, project_id)
                     if (as_of := self._as_of()) is not None:
                         Store.set_history_as_of(conn, project_id, as_of)
                     Store.item_done(conn, item_id, kind)
@@ -301,6 +384,7 @@ class _Run:
                             Store.enqueue(conn, t["ThreadId"], "notes", project_id, "same-second check", 0,
                                           self.report.run_id)
                             self.report.rechecks += 1
+                    inquiries_fetched(conn, project_id)
                     Store.item_done(conn, item_id, kind)
             elif kind == "form":
                 form = item_id.split("/", 1)[1]
@@ -312,6 +396,7 @@ class _Run:
             elif kind == "notes":
                 notes = self.client.inquiry_notes(self.program, item_id, priority="background")
                 self.report.inquiry_calls += 1
+                self.report.note_calls += 1
                 with self.store.tx() as conn:
                     Store.replace_notes(conn, project_id, item_id, notes.get("Notes") or [])
                     if (as_of := self._as_of()) is not None:
@@ -356,7 +441,10 @@ class _Run:
             new = max(new, old)
         with self.store.tx(data=False) as conn:
             Store.put_state(conn, watermark=new, run_id=None, parent_done=False, last_run=clock.now().timestamp(),
-                            last_run_calls=self.report.calls)
+                            last_run_calls=self.report.calls, scope=self.scope.to_json(),
+                            scope_text=self.scope.describe(), run_scope=None,
+                            last_run_stages={"first": old is None, "inquiries": self.report.inquiry_calls
+                                             - self.report.note_calls, "notes": self.report.note_calls})
             Store.purge_done(conn)
         self.report.complete = True
         self.report.watermark = from_us(new)

@@ -5,6 +5,7 @@ grammar (argparse, a real ``--help`` on every subcommand) and its handler.
     connection  connect, disconnect, connections, forget, login, programs, use, budget, info
     data        sync, projects, history, threads, browse
     chart       chart
+    estimate    estimate (figures with 95 % intervals from the histories synced so far)
     forecast    forecast, watch (pcnb.forecast: when will it be done, early warning)
     profile     profile (show, set, infer, reload the program profile)
     compliance  compliance (a regulator's report pack from a rule file), explain (one project's audit trail)
@@ -28,7 +29,7 @@ import argparse
 import difflib
 from typing import Any
 
-from pcnb.commands import chart, compliance, connection, data, doctor, forecast, journal, profile, write
+from pcnb.commands import chart, compliance, connection, data, doctor, estimate, forecast, journal, profile, write
 from pcnb.commands.base import Command, CommandError, HelpShown, Session, make_parser, parse_date, split_words
 from pcnb.commands.cell import run_cell
 from pcnb.commands.chart import CHARTS
@@ -80,7 +81,7 @@ def registry() -> dict[str, Command]:
     registry at each call, so an action registered later is a subcommand at once."""
     commands = (connection.CONNECT, connection.DISCONNECT, connection.CONNECTIONS, connection.FORGET,
                 connection.LOGIN, connection.PROGRAMS, connection.USE,
-                data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART,
+                data.SYNC, profile.PROFILE, data.PROJECTS, data.HISTORY, data.THREADS, chart.CHART, estimate.ESTIMATE,
                 forecast.FORECAST, forecast.WATCH, data.BROWSE,
                 *write.commands(), write.APPLY, journal.JOURNAL, compliance.COMPLIANCE, compliance.EXPLAIN,
                 compliance.RULES,

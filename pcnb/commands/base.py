@@ -41,6 +41,7 @@ class Session:
     progress: bool = True  # progress bars (sync, write-back); %config PowerClerkMagic.progress
     default_environment: str | None = None  # `connect` without --sandbox/--env (None: the sandbox)
     terminal: bool = False  # the console script: one process per command, so no connection outlives it
+    background: Any = None  # the last `sync --background` (pcnb.background.BackgroundSync)
 
     def opened(self, ws: Any) -> None:
         """Make ``ws`` the current workspace and record it for `connections`; the previous record

@@ -46,7 +46,24 @@ def cmd_chart(args: argparse.Namespace, session: Session) -> Any:
     prof = ws.profile
     prof.validate()  # edited in Python since it was read: a one-line ProfileError, never a traceback below
     fig = _draw(args.name, args, ws, prof)
-    return charts.caveat(fig, ws.profile_caveats())
+    return charts.caveat(fig, [*ws.profile_caveats(), *_sampled(ws)])
+
+
+def _sampled(ws: Any) -> list[str]:
+    """A chart drawn while a first sync is still fetching histories says so: it is drawn from a
+    stratified random sample (pcnb.cache.sample_order), and `estimate` gives the intervals."""
+    from pcnb.cache.scope import stored
+
+    scope = stored(ws.store)
+    projects = ws.projects()
+    total = scope.select(projects).len()
+    fetched = ws.status_events().select("project_id").unique().join(
+        projects.filter(pl.col("project_id").is_in(scope.select(projects).implode())).select("project_id"),
+        on="project_id").height
+    if fetched >= total:
+        return []
+    return [f"drawn from the histories of {fetched:,} of {total:,} projects synced so far (a stratified random "
+            "sample); `%powerclerk estimate` gives 95 % intervals"]
 
 
 def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) -> Any:

@@ -181,7 +181,10 @@ def cmd_info(args: argparse.Namespace, session: Session) -> str:
     s = ws.client.settings
     worker = ws.worker_last_run()
     tail = f" · {worker.line()}" if worker else ""
-    return f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.where} · {ws.health()}{tail}"
+    line = f"{s.environment} {s.base_url} · program {ws.program} · cache {ws.store.where} · {ws.health()}{tail}"
+    if session.background is not None:  # the last `sync --background`, running or finished
+        line += f"\n{session.background.line}"
+    return line
 
 
 CONNECT = Command("connect", "connect to the sandbox or to PCI Trial / Production",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 from typing import Any
 
 import polars as pl
@@ -18,13 +19,90 @@ def _sync_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--no-inquiries", action="store_true", help="skip inquiry threads and notes")
     s.add_argument("--refresh-histories", action="store_true",
                    help="also refetch the history of every changed project (one call each): sees ReportAs changes")
+    s.add_argument("--plan", action="store_true",
+                   help="print each stage's calls and minutes at the shared budget; fetch nothing but one listing "
+                        "page (and one-project probes to count a long listing)")
+    s.add_argument("--background", action="store_true",
+                   help="sync in a kernel thread with a live progress line; the notebook stays usable")
+    scope = s.add_argument_group("scope", "fetch histories, inquiries and forms only for these listed projects "
+                                 "(combined with AND; kept as the cache's scope; widening fetches only what is "
+                                 "missing)")
+    scope.add_argument("--status", action="append", metavar="NAME", help="current status name (repeatable)")
+    scope.add_argument("--since", metavar="DATE", help="changed since this ISO date (covers submitted since)")
+    scope.add_argument("--numbers", metavar="N1,N2", help="project numbers, comma-separated")
+    scope.add_argument("--where", metavar="SQL", help="a polars SQL condition on the listed projects, e.g. "
+                       "\"status_ts >= DATE '2026-06-01'\"")
+    scope.add_argument("--all", action="store_true", help="widen the scope back to every project")
 
 
-def cmd_sync(args: argparse.Namespace, session: Session) -> str:
-    report = session.require().sync(full=args.full, max_calls=args.max_calls, max_minutes=args.max_minutes,
-                                    inquiries=not args.no_inquiries, progress=session.progress,
-                                    refresh_histories=args.refresh_histories)
-    return str(report)
+def _scope(args: argparse.Namespace) -> Any:
+    from pcnb.cache.scope import Scope
+
+    given = args.status or args.since or args.numbers or args.where
+    if args.all and given:
+        raise CommandError("--all widens the scope to every project; it cannot be combined with "
+                           "--status/--since/--numbers/--where", "leave --all out, or the other scope options")
+    if args.all:
+        return Scope()
+    if not given:
+        return None
+    if any(not (s or "").strip() for s in args.status or ()):
+        raise CommandError("--status was given an empty status name", "name a current status, e.g. "
+                           "--status \"In Review\" (`%powerclerk projects` shows them)")
+    numbers = tuple(n.strip() for n in (args.numbers or "").split(",") if n.strip())
+    if args.numbers is not None and not numbers:
+        raise CommandError(f"--numbers {args.numbers!r} names no project number", "give e.g. --numbers SPR-1,SPR-2")
+    scope = Scope(tuple(args.status or ()), parse_date(args.since, "--since") if args.since else None, numbers,
+                  args.where)
+    scope.validate()  # a --where that does not parse: refused before any call (the owner check is one)
+    return scope
+
+
+def cmd_sync(args: argparse.Namespace, session: Session) -> Any:
+    ws = session.require()
+    scope = _scope(args)
+    if args.plan:
+        return str(ws.sync(plan=True, full=args.full, inquiries=not args.no_inquiries,
+                           refresh_histories=args.refresh_histories, scope=scope))
+    kw = {"full": args.full, "max_calls": args.max_calls, "max_minutes": args.max_minutes,
+          "inquiries": not args.no_inquiries, "refresh_histories": args.refresh_histories, "scope": scope}
+    if args.background:
+        return _background(session, ws, kw)
+    return str(ws.sync(progress=session.progress, **kw))
+
+
+def _background(session: Session, ws: Any, kw: dict[str, Any]) -> None:
+    from pcnb.background import BackgroundSync
+    from pcnb.cache.progress import LinePrinter
+
+    if session.terminal:
+        raise CommandError("--background syncs in a notebook's kernel; a terminal command ends with its process",
+                           "run `pcnb sync` (an interrupted sync resumes where it stopped)")
+    if session.background is not None and session.background.running:
+        raise CommandError(f"a background sync is already running ({session.background.line})",
+                           "`%powerclerk info` shows its progress; run this one when it is done")
+    bg = BackgroundSync(ws, **kw)
+    if session.progress:
+        live = _live_line()
+        if live is not None:
+            bg.listeners.append(lambda p: live(str(p)))
+            bg.on_done = live
+        else:  # no display to update in place: one line per 10 %
+            bg.listeners.append(LinePrinter(out=sys.stdout))
+            bg.on_done = print
+    session.background = bg.start()
+
+
+def _live_line() -> Any:
+    """A display updated in place from the sync's thread (a Jupyter kernel), or None elsewhere."""
+    from pcnb.cache.progress import in_kernel
+
+    if not in_kernel():
+        return None
+    from IPython.display import display
+
+    handle = display({"text/plain": "PowerClerk sync: starting…"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    return lambda text: handle.update({"text/plain": text}, raw=True)
 
 
 def _projects_args(pr: argparse.ArgumentParser) -> None:

@@ -51,15 +51,22 @@ def test_a_slow_call_in_the_warm_up_does_not_skew_it_and_a_lasting_slowdown_wins
     assert [describe(s) for s in (0.2, 42, 600, 5400)] == ["~1 s left", "~42 s left", "~10 min left", "~1.5 h left"]
 
 
-def test_the_real_sync_prints_estimating_then_a_bounded_estimate(make_client, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("tty", [True, False])
+def test_the_real_sync_prints_estimating_then_a_bounded_estimate(make_client, tmp_path, monkeypatch, capsys, tty):
+    """On a terminal a tqdm bar; in a log (not a TTY) one line per 10 %, no carriage-return redraws."""
     monkeypatch.setenv("TQDM_MININTERVAL", "0")  # every update is drawn, so the output shows each estimate
+    monkeypatch.setattr("pcnb.cache.sync.is_tty", lambda: tty)
+    monkeypatch.setattr("pcnb.cache.sync.PROGRESS_EVERY_S", 0.0)
     with running(projects=60, seed=2, rate_limit="100000/60", end=END) as sb:
         report = sync(make_client(sb), Store(tmp_path / "e.sqlite"), sb.program_id, progress=True)
     assert report.complete
     err = capsys.readouterr().err
-    assert "estimating…" in err and "PowerClerk sync" in err
+    assert "estimating…" in err and ("PowerClerk sync" if tty else "sync: histories") in err
     lefts = [int(n) for n in re.findall(r"~(\d+) s left", err)]
     assert lefts and max(lefts) < 120 and "h left" not in err and "min left" not in err
+    if not tty:
+        lines = err.strip().splitlines()
+        assert "\r" not in err and 5 <= len(lines) <= 12 and lines[-1].endswith("done")
 
 
 def test_zero_length_warm_up_does_not_let_one_slow_call_through_unclipped():

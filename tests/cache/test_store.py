@@ -21,16 +21,21 @@ def test_schema_3_store_upgrades_and_packs_its_histories(sandbox, make_client, t
     old.execute("ALTER TABLE inquiry_threads DROP COLUMN notes_as_of")
     for column in ("owner", "lease_until", "sent_at", "check_after"):  # added by migration 7
         old.execute(f"ALTER TABLE journal DROP COLUMN {column}")
+    for column in ("history_status_ts", "inquiries_change"):  # added by migration 8
+        old.execute(f"ALTER TABLE projects DROP COLUMN {column}")
     old.execute("PRAGMA user_version=3")
     old.commit()
     old.close()
     for p in tmp_path.glob("old.*.parquet"):
         p.unlink()
     upgraded = Store(path)
-    assert upgraded.schema_version == len(MIGRATIONS) == 7
+    assert upgraded.schema_version == len(MIGRATIONS) == 8
     assert upgraded.conn.execute("SELECT COUNT(*) FROM history_packed").fetchone()[0] == expected[
         "project_id"].n_unique()
     assert frames.status_events(upgraded).equals(expected)
+    current = upgraded.conn.execute("SELECT COUNT(*) FROM projects WHERE history_status_ts = status_ts "
+                                    "AND inquiries_change = last_change").fetchone()[0]
+    assert current == expected["project_id"].n_unique()  # a synced store's histories count as current
     frames.wait_for_snapshots()
 
 

@@ -13,6 +13,7 @@ from pcnb import writeback
 from pcnb.api.auth import Credentials
 from pcnb.api.budget import RateBudget
 from pcnb.api.client import PowerClerkClient
+from pcnb.cache.scope import Scope
 from pcnb.cache.store import Store
 from pcnb.cache.sync import sync
 from pcnb.config import Settings
@@ -33,7 +34,8 @@ def main(kind: str, cfg: dict) -> None:
     if kind == "sync":
         store = Store(cfg["store"])
         print("started", flush=True)
-        print(sync(client, store, cfg["program"], progress=False), flush=True)
+        scope = Scope(statuses=tuple(cfg["statuses"])) if cfg.get("statuses") else None
+        print(sync(client, store, cfg["program"], progress=False, scope=scope), flush=True)
     elif kind == "writeback":
         client.is_admin = True
         ws = Workspace(client, cfg["program"], cfg["store"])
