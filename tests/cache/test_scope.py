@@ -37,10 +37,11 @@ def _histories(store: Store) -> set[str]:
     return {r[0] for r in store.conn.execute("SELECT project_id FROM history_packed")}
 
 
-def test_a_status_scope_fetches_only_its_projects_then_widening_only_what_is_missing(make_client, tmp_path):
+def test_a_status_scope_fetches_only_its_projects_then_widening_only_what_is_missing(make_client, store_at):
+    """On both backends: migration 8 and the scope's SQL carry to a team's PostgreSQL store."""
     with running(projects=160, seed=31, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
-        store = Store(tmp_path / "s.sqlite")
+        store = Store(store_at("s"))
         groups = sorted(_by_status(sb).items(), key=lambda kv: -len(kv[1]))
         (first, a), (second, b) = groups[0], groups[1]
         narrow = sync(client, store, sb.program_id, scope=Scope(statuses=(first,)), progress=False)
