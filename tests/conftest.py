@@ -95,11 +95,24 @@ def store_at(store_backend, tmp_path) -> Callable[[str], str]:
     return target
 
 
+#: test modules that kill processes at timed points, measure a shared rate budget, or wait on a
+#: worker's or a thread's timing: CI runs their slow tests one at a time (`-m "slow and serial" -n 0`),
+#: where nothing else competes for the 2 cores; the rest of the slow tier runs on both cores
+SERIAL = {"tests/reliability", "tests/cache/test_sync.py", "tests/cache/test_scope.py", "tests/api/test_budget.py",
+          "tests/test_worker.py", "tests/test_background.py", "tests/widgets/test_login_browser.py",
+          "tests/test_screenshots.py"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Whole-notebook runs (nbmake items of notebooks/) belong to the slow tier."""
+    """Whole-notebook runs (nbmake items of notebooks/) belong to the slow tier; the timing-sensitive
+    modules (SERIAL) are marked ``serial``."""
+    root = Path(__file__).resolve().parents[1]
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+        where = item.path.resolve().relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if any(where == m or where.startswith(m + "/") for m in SERIAL):
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.fixture(autouse=True)
