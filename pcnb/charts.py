@@ -171,7 +171,8 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar, within: i
     ``finished`` (needs ``state``'s ``project_final``, from thread_state with intervals): threads of
     projects in a final status are left out ("exclude", as ``%powerclerk chart backlog`` does by
     default), drawn as their own group ("group"), or counted by side ("include", what ``state`` holds)."""
-    open_ = state.filter(pl.col("waiting_on") != "none")
+    waiting = state.filter(pl.col("waiting_on") != "none")
+    open_ = waiting
     if finished == "exclude":
         open_ = open_.filter(~pl.col("project_final"))
     elif finished == "group":
@@ -179,9 +180,8 @@ def backlog_chart(state: pl.DataFrame, as_of: datetime, cal: Calendar, within: i
                                    .otherwise(pl.col("waiting_on")).alias("waiting_on"))
     sides = ("utility", "applicant", *([FINISHED] if finished == "group" else []))
     if open_.height == 0:  # nothing waits: say so (and why), not an empty plot
-        why = ("no inquiry thread is open" if state.height == 0 or state.filter(pl.col("waiting_on") != "none")
-               .height == 0 else "the open threads all belong to finished projects, left out (--finished group "
-                                 "draws them)")
+        why = ("no inquiry thread is open" if waiting.height == 0 else
+               "the open threads all belong to finished projects, left out (--finished group draws them)")
         fig = say(go.Figure(), [f"On {as_of.astimezone(ZoneInfo(cal.timezone)):%Y-%m-%d %H:%M}, {why}."],
                   "No open inquiries waiting")
         return _layout(fig, _title("How long have open inquiries waited for an answer?", as_of, 0, cal,

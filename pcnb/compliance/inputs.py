@@ -53,20 +53,30 @@ def tiers(ws: Any, rules: RuleSet, sized: pl.DataFrame | None) -> pl.DataFrame |
     return size_tiers(sized, rules) if rules.tier_by == "size" and sized is not None else None
 
 
-def built(ws: Any, rules: RuleSet, label: str) -> tuple[Built, tuple[pl.DataFrame, pl.DataFrame] | None]:
-    """(the steps' table, cases, stays and period end; the counts' table and cases, or None)."""
+Segments = tuple[pl.DataFrame | None, pl.DataFrame | None]
+
+
+def segments(ws: Any, rules: RuleSet) -> Segments:
+    """(sizes, tiers): each project's size and tier, read once for all the periods a report counts."""
+    sized = sizes(ws, rules)
+    return sized, tiers(ws, rules, sized)
+
+
+def built(ws: Any, rules: RuleSet, label: str,
+          segmented: Segments | None = None) -> tuple[Built, tuple[pl.DataFrame, pl.DataFrame] | None]:
+    """(the steps' table, cases, stays and period end; the counts' table and cases, or None).
+    ``segmented``: :func:`segments`' answer when the caller has it already (notebook 07's trend)."""
     from pcnb.compliance.pack import build, build_counts
 
     prof = ws.profile
     if rules.steps and not prof.roles.final:
         raise ConfigError("the program profile has no final statuses, so no step can be judged ended",
                           "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
-    sized = sizes(ws, rules)
-    tiered = tiers(ws, rules, sized)
+    sized, tiered = segmented if segmented is not None else segments(ws, rules)
     events, cal, projects = ws.status_events(), prof.calendar.calendar(), ws.projects()
     steps = build(events, rules, cal, label, prof.roles.final, prof.holders, projects, tiered)
     counted = build_counts(events, rules, cal, label, projects, tiered, sized) if rules.counts else None
     return steps, counted
 
 
-__all__ = ["Built", "built", "size_form", "sizes", "tiers"]
+__all__ = ["Built", "Segments", "built", "segments", "size_form", "sizes", "tiers"]

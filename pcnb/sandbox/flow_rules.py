@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import math
 import random
+from bisect import bisect_left
 from datetime import date
+from itertools import accumulate
 from typing import Any
 
 from pcnb.sandbox.program import Step
@@ -131,9 +133,6 @@ def arrival_days(rng: random.Random, n: int, days: list[date], growth: float,
                  seasonality: tuple[float, ...] | None) -> list[int]:
     """``n`` business-day indexes into ``days``: a rate rising linearly by ``growth`` (end over start),
     weighted by the month's seasonality; drawn by inverse CDF over the days' weights."""
-    from bisect import bisect_left
-    from itertools import accumulate
-
     span = len(days)
     weights = [(1 + (growth - 1) * i / max(span - 1, 1)) * (seasonality[d.month - 1] if seasonality else 1.0)
                for i, d in enumerate(days)]
