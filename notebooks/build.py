@@ -338,6 +338,7 @@ NOTEBOOKS = {
         "stood at the period's end, with every case behind each figure (docs/compliance.md).",
         SETUP,
         "from pcnb import frameview\n"
+        "from IPython.display import Markdown\n"
         "from pcnb.compliance import counts, inputs, trend\n"
         "from pcnb.compliance.rules import for_profile\n"
         "from pcnb.reportview import in_short\n"
@@ -347,34 +348,34 @@ NOTEBOOKS = {
         "size_form = inputs.size_form(ws, rule_set)\n"
         "if size_form:  # levels by size or capacity: each project's size, fetched once (later syncs keep it)\n"
         "    ws.sync(forms=(size_form,), progress=False)\n"
-        "(table, found, stays, end), counted = inputs.built(ws, rule_set, label)\n"
-        "tiers = inputs.tiers(ws, rule_set, inputs.sizes(ws, rule_set))\n"
-        "over = trend.over_periods(events, rule_set, cal, label, final, prof.holders, tiers=tiers) if rule_set.steps "
+        "sized, tiered = inputs.segments(ws, rule_set)  # each project's size and tier, read once\n"
+        "(table, found, stays, end), counted = inputs.built(ws, rule_set, label, (sized, tiered))\n"
+        "over = trend.over_periods(events, rule_set, cal, label, final, prof.holders, tiers=tiered) if rule_set.steps "
         "else None\n"
         "in_short([*(trend.sentences(over, rule_set) if over is not None else []),\n"
         "          *(counts.sentences(counted[0], rule_set, label) if counted is not None else [])])",
         "## The table\n\nPer step: finished in the period (A), of them late (B), open and already late at the "
         "period's end (C), the mean days counted for those finished (D) and the share late, (B + C) / (A + C) "
         "(E); the cases open within their days and those that left before the end are counted apart.",
-        "frameview.for_managers(table) if rule_set.steps else 'This rule file times no steps (it counts decisions).'",
+        "frameview.for_managers(table) if rule_set.steps else Markdown('*This rule file times no steps (it counts decisions).*')",
         "## Decisions counted\n\nEach count: the projects that first entered its status in the period (a request "
         "re-entered after a deficiency counts once), per level, with their capacity where the rule file sums it.",
         "frameview.for_managers(counted[0].rename({'count': 'decision'})) if counted is not None else "
-        "'This rule file counts no decisions.'",
+        "Markdown('*This rule file counts no decisions.*')",
         "## The trend\n\nThe share late of each step over the last four periods, each as the data stood at its "
         "own end.",
-        "trend.trend_chart(over, rule_set, as_of_ts, cal.timezone) if over is not None else 'No steps to trend.'",
+        "trend.trend_chart(over, rule_set, as_of_ts, cal.timezone) if over is not None else Markdown('*No steps to trend.*')",
         "## Whose days\n\nFor the cases of the period, the days each step took, split by who held the project: "
         "what the utility is accountable for, and what the applicant or a third party held.",
         "frameview.for_managers(found.group_by('step').agg(pl.len().alias('cases'), pl.col('utility_days').mean(), "
         "pl.col('applicant_days').mean(), pl.col('third_party_days').mean()).sort('step')) if found.height else "
-        "'No step cases in the period.'",
+        "Markdown('*No step cases in the period.*')",
         "## The late cases\n\nEvery case behind B and C, latest first: `%powerclerk explain PROJECT --rules FILE "
         "--period P` prints one project's stays.",
         "late = found.filter(pl.col('verdict').is_in(['late', 'open late'])).sort('counted_days', descending=True)\n"
         "frameview.for_people(late.join(ws.projects().select('project_id', 'project_number'), on='project_id', "
         "how='left').select('step', 'project_number', 'counted_days', 'allowed_days', 'verdict', 'started', "
-        "'ended').head(20), cal.timezone) if late.height else 'No late cases in the period.'",
+        "'ended').head(20), cal.timezone) if late.height else Markdown('*No late cases in the period.*')",
     ],
     "08_process": [
         "# Where the process loses time\n\nThe status histories read as an event log: the paths projects take "

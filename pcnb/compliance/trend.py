@@ -41,11 +41,16 @@ def over_periods(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str
 
 
 def trend_chart(trend: pl.DataFrame, rules: RuleSet, as_of: datetime, timezone: str) -> go.Figure:
-    """Percent late (E) per step, period by period: is the utility getting faster?"""
-    pal = for_names(trend["step"].unique(maintain_order=True).to_list())
+    """Percent late (E) per step (and tier: one line each), period by period: is the utility getting
+    faster?"""
+    tiered = "tier" in trend.columns and trend["tier"].drop_nulls().len() > 0
+    label = (pl.col("step") + pl.when(pl.col("tier").is_not_null()).then(" (" + pl.col("tier") + ")")
+             .otherwise(pl.lit(""))) if tiered else pl.col("step")
+    trend = trend.with_columns(label.alias("_line"))
+    pal = for_names(trend["_line"].unique(maintain_order=True).to_list())
     fig = go.Figure()
-    for step in trend["step"].unique(maintain_order=True).to_list():
-        part = trend.filter(pl.col("step") == step)
+    for step in trend["_line"].unique(maintain_order=True).to_list():
+        part = trend.filter(pl.col("_line") == step)
         fig.add_scatter(x=part["period"].to_list(), y=[None if v is None else 100 * v for v in part["E"].to_list()],
                         mode="lines+markers+text", name=step, line={"color": pal[step], "width": 2},
                         text=[f"{100 * v:.0f}%" if v is not None else "" for v in part["E"].to_list()],

@@ -44,3 +44,16 @@ def test_sentences_compare_with_the_period_before():
     assert said == ["Review: 29% late in 2025Q3 (5 finished late and 3 open and late, of 25 finished and 3 open "
                     "and late), up from 10% in 2025Q2. Those finished took 9.5 business days on average (utility "
                     "clock), against 10 allowed."]
+
+
+def test_the_trend_chart_draws_one_line_per_step_and_tier():
+    """A rule file with tiers has a row per step and tier each period: one line zig-zagged through
+    them all (seen in a rendered report) until each tier got its own."""
+    from pcnb.compliance.trend import trend_chart
+
+    trend = pl.DataFrame({"step": ["Review"] * 4, "tier": ["Fast", "Slow", "Fast", "Slow"],
+                          "A": [5, 6, 7, 8], "B": [1, 2, 1, 4], "C": [0, 1, 0, 2], "E": [0.2, 3 / 7, 1 / 7, 0.6],
+                          "period": ["2025Q2", "2025Q2", "2025Q3", "2025Q3"]})
+    fig = trend_chart(trend, RULES, datetime(2025, 10, 2, tzinfo=UTC), "UTC")
+    lines = {t.name: [round(y) for y in t.y] for t in fig.data}
+    assert lines == {"Review (Fast)": [20, 14], "Review (Slow)": [43, 60]}
