@@ -47,6 +47,7 @@ deadline_days = 0  # what-if: the first status deadline becomes this many days; 
 ''',
     "07_compliance": '''rules = ""  # a rule file (YAML, docs/compliance.md); empty: the sandbox program's own example
 period = ""  # 2025Q3, 2025H1 or 2025; empty: the last complete period of the rule file's kind at as_of
+sync = True  # False: read the cache as it is (a compliance pack's report shows what its tables were built from)
 ''',
 }
 
@@ -336,46 +337,58 @@ NOTEBOOKS = {
         "# Compliance with the regulator's timelines\n\nA rule file states the steps a tariff times, the days "
         "each allows and whose days count; this report counts every step over a reporting period as the data "
         "stood at the period's end, with every case behind each figure (docs/compliance.md).",
-        SETUP,
+        SETUP.replace("start_date, as_of)", "start_date, as_of, sync=sync)")
+        .replace('display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))\n', ""),
         "from pcnb import frameview\n"
         "from IPython.display import Markdown\n"
-        "from pcnb.compliance import counts, inputs, trend\n"
+        "from pcnb.compliance import counts, inputs, period as periods, trend\n"
+        "from pcnb.compliance.cases import late_table\n"
         "from pcnb.compliance.rules import for_profile\n"
         "from pcnb.reportview import in_short\n"
         "from pcnb.sandbox.definition import builtin_rules\n"
         "rule_set = for_profile(rules or builtin_rules(program), prof)\n"
         "label = period or trend.last_complete(as_of_ts, cal.timezone, rule_set.period)\n"
-        "size_form = inputs.size_form(ws, rule_set)\n"
-        "if size_form:  # levels by size or capacity: each project's size, fetched once (later syncs keep it)\n"
-        "    ws.sync(forms=(size_form,), progress=False)\n"
+        "size_forms = inputs.size_forms(ws, rule_set)\n"
+        "if size_forms and sync:  # levels by size, capacity: each project's size, fetched once (later syncs keep it)\n"
+        "    ws.sync(forms=size_forms, progress=False)\n"
         "sized, tiered = inputs.segments(ws, rule_set)  # each project's size and tier, read once\n"
         "(table, found, stays, end), counted = inputs.built(ws, rule_set, label, (sized, tiered))\n"
-        "over = trend.over_periods(events, rule_set, cal, label, final, prof.holders, tiers=tiered) if rule_set.steps "
-        "else None\n"
+        "over = trend.over_periods(events, rule_set, cal, label, final, prof.holders, tiers=tiered, last=table) "
+        "if rule_set.steps else None\n"
+        "first_day, last_day = periods.parse(label)\n"
+        "# without a sync (a pack's report) the page says no time of reading: the same data renders the same page\n"
+        "display(title_block(ws, as_of_ts, period=f\"{label}: {first_day} to {last_day} (local)\", "
+        "rules=f\"{rule_set.name} ({rule_set.source})\", relative=sync))\n"
         "in_short([*(trend.sentences(over, rule_set) if over is not None else []),\n"
         "          *(counts.sentences(counted[0], rule_set, label) if counted is not None else [])])",
-        "## The table\n\nPer step: finished in the period (A), of them late (B), open and already late at the "
-        "period's end (C), the mean days counted for those finished (D) and the share late, (B + C) / (A + C) "
-        "(E); the cases open within their days and those that left before the end are counted apart.",
-        "frameview.for_managers(table) if rule_set.steps else Markdown('*This rule file times no steps (it counts decisions).*')",
-        "## Decisions counted\n\nEach count: the projects that first entered its status in the period (a request "
-        "re-entered after a deficiency counts once), per level, with their capacity where the rule file sums it.",
-        "frameview.for_managers(counted[0].rename({'count': 'decision'})) if counted is not None else "
-        "Markdown('*This rule file counts no decisions.*')",
-        "## The trend\n\nThe share late of each step over the last four periods, each as the data stood at its "
-        "own end.",
-        "trend.trend_chart(over, rule_set, as_of_ts, cal.timezone) if over is not None else Markdown('*No steps to trend.*')",
-        "## Whose days\n\nFor the cases of the period, the days each step took, split by who held the project: "
-        "what the utility is accountable for, and what the applicant or a third party held.",
-        "frameview.for_managers(found.group_by('step').agg(pl.len().alias('cases'), pl.col('utility_days').mean(), "
-        "pl.col('applicant_days').mean(), pl.col('third_party_days').mean()).sort('step')) if found.height else "
-        "Markdown('*No step cases in the period.*')",
-        "## The late cases\n\nEvery case behind B and C, latest first: `%powerclerk explain PROJECT --rules FILE "
-        "--period P` prints one project's stays.",
+        "if rule_set.steps:  # a file of counts only has no steps' table\n"
+        "    display(Markdown(\"## The steps\\n\\nPer step: finished in the period (A), of them late (B), open and already \"\n"
+        "                     \"late at the period's end (C), the mean days counted for those finished (D) and the share \"\n"
+        "                     \"late, (B + C) / (A + C) (E); the cases open within their days and those that left before \"\n"
+        "                     \"the end are counted apart.\"), frameview.for_managers(table))",
+        "if counted is not None:  # the decisions a rule file counts (received, approved, denied...) per level\n"
+        "    display(Markdown(\"## Decisions counted\\n\\nEach count: the projects that first entered its status in the \"\n"
+        "                     \"period (a request re-entered after a deficiency counts once), per level, with their \"\n"
+        "                     \"capacity where the rule file sums it.\"),\n"
+        "            frameview.for_managers(counted[0].rename({'count': 'decision'})))",
+        "if over is not None:\n"
+        "    display(Markdown(\"## The trend\\n\\nThe share late of each step over the last four periods, each as the \"\n"
+        "                     \"data stood at its own end.\"), trend.trend_chart(over, rule_set, as_of_ts, cal.timezone))",
+        "if found.height:  # whose days: what the utility is accountable for, and what others held\n"
+        "    display(Markdown(\"## Whose days\\n\\nFor the cases of the period, the mean days each step took, split by \"\n"
+        "                     \"who held the project: what the utility is accountable for, and what the applicant or a \"\n"
+        "                     \"third party held.\"),\n"
+        "            frameview.for_managers(found.group_by('step').agg(pl.len().alias('cases'), pl.col('utility_days').mean(),\n"
+        "                                   pl.col('applicant_days').mean(), pl.col('third_party_days').mean()).sort('step')))",
         "late = found.filter(pl.col('verdict').is_in(['late', 'open late'])).sort('counted_days', descending=True)\n"
-        "frameview.for_people(late.join(ws.projects().select('project_id', 'project_number'), on='project_id', "
-        "how='left').select('step', 'project_number', 'counted_days', 'allowed_days', 'verdict', 'started', "
-        "'ended').head(20), cal.timezone) if late.height else Markdown('*No late cases in the period.*')",
+        "if late.height:  # the cases behind B and C, longest first\n"
+        "    shown = min(late.height, 25)\n"
+        "    display(Markdown(f\"## The late cases\\n\\nThe {shown} longest of the {late.height:,} cases behind B and C \"\n"
+        "                     f\"(every case is in the pack's cases.csv); `%powerclerk explain PROJECT --rules FILE --period \"\n"
+        "                     f\"{label}` lists one project's stays and the days excluded.\"),\n"
+        "            late_table(late.head(shown), ws.projects(), cal.timezone))\n"
+        "elif rule_set.steps:\n"
+        "    display(Markdown(f\"*No case was late in {label}.*\"))",
     ],
     "08_process": [
         "# Where the process loses time\n\nThe status histories read as an event log: the paths projects take "

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 from pcnb import __version__
 from pcnb.bidi import visible, visible_frame
-from pcnb.config import cache_dir
+from pcnb.config import NOTEBOOKS, cache_dir
 from pcnb.errors import ConfigError, PowerClerkError
 
 
@@ -134,7 +134,6 @@ def _twin(out: str) -> int:
     return 0
 
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 DEMO_NOTEBOOKS = ("01_getting_started", "02_pipeline_throughput", "03_time_in_status", "04_inquiry_backlog")
 
 

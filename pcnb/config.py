@@ -29,6 +29,11 @@ from pcnb.errors import ConfigError
 ENV_NAMES = ("sandbox", "trial", "production", "custom")
 
 
+#: the prebuilt notebooks of a source checkout (pip install -e .): `pcnb demo` and a compliance pack's
+#: report run them
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("PCNB_CACHE_DIR") or platformdirs.user_cache_dir("pcnb"))
 

@@ -28,7 +28,7 @@ class NotebookSetup:
     """The names the notebooks use (``ws``, ``prof``, ``cal``, ``final`` ...), built once."""
 
     ws: Workspace
-    report: SyncReport
+    report: SyncReport | str  # the sync's report, or what was read without one (``sync=False``)
     prof: ProgramProfile
     cal: Any  # pcnb.analytics.calendar.Calendar
     as_of_ts: dt.datetime
@@ -60,16 +60,18 @@ def as_of_instant(as_of: str, timezone: str) -> dt.datetime:
 
 
 def setup(environment: str, program: str | None, start_date: str, as_of: str = "",
-          progress: bool = True) -> NotebookSetup:
+          progress: bool = True, sync: bool = True) -> NotebookSetup:
     """Connect, sync (a progress bar while it runs; later syncs fetch only what changed), and build the
-    stays at ``as_of`` from ``start_date`` (the program's local midnight)."""
+    stays at ``as_of`` from ``start_date`` (the program's local midnight). ``sync=False`` reads the
+    cache as it is: a compliance pack's report must show what its tables were built from."""
     try:
         start_day = dt.date.fromisoformat(start_date)
     except ValueError:
         raise ConfigError(f"start_date {start_date!r} is not a date", "use yyyy-mm-dd, e.g. 2024-01-01") from None
     ws = Workspace.open(environment, program)
     # two notebooks opened together (or `pcnb demo`'s reports) take turns on the cache instead of failing
-    report = ws.sync(progress=progress, wait_for_lock=300)
+    report: SyncReport | str = (ws.sync(progress=progress, wait_for_lock=300) if sync else
+                                f"not synced: the cache as it was (change generation {ws.store.generation()})")
     prof = ws.profile  # the program's roles, calendar and deadlines (`%powerclerk profile` shows and edits it)
     cal = prof.calendar.calendar()
     as_of_ts = as_of_instant(as_of, cal.timezone)

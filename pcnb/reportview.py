@@ -11,6 +11,7 @@ so opening the report makes no network request.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import re
@@ -47,6 +48,8 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".jp-OutputArea-output,.jp-RenderedHTMLCommon{overflow:visible!important}"
          ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
+         # a heading stays with what it introduces, and a chart with its caption, on one page
+         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-CodeCell{break-inside:avoid}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
@@ -84,10 +87,12 @@ class _Html:
         return self.text
 
 
-def title_block(ws: Any, as_of: datetime, title: str = "", **extra: object) -> _Html:
-    """Program, environment, as of, data freshness and counts: the report's header."""
+def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True, **extra: object) -> _Html:
+    """Program, environment, as of, data freshness and counts: the report's header. ``relative=False``
+    leaves out how long ago the data was synced (it depends on when the page is made: a compliance
+    pack's report must render the same at any time)."""
     prof = ws.profile
-    health = ws.health()
+    health = ws.health() if relative else dataclasses.replace(ws.health(), now=None)
     rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
             "Environment": ws.client.settings.environment,
             "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
@@ -147,7 +152,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
         nb = _front_matter(nb)
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
-    page = compact(strip_remote(exporter.from_notebook_node(nb)[0]))
+    page = stable_ids(compact(strip_remote(exporter.from_notebook_node(nb)[0])))
     page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
@@ -171,9 +176,26 @@ def _front_matter(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.cells = [c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
     if tops:
         front = nbformat.v4.new_code_cell("", outputs=[out for _, out in sorted(tops, key=lambda t: t[0])])
+        front.id = "pcnbfront"  # not a random id: the same notebook on the same data renders the same page
         first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), None)
         nb.cells.insert(0 if first_md is None else first_md + 1, front)
     return nb
+
+
+#: the random element ids plotly (a UUID per chart) and the grids (pcnb_ + 12 hex) give their elements
+_RANDOM_ID = re.compile(r"<(?:div|table)[^>]*\bid=\"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                        r"|pcnb_[0-9a-f]{12})\"")
+
+
+def stable_ids(page: str) -> str:
+    """Number the charts' and grids' random element ids in order of appearance, so the same notebook
+    on the same data renders byte for byte the same page (a compliance pack is reproduced, its
+    manifest's hash too). Only ids that name an element are replaced: a UUID in the data stays."""
+    ids = list(dict.fromkeys(_RANDOM_ID.findall(page)))
+    if not ids:
+        return page
+    names = {old: f"pcnb-id-{i}" for i, old in enumerate(ids, 1)}
+    return re.sub("|".join(map(re.escape, ids)), lambda m: names[m.group(0)], page)
 
 
 _REMOTE = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>",

@@ -29,6 +29,9 @@ def _compliance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="the reporting period: 2025Q3, 2025H1 or 2025")
     # -o NAME keeps a result in a notebook variable in every command of the grammar; the folder is --pack
     p.add_argument("--pack", metavar="FOLDER", help="write the pack (table, cases, stays, manifest) into this folder")
+    p.add_argument("--no-report", action="store_true", help="--pack without report.html (the compliance notebook "
+                   "run on the same data; it needs a source checkout and takes a while)")
+    p.add_argument("--pdf", action="store_true", help="--pack: also print the report to report.pdf (needs Chromium)")
     p.add_argument("--compare", metavar="PACK", help="an earlier pack's folder: show the restated cells and the "
                    "projects that moved them")
 
@@ -43,14 +46,21 @@ def cmd_compliance(args: argparse.Namespace, session: Session) -> Any:
         raise CommandError("--compare needs --pack: the new pack is compared with the earlier one on disk",
                            f"e.g. `compliance {args.rules} --period {args.period} --pack pack-{args.period} "
                            f"--compare {args.compare}`")
+    if (args.pdf or args.no_report) and not args.pack:
+        flag = "--pdf" if args.pdf else "--no-report"
+        raise CommandError(f"{flag} is about the pack's report, and no --pack was given",
+                           f"e.g. `compliance {args.rules} --period {args.period} --pack pack-{args.period}"
+                           f"{' --pdf' if args.pdf else ''}`")
     if not args.pack:
         if counted is not None and rules.steps:
             print(counted[0])  # both tables: the counts above, the steps' table returned
         return built[0] if rules.steps else counted[0] if counted is not None else built[0]
     profile_text = ws.profile_path.read_text(encoding="utf-8") if ws.profile_path.exists() else repr(ws.profile)
-    folder = write(args.pack, rules, args.period, built, profile_text, ws.store.generation(), counted)
+    report = None if args.no_report else _report_writer(ws, args)
+    folder = write(args.pack, rules, args.period, built, profile_text, ws.store.generation(), counted, report)
     names = [*(("table.csv", "cases.csv", "stays.csv") if rules.steps else ()),
-             *(("counts.csv", "count_cases.csv") if counted is not None else ()), "pack.xlsx", "manifest.json"]
+             *(("counts.csv", "count_cases.csv") if counted is not None else ()), "pack.xlsx",
+             *(() if args.no_report else ("report.html",)), *(("report.pdf",) if args.pdf else ()), "manifest.json"]
     said = f"pack for {args.period} written to {folder}/ ({', '.join(names)})"
     if args.compare:
         if not (Path(args.compare) / "table.csv").is_file():
@@ -59,6 +69,13 @@ def cmd_compliance(args: argparse.Namespace, session: Session) -> Any:
         print(said)
         return changed
     return said
+
+
+def _report_writer(ws: Any, args: argparse.Namespace) -> Any:
+    """What writes the pack's report into its folder once the tables are there."""
+    from pcnb.compliance.pack_report import write_report
+
+    return lambda folder: write_report(ws, args.rules, args.period, folder, pdf=args.pdf)
 
 
 def _explain_args(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,8 @@ def _sync_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--max-calls", type=int, help="stop after this many API operations")
     s.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     s.add_argument("--no-inquiries", action="store_true", help="skip inquiry threads and notes")
+    s.add_argument("--forms", metavar="FORM1,FORM2", help="also fetch these forms' values for each project (custom "
+                   "ids, as `fields` lists them; e.g. the size field a compliance rule file sums)")
     s.add_argument("--refresh-histories", action="store_true",
                    help="also refetch the history of every changed project (one call each): sees ReportAs changes")
     s.add_argument("--plan", action="store_true",
@@ -58,6 +60,24 @@ def _scope(args: argparse.Namespace) -> Any:
     return scope
 
 
+def _forms(ws: Any, text: str) -> tuple[str, ...]:
+    """--forms' ids, each checked against the program's forms (one call) before any other: a misspelt
+    form would cost a call per project and fetch nothing."""
+    names = tuple(f.strip() for f in text.split(",") if f.strip())
+    if not names:
+        raise CommandError(f"--forms {text!r} names no form",
+                           "give the forms' custom ids, comma-separated: --forms FORM1,FORM2")
+    listed = ws.client.forms(ws.program).get("Forms") or []
+    known = {str(f.get(k)) for f in listed for k in ("CustomId", "FormId") if f.get(k)}
+    for name in names:
+        if name not in known:
+            custom = sorted(str(f.get("CustomId") or f.get("FormId")) for f in listed)
+            close = difflib.get_close_matches(name, custom, n=1)
+            raise CommandError(f"--forms: {name!r} is not a form of this program",
+                               f"did you mean {close[0]!r}?" if close else f"its forms are: {', '.join(custom)}")
+    return names
+
+
 def cmd_sync(args: argparse.Namespace, session: Session) -> Any:
     ws = session.require()
     scope = _scope(args)
@@ -66,6 +86,8 @@ def cmd_sync(args: argparse.Namespace, session: Session) -> Any:
                            refresh_histories=args.refresh_histories, scope=scope))
     kw = {"full": args.full, "max_calls": args.max_calls, "max_minutes": args.max_minutes,
           "inquiries": not args.no_inquiries, "refresh_histories": args.refresh_histories, "scope": scope}
+    if args.forms is not None:
+        kw["forms"] = _forms(ws, args.forms)
     if args.background:
         return _background(session, ws, kw)
     return str(ws.sync(progress=session.progress, **kw))

@@ -140,6 +140,22 @@ def table(found: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     return out if any(s.target for s in rules.steps) else out.drop("target_days", "within_target")
 
 
+def late_table(late: pl.DataFrame, projects: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Late cases as a report prints them: the project's number (not its id), worded columns, whole
+    days where the days are whole, local times with the zone in the header; the tier when there is one."""
+    from pcnb.frameview import for_people
+
+    numbered = late.join(projects.select("project_id", "project_number"), on="project_id", how="left")
+    tiered = "tier" in late.columns and late["tier"].drop_nulls().len() > 0
+    shown = numbered.select(pl.col("step").alias("Step"), *((pl.col("tier").alias("Tier"),) if tiered else ()),
+                            pl.col("project_number").alias("Project"),
+                            pl.col("counted_days").alias("Days counted"), pl.col("allowed_days").alias("Days allowed"),
+                            pl.col("verdict").alias("Verdict"), pl.col("started").alias("Started"),
+                            pl.col("ended").alias("Ended"))
+    return for_people(shown, timezone).with_columns(
+        pl.col("Days counted", "Days allowed").map_elements(lambda v: f"{v:g}", return_dtype=pl.String))
+
+
 def _row(step: str, tier: str | None, days: float | None, target: float | None,
          part: pl.DataFrame) -> tuple[object, ...]:
     def n(*verdicts: str) -> int:

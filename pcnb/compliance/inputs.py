@@ -27,6 +27,12 @@ def size_form(ws: Any, rules: RuleSet) -> str | None:
     return str(field).split("/", 1)[0]
 
 
+def size_forms(ws: Any, rules: RuleSet) -> tuple[str, ...]:
+    """Every form a sync must fetch for the rule file: the size field's, and the export field's."""
+    forms = [size_form(ws, rules), rules.export_field.split("/", 1)[0] if rules.export_field else None]
+    return tuple(dict.fromkeys(f for f in forms if f))
+
+
 def sizes(ws: Any, rules: RuleSet) -> pl.DataFrame | None:
     """project_id, size: each project's value of the profile's size field (None when not needed)."""
     from pcnb.cache import frames
@@ -35,12 +41,22 @@ def sizes(ws: Any, rules: RuleSet) -> pl.DataFrame | None:
     if form is None:
         return None
     field = str(ws.profile.segments["size"])
-    name = field.split("/", 1)[1]
-    values = frames.form_values(ws.store).filter((pl.col("form_id") == form) & (pl.col("field") == name))
-    if values.height == 0:
-        raise ConfigError(f"the cache holds no values of the size field {field}",
-                          f"fetch form {form} once for each project: `ws.sync(forms=('{form}',))` in the notebook")
-    return values.group_by("project_id").agg(pl.col("value").cast(pl.Float64, strict=False).first().alias("size"))
+    every = frames.form_values(ws.store)
+    out = _field(every, field, "size")
+    if rules.export_field:  # a project without an export value (not filed yet) counts, its export unknown
+        out = out.join(_field(every, rules.export_field, "export"), on="project_id", how="full", coalesce=True)
+    return out
+
+
+def _field(values: pl.DataFrame, field: str, name: str) -> pl.DataFrame:
+    """project_id, ``name``: each project's number in FORM/FIELD, from the cached form values."""
+    form, custom = field.split("/", 1)
+    mine = values.filter((pl.col("form_id") == form) & (pl.col("field") == custom))
+    if mine.height == 0:
+        raise ConfigError(f"the cache holds no values of the {name} field {field}",
+                          f"fetch form {form} once for each project: `%powerclerk sync --forms {form}` "
+                          f"(`pcnb sync --forms {form}` in a terminal)")
+    return mine.group_by("project_id").agg(pl.col("value").cast(pl.Float64, strict=False).first().alias(name))
 
 
 def tiers(ws: Any, rules: RuleSet, sized: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -79,4 +95,4 @@ def built(ws: Any, rules: RuleSet, label: str,
     return steps, counted
 
 
-__all__ = ["Built", "Segments", "built", "segments", "size_form", "sizes", "tiers"]
+__all__ = ["Built", "Segments", "built", "segments", "size_form", "size_forms", "sizes", "tiers"]

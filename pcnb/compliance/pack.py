@@ -10,6 +10,8 @@ Files (CSV, UTF-8, sorted, fixed number formats; no time of writing anywhere):
 - ``counts.csv`` and ``count_cases.csv`` (a rule file with ``counts``): the decision counts per tier,
   with capacity, and every project behind each count;
 - ``pack.xlsx``: the tables as sheets of one workbook (dated by the data's as-of);
+- ``report.html`` (and ``report.pdf``): the compliance notebook run in report mode on the same data
+  at the same instant (pcnb.compliance.pack_report);
 - ``manifest.json``: rule set (name, source, sha256), profile sha256, period and its end (the data's
   as-of), the store's change generation, pcnb's version, and each file's sha256.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -75,9 +78,11 @@ def build_counts(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str
 
 def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
                                                                        datetime],
-          profile_text: str, generation: int, counted: tuple[pl.DataFrame, pl.DataFrame] | None = None) -> Path:
+          profile_text: str, generation: int, counted: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+          report: Callable[[Path], list[Path]] | None = None) -> Path:
     """Write the pack's files and manifest into ``folder`` (created; files of an earlier pack replaced).
-    ``counted``: :func:`build_counts`' result, for a rule file with counts."""
+    ``counted``: :func:`build_counts`' result, for a rule file with counts; ``report`` writes the
+    report's files into the folder (before the manifest, which lists them)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     tab, found, stays, end = built
@@ -92,6 +97,8 @@ def write(folder: str | Path, rules: RuleSet, label: str, built: tuple[pl.DataFr
     xlsx = out / "pack.xlsx"
     _xlsx(xlsx, frames, end, rules)
     digests["pack.xlsx"] = hashlib.sha256(xlsx.read_bytes()).hexdigest()
+    for page in report(out) if report is not None else ():
+        digests[page.name] = hashlib.sha256(page.read_bytes()).hexdigest()
     manifest = {
         "rules": {"name": rules.name, "source": rules.source, "sha256": rules.digest, "clock": rules.clock,
                   "unit": rules.unit},

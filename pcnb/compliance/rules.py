@@ -66,6 +66,7 @@ SCHEMA: dict[str, Any] = {
         "size_tiers": {"type": "object", "minProperties": 1,
                        "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
         "capacity": {"type": "string", "minLength": 1},
+        "export_field": {"type": "string", "pattern": "^[^/]+/[^/]+$"},
         "tier_names": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
     },
 }
@@ -86,6 +87,8 @@ FIXES = {
     "statuses": "{NAME: STATUS, ...}: the names the steps and counts use, bound to the program's statuses "
                 "(or role:..., exit:...)",
     "capacity": "the size field's unit (e.g. kW): counts also sum each project's size",
+    "export_field": "FORM/FIELD (custom ids, as `%powerclerk fields` lists them): the field holding each project's "
+                    "export capacity in the same unit; counts sum it beside the size (needs `capacity`)",
     "tier_names": "{YOUR TRACK VALUE: THE RULE'S TIER, ...}: e.g. {Fast Track: Expedited} when your program "
                   "names its tracks otherwise",
     "based_on": "a shipped shape (`pcnb rules shapes` lists them) or a rule file's path",
@@ -135,6 +138,7 @@ class RuleSet:
     counts: tuple[Count, ...] = ()
     size_tiers: tuple[tuple[str, float], ...] = ()  # tier -> largest size, smallest first
     capacity: str | None = None  # the size field's unit, when counts sum sizes
+    export_field: str | None = None  # FORM/FIELD of the export capacity, summed beside the size
     tier_names: tuple[tuple[str, str], ...] = ()  # the program's track value -> the rule's tier name
 
     @property
@@ -180,6 +184,9 @@ def from_dict(data: Any, statuses: Iterable[str], roles: Mapping[str, str | None
     if [v for _, v in tiers] != sorted(v for _, v in tiers):
         refs.problems.append("size_tiers: the sizes must grow from the first tier to the last (a project takes the "
                              "first tier it fits)")
+    if data.get("export_field") and not data.get("capacity"):
+        refs.problems.append("export_field: export capacity is summed in the size field's unit, and `capacity` names "
+                             "none (fix: add `capacity: kW`, or the unit your fields use)")
     if len({c.name for c in counts}) < len(counts):
         refs.problems.append("counts: two counts of the same name; give each its own")
     if refs.problems:
@@ -189,6 +196,7 @@ def from_dict(data: Any, statuses: Iterable[str], roles: Mapping[str, str | None
                    data.get("unit", "business_days"), data.get("clock", "utility"), third,
                    tuple(data.get("columns") or COLUMNS), tier_by=data.get("tier_by"), digest=digest,
                    counts=counts, size_tiers=tiers, capacity=data.get("capacity"),
+                   export_field=data.get("export_field"),
                    tier_names=tuple((str(k), str(v)) for k, v in (data.get("tier_names") or {}).items()))
 
 

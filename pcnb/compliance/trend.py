@@ -26,16 +26,22 @@ def last_complete(as_of: datetime, timezone: str, kind: str) -> str:
 
 
 def over_periods(events: pl.DataFrame, rules: RuleSet, calendar: Any, label: str, final: list[str],
-                 holders: dict[str, str], count: int = 4, tiers: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Each step's table row for ``label`` and the ``count - 1`` periods before it, oldest first."""
+                 holders: dict[str, str], count: int = 4, tiers: pl.DataFrame | None = None,
+                 last: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Each step's table row for ``label`` and the ``count - 1`` periods before it, oldest first.
+    ``last``: ``label``'s table when the caller built it already (a report shows it too): the cases of
+    a period are the costly part, so they are not counted twice."""
     labels = [label]
     while len(labels) < count:
         labels.append(previous(labels[-1]))
     frames = []
     for name in reversed(labels):
-        first, last = parse(name)
-        found = cases(events, rules, calendar, (first, last), end_instant(last, calendar.timezone), final, holders,
-                      tiers)
+        if name == label and last is not None:
+            frames.append(last.with_columns(pl.lit(name).alias("period")))
+            continue
+        first, final_day = parse(name)
+        found = cases(events, rules, calendar, (first, final_day), end_instant(final_day, calendar.timezone), final,
+                      holders, tiers)
         frames.append(table(found, rules).with_columns(pl.lit(name).alias("period")))
     return pl.concat(frames)
 

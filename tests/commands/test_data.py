@@ -86,3 +86,22 @@ def test_sync_scope_options_refuse_empty_and_conflicting_values():
             shell.run_line_magic("powerclerk", line)
     assert ws.client.calls == 0  # refused before any call
     shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")
+
+
+def test_sync_forms_fetches_a_forms_values_and_refuses_a_misspelt_one(capsys):
+    """`sync --forms`: what a compliance rule file's size or export field needs, from the magic."""
+    import pytest
+    from IPython.core.error import UsageError
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pcnb")
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 30")
+    ws = shell.magics_manager.registry["PowerClerkMagic"].session.workspace
+    for line, said in (("sync --forms APLICATION", "did you mean 'APPLICATION'"), ("sync --forms ,", "names no form")):
+        with pytest.raises(UsageError, match=said):
+            shell.run_line_magic("powerclerk", line)
+    assert ws.store.conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0  # nothing synced
+    shell.run_line_magic("powerclerk", "sync --no-inquiries --forms APPLICATION")
+    held = ws.store.conn.execute("SELECT COUNT(DISTINCT project_id) FROM form_data WHERE form_id = 'APPLICATION'")
+    assert held.fetchone()[0] > 0
+    shell.run_line_magic("powerclerk", "connect --sandbox --projects 5")

@@ -58,10 +58,17 @@ def events() -> pl.DataFrame:
                                                     "ts": pl.Datetime("us", "UTC")})
 
 
+EXPORTS = {"A": 7.5, "B": 20.0, "C": 20.0, "D": 1000.0, "E": None, "F": 5.0, "G": None}  # H never filed one
+
+
 def _counted(events: pl.DataFrame, label: str = "2025", **change: object) -> tuple[pl.DataFrame, pl.DataFrame]:
     rules = from_dict(_changed(change), STATUSES, ROLES, EXITS)
     sizes = pl.DataFrame({"project_id": list(SIZES), "size": list(SIZES.values())},
                          schema={"project_id": pl.String, "size": pl.Float64})
+    if rules.export_field:  # as pcnb.compliance.inputs.sizes joins the export field's values
+        exports = pl.DataFrame({"project_id": list(EXPORTS), "export": list(EXPORTS.values())},
+                               schema={"project_id": pl.String, "export": pl.Float64})
+        sizes = sizes.join(exports, on="project_id", how="full", coalesce=True)
     tiers = size_tiers(sizes, rules)
     first, last = period.parse(label)
     found = count_cases(events, rules, CAL, (first, last), period.end_instant(last, CAL.timezone), tiers, sizes)
@@ -103,7 +110,26 @@ def test_without_capacity_or_tiers_the_table_is_plain_counts(events):
         "Received": 6, "Approved": 3, "Denied": 1, "Approved and withdrawn": 1}
 
 
+def test_export_capacity_is_summed_beside_the_nameplate(events):
+    """Illinois asks for nameplate and export capacity: both in one table, one run."""
+    table, found = _counted(events, export_field="INTERCONNECTION/EXPORT_KW")
+    rows = {(r["count"], r["tier"]): (r["projects"], r["capacity_kW"], r["export_capacity_kW"])
+            for r in table.iter_rows(named=True)}
+    assert rows[("Received", "Level 1")] == (2, 13.0, 12.5)  # A 7.5 + F 5 export
+    assert rows[("Received", "Level 2")] == (2, 1520.5, 1020.0)  # C 20 + D 1000
+    assert rows[("Received", "other")] == (1, 12000.0, 0.0)  # E filed no export value
+    assert found.columns[-1] == "export"
+    plain, _ = _counted(events)
+    assert "export_capacity_kW" not in plain.columns  # only a rule file with export_field gets the column
+    from pcnb.compliance.counts import sentences
+    rules = from_dict(_changed({"export_field": "INTERCONNECTION/EXPORT_KW"}), STATUSES, ROLES, EXITS)
+    said = sentences(table, rules, "2025")[0]
+    assert said.startswith("Received in 2025: 6 projects (13,533.5 kW, 1,032.5 kW export)"), said
+
+
 @pytest.mark.parametrize(("change", "words"), [
+    ({"export_field": "EXPORT_KW"}, "export_field: 'EXPORT_KW' does not match"),
+    ({"export_field": "F/EXPORT_KW", "capacity": None}, "`capacity` names none"),
     ({"counts": [{"name": "Received", "entered": "Submited"}]}, "did you mean 'Submitted'"),
     ({"counts": [{"name": "Gone", "entered": "exit:vanished"}]}, "not an exit; use one of exit:completed"),
     ({"counts": [{"name": "X", "entered": "received"}, {"name": "X", "entered": "approved"}]}, "same name"),

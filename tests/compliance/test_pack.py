@@ -37,8 +37,8 @@ def session(ws, tmp_path):
 def test_a_pack_is_reproduced_byte_for_byte_and_traceable(session, tmp_path):
     label = _quarter(1)
     line = f"compliance {tmp_path / 'rules.yaml'} --period {label}"
-    said = run(parse(f"{line} --pack {tmp_path / 'a'}"), session)
-    run(parse(f"{line} --pack {tmp_path / 'b'}"), session)
+    said = run(parse(f"{line} --pack {tmp_path / 'a'} --no-report"), session)
+    run(parse(f"{line} --pack {tmp_path / 'b'} --no-report"), session)
     assert "pack for" in said and label in said
     for name in ("table.csv", "cases.csv", "stays.csv", "pack.xlsx", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -61,7 +61,7 @@ def test_a_pack_is_reproduced_byte_for_byte_and_traceable(session, tmp_path):
 
 def test_explain_shows_the_stays_behind_a_case(session, tmp_path):
     label = _quarter(1)
-    run(parse(f"compliance {tmp_path / 'rules.yaml'} --period {label} --pack {tmp_path / 'p'}"), session)
+    run(parse(f"compliance {tmp_path / 'rules.yaml'} --period {label} --pack {tmp_path / 'p'} --no-report"), session)
     case = pl.read_csv(tmp_path / "p" / "cases.csv").filter(pl.col("project_number").is_not_null()).row(0, named=True)
     text = run(parse(f"explain {case['project_number']} --rules {tmp_path / 'rules.yaml'} --period {label}"), session)
     assert f"{case['step']}: {case['counted_days']:g} counted of {case['allowed_days']:g} allowed" in text
@@ -71,7 +71,7 @@ def test_explain_shows_the_stays_behind_a_case(session, tmp_path):
 def test_a_restatement_names_the_cells_and_projects(session, tmp_path, fresh_sandbox):
     label = _quarter(0)  # the quarter under way: later data changes it
     rules = tmp_path / "rules.yaml"
-    run(parse(f"compliance {rules} --period {label} --pack {tmp_path / 'old'}"), session)
+    run(parse(f"compliance {rules} --period {label} --pack {tmp_path / 'old'} --no-report"), session)
     before = pl.read_csv(tmp_path / "old" / "cases.csv")
     open_ = before.filter(pl.col("verdict").is_in(["open", "open late"]))
     assert open_.height, before
@@ -79,8 +79,8 @@ def test_a_restatement_names_the_cells_and_projects(session, tmp_path, fresh_san
 
     simulate(fresh_sandbox.state, fraction=0.8, seed=3)  # the program moves on: some open steps finish
     session.workspace.sync(progress=False)
-    changed = run(parse(f"compliance {rules} --period {label} --pack {tmp_path / 'new'} --compare {tmp_path / 'old'}"),
-                  session)
+    changed = run(parse(f"compliance {rules} --period {label} --pack {tmp_path / 'new'} --no-report "
+                        f"--compare {tmp_path / 'old'}"), session)
     assert changed.height > 0 and set(changed.columns) == {"step", "column", "before", "after", "projects"}
     assert changed["projects"].drop_nulls().str.contains("->").all()
 

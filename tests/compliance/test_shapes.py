@@ -46,12 +46,15 @@ def test_each_shape_makes_a_traceable_pack(session, shape, tmp_path):
     program, s = session
     rule_file = HERE / program / f"{shape}.yaml"
     assert "is valid for this program" in run(parse(f"rules check {rule_file}"), s)
+    export = yaml.safe_load(rule_file.read_text()).get("export_field")
+    if export:  # the export field's form, fetched as a user would (`sync --forms`)
+        run(parse(f"sync --forms {export.split('/')[0]}"), s)
     period = yaml.safe_load(shapes.path_of(shape).read_text())["period"]
-    said = run(parse(f"compliance {rule_file} --period {LABELS[period]} --pack {tmp_path / 'p'}"), s)
+    said = run(parse(f"compliance {rule_file} --period {LABELS[period]} --pack {tmp_path / 'p'} --no-report"), s)
     assert "written to" in said
     manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
     assert manifest["period"] == LABELS[period] and set(manifest["files"]) >= {"pack.xlsx"}
-    figures = 0
+    figures, exported = 0, 0.0
     if (tmp_path / "p" / "table.csv").exists():
         table, found = pl.read_csv(tmp_path / "p" / "table.csv"), pl.read_csv(tmp_path / "p" / "cases.csv")
         for row in table.iter_rows(named=True):
@@ -72,8 +75,13 @@ def test_each_shape_makes_a_traceable_pack(session, shape, tmp_path):
             mine = behind.filter((pl.col("count") == row["count"]) & (pl.col("tier") == row["tier"]))
             assert row["projects"] == mine.height, row
             assert row[unit] == pytest.approx(mine["size"].sum()), row
+            if export:
+                assert row[f"export_{unit}"] == pytest.approx(mine["export"].sum()), row
+                exported += row[f"export_{unit}"]
             figures += row["projects"]
     assert figures > 0  # the pack counted something: not an empty result passing by default
+    if export:  # an export field's values were summed, not left empty
+        assert exported > 0
 
 
 def test_an_unbound_shape_names_what_to_bind(tmp_path):
