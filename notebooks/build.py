@@ -119,11 +119,12 @@ NOTEBOOKS = {
         "## Time in status\n\nBusiness days in each status, two ways: over the stays that finished, and counting "
         "the stays still open at their age so far (Kaplan-Meier), which does not flatter a period whose slow "
         "applications are still waiting. Statuses with fewer than 10 stays are not shown.",
-        "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too: `tis` in a notebook\n"
-        "frameview.status_times(tis)",
+        "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
+        "# the figures a reader needs: the finished stays' percentiles and the Kaplan-Meier ones, counting open stays)\n"
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
-        "                           deadlines=charts.status_deadlines(prof.deadlines))",
+        "                           deadlines=charts.status_deadlines(prof.deadlines),\n"
+        "                           unplotted=charts.unplotted_deadlines(prof.deadlines))",
         "## SLA compliance\n\nEvery deadline in the profile: time in one status, or a span from one status to "
         "another (on the utility's clock: the days the applicant holds the project do not count), in business "
         "days, calendar days or business hours, per track where the tariff has tracks "
@@ -159,7 +160,8 @@ NOTEBOOKS = {
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
         "## Bottlenecks",
-        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone)",
+        "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
+        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
         "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "
         "applications censored), and the competing risks: the share of all applications expected to end in "
         "each outcome (the cumulative incidence, which counts the applications still open, so it is not the "

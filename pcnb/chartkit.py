@@ -121,6 +121,13 @@ def status_deadlines(rules: Iterable[DeadlineRule]) -> dict[str, float]:
     return {r.status: float(r.days) for r in rules if r.status and r.track is None and r.unit == "business_days"}
 
 
+def unplotted_deadlines(rules: Iterable[DeadlineRule]) -> dict[str, str]:
+    """Status -> its deadline in words when it is not in business days (a time-in-status chart in
+    business days cannot draw 30 calendar days as a line): the row says it instead of leaving it out."""
+    return {r.status: unit_words(r.unit, float(r.days)) for r in rules
+            if r.status and r.track is None and r.unit != "business_days"}
+
+
 def range_bars(fig: go.Figure, rows: Sequence[str], mid: Sequence[float], high: Sequence[float], color: str,
                name: str, hover: str, clear: Sequence[float | None] | None = None) -> None:
     """Rows of a typical-to-long range: a solid bar to the median ``mid`` and a light one on to

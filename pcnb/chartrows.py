@@ -68,11 +68,13 @@ def _fmt(value: float | None, suppressed: bool, n: int) -> str:
 
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                          statuses: list[str] | None = None, min_n: int = minn.MIN_N,
-                         colors: Palette | None = None, deadlines: Mapping[str, float] | None = None
-                         ) -> FigureWithTable:
+                         colors: Palette | None = None, deadlines: Mapping[str, float] | None = None,
+                         unplotted: Mapping[str, str] | None = None) -> FigureWithTable:
     """One row per status: a bar from the median to the 90th percentile of finished stays (business
     days), the median marked and both values written, n finished and n open under the name, and the
-    status's deadline (``deadlines``: status -> business days) as a dashed line where one applies.
+    status's deadline (``deadlines``: status -> business days) as a dashed line where one applies;
+    one in another unit (``unplotted``: status -> words, e.g. "30 calendar days") is said under the
+    status's name instead, and left to the SLA chart.
     Beneath, a table (a grid, ``.table``) of both estimates: finished-stay percentiles and
     Kaplan-Meier quantiles (open stays censored). Why ranges, not box plots: a box plot's whiskers
     (a few stays of hundreds of days) set the scale and squash the middle, where the typical stay is.
@@ -90,7 +92,8 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
         rows.append((status, n, n_open, _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
                      _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
                      _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
-        limit = f" · deadline {unit_words('business_days', limits[status])}" if status in limits else ""
+        limit = (f" · deadline {unit_words('business_days', limits[status])}" if status in limits else
+                 f" · deadline {(unplotted or {})[status]} (in the SLA chart)" if status in (unplotted or {}) else "")
         label = row_label(status, f"{n:,} finished, {n_open:,} open{limit}")
         labels.append(label)
         if sup:  # the minimum-n rule: no bar, the reason where the bar would be
@@ -189,22 +192,24 @@ _SLA_UNITS = {"deadline_bdays": "business_days", "deadline_days": "calendar_days
 def _deadline_rows(sla: pl.DataFrame) -> list[tuple[str, str]]:
     """Each row's (name, detail): a status (sla_compliance), or a deadline with its days, unit, clock
     and track (deadline_compliance), e.g. ("Intake → Agreement", "60 business days, utility's clock
-    only · Fast Track · n = 120"). n: the stays or spans the row counts."""
+    only · Fast Track · n = 120, 80 judged"). n: the stays or spans the row counts; judged: those its
+    bar is a share of (finished, or open and already late), the table's Finished + Open and already late."""
     out = []
     for row in sla.iter_rows(named=True):
-        n = row["completed"] + row["open"] + row.get("exited", 0)
+        total = row["completed"] + row["open"] + row.get("exited", 0)
+        n = f"{total:,}, {(row['completed'] or 0) + (row['open_late'] or 0):,} judged"
         if "deadline" not in sla.columns:  # sla_compliance: the limit's column names its unit
             col = next((c for c in _SLA_UNITS if c in row), None)
             limit = f"{unit_words(_SLA_UNITS[col], row[col])} · " if col and row[col] is not None else ""
-            out.append((str(row["status"]), f"{limit}n = {n:,}"))
+            out.append((str(row["status"]), f"{limit}n = {n}"))
             continue
         name = str(row["deadline"]).replace(" -> ", " → ")
         if row["days"] is None:  # projects whose track no rule names: counted, not judged
-            out.append((name, f"{row['track']} · n = {n:,}"))
+            out.append((name, f"{row['track']} · n = {total:,}, not judged"))
             continue
         clock = ", utility's clock only" if row["clock"] == "utility" else ""
         track = f" · {row['track']}" if row["track"] != "all" else ""
-        out.append((name, f"{unit_words(row['unit'], row['days'])}{clock}{track} · n = {n:,}"))
+        out.append((name, f"{unit_words(row['unit'], row['days'])}{clock}{track} · n = {n}"))
     return out
 
 
@@ -269,25 +274,30 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     total = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
                                                                 else 0)
     n = int(sla.select(total).item()) if sla.height else 0
-    finish(fig, title("How often were the deadlines missed?", as_of, n, cal, counted="stays and spans"),
-            "Share of projects counted", "")
-    return footnote(fig, "Counted: projects that finished the step, and those still in it but already past the "
-                         "deadline (open ones within it are not judged yet).<br>Missed = finished late + still "
-                         "open and already late.", lines=2)
+    weighed = sum(k for k, j in zip(counted, judged, strict=True) if j)
+    text = title("How often were the deadlines missed?", as_of, n, cal, counted=f"stays and spans, {weighed:,} judged")
+    finish(fig, text, "Share of the judged projects", "")
+    return footnote(fig, "Judged: finished the step, or still in it and already past the deadline (the table's "
+                         "Finished + Open and already late);<br>open ones within it and those that left before the "
+                         "end are not judged. Missed = finished late + open and late.", lines=2)
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
                      colors: Palette | None = None, min_n: int = minn.MIN_N,
-                     timezone: str = "UTC") -> FigureWithTable:
+                     timezone: str = "UTC", ends: Sequence[str] = ()) -> FigureWithTable:
     """Where work waits longest: the ``top`` transitions A → B with the slowest median time in A
     (business days unless ``unit``), one row each, coloured by A, the median written and the 90th
     percentile marked; above a grid (``.table``) of every transition, slowest median first (sortable,
     the suppressed ones too: ``min_n`` only names their threshold, ``dfg`` already applied it). Bars
     on paper, not a Sankey whose numbers were only in its hover. ``timezone``: the program's, for the
-    as-of stamp."""
+    as-of stamp. ``ends``: the statuses that end a project without completing it (withdrawn, rejected,
+    expired: the profile's exits): a move into one is not work waiting to move on (an expiry after a
+    180-day timer would top the chart), so it is left out of the bars and kept in the table."""
     med, p90 = f"median_{unit}", f"p90_{unit}"
     sup_col = pl.col("suppressed") if "suppressed" in dfg.columns else pl.lit(False)
-    shown = dfg.filter(~sup_col & pl.col(med).is_not_null()).sort([med, "count"], descending=True).head(top)
+    ending = pl.col("next_status").cast(pl.String).is_in(list(ends))
+    shown = dfg.filter(~sup_col & pl.col(med).is_not_null() & ~ending).sort([med, "count"], descending=True).head(top)
+    left_out = dfg.filter(ending).height
     pal = colors or for_names(set(dfg["status"].to_list()) | set(dfg["next_status"].to_list()))
     words = unit.replace("_", " ")
     labels = [row_label(f"{a} → {b}", f"n = {n:,} moves") for a, b, n in
@@ -311,8 +321,9 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                                                                                   strict=True)]
                              for q, c in (("median", med), ("p90", p90))}},
                          schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
-    note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n}) only in the "
-            "table beneath")
+    note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n})"
+            + (f" and the {left_out} into withdrawal, rejection or expiry" if left_out else "") + " only in the table "
+            "beneath")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
                       counted="moves", note=note, timezone=timezone),
            f"{words.capitalize()} in the first status before the move", "")

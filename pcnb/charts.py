@@ -30,6 +30,7 @@ from pcnb.chartforecast import backlog_forecast_chart as backlog_forecast_chart
 from pcnb.chartforecast import completion_chart as completion_chart
 from pcnb.chartkit import current_period, finish, in_order, next_start, say, step_of, title, unit_words, wait_bins
 from pcnb.chartkit import status_deadlines as status_deadlines  # the command's deadlines for the charts
+from pcnb.chartkit import unplotted_deadlines as unplotted_deadlines
 from pcnb.chartrows import FigureWithTable as FigureWithTable
 from pcnb.chartrows import aging_chart as aging_chart
 from pcnb.chartrows import bottleneck_chart as bottleneck_chart

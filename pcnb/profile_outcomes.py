@@ -263,11 +263,25 @@ def low_confidence(prof: ProgramProfile) -> list[str]:
 
 
 def unconfirmed(prof: ProgramProfile) -> list[str]:
-    """What a figure drawn from ``prof`` must say while its outcome roles are guesses: one line,
-    naming the low-confidence ones, until ``%powerclerk profile confirm`` (or setting them)."""
+    """What a figure drawn from ``prof`` must say while its outcome roles are guesses: one line in a
+    reader's words (a manager reads it on paper: no commands), naming the least sure guesses, until
+    the analyst confirms them (``%powerclerk profile confirm``, or sets them)."""
     if not any(k == "roles.completion" or k.startswith("roles.exits.") for k in prof.guessed):
         return []
-    low = low_confidence(prof)
-    more = f" (low confidence: {'; '.join(low[:2])}{'; ...' if len(low) > 2 else ''})" if low else ""
-    return [f"outcomes guessed, not confirmed{more}: check them with `%powerclerk profile`, then "
-            "`%powerclerk profile confirm`"]
+    doubts = [_doubt(key, scores) for key, scores in prof.confidence.items()
+              if scores and next(iter(scores.values())) < LOW]
+    more = f" (least sure: {'; '.join(doubts[:2])}{'; ...' if len(doubts) > 2 else ''})" if doubts else ""
+    return [f"outcomes guessed, not confirmed: which statuses mean completed, withdrawn or rejected was inferred "
+            f"from the data{more}"]
+
+
+def _doubt(key: str, scores: dict[str, float]) -> str:
+    """One low-confidence guess as a question: "is STATUS cancelled or withdrawn?"."""
+    ranked = list(scores)
+    other = f" or {ranked[1]}" if len(ranked) > 1 else ""
+    if key.startswith("kind of "):
+        return f"is {key.removeprefix('kind of ')} {ranked[0]}{other}?"
+    if key.startswith("final: "):
+        return f"is {key.removeprefix('final: ')} {ranked[0]}{other}?"
+    role = key.removeprefix("roles.").replace("exits.", "")
+    return f"{role}: {ranked[0]}{other}?"

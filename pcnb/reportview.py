@@ -49,7 +49,9 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
          # a heading stays with what it introduces, and a chart with its caption, on one page
-         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-CodeCell{break-inside:avoid}"
+         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-OutputArea-child{break-inside:avoid}"
+         # page 1 holds the title block and the answer in short together
+         ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
@@ -235,6 +237,9 @@ def to_pdf(page: Path, pdf: Path, timeout: int = 180) -> Path:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                                "--no-first-run", "--disable-background-networking", "--disable-component-update",
                                "--disable-sync",
+                               # the charts are drawn once, at the window's width: that of the printed page
+                               # (landscape Letter less its margins, 96 px an inch), not a narrow default
+                               "--window-size=960,1300",
                                f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--no-pdf-header-footer",
                                f"--print-to-pdf={pdf}", page.resolve().as_uri()],
                               capture_output=True, text=True, timeout=timeout)

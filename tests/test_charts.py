@@ -51,7 +51,7 @@ def test_charts_state_as_of_n_and_axes(synced):
         (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL),
         (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Share of projects counted", "", LOCAL),
+         "Share of the judged projects", "", LOCAL),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
                               END, cal), "Waiting so far (business days)", "Open threads", LOCAL),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
@@ -357,6 +357,21 @@ def test_bottlenecks_are_rows_slowest_median_first_with_values(synced):
     assert len(written) == len(labels) and all(v.startswith(" median ") for v in written)  # values on paper
 
 
+def test_moves_that_end_a_project_are_not_bottlenecks():
+    """An expiry after a long timer is the slowest move of all, and no wait to move on: it stays in
+    the table, not in the bars, and the subtitle says so."""
+    dfg = pl.DataFrame({"status": ["Approved", "Review", "Intake"], "next_status": ["Expired", "Approved", "Review"],
+                        "count": [40, 300, 310], "median_business_days": [120.0, 9.0, 3.0],
+                        "p90_business_days": [125.0, 20.0, 6.0], "suppressed": [False, False, False]})
+    fig = charts.bottleneck_chart(dfg, END, ends=["Expired", "Withdrawn"])
+    assert [label.split("<br>")[0] for label in fig.layout.yaxis.categoryarray] == ["Review → Approved",
+                                                                                     "Intake → Review"]
+    assert "Expired" in fig.table["To"].to_list()
+    assert "the 1 into withdrawal, rejection or expiry only in the table" in fig.layout.title.text
+    plain = charts.bottleneck_chart(dfg, END)  # without the profile's exits it would lead the chart
+    assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")
+
+
 def test_the_calendar_is_said_in_words():
     from datetime import UTC, date, datetime
 
@@ -379,3 +394,33 @@ def test_periods_are_named_by_their_length(synced):
     assert weekly.layout.xaxis.title.text == "Week" and "per week?" in weekly.layout.title.text
     quarterly = charts.throughput_chart(throughput(iv, ["Application Submitted"], "1q", calendar=cal), END, cal=cal)
     assert quarterly.layout.xaxis.title.text == "Quarter"
+
+
+def test_the_sla_chart_says_its_judged_count_beside_n(synced):
+    """The bars are shares of the judged projects (the table's Finished + Open and already late), not
+    of every stay counted: the title and each row say both figures, so chart and table agree."""
+    cal, iv = _iv(synced)
+    sla = sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3})
+    fig = charts.sla_chart(sla, END, cal)
+    judged = int(sla["completed"].sum() + sla["open_late"].sum())
+    every = int(sla["completed"].sum() + sla["open"].sum())  # sla_compliance has no exits column
+    assert f"n = {every:,} stays and spans, {judged:,} judged" in fig.layout.title.text
+    for row, label in zip(sla.iter_rows(named=True), fig.layout.yaxis.categoryarray, strict=True):
+        assert f"{row['completed'] + row['open_late']:,} judged" in label
+
+
+def test_a_deadline_in_calendar_days_is_said_on_the_business_day_chart(synced):
+    """A time-in-status chart counts business days: a calendar-day deadline cannot be its line, and
+    was silently missing; the row now says it (and where it is judged)."""
+    from pcnb.chartkit import unplotted_deadlines
+    from pcnb.profile import Deadline
+
+    cal, iv = _iv(synced)
+    rules = [Deadline(status="Application Review", days=30, unit="calendar_days"),
+             Deadline(status="Application Submitted", days=3)]
+    words = unplotted_deadlines(rules)
+    assert words == {"Application Review": "30 calendar days"}
+    fig = charts.time_in_status_chart(iv, END, cal, deadlines=charts.status_deadlines(rules), unplotted=words)
+    labels = {label.split("<br>")[0]: label for label in fig.layout.yaxis.categoryarray}
+    assert "deadline 30 calendar days (in the SLA chart)" in labels["Application Review"]
+    assert "deadline 3 business days" in labels["Application Submitted"]

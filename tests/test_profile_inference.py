@@ -65,7 +65,7 @@ def test_charts_notebooks_and_the_profile_say_outcomes_are_guessed_until_confirm
 
 def test_a_wrong_guess_is_flagged_low_confidence_and_named():
     """Where the inference gets a program wrong, the profile says which guess is unsure, against
-    which runner-up, and the charts' line says low confidence."""
+    which runner-up, and the charts' line names the least sure guesses as questions, in words."""
     from pcnb.profile_outcomes import unconfirmed
 
     prof, truth, _, _ = _random_profile(WRONG)
@@ -73,7 +73,10 @@ def test_a_wrong_guess_is_flagged_low_confidence_and_named():
     low = low_confidence(prof)
     unsure = [line for line in low if truth.completion in line]  # the guess that keeps the right answer out
     assert unsure and all(float(line.rsplit(" ", 1)[1]) > 0 for line in unsure), low  # ... with its chance
-    assert "low confidence" in unconfirmed(prof)[0] and "low confidence" in prof.describe()
+    said = unconfirmed(prof)[0]
+    status = low[0].removeprefix("final: ").removeprefix("kind of ").rsplit(": '", 1)[0]  # the least sure one
+    assert status and f"least sure: is {status} " in said, (said, low)
+    assert "low confidence" in prof.describe() and "%powerclerk" not in said  # on paper: no commands
 
 
 #: held-out seeds (the weights were fitted on seeds below 100000), one per naming style, each right

@@ -86,7 +86,8 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
                                             timezone=cal.timezone)
     if name == "time-in-status":
         return charts.time_in_status_chart(iv.filter(~pl.col("status").is_in(final)), now, cal, colors=pal,
-                                           deadlines=charts.status_deadlines(prof.deadlines))
+                                           deadlines=charts.status_deadlines(prof.deadlines),
+                                           unplotted=charts.unplotted_deadlines(prof.deadlines))
     if name == "aging":
         return charts.aging_chart(iv.filter(~pl.col("status").is_in(prof.roles.draft)), now, cal, terminal=final,
                                   colors=pal, deadlines=charts.status_deadlines(prof.deadlines))
@@ -104,7 +105,8 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
                                                             intervals=iv, final=final, finished=args.finished),
                                           now, cal)
     assert name == "bottlenecks" and name in CHARTS
-    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal, timezone=cal.timezone)
+    ends = [st for kind, names in prof.roles.exits.items() if kind != "completed" for st in names]
+    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal, timezone=cal.timezone, ends=ends)
 
 
 def _forecast(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile, iv: pl.DataFrame, now: Any) -> Any:
