@@ -35,6 +35,7 @@ from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
 from pcnb.cache.listing import refuse_small_budget
 from pcnb.cache.progress import LinePrinter, Listener, Progress, in_kernel, is_tty
+from pcnb.cache.sample_alloc import Focus
 from pcnb.cache.sample_order import order_histories
 from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
 from pcnb.cache.scope import apply as apply_scope
@@ -109,7 +110,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
          wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None,
-         scope: Scope | None = None, on_progress: Listener | None = None) -> SyncReport:
+         scope: Scope | None = None, on_progress: Listener | None = None,
+         sample_focus: Focus | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -122,7 +124,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     not move (one more call each), so changes that move no status are seen too: a
     SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
     ``sample_seed``: the seed of the order histories are fetched in (pcnb.cache.sample_order; kept in
-    the store; drawn at random on a store's first sync when not given).
+    the store; drawn at random on a store's first sync when not given). ``sample_focus``: the deadline
+    statuses and workflow the order's allocation favours (pcnb.cache.sample_alloc; None: proportional).
     ``scope``: fetch histories, inquiries and forms only for these projects (pcnb.cache.scope); None:
     the scope the cache holds (all projects unless a scoped sync set another).
     ``on_progress``: called with a Progress (stage, calls, budget share, time left) at most every
@@ -154,6 +157,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         run.refresh_histories = refresh_histories
         run.wanted_scope = scope
         run.listener = on_progress
+        run.focus = sample_focus
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.__exit__(None, None, None)
@@ -168,6 +172,7 @@ class _Run:
         self.listener: Listener | None = None
         self.wanted_scope: Scope | None = None
         self.scope = Scope()
+        self.focus: Focus | None = None
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
@@ -209,7 +214,7 @@ class _Run:
                         Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
                 self._apply_scope()
-                order_histories(self.store, self.report.run_id)
+                order_histories(self.store, self.report.run_id, self.focus)
                 self._drain()
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
