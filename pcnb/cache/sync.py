@@ -399,3 +399,6 @@ def _bar(show: bool, total: int) -> Any:
     # tqdm's own remaining-time field is left out: it jumps with every slow call (pcnb.cache.eta)
     return tqdm(total=total, desc="PowerClerk sync", unit="call", leave=False, postfix="estimating…",
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} calls [{elapsed}{postfix}]")
+
+
+__all__ = ["SyncBusy", "SyncReport", "sync"]
