@@ -58,3 +58,15 @@ def test_the_allocation_shrinks_the_variance_of_the_deadline_share():
 def test_rates_follow_each_project_to_its_stratum_label():
     got = stratum_rates(["S1", "S2", "S1"], ["Draft", "Done", "Draft"], Focus.of(["Review"], STEPS))
     assert set(got) == {"S1", "S2"} and got["S2"] > got["S1"]
+
+
+def test_a_workspace_focuses_its_sample_on_its_saved_profile(ws):
+    """No saved profile: nothing is known of the workflow, so proportional (None). Saved: the
+    profile's deadline statuses and observed workflow."""
+    assert not ws.profile_path.exists() and ws._sample_focus() is None
+    prof = ws.profile
+    ws.profile_file.save(prof)
+    focus = ws._sample_focus()
+    assert focus is not None and prof.deadlines
+    assert set(focus.deadlines) == {d.status for d in prof.deadlines if d.status}
+    assert set(focus.steps) == {(a, b) for a, b, _ in prof.workflow}
