@@ -38,8 +38,9 @@ DRAWS = 60
 
 
 def _roles(program: Any) -> dict[str, Any]:
-    """What a profile would say, from the sandbox's definition: final statuses, deadlines, time zone, and
-    the cohort span (the first status after the start, to the final status most steps lead to)."""
+    """What a profile would say, from the sandbox's definition: final statuses, deadlines, time zone, the
+    cohort span (the first status after the start, to the final status most steps lead to) and the
+    workflow's steps (the sample's allocation favours the deadline figures through them)."""
     names = {s.custom_id: s.name for s in program.statuses}
     final = [s.name for s in program.statuses if not program.flow.get(s.custom_id)]
     deadlines = {names[d.status]: int(d.days) for d in program.deadlines if d.status and d.unit == "business_days"}
@@ -49,8 +50,15 @@ def _roles(program: Any) -> dict[str, Any]:
         for st in steps:
             if st.to and names[st.to] in final:
                 weight[names[st.to]] = weight.get(names[st.to], 0.0) + st.p
+    steps = sorted({(names[a], names[st.to]) for a, out in program.flow.items() for st in out if st.to})
     return {"final": final, "deadlines": deadlines, "tz": program.timezone, "intake": intake,
-            "completion": max(weight, key=weight.__getitem__)}
+            "completion": max(weight, key=weight.__getitem__), "steps": steps}
+
+
+def _focus(roles: dict[str, Any]) -> Any:
+    from pcnb.cache.sample_alloc import Focus
+
+    return Focus.of(roles["deadlines"], [tuple(x) for x in roles["steps"]])
 
 
 def _estimate(store_path: str, roles: dict[str, Any]) -> dict[str, Any]:
@@ -100,13 +108,16 @@ def _client(sb: dict[str, Any], store_path: str, seed: int, roles: dict[str, Any
         store = Store(store_path)
         plan = plan_sync(client, store, sb["program"])
         start = time.perf_counter()
-        report = sync(client, store, sb["program"], max_calls=CALLS, sample_seed=seed, progress=False)
+        report = sync(client, store, sb["program"], max_calls=CALLS, sample_seed=seed, progress=False,
+                      sample_focus=_focus(roles))
         result.update(sync_s=time.perf_counter() - start, calls=report.calls, histories=report.histories,
                       pages=report.pages, plan_total=plan.total, plan_calls=plan.plan_calls)
         store.close()
     result.update(_estimate(store_path, roles))
     if full and seed == 1:
         result["draws"] = _draws(store_path, roles, DRAWS)
+    if full:
+        result["expected_se"] = _expected_se(store_path, roles, CALLS - 101)
     result["peak_rss_mb"] = _peak_mb()
     queue.put(result)
 
@@ -118,12 +129,14 @@ def _draws(store_path: str, roles: dict[str, Any], draws: int) -> dict[str, floa
     from pcnb.analytics.calendar import Calendar
     from pcnb.analytics.intervals import status_intervals
     from pcnb.cache import frames
+    from pcnb.cache.sample_alloc import stratum_rates
     from pcnb.cache.sample_order import sample_keys
     from pcnb.cache.store import Store
 
     store = Store(store_path)
     projects, events = frames.projects(store), frames.status_events(store)
     final, cal = roles["final"], Calendar.us_federal(roles["tz"])
+    rates = stratum_rates(projects["status_id"].to_list(), projects["status"].cast(pl.String).to_list(), _focus(roles))
     iv = status_intervals(events, cal, as_of=END, terminal=final)
     full = est.sample_design(projects, events)
     busy = iv.group_by(pl.col("status").cast(pl.String)).agg(pl.col("project_id").n_unique() / projects.height >= 0.25)
@@ -136,7 +149,7 @@ def _draws(store_path: str, roles: dict[str, Any], draws: int) -> dict[str, floa
     got_q, got_d = [], []
     ids, strata = projects["project_id"], projects["status_id"].to_list()
     for draw in range(draws):
-        take = ids.filter(pl.Series(sample_keys(strata, 10_000 + draw) < CALLS - 101))  # 900 calls - 101 pages
+        take = ids.filter(pl.Series(sample_keys(strata, 10_000 + draw, rates) < CALLS - 101))  # 900 calls - 101 pages
         inside = pl.col("project_id").is_in(take.implode())
         design = est.sample_design(projects, events.filter(inside))
         sub = iv.filter(inside)
@@ -151,6 +164,52 @@ def _draws(store_path: str, roles: dict[str, Any], draws: int) -> dict[str, floa
             "q_within": float(within.mean()), "d_cov": float(covered(d).mean()),
             "d_within": float(((d["estimate"] - d["exact"]).abs() <= 0.03).mean()),
             "q_n": q.height, "d_n": d.height}
+
+
+def _expected_se(store_path: str, roles: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """The standard error (points) of each deadline's pct_exceeding that a stratified sample of ``n``
+    histories has under each allocation, from the complete program's own within-stratum variances
+    (strata: current status): proportional; the allocation the sync used (pcnb.cache.sample_alloc);
+    Neyman's with the true variances (the best any allocation by current status can do for the sum
+    of the three); and each figure's own optimum (every call aimed at that one figure). So whether
+    "within 3 points" for every figure is within reach at this n is a number, not a hope."""
+    import numpy as np
+
+    from pcnb.analytics.calendar import Calendar
+    from pcnb.analytics.intervals import status_intervals
+    from pcnb.cache import frames
+    from pcnb.cache.sample_alloc import rates
+    from pcnb.cache.store import Store
+
+    store = Store(store_path)
+    projects, events = frames.projects(store), frames.status_events(store)
+    store.close()
+    iv = status_intervals(events, Calendar.us_federal(roles["tz"]), as_of=END, terminal=roles["final"])
+    names = projects["status"].cast(pl.String).to_numpy().astype(str)
+    labels, h = np.unique(names, return_inverse=True)
+    big_n = np.bincount(h).astype(float)
+    s2: dict[str, np.ndarray] = {}
+    for status, limit in roles["deadlines"].items():
+        g = iv.filter((pl.col("status").cast(pl.String) == status) & (pl.col("visit") == 1)).group_by(
+            "project_id").agg(((~pl.col("is_open")) & (pl.col("business_days") > limit)).sum().alias("b"),
+                              (pl.col("is_open") & (pl.col("age_business_days") > limit)).sum().alias("c"),
+                              (~pl.col("is_open")).sum().alias("a"))
+        d = projects.select("project_id").join(g, on="project_id", how="left").fill_null(0)
+        num, den = (d["b"] + d["c"]).to_numpy().astype(float), (d["a"] + d["c"]).to_numpy().astype(float)
+        z = (num - num.sum() / den.sum() * den) / den.sum()
+        s2[status] = np.array([z[h == k].var(ddof=1) if big_n[k] > 1 else 0.0 for k in range(len(labels))])
+
+    def se(alloc: np.ndarray) -> dict[str, float]:
+        nh = np.clip(alloc / alloc.sum() * n, 1e-9, big_n)
+        return {k: float(100 * np.sqrt((big_n ** 2 * (1 - nh / big_n) * v / nh).sum())) for k, v in s2.items()}
+
+    used = rates(list(names), _focus(roles))
+    rows = [("proportional", se(big_n)), ("this allocation (workflow, before any history)",
+                                          se(big_n * np.array([used[str(x)] for x in labels]))),
+            ("Neyman, true variances (best for the sum)", se(big_n * np.sqrt(sum(s2.values()))))]
+    own = {k: se(big_n * np.sqrt(v))[k] for k, v in s2.items()}
+    rows.append(("each figure's own optimum (all calls aimed at it)", own))
+    return [{"allocation": name, **v} for name, v in rows]
 
 
 def _peak_mb() -> float:
@@ -244,6 +303,7 @@ def main() -> None:
                           "rss": max(exact["peak_rss_mb"], full_stats.get("rss", 0))}
             if "draws" in exact:
                 full_stats["draws"] = exact["draws"]
+            full_stats.setdefault("expected_se", []).extend({"seed": seed, **r} for r in exact["expected_se"])
             print(f"seed {seed}: sandbox {built:.0f} s, sync {part['sync_s']:.0f} s ({part['calls']} calls, "
                   f"{part['histories']} histories), estimates {part['recompute_s']:.2f} s, complete-program "
                   f"estimates {exact['recompute_s']:.2f} s, peak RSS {part['peak_rss_mb']:.0f} / "
@@ -251,6 +311,7 @@ def main() -> None:
     table = pl.DataFrame(rows)
     with pl.Config(tbl_rows=400, tbl_cols=20, tbl_width_chars=200):
         print(table.with_columns(pl.col("exact", "estimate", "lo", "hi").round(3)))
+        print(pl.DataFrame(full_stats["expected_se"]))
     _record(table, timings, full_stats, args.projects)
 
 
@@ -276,6 +337,7 @@ def _record(table: pl.DataFrame, timings: list[dict[str, Any]], full: dict[str, 
         ("95 % intervals covering the exact figure (>= 30 sampled stays)", share(ci, "covered"), ">= 90 %"),
         ("business-day intervals covering", share(bdays.filter(pl.col("n") >= 30), "covered"), "-"),
         ("deadline pct_exceeding within 3 points", share(dl, "within"), "all"),
+        *_se_rows(full["expected_se"], seeds),
         *_draw_rows(full.get("draws")),
         ("recompute the estimates (frames, stays; time in status, deadlines, throughput, cohorts) after a batch, "
          "900-call sample", f"{t['recompute_s'].max():.2f} s (max)", "< 2 s"),
@@ -295,6 +357,28 @@ def _record(table: pl.DataFrame, timings: list[dict[str, Any]], full: dict[str, 
                f"n={r['n']}, covered={'yes' if r['covered'] else 'no'}", r["target"])
               for r in seed1.iter_rows(named=True)]
     record("Large programs: seed 1 detail (large_program.py)", detail)
+
+
+def _se_rows(rows: list[dict[str, Any]], seeds: int) -> list[tuple[str, str, str]]:
+    """Expected standard errors of pct_exceeding per allocation (mean over seeds) and the chance that
+    every (deadline, seed) pair falls within 3 points (normal approximation, pairs independent)."""
+    from statistics import NormalDist
+
+    df = pl.DataFrame(rows)
+    figures = [c for c in df.columns if c not in ("seed", "allocation")]
+    out = []
+    for name in df["allocation"].unique(maintain_order=True):
+        g = df.filter(pl.col("allocation") == name)
+        ses = [float(v) for f in figures for v in g[f]]
+        p_all = 1.0
+        for v in ses:
+            p_all *= 2 * NormalDist().cdf(3 / v) - 1
+        expected = sum(2 * NormalDist().cdf(3 / v) - 1 for v in ses)
+        out.append((f"pct_exceeding standard error after {CALLS - 101} histories, {name}",
+                    "; ".join(f"{f} {g[f].mean():.2f}" for f in figures)
+                    + f" points; expected {expected:.1f} of {len(ses)} within 3 points, all {len(ses)}: {p_all:.0%}",
+                    "all within 3 points"))
+    return out
 
 
 def _draw_rows(d: dict[str, float] | None) -> list[tuple[str, str, str]]:

@@ -47,12 +47,20 @@ def _stage(plan: SyncPlan, name: str) -> int:
 
 
 def _row(label: str, plan: SyncPlan, report: SyncReport) -> tuple[str, str, str]:
-    exact_part = plan.total - _stage(plan, "inquiry notes")
-    spent_part = report.calls - report.note_calls
+    """Predicted vs spent: the whole, the part the listing and the cache determine (every stage but
+    note lists), and the note lists against their range (its floor: the ones the cache knows are due)."""
+    notes = next((s for s in plan.stages if s.name == "inquiry notes"), None)
     err = abs(plan.total - report.calls) / report.calls
+    exact_part, spent_part = plan.exact_part, report.calls - report.note_calls
+    off = abs(exact_part - spent_part) / max(spent_part, 1)
+    span = ""
+    if notes is not None and notes.low is not None:
+        high = "no bound" if notes.high is None else f"{notes.high:,}"
+        inside = notes.low <= report.note_calls and (notes.high is None or report.note_calls <= notes.high)
+        span = f" (range {notes.low:,}-{high}: {'inside' if inside else 'OUTSIDE'})"
     return (label, f"predicted {plan.total:,}, spent {report.calls:,} ({err:.1%}); without note lists "
-                   f"{exact_part:,} vs {spent_part:,} ({abs(exact_part - spent_part) / max(spent_part, 1):.1%}); "
-                   f"note lists {_stage(plan, 'inquiry notes'):,} vs {report.note_calls:,}; the plan spent "
+                   f"{exact_part:,} vs {spent_part:,} ({off:.1%}); note lists "
+                   f"{_stage(plan, 'inquiry notes'):,} vs {report.note_calls:,}{span}; the plan spent "
                    f"{plan.plan_calls} call(s)", "within 1 %")
 
 

@@ -17,6 +17,7 @@ from pcnb import connect
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache import catalog, frames, owner
 from pcnb.cache.plan import SyncPlan
+from pcnb.cache.sample_alloc import Focus
 from pcnb.cache.store import Store, default_path
 from pcnb.cache.sync import SyncReport, sync
 from pcnb.errors import ConfigError
@@ -120,6 +121,8 @@ class Workspace:
         owner.verify(self.store, self.client, self.program)  # another server's data is never written in
         if plan:
             return self.plan_sync(**kw)
+        if "sample_focus" not in kw:
+            kw["sample_focus"] = self._sample_focus()
         report = sync(self.client, self.store, self.program, **kw)
         if not report.stopped_because:
             self._program_changes(report)
@@ -251,6 +254,15 @@ class Workspace:
         except TrackFieldError as exc:
             raise ProfileError(str(exc), "set it with custom ids, e.g. `%powerclerk profile set segments.track "
                                          "FORM/FIELD`") from None
+
+    def _sample_focus(self) -> Focus | None:
+        """What a sampled first sync should favour (pcnb.cache.sample_alloc): the saved profile's
+        deadline statuses and its observed workflow. None without a saved profile (nothing is known
+        of the workflow before histories are fetched: proportional allocation)."""
+        if not self.profile_path.exists():
+            return None
+        prof = self.profile
+        return Focus.of([d.status for d in prof.deadlines if d.status], [(a, b) for a, b, _ in prof.workflow])
 
     def _track_form(self) -> str | None:
         """The form holding the track field, when the saved profile has tracked deadlines."""

@@ -82,7 +82,7 @@ MIGRATIONS: list[str] = [
     """,
     # 6: since when (server time, us) the cached history / notes are known complete: the API reports
     # status and note times to the whole second, so a change in that same second is only visible
-    # through LastChangeTimestamp (full precision); see sync.SETTLE_US
+    # through LastChangeTimestamp (full precision); see fetch_rules.SETTLE_US
     """
     ALTER TABLE projects ADD COLUMN history_as_of INTEGER;
     ALTER TABLE inquiry_threads ADD COLUMN notes_as_of INTEGER;

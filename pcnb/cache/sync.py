@@ -9,15 +9,9 @@ point loses nothing, duplicates nothing, and re-running spends no call on commit
 The watermark advances only when a run's queue is empty:
 ``new = min(max observed LastChangeTimestamp, server time at run start)``.
 
-Same-second changes: the API reports status and note times to the whole second, so a second status
-move or note in the second of the cached one leaves CurrentStatus / LastNoteTimestamp unchanged.
-LastChangeTimestamp (full precision, strictly increasing) still moves, so each cached history and
-thread remembers since when it is known complete (``history_as_of`` / ``notes_as_of``: the server's
-RequestTimestamp of the run that fetched it, raised when a later listing shows the project unchanged).
-A changed project whose copy is not known complete past its last event's second + SETTLE_US is
-re-fetched even though its timestamps look the same. Cost: one extra call only for a history (or
-thread) whose last event was under 2 s old when it was fetched and that no later run (within the
-lookback) listed unchanged, and only when the project changes again.
+Same-second changes (the API's whole-second timestamps) and every rule of what a listed change costs
+are in pcnb.cache.fetch_rules, which the planner (pcnb.cache.plan) replays; the report and the
+run's own limits are in pcnb.cache.sync_report.
 """
 
 from __future__ import annotations
@@ -25,28 +19,28 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pcnb import clock
 from pcnb.api.client import PowerClerkClient
 from pcnb.cache.eta import SyncEta
+from pcnb.cache.fetch_rules import changed, history_reason, thread_reason
 from pcnb.cache.listing import refuse_small_budget
 from pcnb.cache.progress import LinePrinter, Listener, Progress, in_kernel, is_tty
+from pcnb.cache.sample_alloc import Focus
 from pcnb.cache.sample_order import order_histories
 from pcnb.cache.scope import Scope, history_fetched, inquiries_fetched
 from pcnb.cache.scope import apply as apply_scope
 from pcnb.cache.scope import same as same_scope
 from pcnb.cache.scope import stored as stored_scope
 from pcnb.cache.store import Store, StoreError, from_us, to_us
+from pcnb.cache.sync_report import RunBudget, SyncReport
 from pcnb.errors import Forbidden, InputError, NotFound, PowerClerkError, RateLimited, TransportError
 
 MAX_ATTEMPTS = 5
 NOT_ADMIN = "status histories and inquiries are admin-only; synced project summaries only"
 ADMIN_KINDS = ("history", "inquiries", "notes")  # GetProjectStatusHistory and inquiries are admin-only
-SETTLE_US = 2_000_000  # whole-second timestamps (truncated or rounded) + clock margin
 PROGRESS_EVERY_S = 0.25  # at most this often a progress line (on_progress) is computed and shown
 
 
@@ -54,62 +48,13 @@ class SyncBusy(PowerClerkError):
     """Another process is syncing the same store."""
 
 
-@dataclass
-class SyncReport:
-    run_id: str
-    calls: int = 0
-    pages: int = 0
-    projects_seen: int = 0
-    histories: int = 0
-    inquiry_calls: int = 0  # inquiry thread lists and note lists together
-    note_calls: int = 0  # of which note lists (pcnb.cache.plan predicts them from this ratio)
-    rechecks: int = 0  # histories / threads re-fetched because a change could hide in the same second
-    queue_left: int = 0
-    complete: bool = False
-    stopped_because: str | None = None
-    watermark: datetime | None = None
-    errors: list[str] = field(default_factory=list)
-    skipped: str | None = None
-    notes: list[str] = field(default_factory=list)  # what the caller did after the sync (e.g. profile inferred)
-    #: a resumed run lists nothing new: it completes the interrupted run, whose listing started here
-    covers_until: datetime | None = None
-    in_scope: int | None = None  # projects inside a scope other than all (pcnb.cache.scope)
-    scope: str | None = None
-
-    def __str__(self) -> str:
-        state = "complete" if self.complete else f"paused ({self.stopped_because}); re-run to resume"
-        if self.complete and self.covers_until is not None:
-            state = (f"complete up to {self.covers_until.isoformat(timespec='seconds')} (it finished an interrupted "
-                     "run; changes since then are fetched by the next sync)")
-        tail = f" ({self.skipped})" if self.skipped else ""
-        if self.in_scope is not None:
-            tail += f"; scope: {self.scope} ({self.in_scope:,} projects)"
-        return (f"sync {state}: {self.calls} calls, {self.pages} pages, {self.projects_seen} projects listed, "
-                f"{self.histories} histories, {self.inquiry_calls} inquiry calls, {self.queue_left} queued{tail}"
-                + "".join(f"\n{note}" for note in self.notes))
-
-
-class _Budget:
-    """The run's own limits; calls spent are read from the transport, so retries count too."""
-
-    def __init__(self, max_calls: int | None, max_minutes: float | None, spent: Callable[[], int]):
-        self.max_calls, self.deadline = max_calls, None if max_minutes is None else time.monotonic() + max_minutes * 60
-        self.spent = spent
-
-    def exhausted(self) -> str | None:
-        if self.max_calls is not None and self.spent() >= self.max_calls:
-            return f"max_calls={self.max_calls} reached"
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return "max_minutes reached"
-        return None
-
-
 def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: bool = True, full: bool = False,
          forms: tuple[str, ...] = (), reconcile: bool = False, reconcile_after: timedelta | None = timedelta(days=7),
          max_calls: int | None = None, max_minutes: float | None = None,
          lookback: timedelta = timedelta(minutes=10), page_size: int | None = None, progress: bool = True,
          wait_for_lock: float = 0, refresh_histories: bool = False, sample_seed: int | None = None,
-         scope: Scope | None = None, on_progress: Listener | None = None) -> SyncReport:
+         scope: Scope | None = None, on_progress: Listener | None = None,
+         sample_focus: Focus | None = None) -> SyncReport:
     """Bring the store up to date with the server; see the module docstring for guarantees.
 
     ``forms``: also cache submitted data of these forms (custom or public ids) for changed projects
@@ -122,7 +67,8 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
     not move (one more call each), so changes that move no status are seen too: a
     SetProjectStatusReportAs (suppress/normal) made in PowerClerk only moves LastChangeTimestamp.
     ``sample_seed``: the seed of the order histories are fetched in (pcnb.cache.sample_order; kept in
-    the store; drawn at random on a store's first sync when not given).
+    the store; drawn at random on a store's first sync when not given). ``sample_focus``: the deadline
+    statuses and workflow the order's allocation favours (pcnb.cache.sample_alloc; None: proportional).
     ``scope``: fetch histories, inquiries and forms only for these projects (pcnb.cache.scope); None:
     the scope the cache holds (all projects unless a scoped sync set another).
     ``on_progress``: called with a Progress (stage, calls, budget share, time left) at most every
@@ -154,6 +100,7 @@ def sync(client: PowerClerkClient, store: Store, program: str, *, inquiries: boo
         run.refresh_histories = refresh_histories
         run.wanted_scope = scope
         run.listener = on_progress
+        run.focus = sample_focus
         return run.go(full or reconcile or due, lookback, max_calls, max_minutes)
     finally:
         lock.__exit__(None, None, None)
@@ -168,6 +115,7 @@ class _Run:
         self.listener: Listener | None = None
         self.wanted_scope: Scope | None = None
         self.scope = Scope()
+        self.focus: Focus | None = None
 
     def go(self, full: bool, lookback: timedelta, max_calls: int | None, max_minutes: float | None) -> SyncReport:
         st = self.store.get_state()
@@ -197,7 +145,7 @@ class _Run:
         if self.client.is_admin is False:
             self.report.skipped = NOT_ADMIN
         calls_before = self.client.calls
-        self.budget = _Budget(max_calls, max_minutes, lambda: self.client.calls - calls_before)
+        self.budget = RunBudget(max_calls, max_minutes, lambda: self.client.calls - calls_before)
         with self.store.tx(data=False) as conn:  # a new run is a new chance: the attempt cap is per run
             Store.reset_attempts(conn)
         try:
@@ -209,7 +157,7 @@ class _Run:
                         Store.enqueue_missing_forms(conn, form, self.report.run_id)
             if not self.report.stopped_because:
                 self._apply_scope()
-                order_histories(self.store, self.report.run_id)
+                order_histories(self.store, self.report.run_id, self.focus)
                 self._drain()
         except RateLimited as exc:
             self.report.stopped_because = f"rate limited (retry after {exc.retry_after}s)"
@@ -269,18 +217,13 @@ class _Run:
                 prio = new[2] or 0
                 if old is not None and old[2] == new[2] and new[2] is not None and listed_at is not None:
                     Store.settle_project(conn, pid, listed_at)  # unchanged at listed_at: copies complete then
-                if admin and (old is None or old[:2] != new[:2]):
-                    Store.enqueue(conn, pid, "history", pid, "new project" if old is None else "status changed", prio,
-                             self.report.run_id)
-                elif admin and old is not None and old[2] != new[2] and self.refresh_histories:
-                    Store.enqueue(conn, pid, "history", pid, "project changed (refresh_histories)", prio,
-                                  self.report.run_id)
-                elif admin and old is not None and old[2] != new[2] and _unsettled(old[3], new[1]):
-                    Store.enqueue(conn, pid, "history", pid, "same-second check", prio, self.report.run_id)
-                    self.report.rechecks += 1
-                if admin and self.inquiries and (old is None or old[2] != new[2]):
+                why = history_reason(old, new, self.refresh_histories) if admin else None
+                if why is not None:
+                    Store.enqueue(conn, pid, "history", pid, why, prio, self.report.run_id)
+                    self.report.rechecks += why == "same-second check"
+                if admin and self.inquiries and changed(old, new):
                     Store.enqueue(conn, pid, "inquiries", pid, "project changed", prio, self.report.run_id)
-                for form in self.forms if (old is None or old[2] != new[2]) else ():
+                for form in self.forms if changed(old, new) else ():
                     Store.enqueue(conn, f"{pid}/{form}", "form", pid, "project changed", prio, self.report.run_id)
                 if new[2] is not None:
                     max_change = new[2] if max_change is None else max(max_change, new[2])
@@ -376,14 +319,11 @@ class _Run:
                     for t in threads.get("InquiryThreads") or []:
                         Store.upsert_thread(conn, project_id, t)
                         last_note = to_us(t.get("LastNoteTimestamp"))
-                        cached_last, as_of = known.get(t["ThreadId"], (None, None))
-                        if t["ThreadId"] not in known or cached_last != last_note:
-                            Store.enqueue(conn, t["ThreadId"], "notes", project_id, "thread changed", 0,
-                                          self.report.run_id)
-                        elif last_note is not None and _unsettled(as_of, last_note):
-                            Store.enqueue(conn, t["ThreadId"], "notes", project_id, "same-second check", 0,
-                                          self.report.run_id)
-                            self.report.rechecks += 1
+                        why = thread_reason(known.get(t["ThreadId"]), last_note)
+                        if why is not None:
+                            Store.enqueue(conn, t["ThreadId"], "notes", project_id, why, 0, self.report.run_id)
+                            self.report.rechecks += why == "same-second check"
+                            self.report.note_rechecks += why == "same-second check"
                     inquiries_fetched(conn, project_id)
                     Store.item_done(conn, item_id, kind)
             elif kind == "form":
@@ -444,16 +384,11 @@ class _Run:
                             last_run_calls=self.report.calls, scope=self.scope.to_json(),
                             scope_text=self.scope.describe(), run_scope=None,
                             last_run_stages={"first": old is None, "inquiries": self.report.inquiry_calls
-                                             - self.report.note_calls, "notes": self.report.note_calls})
+                                             - self.report.note_calls, "notes": self.report.note_calls,
+                                             "note_rechecks": self.report.note_rechecks})
             Store.purge_done(conn)
         self.report.complete = True
         self.report.watermark = from_us(new)
-
-
-def _unsettled(as_of: int | None, last_event: int | None) -> bool:
-    """Could another event hide in the (whole-second) time of the cached last event? Yes unless the
-    cached copy is known complete at least SETTLE_US past that time."""
-    return as_of is None or last_event is None or as_of < last_event + SETTLE_US
 
 
 def _bar(show: bool, total: int) -> Any:
@@ -464,3 +399,6 @@ def _bar(show: bool, total: int) -> Any:
     # tqdm's own remaining-time field is left out: it jumps with every slow call (pcnb.cache.eta)
     return tqdm(total=total, desc="PowerClerk sync", unit="call", leave=False, postfix="estimating…",
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} calls [{elapsed}{postfix}]")
+
+
+__all__ = ["SyncBusy", "SyncReport", "sync"]

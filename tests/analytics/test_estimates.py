@@ -109,3 +109,35 @@ def test_a_stratum_without_a_sampled_project_is_reported(program):
     design = est.sample_design(projects, kept)
     assert design.unrepresented == projects.filter(pl.col("status_id") == smallest).height > 0
     assert not design.complete
+
+
+def test_an_unequal_allocation_keeps_the_estimates_unbiased_and_the_intervals_honest(program):
+    """The strata now in a deadline status (their open stays may be past it) sampled at 4 times the
+    rate of the rest (pcnb.cache.sample_alloc's rates, pushed far): the weights N_h / n_h undo the
+    allocation. Over many samples the shares average to the exact figure (the
+    unweighted share of the same samples does not) and the intervals keep their coverage."""
+    projects, events, iv, final, deadlines, cal = program
+    full = est.sample_design(projects, events)
+    exact = est.deadline_estimates(iv, full, deadlines).filter(pl.col("statistic") == "pct_exceeding").select(
+        "status", pl.col("estimate").alias("exact"))
+    rates = {s: (4.0 if name in deadlines else 1.0) for s, name in projects.select(
+        "status_id", pl.col("status").cast(pl.String)).unique().iter_rows()}
+    got, naive, hits = [], [], []
+    for seed in range(40):
+        keys = sample_keys(projects["status_id"].to_list(), seed, rates)
+        take = projects["project_id"].filter(pl.Series(keys < 150))
+        inside = pl.col("project_id").is_in(take.implode())
+        design, sub = est.sample_design(projects, events.filter(inside)), iv.filter(inside)
+        r = exact.join(est.deadline_estimates(sub, design, deadlines).filter(pl.col("statistic") == "pct_exceeding"),
+                       on="status")
+        got.append(r["estimate"].to_numpy())
+        hits += ((r["lo"] <= r["exact"]) & (r["exact"] <= r["hi"])).to_list()
+        unweighted = est.deadline_estimates(sub, est.sample_design(projects.with_columns(pl.lit("one").alias(
+            "status_id")), events.filter(inside)), deadlines).filter(pl.col("statistic") == "pct_exceeding")
+        naive.append(exact.join(unweighted, on="status")["estimate"].to_numpy())
+    truth = exact["exact"].to_numpy()
+    bias = np.abs(np.mean(got, axis=0) - truth)
+    spread = np.std(got, axis=0) / np.sqrt(len(got))
+    assert (bias <= 3 * spread + 1e-9).all(), (bias, spread)
+    assert (np.abs(np.mean(naive, axis=0) - truth) > 3 * spread).any()  # the allocation does skew an unweighted share
+    assert 0.88 <= float(np.mean(hits)) <= 1.0

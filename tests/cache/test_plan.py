@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pcnb.cache.plan import SyncPlan, check_budget, plan_sync
@@ -24,7 +26,8 @@ def test_first_sync_plan_counts_a_long_listing_and_equals_the_spent_calls(make_c
         plan = plan_sync(client, store, sb.program_id, page_size=50)
         assert plan.listed == 230 and store.pending() == 0  # the plan wrote nothing
         assert store.conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0
-        assert 1 < plan.plan_calls <= 1 + 2 * 8  # one page, then one-project probes (a binary search)
+        # one page, one-project probes (a binary search over whole pages), the last page
+        assert 2 < plan.plan_calls <= 2 + 2 * math.ceil(math.log2(230 / 50))
         report = sync(client, store, sb.program_id, page_size=50, progress=False)
         assert _stage(plan, "listing pages") == report.pages == 5
         assert _stage(plan, "status histories") == report.histories == 230
@@ -33,11 +36,16 @@ def test_first_sync_plan_counts_a_long_listing_and_equals_the_spent_calls(make_c
         assert "status histories" in str(plan) and "this plan spent" in str(plan)
 
 
-def test_incremental_plan_is_exact_except_notes_then_learns_the_notes_ratio(make_client, tmp_path):
+def _notes(plan: SyncPlan):
+    return next(s for s in plan.stages if s.name == "inquiry notes")
+
+
+def test_incremental_plan_is_exact_except_notes_whose_range_holds_the_spent_calls(make_client, tmp_path):
     with running(projects=150, seed=6, rate_limit=FAST, end=END) as sb:
         client = make_client(sb)
         store = Store(tmp_path / "i.sqlite")
         sync(client, store, sb.program_id, progress=False)
+        bases = []
         for seed in (2, 3):
             simulate(sb.state, 0.05, seed=seed)
             plan = plan_sync(client, store, sb.program_id)
@@ -46,8 +54,36 @@ def test_incremental_plan_is_exact_except_notes_then_learns_the_notes_ratio(make
             assert _stage(plan, "status histories") == report.histories
             assert _stage(plan, "inquiry threads") == report.inquiry_calls - report.note_calls
             assert _stage(plan, "listing pages") == report.pages
-        basis = next(s.basis for s in plan.stages if s.name == "inquiry notes")
-        assert basis == "estimated from the last sync"
+            assert plan.exact_part == report.calls - report.note_calls
+            notes = _notes(plan)
+            assert notes.low is not None and notes.high is not None
+            assert notes.low <= report.note_calls <= notes.high
+            assert plan.total_low <= report.calls <= (plan.total_high or 0)
+            bases.append(notes.basis)
+        assert bases == ["estimated: the middle of the range, no incremental sync yet",
+                         "estimated from the last incremental sync"]
+        assert "known from the listing and the cache" in str(plan)
+
+
+def test_threads_not_known_complete_are_counted_exactly(make_client, tmp_path):
+    """A cached thread whose copy is not known complete past its last note's second is fetched again
+    whatever its thread list says: the plan counts those from the cache, as the range's floor."""
+    with running(projects=150, seed=6, rate_limit=FAST, end=END) as sb:
+        client = make_client(sb)
+        store = Store(tmp_path / "r.sqlite")
+        sync(client, store, sb.program_id, progress=False)
+        changed = simulate(sb.state, 0.15, seed=4).changed
+        marks = ",".join("?" * len(changed))
+        with store.tx() as conn:
+            conn.execute(f"UPDATE inquiry_threads SET notes_as_of = NULL WHERE project_id IN ({marks})",
+                         sorted(changed))
+        unsettled = store.conn.execute(f"SELECT COUNT(*) FROM inquiry_threads WHERE project_id IN ({marks}) "
+                                       "AND last_note IS NOT NULL", sorted(changed)).fetchone()[0]
+        assert unsettled >= 3
+        plan = plan_sync(client, store, sb.program_id)
+        report = sync(client, store, sb.program_id, progress=False)
+        assert _notes(plan).low == unsettled
+        assert unsettled <= report.note_calls
 
 
 def test_a_budget_smaller_than_the_listing_is_refused(make_client, tmp_path):

@@ -57,3 +57,33 @@ def test_the_same_seed_fetches_the_same_sample(make_client, tmp_path):
             sync(make_client(sb), store, sb.program_id, max_calls=41, inquiries=False, progress=False, sample_seed=9)
             got.append(set(frames.status_events(store)["project_id"].unique().to_list()))
         assert len(got[0]) == 40 and got[0] == got[1]
+
+
+def test_every_prefix_follows_the_allocation_rates():
+    strata = ["a"] * 500 + ["b"] * 300 + ["c"] * 200
+    rates = {"a": 1.5, "b": 0.5, "c": 0.5}
+    order = np.argsort(sample_keys(strata, seed=2, rates=rates))
+    for n in (60, 300, 600):
+        got = Counter(strata[i] for i in order[:n])
+        weight = {s: Counter(strata)[s] * rates[s] for s in rates}
+        for s, w in weight.items():
+            want = (n - 3 * FIRST_PER_STRATUM) * w / sum(weight.values()) + FIRST_PER_STRATUM
+            assert abs(got[s] - min(want, Counter(strata)[s])) <= FIRST_PER_STRATUM + 1, (n, s, got)
+
+
+def test_a_focused_sync_samples_the_strata_past_the_deadlines_more(make_client, tmp_path):
+    from pcnb.cache.sample_alloc import Focus
+
+    with running(projects=400, seed=11, rate_limit=FAST, end=END) as sb:
+        prog = sb.state.program
+        names = {s.custom_id: s.name for s in prog.statuses}
+        steps = [(names[a], names[st.to]) for a, out in prog.flow.items() for st in out if st.to]
+        store = Store(tmp_path / "s.sqlite")
+        sync(make_client(sb), store, sb.program_id, max_calls=101, inquiries=False, progress=False, sample_seed=5,
+             sample_focus=Focus.of([names[d.status] for d in prog.deadlines if d.status], steps))
+        projects = frames.projects(store).with_columns(pl.col("status").cast(pl.String))
+        sampled = set(frames.status_events(store)["project_id"].unique().to_list())
+        rate = projects.with_columns(pl.col("project_id").is_in(sampled).alias("s")).group_by("status").agg(
+            pl.len().alias("N"), pl.col("s").mean().alias("f"))
+        start = rate.filter(pl.col("status") == names[prog.start])
+        assert start.height and rate.filter(pl.col("N") >= 20)["f"].max() > 1.3 * start["f"][0]
