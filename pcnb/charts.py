@@ -84,6 +84,9 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         periods.append(partial)
     tp = _every_period(tp, periods, step, statuses)
     recent = set(periods[-labelled:]) if labelled > 0 else set()
+    # two bars to a month are about as wide as one two-digit count: side by side, the counts of one
+    # month ran into each other (seen in printed reports); written upright, they cannot
+    upright = -90 if len(statuses) > 1 else 0
     fig = go.Figure()
     for status in statuses:
         part = tp.filter(pl.col("status") == status).sort("period")
@@ -94,7 +97,7 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
                             "pattern": {"shape": ["/" if p else "" for p in now], "solidity": 0.45}},
                     text=[str(k) if d in recent else "" for d, k in zip(days, counts, strict=True)],
                     textposition="outside", textfont={"size": 10, "color": "#444444"}, cliponaxis=False,
-                    customdata=[" so far (partial)" if p else "" for p in now],
+                    textangle=upright, customdata=[" so far (partial)" if p else "" for p in now],
                     hovertemplate=f"{status}<br>%{{x|%B %Y}}%{{customdata}}: %{{y}} projects<extra></extra>")
         full = part.filter(pl.col("period") != partial) if partial is not None else part
         if full.height >= 2:

@@ -49,7 +49,7 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
          # a heading stays with what it introduces, and a chart with its caption, on one page
-         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-OutputArea-child{break-inside:avoid}"
+         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-MarkdownCell,.jp-OutputArea-child{break-inside:avoid}"
          # page 1 holds the title block and the answer in short together
          ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
