@@ -294,6 +294,12 @@ class Workspace:
                    f"run `%powerclerk sync` (it fetches form {form} for each project once)")
             raise ProfileError(str(exc), fix) from None
 
+    def clock_split(self, rules: str | Path | None = None, as_of: datetime | None = None) -> pl.DataFrame:
+        """Whose clock: each project's days per step by holder (pcnb.compliance.clock_split)."""
+        from pcnb.compliance.clock_split import clock_split
+
+        return clock_split(self, rules, as_of)
+
     def deadline_compliance(self, as_of: datetime | None = None, since: date | None = None,
                             min_n: int | None = None) -> pl.DataFrame:
         """Every deadline of the profile (per status or span, any unit, tracks, utility clock) counted
