@@ -116,3 +116,51 @@ def test_rules_commands_say_what_is_wrong(tmp_path):
     assert "needs the rule file" in str(err.value)
     listed = run(parse("rules shapes"), s)
     assert all(name in listed for name in shapes.names()) and "based_on: NAME" in listed
+
+
+# A utility's own tariff, written from docs/compliance.md's text alone (no shape, no code read): the
+# large-DG program's studies on the utility's clock in calendar days by study track, the system impact
+# study held by a third party (the transmission operator), and decisions counted per year with capacity.
+OWN_TARIFF = """
+name: Large generator study timelines (our tariff, annual)
+source: Example Electric tariff, Attachment X, sections 4-6 (2025); check against the current text
+period: year
+unit: calendar_days
+clock: utility
+third_party: [System Impact Study]
+tier_by: track
+tier_names: {Fast Track: Expedited}
+steps:
+  - name: Completeness review
+    start: role:intake
+    end: Feasibility Study
+    days: 30
+  - name: Studies
+    start: Feasibility Study
+    end: Agreement Tendered
+    days: {Expedited: 120, Independent Study: 240, other: 365}
+capacity: MW
+counts:
+  - {name: Received, entered: role:intake}
+  - {name: Agreement tendered, entered: Agreement Tendered}
+  - {name: Withdrawn after tender, entered: exit:withdrawn, after: Agreement Tendered}
+"""
+
+
+@pytest.mark.slow
+def test_a_rule_file_written_from_the_docs_alone(session, tmp_path):
+    program, s = session
+    if program != "large-dg":
+        pytest.skip("the file names the large-DG program's statuses")
+    (tmp_path / "ours.yaml").write_text(OWN_TARIFF, encoding="utf-8")
+    assert "is valid for this program: 2 steps and 3 counts, calendar days" in run(parse(
+        f"rules check {tmp_path / 'ours.yaml'}"), s)
+    run(parse(f"compliance {tmp_path / 'ours.yaml'} --period 2025 --pack {tmp_path / 'p'} --no-report"), s)
+    table = pl.read_csv(tmp_path / "p" / "table.csv")
+    studies = table.filter(pl.col("step") == "Studies")
+    assert set(studies["tier"].to_list()) >= {"Expedited", "Independent Study", "other"}
+    assert studies["A"].sum() > 0 and table.filter(pl.col("step") == "Completeness review")["A"].sum() > 0
+    cases = pl.read_csv(tmp_path / "p" / "cases.csv")
+    assert (cases.filter(pl.col("step") == "Studies")["third_party_days"] > 0).any()  # the operator's time apart
+    counts = pl.read_csv(tmp_path / "p" / "counts.csv")
+    assert counts.filter(pl.col("count") == "Received")["projects"].sum() > 0 and "capacity_MW" in counts.columns
