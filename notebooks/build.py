@@ -127,9 +127,8 @@ NOTEBOOKS = {
         "                           unplotted=charts.unplotted_deadlines(prof.deadlines))",
         "## SLA compliance\n\nEvery deadline in the profile: time in one status, or a span from one status to "
         "another (on the utility's clock: the days the applicant holds the project do not count), in business "
-        "days, calendar days or business hours, per track where the tariff has tracks "
-        "(`%powerclerk profile set deadlines.STATUS N`, `profile set \"deadlines.START -> END\" N clock=utility "
-        "track=NAME`). Stays and spans starting from the period's start. \"Missed the deadline\" counts the "
+        "days, calendar days or business hours, per track where the tariff has tracks (the deadlines are the "
+        "program profile's, set once from the tariff). Stays and spans starting from the period's start. \"Missed the deadline\" counts the "
         "projects that finished late and those still open and already past it, out of those finished plus "
         "those open and late (open ones within the deadline are not judged yet); \"finished on time\" is "
         "the share of finished ones that made it. Spans that ended in a withdrawal or rejection are counted "
@@ -194,8 +193,8 @@ NOTEBOOKS = {
         "## Waiting time of open threads\n\nThreads of finished projects left out.",
         "charts.backlog_chart(state.filter(~pl.col('project_final')), as_of_ts, cal)",
         "## Backlog over time\n\nOpen threads at the end of each day, by who must answer next; a finished "
-        "project's thread leaves the backlog on the day the project finishes (`finished='group'` shows it apart, "
-        "as `%powerclerk chart backlog-trend --finished group` does).",
+        "project's thread leaves the backlog on the day the project finishes (the backlog trend chart can show "
+        "them as a group of their own).",
         "from pcnb.analytics.backlog import backlog_over_time\n"
         "trend = backlog_over_time(threads, notes, cal, as_of_ts, intervals=intervals, final=final)\n"
         "charts.backlog_trend_chart(trend.filter(pl.col('date') >= start_day), as_of_ts, cal)",
@@ -386,8 +385,8 @@ NOTEBOOKS = {
         "if late.height:  # the cases behind B and C, longest first\n"
         "    shown = min(late.height, 25)\n"
         "    display(Markdown(f\"## The late cases\\n\\nThe {shown} longest of the {late.height:,} cases behind B and C \"\n"
-        "                     f\"(every case is in the pack's cases.csv); `%powerclerk explain PROJECT --rules FILE --period \"\n"
-        "                     f\"{label}` lists one project's stays and the days excluded.\"),\n"
+        "                     f\"(every case, and each stay and the days excluded from it, is in the pack's cases.csv \"\n"
+        "                     f\"and stays.csv).\"),\n"
         "            late_table(late.head(shown), ws.projects(), cal.timezone))\n"
         "elif rule_set.steps:\n"
         "    display(Markdown(f\"*No case was late in {label}.*\"))",
