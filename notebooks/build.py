@@ -130,8 +130,8 @@ NOTEBOOKS = {
         "days, calendar days or business hours, per track where the tariff has tracks (the deadlines are the "
         "program profile's, set once from the tariff). Stays and spans starting from the period's start. \"Missed the deadline\" counts the "
         "projects that finished late and those still open and already past it, out of those finished plus "
-        "those open and late (open ones within the deadline are not judged yet); \"finished on time\" is "
-        "the share of finished ones that made it. Spans that ended in a withdrawal or rejection are counted "
+        "those open and late (open ones within the deadline are not judged yet); \"on time, of those finished\" "
+        "is the share of finished ones that made it, so the two need not add to 100 %. Spans that ended in a withdrawal or rejection are counted "
         "apart.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
@@ -168,13 +168,19 @@ NOTEBOOKS = {
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "frameview.for_managers(intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))",
         "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
-        "cohorts are not flattered; cohorts with fewer than 10 completions are suppressed.",
+        "cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
+        "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))",
-        "## Data quality\n\nWhat in the data could make the numbers above misleading: each check counts the "
-        "affected projects or threads, with examples. Nothing is corrected automatically.",
-        "frameview.for_managers(intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), "
-        "as_of_ts, events=events, final=final, unsubmitted=prof.roles.draft))",
+        "## Data quality\n\nWhat in the data could make the numbers above misleading: the checks that found "
+        "something, with the projects or threads they affect (the notebook lists examples of each). Nothing is "
+        "corrected automatically.",
+        "checks = intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts,\n"
+        "                                   events=events, final=final, unsubmitted=prof.roles.draft)\n"
+        "found = checks.filter(pl.col('affected') > 0)  # the report lists what a check found; `checks` has them all\n"
+        "from IPython.display import Markdown\n"
+        "display(frameview.for_managers(found.drop('examples')) if found.height else\n"
+        "        Markdown(f'*None of the {checks.height} checks found anything.*'))",
     ],
     "04_inquiry_backlog": [
         "# Inquiry backlog\n\nOpen inquiry threads at the report's as-of time, who must answer next, and how fast each side "

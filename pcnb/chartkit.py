@@ -74,17 +74,24 @@ def title(question: str, as_of: datetime, n: int, cal: Calendar | None = None, c
     parts = [f"as of {when}", f"n = {n:,}{f' {counted}' if counted else ''}"]  # the program's local time
     if cal is not None:
         parts.append(calendar_words(cal, as_of))
-    if note:
-        parts.append(note)
-    return f"{question}<br><sup>{' · '.join(parts)}</sup>"
+    line = " · ".join(parts)
+    if note and len(line) + len(note) > 130:  # plotly does not wrap: a long note gets a line of its own
+        return f"{question}<br><sup>{line}</sup><br><sup>{note}</sup>"
+    return f"{question}<br><sup>{' · '.join([*parts, note] if note else parts)}</sup>"
 
 
 def footnote(fig: go.Figure, text: str, lines: int = 1) -> go.Figure:
-    """A definition under the plot (what a bar's ends mean...), on the figure so a copy keeps it."""
-    bottom = 70 + 18 * lines
+    """A definition under the plot (what a bar's ends mean...), on the figure so a copy keeps it.
+    Lines longer than the narrowest plot holds (long status names leave it ~600 px) are wrapped:
+    plotly writes an annotation on one line, past the figure's edge."""
+    import textwrap
+
+    wrapped = [part for given in text.split("<br>") for part in textwrap.wrap(given, 115) or [""]]
+    text, lines = "<br>".join(wrapped), max(lines, len(wrapped))
+    # its first line under the axis title; the bottom margin grows with its lines (the text hangs down)
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-                       yshift=-bottom + 22, showarrow=False, align="left", font={"size": 11, "color": "#555555"})
-    fig.update_layout(margin={"b": bottom + 20})
+                       yshift=-66, showarrow=False, align="left", font={"size": 11, "color": "#555555"})
+    fig.update_layout(margin={"b": 90 + 16 * lines})
     return fig
 
 
@@ -241,7 +248,8 @@ def finish(fig: go.Figure, title_text: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title_text=title_text, xaxis_title=x, yaxis_title=y)
     names = [t.name or "" for t in fig.data if t.showlegend is not False]
     rows = legend_rows(names) if fig.layout.showlegend is not False and len(names) > 1 else 0
-    fig.update_layout(margin={"t": max(76 + 24 * rows, fig.layout.margin.t or 0)})
+    more = 20 * max(title_text.count("<br>") - 1, 0)  # a subtitle of two lines pushes the plot down
+    fig.update_layout(margin={"t": max(76 + 24 * rows + more, fig.layout.margin.t or 0)})
     return visible_figure(fig)
 
 

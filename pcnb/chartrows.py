@@ -277,9 +277,9 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     weighed = sum(k for k, j in zip(counted, judged, strict=True) if j)
     text = title("How often were the deadlines missed?", as_of, n, cal, counted=f"stays and spans, {weighed:,} judged")
     finish(fig, text, "Share of the judged projects", "")
-    return footnote(fig, "Judged: finished the step, or still in it and already past the deadline (the table's "
-                         "Finished + Open and already late);<br>open ones within it and those that left before the "
-                         "end are not judged. Missed = finished late + open and late.", lines=2)
+    return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
+                         "Open and already late).<br>Not judged: open and within the deadline, or left before the "
+                         "end. Missed = finished late + open and late.", lines=2)
 
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,

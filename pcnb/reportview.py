@@ -49,7 +49,11 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
          # a heading stays with what it introduces, and a chart with its caption, on one page
-         "h1,h2,h3,.jp-MarkdownCell{break-after:avoid}.jp-MarkdownCell,.jp-OutputArea-child{break-inside:avoid}"
+         "h1,h2,h3,.jp-MarkdownCell,.jp-OutputArea-child:has(h1,h2,h3){break-after:avoid}"
+         # a chart never splits (it fits a page); a long table may, rather than leave a page blank
+         ".jp-MarkdownCell,.jp-OutputArea-child:has(.js-plotly-plot){break-inside:avoid}"
+         # tables on paper: no sort arrows in their headers
+         ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
          ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"

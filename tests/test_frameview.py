@@ -28,6 +28,10 @@ def test_an_sla_table_reads_in_words(ws):
     assert row["Missed the deadline"] == f"{raw['pct_exceeding']:.0%}" and row["Finished"] == f"{raw['completed']:,}"
     assert shown.height == sla.height and all(t == pl.String for t in shown.schema.values()), shown.schema
     assert "pct_exceeding" in sla.columns  # the analyst's frame keeps its names and digits
+    # "open" counts the open ones late or not (a reviewer added it to "open and already late" and found
+    # the rows did not add up under its old name "Open, not late yet"); on time is of the finished only
+    assert raw["open"] >= raw["open_late"] and row["Still open (late or not)"] == f"{raw['open']:,}"
+    assert "On time, of those finished" in shown.columns
 
 
 def test_held_back_figures_are_a_note_not_a_true_false_column():

@@ -83,7 +83,13 @@ def built(ws: Any, rules: RuleSet, label: str,
     """(the steps' table, cases, stays and period end; the counts' table and cases, or None).
     ``segmented``: :func:`segments`' answer when the caller has it already (notebook 07's trend)."""
     from pcnb.compliance.pack import build, build_counts
+    from pcnb.compliance.period import kind
 
+    if kind(label) != rules.period:  # an annual report's shape over a quarter would mislead its reader
+        examples = {"quarter": "2025Q3", "half": "2025H1", "year": "2025"}
+        raise ConfigError(f"the rule file reports per {rules.period} and {label} is a {kind(label)}",
+                          f"give a {rules.period} (e.g. --period {examples[rules.period]}), or change "
+                          "`period:` in the rule file")
     prof = ws.profile
     if rules.steps and not prof.roles.final:
         raise ConfigError("the program profile has no final statuses, so no step can be judged ended",

@@ -29,6 +29,14 @@ def parse(text: str) -> tuple[date, date]:
     return first, after - timedelta(days=1)
 
 
+def kind(text: str) -> str:
+    """quarter, half or year: the kind of period ``text`` names (as a rule file's ``period`` says it)."""
+    parse(text)  # a malformed period is said as such first
+    m = _FORM.match(text.strip().upper())
+    assert m is not None
+    return "quarter" if m.group(2) else "half" if m.group(4) else "year"
+
+
 def previous(text: str) -> str:
     """The period before ``text`` of the same kind (2025Q1 -> 2024Q4)."""
     first, _ = parse(text)

@@ -68,7 +68,8 @@ def trend_chart(trend: pl.DataFrame, rules: RuleSet, as_of: datetime, timezone: 
     n = int(trend.filter(pl.col("period") == trend["period"].max())["A"].sum() or 0)
     text = title("How often was each step late, period by period?", as_of, n,
                  counted="completed in the last period", timezone=timezone,
-                 note=f"late = (B + C) / (A + C); {rules.days_word}, {rules.clock} clock")
+                 note=f"late: finished late or still open past the days, of those finished or open past them; "
+                      f"{rules.days_word}, {rules.clock} clock")
     fig = finish(fig, text, "Period", "Late (%)")
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     return fig
@@ -83,7 +84,10 @@ def sentences(trend: pl.DataFrame, rules: RuleSet) -> list[str]:
     for row in trend.filter(pl.col("period") == now).iter_rows(named=True):
         tier = f" ({row['tier']})" if row.get("tier") else ""
         if row["E"] is None:
-            out.append(f"{row['step']}{tier}: no project finished or was late in {now}.")
+            untimed = row.get("no_rule") or 0
+            out.append(f"{row['step']}{tier}: {untimed:,} case{'s' if untimed != 1 else ''} not timed in {now}: the "
+                       "rule file gives no days for this tier." if untimed else
+                       f"{row['step']}{tier}: no project finished or was late in {now}.")
             continue
         prev = trend.filter((pl.col("period") == before) & (pl.col("step") == row["step"])
                             & (pl.col("tier").eq_missing(row.get("tier")))) if before else None

@@ -110,5 +110,7 @@ def test_a_period_without_data_and_a_bad_period_are_said(session, tmp_path):
         run(parse(f"compliance {tmp_path / 'rules.yaml'} --period 2001Q1"), session)
     with pytest.raises(ConfigError, match="write it as 2025Q3"):
         run(parse(f"compliance {tmp_path / 'rules.yaml'} --period Q3-2025"), session)
+    with pytest.raises(ConfigError, match="reports per quarter and 2025 is a year"):  # not an annual report
+        run(parse(f"compliance {tmp_path / 'rules.yaml'} --period 2025"), session)
     with pytest.raises(CommandError, match="--compare needs --pack"):
         run(parse(f"compliance {tmp_path / 'rules.yaml'} --period {_quarter(1)} --compare old"), session)

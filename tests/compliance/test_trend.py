@@ -57,3 +57,14 @@ def test_the_trend_chart_draws_one_line_per_step_and_tier():
     fig = trend_chart(trend, RULES, datetime(2025, 10, 2, tzinfo=UTC), "UTC")
     lines = {t.name: [round(y) for y in t.y] for t in fig.data}
     assert lines == {"Review (Fast)": [20, 14], "Review (Slow)": [43, 60]}
+
+
+def test_a_tier_without_days_is_said_untimed_not_empty():
+    """A tier the rule file gives no days (its cases under "No rule for their tier") was said to have
+    no project finished or late, beside a table counting its cases."""
+    trend = pl.DataFrame({"step": ["Review"], "tier": ["other"], "days_allowed": [None], "A": [0], "B": [0],
+                          "C": [0], "D": [None], "E": [None], "open_within": [0], "exited": [0], "no_rule": [103],
+                          "period": ["2025Q4"]}, schema_overrides={"days_allowed": pl.Float64, "D": pl.Float64,
+                                                                   "E": pl.Float64})
+    assert sentences(trend, RULES) == ["Review (other): 103 cases not timed in 2025Q4: the rule file gives no days "
+                                       "for this tier."]
