@@ -82,11 +82,11 @@ def title(question: str, as_of: datetime, n: int, cal: Calendar | None = None, c
 
 def footnote(fig: go.Figure, text: str, lines: int = 1) -> go.Figure:
     """A definition under the plot (what a bar's ends mean...), on the figure so a copy keeps it.
-    Lines longer than the narrowest plot holds (long status names leave it ~600 px) are wrapped:
+    Lines longer than the narrowest plot holds (long status names leave it ~550 px) are wrapped:
     plotly writes an annotation on one line, past the figure's edge."""
     import textwrap
 
-    wrapped = [part for given in text.split("<br>") for part in textwrap.wrap(given, 115) or [""]]
+    wrapped = [part for given in text.split("<br>") for part in textwrap.wrap(given, 92) or [""]]
     text, lines = "<br>".join(wrapped), max(lines, len(wrapped))
     # its first line under the axis title; the bottom margin grows with its lines (the text hangs down)
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",

@@ -50,8 +50,13 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
          # a heading stays with what it introduces, and a chart with its caption, on one page
          "h1,h2,h3,.jp-MarkdownCell,.jp-OutputArea-child:has(h1,h2,h3){break-after:avoid}"
-         # a chart never splits (it fits a page); a long table may, rather than leave a page blank
-         ".jp-MarkdownCell,.jp-OutputArea-child:has(.js-plotly-plot){break-inside:avoid}"
+         # a chart's cell (its heading and caption with it) never splits; a long table may, rather than
+         # leave a page blank
+         ".jp-MarkdownCell,.jp-Cell:has(.js-plotly-plot),.jp-OutputArea-child:has(.js-plotly-plot)"
+         "{break-inside:avoid}"
+         # at 4/5 of their screen size a chart and its heading share a page (a tall one left its heading
+         # alone on the page before)
+         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.8}"
          # tables on paper: no sort arrows in their headers
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
@@ -155,7 +160,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
 
     nb.cells = [c for c in nb.cells if SETUP_TAG not in c.metadata.get("tags", [])]
     if not with_code:
-        nb = _front_matter(nb)
+        nb = _captions_with_outputs(_front_matter(nb))
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = stable_ids(compact(strip_remote(exporter.from_notebook_node(nb)[0])))
@@ -202,6 +207,24 @@ def stable_ids(page: str) -> str:
         return page
     names = {old: f"pcnb-id-{i}" for i, old in enumerate(ids, 1)}
     return re.sub("|".join(map(re.escape, ids)), lambda m: names[m.group(0)], page)
+
+
+def _captions_with_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Each markdown cell (a section's heading and caption) moved into the code cell it introduces,
+    as that cell's first output: on paper a heading then stays on the page of its chart (a chart's
+    cell is kept whole, pcnb.reportview.STYLE), where a break between two cells could strand it."""
+    cells: list[Any] = []
+    for cell in nb.cells:
+        before = cells[-1] if cells else None
+        if (cell.cell_type == "code" and cell.get("outputs") and before is not None
+                and before.cell_type == "markdown" and before is not nb.cells[0]):
+            caption = nbformat.v4.new_output("display_data", data={"text/markdown": before.source})
+            cell.outputs = [caption, *cell.outputs]
+            cells[-1] = cell
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
 
 
 _REMOTE = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>",

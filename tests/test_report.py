@@ -277,3 +277,21 @@ def test_pdf_of_a_grid_holds_all_its_rows(tmp_path):
     to_pdf(page, tmp_path / "g.pdf")
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
     assert all(f"Status {i:02d}" in text for i in range(60))
+
+
+def test_a_sections_heading_goes_into_the_cell_it_introduces():
+    """On paper a break between two cells stranded a heading at the foot of a page, its chart on the
+    next: in report mode a markdown cell becomes the first output of the code cell after it (kept whole
+    with its chart), the title cell and captions before another caption stay as they are."""
+    from nbformat.v4 import new_markdown_cell, new_output
+
+    from pcnb.reportview import _captions_with_outputs
+
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), new_markdown_cell("## A"), new_markdown_cell("## B"),
+                             new_code_cell("chart()", outputs=[new_output("display_data", data={"text/html": "c"})]),
+                             new_markdown_cell("## C"), new_code_cell("nothing()")])
+    nb.cells[0].source = "# Title"
+    out = _captions_with_outputs(nb)
+    assert [c.cell_type for c in out.cells] == ["markdown", "markdown", "code", "markdown", "code"]
+    assert out.cells[2].outputs[0]["data"] == {"text/markdown": "## B"} and len(out.cells[2].outputs) == 2
+    assert out.cells[3].source == "## C"  # a code cell with nothing to show takes no caption
