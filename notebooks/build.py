@@ -114,7 +114,7 @@ NOTEBOOKS = {
         "from pcnb.reportview import in_short\n"
         "said = headlines.for_profile(prof, events, as_of_ts)  # the answer first: the last 3 months vs the 3 before\n"
         "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
-        "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day))\n"
+        "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
         "in_short(said)",
         "## Time in status\n\nBusiness days in each status, two ways: over the stays that finished, and counting "
         "the stays still open at their age so far (Kaplan-Meier), which does not flatter a period whose slow "

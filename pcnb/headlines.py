@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -106,10 +106,13 @@ def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
     return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
 
 
-def deadline_sentences(sla: pl.DataFrame) -> list[str]:
+def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str]:
     """One sentence per deadline of the profile (every unit, spans and tracks: the SLA table's rows,
     :meth:`Workspace.deadline_compliance`), so page 1 leaves none out: the share that missed it, of
-    how many judged, and the days allowed in their unit. Rows held back for too few projects say so."""
+    how many judged, and the days allowed in their unit. Rows held back for too few projects say so.
+    ``since``: the first local day the table counts from, said in each sentence (beside a "last 3
+    months" sentence of the same status, a reader must tell the two windows apart)."""
+    window = f" since {since:%b} {since.day}, {since.year}" if since else ""
     out = []
     for r in sla.iter_rows(named=True):
         track = f" ({r['track']})" if r.get("track") not in (None, "all") else ""
@@ -119,8 +122,8 @@ def deadline_sentences(sla: pl.DataFrame) -> list[str]:
             out.append(f"{r['deadline']}{track}: too few projects to judge ({judged}).")
             continue
         late = int(r["completed_late"]) + int(r["open_late"])
-        out.append(f"{r['deadline']}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit} "
-                   f"({late:,} of {judged:,}, still-open late ones included).")
+        out.append(f"{r['deadline']}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}"
+                   f"{window} ({late:,} of {judged:,}, still-open late ones included).")
     return out
 
 

@@ -116,3 +116,18 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
         "Review -> Paid (Fast): 35% missed the deadline of 25 business days (37 of 105, still-open late ones "
         "included).",
         "Payment: too few projects to judge (103)."]
+
+
+def test_deadline_sentences_say_their_window():
+    """Page 1 said "28% missed" twice, for the last 3 months and for the whole period, and a reader
+    could not tell which was which: the deadline sentences name the day they count from."""
+    from datetime import date
+
+    from pcnb.headlines import deadline_sentences
+
+    sla = pl.DataFrame({"deadline": ["Review"], "track": ["all"], "days": [10.0], "unit": ["business_days"],
+                        "completed": [1844], "completed_late": [500], "open_late": [15], "pct_exceeding": [0.2793],
+                        "suppressed": [False]})
+    assert deadline_sentences(sla, since=date(2024, 1, 1)) == [
+        "Review: 28% missed the deadline of 10 business days since Jan 1, 2024 (515 of 1,859, still-open late "
+        "ones included)."]
