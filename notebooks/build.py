@@ -82,7 +82,10 @@ NOTEBOOKS = {
         "once per project per exit, so "
         "a project re-opened and closed again departs twice; re-opened projects are counted apart. "
         "The change in work in progress is arrivals plus re-opened minus departures: positive means the "
-        "backlog grows. Months are the program's local months from the start of the period.",
+        "backlog grows. Months are the program's local months from the start of the period. The chart counts "
+        "completions only, the table every final status (withdrawals and rejections too); its net change "
+        "counts from the period's start, so projects already open then and drafts never submitted are in the "
+        "work in progress but not in it.",
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
