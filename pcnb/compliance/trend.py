@@ -57,6 +57,8 @@ def trend_chart(trend: pl.DataFrame, rules: RuleSet, as_of: datetime, timezone: 
     fig = go.Figure()
     for step in trend["_line"].unique(maintain_order=True).to_list():
         part = trend.filter(pl.col("_line") == step)
+        if part["E"].null_count() == part.height:  # a tier never judged (no days, no case): no empty legend entry
+            continue
         fig.add_scatter(x=part["period"].to_list(), y=[None if v is None else 100 * v for v in part["E"].to_list()],
                         mode="lines+markers+text", name=step, line={"color": pal[step], "width": 2},
                         text=[f"{100 * v:.0f}%" if v is not None else "" for v in part["E"].to_list()],

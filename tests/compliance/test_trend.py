@@ -57,6 +57,10 @@ def test_the_trend_chart_draws_one_line_per_step_and_tier():
     fig = trend_chart(trend, RULES, datetime(2025, 10, 2, tzinfo=UTC), "UTC")
     lines = {t.name: [round(y) for y in t.y] for t in fig.data}
     assert lines == {"Review (Fast)": [20, 14], "Review (Slow)": [43, 60]}
+    never = pl.concat([trend, trend.head(2).with_columns(pl.lit("other").alias("tier"), pl.lit(None, pl.Float64)
+                                                         .alias("E"))])
+    assert [t.name for t in trend_chart(never, RULES, datetime(2025, 10, 2, tzinfo=UTC), "UTC").data] == [
+        "Review (Fast)", "Review (Slow)"]  # a tier never judged draws no line and no legend entry
 
 
 def test_a_tier_without_days_is_said_untimed_not_empty():
