@@ -26,19 +26,20 @@ def clock_split(ws: Any, rules: str | Path | None = None, as_of: datetime | None
     open), utility_days, applicant_days, third_party_days, total_days (every day of the step)."""
     from pcnb import clock
     from pcnb.analytics.intervals import status_intervals
-    from pcnb.compliance.rules import for_profile
+    from pcnb.compliance.rules import calendar_for, for_profile
 
     prof = ws.profile
-    cal, at = prof.calendar.calendar(), as_of or clock.now()
-    events, final = ws.status_events(), prof.roles.final
+    at, events, final = as_of or clock.now(), ws.status_events(), prof.roles.final
     if rules is not None:
-        stays = stays_in_steps(events, for_profile(rules, prof), cal, at, final, prof.holders)
+        rule_set = for_profile(rules, prof)
+        stays = stays_in_steps(events, rule_set, calendar_for(rule_set, prof), at, final, prof.holders)
         if stays.height == 0:
             return _split(pl.DataFrame(schema={"step": pl.String, "project_id": pl.String, "holder": pl.String,
                                                "days": pl.Float64, "started": pl.Datetime("us", "UTC"),
                                                "ended": pl.Datetime("us", "UTC")}), ws)
         return _split(stays, ws)
-    iv = status_intervals(events, cal, at, terminal=final).filter(~pl.col("status").is_in(list(final)))
+    iv = status_intervals(events, prof.calendar.calendar(), at, terminal=final)
+    iv = iv.filter(~pl.col("status").is_in(list(final)))
     stays = iv.select(pl.col("status").cast(pl.String).alias("step"), "project_id",
                       holder_of(prof.holders, ()).alias("holder"),
                       pl.coalesce(pl.col("business_days").cast(pl.Float64),

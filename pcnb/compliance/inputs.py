@@ -84,6 +84,7 @@ def built(ws: Any, rules: RuleSet, label: str,
     ``segmented``: :func:`segments`' answer when the caller has it already (notebook 07's trend)."""
     from pcnb.compliance.pack import build, build_counts
     from pcnb.compliance.period import kind
+    from pcnb.compliance.rules import calendar_for
 
     if kind(label) != rules.period:  # an annual report's shape over a quarter would mislead its reader
         examples = {"quarter": "2025Q3", "half": "2025H1", "year": "2025"}
@@ -95,7 +96,7 @@ def built(ws: Any, rules: RuleSet, label: str,
         raise ConfigError("the program profile has no final statuses, so no step can be judged ended",
                           "set them with `%powerclerk profile set roles.completion STATUS` (and the exits)")
     sized, tiered = segmented if segmented is not None else segments(ws, rules)
-    events, cal, projects = ws.status_events(), prof.calendar.calendar(), ws.projects()
+    events, cal, projects = ws.status_events(), calendar_for(rules, prof), ws.projects()
     steps = build(events, rules, cal, label, prof.roles.final, prof.holders, projects, tiered)
     counted = build_counts(events, rules, cal, label, projects, tiered, sized) if rules.counts else None
     return steps, counted

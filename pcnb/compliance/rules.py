@@ -68,6 +68,9 @@ SCHEMA: dict[str, Any] = {
         "capacity": {"type": "string", "minLength": 1},
         "export_field": {"type": "string", "pattern": "^[^/]+/[^/]+$"},
         "tier_names": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+        "calendar": {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+            "country": {"type": "string"}, "subdivision": {"type": ["string", "null"]},
+            "closures": {"type": "array", "items": {"type": "string"}}, "week_mask": {"type": "string"}}},
     },
 }
 FIXES = {
@@ -91,6 +94,8 @@ FIXES = {
                     "export capacity in the same unit; counts sum it beside the size (needs `capacity`)",
     "tier_names": "{YOUR TRACK VALUE: THE RULE'S TIER, ...}: e.g. {Fast Track: Expedited} when your program "
                   "names its tracks otherwise",
+    "calendar": "{country: US, subdivision: MA, closures: [yyyy-mm-dd, ...]}: the tariff's holidays where they are "
+                "not the program's (the time zone stays the program's)",
     "based_on": "a shipped shape (`pcnb rules shapes` lists them) or a rule file's path",
 }
 
@@ -140,6 +145,7 @@ class RuleSet:
     capacity: str | None = None  # the size field's unit, when counts sum sizes
     export_field: str | None = None  # FORM/FIELD of the export capacity, summed beside the size
     tier_names: tuple[tuple[str, str], ...] = ()  # the program's track value -> the rule's tier name
+    calendar: tuple[tuple[str, Any], ...] = ()  # the tariff's own holidays (country, subdivision, closures)
 
     @property
     def days_word(self) -> str:
@@ -147,9 +153,29 @@ class RuleSet:
 
 
 def for_profile(path: str | Path, profile: Any) -> RuleSet:
-    """:func:`load` checked against a program profile's statuses, roles and exits."""
+    """:func:`load` checked against a program profile's statuses, roles and exits (and its calendar
+    block, if any, against the holidays package)."""
     roles = {r: getattr(profile.roles, r) for r in ROLES}
-    return load(path, [s.name for s in profile.statuses], roles, profile.roles.exits)
+    rules = load(path, [s.name for s in profile.statuses], roles, profile.roles.exits)
+    calendar_for(rules, profile)
+    return rules
+
+
+def calendar_for(rules: RuleSet, profile: Any) -> Any:
+    """The working calendar the rule file counts business days on: the program's (time zone, week,
+    holidays), with the tariff's own holidays where the file says them (a state's holidays are not
+    always the utility's). A country or subdivision the holidays package lacks is a RulesError."""
+    from dataclasses import replace
+
+    from pcnb.profile_keys import ProfileError
+
+    spec = replace(profile.calendar, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in rules.calendar})
+    try:
+        return spec.calendar()
+    except ProfileError as exc:
+        raise RulesError(f"{rules.source}: {exc.message}" + (" (the rule file's calendar)" if rules.calendar else ""),
+                         f"{exc.hint}; or leave `calendar` out to count on the program's calendar"
+                         if rules.calendar else exc.hint) from None
 
 
 def load(path: str | Path, statuses: Iterable[str], roles: Mapping[str, str | None],
@@ -197,7 +223,9 @@ def from_dict(data: Any, statuses: Iterable[str], roles: Mapping[str, str | None
                    tuple(data.get("columns") or COLUMNS), tier_by=data.get("tier_by"), digest=digest,
                    counts=counts, size_tiers=tiers, capacity=data.get("capacity"),
                    export_field=data.get("export_field"),
-                   tier_names=tuple((str(k), str(v)) for k, v in (data.get("tier_names") or {}).items()))
+                   tier_names=tuple((str(k), str(v)) for k, v in (data.get("tier_names") or {}).items()),
+                   calendar=tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                         for k, v in (data.get("calendar") or {}).items())))
 
 
 class _Refs:

@@ -6,7 +6,7 @@ data: the code under test reads no clock."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -128,3 +128,42 @@ def test_days_per_tier_need_tier_by_and_tiers(events):
         from_dict({**RULES, "steps": [step]}, STATUSES, {"intake": "Submitted"})
     with pytest.raises(ConfigError, match="segments.track"):
         _cases(events, tier_by="track", steps=[step])
+
+
+def test_the_tariffs_own_holidays_count(events):
+    """A rule file's `calendar` block names the tariff's holidays where they are not the program's:
+    Massachusetts' Patriots' Day (April 21, 2025) is no business day under it, and counted without it."""
+    from types import SimpleNamespace
+
+    from pcnb.compliance.rules import calendar_for
+    from pcnb.profile import CalendarSpec
+
+    april = pl.DataFrame([("Q1", 1, "Submitted", datetime(2025, 4, 17, 16, tzinfo=UTC)),
+                          ("Q1", 2, "Review", datetime(2025, 4, 18, 16, tzinfo=UTC)),
+                          ("Q1", 3, "Approved", datetime(2025, 4, 25, 16, tzinfo=UTC))], orient="row",
+                         schema={"project_id": pl.String, "seq": pl.Int64, "status": pl.String,
+                                 "ts": pl.Datetime("us", "UTC")})
+    prof = SimpleNamespace(calendar=CalendarSpec(timezone="America/New_York"))
+    first, last = period.parse("2025Q2")
+    days = {}
+    for block in ({}, {"subdivision": "MA"}):
+        rules = from_dict({**RULES, **({"calendar": block} if block else {})}, STATUSES, {"intake": "Submitted"})
+        cal = calendar_for(rules, prof)
+        found = cases(april, rules, cal, (first, last), period.end_instant(last, cal.timezone), FINAL, HOLDERS)
+        days[bool(block)] = found["counted_days"][0]
+    # Submitted Apr 17 (1) + Review Apr 18-24: Fri 18, Mon 21, Tue 22, Wed 23, Thu 24 = 6; 5 without the 21st
+    assert days == {False: 6, True: 5}
+
+
+def test_a_calendar_the_holidays_package_lacks_is_refused():
+    from types import SimpleNamespace
+
+    from pcnb.compliance.rules import calendar_for
+    from pcnb.profile import CalendarSpec
+
+    rules = from_dict({**RULES, "calendar": {"subdivision": "XX"}}, STATUSES, {"intake": "Submitted"})
+    with pytest.raises(RulesError) as err:
+        calendar_for(rules, SimpleNamespace(calendar=CalendarSpec(timezone="America/New_York")))
+    assert "'XX' is not a subdivision of US" in str(err.value) and "leave `calendar` out" in str(err.value)
+    with pytest.raises(RulesError, match="calendar"):
+        from_dict({**RULES, "calendar": {"state": "MA"}}, STATUSES, {"intake": "Submitted"})
