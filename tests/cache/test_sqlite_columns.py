@@ -1,0 +1,82 @@
+"""sqlite_columns.py: the columnar SQLite reader returns exactly what the plain row reader and the
+values written give, whatever the text holds (nulls, empty strings, separators, quotes, unicode, NUL),
+for integers of any size, in the key's order whatever order SQLite aggregates in; the joined blobs
+line up with their keys and lengths."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pcnb.cache import sqlite_columns
+
+SCHEMA: dict[str, pl.DataType] = {"name": pl.String(), "ts": pl.Datetime("us", "UTC"), "flag": pl.Boolean(),
+                                  "label": pl.Categorical()}
+TRICKY = ["", " ", "\x1f", "\x1e", ",", '"', "'", "\\", "\n", "\x00", "null", "[]", "é", "漢字", "🙂", "a\x1fb\x1ec"]
+text = st.one_of(st.none(), st.sampled_from(TRICKY), st.text())  # st.text: any code point but surrogates
+row = st.tuples(text, st.one_of(st.none(), st.integers(-(2**63) + 1, 2**63 - 1)), st.one_of(st.none(), st.booleans()),
+                text)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+
+def _table(rows: list[tuple[object, ...]], keys: list[int]) -> sqlite3.Connection:
+    """A table written in ``keys``' order (so its rowid order is not the key order)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (k INTEGER, name TEXT, ts INTEGER, flag INTEGER, label TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?,?,?,?,?)", [(k, *r) for k, r in zip(keys, rows, strict=True)])
+    return conn
+
+
+@SETTINGS
+@given(st.lists(row, max_size=40), st.randoms())
+def test_columns_equal_the_row_reader_and_the_values_written(rows, rnd):
+    keys = list(range(len(rows)))
+    rnd.shuffle(keys)
+    conn = _table(rows, keys)
+    sql = "SELECT k, name, ts, flag, label FROM t"
+    got = sqlite_columns.frame(conn, sql, SCHEMA)
+    assert got.equals(sqlite_columns.rows(conn, sql, SCHEMA))
+    written = [r for _, r in sorted(zip(keys, rows, strict=True))]
+    assert got.rows() == [(a, b, None if c is None else int(c), d) for a, b, c, d in written]
+    assert got.dtypes == [pl.String, pl.Int64, pl.Int64, pl.String]
+
+
+def test_an_empty_result_is_an_empty_frame_of_the_carried_types():
+    conn = _table([], [])
+    got = sqlite_columns.frame(conn, "SELECT k, name, ts, flag, label FROM t", SCHEMA)
+    assert got.height == 0 and got.schema == pl.Schema({"name": pl.String, "ts": pl.Int64, "flag": pl.Int64,
+                                                        "label": pl.String})
+
+
+def test_columns_are_matched_by_position_not_by_a_name_sqlite_would_turn_into_a_string():
+    """A column named "status" in the schema but status_name in the table: matched by position. A
+    double-quoted name SQLite cannot resolve would silently be the text 'status' on every row."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE p (status_name TEXT)")
+    conn.execute("INSERT INTO p VALUES ('Approved')")
+    got = sqlite_columns.frame(conn, "SELECT rowid, status_name FROM p", {"status": pl.Categorical()})
+    assert got["status"].to_list() == ["Approved"]
+    with pytest.raises(sqlite3.OperationalError):  # one column short: an error, not shifted columns
+        sqlite_columns.frame(conn, "SELECT rowid FROM p", {"status": pl.String()})
+    with pytest.raises(ValueError):
+        sqlite_columns.frame(conn, "SELECT rowid, status_name FROM p", {'a"b': pl.String()})
+
+
+@SETTINGS
+@given(st.dictionaries(st.text(), st.binary(max_size=64).map(lambda b: b[: len(b) // 8 * 8]), max_size=30),
+       st.randoms())
+def test_blobs_line_up_with_their_keys_and_lengths(packed, rnd):
+    items = list(packed.items())
+    rnd.shuffle(items)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE h (project_id TEXT PRIMARY KEY, events BLOB NOT NULL)")
+    conn.executemany("INSERT INTO h VALUES (?, ?)", items)
+    ids, sizes, joined = sqlite_columns.blobs(conn, "h", "project_id", "events")
+    assert len(ids) == len(sizes) == len(items)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    assert {k: joined[starts[i]:starts[i + 1]] for i, k in enumerate(ids.to_list())} == packed
