@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,7 @@ import polars as pl
 
 from pcnb import clock
 from pcnb.cache import sqlite_columns
-from pcnb.cache.store import EVENT, NULL_INT, Store, from_us
+from pcnb.cache.store import EVENT, NULL_INT, Store, StoreError, from_us
 
 #: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
 SUPPRESSED = "report_as = 'suppress'"
@@ -193,8 +194,10 @@ def _status_events(store: Store, columnar: bool = True) -> pl.DataFrame:
         return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
     people = dict(store.conn.execute("SELECT code, name FROM people").fetchall())
-    names = {c: n for c, n, _ in statuses}
-    ids = {c: i for c, _, i in statuses}
+    if not raw.select(_by_code("status_code", {c: True for c, _, _ in statuses}, pl.Boolean()).fill_null(False)
+                      .all()).item():
+        raise StoreError(f"{store.where}: a status history refers to a status the store does not list",
+                         "run a full sync (pcnb sync --full) to rebuild the cache")
     # few rows, read through a partial index (store migration 5): no scan of a million events
     hidden = store.conn.execute(f"SELECT project_id, seq FROM status_events WHERE {SUPPRESSED}").fetchall()
     suppressed = pl.DataFrame(hidden, schema={"project_id": pl.String, "seq": pl.Int64}, orient="row")
@@ -203,12 +206,21 @@ def _status_events(store: Store, columnar: bool = True) -> pl.DataFrame:
     return raw.select(
         pl.col("project_id").cast(pl.String),
         pl.col("seq").cast(pl.Int32),
-        pl.col("status_code").replace_strict(names, return_dtype=pl.String).cast(pl.Categorical).alias("status"),
-        pl.col("status_code").replace_strict(ids, return_dtype=pl.String).alias("status_id"),
+        _by_code("status_code", {c: n for c, n, _ in statuses}, pl.Categorical()).alias("status"),
+        _by_code("status_code", {c: i for c, _, i in statuses}, pl.String()).alias("status_id"),
         pl.col("ts").cast(pl.Int64).cast(TS),
-        pl.col("changed_by_code").replace_strict(people, default=None, return_dtype=pl.String).alias("changed_by"),
+        _by_code("changed_by_code", people, pl.String()).alias("changed_by"),
         flag.alias("suppressed"),
     )
+
+
+def _by_code(code: str, table: dict[int, Any], dtype: pl.DataType) -> pl.Expr:
+    """Column ``code`` (statuses', people's INTEGER PRIMARY KEY: small, dense) decoded by gathering
+    from an array indexed by code: a million events cost one gather, not a hash lookup each. A code
+    the table does not hold (or null) decodes to null."""
+    size = max(table, default=0) + 1
+    values = pl.Series([table.get(c) for c in range(size + 1)], dtype=dtype)  # [size]: the null
+    return pl.lit(values).gather(pl.when(pl.col(code).is_between(0, size - 1)).then(pl.col(code)).otherwise(size))
 
 
 def _unpack(ids: pl.Series, sizes: npt.NDArray[np.int64], joined: bytes) -> pl.DataFrame:
@@ -221,7 +233,8 @@ def _unpack(ids: pl.Series, sizes: npt.NDArray[np.int64], joined: bytes) -> pl.D
     order = ids.arg_sort().to_numpy()
     if not np.array_equal(order, np.arange(len(order))):  # move each project's run of events into place
         counts, starts = counts[order], (np.cumsum(counts) - counts)[order]
-        fields = fields[np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())]
+        fields = np.take(fields, np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum()),
+                         axis=0)
     null = pl.lit(NULL_INT, pl.Int64)
     out = pl.DataFrame({"project_id": ids.gather(np.repeat(order, counts)),
                         "seq": fields[:, 0], "status_code": fields[:, 1], "ts": fields[:, 2],

@@ -159,3 +159,26 @@ def test_cold_frames_equal_the_row_readers_frames_and_the_values_written(tmp_pat
         assert frames.build(store, name).equals(new[name]), name
     reference.close()
     store.close()
+
+
+def test_a_history_entry_of_an_unlisted_status_is_an_error_and_an_unknown_person_is_null(tmp_path):
+    """Codes are decoded by position in the status and people lists: a code neither list holds must
+    not decode to another status (the store is broken: say so), nor to another person (null)."""
+    import pytest
+
+    from pcnb.cache.store import Store, StoreError
+
+    store = Store(tmp_path / "s.sqlite")
+    with store.tx() as conn:
+        Store.replace_history(conn, "P1", [{"StatusId": "s2", "Name": "Review", "ChangedBy": "Ann",
+                                            "Timestamp": "2024-07-02T09:00:00Z"},
+                                           {"StatusId": "s1", "Name": "Draft", "ChangedBy": "Bob",
+                                            "Timestamp": "2024-07-01T09:00:00Z"}])
+    with store.tx() as conn:
+        conn.execute("DELETE FROM people WHERE name = 'Bob'")
+    assert frames.build(store, "status_events")["changed_by"].to_list() == [None, "Ann"]
+    with store.tx() as conn:
+        conn.execute("DELETE FROM statuses WHERE status_id = 's2'")
+    with pytest.raises(StoreError, match="does not list"):
+        frames.build(store, "status_events")
+    store.close()
