@@ -101,7 +101,7 @@ def wait_for_snapshots() -> None:
 def _write_snapshot(df: pl.DataFrame, path: Path, store: Store, name: str) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        df.write_parquet(tmp)
+        df.write_parquet(tmp, compression="lz4")  # zstd: ~40 % smaller, twice the CPU to write and to read
         os.chmod(tmp, 0o600)  # same privacy as the store it mirrors
         os.replace(tmp, path)
         for old in path.parent.glob(f"{store.path.stem}.{name}.g*.parquet"):
@@ -158,8 +158,9 @@ def _projects(store: Store, columnar: bool = True) -> pl.DataFrame:
     if store.shared:
         df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
     else:
-        read = sqlite_columns.frame if columnar else sqlite_columns.rows
-        df = _typed(read(store.sqlite, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA), PROJECTS_SCHEMA)
+        raw = (sqlite_columns.frame(store.path, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA) if columnar
+               else sqlite_columns.rows(store.sqlite, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA))
+        df = _typed(raw, PROJECTS_SCHEMA)
     if df.height == 0:
         return df
     listed = dict(store.conn.execute("SELECT status_id, name FROM statuses WHERE name IS NOT NULL").fetchall())

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -48,24 +50,53 @@ def json_dtype(dtype: pl.DataType) -> pl.DataType:
     return pl.Int64() if isinstance(dtype, _INTEGER) else pl.String()
 
 
-def frame(conn: sqlite3.Connection, sql: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    """The rows of ``sql``, a SELECT of an integer sort key and then ``schema``'s columns (matched by
-    position, as a row reader would), sorted by the key and without it; each column as
-    ``json_dtype`` of its type (the caller casts to the schema). An SQLite built without JSON
-    functions gets :func:`rows`."""
+def frame(path: Path, sql: str, schema: Mapping[str, pl.DataType], chunks: int = 4) -> pl.DataFrame:
+    """The rows of ``sql`` in the SQLite file ``path``: a SELECT of an integer sort key and then
+    ``schema``'s columns (matched by position, as a row reader would), sorted by the key and
+    without it; each column as ``json_dtype`` of its type (the caller casts to the schema).
+
+    Read in ``chunks`` key ranges on a connection of its own, in one read transaction (one snapshot
+    of the store for every chunk, and the store's shared connection is never held in a transaction):
+    while polars decodes a chunk (without the GIL), a thread has SQLite build the next one (sqlite3
+    releases the GIL too), so the two halves of the work run on two cores. An SQLite built without
+    JSON functions gets :func:`rows`."""
     names = _names(schema)
+    source = f"WITH {CTE}({', '.join(names)}) AS ({sql}) SELECT"
     arrays = ", ".join(f"json_group_array({n})" for n in names)
-    try:
-        row = conn.execute(f"WITH {CTE}({', '.join(names)}) AS ({sql}) SELECT count(*), {arrays} FROM {CTE}").fetchone()
-    except sqlite3.OperationalError as exc:
-        if "no such function" not in str(exc):
-            raise
-        return rows(conn, sql, schema)
     types = {KEY: pl.Int64(), **{n: json_dtype(t) for n, t in schema.items()}}
-    if row[0] == 0:
-        return pl.DataFrame(schema={n: types[n] for n in schema})
-    df = pl.DataFrame([pl.Series(n, [text]).str.json_decode(pl.List(types[n])).explode()
-                       for n, text in zip(types, row[1:], strict=True)])
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("BEGIN")  # deferred: a read transaction from the first SELECT to the end
+        try:
+            low, high = conn.execute(f"{source} min({KEY}), max({KEY}) FROM {CTE}").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such function" not in str(exc):
+                raise
+            return rows(conn, sql, schema)
+        if low is None:
+            return pl.DataFrame(schema={n: types[n] for n in schema})
+        count = max(1, min(chunks, high - low + 1))
+        starts = [low + (high - low + 1) * i // count for i in range(count)]  # Python integers: exact, any range
+        ranges = list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
+
+        def chunk(bounds: tuple[int, int]) -> tuple[str, ...]:
+            got: tuple[str, ...] = conn.execute(f"{source} {arrays} FROM {CTE} WHERE {KEY} BETWEEN ? AND ?",
+                                                bounds).fetchone()
+            return got
+
+        parts = []
+        with ThreadPoolExecutor(1, thread_name_prefix="pcnb-columns") as pool:
+            pending = pool.submit(chunk, ranges[0])
+            for i in range(count):
+                texts = pending.result()
+                if i + 1 < count:
+                    pending = pool.submit(chunk, ranges[i + 1])
+                parts.append(pl.DataFrame([pl.Series(n, [text]).str.json_decode(pl.List(types[n])).explode()
+                                           for n, text in zip(types, texts, strict=True)]))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    df = pl.concat(parts).drop_nulls(KEY)  # a chunk without rows decodes to one row of nulls
     if not df[KEY].is_sorted():
         df = df.sort(KEY)
     return df.drop(KEY)
