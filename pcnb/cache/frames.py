@@ -7,10 +7,21 @@ beside the store (for a shared PostgreSQL store: in this reader's own data dir),
 store's write generation, so repeated loads are a parquet read and only the first load after a
 change pays for reading rows.
 
+The first load after a change ("cold") reads SQLite without a Python object per value (issue #31:
+166,000 projects and ~1M events; one tuple per row was ~0.3 s of projects alone). Projects come as
+one JSON array per column (pcnb.cache.sqlite_columns.frame): JSON because it is exact by
+construction (nulls stay null, separators, quotes and any text are escaped, microsecond integers stay
+integers), where a separator-joined text would need an escape scheme of its own; read in key-range
+chunks in one read transaction, SQLite building the next chunk while polars decodes the last.
+Histories are already one packed blob per project (store.EVENT); SQLite joins them into one buffer
+that numpy splits (sqlite_columns.blobs). Neither relies on SQLite's aggregate order: rows carry
+their key and are put in order here. The row reader (``build(..., columnar=False)``) stays as the
+reference the tests compare with and the fallback for an SQLite without JSON functions.
+
 Why not an Arrow-native SQLite reader (ADBC, connectorx): they bundle their own SQLite library, and
 two SQLite libraries in one process do not see each other's WAL (stale reads were observed) and
-break each other's POSIX locks. PostgreSQL has no such trap: its frames come through ADBC's
-PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
+break each other's POSIX locks; Python's sqlite3 does all SQLite reads here. PostgreSQL has no such
+trap: its frames come through ADBC's PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
 """
 
 from __future__ import annotations
@@ -158,7 +169,7 @@ def _projects(store: Store, columnar: bool = True) -> pl.DataFrame:
     if store.shared:
         df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
     else:
-        raw = (sqlite_columns.frame(store.path, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA) if columnar
+        raw = (sqlite_columns.frame(store.path.absolute(), PROJECTS_KEYED_SQL, PROJECTS_SCHEMA) if columnar
                else sqlite_columns.rows(store.sqlite, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA))
         df = _typed(raw, PROJECTS_SCHEMA)
     if df.height == 0:

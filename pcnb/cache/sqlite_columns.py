@@ -4,12 +4,12 @@ Python's sqlite3 module hands back one tuple per row and one object per value: f
 that alone is ~0.3 s, before polars has seen a value. Here SQLite does the per-value work in C and
 returns a few large values instead:
 
-* :func:`frame`: one JSON array per column (``json_group_array``, one aggregate query, so every column
-  comes from the same read transaction and in the same row order), decoded by polars' JSON reader
-  (Rust). JSON is chosen over a joined text with separators because it is exact by construction:
-  NULL stays ``null`` (not an empty string), quotes, backslashes, control characters (separators
-  included) and non-ASCII text are escaped and decoded by the standard, and integers (microsecond
-  timestamps) are JSON integers, read as Int64 without a detour through floats.
+* :func:`frame`: one JSON array per column (``json_group_array``; all columns of a chunk of rows come
+  from one aggregate query, so in the same row order, and all chunks from one read transaction),
+  decoded by polars' JSON reader (Rust). JSON is chosen over a joined text with separators because it
+  is exact by construction: NULL stays ``null`` (not an empty string), quotes, backslashes, control
+  characters (separators included) and non-ASCII text are escaped and decoded by the standard, and
+  integers (microsecond timestamps) are JSON integers, read as Int64 without a detour through floats.
 * :func:`blobs`: the packed histories (``store.EVENT``) joined by ``group_concat`` into one buffer,
   next to a JSON array of their keys and byte lengths, for numpy to split.
 
