@@ -83,10 +83,12 @@ from pcnb.cache import frames
 from pcnb.cache.store import Store
 store = Store(sys.argv[1])
 out = {"code": frames.__file__, "generation": store.generation()}
+cpu = time.process_time()
 for name, load in (("projects", frames.projects), ("status_events", frames.status_events)):
     start = time.perf_counter()
     load(store)
     out[name] = time.perf_counter() - start
+out["cpu"] = time.process_time() - cpu  # every thread of the process, the snapshot writes begun so far included
 frames.wait_for_snapshots()
 warm = []
 for _ in range(3):
@@ -184,6 +186,11 @@ def main() -> None:
         rows.append((f"cold, same runs, with the row reader of commit {args.baseline} (before issue #31's columnar "
                      "reader)", f"{before:.3f} s median (projects {median('old', 'projects'):.3f} s, status_events "
                      f"{median('old', 'status_events'):.3f} s): old/new {before / new:.2f}x", "-"))
+    cpu = f"{median('new', 'cpu'):.3f} s"
+    if "old" in runs:
+        cpu += f" / {median('old', 'cpu'):.3f} s: old/new {median('old', 'cpu') / median('new', 'cpu'):.2f}x"
+    rows.append(("cold: CPU time of the loading process (every thread), median: new" + (" / old" * ("old" in runs)),
+                 cpu, "-"))
     rows += [
         ("load average (1, 5, 15 min) before / after the cold runs",
          f"{' '.join(f'{x:.2f}' for x in load_before)} / {' '.join(f'{x:.2f}' for x in load_after)} "
