@@ -91,12 +91,15 @@ def frame(path: Path, sql: str, schema: Mapping[str, pl.DataType], chunks: int =
                 texts = pending.result()
                 if i + 1 < count:
                     pending = pool.submit(chunk, ranges[i + 1])
-                parts.append(pl.DataFrame([pl.Series(n, [text]).str.json_decode(pl.List(types[n])).explode()
-                                           for n, text in zip(types, texts, strict=True)]))
+                if texts[0] != "[]":  # a key range without rows (its empty arrays would explode to a null row)
+                    parts.append(pl.DataFrame([pl.Series(n, [text]).str.json_decode(pl.List(types[n])).explode()
+                                               for n, text in zip(types, texts, strict=True)]))
         conn.execute("COMMIT")
     finally:
         conn.close()
-    df = pl.concat(parts).drop_nulls(KEY)  # a chunk without rows decodes to one row of nulls
+    if not parts:
+        return pl.DataFrame(schema={n: types[n] for n in schema})
+    df = pl.concat(parts)
     if not df[KEY].is_sorted():
         df = df.sort(KEY)
     return df.drop(KEY)
