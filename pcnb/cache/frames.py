@@ -169,7 +169,8 @@ def _projects(store: Store, columnar: bool = True) -> pl.DataFrame:
     if store.shared:
         df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
     else:
-        raw = (sqlite_columns.frame(store.path.absolute(), PROJECTS_KEYED_SQL, PROJECTS_SCHEMA) if columnar
+        raw = (sqlite_columns.frame(store.path.absolute(), PROJECTS_KEYED_SQL, PROJECTS_SCHEMA,
+                                    "SELECT min(rowid), max(rowid) FROM projects") if columnar
                else sqlite_columns.rows(store.sqlite, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA))
         df = _typed(raw, PROJECTS_SCHEMA)
     if df.height == 0:

@@ -50,50 +50,58 @@ def json_dtype(dtype: pl.DataType) -> pl.DataType:
     return pl.Int64() if isinstance(dtype, _INTEGER) else pl.String()
 
 
-def frame(path: Path, sql: str, schema: Mapping[str, pl.DataType], chunks: int = 4) -> pl.DataFrame:
+def frame(path: Path, sql: str, schema: Mapping[str, pl.DataType], bounds: str | None = None,
+          chunks: int = 4) -> pl.DataFrame:
     """The rows of ``sql`` in the SQLite file ``path``: a SELECT of an integer sort key and then
     ``schema``'s columns (matched by position, as a row reader would), sorted by the key and
     without it; each column as ``json_dtype`` of its type (the caller casts to the schema).
 
-    Read in ``chunks`` key ranges on a connection of its own, in one read transaction (one snapshot
-    of the store for every chunk, and the store's shared connection is never held in a transaction):
-    while polars decodes a chunk (without the GIL), a thread has SQLite build the next one (sqlite3
-    releases the GIL too), so the two halves of the work run on two cores. An SQLite built without
-    JSON functions gets :func:`rows`."""
+    ``bounds``: a cheap SELECT of about the key's lowest and highest value (e.g. a table's min and max
+    rowid, read from its b-tree's ends; never a scan). The rows are then read in ``chunks`` key
+    ranges between them (the first and last open-ended, so bounds only balance the chunks, they
+    cannot lose rows), on a connection of its own, in one read transaction (one snapshot for every
+    chunk, and the store's shared connection is never held in a transaction): while polars decodes a
+    chunk (without the GIL), a thread has SQLite build the next one (sqlite3 releases the GIL too),
+    so the two halves of the work run on two cores. Without ``bounds``: one chunk. An SQLite built
+    without JSON functions gets :func:`rows`."""
     names = _names(schema)
-    source = f"WITH {CTE}({', '.join(names)}) AS ({sql}) SELECT"
-    arrays = ", ".join(f"json_group_array({n})" for n in names)
+    source = f"WITH {CTE}({', '.join(names)}) AS ({sql}) SELECT {', '.join(f'json_group_array({n})' for n in names)} "
     types = {KEY: pl.Int64(), **{n: json_dtype(t) for n, t in schema.items()}}
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("BEGIN")  # deferred: a read transaction from the first SELECT to the end
-        try:
-            low, high = conn.execute(f"{source} min({KEY}), max({KEY}) FROM {CTE}").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such function" not in str(exc):
-                raise
-            return rows(conn, sql, schema)
-        if low is None:
-            return pl.DataFrame(schema={n: types[n] for n in schema})
-        count = max(1, min(chunks, high - low + 1))
-        starts = [low + (high - low + 1) * i // count for i in range(count)]  # Python integers: exact, any range
-        ranges = list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
+        low, high = (conn.execute(bounds).fetchone() if bounds else None) or (None, None)
+        starts: list[int] = []  # of the 2nd.. chunks; Python integers: exact, whatever the keys' range
+        if isinstance(low, int) and isinstance(high, int) and high > low:
+            count = min(max(1, chunks), high - low + 1)
+            starts = [low + (high - low + 1) * i // count for i in range(1, count)]
+        ranges = list(zip([None, *starts], [*starts, None], strict=True))
+        count = len(ranges)
 
-        def chunk(bounds: tuple[int, int]) -> tuple[str, ...]:
-            got: tuple[str, ...] = conn.execute(f"{source} {arrays} FROM {CTE} WHERE {KEY} BETWEEN ? AND ?",
-                                                bounds).fetchone()
+        def chunk(r: tuple[int | None, int | None]) -> tuple[str, ...]:
+            clauses = [f"{KEY} >= ?"] * (r[0] is not None) + [f"{KEY} < ?"] * (r[1] is not None)
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            got: tuple[str, ...] = conn.execute(f"{source} FROM {CTE}{where}",
+                                                [b for b in r if b is not None]).fetchone()
             return got
 
         parts = []
         with ThreadPoolExecutor(1, thread_name_prefix="pcnb-columns") as pool:
-            pending = pool.submit(chunk, ranges[0])
-            for i in range(count):
+            try:
+                pending = pool.submit(chunk, ranges[0])
                 texts = pending.result()
+            except sqlite3.OperationalError as exc:
+                if "no such function" not in str(exc):
+                    raise
+                return rows(conn, sql, schema)
+            for i in range(count):
                 if i + 1 < count:
                     pending = pool.submit(chunk, ranges[i + 1])
                 if texts[0] != "[]":  # a key range without rows (its empty arrays would explode to a null row)
                     parts.append(pl.DataFrame([pl.Series(n, [text]).str.json_decode(pl.List(types[n])).explode()
                                                for n, text in zip(types, texts, strict=True)]))
+                if i + 1 < count:
+                    texts = pending.result()
         conn.execute("COMMIT")
     finally:
         conn.close()

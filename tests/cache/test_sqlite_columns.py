@@ -39,14 +39,17 @@ def _table(path: Path, rows: list[tuple[object, ...]], keys: list[int]) -> sqlit
 @SETTINGS
 @given(st.lists(row, max_size=40), st.data(), st.integers(1, 5))
 def test_columns_equal_the_row_reader_and_the_values_written(tmp_path_factory, rows, data, chunks):
-    """Keys in any order, sparse (key ranges without rows) and anywhere in int64 (the chunks' bounds at
-    its ends), the rows read in 1 to 5 chunks."""
-    keys = data.draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=len(rows), max_size=len(rows),
-                              unique=True))
+    """Keys in any order, sparse (key ranges without rows) and anywhere in int64; read in 1 to 5 chunks
+    between bounds that are the keys' own, none, or any two integers (bounds only balance the chunks:
+    narrower than the keys they must not lose rows)."""
+    int64 = st.integers(-(2**63), 2**63 - 1)
+    keys = data.draw(st.lists(int64, min_size=len(rows), max_size=len(rows), unique=True))
+    bounds = data.draw(st.one_of(st.none(), st.just("SELECT min(k), max(k) FROM t"),
+                                 st.tuples(int64, int64).map(lambda b: f"SELECT {b[0]}, {b[1]}")))
     path = tmp_path_factory.getbasetemp() / "columns.sqlite"
     conn = _table(path, rows, keys)
     sql = "SELECT k, name, ts, flag, label FROM t"
-    got = sqlite_columns.frame(path, sql, SCHEMA, chunks)
+    got = sqlite_columns.frame(path, sql, SCHEMA, bounds, chunks)
     assert got.equals(sqlite_columns.rows(conn, sql, SCHEMA))
     written = [r for _, r in sorted(zip(keys, rows, strict=True))]
     assert got.rows() == [(a, b, None if c is None else int(c), d) for a, b, c, d in written]
@@ -84,7 +87,8 @@ def test_the_chunks_are_one_snapshot_of_the_store(tmp_path):
             time.sleep(0.001)
         for _ in range(5):
             before = len(versions)
-            got = sqlite_columns.frame(path, "SELECT k, name, ts, flag, label FROM t", SCHEMA, chunks=100)
+            got = sqlite_columns.frame(path, "SELECT k, name, ts, flag, label FROM t", SCHEMA,
+                                       "SELECT min(k), max(k) FROM t", chunks=100)
             if len(versions) > before + 1:  # at least one write committed during the read
                 break
     finally:
