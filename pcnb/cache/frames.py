@@ -210,7 +210,7 @@ def _status_events(store: Store, columnar: bool = True) -> pl.DataFrame:
     if not raw.select(_by_code("status_code", {c: True for c, _, _ in statuses}, pl.Boolean()).fill_null(False)
                       .all()).item():
         raise StoreError(f"{store.where}: a status history refers to a status the store does not list",
-                         "run a full sync (pcnb sync --full) to rebuild the cache")
+                         "the cache is inconsistent: move it aside and run a full sync")
     # few rows, read through a partial index (store migration 5): no scan of a million events
     hidden = store.conn.execute(f"SELECT project_id, seq FROM status_events WHERE {SUPPRESSED}").fetchall()
     suppressed = pl.DataFrame(hidden, schema={"project_id": pl.String, "seq": pl.Int64}, orient="row")
