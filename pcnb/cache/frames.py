@@ -7,10 +7,21 @@ beside the store (for a shared PostgreSQL store: in this reader's own data dir),
 store's write generation, so repeated loads are a parquet read and only the first load after a
 change pays for reading rows.
 
+The first load after a change ("cold") reads SQLite without a Python object per value (issue #31:
+166,000 projects and ~1M events; one tuple per row was ~0.3 s of projects alone). Projects come as
+one JSON array per column (pcnb.cache.sqlite_columns.frame): JSON because it is exact by
+construction (nulls stay null, separators, quotes and any text are escaped, microsecond integers stay
+integers), where a separator-joined text would need an escape scheme of its own; read in key-range
+chunks in one read transaction, SQLite building the next chunk while polars decodes the last.
+Histories are already one packed blob per project (store.EVENT); SQLite joins them into one buffer
+that numpy splits (sqlite_columns.blobs). Neither relies on SQLite's aggregate order: rows carry
+their key and are put in order here. The row reader (``build(..., columnar=False)``) stays as the
+reference the tests compare with and the fallback for an SQLite without JSON functions.
+
 Why not an Arrow-native SQLite reader (ADBC, connectorx): they bundle their own SQLite library, and
 two SQLite libraries in one process do not see each other's WAL (stale reads were observed) and
-break each other's POSIX locks. PostgreSQL has no such trap: its frames come through ADBC's
-PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
+break each other's POSIX locks; Python's sqlite3 does all SQLite reads here. PostgreSQL has no such
+trap: its frames come through ADBC's PostgreSQL driver as Arrow columns (pcnb.cache.pg.PgConnection.frame).
 """
 
 from __future__ import annotations
@@ -21,11 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from pcnb import clock
-from pcnb.cache.store import EVENT, NULL_INT, Store, from_us
+from pcnb.cache import sqlite_columns
+from pcnb.cache.store import EVENT, NULL_INT, Store, StoreError, from_us
 
 #: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
 SUPPRESSED = "report_as = 'suppress'"
@@ -97,7 +112,7 @@ def wait_for_snapshots() -> None:
 def _write_snapshot(df: pl.DataFrame, path: Path, store: Store, name: str) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        df.write_parquet(tmp)
+        df.write_parquet(tmp, compression="lz4")  # zstd: ~40 % smaller, twice the CPU to write and to read
         os.chmod(tmp, 0o600)  # same privacy as the store it mirrors
         os.replace(tmp, path)
         for old in path.parent.glob(f"{store.path.stem}.{name}.g*.parquet"):
@@ -108,15 +123,21 @@ def _write_snapshot(df: pl.DataFrame, path: Path, store: Store, name: str) -> No
 
 
 def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    raw = _read(store, sql, list(schema))
+    return _typed(_read(store, sql, list(schema)), schema)
+
+
+def _typed(raw: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     if raw.height == 0:
         return pl.DataFrame(schema=schema)
     return raw.with_columns(pl.col(k).cast(pl.Int64).cast(v) if v == TS else pl.col(k).cast(v)
                             for k, v in schema.items())
 
 
-PROJECTS_SQL = """SELECT project_id, program_id, project_number, status_name, status_id, status_custom_id,
-    status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0 ORDER BY rowid"""
+_PROJECT_COLUMNS = """project_id, program_id, project_number, status_name, status_id, status_custom_id,
+    status_ts, last_change, owner_name, owner_email FROM projects WHERE deleted = 0"""
+PROJECTS_SQL = f"SELECT {_PROJECT_COLUMNS} ORDER BY rowid"
+#: SQLite: the same rows, their listing order first (pcnb.cache.sqlite_columns sorts by it)
+PROJECTS_KEYED_SQL = f"SELECT rowid, {_PROJECT_COLUMNS}"
 THREADS_SQL = ("SELECT thread_id, project_id, subject, status, external_id, created, last_note "
                "FROM inquiry_threads ORDER BY created")
 NOTES_SQL = ("SELECT note_id, thread_id, project_id, seq, author_name, author_email, is_admin, text, ts "
@@ -127,12 +148,31 @@ def projects(store: Store, wait: bool = False) -> pl.DataFrame:
     return _snapshot(store, "projects", lambda: _projects(store), wait)
 
 
-def _projects(store: Store) -> pl.DataFrame:
+def build(store: Store, name: str, columnar: bool = True) -> pl.DataFrame:
+    """Frame ``name`` (projects, status_events, threads, notes) read from the store now, without the
+    snapshot: the cold load. ``columnar=False`` reads SQLite one Python tuple per row, the reader
+    before the columnar one (pcnb.cache.sqlite_columns): the reference tests and the benchmark
+    compare it with; threads and notes are small and always read that way."""
+    if name == "projects":
+        return _projects(store, columnar)
+    if name == "status_events":
+        return _status_events(store, columnar)
+    return _load(store, {"threads": THREADS_SQL, "notes": NOTES_SQL}[name],
+                 {"threads": THREADS_SCHEMA, "notes": NOTES_SCHEMA}[name])
+
+
+def _projects(store: Store, columnar: bool = True) -> pl.DataFrame:
     """Each project's status under the name the program uses now: a project listed before a rename
     keeps the name it was listed with in its row, so the name comes from the status list
     (pcnb.cache.catalog keeps it current) or, without one, from the newest listed project in that
     status (its CurrentStatus name is current by definition)."""
-    df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
+    if store.shared:
+        df = _load(store, PROJECTS_SQL, PROJECTS_SCHEMA)
+    else:
+        raw = (sqlite_columns.frame(store.path.absolute(), PROJECTS_KEYED_SQL, PROJECTS_SCHEMA,
+                                    "SELECT min(rowid), max(rowid) FROM projects") if columnar
+               else sqlite_columns.rows(store.sqlite, PROJECTS_KEYED_SQL, PROJECTS_SCHEMA))
+        df = _typed(raw, PROJECTS_SCHEMA)
     if df.height == 0:
         return df
     listed = dict(store.conn.execute("SELECT status_id, name FROM statuses WHERE name IS NOT NULL").fetchall())
@@ -155,14 +195,22 @@ def status_events(store: Store, wait: bool = False) -> pl.DataFrame:
     return _snapshot(store, "status_events", lambda: _status_events(store), wait)
 
 
-def _status_events(store: Store) -> pl.DataFrame:
-    raw = _unpack(_read(store, "SELECT project_id, events FROM history_packed", ["project_id", "b"]))
+def _status_events(store: Store, columnar: bool = True) -> pl.DataFrame:
+    if store.shared or not columnar:  # PostgreSQL: Arrow columns through ADBC; SQLite: a tuple per project
+        rows = _read(store, "SELECT project_id, events FROM history_packed", ["project_id", "b"])
+        blobs = rows["b"].cast(pl.Binary).to_list()
+        raw = _unpack(rows["project_id"].cast(pl.String), np.fromiter(map(len, blobs), np.int64, len(blobs)),
+                      b"".join(blobs))
+    else:  # SQLite: the blobs joined by SQLite, no Python object per project
+        raw = _unpack(*sqlite_columns.blobs(store.sqlite, "history_packed", "project_id", "events"))
     if raw.height == 0:
         return pl.DataFrame(schema=STATUS_EVENTS_SCHEMA)
     statuses = store.conn.execute("SELECT code, name, status_id FROM statuses").fetchall()
     people = dict(store.conn.execute("SELECT code, name FROM people").fetchall())
-    names = {c: n for c, n, _ in statuses}
-    ids = {c: i for c, _, i in statuses}
+    if not raw.select(_by_code("status_code", {c: True for c, _, _ in statuses}, pl.Boolean()).fill_null(False)
+                      .all()).item():
+        raise StoreError(f"{store.where}: a status history refers to a status the store does not list",
+                         "the cache is inconsistent: move it aside and run a full sync")
     # few rows, read through a partial index (store migration 5): no scan of a million events
     hidden = store.conn.execute(f"SELECT project_id, seq FROM status_events WHERE {SUPPRESSED}").fetchall()
     suppressed = pl.DataFrame(hidden, schema={"project_id": pl.String, "seq": pl.Int64}, orient="row")
@@ -171,26 +219,37 @@ def _status_events(store: Store) -> pl.DataFrame:
     return raw.select(
         pl.col("project_id").cast(pl.String),
         pl.col("seq").cast(pl.Int32),
-        pl.col("status_code").replace_strict(names, return_dtype=pl.String).cast(pl.Categorical).alias("status"),
-        pl.col("status_code").replace_strict(ids, return_dtype=pl.String).alias("status_id"),
+        _by_code("status_code", {c: n for c, n, _ in statuses}, pl.Categorical()).alias("status"),
+        _by_code("status_code", {c: i for c, _, i in statuses}, pl.String()).alias("status_id"),
         pl.col("ts").cast(pl.Int64).cast(TS),
-        pl.col("changed_by_code").replace_strict(people, default=None, return_dtype=pl.String).alias("changed_by"),
+        _by_code("changed_by_code", people, pl.String()).alias("changed_by"),
         flag.alias("suppressed"),
     )
 
 
-def _unpack(rows: pl.DataFrame) -> pl.DataFrame:
-    """history_packed blobs (project_id, b) -> one row per event (store.EVENT layout): the blobs
-    joined into one buffer that numpy reads as four int64 columns, no Python object per event."""
-    import numpy as np
+def _by_code(code: str, table: dict[int, Any], dtype: pl.DataType) -> pl.Expr:
+    """Column ``code`` (statuses', people's INTEGER PRIMARY KEY: small, dense) decoded by gathering
+    from an array indexed by code: a million events cost one gather, not a hash lookup each. A code
+    the table does not hold (or null) decodes to null."""
+    size = max(table, default=0) + 1
+    values = pl.Series([table.get(c) for c in range(size + 1)], dtype=dtype)  # [size]: the null
+    return pl.lit(values).gather(pl.when(pl.col(code).is_between(0, size - 1)).then(pl.col(code)).otherwise(size))
 
-    # sorting 1 row per project here (not 1 per event in SQLite or later) keeps the output ordered
-    packed = rows.cast({"project_id": pl.String, "b": pl.Binary}).sort("project_id")
-    blobs = packed["b"].to_list()
-    lengths = np.fromiter((len(b) // EVENT.size for b in blobs), dtype=np.int64, count=len(blobs))
-    fields = np.frombuffer(b"".join(blobs), dtype="<i8").reshape(-1, 4)
+
+def _unpack(ids: pl.Series, sizes: npt.NDArray[np.int64], joined: bytes) -> pl.DataFrame:
+    """history_packed blobs (each project's id, its blob's size in bytes, the blobs joined in the same
+    order) -> one row per event (store.EVENT layout), ordered by project id, then seq: numpy reads the
+    buffer as four int64 columns, no Python object per event."""
+    counts = sizes // EVENT.size
+    fields = np.frombuffer(joined, dtype="<i8").reshape(-1, 4)
+    # sorting 1 key per project here (not 1 per event in SQLite or later) keeps the output ordered
+    order = ids.arg_sort().to_numpy()
+    if not np.array_equal(order, np.arange(len(order))):  # move each project's run of events into place
+        counts, starts = counts[order], (np.cumsum(counts) - counts)[order]
+        fields = np.take(fields, np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum()),
+                         axis=0)
     null = pl.lit(NULL_INT, pl.Int64)
-    out = pl.DataFrame({"project_id": packed["project_id"].gather(np.repeat(np.arange(len(blobs)), lengths)),
+    out = pl.DataFrame({"project_id": ids.gather(np.repeat(order, counts)),
                         "seq": fields[:, 0], "status_code": fields[:, 1], "ts": fields[:, 2],
                         "changed_by_code": fields[:, 3]})
     return out.with_columns(pl.when(pl.col(c) != null).then(pl.col(c)).alias(c) for c in ("ts", "changed_by_code"))

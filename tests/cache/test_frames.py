@@ -92,3 +92,93 @@ def test_frames_are_the_same_on_both_backends_and_snapshots_follow_the_generatio
     assert frames.status_events(other).equals(frames.status_events(store))
     for s in (reference, store, other):
         s.close()
+
+
+#: text a columnar reader could get wrong: empty, separators, quotes, JSON-looking text, non-ASCII
+TRICKY = ["", " ", "\x1f", "\x1e", ",", '"', "'", "\\", "\n", "null", "[1]", "é", "漢字", "🙂", "a\x1fb\x1ec", None]
+
+
+def _tricky(store) -> tuple[dict[str, tuple], list[tuple]]:
+    """Projects and histories with TRICKY text in every column, nulls, microsecond timestamps, projects
+    written out of id order, some no longer listed (deleted) and some without a status id (their
+    status comes from the row). Returns the listed projects' values by id and every event's
+    (project, seq, status id, ts, changed by, suppressed), ordered as the frame is."""
+    from datetime import timedelta
+
+    from pcnb.cache.store import Store, to_us
+
+    t0 = datetime(2024, 7, 1, 12, 0, 0, 123457, tzinfo=UTC)
+    listed, events = {}, []
+    with store.tx() as conn:
+        for i in range(120):
+            pid, v = f"P{(i * 37) % 120:03d}-{TRICKY[i % 7]}", TRICKY[i % len(TRICKY)]
+            w = TRICKY[(i * 5) % len(TRICKY)]
+            ts = None if i % 9 == 4 else (t0 + timedelta(days=i, microseconds=i)).isoformat()
+            status = {"StatusId": None if i % 10 == 3 else f"S{i % 4}", "CustomId": w, "Name": f"Step {v}",
+                      "Timestamp": ts}
+            p = {"ProjectId": pid, "ProgramId": w, "ProjectNumber": v, "CurrentStatus": status,
+                 "LastChangeTimestamp": None if i % 11 == 5 else (t0 - timedelta(hours=i)).isoformat(),
+                 "ProjectOwner": {"Name": v, "Email": w}}
+            Store.upsert_project(conn, p, 0, None if i % 13 == 6 else "run")
+            if i % 13 != 6:
+                listed[pid] = (pid, w, v, status["Name"], status["StatusId"], w, to_us(ts),
+                               to_us(p["LastChangeTimestamp"]), v, w)
+            history = [{"StatusId": f"S{(i + k) % 4}", "Name": f"Step {TRICKY[k % 3]}",
+                        "ChangedBy": TRICKY[(i + k) % 9],
+                        "Timestamp": None if (i + k) % 8 == 0 else (t0 + timedelta(days=k, microseconds=i)).isoformat(),
+                        "ReportAs": "suppress" if (i + k) % 6 == 0 else "normal"} for k in range(i % 5)]
+            Store.replace_history(conn, pid, history[::-1])  # newest first, as V2 sends them
+            events += [(pid, k, e["StatusId"], to_us(e["Timestamp"]), e["ChangedBy"], e["ReportAs"] == "suppress")
+                       for k, e in enumerate(history)]
+        Store.mark_unlisted_deleted(conn, "run")
+    return listed, sorted(events, key=lambda e: (e[0].encode(), e[1]))
+
+
+def test_cold_frames_equal_the_row_readers_frames_and_the_values_written(tmp_path, store_at):
+    """Issue #31: SQLite's cold load reads columns (pcnb.cache.sqlite_columns), not one tuple per row.
+    Its frames equal the row reader's and, on PostgreSQL (ADBC), the SQLite store's of the same data."""
+    from pcnb.cache.store import Store
+
+    reference = Store(tmp_path / "ref.sqlite")
+    listed, events = _tricky(reference)
+    old = {name: frames.build(reference, name, columnar=False) for name in ("projects", "status_events")}
+    new = {name: frames.build(reference, name) for name in ("projects", "status_events")}
+    for name in old:
+        assert new[name].equals(old[name]), name
+    got = new["projects"].with_columns(pl.col("status_ts", "last_change").dt.epoch("us"))
+    row_named = got.filter(pl.col("status_id").is_null())  # the others: the status list's name (_projects)
+    assert row_named.height > 5 and row_named.rows() == [listed[pid] for pid in row_named["project_id"]]
+    assert got.drop("status").rows() == [listed[pid][:3] + listed[pid][4:] for pid in got["project_id"]]
+    assert sorted(got["project_id"]) == sorted(listed) and new["projects"].height < 120
+    got = new["status_events"].with_columns(pl.col("ts").dt.epoch("us"))
+    assert got.select("project_id", "seq", "status_id", "ts", "changed_by", "suppressed").rows() == events
+    assert len(events) > 100 and got["suppressed"].any()
+    store = Store(store_at("s"))
+    _tricky(store)
+    for name in ("projects", "status_events"):
+        assert frames.build(store, name).equals(new[name]), name
+    reference.close()
+    store.close()
+
+
+def test_a_history_entry_of_an_unlisted_status_is_an_error_and_an_unknown_person_is_null(tmp_path):
+    """Codes are decoded by position in the status and people lists: a code neither list holds must
+    not decode to another status (the store is broken: say so), nor to another person (null)."""
+    import pytest
+
+    from pcnb.cache.store import Store, StoreError
+
+    store = Store(tmp_path / "s.sqlite")
+    with store.tx() as conn:
+        Store.replace_history(conn, "P1", [{"StatusId": "s2", "Name": "Review", "ChangedBy": "Ann",
+                                            "Timestamp": "2024-07-02T09:00:00Z"},
+                                           {"StatusId": "s1", "Name": "Draft", "ChangedBy": "Bob",
+                                            "Timestamp": "2024-07-01T09:00:00Z"}])
+    with store.tx() as conn:
+        conn.execute("DELETE FROM people WHERE name = 'Bob'")
+    assert frames.build(store, "status_events")["changed_by"].to_list() == [None, "Ann"]
+    with store.tx() as conn:
+        conn.execute("DELETE FROM statuses WHERE status_id = 's2'")
+    with pytest.raises(StoreError, match="does not list"):
+        frames.build(store, "status_events")
+    store.close()
