@@ -95,7 +95,12 @@ NOTEBOOKS = {
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
-        "frameview.for_managers(months.tail(12))  # `months` holds every column and digit",
+        "shown = frameview.for_managers(months.tail(13))  # `months` holds every column and digit\n"
+        "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
+        "local_day = as_of_ts.astimezone(local).date()\n"
+        "shown.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1)\n"
+        "                   .then(pl.col('Month') + f' (to {local_day:%b} {local_day.day}, partial)')\n"
+        "                   .otherwise(pl.col('Month')).alias('Month')) if months['period'].max() >= local_day.replace(day=1) else shown",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
@@ -158,7 +163,9 @@ NOTEBOOKS = {
         ".filter(pl.col('owner_name').is_in(top.to_list())).pc.sla(deadlines, by='owner_name', unit=unit)))",
         "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
         "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
-        "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline.",
+        "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline. Every "
+        "open stay counts here, a second visit too and whenever it began; the deadline table above judges each "
+        "project's first stay from the period's start, so its open counts are smaller.",
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
         "## Bottlenecks",

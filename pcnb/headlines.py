@@ -1,6 +1,6 @@
 """Page 1 of a report in sentences: the answer to the notebook's question, with the change since the
 period before, in the words a program manager forwards ("Review took a median of 7
-business days over the last 3 months (target 10), up from 6 ...").
+business days over the last 3 months (deadline 10), up from 6 ...").
 
 Each figure is what the data said at the end of its period (a point-in-time cut, pcnb.analytics.asof
 semantics): the previous period's figures are what a report run then would have shown, so "up from"
@@ -64,7 +64,7 @@ def period_figures(events: pl.DataFrame, calendar: Any, end: datetime, final: li
 def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
                      review: list[str], deadlines: dict[str, float], unit: str = "business days",
                      min_n: int = 10) -> list[str]:
-    """One sentence per review status: its median against its target and the share that missed the
+    """One sentence per review status: its median against its deadline and the share that missed the
     deadline, each with the change since the quarter before; a status with too few stays says so."""
     now = period_figures(events, calendar, as_of, final, deadlines, min_n)
     before = period_figures(events, calendar, as_of - PERIOD, final, deadlines, min_n)
@@ -75,7 +75,7 @@ def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final
             out.append(f"{status}: too few stays over the last 3 months ({cur.stays if cur else 0}) to state a "
                        "median.")
             continue
-        target = f" (target {deadlines[status]:g})" if status in deadlines else ""
+        target = f" (deadline {deadlines[status]:g})" if status in deadlines else ""
         text = (f"{status} took a median of {cur.median:.0f} {unit} over the last 3 months{target}"
                 f"{_change(cur.median, prev.median if prev else None, '{:.0f}')}.")
         if cur.late is not None:

@@ -52,7 +52,8 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          "h1,h2,h3,.jp-MarkdownCell,.jp-OutputArea-child:has(h1,h2,h3){break-after:avoid}"
          # a chart's cell (its heading and caption with it) never splits; a long table may, rather than
          # leave a page blank
-         ".jp-MarkdownCell,.jp-Cell:has(.js-plotly-plot),.jp-OutputArea-child:has(.js-plotly-plot)"
+         # (not a cell that holds a table too: taller than a page, it was moved whole and left one blank)
+         ".jp-MarkdownCell,.jp-Cell:has(.js-plotly-plot):not(:has(table)),.jp-OutputArea-child:has(.js-plotly-plot)"
          "{break-inside:avoid}"
          # at 4/5 of their screen size a chart and its heading share a page (a tall one left its heading
          # alone on the page before)

@@ -37,7 +37,7 @@ def test_each_sentence_states_the_figures_the_sla_table_computes(events):
     for status, sentence in zip(REVIEW, said, strict=True):
         late = sla.filter(pl.col("status") == status)["pct_exceeding"].item()
         assert sentence.startswith(f"{status} took a median of ")
-        assert f"(target {DEADLINES[status]:g})" in sentence
+        assert f"(deadline {DEADLINES[status]:g})" in sentence
         counted = sla.filter(pl.col("status") == status).select(pl.col("completed") + pl.col("open_late")).item()
         assert f"{late:.0%} of the {counted:,} stays counted missed" in sentence, (sentence, late, counted)
         assert re.search(r"(up|down) from \d+%|the same as the 3 months before", sentence), sentence
