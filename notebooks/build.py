@@ -173,14 +173,14 @@ NOTEBOOKS = {
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
-        "## Time to outcome\n\nFrom intake to a final status: the Kaplan-Meier median to any outcome (open "
-        "applications censored), and the competing risks: the share of all applications expected to end in "
-        "each outcome (the cumulative incidence, which counts the applications still open, so it is not the "
-        "finished ones over the total), and how many business days until half reach it.",
+        "## Time to outcome\n\nFrom intake to a final status: the median time to any outcome, counting the "
+        "applications still open at their age so far; then, for each outcome (completed, withdrawn, rejected), "
+        "the share of all applications expected to end that way, open ones included (so it is not simply the "
+        "finished ones over the total), and how many business days until half of those reach it.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "frameview.for_managers(intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))",
-        "## Cycle time by submission cohort\n\nThe Kaplan-Meier median counts applications still open, so recent "
-        "cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
+        "## Cycle time by submission cohort\n\nThe median counting the applications still open (at their age "
+        "so far), so recent cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
         "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))",
