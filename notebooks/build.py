@@ -77,15 +77,13 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
-        "## Arrivals, departures and net flow\n\nArrivals are first entries into the intake status; a departure is "
-        "an entry into a final status (the profile's completion and exits) from a status that is not final: "
-        "once per project per exit, so "
-        "a project re-opened and closed again departs twice; re-opened projects are counted apart. "
-        "The change in work in progress is arrivals plus re-opened minus departures: positive means the "
-        "backlog grows. Months are the program's local months from the start of the period. The chart counts "
-        "completions only, the table every final status (withdrawals and rejections too); its net change "
-        "counts from the period's start, so projects already open then and drafts never submitted are in the "
-        "work in progress but not in it.",
+        "## Arrivals, departures and net flow\n\nAn arrival is an application submitted for the first time; a "
+        "departure is one that reached a final status: completed, withdrawn or rejected (a project re-opened "
+        "and closed again departs twice, and its re-opening is counted apart). When more arrive than depart, "
+        "the work in progress grows. The chart shows the completions; the table every departure. Its net "
+        "change counts from the start of the period, so the work in progress now (page 1) is larger: it also "
+        "holds the projects already open then and the drafts never submitted. Months are the program's local "
+        "months.",
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
