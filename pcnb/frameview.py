@@ -128,9 +128,13 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
         columns.append(_formatted(pl.col(name), frame.schema[name], kind).alias(label))
     if not flags:
         return frame.select(columns)
-    note = (pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags))
-            .then(pl.lit("too few to state some figures")).otherwise(pl.lit("")).alias("Note"))
-    return frame.select(*columns, note)
+    held = pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags)).then(
+        pl.lit("too few to state some figures")).otherwise(pl.lit(""))
+    if "caveat" in frame.columns:  # one column of notes, not a Caveat beside a Note (a reviewer read both)
+        columns = [c for c in columns if c.meta.output_name() != "Caveat"]
+        said = pl.col("caveat").fill_null("")
+        held = pl.when(said != "").then(said).otherwise(held)
+    return frame.select(*columns, held.alias("Note"))
 
 
 def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:

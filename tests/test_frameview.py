@@ -89,3 +89,15 @@ def test_the_month_by_installer_grid_keeps_names_zeros_and_totals():
     assert shown.columns == ["Month", "SunnyDay Solar", "Bright Energy", "All others", "Total"]
     assert shown.rows() == [("January 2026", "2", "0", "5", "7"), ("February 2026", "0", "0", "0", "0"),
                             ("March 2026", "1", "0", "0", "1")]
+
+
+def test_a_caveat_and_a_held_back_figure_share_one_note_column():
+    """The cohort table printed a Caveat column beside a Note column, saying much the same in two
+    places: one Note now, the caveat's words first."""
+    cohorts = pl.DataFrame({"cohort": ["2026-09-01", "2026-10-01", "2026-11-01"], "n": [90, 40, 8],
+                            "median_bdays": [50.0, None, None], "suppressed": [False, False, True],
+                            "caveat": ["", "18 of 40 finished: too early for a median", ""]},
+                           schema_overrides={"cohort": pl.Date})
+    shown = for_managers(cohorts)
+    assert "Caveat" not in shown.columns
+    assert shown["Note"].to_list() == ["", "18 of 40 finished: too early for a median", "too few to state some figures"]
