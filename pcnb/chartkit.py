@@ -77,7 +77,7 @@ def title(question: str, as_of: datetime, n: int, cal: Calendar | None = None, c
     line = " · ".join(parts)
     if note and len(line) + len(note) > 130:  # plotly does not wrap: a long note gets a line of its own
         return f"{question}<br><sup>{line}</sup><br><sup>{note}</sup>"
-    return f"{question}<br><sup>{' · '.join([*parts, note] if note else parts)}</sup>"
+    return f"{question}<br><sup>{line}{f' · {note}' if note else ''}</sup>"
 
 
 def footnote(fig: go.Figure, text: str, lines: int = 1) -> go.Figure:

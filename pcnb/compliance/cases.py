@@ -40,15 +40,23 @@ def holder_of(holders: Mapping[str, str], third_party: Sequence[str]) -> pl.Expr
     return pl.col("status").cast(pl.String).replace_strict(by, default="utility", return_dtype=pl.String)
 
 
+def held_stays(events: pl.DataFrame, calendar: Calendar, at: datetime, final: Sequence[str],
+                holders: Mapping[str, str], unit: str = "business_days",
+                third_party: Sequence[str] = ()) -> pl.DataFrame:
+    """Every stay at ``at`` with its ``days`` in ``unit`` (an open one: its age so far) and its
+    ``holder`` (utility, applicant, third party or none): what steps and whose clock are summed from."""
+    iv = status_intervals(events, calendar, at, terminal=final)
+    closed, age = ("business_days", "age_business_days") if unit == "business_days" else (
+        "calendar_days", "age_calendar_days")
+    return iv.with_columns(pl.coalesce(pl.col(closed).cast(pl.Float64), pl.col(age).cast(pl.Float64)).alias("days"),
+                           holder_of(holders, third_party).alias("holder"))
+
+
 def stays_in_steps(events: pl.DataFrame, rules: RuleSet, calendar: Calendar, period_end: datetime,
                    final: Sequence[str], holders: Mapping[str, str]) -> pl.DataFrame:
     """One row per stay inside a step (step, project_id, status, holder, entered, left, days), as the
     data stood at ``period_end``: the audit trail's detail."""
-    iv = status_intervals(events, calendar, period_end, terminal=final)
-    closed, age = ("business_days", "age_business_days") if rules.unit == "business_days" else (
-        "calendar_days", "age_calendar_days")
-    iv = iv.with_columns(pl.coalesce(pl.col(closed).cast(pl.Float64), pl.col(age).cast(pl.Float64)).alias("days"),
-                         holder_of(holders, rules.third_party).alias("holder"))
+    iv = held_stays(events, calendar, period_end, final, holders, rules.unit, rules.third_party)
     parts = []
     for step in rules.steps:
         t0 = iv.filter(pl.col("status") == step.start).group_by("project_id").agg(

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from pcnb.compliance.cases import holder_of, stays_in_steps
+from pcnb.compliance.cases import held_stays, stays_in_steps
 
 HOLDERS = {"utility": "utility_days", "applicant": "applicant_days", "third party": "third_party_days"}
 
@@ -25,7 +25,6 @@ def clock_split(ws: Any, rules: str | Path | None = None, as_of: datetime | None
     """One row per (project, step): project_id, project_number, step, started, ended (null while
     open), utility_days, applicant_days, third_party_days, total_days (every day of the step)."""
     from pcnb import clock
-    from pcnb.analytics.intervals import status_intervals
     from pcnb.compliance.rules import calendar_for, for_profile
 
     prof = ws.profile
@@ -38,13 +37,10 @@ def clock_split(ws: Any, rules: str | Path | None = None, as_of: datetime | None
                                                "days": pl.Float64, "started": pl.Datetime("us", "UTC"),
                                                "ended": pl.Datetime("us", "UTC")}), ws)
         return _split(stays, ws)
-    iv = status_intervals(events, prof.calendar.calendar(), at, terminal=final)
-    iv = iv.filter(~pl.col("status").is_in(list(final)))
-    stays = iv.select(pl.col("status").cast(pl.String).alias("step"), "project_id",
-                      holder_of(prof.holders, ()).alias("holder"),
-                      pl.coalesce(pl.col("business_days").cast(pl.Float64),
-                                  pl.col("age_business_days").cast(pl.Float64)).alias("days"),
-                      pl.col("entered").alias("started"), pl.col("exited").alias("ended"))
+    iv = held_stays(events, prof.calendar.calendar(), at, final, prof.holders)
+    stays = iv.filter(~pl.col("status").is_in(list(final))).select(
+        pl.col("status").cast(pl.String).alias("step"), "project_id", "holder", "days",
+        pl.col("entered").alias("started"), pl.col("exited").alias("ended"))
     return _split(stays, ws)
 
 
