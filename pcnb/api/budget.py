@@ -4,7 +4,10 @@ PowerClerk allows 60 operations a minute per API key [doc], and every kernel, CL
 background sync of one analyst spends from the same allowance. A pyrate-limiter SQLite bucket with
 a file lock in the user cache dir makes the budget cross-process. The window is padded
 (``buffer_s``) because the server counts arrivals, not our departures: network jitter could
-otherwise squeeze 61 arrivals into its 60 s window.
+otherwise squeeze 61 arrivals into its 60 s window. And once an operation's answer is back, its slot is
+moved to that instant (``settle``), a time the server's count cannot be later than: a burst of 30
+acquired in a millisecond reaches a busy server over a few hundred, and the slots must leave our window
+no sooner than the server's do (CI saw three 429s on a loaded machine before this).
 
 Priorities: interactive calls (a user waiting on a cell) take any free slot; background work
 (sync) leaves ``reserve`` slots free so a user never waits a full minute behind a sync.
@@ -62,6 +65,10 @@ class Budget(Protocol):
 
     def acquire(self, priority: str = "interactive", timeout: float | None = None) -> None: ...
 
+    def settle(self) -> None:
+        """The operation last acquired here has its answer (or failed): its slot counts from now."""
+        ...
+
     def twin(self) -> Budget:
         """The same key's budget through a connection of its own (for another thread)."""
         ...
@@ -95,6 +102,7 @@ class RateBudget:
         self.limiter = Limiter(self.bucket)
         self.waited_s = 0.0
         self.acquired = 0
+        self._last: tuple[str, int] | None = None  # (item name, ms before it was put) to settle
 
     def _timestamps(self) -> list[int]:
         now = time.time_ns() // 1_000_000
@@ -153,10 +161,24 @@ class RateBudget:
                     raise TimeoutError("rate budget: no background slot within the timeout")
                 time.sleep(min(pause, 1.0))
         left = -1 if deadline is None else max(deadline - time.monotonic(), 0.001)
-        if not self.limiter.try_acquire("op", blocking=True, timeout=left):
+        name = f"op:{os.getpid()}:{id(self)}:{self.acquired}"  # this slot's row, for settle
+        before = time.time_ns() // 1_000_000
+        if not self.limiter.try_acquire(name, blocking=True, timeout=left):
             raise TimeoutError("rate budget: no slot within the timeout")
         self.waited_s += time.monotonic() - start
         self.acquired += 1
+        self._last = (name, before)
+
+    def settle(self) -> None:
+        """Move the last slot to now, when its answer is back (the module's docstring says why)."""
+        if self._last is None:
+            return
+        name, before = self._last
+        self._last = None
+        with self.bucket.lock:  # the bucket's file lock: one writer across processes
+            self.bucket.conn.execute(f"UPDATE '{TABLE}' SET item_timestamp = ? WHERE item_timestamp >= ? "
+                                     "AND name = ?", (time.time_ns() // 1_000_000, before, name))
+            self.bucket.conn.commit()
 
     def twin(self) -> RateBudget:
         """The same key's budget (its file) through a connection of its own, for another thread."""

@@ -23,7 +23,8 @@ TABLE = "pcnb_rate_budget"
 #: granted it before any of them spends from it
 BUDGET_DDL = (f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);"
               f"CREATE INDEX IF NOT EXISTS {TABLE}_key_ts ON {TABLE} (key, ts)")
-NOW = "SELECT extract(epoch FROM clock_timestamp())::float8"
+NOW_EXPR = "extract(epoch FROM clock_timestamp())::float8"
+NOW = f"SELECT {NOW_EXPR}"
 
 
 def for_key(api_key: str, limit: int, period: float, store_url: str | None = None) -> Budget:
@@ -61,11 +62,12 @@ class ServerBudget:
                 raise
         self.waited_s = 0.0
         self.acquired = 0
+        self._last: float | None = None  # the server time recorded for the last slot, to settle
 
     def twin(self) -> ServerBudget:
         """The same key's budget through a database connection of its own, for another thread."""
         other = copy.copy(self)
-        other.db, other.waited_s, other.acquired = pgconn.PgConnection(self.url), 0.0, 0
+        other.db, other.waited_s, other.acquired, other._last = pgconn.PgConnection(self.url), 0.0, 0, None
         return other
 
     def _window(self) -> tuple[float, list[float]]:
@@ -86,6 +88,7 @@ class ServerBudget:
                                        (self.key, since)).fetchone()[0])
             if used < allowed:
                 self.db.execute(f"INSERT INTO {TABLE} (key, ts) VALUES (?, ?)", (self.key, now))
+                self._last = now
                 self.db.execute(f"DELETE FROM {TABLE} WHERE key = ? AND ts < ?", (self.key, now - 2 * self.window_s))
                 wait = 0.0
             else:  # the slot frees when the (used - allowed + 1)-th oldest operation leaves the window
@@ -110,6 +113,15 @@ class ServerBudget:
             time.sleep(min(pause, 1.0))
         self.waited_s += time.monotonic() - start
         self.acquired += 1
+
+    def settle(self) -> None:
+        """Move the last slot to the server's now, when its answer is back (pcnb.api.budget says
+        why). Moving a slot later only narrows the window, so no lock is needed."""
+        if self._last is None:
+            return
+        stamp, self._last = self._last, None
+        self.db.execute(f"UPDATE {TABLE} SET ts = {NOW_EXPR} WHERE ctid = (SELECT ctid FROM {TABLE} "
+                        "WHERE key = ? AND ts = ? LIMIT 1)", (self.key, stamp))
 
     def snapshot(self) -> BudgetSnapshot:
         used = len(self._window()[1])

@@ -88,7 +88,11 @@ class Channel:
             started = time.monotonic()
             try:
                 self.log.sent()
-                resp = self.transport.send(WireRequest(method, url, params, payload, hdrs, name), self.timeout)
+                try:
+                    resp = self.transport.send(WireRequest(method, url, params, payload, hdrs, name), self.timeout)
+                finally:
+                    if self.budget is not None:
+                        self.budget.settle()  # the slot counts from the answer: the server counted no later
             except TokenRenewed:
                 continue
             except ConnectionFailed as exc:
