@@ -89,16 +89,14 @@ NOTEBOOKS = {
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "drafts = open_now.filter(pl.col('status').is_in(prof.roles.draft)).height  # not yet submitted\n"
-        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts))",
+        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
+        "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft))",
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
-        "shown = frameview.for_managers(months.tail(13))  # `months` holds every column and digit\n"
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "local_day = as_of_ts.astimezone(local).date()\n"
-        "shown.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1)\n"
-        "                   .then(pl.col('Month') + f' (to {local_day:%b} {local_day.day}, partial)')\n"
-        "                   .otherwise(pl.col('Month')).alias('Month')) if months['period'].max() >= local_day.replace(day=1) else shown",
+        "frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months` has every digit",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
@@ -108,7 +106,8 @@ NOTEBOOKS = {
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
         "done = seg.pc.throughput(statuses=[completion], every='1mo', by='owner_name', calendar=cal)\n"
-        "frameview.for_managers(frameview.top_grid(done, 'owner_name', top, months['period'].tail(12).to_list()))",
+        "frameview.partial_month(frameview.for_managers(frameview.top_grid(done, 'owner_name', top, "
+        "months['period'].tail(12).to_list())), local_day)",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
@@ -121,9 +120,10 @@ NOTEBOOKS = {
         "said = headlines.for_profile(prof, events, as_of_ts)  # the answer first: the last 3 months vs the 3 before\n"
         "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
         "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
-        "in_short(said)",
+        "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
+        "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft))",
         "## Time in status\n\nBusiness days in each status, two ways: over the stays that finished, and counting "
-        "the stays still open at their age so far (Kaplan-Meier), which does not flatter a period whose slow "
+        "the stays still open at their age so far, which does not flatter a period whose slow "
         "applications are still waiting. Statuses with fewer than 10 stays are not shown.",
         "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
         "# the figures a reader needs: the finished stays' percentiles and the Kaplan-Meier ones, counting open stays)\n"
@@ -131,16 +131,12 @@ NOTEBOOKS = {
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
         "                           deadlines=charts.status_deadlines(prof.deadlines),\n"
         "                           unplotted=charts.unplotted_deadlines(prof.deadlines))",
-        "## SLA compliance\n\nEvery deadline in the profile: time in one status, or a span from one status to "
-        "another (on the utility's clock: the days the applicant holds the project do not count), in business "
-        "days, calendar days or business hours, per track where the tariff has tracks (the deadlines are the "
-        "program profile's, set once from the tariff). Stays and spans starting from the period's start; a "
-        "status's deadline judges each project's first stay in it (a second visit after a return is not judged "
-        "again), so its counts are below the time-in-status chart's. \"Missed the deadline\" counts the "
-        "projects that finished late and those still open and already past it, out of those finished plus "
-        "those open and late (open ones within the deadline are not judged yet); \"on time, of those finished\" "
-        "is the share of finished ones that made it, so the two need not add to 100 %. Spans that ended in a withdrawal or rejection are counted "
-        "apart.",
+        "## SLA compliance\n\nEvery deadline in the program profile (set once from the tariff), from the "
+        "period's start. A project counts once it has finished the step, or is still in it and already past "
+        "the deadline; \"missed\" is the late finishers and the open late ones together. Open projects still "
+        "within the deadline are not judged yet; a step that ended in a withdrawal or rejection is counted "
+        "apart. A status's deadline judges each project's first stay there, so its counts are below the "
+        "time-in-status chart's. \"Utility's days only\": the days the applicant held the project do not count.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
         "    display(charts.sla_chart(sla, as_of_ts, cal), frameview.for_managers(sla))\n"
@@ -148,9 +144,8 @@ NOTEBOOKS = {
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By segment\n\nAny project attribute splits the metrics: installer and program from the project "
-        "list; technology and system-size bins from the form fields the profile names as segments when the cache "
-        "holds form data. Here the per-status deadlines by installer.",
+        "### By installer\n\nThe same deadlines for the five installers (the projects' owners in PowerClerk) "
+        "with the most projects.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -171,20 +166,21 @@ NOTEBOOKS = {
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
-        "## Time to outcome\n\nFrom intake to a final status: the median time to any outcome, counting the "
-        "applications still open at their age so far; then, for each outcome (completed, withdrawn, rejected), "
-        "the share of all applications expected to end that way, open ones included (so it is not simply the "
-        "finished ones over the total), and how many business days until half of those reach it.",
+        "## Time to outcome\n\nFrom intake to a final status, for every application submitted (whenever): how "
+        "many ended each way so far, the share expected to end each way once the open ones finish (estimated "
+        "from how applications of the same age ended; so not simply the finished ones over the total), and how "
+        "many business days after intake half of all applications had reached a final status, and each "
+        "outcome. An outcome fewer than half end in has no such day.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
-        "frameview.for_managers(intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))",
+        "tto = intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts)  # the analyst's figures\n"
+        "frameview.outcome_times(tto)",
         "## Cycle time by submission cohort\n\nThe median counting the applications still open (at their age "
         "so far), so recent cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
         "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))",
         "## Data quality\n\nWhat in the data could make the numbers above misleading: the checks that found "
-        "something, with the projects or threads they affect (the notebook lists examples of each). Nothing is "
-        "corrected automatically.",
+        "something, and how many projects or inquiry threads each affects. Nothing is corrected automatically.",
         "checks = intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts,\n"
         "                                   events=events, final=final, unsubmitted=prof.roles.draft)\n"
         "found = checks.filter(pl.col('affected') > 0)  # the report lists what a check found; `checks` has them all\n"

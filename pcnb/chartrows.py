@@ -60,10 +60,11 @@ class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type 
 
 
 def _fmt(value: float | None, suppressed: bool, n: int) -> str:
-    """A table cell under the minimum-n rule: the value, or "suppressed (n=3)"."""
+    """A table cell under the minimum-n rule: the value in whole days (the tables' other figures are
+    whole days too; "36.8" read as false precision), or "suppressed (n=3)"."""
     if suppressed:
         return f"suppressed (n={n})"
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else f"{value:.0f}"
 
 
 def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
@@ -89,7 +90,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     for status in order:
         r = tis.filter(pl.col("status") == status).row(0, named=True)
         n, n_open, sup, km_sup = r["n"], r["n_open"], r["suppressed"], r["km_suppressed"]
-        rows.append((status, n, n_open, _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
+        rows.append((status, f"{n:,}", f"{n_open:,}", _fmt(r["median_bdays"], sup, n), _fmt(r["p85_bdays"], sup, n),
                      _fmt(r["p90_bdays"], sup, n), _fmt(r["p95_bdays"], sup, n),
                      _fmt(r["km_p50_bdays"], km_sup, n + n_open), _fmt(r["km_p90_bdays"], km_sup, n + n_open)))
         limit = (f" · deadline {unit_words('business_days', limits[status])}" if status in limits else
@@ -109,8 +110,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     deadline_ticks(fig, order, limits)
     header = ["Status", "Finished", "Open", "Median", "85 in 100 within", "9 in 10 within", "95 in 100 within",
               "Median, counting open", "9 in 10, counting open"]  # words a reader knows, on paper too
-    table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String) | {"Finished": pl.Int64, "Open": pl.Int64},
-                         orient="row")
+    table = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String), orient="row")
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
     ends = [*tis["p90_bdays"].drop_nulls().to_list(), *(limits[s] for s in order if s in limits)]
@@ -119,8 +119,8 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
     finish(fig, title("How long do projects stay in each status?", as_of, n_all, cal, counted="stays"),
             "Business days in the status (finished stays)", "")
-    footnote(fig, "Finished stays only: the table beneath also counts the stays still open, at their age so far "
-                  "(a Kaplan-Meier estimate), so a slow status whose stays are still waiting is not flattered.")
+    footnote(fig, "Finished stays only: the table beneath also counts the stays still open, at their age so far, "
+                  "so a slow status whose stays are still waiting is not flattered.")
     return FigureWithTable(fig, table, "Business days in each status: of the finished stays, and counting the open "
                                        "ones at their age so far")
 
@@ -317,11 +317,12 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     slow = dfg.sort(med, descending=True, nulls_last=True)
     sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
     counts = slow["count"].to_list()
-    table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(), "n": counts,
-                          **{f"{q} {words}": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
-                                                                                  strict=True)]
-                             for q, c in (("median", med), ("p90", p90))}},
-                         schema_overrides={"From": pl.String, "To": pl.String, "n": pl.Int64})
+    table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(),
+                          "Moves": [f"{n:,}" for n in counts],
+                          **{f"{q} ({words})": [_fmt(v, s_, n) for v, s_, n in zip(slow[c].to_list(), sup, counts,
+                                                                                    strict=True)]
+                             for q, c in (("Median", med), ("9 in 10 within", p90))}},
+                         schema_overrides={"From": pl.String, "To": pl.String})
     note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n})"
             + (f" and the {left_out} into withdrawal, rejection or expiry" if left_out else "") + " only in the table "
             "beneath")

@@ -115,8 +115,11 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         local = as_of.astimezone(ZoneInfo(tz))
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
     which = " and ".join(statuses) if len(statuses) <= 2 else "each status"
+    # n said per status: "n = 2,772 first entries" on a 2,000-project program read as a wrong count
+    each = [f"{int(tp.filter(pl.col('status') == s)['count'].sum()):,} reached {s}" for s in statuses]
+    counted = f"({', '.join(each)})" if len(statuses) <= 2 else "projects reaching a status (once per status)"
     return _layout(fig, _title(f"How many projects reached {which} per {step}?", as_of, int(tp["count"].sum()),
-                               counted="first entries", note=note, timezone=tz), step.capitalize(), "Projects")
+                               counted=counted, note=note, timezone=tz), step.capitalize(), "Projects")
 
 
 def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: list[str]) -> pl.DataFrame:

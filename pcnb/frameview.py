@@ -5,6 +5,7 @@ the raw polars frame (UTC times, every digit), one attribute of the notebook awa
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,6 +71,31 @@ def status_times(tis: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
+    """The time-to-outcome table (pcnb.analytics.time_in_status.time_to_outcome) as a manager reads
+    it: one column of days, since the median to any outcome and each outcome's "half reached it"
+    answer the same question (when had half of all applications got there?), the expected share
+    worded, and a blank said in a note (fewer than half end that way; too few to say)."""
+    days = pl.when(pl.col("outcome") == "any").then(pl.col("km_median_bdays")).otherwise(pl.col("half_bdays"))
+    held = pl.col("suppressed").fill_null(False) if "suppressed" in tto.columns else pl.lit(False)
+    note = (pl.when(held).then(pl.lit("too few applications to say"))
+            .when(days.is_null() & (pl.col("outcome") != "any") & (pl.col("share") < 0.5))
+            .then(pl.lit("fewer than half are expected to end this way"))
+            .when(days.is_null()).then(pl.lit("half have not got there yet")).otherwise(pl.lit("")))
+    return tto.select(
+        pl.when(pl.col("outcome") == "any").then(pl.lit("Any final status"))
+        .otherwise(pl.col("outcome").str.slice(0, 1).str.to_uppercase() + pl.col("outcome").str.slice(1))
+        .alias("Outcome"),
+        (_formatted(pl.col("events"), pl.Int64(), "count") + pl.lit(" of ")
+         + _formatted(pl.col("n"), pl.Int64(), "count")).alias("Ended this way so far"),
+        pl.when(pl.col("outcome") == "any").then(pl.lit(""))
+        .otherwise(_formatted(pl.col("share"), pl.Float64(), "share"))
+        .alias("Expected to end this way, open ones included"),
+        _formatted(days, pl.Float64(), "days").alias("Business days until half of all had got there"),
+        note.alias("Note"),
+    )
+
+
 #: Metric columns as a manager reads them: (label, format). Formats: count (1,234), days (whole
 #: business or calendar days), share (27%), month (November 2026), text. A column not named here keeps
 #: its name with spaces; ``suppressed`` columns become one note.
@@ -90,7 +116,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "median_bdays": ("Median business days (finished)", "days"),
     "p85_bdays": ("Of those finished, 85 in 100 within", "days"),
     "count": ("Count", "count"), "median_business_days": ("Median business days", "days"),
-    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner", "text"),
+    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Installer (project owner)", "text"),
     "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),
     "examples": ("Examples", "text"), "why_it_matters": ("Why it matters", "text"),
     "A": ("Finished (A)", "count"), "B": ("Finished late (B)", "count"),
@@ -106,7 +132,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_hours": ("Business hours allowed", "days"),
 }
 _WORDS = {"business_days": "business days", "calendar_days": "calendar days", "business_hours": "business hours",
-          "elapsed": "every day", "utility": "utility's days only"}
+          "elapsed": "all days, the applicant's too", "utility": "utility's days only"}
 
 
 def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,6 +142,10 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     stays the analyst's (every digit, the code names)."""
     flags = [c for c in frame.columns if c.endswith("suppressed")]
     empty = [c for c in frame.columns if frame.height and frame[c].null_count() == frame.height]  # e.g. no tiers
+    if "pct_exceeding" in frame.columns and "on_time_rate" in frame.columns:  # one share, the chart's: an on-time
+        empty.append("on_time_rate")  # rate of finished ones beside it (another base) read as a contradiction
+    if "track" in frame.columns and frame["track"].fill_null("all").eq("all").all():
+        empty.append("track")  # a program without tracks: a column of "all" says nothing
     frame = frame.drop(empty)
     columns = []
     for name in frame.columns:
@@ -125,7 +155,10 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
         label, kind = LABELS.get(name, (plain, "text"))  # a code name worded; a name (an installer's) kept
         if name.startswith("capacity_"):  # a rule file's summed sizes, in the size field's unit
             label, kind = f"Capacity ({name.removeprefix('capacity_')})", "thousands"
-        columns.append(_formatted(pl.col(name), frame.schema[name], kind).alias(label))
+        shown = _formatted(pl.col(name), frame.schema[name], kind)
+        if name == "deadline":  # a span's key "A -> B" as the charts draw it
+            shown = shown.str.replace_all(" -> ", " → ", literal=True)
+        columns.append(shown.alias(label))
     if not flags:
         return frame.select(columns)
     held = pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags)).then(
@@ -134,7 +167,8 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
         columns = [c for c in columns if c.meta.output_name() != "Caveat"]
         said = pl.col("caveat").fill_null("")
         held = pl.when(said != "").then(said).otherwise(held)
-    return frame.select(*columns, held.alias("Note"))
+    shown = frame.select(*columns, held.alias("Note"))
+    return shown.drop("Note") if shown["Note"].eq("").all() else shown  # an empty column of notes says nothing
 
 
 def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
@@ -159,6 +193,15 @@ def _formatted(col: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
     if dtype == pl.Boolean:
         return pl.when(col).then(pl.lit("yes")).otherwise(pl.lit(""))
     return col
+
+
+def partial_month(shown: pl.DataFrame, today: date, column: str = "Month") -> pl.DataFrame:
+    """A manager's table (``for_managers``) with the month under way marked as partial in ``column``
+    ("December 2026 (to Dec 6, partial)"): its counts are a few days', not a slump."""
+    this = f"{today:%B %Y}"
+    marked = f"{this} (to {today:%b} {today.day}, partial)"
+    return shown.with_columns(pl.when(pl.col(column) == this).then(pl.lit(marked)).otherwise(pl.col(column))
+                              .alias(column))
 
 
 def top_grid(counts: pl.DataFrame, by: str, top: list[str], periods: list[Any]) -> pl.DataFrame:

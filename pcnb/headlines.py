@@ -12,6 +12,7 @@ stays are not stated.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -116,13 +117,14 @@ def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str
     out = []
     for r in sla.iter_rows(named=True):
         track = f" ({r['track']})" if r.get("track") not in (None, "all") else ""
+        name = str(r["deadline"]).replace(" -> ", " → ")  # a span's key, drawn as the charts draw it
         unit = str(r["unit"]).replace("_", " ")
         judged = int(r["completed"]) + int(r["open_late"])
         if r.get("suppressed") or r["pct_exceeding"] is None:
-            out.append(f"{r['deadline']}{track}: too few projects to judge ({judged}).")
+            out.append(f"{name}{track}: too few projects to judge ({judged}).")
             continue
         late = int(r["completed_late"]) + int(r["open_late"])
-        out.append(f"{r['deadline']}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}"
+        out.append(f"{name}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}"
                    f"{window} ({late:,} of {judged:,}, still-open late ones included).")
     return out
 
@@ -171,3 +173,20 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
                    f"{row['arrivals']:,} arrived, {row['departures']:,} reached a final status; a month under way "
                    "is left out of the averages.")
     return out or ["No complete month in the period yet: nothing to state."]
+
+
+def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = ()) -> list[str]:
+    """Where the open work waits (a reviewer found both reports' first page silent on it): the status
+    holding the most open applications (``open_stays``: the open rows of pcnb.analytics.intervals,
+    final statuses already left out; ``leave_out``: drafts, not yet anyone's work), its share of them
+    and their median age there so far in business days. Nothing when nothing is open."""
+    waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
+    if waiting.height == 0:
+        return []
+    by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
+                                                                  pl.col("age_business_days").median().alias("age"))
+          .sort(["n", "status"], descending=[True, False]))
+    top = by.row(0, named=True)
+    age = "" if top["age"] is None else f", there for a median of {top['age']:,.0f} business days so far"
+    return [f"Most of the open work waits in {top['status']}: {top['n']:,} of {waiting.height:,} open applications "
+            f"({top['n'] / waiting.height:.0%}){age}."]

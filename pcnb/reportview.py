@@ -99,6 +99,11 @@ class _Html:
         return self.text
 
 
+#: the environment as the report's reader takes it (a manager asked "is this real data?")
+ENVIRONMENT_WORDS = {"sandbox": "sandbox: generated demonstration data, not a real program",
+                     "trial": "PowerClerk trial site: test data", "production": "production: the program's live data"}
+
+
 def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True, **extra: object) -> _Html:
     """Program, environment, as of, data freshness and counts: the report's header. ``relative=False``
     leaves out how long ago the data was synced (it depends on when the page is made: a compliance
@@ -106,7 +111,7 @@ def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True
     prof = ws.profile
     health = ws.health() if relative else dataclasses.replace(ws.health(), now=None)
     rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
-            "Environment": ws.client.settings.environment,
+            "Environment": ENVIRONMENT_WORDS.get(ws.client.settings.environment, ws.client.settings.environment),
             "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
             "Data": str(health),
             "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 
@@ -66,7 +68,7 @@ def test_charts_state_as_of_n_and_axes(synced):
     drawn = [t for t in slowest.data if t.type == "bar" and t.orientation == "h" and t.y[0] is not None]
     assert drawn and not [t for t in slowest.data if t.type == "sankey"]  # bars with their numbers, on paper too
     slow = slowest.table  # every transition, as a grid beneath the chart (not a cut-off plotly table)
-    assert slow.columns[:3] == ["From", "To", "n"]
+    assert slow.columns == ["From", "To", "Moves", "Median (business days)", "9 in 10 within (business days)"]
     assert slow.height == bottlenecks(iv).height > 8
     tis = charts.time_in_status_chart(iv, END, cal)
     table = tis.table  # shown as a grid beneath the figure, not as a plotly table trace that cuts cells
@@ -76,7 +78,10 @@ def test_charts_state_as_of_n_and_axes(synced):
     assert rows == table["Status"].to_list()  # one row of the chart per row of the table
     assert table.columns == ["Status", "Finished", "Open", "Median", "85 in 100 within", "9 in 10 within",
                              "95 in 100 within", "Median, counting open", "9 in 10, counting open"]
-    assert table["Open"].sum() > 0  # open stays are counted beside the closed ones
+    assert sum(int(v.replace(",", "")) for v in table["Open"]) > 0  # open stays are counted beside the closed ones
+    # people's numbers: whole days, thousands separated (a reviewer read "2117" and "36.8" as raw output)
+    assert all(re.fullmatch(r"\d+|-|suppressed \(n=\d+\)", v) for v in table["Median"]), table["Median"].to_list()
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in table["Finished"]), table
     assert "n = " in slowest.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
         pl.col("is_open") & ~pl.col("status").is_in(["Permission to Operate", "Withdrawn", "Rejected"])).height
@@ -109,7 +114,7 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     assert notes[0].startswith("suppressed (n=")
     dfg = bottlenecks(iv, min_n=10_000)
     table = charts.bottleneck_chart(dfg, END).table
-    assert all(str(v).startswith("suppressed (n=") for v in table["median business days"])
+    assert all(str(v).startswith("suppressed (n=") for v in table["Median (business days)"])
 
 
 def status_colors(fig) -> dict[str, set[str]]:

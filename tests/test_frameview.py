@@ -11,8 +11,8 @@ from pcnb.analytics import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
 from pcnb.analytics.time_in_status import time_in_status
-from pcnb.frameview import for_managers, for_people, status_times
-from tests.conftest import FINAL
+from pcnb.frameview import for_managers, for_people, outcome_times, status_times
+from tests.conftest import COMPLETION, FINAL, INTAKE
 
 CAL = Calendar.us_federal("America/Los_Angeles")
 
@@ -22,7 +22,9 @@ def test_an_sla_table_reads_in_words(ws):
     sla = sla_compliance(iv, {"Application Review": 10, "Returned to Applicant": 2})
     shown = for_managers(sla)
     assert "pct_exceeding" not in shown.columns and "suppressed" not in shown.columns
-    assert {"Missed the deadline", "Finished late", "Open and already late", "Note"} <= set(shown.columns)
+    assert {"Missed the deadline", "Finished late", "Open and already late"} <= set(shown.columns)
+    # no column that says nothing: no tracks here, nothing held back (a reviewer read "all" and blanks)
+    assert "Track" not in shown.columns and "Note" not in shown.columns and not sla["suppressed"].any()
     row = shown.filter(pl.col("Status") == "Application Review").row(0, named=True)
     raw = sla.filter(pl.col("status") == "Application Review").row(0, named=True)
     assert row["Missed the deadline"] == f"{raw['pct_exceeding']:.0%}" and row["Finished"] == f"{raw['completed']:,}"
@@ -31,7 +33,8 @@ def test_an_sla_table_reads_in_words(ws):
     # "open" counts the open ones late or not (a reviewer added it to "open and already late" and found
     # the rows did not add up under its old name "Open, not late yet"); on time is of the finished only
     assert raw["open"] >= raw["open_late"] and row["Still open (late or not)"] == f"{raw['open']:,}"
-    assert "On time, of those finished" in shown.columns
+    # the chart's share only: an on-time rate of the finished ones (another base) read as contradicting it
+    assert "On time, of those finished" not in shown.columns and "on_time_rate" in sla.columns
 
 
 def test_held_back_figures_are_a_note_not_a_true_false_column():
@@ -101,3 +104,41 @@ def test_a_caveat_and_a_held_back_figure_share_one_note_column():
     shown = for_managers(cohorts)
     assert "Caveat" not in shown.columns
     assert shown["Note"].to_list() == ["", "18 of 40 finished: too early for a median", "too few to state some figures"]
+
+
+def test_time_to_outcome_reads_as_one_question_per_outcome():
+    """The median to any outcome and each outcome's day when half of all applications had reached it
+    are one column (a reviewer read two "median" columns side by side); a blank says why."""
+    tto = pl.DataFrame({"outcome": ["any", "completed", "withdrawn", "rejected"], "n": [1932] * 4,
+                        "events": [1700, 1413, 195, 92], "km_median_bdays": [44.0, None, None, None],
+                        "share": [None, 0.84, 0.11, 0.05], "half_bdays": [None, 52.4, None, None],
+                        "suppressed": [False, False, False, True]})
+    shown = outcome_times(tto)
+    assert shown.columns == ["Outcome", "Ended this way so far", "Expected to end this way, open ones included",
+                             "Business days until half of all had got there", "Note"]
+    assert shown.row(0) == ("Any final status", "1,700 of 1,932", "", "44", "")
+    assert shown.row(1) == ("Completed", "1,413 of 1,932", "84%", "52", "")
+    assert shown.row(2)[3:] == ("-", "fewer than half are expected to end this way")
+    assert shown.row(3)[4] == "too few applications to say"
+
+
+def test_time_to_outcome_on_a_real_program(ws):
+    from pcnb.analytics.time_in_status import time_to_outcome
+
+    iv = status_intervals(ws.status_events(), CAL, ws.status_events()["ts"].max(), terminal=FINAL)
+    tto = time_to_outcome(iv, INTAKE, {"completed": [COMPLETION], "withdrawn": ["Withdrawn"]},
+                          calendar=CAL)
+    shown = outcome_times(tto)
+    assert shown.height == tto.height == 3
+    assert shown["Outcome"].to_list() == ["Any final status", "Completed", "Withdrawn"]
+    half = tto.filter(pl.col("outcome") == "completed")["half_bdays"].item()
+    assert half is not None and shown.row(1)[3] == str(round(half))
+
+
+def test_the_month_under_way_is_marked_partial_and_only_it():
+    from pcnb.frameview import partial_month
+
+    shown = for_managers(pl.DataFrame({"period": [date(2026, 11, 1), date(2026, 12, 1)], "arrivals": [90, 16]}))
+    marked = partial_month(shown, date(2026, 12, 6))
+    assert marked["Month"].to_list() == ["November 2026", "December 2026 (to Dec 6, partial)"]
+    assert partial_month(shown, date(2027, 1, 2))["Month"].to_list() == ["November 2026", "December 2026"]

@@ -113,7 +113,7 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
                         "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True]})
     assert deadline_sentences(sla) == [
         "Review: 25% missed the deadline of 5 business days (66 of 263, still-open late ones included).",
-        "Review -> Paid (Fast): 35% missed the deadline of 25 business days (37 of 105, still-open late ones "
+        "Review → Paid (Fast): 35% missed the deadline of 25 business days (37 of 105, still-open late ones "
         "included).",
         "Payment: too few projects to judge (103)."]
 
@@ -131,3 +131,21 @@ def test_deadline_sentences_say_their_window():
     assert deadline_sentences(sla, since=date(2024, 1, 1)) == [
         "Review: 28% missed the deadline of 10 business days since Jan 1, 2024 (515 of 1,859, still-open late "
         "ones included)."]
+
+
+def test_the_waiting_sentence_names_where_the_open_work_is(events):
+    """Page 1 says where the open applications wait, with the figures the aging chart draws: the
+    status holding most of them, their count and median age, drafts left out."""
+    from pcnb.headlines import waiting_sentence
+
+    iv = status_intervals(events, CAL, END, terminal=FINAL)
+    open_now = iv.filter(pl.col("is_open") & ~pl.col("status").is_in(FINAL))
+    said = waiting_sentence(open_now, leave_out=["Unsubmitted"])
+    counted = (open_now.filter(pl.col("status") != "Unsubmitted").group_by(pl.col("status").cast(pl.String))
+               .agg(pl.len().alias("n"), pl.col("age_business_days").median().alias("age")).sort("n", descending=True))
+    top = counted.row(0, named=True)
+    total = int(counted["n"].sum())
+    assert said == [f"Most of the open work waits in {top['status']}: {top['n']:,} of {total:,} open applications "
+                    f"({top['n'] / total:.0%}), there for a median of {top['age']:,.0f} business days so far."]
+    assert total < open_now.height  # the drafts were there, and left out
+    assert waiting_sentence(open_now.head(0)) == []

@@ -52,6 +52,8 @@ def test_charts_notebooks_and_the_profile_say_outcomes_are_guessed_until_confirm
         assert "outcomes guessed, not confirmed" in run(parse(f"chart {name}"), session).layout.title.text
     header = title_block(ws, END)
     assert "outcomes guessed, not confirmed" in header._repr_html_()
+    # the environment in a manager's words: a report from the sandbox says its data is not real
+    assert "Environment: sandbox: generated demonstration data, not a real program" in repr(header)
     assert "profile confirm" in run(parse("profile"), session)
     out = run(parse("profile confirm"), session)
     assert "confirmed" in out and "roles.completion" in out
