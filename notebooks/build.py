@@ -152,7 +152,8 @@ NOTEBOOKS = {
         "deadlines = {d.status: int(d.days) for d in prof.deadlines if d.status and d.track is None and d.unit == unit}\n"
         "timed = in_period.pc.business_hours(cal, as_of_ts) if unit == 'business_hours' else in_period\n"
         "attrs = project_attributes(ws.projects())\n"
-        "top = attrs.group_by('owner_name').len().sort('len', descending=True).head(5)['owner_name']\n"
+        "top = (attrs.group_by('owner_name').len()  # ties by name: the same five as notebook 02's\n"
+        "       .sort(['len', 'owner_name'], descending=[True, False]).head(5)['owner_name'])\n"
         "if deadlines:\n"
         "    display(frameview.for_managers(segmented(timed, attrs, 'owner_name')"
         ".filter(pl.col('owner_name').is_in(top.to_list())).pc.sla(deadlines, by='owner_name', unit=unit)))",

@@ -86,11 +86,11 @@ def footnote(fig: go.Figure, text: str, lines: int = 1) -> go.Figure:
     plotly writes an annotation on one line, past the figure's edge."""
     import textwrap
 
-    wrapped = [part for given in text.split("<br>") for part in textwrap.wrap(given, 92) or [""]]
+    wrapped = [part for given in text.split("<br>") for part in textwrap.wrap(given, 86) or [""]]
     text, lines = "<br>".join(wrapped), max(lines, len(wrapped))
     # its first line under the axis title; the bottom margin grows with its lines (the text hangs down)
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-                       yshift=-66, showarrow=False, align="left", font={"size": 11, "color": "#555555"})
+                       yshift=-66, showarrow=False, align="left", font={"size": 12, "color": "#555555"})
     fig.update_layout(margin={"b": 90 + 16 * lines})
     return fig
 
@@ -268,7 +268,7 @@ def legend_rows(names: Sequence[str], width: int = 860) -> int:
 
 def row_label(name: str, detail: str) -> str:
     """A row of a horizontal chart: the name, and beneath it in small grey what the row counts."""
-    return f"{name}<br><span style='font-size:11px;color:#666666'>{detail}</span>"
+    return f"{name}<br><span style='font-size:12px;color:#555555'>{detail}</span>"
 
 
 def room(ends: Sequence[float]) -> float:

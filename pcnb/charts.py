@@ -96,7 +96,7 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
                     marker={"opacity": [0.45 if p else 1.0 for p in now],
                             "pattern": {"shape": ["/" if p else "" for p in now], "solidity": 0.45}},
                     text=[str(k) if d in recent else "" for d, k in zip(days, counts, strict=True)],
-                    textposition="outside", textfont={"size": 10, "color": "#444444"}, cliponaxis=False,
+                    textposition="outside", textfont={"size": 11, "color": "#444444"}, cliponaxis=False,
                     textangle=upright, customdata=[" so far (partial)" if p else "" for p in now],
                     hovertemplate=f"{status}<br>%{{x|%B %Y}}%{{customdata}}: %{{y}} projects<extra></extra>")
         full = part.filter(pl.col("period") != partial) if partial is not None else part

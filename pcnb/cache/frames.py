@@ -316,8 +316,8 @@ class SyncHealth:
         queued = f"; {self.queue_depth} item(s) still queued" if self.queue_depth else ""
         limited = f"; {self.count_429} x 429 so far" if self.count_429 else ""
         scoped = f"; scope: {self.scope}" if self.scope != "all projects" else ""
-        return (f"{synced}; holds changes up to {clock.local_time(self.as_of, self.timezone)}{queued}{limited}{extra}"
-                f"{scoped}")
+        newest = clock.local_time(self.as_of, self.timezone)  # "holds changes up to" read as "stale since"
+        return f"{synced}; the newest change it holds is from {newest}{queued}{limited}{extra}{scoped}"
 
 
 def health(store: Store, timezone: str = "UTC") -> SyncHealth:

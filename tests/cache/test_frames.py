@@ -62,7 +62,7 @@ def test_freshness_is_one_statement_in_the_programs_local_time(tmp_path):
         Store.put_state(conn, watermark=to_us(datetime(2026, 3, 7, 17, 20, tzinfo=UTC)), last_run=synced.timestamp())
     with clock.frozen(datetime(2026, 3, 8, 18, 0, tzinfo=UTC)):  # 11:00 PDT the next day
         text = str(frames.health(store, "America/Los_Angeles"))
-    assert text == "synced 2026-03-07 09:33 PST (24 h ago); holds changes up to 2026-03-07 09:20 PST"
+    assert text == "synced 2026-03-07 09:33 PST (24 h ago); the newest change it holds is from 2026-03-07 09:20 PST"
     assert str(frames.health(Store(tmp_path / "empty.sqlite"))) == "never synced"
 
 
