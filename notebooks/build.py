@@ -94,8 +94,8 @@ NOTEBOOKS = {
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
-        "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "local_day = as_of_ts.astimezone(local).date()\n"
+        "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months` has every digit",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"

@@ -116,7 +116,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "median_bdays": ("Median business days (finished)", "days"),
     "p85_bdays": ("Of those finished, 85 in 100 within", "days"),
     "count": ("Count", "count"), "median_business_days": ("Median business days", "days"),
-    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Installer (project owner)", "text"),
+    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner", "text"),
     "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),
     "examples": ("Examples", "text"), "why_it_matters": ("Why it matters", "text"),
     "A": ("Finished (A)", "count"), "B": ("Finished late (B)", "count"),
@@ -155,10 +155,10 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
         label, kind = LABELS.get(name, (plain, "text"))  # a code name worded; a name (an installer's) kept
         if name.startswith("capacity_"):  # a rule file's summed sizes, in the size field's unit
             label, kind = f"Capacity ({name.removeprefix('capacity_')})", "thousands"
-        shown = _formatted(pl.col(name), frame.schema[name], kind)
+        cell = _formatted(pl.col(name), frame.schema[name], kind)
         if name == "deadline":  # a span's key "A -> B" as the charts draw it
-            shown = shown.str.replace_all(" -> ", " → ", literal=True)
-        columns.append(shown.alias(label))
+            cell = cell.str.replace_all(" -> ", " → ", literal=True)
+        columns.append(cell.alias(label))
     if not flags:
         return frame.select(columns)
     held = pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags)).then(

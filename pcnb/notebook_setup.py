@@ -17,6 +17,7 @@ import polars as pl
 
 from pcnb import clock
 from pcnb.analytics.intervals import status_intervals
+from pcnb.cache import frames
 from pcnb.cache.sync import SyncReport
 from pcnb.errors import ConfigError
 from pcnb.profile import ProgramProfile
@@ -72,10 +73,12 @@ def setup(environment: str, program: str | None, start_date: str, as_of: str = "
     # two notebooks opened together (or `pcnb demo`'s reports) take turns on the cache instead of failing
     report: SyncReport | str = (ws.sync(progress=progress, wait_for_lock=300) if sync else
                                 f"not synced: the cache as it was (change generation {ws.store.generation()})")
+    # the two frames every notebook reads, at once: a cold cache (no snapshot of this generation yet, as
+    # after sync=False on a changed store) reads both in the time of the longer (pcnb.cache.snapshots)
+    events = frames.load(ws.store, "status_events", "projects")[0]
     prof = ws.profile  # the program's roles, calendar and deadlines (`%powerclerk profile` shows and edits it)
     cal = prof.calendar.calendar()
     as_of_ts = as_of_instant(as_of, cal.timezone)
-    events = ws.status_events()
     intervals = status_intervals(events, cal, as_of_ts, terminal=prof.roles.final)
     in_period = intervals.filter(cal.local_date("entered") >= start_day)
     return NotebookSetup(ws, report, prof, cal, as_of_ts, start_day, events, intervals, in_period)

@@ -5,7 +5,7 @@ Schemas are explicit (below) so analytics never guess types: timestamps are
 ``Categorical``. The store stays the system of record; each frame is also kept as a parquet snapshot
 beside the store (for a shared PostgreSQL store: in this reader's own data dir), tagged with the
 store's write generation, so repeated loads are a parquet read and only the first load after a
-change pays for reading rows.
+change pays for reading rows (pcnb.cache.snapshots; frames.load reads several at once).
 
 The first load after a change ("cold") reads SQLite without a Python object per value (issue #31:
 166,000 projects and ~1M events; one tuple per row was ~0.3 s of projects alone). Projects come as
@@ -26,12 +26,9 @@ trap: its frames come through ADBC's PostgreSQL driver as Arrow columns (pcnb.ca
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +37,8 @@ import polars as pl
 
 from pcnb import clock
 from pcnb.cache import sqlite_columns
+from pcnb.cache.snapshots import cached as _snapshot
+from pcnb.cache.snapshots import snapshot_path, wait_for_snapshots  # noqa: F401  (frames' API since before the split)
 from pcnb.cache.store import EVENT, NULL_INT, Store, StoreError, from_us
 
 #: the ReportAs value that hides a history entry (V2 contract: normal | suppress)
@@ -73,53 +72,6 @@ def _read(store: Store, sql: str, columns: list[str]) -> pl.DataFrame:
         return df.rename(dict(zip(df.columns, columns, strict=True)))
     rows = store.conn.execute(sql).fetchall()
     return pl.DataFrame(rows, schema=columns, orient="row")
-
-
-def snapshot_path(store: Store, name: str, generation: int) -> Path:
-    """The snapshot of frame ``name`` at a store generation: the generation is in the file name, so
-    a reader can never pair old data with a new tag, whatever writers race."""
-    return store.path.with_name(f"{store.path.stem}.{name}.g{generation}.parquet")
-
-
-def _snapshot(store: Store, name: str, build: Callable[[], pl.DataFrame], wait: bool = False) -> pl.DataFrame:
-    """Parquet snapshot of a frame, valid while the store's generation is unchanged.
-
-    After a rebuild the snapshot is written in a background thread (polars releases the GIL), so a
-    first load costs only the build; ``wait=True`` (Workspace.sync's refresh) writes before returning."""
-    generation = store.generation()  # read before building: the data is at least this new
-    path = snapshot_path(store, name, generation)
-    try:
-        if path.exists():
-            cached: pl.DataFrame = pl.read_parquet(path)
-            return cached
-    except (OSError, pl.exceptions.ComputeError):
-        pass  # unreadable snapshot: rebuild below
-    df = build()
-    if wait:
-        _write_snapshot(df, path, store, name)
-    else:
-        threading.Thread(target=_write_snapshot, args=(df, path, store, name), name=f"pcnb-snapshot-{name}").start()
-    return df
-
-
-def wait_for_snapshots() -> None:
-    """Join background snapshot writes (benchmarks and tests that time or inspect the files)."""
-    for t in threading.enumerate():
-        if t.name.startswith("pcnb-snapshot-"):
-            t.join()
-
-
-def _write_snapshot(df: pl.DataFrame, path: Path, store: Store, name: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        df.write_parquet(tmp, compression="lz4")  # zstd: ~40 % smaller, twice the CPU to write and to read
-        os.chmod(tmp, 0o600)  # same privacy as the store it mirrors
-        os.replace(tmp, path)
-        for old in path.parent.glob(f"{store.path.stem}.{name}.g*.parquet"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only or full disk only costs speed next time
 
 
 def _load(store: Store, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -281,10 +233,31 @@ def form_values(store: Store) -> pl.DataFrame:
                                       "name": pl.String, "value": pl.String}, orient="row")
 
 
+LOADERS: dict[str, Callable[..., pl.DataFrame]] = {}  # filled below, once every loader is defined
+
+
+def load(store: Store, *names: str) -> list[pl.DataFrame]:
+    """Frames ``names`` (projects, status_events, threads, notes) loaded at once, one thread each:
+    the cold load of the two big ones takes the longer of their reads, not the sum (pcnb.cache.snapshots).
+    A shared PostgreSQL store's are read one after the other (its connection serves one read at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    unknown = [n for n in names if n not in LOADERS]
+    if unknown:
+        raise ValueError(f"unknown frame(s) {', '.join(unknown)}: choose from {', '.join(LOADERS)}")
+    if len(names) < 2 or store.shared:  # a PostgreSQL store reads through one connection: one at a time
+        return [LOADERS[n](store) for n in names]
+    with ThreadPoolExecutor(len(names), thread_name_prefix="pcnb-frame") as pool:
+        return list(pool.map(lambda n: LOADERS[n](store), names))
+
+
 def refresh(store: Store) -> None:
     """Rebuild every snapshot now (after a sync), so the analyst's next loads are parquet reads."""
     for load in (projects, status_events, inquiry_threads, inquiry_notes):
         load(store, wait=True)
+
+
+LOADERS.update(projects=projects, status_events=status_events, threads=inquiry_threads, notes=inquiry_notes)
 
 
 @dataclass(frozen=True)
