@@ -171,7 +171,7 @@ NOTEBOOKS = {
         "many ended each way so far, the share expected to end each way once the open ones finish (estimated "
         "from how applications of the same age ended; so not simply the finished ones over the total), and how "
         "many business days after intake half of all applications had reached a final status, and each "
-        "outcome. An outcome fewer than half end in has no such day.",
+        "outcome. Where fewer than half end a given way, there is no such day.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "tto = intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts)  # the analyst's figures\n"
         "frameview.outcome_times(tto)",
@@ -179,7 +179,8 @@ NOTEBOOKS = {
         "so far), so recent cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
         "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
-        "frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))",
+        "shown = frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))\n"
+        "frameview.partial_month(shown, as_of_ts.astimezone(local).date(), column='Submitted in')",
         "## Data quality\n\nWhat in the data could make the numbers above misleading: the checks that found "
         "something, and how many projects or inquiry threads each affects. Nothing is corrected automatically.",
         "checks = intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts,\n"

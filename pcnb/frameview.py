@@ -87,11 +87,11 @@ def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("outcome").str.slice(0, 1).str.to_uppercase() + pl.col("outcome").str.slice(1))
         .alias("Outcome"),
         (_formatted(pl.col("events"), pl.Int64(), "count") + pl.lit(" of ")
-         + _formatted(pl.col("n"), pl.Int64(), "count")).alias("Ended this way so far"),
+         + _formatted(pl.col("n"), pl.Int64(), "count")).alias("Ended so far"),
         pl.when(pl.col("outcome") == "any").then(pl.lit(""))
         .otherwise(_formatted(pl.col("share"), pl.Float64(), "share"))
-        .alias("Expected to end this way, open ones included"),
-        _formatted(days, pl.Float64(), "days").alias("Business days until half of all had got there"),
+        .alias("Expected share, open ones included"),
+        _formatted(days, pl.Float64(), "days").alias("Business days until half of all got there"),
         note.alias("Note"),
     )
 

@@ -188,5 +188,6 @@ def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = ()) ->
           .sort(["n", "status"], descending=[True, False]))
     top = by.row(0, named=True)
     age = "" if top["age"] is None else f", there for a median of {top['age']:,.0f} business days so far"
-    return [f"Most of the open work waits in {top['status']}: {top['n']:,} of {waiting.height:,} open applications "
+    which = "submitted ones still open" if waiting.height < open_stays.height else "open applications"  # drafts out
+    return [f"Most of the open work waits in {top['status']}: {top['n']:,} of the {waiting.height:,} {which} "
             f"({top['n'] / waiting.height:.0%}){age}."]

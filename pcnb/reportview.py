@@ -55,13 +55,13 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          # (not a cell that holds a table too: taller than a page, it was moved whole and left one blank)
          ".jp-MarkdownCell,.jp-Cell:has(.js-plotly-plot):not(:has(table)),.jp-OutputArea-child:has(.js-plotly-plot)"
          "{break-inside:avoid}"
-         # at 4/5 of their screen size a chart and its heading share a page (a tall one left its heading
-         # alone on the page before)
-         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.8}"
+         # at 9/10 of their screen size a chart and its heading share a page (a tall one left its heading
+         # alone on the page before); 4/5 printed its small type at 6-8 pt and left a third of the page blank
+         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.9}"
          # tables on paper: no sort arrows in their headers
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
-         ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}"
+         ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}.pcnb-title{font-size:.85em}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
@@ -272,7 +272,7 @@ def to_pdf(page: Path, pdf: Path, timeout: int = 180) -> Path:
                                "--disable-sync",
                                # the charts are drawn once, at the window's width: that of the printed page
                                # (landscape Letter less its margins, 96 px an inch), not a narrow default
-                               "--window-size=960,1300",
+                               "--window-size=1080,1300",
                                f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--no-pdf-header-footer",
                                f"--print-to-pdf={pdf}", page.resolve().as_uri()],
                               capture_output=True, text=True, timeout=timeout)

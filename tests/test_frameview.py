@@ -114,8 +114,8 @@ def test_time_to_outcome_reads_as_one_question_per_outcome():
                         "share": [None, 0.84, 0.11, 0.05], "half_bdays": [None, 52.4, None, None],
                         "suppressed": [False, False, False, True]})
     shown = outcome_times(tto)
-    assert shown.columns == ["Outcome", "Ended this way so far", "Expected to end this way, open ones included",
-                             "Business days until half of all had got there", "Note"]
+    assert shown.columns == ["Outcome", "Ended so far", "Expected share, open ones included",
+                             "Business days until half of all got there", "Note"]
     assert shown.row(0) == ("Any final status", "1,700 of 1,932", "", "44", "")
     assert shown.row(1) == ("Completed", "1,413 of 1,932", "84%", "52", "")
     assert shown.row(2)[3:] == ("-", "fewer than half are expected to end this way")

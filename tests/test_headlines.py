@@ -145,7 +145,8 @@ def test_the_waiting_sentence_names_where_the_open_work_is(events):
                .agg(pl.len().alias("n"), pl.col("age_business_days").median().alias("age")).sort("n", descending=True))
     top = counted.row(0, named=True)
     total = int(counted["n"].sum())
-    assert said == [f"Most of the open work waits in {top['status']}: {top['n']:,} of {total:,} open applications "
+    assert said == [f"Most of the open work waits in {top['status']}: {top['n']:,} of the {total:,} submitted ones "
+                    "still open "
                     f"({top['n'] / total:.0%}), there for a median of {top['age']:,.0f} business days so far."]
     assert total < open_now.height  # the drafts were there, and left out
     assert waiting_sentence(open_now.head(0)) == []
