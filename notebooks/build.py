@@ -96,7 +96,8 @@ NOTEBOOKS = {
         "charts.throughput_chart(flow, as_of_ts, cal=cal)",
         "local_day = as_of_ts.astimezone(local).date()\n"
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
-        "frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months` has every digit",
+        "table = frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months`: every digit\n"
+        "frameview.captioned(table, 'Arrivals and departures by month, the last 12 complete months and this one')",
         "## Cumulative flow\n\nProjects in each active status at the end of each day.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
@@ -106,8 +107,9 @@ NOTEBOOKS = {
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
         "done = seg.pc.throughput(statuses=[completion], every='1mo', by='owner_name', calendar=cal)\n"
-        "frameview.partial_month(frameview.for_managers(frameview.top_grid(done, 'owner_name', top, "
-        "months['period'].tail(12).to_list())), local_day)",
+        "grid = frameview.top_grid(done, 'owner_name', top, months['period'].tail(13).to_list())  # as the table above\n"
+        "frameview.captioned(frameview.partial_month(frameview.for_managers(grid), local_day), "
+        "f'Projects reaching {completion}, by month and project owner')",
     ],
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
@@ -139,13 +141,14 @@ NOTEBOOKS = {
         "time-in-status chart's. \"Utility's days only\": the days the applicant held the project do not count.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
-        "    display(charts.sla_chart(sla, as_of_ts, cal), frameview.for_managers(sla))\n"
+        "    display(charts.sla_chart(sla, as_of_ts, cal),\n"
+        "            frameview.captioned(frameview.for_managers(sla), 'Each deadline: the counts behind the chart'))\n"
         "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By installer\n\nThe same deadlines for the five installers (the projects' owners in PowerClerk) "
-        "with the most projects.",
+        "### By installer\n\nThe deadlines on a single status, in the unit most of them use, for the five "
+        "installers (the projects' owners in PowerClerk) with the most projects; statuses in the process's order.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -154,9 +157,14 @@ NOTEBOOKS = {
         "attrs = project_attributes(ws.projects())\n"
         "top = (attrs.group_by('owner_name').len()  # ties by name: the same five as notebook 02's\n"
         "       .sort(['len', 'owner_name'], descending=[True, False]).head(5)['owner_name'])\n"
+        "order = {s.name: i for i, s in enumerate(prof.statuses)}\n"
         "if deadlines:\n"
-        "    display(frameview.for_managers(segmented(timed, attrs, 'owner_name')"
-        ".filter(pl.col('owner_name').is_in(top.to_list())).pc.sla(deadlines, by='owner_name', unit=unit)))",
+        "    by_owner = (segmented(timed, attrs, 'owner_name').filter(pl.col('owner_name').is_in(top.to_list()))\n"
+        "                .pc.sla(deadlines, by='owner_name', unit=unit))\n"
+        "    by_owner = by_owner.sort(pl.col('status').cast(pl.String).replace_strict(order, default=len(order)), "
+        "'owner_name')\n"
+        "    display(frameview.captioned(frameview.for_managers(by_owner), f\"Status deadlines ({unit.replace('_', ' ')}) "
+        "by project owner\"))",
         "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
         "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
         "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline. Every "

@@ -67,13 +67,14 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
 
 
 def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, colors: Palette | None = None,
-                     cal: Calendar | None = None, labelled: int = 12) -> go.Figure:
+                     cal: Calendar | None = None, labelled: int = 13) -> go.Figure:
     """Bars of first entries per period per status, with a rolling mean of complete periods per status.
 
     The period still running at ``as_of`` (the current month, in ``cal``'s zone; UTC without one) is
     drawn hatched and light and left out of the average: a month five days old is not a fall in
     output. ``trend_weeks`` is the window of the average in periods (the name predates monthly
-    charts); the last ``labelled`` periods carry their counts (older ones in the hover)."""
+    charts); the last ``labelled`` periods carry their counts (older ones in the hover): a year of
+    complete months and the one under way, as the report's table beside it."""
     pal = colors or for_names(tp["status"].unique().to_list())
     statuses = in_order(tp["status"].unique().to_list(), pal)
     periods = sorted(tp["period"].unique().to_list())

@@ -5,6 +5,7 @@ the raw polars frame (UTC times, every digit), one attribute of the notebook awa
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -217,3 +218,23 @@ def top_grid(counts: pl.DataFrame, by: str, top: list[str], periods: list[Any]) 
     grid = grid.with_columns([pl.col(c).fill_null(0) if c in grid.columns else pl.lit(0, pl.Int64).alias(c)
                               for c in columns])
     return grid.select("period", *columns, pl.sum_horizontal(columns).alias("total")).sort("period")
+
+
+class Captioned:
+    """A manager's table with its caption above it: on paper, a table its chart pushed onto the next
+    page still says what it is (reviewers found tables alone at the top of a page, unnamed).
+    ``.frame`` is the table itself."""
+
+    def __init__(self, frame: pl.DataFrame, caption: str):
+        self.frame, self.caption = frame, caption
+
+    def _repr_html_(self) -> str:
+        table = self.frame._repr_html_()
+        return f"<p class='pcnb-table-caption'><b>{html.escape(self.caption)}</b></p>{table}"
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.frame!r}"
+
+
+def captioned(frame: pl.DataFrame, caption: str) -> Captioned:
+    return Captioned(frame, caption)

@@ -58,6 +58,8 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          # at 9/10 of their screen size a chart and its heading share a page (a tall one left its heading
          # alone on the page before); 4/5 printed its small type at 6-8 pt and left a third of the page blank
          ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.9}"
+         # a table's caption stays with it; a grid's caption above it, as the other tables'
+         ".pcnb-table-caption{break-after:avoid;margin:.6em 0 .2em}table.dataTable caption{caption-side:top!important}"
          # tables on paper: no sort arrows in their headers
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together

@@ -142,3 +142,15 @@ def test_the_month_under_way_is_marked_partial_and_only_it():
     marked = partial_month(shown, date(2026, 12, 6))
     assert marked["Month"].to_list() == ["November 2026", "December 2026 (to Dec 6, partial)"]
     assert partial_month(shown, date(2027, 1, 2))["Month"].to_list() == ["November 2026", "December 2026"]
+
+
+def test_a_captioned_table_names_itself_above_its_rows():
+    """On paper a table its chart pushed onto the next page still says what it is (a reviewer found
+    the monthly table alone at the top of a page, unnamed); the analyst keeps the frame."""
+    from pcnb.frameview import captioned
+
+    table = for_managers(pl.DataFrame({"period": [date(2026, 11, 1)], "arrivals": [1234]}))
+    shown = captioned(table, "Arrivals <by> month")
+    page = shown._repr_html_()
+    assert page.index("Arrivals &lt;by&gt; month") < page.index("<table") and "1,234" in page
+    assert shown.frame is table and repr(shown).startswith("Arrivals <by> month\n")
