@@ -102,7 +102,7 @@ NOTEBOOKS = {
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
         "## Completions by installer\n\nProjects reaching the completion status (the second status of the "
-        "throughput chart above) each month over the last 12 months, for the 5 installers with the most projects, the others together, and the total.",
+        "throughput chart above) each month over the last 12 complete months and this one, for the 5 installers with the most projects, the others together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
