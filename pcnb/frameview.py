@@ -142,12 +142,12 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     stays (``suppressed``) said in a note instead of a true/false column. The frame the metric returned
     stays the analyst's (every digit, the code names)."""
     flags = [c for c in frame.columns if c.endswith("suppressed")]
-    empty = [c for c in frame.columns if frame.height and frame[c].null_count() == frame.height]  # e.g. no tiers
+    said_nothing = [c for c in frame.columns if frame.height and frame[c].null_count() == frame.height]  # no tiers
     if "pct_exceeding" in frame.columns and "on_time_rate" in frame.columns:  # one share, the chart's: an on-time
-        empty.append("on_time_rate")  # rate of finished ones beside it (another base) read as a contradiction
+        said_nothing.append("on_time_rate")  # rate of finished ones beside it (another base) read as a contradiction
     if "track" in frame.columns and frame["track"].fill_null("all").eq("all").all():
-        empty.append("track")  # a program without tracks: a column of "all" says nothing
-    frame = frame.drop(empty)
+        said_nothing.append("track")  # a program without tracks: a column of "all" says nothing
+    frame = frame.drop(said_nothing)
     columns = []
     for name in frame.columns:
         if name in flags:

@@ -272,8 +272,9 @@ def to_pdf(page: Path, pdf: Path, timeout: int = 180) -> Path:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                                "--no-first-run", "--disable-background-networking", "--disable-component-update",
                                "--disable-sync",
-                               # the charts are drawn once, at the window's width: that of the printed page
-                               # (landscape Letter less its margins, 96 px an inch), not a narrow default
+                               # the charts are drawn once, at the window's width: a little wider than the
+                               # printed page (landscape Letter less its margins, 96 px an inch: 960), as
+                               # STYLE prints them at 9/10 of their drawn size
                                "--window-size=1080,1300",
                                f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--no-pdf-header-footer",
                                f"--print-to-pdf={pdf}", page.resolve().as_uri()],

@@ -233,7 +233,9 @@ def form_values(store: Store) -> pl.DataFrame:
                                       "name": pl.String, "value": pl.String}, orient="row")
 
 
-LOADERS: dict[str, Callable[..., pl.DataFrame]] = {}  # filled below, once every loader is defined
+#: every frame a snapshot is kept of, by the name frames.load and build take
+LOADERS: dict[str, Callable[..., pl.DataFrame]] = {"projects": projects, "status_events": status_events,
+                                                   "threads": inquiry_threads, "notes": inquiry_notes}
 
 
 def load(store: Store, *names: str) -> list[pl.DataFrame]:
@@ -253,11 +255,8 @@ def load(store: Store, *names: str) -> list[pl.DataFrame]:
 
 def refresh(store: Store) -> None:
     """Rebuild every snapshot now (after a sync), so the analyst's next loads are parquet reads."""
-    for load in (projects, status_events, inquiry_threads, inquiry_notes):
+    for load in LOADERS.values():
         load(store, wait=True)
-
-
-LOADERS.update(projects=projects, status_events=status_events, threads=inquiry_threads, notes=inquiry_notes)
 
 
 @dataclass(frozen=True)
