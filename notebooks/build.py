@@ -175,13 +175,16 @@ NOTEBOOKS = {
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
-        "## Time to outcome\n\nFrom intake to a final status, for every application submitted (whenever): how "
+        "## Time to outcome\n\nFrom intake to a final status, for the applications first submitted in the period: how "
         "many ended each way so far, the share expected to end each way once the open ones finish (estimated "
         "from how applications of the same age ended; so not simply the finished ones over the total), and how "
         "many business days after intake half of all applications had reached a final status, and each "
         "outcome. Where fewer than half end a given way, there is no such day.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
-        "tto = intervals.pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts)  # the analyst's figures\n"
+        "firsts = intervals.filter(pl.col('status') == intake).group_by('project_id').agg(pl.col('entered').min())\n"
+        "submitted = firsts.filter(cal.local_date('entered') >= start_day)['project_id']  # the period's, as above\n"
+        "tto = (intervals.filter(pl.col('project_id').is_in(submitted.implode()))  # the analyst's figures\n"
+        "       .pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))\n"
         "frameview.outcome_times(tto)",
         "## Cycle time by submission cohort\n\nThe median counting the applications still open (at their age "
         "so far), so recent cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "

@@ -61,9 +61,10 @@ class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type 
 
 def _fmt(value: float | None, suppressed: bool, n: int) -> str:
     """A table cell under the minimum-n rule: the value in whole days (the tables' other figures are
-    whole days too; "36.8" read as false precision), or "suppressed (n=3)"."""
+    whole days too; "36.8" read as false precision), or "too few (3)": a figure over so few is held
+    back (the minimum-n rule), and the cell says so in words ("suppressed" read as hidden on purpose)."""
     if suppressed:
-        return f"suppressed (n={n})"
+        return f"too few ({n})"
     return "-" if value is None else f"{value:.0f}"
 
 
@@ -79,7 +80,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     Beneath, a table (a grid, ``.table``) of both estimates: finished-stay percentiles and
     Kaplan-Meier quantiles (open stays censored). Why ranges, not box plots: a box plot's whiskers
     (a few stays of hundreds of days) set the scale and squash the middle, where the typical stay is.
-    Statistics over fewer than ``min_n`` stays read "suppressed (n=...)", in the chart and the table."""
+    Statistics over fewer than ``min_n`` stays are held back: "too few ..." in the chart and the table."""
     tis = time_in_status(intervals, terminal=(), min_n=min_n)
     if statuses:
         tis = tis.filter(pl.col("status").is_in(statuses))
@@ -98,7 +99,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
         label = row_label(status, f"{n:,} finished, {n_open:,} open{limit}")
         labels.append(label)
         if sup:  # the minimum-n rule: no bar, the reason where the bar would be
-            fig.add_scatter(x=[0], y=[label], mode="text", text=[f"  suppressed (n={n}): too few finished stays"],
+            fig.add_scatter(x=[0], y=[label], mode="text", text=[f"  too few finished stays to state a time ({n})"],
                             textposition="middle right", name=f"{status} (suppressed, n={n})", showlegend=False,
                             textfont={"color": "#666666"})
             continue
@@ -225,7 +226,7 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     (A + C: finished, or open and already late); the missed share is written at the bar's end, with
     the on-time rate of finished ones in the hover. ``target``: the share that should meet the
     deadline (e.g. 0.9), drawn as a dashed line. Rows whose rate is suppressed (minimum-n rule) get
-    no bar, but "suppressed (n=...)". Takes the frame of sla_compliance or of deadline_compliance."""
+    no bar, but "too few to judge (n)". Takes the frame of sla_compliance or of deadline_compliance."""
     fig = go.Figure()
     y = _deadline_labels(sla)
     a, b, c = (sla[k].fill_null(0).to_list() for k in ("completed", "completed_late", "open_late"))
@@ -255,7 +256,7 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
         if ok and m is not None:
             notes.append(f"  {m:.0%} missed")
         elif s:
-            notes.append(f"  suppressed (n={n}): too few to judge")
+            notes.append(f"  too few to judge ({n})")
         elif not j:
             notes.append("  not judged: no deadline for their track")
         else:

@@ -85,21 +85,30 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         periods.append(partial)
     tp = _every_period(tp, periods, step, statuses)
     recent = set(periods[-labelled:]) if labelled > 0 else set()
-    # two bars to a month are about as wide as one two-digit count: side by side, the counts of one
-    # month ran into each other (seen in printed reports); written upright, they cannot
-    upright = -90 if len(statuses) > 1 else 0
+    # each status's bar at an explicit place in its period, so each count can be written above its own
+    # bar as an annotation on a white ground: drawn as the bar's own text, the dotted averages ran
+    # through the counts (printed reports); written upright, two counts of one month cannot collide
+    gap = min(((b - a).days for a, b in zip(periods, periods[1:], strict=False)), default=30)
+    slot = gap * 86_400_000 * 0.8 / len(statuses)  # milliseconds: a date axis's unit
     fig = go.Figure()
-    for status in statuses:
+    for i, status in enumerate(statuses):
         part = tp.filter(pl.col("status") == status).sort("period")
         days, counts = part["period"].to_list(), part["count"].to_list()
         now = [d == partial for d in days]
+        offset = (i - len(statuses) / 2) * slot
         fig.add_bar(x=days, y=counts, name=status, marker_color=pal[status], legendgroup=status,
+                    offset=offset, width=slot * 0.94,
                     marker={"opacity": [0.45 if p else 1.0 for p in now],
                             "pattern": {"shape": ["/" if p else "" for p in now], "solidity": 0.45}},
-                    text=[str(k) if d in recent else "" for d, k in zip(days, counts, strict=True)],
-                    textposition="outside", textfont={"size": 11, "color": "#444444"}, cliponaxis=False,
-                    textangle=upright, customdata=[" so far (partial)" if p else "" for p in now],
+                    customdata=[" so far (partial)" if p else "" for p in now],
                     hovertemplate=f"{status}<br>%{{x|%B %Y}}%{{customdata}}: %{{y}} projects<extra></extra>")
+        for day, count in zip(days, counts, strict=True):
+            if day in recent:
+                middle = datetime.combine(day, datetime.min.time()) + timedelta(milliseconds=offset + slot * 0.47)
+                fig.add_annotation(x=middle, y=count, text=f"{count:,}", showarrow=False, yanchor="bottom",
+                                   textangle=-90 if len(statuses) > 1 else 0, yshift=2,
+                                   font={"size": 11, "color": "#222222"}, bgcolor="rgba(255,255,255,0.85)",
+                                   borderpad=0)
         full = part.filter(pl.col("period") != partial) if partial is not None else part
         if full.height >= 2:
             trend = full["count"].rolling_mean(trend_weeks, min_samples=1)
@@ -110,7 +119,7 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
     if any(t.type == "scatter" for t in fig.data):  # one legend entry says what every dotted line is
         fig.add_scatter(x=[None], y=[None], mode="lines", line={"color": "#777777", "dash": "dot", "width": 2},
                         name=f"dotted: {trend_weeks}-{step} moving average (full {step}s)")
-    fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, uniformtext={"minsize": 9, "mode": "show"})
+    fig.update_layout(barmode="overlay")  # each bar placed by its offset
     note = ""
     if partial is not None:
         local = as_of.astimezone(ZoneInfo(tz))

@@ -6,6 +6,7 @@ the raw polars frame (UTC times, every digit), one attribute of the notebook awa
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,26 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 ID_SUFFIXES = ("_id", "_custom_id")
+#: a cell a reader takes for a figure: 1,234 · 12.5 · 17% · -3 · "321 of 1,885" · "-" (none), or empty
+_FIGURE = re.compile(r"\s*(?:[-+−]?[\d,]*\.?\d+\s*%?(?:\s+of\s+[\d,]+)?|-|–|—)?\s*")
+
+
+def reads_as_figures(cells: list[str]) -> bool:
+    """Whether a column of formatted cells holds figures (aligned right, so their digits line up) or
+    words (aligned left, as a reader scans names): a manager's table holds its numbers as text
+    ("1,920", "17%"), so the type of the column cannot tell. Figures: more cells with a figure in them
+    than cells of words (a figure held back, "too few (4)", stays in its column of figures)."""
+    figures = sum(1 for c in cells if _FIGURE.fullmatch(c) and any(ch.isdigit() for ch in c))
+    words = sum(1 for c in cells if not _FIGURE.fullmatch(c))
+    return figures > words
+
+
+def figure_columns(frame: pl.DataFrame) -> list[int]:
+    """The positions of ``frame``'s columns that hold figures: numeric ones, and text ones whose
+    every cell reads as a figure (``reads_as_figures``)."""
+    return [i for i, (name, dtype) in enumerate(frame.schema.items())
+            if dtype.is_numeric() or (dtype == pl.String
+                                      and reads_as_figures(frame[name].fill_null("").to_list()))]
 
 
 def for_people(frame: pl.DataFrame, timezone: str = "UTC", decimals: int = 1) -> pl.DataFrame:

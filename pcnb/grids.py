@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from pcnb.bidi import visible, visible_frame
+from pcnb.frameview import figure_columns
 
 MAX_BYTES = 2**20  # itables thins out bigger frames (and says so under the grid); the browser caps rows
 #: where the bundle was last sent: (cell id, execute request id); None before the first grid
@@ -89,7 +90,7 @@ def grid_html(df: pl.DataFrame, caption: str | None = None, page_length: int = 2
     layout = {"topStart": "pageLength" if many else None, "topEnd": "search", "bottomStart": "info" if many else None,
               "bottomEnd": "paging" if df.height > page_length else None}
     # JupyterLab right-aligns every table cell: text left, numbers right, whatever the front end
-    numeric = [i for i, dtype in enumerate(df.dtypes) if dtype.is_numeric()]
+    numeric = figure_columns(df)  # "1,920" and "17%" of a manager's table too
     text = [i for i in range(df.width) if i not in numeric]
     align = [{"className": "dt-left", "targets": text}, {"className": "dt-right", "targets": numeric}]
     # filter boxes as wide as their column (the browser default would make the table overflow), and

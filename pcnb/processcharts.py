@@ -155,7 +155,7 @@ def process_map_chart(pm: ProcessMap, as_of: datetime, cal: Calendar, colors: Pa
         xs, ys = _curve(0.0, y[a], 0.0, y[b], bulge)
         width = 1.2 + 7 * r["count"] / top
         colour = VERMILLION if back else REFERENCE
-        med = "suppressed (n < min)" if r["median_bdays"] is None else f"median {days_text(r['median_bdays'])}"
+        med = "too few to state a time" if r["median_bdays"] is None else f"median {days_text(r['median_bdays'])}"
         p90 = "" if r["p90_bdays"] is None else f", 9 in 10 within {days_text(r['p90_bdays'])}"
         hover = (f"{a} → {b}<br>{r['count']:,} moves by {r['projects']:,} projects ({r['share_of_source']:.0%} "
                  f"of moves out of {a})<br>time in {a} before the move: {med}{p90} business days")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import itertools
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import nbformat
 
 from pcnb import clock
 from pcnb.bidi import visible
+from pcnb.frameview import reads_as_figures
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
 
@@ -42,11 +44,15 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".pcnb-summary{background:#f4f7fa;border-left:4px solid #345;padding:.5em 1em;margin:0 0 1.5em}"
          ".pcnb-summary td{padding:.1em 1em .1em 0}.pcnb-summary td.v{font-weight:bold}"
          ".pcnb-in-short{font-size:1.15em;line-height:1.45;margin:0 0 1.2em}.pcnb-in-short p{margin:.35em 0}"
+         # names read from the left, figures line up on the right (pcnb.reportview.tidy_tables)
+         ".jp-RenderedHTMLCommon table.dataframe .pcnb-words{text-align:left}.dataframe thead th{vertical-align:bottom}"
+         # a figure and a name on one line ("1,699 of\n1,931" wrapped); only long text wraps
+         ".dataframe td.pcnb-name,.dataframe td:not(.pcnb-words){white-space:nowrap}"
          # on paper (--pdf, or the browser's print): landscape Letter, no chart toolbar, wide tables in
          # smaller type instead of cut off behind a scroll bar
          "@media print{@page{size:letter landscape;margin:12mm}.modebar-container{display:none!important}"
          ".jp-OutputArea-output,.jp-RenderedHTMLCommon{overflow:visible!important}"
-         ".jp-RenderedHTMLCommon table{font-size:7.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
+         ".jp-RenderedHTMLCommon table{font-size:8.5pt}.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th"
          "{padding:1px 4px}.jp-RenderedHTMLCommon .pcnb-summary table{font-size:11pt}"
          # a heading stays with what it introduces, and a chart with its caption, on one page
          "h1,h2,h3,.jp-MarkdownCell,.jp-OutputArea-child:has(h1,h2,h3){break-after:avoid}"
@@ -254,10 +260,40 @@ def remote_references(page: str) -> list[str]:
     return re.findall(r"<(?:script|link|img|iframe)[^>]*\b(?:src|href)=\"(https?://[^\"]+)\"", page, re.I)
 
 
+_TABLE = re.compile(r"(<table border=\"1\" class=\"dataframe\">)(.*?)(</table>)", re.S)
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<(td|th)>(.*?)</\1>", re.S)
+WORDS_CLASS, NAME_CLASS = "pcnb-words", "pcnb-name"
+NAME_LENGTH = 32  # characters: a status's or an installer's name, kept on one line
+
+
 def tidy_tables(page: str) -> str:
-    """polars' HTML tables for readers: no quotes around strings, headers with spaces, not underscores."""
+    """polars' HTML tables for readers: no quotes around strings, headers with spaces, not underscores,
+    and columns of words aligned left (polars aligns every cell right; a manager's table holds its
+    figures as text, so each column is judged by what its cells say: pcnb.frameview.reads_as_figures)."""
     page = re.sub(r"<td>(?:&quot;|\")([^<]*?)(?:&quot;|\")</td>", r"<td>\1</td>", page)
-    return re.sub(r"<th>([^<]*)</th>", lambda m: "<th>" + m.group(1).replace("_", " ") + "</th>", page)
+    page = re.sub(r"<th>([^<]*)</th>", lambda m: "<th>" + m.group(1).replace("_", " ") + "</th>", page)
+    return _TABLE.sub(_words_left, page)
+
+
+def _words_left(table: re.Match[str]) -> str:
+    body = table.group(2)
+    rows = [_CELL.findall(row) for row in _ROW.findall(body.split("<tbody>", 1)[-1])] if "<tbody>" in body else []
+    width = max((len(r) for r in rows), default=0)
+    columns = [[html.unescape(r[i][1]) for r in rows if len(r) > i and r[i][1] != "…"] for i in range(width)]
+    words = {i for i, cells in enumerate(columns) if not reads_as_figures(cells)}
+    # a name (a status's, an owner's) on one line; only long text (a note, a reason) wraps
+    names = {i for i in words if max((len(c) for c in columns[i]), default=0) <= NAME_LENGTH}
+
+    def cls(i: int) -> str:
+        return f"{WORDS_CLASS} {NAME_CLASS}" if i in names else WORDS_CLASS
+
+    def row(m: re.Match[str]) -> str:
+        cells = itertools.count()
+        return "<tr>" + _CELL.sub(lambda c: (f"<{c.group(1)} class=\"{cls(i)}\">{c.group(2)}</{c.group(1)}>"
+                                             if (i := next(cells)) in words else c.group(0)), m.group(1)) + "</tr>"
+
+    return table.group(1) + _ROW.sub(row, body) + table.group(3)
 
 
 def to_pdf(page: Path, pdf: Path, timeout: int = 180) -> Path:

@@ -80,7 +80,7 @@ def test_charts_state_as_of_n_and_axes(synced):
                              "95 in 100 within", "Median, counting open", "9 in 10, counting open"]
     assert sum(int(v.replace(",", "")) for v in table["Open"]) > 0  # open stays are counted beside the closed ones
     # people's numbers: whole days, thousands separated (a reviewer read "2117" and "36.8" as raw output)
-    assert all(re.fullmatch(r"\d+|-|suppressed \(n=\d+\)", v) for v in table["Median"]), table["Median"].to_list()
+    assert all(re.fullmatch(r"\d+|-|too few \(\d+\)", v) for v in table["Median"]), table["Median"].to_list()
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in table["Finished"]), table
     assert "n = " in slowest.layout.title.text
     assert aging_wip(iv, terminal=FINAL)["count"].sum() == iv.filter(
@@ -106,15 +106,15 @@ def test_suppressed_statistics_are_labelled_in_charts(synced):
     cal = Calendar.us_federal("America/Los_Angeles")
     iv = frames.status_events(synced).pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     tis = charts.time_in_status_chart(iv, END, cal, min_n=10_000)
-    assert all(str(v).startswith("suppressed (n=") for v in tis.table["Median"])
+    assert all(str(v).startswith("too few (") for v in tis.table["Median"])
     sla = sla_compliance(iv, {"Application Review": 10}, min_n=10_000)
     fig = charts.sla_chart(sla, END, cal)
     assert all(t.x == (None,) for t in fig.data if t.type == "bar")  # no bar for a suppressed rate
     notes = [t.text[0].strip() for t in fig.data if t.type == "scatter" and t.mode == "text"]
-    assert notes[0].startswith("suppressed (n=")
+    assert notes[0].startswith("too few to judge (")
     dfg = bottlenecks(iv, min_n=10_000)
     table = charts.bottleneck_chart(dfg, END).table
-    assert all(str(v).startswith("suppressed (n=") for v in table["Median (business days)"])
+    assert all(str(v).startswith("too few (") for v in table["Median (business days)"])
 
 
 def status_colors(fig) -> dict[str, set[str]]:
@@ -287,6 +287,35 @@ def test_throughput_marks_the_partial_month_and_leaves_it_out_of_the_average(syn
     old = charts.throughput_chart(tp, later, cal=cal)
     assert all(set(t.marker.pattern.shape) == {""} for t in old.data if t.type == "bar")
     assert "partial" not in old.layout.title.text
+
+
+def test_throughput_counts_sit_above_their_own_bars_on_a_ground_the_averages_cannot_cross(synced):
+    """The counts were the bars' own text, and the dotted averages ran through them on paper: each is an
+    annotation now (drawn above every trace) on a white ground, over the middle of its own bar."""
+    from datetime import datetime, timedelta
+
+    cal, iv = _iv(synced)
+    tp = throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo", calendar=cal)
+    fig = charts.throughput_chart(tp, END, cal=cal, labelled=13)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 2 and all(not t.text for t in bars)
+    recent = sorted(tp["period"].unique().to_list())[-13:]
+    labels = list(fig.layout.annotations)
+    assert len(labels) == 2 * len(recent)
+    for bar in bars:
+        for day, count in zip(bar.x, bar.y, strict=True):
+            if day not in recent:
+                continue
+            start = datetime.combine(day, datetime.min.time())
+            left, right = start + timedelta(milliseconds=bar.offset), start + timedelta(
+                milliseconds=bar.offset + bar.width)
+            mine = [a for a in labels if left <= datetime.fromisoformat(str(a.x)) <= right and a.y == count]
+            assert len(mine) == 1, (bar.name, day, count)
+            label = mine[0]
+            assert label.text == f"{count:,}" and label.yanchor == "bottom" and label.textangle == -90
+            assert label.bgcolor.startswith("rgba(255,255,255") and not label.showarrow
+    first, second = bars  # side by side, not over each other
+    assert first.offset + first.width <= second.offset
 
 
 def test_time_in_status_draws_median_to_p90_ranges_with_n_and_the_deadline(synced):

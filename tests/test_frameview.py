@@ -154,3 +154,15 @@ def test_a_captioned_table_names_itself_above_its_rows():
     page = shown._repr_html_()
     assert page.index("Arrivals &lt;by&gt; month") < page.index("<table") and "1,234" in page
     assert shown.frame is table and repr(shown).startswith("Arrivals <by> month\n")
+
+
+def test_a_column_reads_as_figures_only_when_every_cell_is_one():
+    from pcnb.frameview import figure_columns, reads_as_figures
+
+    assert reads_as_figures(["1,920", "17%", "-", "321 of 1,885", "", "-3", "12.5"])
+    assert reads_as_figures(["25", "24", "too few (4)"])  # a figure held back stays in its column
+    for words in (["Application Review"], ["-", ""], ["December 2026"], ["2026-12-01"], ["1,920", "n/a"],
+                  ["3 business days"], ["", "", "18 of 98 finished: too early for a median"]):
+        assert not reads_as_figures(words), words
+    frame = pl.DataFrame({"a": ["x"], "b": ["1,000"], "c": [1.5], "d": [None]}, schema_overrides={"d": pl.String})
+    assert figure_columns(frame) == [1, 2]

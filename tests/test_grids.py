@@ -92,3 +92,13 @@ def test_a_column_with_only_nulls_shows_empty_cells_like_any_other_null():
     rows = json.loads(_dt_args(grids.grid_html(df, bundle=False))["data_json"])
     assert rows == [["a", None, 1], [None, None, None]]
     assert _dt_args(grids.grid_html(df, bundle=False))["columnDefs"][0]["targets"] == [0, 1]  # text: left
+
+
+def test_figures_held_as_text_are_aligned_right_and_names_left():
+    """A manager's table holds its figures as text ("1,920", "17%"): aligned by type, they sat left of
+    their column under right-aligned numbers of the other tables on the same page."""
+    df = pl.DataFrame({"Status": ["Application Review", "Inspection Pending"], "Finished": ["1,920", "-"],
+                       "Missed": ["17%", "43%"], "Ended": ["1,700 of 1,932", "12 of 40"], "n": [3, 4],
+                       "Month": ["December 2026", "January 2027"]})
+    align = {d["className"]: d["targets"] for d in _dt_args(grids.grid_html(df))["columnDefs"]}
+    assert align == {"dt-left": [0, 5], "dt-right": [1, 2, 3, 4]}

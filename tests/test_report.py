@@ -205,6 +205,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
     renders."""
     import shutil
 
+    from pcnb.frameview import reads_as_figures
     from pcnb.reportview import remote_references, to_pdf
 
     browser = shutil.which("chromium")
@@ -237,6 +238,15 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
         tab.wait_for_selector("table.dataTable", timeout=30_000)
         assert tab.locator("table.dataTable").count() == page.count("new ITable(") >= 2
         assert tab.locator(".pcnb-title").count() == 1 and tab.locator("pre code, .jp-InputArea-editor").count() == 0
+        # names read from the left, figures line up on the right: polars' tables and the grids alike
+        tables = tab.evaluate("() => [...document.querySelectorAll('table.dataframe, table.dataTable')].map("
+                              "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.children].map("
+                              "c => [getComputedStyle(c).textAlign, c.textContent.trim()])))")
+        columns = [[row[i] for row in rows if len(row) > i] for rows in tables for i in range(len(rows[0]))]
+        assert len(tables) >= 4 and len(columns) >= 30
+        misaligned = [col for col in columns if any((align in ("right", "end")) != reads_as_figures(
+            [text for _, text in col]) for align, _ in col)]
+        assert misaligned == []
         figures = page.count("window.pcnbPlotly.then(")
         tab.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}")
         assert figures >= 3 and page_errors == []  # every chart drawn from the compressed bundle
@@ -277,6 +287,23 @@ def test_pdf_of_a_grid_holds_all_its_rows(tmp_path):
     to_pdf(page, tmp_path / "g.pdf")
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
     assert all(f"Status {i:02d}" in text for i in range(60))
+
+
+def test_report_tables_align_names_left_and_figures_right():
+    """polars right-aligns every cell; a manager's table holds its figures as text, so each column is
+    judged by what its cells say: names left (with their header), figures right."""
+    import polars as pl
+
+    from pcnb.reportview import WORDS_CLASS, tidy_tables
+
+    frame = pl.DataFrame({"Status": ["Application Review", "Inspection Pending"], "Finished": ["1,920", "-"],
+                          "Missed": ["17%", "43%"], "Note": ["", "too few to state some figures"]})
+    with pl.Config(tbl_hide_column_data_types=True):
+        page = tidy_tables("<body>" + frame._repr_html_() + "</body>")
+    cells = re.findall(r"<(t[hd])( class=\"[^\"]+\")?>([^<]*)</t[hd]>", page)
+    words = {text for _, cls, text in cells if WORDS_CLASS in cls}
+    assert words == {"Status", "Application Review", "Inspection Pending", "Note", "", "too few to state some figures"}
+    assert all(WORDS_CLASS not in cls for _, cls, text in cells if text in ("Finished", "1,920", "17%", "-"))
 
 
 def test_a_sections_heading_goes_into_the_cell_it_introduces():
