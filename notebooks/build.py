@@ -77,8 +77,9 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
-        "## Arrivals, departures and net flow\n\nAn arrival is an application submitted for the first time; a "
-        "departure is one that reached a final status: completed, withdrawn or rejected (a project re-opened "
+        "## Arrivals, completions and departures\n\nAn arrival is an application submitted for the first time; a "
+        "departure is one that reached a final status: completed, or ended another way (withdrawn, cancelled, "
+        "rejected, as the program's statuses say) (a project re-opened "
         "and closed again departs twice, and its re-opening is counted apart). When more arrive than depart, "
         "the work in progress grows. The chart shows the completions; the table every departure. Its net "
         "change counts from the start of the period, so the work in progress now (page 1) is larger: it also "
@@ -98,23 +99,25 @@ NOTEBOOKS = {
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "table = frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months`: every digit\n"
         "frameview.captioned(table, 'Arrivals and departures by month, the last 12 complete months and this one')",
-        "## Cumulative flow\n\nProjects in each active status at the end of each day.",
+        "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
+        "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
         "## Completions by installer\n\nProjects reaching the completion status (the second status of the "
-        "throughput chart above) each month over the last 12 complete months and this one, for the 5 installers with the most projects, the others together, and the total.",
+        "arrivals chart) each month over the last 12 complete months and this one, for the 5 installers (the "
+        "projects' owners) with the most projects, the others together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
         "done = seg.pc.throughput(statuses=[completion], every='1mo', by='owner_name', calendar=cal)\n"
         "grid = frameview.top_grid(done, 'owner_name', top, months['period'].tail(13).to_list())  # as the table above\n"
         "frameview.captioned(frameview.partial_month(frameview.for_managers(grid), local_day), "
-        "f'Projects reaching {completion}, by month and project owner')",
+        "f'Projects reaching {completion}, by month and installer')",
     ],
     "03_time_in_status": [
-        "# Time in status and SLA compliance\n\nHow long applications sit in each status, in calendar and "
-        "business days (the program's working calendar from its profile: time zone, week and holidays), "
-        "against the deadlines the profile holds. Stays entered "
+        "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
+        "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
+        "each in the unit it is set in. Stays entered "
         "from the start of the period (local) to the report's as-of time; figures are as the data stood then.",
         SETUP,
         "from pcnb import frameview, headlines\n"
@@ -136,9 +139,11 @@ NOTEBOOKS = {
         "## SLA compliance\n\nEvery deadline in the program profile (set once from the tariff), from the "
         "period's start. A project counts once it has finished the step, or is still in it and already past "
         "the deadline; \"missed\" is the late finishers and the open late ones together. Open projects still "
-        "within the deadline are not judged yet; a step that ended in a withdrawal or rejection is counted "
-        "apart. A status's deadline judges each project's first stay there, so its counts are below the "
-        "time-in-status chart's. \"Utility's days only\": the days the applicant held the project do not count.",
+        "within the deadline are not judged yet. A rejection is the utility's decision, so it finishes the step; "
+        "a step the applicant left (withdrawn, cancelled, expired) is counted apart, as \"left before the end\". "
+        "A status's deadline judges each project's first stay there, so its counts are below the "
+        "time-in-status chart's. \"Whose days count\": the utility's only (the days the applicant held the "
+        "project do not count), or the utility's and the applicant's.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
         "    display(charts.sla_chart(sla, as_of_ts, cal),\n"
@@ -147,8 +152,9 @@ NOTEBOOKS = {
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By installer\n\nThe deadlines on a single status, in the unit most of them use, for the five "
-        "installers (the projects' owners in PowerClerk) with the most projects; statuses in the process's order.",
+        "### By installer\n\nThe status deadlines (those counted in the same unit, named in the table's "
+        "title) for the five installers (the projects' owners) with the most projects; statuses in the "
+        "process's order.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"

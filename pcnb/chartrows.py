@@ -272,12 +272,13 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     fig.update_xaxes(tickformat=".0%", range=[0, 1.28], tickvals=[0, 0.25, 0.5, 0.75, 1.0])
     fig.update_yaxes(categoryorder="array", categoryarray=y, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
-    # n: the stays and spans counted over every deadline (each row's own n is under its name)
+    # n: the projects counted over every deadline, a project once per deadline (each row's own n is under its name)
     total = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
                                                                 else 0)
     n = int(sla.select(total).item()) if sla.height else 0
     weighed = sum(k for k, j in zip(counted, judged, strict=True) if j)
-    text = title("How often were the deadlines missed?", as_of, n, cal, counted=f"stays and spans, {weighed:,} judged")
+    text = title("How often were the deadlines missed?", as_of, n, cal,
+                 counted=f"projects counted over all the deadlines, {weighed:,} judged")
     finish(fig, text, "Share of the judged projects", "")
     return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
                          "Open and already late).<br>Not judged: open and within the deadline, or left before the "
@@ -324,9 +325,14 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                                                                                     strict=True)]
                              for q, c in (("Median", med), ("9 in 10 within", p90))}},
                          schema_overrides={"From": pl.String, "To": pl.String})
-    note = (f"the {shown.height} slowest of {dfg.height} kinds of move; rare ones (n < {min_n})"
-            + (f" and the {left_out} into withdrawal, rejection or expiry" if left_out else "") + " only in the table "
-            "beneath")
+    rare = dfg.filter(~ending & (sup_col | pl.col(med).is_null())).height
+    eligible = dfg.height - left_out - rare  # the moves that can be drawn: "the 7 slowest" of 7 read as a choice
+    which = (f"all {shown.height} kinds of move between working statuses" if shown.height == eligible else
+             f"the {shown.height} slowest of {eligible} kinds of move between working statuses")
+    aside = [f"the {left_out} into a withdrawal, rejection or expiry" if left_out else "",
+             f"{rare} rare one{'s' if rare != 1 else ''} (n < {min_n})" if rare else ""]
+    aside = [a for a in aside if a]
+    note = which + (f"; {' and '.join(aside)} only in the table beneath" if aside else "")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
                       counted="moves", note=note, timezone=timezone),
            f"{words.capitalize()} in the first status before the move", "")

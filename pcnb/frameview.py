@@ -124,7 +124,8 @@ def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
 LABELS: dict[str, tuple[str, str]] = {
     "status": ("Status", "text"), "next_status": ("Next status", "text"), "deadline": ("Deadline on", "text"),
     "track": ("Track", "text"), "days": ("Days allowed", "days"), "unit": ("Counted in", "unit"),
-    "clock": ("Clock", "clock"), "completed": ("Finished", "count"), "completed_late": ("Finished late", "count"),
+    "clock": ("Whose days count", "clock"), "completed": ("Finished", "count"),
+    "completed_late": ("Finished late", "count"),
     "open_late": ("Open and already late", "count"), "open": ("Still open (late or not)", "count"),
     "exited": ("Left before the end", "count"), "pct_exceeding": ("Missed the deadline", "share"),
     "on_time_rate": ("On time, of those finished", "share"), "period": ("Month", "month"),
@@ -154,7 +155,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_hours": ("Business hours allowed", "days"),
 }
 _WORDS = {"business_days": "business days", "calendar_days": "calendar days", "business_hours": "business hours",
-          "elapsed": "all days, the applicant's too", "utility": "utility's days only"}
+          "elapsed": "utility's and applicant's", "utility": "utility's only"}
 
 
 def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -184,7 +185,7 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     if not flags:
         return frame.select(columns)
     held = pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags)).then(
-        pl.lit("too few to state some figures")).otherwise(pl.lit(""))
+        pl.lit("blank figures: too few to state")).otherwise(pl.lit(""))
     if "caveat" in frame.columns:  # one column of notes, not a Caveat beside a Note (a reviewer read both)
         columns = [c for c in columns if c.meta.output_name() != "Caveat"]
         said = pl.col("caveat").fill_null("")

@@ -37,7 +37,10 @@ SETUP_TAG = "pcnb-report-setup"
 #: Run first in report mode (and removed afterwards): tables a reader can read.
 TABLE_SETUP = ("import polars as _pl\n_pl.Config.set_tbl_hide_column_data_types(True)\n"
                "_pl.Config.set_tbl_hide_dataframe_shape(True)\n_pl.Config.set_float_precision(2)\n"
-               "_pl.Config.set_fmt_str_lengths(200)\n_pl.Config.set_tbl_rows(25)\ndel _pl")  # whole sentences, no cut
+               "_pl.Config.set_fmt_str_lengths(200)\n_pl.Config.set_tbl_rows(25)\ndel _pl\n"  # whole sentences, no cut
+               "import pcnb.reportview as _rv\n_rv.PRINTED = True\ndel _rv")
+#: True in a report's kernel (TABLE_SETUP): a page read later says when the data was synced, not "just now"
+PRINTED = False
 STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-title h1{margin:.2em 0}"
          ".pcnb-title dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.5em 0}"
          ".pcnb-title dt{color:#555;white-space:nowrap}"
@@ -115,18 +118,19 @@ ENVIRONMENT_WORDS = {"sandbox": "sandbox: generated demonstration data, not a re
 def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True, **extra: object) -> _Html:
     """Program, environment, as of, data freshness and counts: the report's header. ``relative=False``
     leaves out how long ago the data was synced (it depends on when the page is made: a compliance
-    pack's report must render the same at any time)."""
+    pack's report must render the same at any time); so does every report (``PRINTED``): "just now"
+    is wrong by the time a forwarded page is read."""
     prof = ws.profile
-    health = ws.health() if relative else dataclasses.replace(ws.health(), now=None)
+    health = ws.health() if relative and not PRINTED else dataclasses.replace(ws.health(), now=None)
     rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
             "Environment": ENVIRONMENT_WORDS.get(ws.client.settings.environment, ws.client.settings.environment),
             "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
             "Data": str(health),
-            "Projects / status events": f"{ws.projects().height:,} / {ws.status_events().height:,}",
+            "Projects / status changes": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k.replace("_", " ").capitalize(): str(v) for k, v in extra.items()}}
     caveats = ws.profile_caveats() if hasattr(ws, "profile_caveats") else []
     if caveats:  # every figure below rests on the profile: say what is guessed or passed over
-        rows["Profile"] = " · ".join(f"⚠ {c}" for c in caveats)
+        rows["Caveats"] = " · ".join(f"⚠ {c}" for c in caveats)
     rows = {visible(k): visible(v) for k, v in rows.items()}  # the program's name may hold bidi controls
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     head = f"<h1>{html.escape(title)}</h1>" if title else ""

@@ -402,7 +402,12 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
     assert [label.split("<br>")[0] for label in fig.layout.yaxis.categoryarray] == ["Review → Approved",
                                                                                      "Intake → Review"]
     assert "Expired" in fig.table["To"].to_list()
-    assert "the 1 into withdrawal, rejection or expiry only in the table" in fig.layout.title.text
+    assert "all 2 kinds of move between working statuses; the 1 into a withdrawal, rejection or expiry only in " \
+           "the table" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice among the drawn ones
+    fewer = charts.bottleneck_chart(dfg, END, ends=["Expired"], top=1)
+    assert "the 1 slowest of 2 kinds of move between working statuses" in fewer.layout.title.text
+    rare = charts.bottleneck_chart(dfg.with_columns(suppressed=pl.col("status") == "Intake"), END, ends=["Expired"])
+    assert "the 1 into a withdrawal, rejection or expiry and 1 rare one (n < 10) only in" in rare.layout.title.text
     plain = charts.bottleneck_chart(dfg, END)  # without the profile's exits it would lead the chart
     assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")
 
@@ -439,7 +444,7 @@ def test_the_sla_chart_says_its_judged_count_beside_n(synced):
     fig = charts.sla_chart(sla, END, cal)
     judged = int(sla["completed"].sum() + sla["open_late"].sum())
     every = int(sla["completed"].sum() + sla["open"].sum())  # sla_compliance has no exits column
-    assert f"n = {every:,} stays and spans, {judged:,} judged" in fig.layout.title.text
+    assert f"n = {every:,} projects counted over all the deadlines, {judged:,} judged" in fig.layout.title.text
     for row, label in zip(sla.iter_rows(named=True), fig.layout.yaxis.categoryarray, strict=True):
         assert f"{row['completed'] + row['open_late']:,} judged" in label
 

@@ -41,7 +41,7 @@ def test_held_back_figures_are_a_note_not_a_true_false_column():
     frame = pl.DataFrame({"status": ["A", "B"], "n": [3, 1200], "median_bdays": [None, 7.4],
                           "suppressed": [True, False], "km_suppressed": [True, False]})
     shown = for_managers(frame)
-    assert shown["Note"].to_list() == ["too few to state some figures", ""]
+    assert shown["Note"].to_list() == ["blank figures: too few to state", ""]
     assert shown["Projects"].to_list() == ["3", "1,200"] and shown["Median business days (finished)"].to_list() == [
         "-", "7"]
 
@@ -49,7 +49,7 @@ def test_held_back_figures_are_a_note_not_a_true_false_column():
 def test_months_and_clocks_in_words():
     frame = pl.DataFrame({"period": [date(2026, 11, 1)], "arrivals": [1234], "unit": ["business_days"],
                           "clock": ["utility"], "net_flow": [-5]})
-    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "utility's days only", "-5")
+    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "utility's only", "-5")
 
 
 def test_status_times_and_local_times(ws):
@@ -103,7 +103,8 @@ def test_a_caveat_and_a_held_back_figure_share_one_note_column():
                            schema_overrides={"cohort": pl.Date})
     shown = for_managers(cohorts)
     assert "Caveat" not in shown.columns
-    assert shown["Note"].to_list() == ["", "18 of 40 finished: too early for a median", "too few to state some figures"]
+    assert shown["Note"].to_list() == ["", "18 of 40 finished: too early for a median",
+                                       "blank figures: too few to state"]
 
 
 def test_time_to_outcome_reads_as_one_question_per_outcome():

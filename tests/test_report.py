@@ -219,6 +219,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
     assert page.index("pcnb-title") < page.index("In short") < page.index("took a median of") < page.index(
         "Plotly.newPlot")
     assert "from 2024-01-01 (local)" in page and "&quot;" not in page.split("<body")[1].split("<script")[0]
+    assert "synced 20" in page and "just now" not in page and " ago)" not in page  # read later, when forwarded
     assert remote_references(page) == [] and page.count("plotly.js v") == 1
     assert not re.search(r"cdnjs|jsdelivr|unpkg|cdn\.plot\.ly", page)  # not even a dormant CDN import
 
@@ -297,12 +298,13 @@ def test_report_tables_align_names_left_and_figures_right():
     from pcnb.reportview import WORDS_CLASS, tidy_tables
 
     frame = pl.DataFrame({"Status": ["Application Review", "Inspection Pending"], "Finished": ["1,920", "-"],
-                          "Missed": ["17%", "43%"], "Note": ["", "too few to state some figures"]})
-    with pl.Config(tbl_hide_column_data_types=True):
+                          "Missed": ["17%", "43%"], "Note": ["", "blank figures: too few to state"]})
+    with pl.Config(tbl_hide_column_data_types=True, fmt_str_lengths=200):  # as a report sets it
         page = tidy_tables("<body>" + frame._repr_html_() + "</body>")
     cells = re.findall(r"<(t[hd])( class=\"[^\"]+\")?>([^<]*)</t[hd]>", page)
     words = {text for _, cls, text in cells if WORDS_CLASS in cls}
-    assert words == {"Status", "Application Review", "Inspection Pending", "Note", "", "too few to state some figures"}
+    assert words == {"Status", "Application Review", "Inspection Pending", "Note", "",
+                     "blank figures: too few to state"}
     assert all(WORDS_CLASS not in cls for _, cls, text in cells if text in ("Finished", "1,920", "17%", "-"))
 
 
