@@ -64,14 +64,16 @@ def unit_words(unit: str, days: float | None = None) -> str:
     return f"{days:g} {words[:-1] if days == 1 else words}"
 
 
-def title(question: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "",
+def title(question: str, as_of: datetime, n: int | None, cal: Calendar | None = None, counted: str = "",
           note: str = "", timezone: str | None = None) -> str:
     """The question the chart answers, then one line of basis: as of (in the program's local time when
     the calendar is given, as the title block says it), n (and what n counts), the calendar in words,
-    and a short ``note`` (what the chart leaves out)."""
+    and a short ``note`` (what the chart leaves out). ``n`` None: ``counted`` says the counts itself
+    (two counts of different things add up to nothing a reader can use)."""
     zone = timezone or (cal.timezone if cal is not None else None)
     when = clock.local_time(as_of, zone) if zone else f"{as_of:%Y-%m-%d %H:%M} UTC"
-    parts = [f"as of {when}", f"n = {n:,}{f' {counted}' if counted else ''}"]  # the program's local time
+    basis = counted if n is None else f"n = {n:,}{f' {counted}' if counted else ''}"
+    parts = [f"as of {when}", basis]  # the program's local time
     if cal is not None:
         parts.append(calendar_words(cal, as_of))
     line = " · ".join(parts)

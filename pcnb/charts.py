@@ -39,7 +39,7 @@ from pcnb.chartrows import time_in_status_chart as time_in_status_chart
 from pcnb.palette import REFERENCE, SIDES, Palette, for_names
 
 
-def _title(what: str, as_of: datetime, n: int, cal: Calendar | None = None, counted: str = "", note: str = "",
+def _title(what: str, as_of: datetime, n: int | None, cal: Calendar | None = None, counted: str = "", note: str = "",
            timezone: str | None = None) -> str:
     """The question, then as of, n (and what it counts), the calendar in words and a note (pcnb.chartkit)."""
     return title(what, as_of, n, cal, counted, note, timezone)
@@ -126,10 +126,13 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
     which = " and ".join(statuses) if len(statuses) <= 2 else "each status"
     # n said per status: "n = 2,772 first entries" on a 2,000-project program read as a wrong count
+    # and not summed: "n = 3,344" added the submitted ones to the completed ones (a reviewer checked it)
     each = [f"{int(tp.filter(pl.col('status') == s)['count'].sum()):,} reached {s}" for s in statuses]
-    counted = f"({', '.join(each)})" if len(statuses) <= 2 else "projects reaching a status (once per status)"
-    return _layout(fig, _title(f"How many projects reached {which} per {step}?", as_of, int(tp["count"].sum()),
-                               counted=counted, note=note, timezone=tz), step.capitalize(), "Projects")
+    few = len(statuses) <= 2
+    counted = f"n = {', '.join(each)}" if few else "projects reaching a status (once per status)"
+    return _layout(fig, _title(f"How many projects reached {which} per {step}?", as_of,
+                               None if few else int(tp["count"].sum()), counted=counted, note=note, timezone=tz),
+                   step.capitalize(), "Projects")
 
 
 def _every_period(tp: pl.DataFrame, periods: list[date], step: str, statuses: list[str]) -> pl.DataFrame:
