@@ -188,8 +188,8 @@ NOTEBOOKS = {
         "outcome. Where fewer than half end a given way, there is no such day.",
         "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "firsts = intervals.filter(pl.col('status') == intake).group_by('project_id').agg(pl.col('entered').min())\n"
-        "submitted = firsts.filter(cal.local_date('entered') >= start_day)['project_id']  # the period's, as above\n"
-        "tto = (intervals.filter(pl.col('project_id').is_in(submitted.implode()))  # the analyst's figures\n"
+        "submitted = firsts.filter(cal.local_date('entered') >= start_day).select('project_id')  # the period's\n"
+        "tto = (intervals.join(submitted, on='project_id', how='semi')  # the analyst's figures\n"
         "       .pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))\n"
         "frameview.outcome_times(tto)",
         "## Cycle time by submission cohort\n\nThe median counting the applications still open (at their age "

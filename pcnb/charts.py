@@ -124,11 +124,11 @@ def throughput_chart(tp: pl.DataFrame, as_of: datetime, trend_weeks: int = 3, co
     if partial is not None:
         local = as_of.astimezone(ZoneInfo(tz))
         note = f"hatched: the partial {step} so far (to {local:%b} {local.day}), left out of the averages"
-    which = " and ".join(statuses) if len(statuses) <= 2 else "each status"
+    few = len(statuses) <= 2
+    which = " and ".join(statuses) if few else "each status"
     # n said per status: "n = 2,772 first entries" on a 2,000-project program read as a wrong count
     # and not summed: "n = 3,344" added the submitted ones to the completed ones (a reviewer checked it)
     each = [f"{int(tp.filter(pl.col('status') == s)['count'].sum()):,} reached {s}" for s in statuses]
-    few = len(statuses) <= 2
     counted = f"n = {', '.join(each)}" if few else "projects reaching a status (once per status)"
     return _layout(fig, _title(f"How many projects reached {which} per {step}?", as_of,
                                None if few else int(tp["count"].sum()), counted=counted, note=note, timezone=tz),

@@ -23,14 +23,14 @@ def reads_as_figures(cells: list[str]) -> bool:
     words (aligned left, as a reader scans names): a manager's table holds its numbers as text
     ("1,920", "17%"), so the type of the column cannot tell. Figures: more cells with a figure in them
     than cells of words (a figure held back, "too few (4)", stays in its column of figures)."""
-    figures = sum(1 for c in cells if _FIGURE.fullmatch(c) and any(ch.isdigit() for ch in c))
-    words = sum(1 for c in cells if not _FIGURE.fullmatch(c))
-    return figures > words
+    matched = [c for c in cells if _FIGURE.fullmatch(c)]
+    figures = sum(1 for c in matched if any(ch.isdigit() for ch in c))
+    return figures > len(cells) - len(matched)
 
 
 def figure_columns(frame: pl.DataFrame) -> list[int]:
     """The positions of ``frame``'s columns that hold figures: numeric ones, and text ones whose
-    every cell reads as a figure (``reads_as_figures``)."""
+    cells read as figures (``reads_as_figures``)."""
     return [i for i, (name, dtype) in enumerate(frame.schema.items())
             if dtype.is_numeric() or (dtype == pl.String
                                       and reads_as_figures(frame[name].fill_null("").to_list()))]
