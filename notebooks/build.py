@@ -78,9 +78,9 @@ NOTEBOOKS = {
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
         "## Arrivals, completions and departures\n\nAn arrival is an application submitted for the first time; a "
-        "departure is one that reached a final status: completed, or ended another way (withdrawn, cancelled, "
-        "rejected, as the program's statuses say) (a project re-opened "
-        "and closed again departs twice, and its re-opening is counted apart). When more arrive than depart, "
+        "departure is one that reached a final status: completed, or ended another way as the program's statuses "
+        "say (withdrawn, cancelled, rejected). A project re-opened "
+        "and closed again departs twice, and its re-opening is counted apart. When more arrive than depart, "
         "the work in progress grows. The chart shows the completions; the table every departure. Its net "
         "change counts from the start of the period, so the work in progress now (page 1) is larger: it also "
         "holds the projects already open then and the drafts never submitted. Months are the program's local "
