@@ -92,13 +92,16 @@ NOTEBOOKS = {
         "drafts = open_now.filter(pl.col('status').is_in(prof.roles.draft)).height  # not yet submitted\n"
         "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
         "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft))",
+        "from pcnb import appendix\n"
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
-        "charts.throughput_chart(flow, as_of_ts, cal=cal)",
+        "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "local_day = as_of_ts.astimezone(local).date()\n"
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "table = frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months`: every digit\n"
-        "frameview.captioned(table, 'Arrivals and departures by month, the last 12 complete months and this one')",
+        "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
+        "display(chart, appendix.behind(table, 'Arrivals and departures by month, the last 12 complete months and "
+        "this one', chart=chart))",
         "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
@@ -120,7 +123,7 @@ NOTEBOOKS = {
         "each in the unit it is set in. Stays entered "
         "from the start of the period (local) to the report's as-of time; figures are as the data stood then.",
         SETUP,
-        "from pcnb import frameview, headlines\n"
+        "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "said = headlines.for_profile(prof, events, as_of_ts)  # the answer first: the last 3 months vs the 3 before\n"
         "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
@@ -146,8 +149,8 @@ NOTEBOOKS = {
         "project do not count), or the utility's and the applicant's.",
         "if prof.deadlines:\n"
         "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
-        "    display(charts.sla_chart(sla, as_of_ts, cal),\n"
-        "            frameview.captioned(frameview.for_managers(sla), 'Each deadline: the counts behind the chart'))\n"
+        "    chart = charts.sla_chart(sla, as_of_ts, cal)  # its counts beneath it (a report's appendix)\n"
+        "    display(chart, appendix.behind(frameview.for_managers(sla), \"Each deadline's counts\", chart=chart))\n"
         "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "

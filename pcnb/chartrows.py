@@ -39,7 +39,8 @@ from pcnb.palette import LATE, ON_TIME, Palette, for_names
 class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type information
     """A figure whose table is shown beneath it as a grid (pcnb.grids), not as a plotly table
     trace: a plotly table has fixed row heights and cuts long cells, and cannot be sorted.
-    ``.table`` is the frame; in a notebook both are displayed, ``.show()`` draws the figure only."""
+    ``.table`` is the frame; in a notebook both are displayed (in a report, the table in the
+    appendix: pcnb.appendix), ``.show()`` draws the figure only."""
 
     def __init__(self, figure: go.Figure, table: pl.DataFrame, caption: str):
         super().__init__(visible_figure(figure))
@@ -53,10 +54,11 @@ class FigureWithTable(go.Figure):  # type: ignore[misc]  # plotly ships no type 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        from pcnb.grids import Grid
+        from pcnb import appendix
 
         display(go.Figure(self))  # type: ignore[no-untyped-call]
-        display(Grid(self._pcnb_table, self._pcnb_caption))  # type: ignore[no-untyped-call]
+        # in a report, the table goes to its appendix
+        display(appendix.behind(self._pcnb_table, self._pcnb_caption, grid=True, chart=self))  # type: ignore[no-untyped-call]
 
 
 def _fmt(value: float | None, suppressed: bool, n: int) -> str:
@@ -120,7 +122,7 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
     finish(fig, title("How long do projects stay in each status?", as_of, n_all, cal, counted="stays"),
             "Business days in the status (finished stays)", "")
-    footnote(fig, "Finished stays only: the table beneath also counts the stays still open, at their age so far, "
+    footnote(fig, "Finished stays only: the chart's table also counts the stays still open, at their age so far, "
                   "so a slow status whose stays are still waiting is not flattered.")
     return FigureWithTable(fig, table, "Business days in each status: of the finished stays, and counting the open "
                                        "ones at their age so far")
@@ -220,6 +222,27 @@ def _deadline_labels(sla: pl.DataFrame) -> list[str]:
     return [row_label(name, detail) for name, detail in _deadline_rows(sla)]
 
 
+def _row_units(sla: pl.DataFrame) -> set[str]:
+    """The units the rows' deadlines are counted in ("business_days", "calendar_days" ...)."""
+    if "unit" in sla.columns:  # deadline_compliance: each rule its own unit (rows no rule judges have none)
+        return {u for u, d in zip(sla["unit"].to_list(), sla["days"].to_list(), strict=True) if u and d is not None}
+    return {_SLA_UNITS[c] for c in _SLA_UNITS if c in sla.columns}
+
+
+def _days_counted(sla: pl.DataFrame, cal: Calendar) -> tuple[Calendar | None, str]:
+    """What the subtitle says of the days counted: the business-day calendar only where a row counts
+    business days (a calendar-day deadline counts every day, holidays too: the subtitle named the
+    business calendar over such a row as if it were counted in it). Returns the calendar to name (None:
+    none) and a note for the rows in calendar days."""
+    units = _row_units(sla)
+    business = {u for u in units if u.startswith("business")}
+    if not units - business:
+        return cal, ""
+    if not business:
+        return None, "calendar days: every day counts, weekends and holidays too"
+    return cal, "where a row says calendar days, every day counts"
+
+
 def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float | None = None) -> go.Figure:
     """How often each deadline was missed: one row per deadline, a bar split into met / missed
     (finished late) / missed (still open, already late), as shares of what the metric counts
@@ -277,8 +300,10 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
                                                                 else 0)
     n = int(sla.select(total).item()) if sla.height else 0
     weighed = sum(k for k, j in zip(counted, judged, strict=True) if j)
-    text = title("How often were the deadlines missed?", as_of, n, cal,
-                 counted=f"projects counted over all the deadlines, {weighed:,} judged")
+    days, note = _days_counted(sla, cal)
+    text = title("How often were the deadlines missed?", as_of, n, days,
+                 counted=f"projects counted over all the deadlines, {weighed:,} judged", note=note,
+                 timezone=cal.timezone)
     finish(fig, text, "Share of the judged projects", "")
     return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
                          "Open and already late).<br>Not judged: open and within the deadline, or left before the "
@@ -332,7 +357,7 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     aside = [f"the {left_out} into a withdrawal, rejection or expiry" if left_out else "",
              f"{rare} rare one{'s' if rare != 1 else ''} (n < {min_n})" if rare else ""]
     aside = [a for a in aside if a]
-    note = which + (f"; {' and '.join(aside)} only in the table beneath" if aside else "")
+    note = which + (f"; {' and '.join(aside)} only in the chart's table" if aside else "")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
                       counted="moves", note=note, timezone=timezone),
            f"{words.capitalize()} in the first status before the move", "")

@@ -24,7 +24,7 @@ from pcnb.errors import PowerClerkError
 SUFFIXES = (".html", ".pdf")
 #: in the head of every report (pcnb.reportview.render); an existing file with it may be replaced
 GENERATOR = '<meta name="generator" content="pcnb report">'
-#: what reports written before the generator mark carry (reportview.PRINT_ALL_ROWS)
+#: what reports written before the generator mark carry (reportprint.PRINT_ALL_ROWS)
 LEGACY_MARK = 'window.addEventListener("beforeprint", all);'
 NOTEBOOK_KEY = "pcnb"  # executed notebooks: metadata.pcnb.report = the source notebook's name
 DEFAULT_MODE = 0o600

@@ -31,9 +31,14 @@ from pcnb.bidi import visible
 from pcnb.frameview import reads_as_figures
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
+from pcnb.reportprint import PRINT_ALL_ROWS, PRINT_FIT
 
 TITLE_CLASS, SUMMARY_CLASS, IN_SHORT_CLASS = "pcnb-title", "pcnb-summary", "pcnb-in-short"
-SETUP_TAG = "pcnb-report-setup"
+SETUP_TAG, APPENDIX_TAG = "pcnb-report-setup", "pcnb-report-appendix"
+#: the class of pcnb.appendix's reference beneath a chart ("table A1 in the appendix")
+REFERENCE_CLASS = "pcnb-appendix-ref"
+#: Run last in report mode: the tables behind the charts, after the last section (pcnb.appendix)
+APPENDIX_CELL = "import pcnb.appendix as _appendix\n_appendix.show()\ndel _appendix"
 #: Run first in report mode (and removed afterwards): tables a reader can read.
 TABLE_SETUP = ("import polars as _pl\n_pl.Config.set_tbl_hide_column_data_types(True)\n"
                "_pl.Config.set_tbl_hide_dataframe_shape(True)\n_pl.Config.set_float_precision(2)\n"
@@ -66,9 +71,16 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          "{break-inside:avoid}"
          # at 9/10 of their screen size a chart and its heading share a page (a tall one left its heading
          # alone on the page before); 4/5 printed its small type at 6-8 pt and left a third of the page blank
-         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.9}"
-         # a table's caption stays with it; a grid's caption above it, as the other tables'
-         ".pcnb-table-caption{break-after:avoid;margin:.6em 0 .2em}table.dataTable caption{caption-side:top!important}"
+         # (or smaller, down to 0.6, where a chart, its heading and its caption would not fit one page: PRINT_FIT)
+         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:var(--pcnb-print-zoom,0.9)}"
+         # a table's caption stays with it; a grid's caption above it, as the other tables'; the appendix's
+         # heading with its first table (pcnb.appendix)
+         ".pcnb-appendix{break-after:avoid;margin-top:1.2em}.pcnb-appendix-ref{color:#555;margin:.2em 0 0}"
+         ".pcnb-table-caption{break-after:avoid;margin:.6em 0 .2em;font-size:10pt}"
+         ".jp-RenderedHTMLCommon table.dataTable caption{caption-side:top!important;font-size:10pt;"
+         "text-align:left;font-weight:bold}"
+         # a grid's rows as tight as the other tables' (DataTables pads "compact" cells 4px)
+         "table.dataTable.compact tbody td,table.dataTable.compact thead th{padding:1px 4px!important}"
          # tables on paper: no sort arrows in their headers
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
@@ -76,25 +88,6 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
-
-
-#: On paper (print, --pdf) a grid shows all its rows, not its first page: before printing, every
-#: DataTables grid of the page (pcnb.grids, itables) is switched to "all rows".
-PRINT_ALL_ROWS = """<script>
-(function () {
-  function all() {
-    for (var key in window) {
-      if (key.indexOf("_itables_") === 0 && window[key] && window[key].then) {
-        window[key].then(function (m) { m.jQuery.fn.dataTable.tables({api: true}).page.len(-1).draw(false); });
-      }
-    }
-    var dt = window.jQuery && window.jQuery.fn && window.jQuery.fn.dataTable;
-    if (dt) { dt.tables({api: true}).page.len(-1).draw(false); }
-  }
-  window.addEventListener("beforeprint", all);
-  if (window.matchMedia) { window.matchMedia("print").addListener(function (m) { if (m.matches) { all(); } }); }
-})();
-</script>"""
 
 
 class _Html:
@@ -165,10 +158,13 @@ def _fmt(v: object) -> str:
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Before execution in report mode: a first, hidden cell that makes tables readable."""
+    """Before execution in report mode: a first, hidden cell that makes tables readable, and a last
+    one that shows the appendix (its code hidden like every cell's)."""
     cell = nbformat.v4.new_code_cell(TABLE_SETUP, metadata={"tags": [SETUP_TAG]})
     cell.id = "pcnbsetup"
-    nb.cells.insert(0, cell)
+    last = nbformat.v4.new_code_cell(APPENDIX_CELL, metadata={"tags": [APPENDIX_TAG]})
+    last.id = "pcnbappendix"
+    nb.cells = [cell, *nb.cells, last]
     return nb
 
 
@@ -183,7 +179,7 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = stable_ids(compact(strip_remote(exporter.from_notebook_node(nb)[0])))
     page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
-    page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
+    page = page.replace("</body>", PRINT_ALL_ROWS + PRINT_FIT + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
     return page
@@ -230,14 +226,26 @@ def stable_ids(page: str) -> str:
 def _captions_with_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Each markdown cell (a section's heading and caption) moved into the code cell it introduces,
     as that cell's first output: on paper a heading then stays on the page of its chart (a chart's
-    cell is kept whole, pcnb.reportview.STYLE), where a break between two cells could strand it."""
+    cell is kept whole, pcnb.reportview.STYLE), where a break between two cells could strand it.
+    Where the chart's figures are (pcnb.appendix's reference, displayed beneath it) ends the caption:
+    beneath a chart that fills its page it was printed alone at the top of the next one."""
     cells: list[Any] = []
     for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.get("outputs"):
+            continue  # shows nothing (code hidden, summary moved to the front): it parted a caption from its chart
         before = cells[-1] if cells else None
         if (cell.cell_type == "code" and cell.get("outputs") and before is not None
-                and before.cell_type == "markdown" and before is not nb.cells[0]):
-            caption = nbformat.v4.new_output("display_data", data={"text/markdown": before.source})
-            cell.outputs = [caption, *cell.outputs]
+                and before.cell_type == "markdown" and before is not nb.cells[0]
+                and APPENDIX_TAG not in cell.metadata.get("tags", [])):  # the appendix is no section's
+            refs = [o for o in cell.outputs if REFERENCE_CLASS in str(o.get("data", {}).get("text/html", ""))]
+            said = " ".join(f"*{o['data']['text/plain']}*" for o in refs)
+            # the caption's last paragraph goes on (a line more would push the chart off its page); a heading
+            # alone is followed by a paragraph of it
+            last = (before.source.rstrip().splitlines() or [""])[-1]
+            joint = "" if not said else "\n\n" if last.startswith("#") else " "
+            caption = nbformat.v4.new_output("display_data", data={"text/markdown": before.source.rstrip() + joint
+                                                                   + said})
+            cell.outputs = [caption, *(o for o in cell.outputs if o not in refs)]
             cells[-1] = cell
             continue
         cells.append(cell)

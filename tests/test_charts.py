@@ -403,7 +403,8 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
                                                                                      "Intake → Review"]
     assert "Expired" in fig.table["To"].to_list()
     assert "all 2 kinds of move between working statuses; the 1 into a withdrawal, rejection or expiry only in " \
-           "the table" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice among the drawn ones
+           "the chart's table" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice among the drawn ones
+    # not "the table beneath": in a report the table is in the appendix (pcnb.appendix)
     fewer = charts.bottleneck_chart(dfg, END, ends=["Expired"], top=1)
     assert "the 1 slowest of 2 kinds of move between working statuses" in fewer.layout.title.text
     rare = charts.bottleneck_chart(dfg.with_columns(suppressed=pl.col("status") == "Intake"), END, ends=["Expired"])
@@ -464,3 +465,25 @@ def test_a_deadline_in_calendar_days_is_said_on_the_business_day_chart(synced):
     labels = {label.split("<br>")[0]: label for label in fig.layout.yaxis.categoryarray}
     assert "deadline 30 calendar days (in the SLA chart)" in labels["Application Review"]
     assert "deadline 3 business days" in labels["Application Submitted"]
+
+
+def test_the_sla_chart_names_the_business_calendar_only_over_rows_counted_in_it(synced):
+    """A deadline in calendar days counts every day: the subtitle named the business-day calendar over
+    such a row as if it were counted in it."""
+    from pcnb.analytics.deadlines import deadline_compliance
+    from pcnb.profile import Deadline
+
+    cal, iv = _iv(synced)
+    business = Deadline(status="Application Submitted", days=3)
+    calendar = Deadline(status="Application Review", days=30, unit="calendar_days")
+
+    def subtitle(rules):
+        sla = deadline_compliance(iv, rules, terminal=FINAL, calendar=cal)
+        return charts.sla_chart(sla, END, cal).layout.title.text.split("<br>", 1)[1]
+
+    assert "business days (Mon-Fri" in subtitle([business]) and "calendar days" not in subtitle([business])
+    alone = subtitle([calendar])
+    assert "business days" not in alone and "calendar days: every day counts" in alone
+    assert "Los Angeles time" not in alone and clock.local_time(END, cal.timezone) in alone  # still local time
+    mixed = subtitle([business, calendar])
+    assert "business days (Mon-Fri" in mixed and "where a row says calendar days, every day counts" in mixed

@@ -63,7 +63,8 @@ def test_unmaskable_leak_is_refused_and_nothing_written(tmp_path, monkeypatch):
                                  "JSON({'nested': {'value': os.environ['PCNB_CLIENT_SECRET']}})")
     out = run_report(values, tmp_path / "out" / "values.html")
     executed = nbformat.read(out.with_suffix(".ipynb"), as_version=4)
-    assert executed.cells[-1].outputs[0]["data"]["application/json"] == {"nested": {"value": "***"}}
+    shown = [c for c in executed.cells if c.get("outputs")]  # the report's appendix cell showed nothing here
+    assert shown[-1].outputs[0]["data"]["application/json"] == {"nested": {"value": "***"}}
 
 
 def test_scrub_removes_widget_state_and_masks_injected_secrets():
@@ -321,6 +322,22 @@ def test_a_sections_heading_goes_into_the_cell_it_introduces():
                              new_markdown_cell("## C"), new_code_cell("nothing()")])
     nb.cells[0].source = "# Title"
     out = _captions_with_outputs(nb)
-    assert [c.cell_type for c in out.cells] == ["markdown", "markdown", "code", "markdown", "code"]
+    assert [c.cell_type for c in out.cells] == ["markdown", "markdown", "code", "markdown"]
     assert out.cells[2].outputs[0]["data"] == {"text/markdown": "## B"} and len(out.cells[2].outputs) == 2
-    assert out.cells[3].source == "## C"  # a code cell with nothing to show takes no caption
+    assert out.cells[3].source == "## C"  # a code cell with nothing to show takes no caption (and goes)
+
+
+def test_a_cell_that_shows_nothing_does_not_part_a_caption_from_its_chart():
+    """Notebook 02's summary cell: its output goes to the front, and the empty cell left between the
+    section's caption and its chart let a page break fall there (the caption at the foot of page 2,
+    its chart alone on page 3)."""
+    from nbformat.v4 import new_markdown_cell, new_output
+
+    from pcnb.reportview import _captions_with_outputs
+
+    chart = new_output("display_data", data={"text/html": "c"})
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), new_markdown_cell("## Arrivals"),
+                             new_code_cell("in_short()"), new_code_cell("chart()", outputs=[chart])])
+    out = _captions_with_outputs(nb)
+    assert [c.cell_type for c in out.cells] == ["markdown", "code"]
+    assert out.cells[1].outputs[0]["data"] == {"text/markdown": "## Arrivals"} and out.cells[1].outputs[1] == chart
