@@ -31,7 +31,7 @@ from pcnb.bidi import visible
 from pcnb.frameview import reads_as_figures
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
-from pcnb.reportprint import PRINT_ALL_ROWS, PRINT_FIT
+from pcnb.reportprint import PRINT_ALL_ROWS, fit_charts
 
 TITLE_CLASS, SUMMARY_CLASS, IN_SHORT_CLASS = "pcnb-title", "pcnb-summary", "pcnb-in-short"
 SETUP_TAG, APPENDIX_TAG = "pcnb-report-setup", "pcnb-report-appendix"
@@ -71,8 +71,8 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          "{break-inside:avoid}"
          # at 9/10 of their screen size a chart and its heading share a page (a tall one left its heading
          # alone on the page before); 4/5 printed its small type at 6-8 pt and left a third of the page blank
-         # (or smaller, down to 0.6, where a chart, its heading and its caption would not fit one page: PRINT_FIT)
-         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:var(--pcnb-print-zoom,0.9)}"
+         # (a chart too tall to share a page with its heading and caption is made shorter: pcnb.reportprint)
+         ".jp-OutputArea-child:has(.js-plotly-plot) .jp-OutputArea-output{zoom:0.9}"
          # a table's caption stays with it; a grid's caption above it, as the other tables'; the appendix's
          # heading with its first table (pcnb.appendix)
          ".pcnb-appendix{break-after:avoid;margin-top:1.2em}.pcnb-appendix-ref{color:#555;margin:.2em 0 0}"
@@ -175,11 +175,12 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
     nb.cells = [c for c in nb.cells if SETUP_TAG not in c.metadata.get("tags", [])]
     if not with_code:
         nb = _captions_with_outputs(_front_matter(nb))
+        fit_charts(nb)  # a chart and its caption on one page
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
     page = stable_ids(compact(strip_remote(exporter.from_notebook_node(nb)[0])))
     page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
-    page = page.replace("</body>", PRINT_ALL_ROWS + PRINT_FIT + "</body>", 1)
+    page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:
         page = tidy_tables(page).replace("</head>", STYLE + "</head>", 1)
     return page

@@ -1,0 +1,76 @@
+"""pcnb.reportprint: on paper a tall chart shares its page with its heading and caption, whole."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from pcnb.report import run_report
+from pcnb.reportview import to_pdf
+
+CAPTION = ("## Bottlenecks\n\nHEADINGMARK " + "A caption as long as a section's, which says what the chart "
+           "counts and what it leaves out, and wraps over two printed lines. " * 2)
+CHART = ("import plotly.graph_objects as go, plotly.io as pio\npio.renderers.default = 'plotly_mimetype+notebook'\n"
+         "go.Figure(go.Bar(y=[f'row {i}' for i in range(12)], x=list(range(12)), orientation='h'),\n"
+         "          layout={'height': {height}, 'xaxis': {'title': {'text': 'AXISMARK'}}})")
+
+
+def _pages(tmp_path, height: int, title: bool) -> list[str]:
+    """The PDF's pages of a report: (a title, then) a section's caption and a chart ``height`` px tall.
+    With a title the caption goes into the chart's cell (pcnb.reportview); without, it is the report's
+    first cell and stays a cell of its own."""
+    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
+                             *([new_markdown_cell("# Title")] if title else []), new_markdown_cell(CAPTION),
+                             new_code_cell(CHART.replace("{height}", str(height)))])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source = tmp_path / f"tall{height}.ipynb"
+    nbformat.write(nb, source)
+    page = run_report(source, tmp_path / "out" / f"tall{height}.html")
+    pdf = to_pdf(page, tmp_path / f"tall{height}.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [p for p in text.split("\f") if p.strip()]
+
+
+@pytest.mark.slow
+def test_a_chart_too_tall_for_its_page_is_printed_smaller_not_cut_in_two(tmp_path):
+    """The bottleneck chart under its heading was taller than a page at 9/10: Chromium printed its
+    axis on the next page. Now it is made shorter, to fit on the page of its heading."""
+    if not (shutil.which("chromium") and shutil.which("pdftotext")):
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    for title in (True, False):
+        pages = _pages(tmp_path, 700, title)
+        page = pages[-1]  # a title alone may go before: the caption's page must hold the whole chart
+        assert "HEADINGMARK" in page and "AXISMARK" in page, pages
+        assert "row 11" in page and "row 0" in page  # every row of it
+
+
+def test_only_a_chart_too_tall_for_its_caption_and_page_is_made_shorter_and_never_below_three_quarters():
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from pcnb.reportprint import LEAST, PAGE_PX, fit_charts, text_height
+
+    def chart(height: int) -> dict:
+        fig = go.Figure(go.Bar(x=[1], y=["a"]), layout={"height": height, "title": {"text": "Q</script><br>n"}})
+        return nbformat.v4.new_output("display_data", data={"application/vnd.plotly.v1+json": fig.to_plotly_json(),
+                                                            "text/html": pio.to_html(fig, include_plotlyjs=False)})
+
+    caption = nbformat.v4.new_output("display_data", data={"text/markdown": "## Bottlenecks\n\nWhere work waits."})
+    # plotly's loader, an output of its own before the first chart: a script, nothing printed
+    loader = nbformat.v4.new_output("display_data", data={"text/html": "<script>window.PlotlyConfig = {'x': 1};"
+                                                                       + "var a = 1;" * 300 + "</script>"})
+    nb = new_notebook(cells=[new_code_cell("a", outputs=[caption, chart(700)]), new_markdown_cell(CAPTION),
+                             new_code_cell("b", outputs=[loader, chart(400)]), new_code_cell("c", outputs=[chart(2000)])])
+    scripts = nb.cells[0].outputs[-1]["data"]["text/html"].count("</script>")
+    assert fit_charts(nb) == 2
+    tall, short, huge = (c.outputs[-1]["data"] for c in (nb.cells[0], nb.cells[2], nb.cells[3]))
+    fits = int(PAGE_PX - text_height(caption["data"]["text/markdown"]))
+    assert tall["application/vnd.plotly.v1+json"]["layout"]["height"] == fits < 700
+    assert f'style="height:{fits}px;' in tall["text/html"] and f'"height":{fits},' in tall["text/html"]
+    assert tall["text/html"].count("</script>") == scripts  # a title's "</script>" does not end the script
+    assert short["application/vnd.plotly.v1+json"]["layout"]["height"] == 400  # fits under its caption: unchanged
+    assert huge["application/vnd.plotly.v1+json"]["layout"]["height"] == int(LEAST * 2000)  # shorter, not squashed
