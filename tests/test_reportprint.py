@@ -64,7 +64,8 @@ def test_only_a_chart_too_tall_for_its_caption_and_page_is_made_shorter_and_neve
     loader = nbformat.v4.new_output("display_data", data={"text/html": "<script>window.PlotlyConfig = {'x': 1};"
                                                                        + "var a = 1;" * 300 + "</script>"})
     nb = new_notebook(cells=[new_code_cell("a", outputs=[caption, chart(700)]), new_markdown_cell(CAPTION),
-                             new_code_cell("b", outputs=[loader, chart(400)]), new_code_cell("c", outputs=[chart(2000)])])
+                             new_code_cell("b", outputs=[loader, chart(400)]),
+                             new_code_cell("c", outputs=[chart(2000)])])
     scripts = nb.cells[0].outputs[-1]["data"]["text/html"].count("</script>")
     assert fit_charts(nb) == 2
     tall, short, huge = (c.outputs[-1]["data"] for c in (nb.cells[0], nb.cells[2], nb.cells[3]))
