@@ -80,11 +80,11 @@ NOTEBOOKS = {
         "## Arrivals, completions and departures\n\nAn arrival is an application submitted for the first time; a "
         "departure is one that reached a final status: completed, or ended another way as the program's statuses "
         "say (withdrawn, cancelled, rejected). A project re-opened "
-        "and closed again departs twice, and its re-opening is counted apart. When more arrive than depart, "
-        "the work in progress grows. The chart shows the completions; the table every departure. Its net "
-        "change counts from the start of the period, so the work in progress now (page 1) is larger: it also "
-        "holds the projects already open then and the drafts never submitted. Months are the program's local "
-        "months.",
+        "and closed again departs twice; its re-opening is counted apart. When more arrive than depart, "
+        "the work in progress grows. The chart shows arrivals and completions; the table by month shows every "
+        "departure, and its last column adds up the monthly changes since the period began. The work in progress "
+        "now (page 1) is larger than that sum: it also holds the projects already open when the period began, "
+        "and the drafts never submitted. Months are the program's local months.",
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
@@ -101,7 +101,7 @@ NOTEBOOKS = {
         "table = frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months`: every digit\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
         "display(chart, appendix.behind(table, 'Arrivals and departures by month, the last 12 complete months and "
-        "this one', chart=chart))",
+        "this one', chart=chart, what='Arrivals and departures by month'))",
         "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
@@ -155,9 +155,10 @@ NOTEBOOKS = {
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By installer\n\nThe status deadlines (those counted in the same unit, named in the table's "
-        "title) for the five installers (the projects' owners) with the most projects; statuses in the "
-        "process's order.",
+        "### By installer\n\nFor the five installers with the most projects (an installer is the project's "
+        "owner in PowerClerk), how often their projects missed each status's deadline; statuses in the process's "
+        "order, the deadlines of one unit (named in the table's title). A high share says where that installer's "
+        "projects waited, not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -177,8 +178,8 @@ NOTEBOOKS = {
         "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
         "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
         "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline. Every "
-        "open stay counts here, a second visit too and whenever it began; the deadline table above judges each "
-        "project's first stay from the period's start, so its open counts are smaller.",
+        "open stay counts here, a second visit too and whenever it began; the SLA compliance section judges only "
+        "each project's first stay from the period's start, so its open counts are smaller.",
         "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
         "## Bottlenecks",
@@ -200,15 +201,18 @@ NOTEBOOKS = {
         "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "shown = frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))\n"
-        "frameview.partial_month(shown, as_of_ts.astimezone(local).date(), column='Submitted in')",
-        "## Data quality\n\nWhat in the data could make the numbers above misleading: the checks that found "
-        "something, and how many projects or inquiry threads each affects. Nothing is corrected automatically.",
+        "frameview.captioned(frameview.partial_month(shown, as_of_ts.astimezone(local).date(), column='Submitted in'),\n"
+        "                    f'Business days from {intake} to {completion}, by the month first submitted')",
+        "## Data quality\n\nWhat in the projects' status histories could make the numbers above misleading: "
+        "the checks that found something, and how many projects each affects. Nothing is corrected "
+        "automatically. The checks of inquiry threads are left out: they touch none of these figures.",
         "checks = intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts,\n"
         "                                   events=events, final=final, unsubmitted=prof.roles.draft)\n"
-        "found = checks.filter(pl.col('affected') > 0)  # the report lists what a check found; `checks` has them all\n"
+        "ours = checks.filter(pl.col('unit') == 'projects')  # the status histories this report is built from\n"
+        "found = ours.filter(pl.col('affected') > 0)  # the report lists what a check found; `checks` has them all\n"
         "from IPython.display import Markdown\n"
         "display(frameview.for_managers(found.drop('examples')) if found.height else\n"
-        "        Markdown(f'*None of the {checks.height} checks found anything.*'))",
+        "        Markdown(f'*None of the {ours.height} checks of the projects found anything.*'))",
     ],
     "04_inquiry_backlog": [
         "# Inquiry backlog\n\nOpen inquiry threads at the report's as-of time, who must answer next, and how fast each side "

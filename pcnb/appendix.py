@@ -35,8 +35,8 @@ class Held:
     chart: str
 
     def title(self) -> str:
-        behind = f" (the figures of “{self.chart}”)" if self.chart else ""
-        return f"Table {self.number}. {self.caption}{behind}"
+        chart = f" (chart: “{self.chart}”)" if self.chart else ""
+        return f"Table {self.number}. {self.caption}{chart}"
 
 
 #: the tables held in this kernel since the appendix was last shown
@@ -44,13 +44,14 @@ HELD: list[Held] = []
 
 
 class Reference:
-    """What stands beneath a chart in a report: where its figures are."""
+    """What stands beneath a chart in a report: where its figures are (``what``: what the table
+    holds, when it is not the chart's own figures)."""
 
-    def __init__(self, number: str):
-        self.number = number
+    def __init__(self, number: str, what: str = "The figures behind this chart"):
+        self.number, self.what = number, what
 
     def text(self) -> str:
-        return f"The figures behind this chart: table {self.number} in the appendix."
+        return f"{self.what}: table {self.number} in the appendix."
 
     def _repr_html_(self) -> str:
         return f"<p class='{REFERENCE_CLASS}'><i>{html.escape(self.text())}</i></p>"
@@ -77,13 +78,16 @@ def question(chart: go.Figure | str) -> str:
     return str(chart.layout.title.text or "").split("<br>")[0]
 
 
-def behind(frame: pl.DataFrame, caption: str, grid: bool = False, chart: go.Figure | str = "") -> object:
+def behind(frame: pl.DataFrame, caption: str, grid: bool = False, chart: go.Figure | str = "",
+           what: str = "") -> object:
     """What to display beneath a chart: on screen the table itself; in a report a Reference to it,
-    the table kept for the appendix. ``chart``: the chart (or its question), named in the appendix."""
+    the table kept for the appendix. ``chart``: the chart (or its question), named in the appendix;
+    ``what``: what the reference calls the table when it is not the chart's own figures (a table
+    of arrivals and departures beside a chart of arrivals and completions)."""
     if not reportview.PRINTED:
         return shown(frame, caption, grid)
     HELD.append(Held(f"A{len(HELD) + 1}", caption, frame, grid, question(chart)))
-    return Reference(HELD[-1].number)
+    return Reference(HELD[-1].number, *([what] if what else []))
 
 
 def show() -> None:

@@ -159,8 +159,9 @@ def range_bars(fig: go.Figure, rows: Sequence[str], mid: Sequence[float], high: 
 def range_legend(fig: go.Figure) -> None:
     """The two legend entries that say what a range bar's parts mean, in words (short: one legend row)."""
     fig.add_bar(x=[None], y=[None], orientation="h", name="solid: median (half took less)", marker_color="#777777")
+    # the light part as its own colour: a legend draws a bar's symbol without its opacity (both read dark grey)
     fig.add_bar(x=[None], y=[None], orientation="h", name="light: to the 90th percentile (9 in 10 took less)",
-                marker={"color": "#777777", "opacity": 0.35})
+                marker_color="#cfcfcf")
 
 
 def days_text(value: float) -> str:

@@ -28,6 +28,7 @@ import nbformat
 
 from pcnb import clock
 from pcnb.bidi import visible
+from pcnb.chartkit import zone_words
 from pcnb.frameview import reads_as_figures
 from pcnb.reportout import GENERATOR
 from pcnb.reportpack import compact
@@ -117,7 +118,8 @@ def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True
     health = ws.health() if relative and not PRINTED else dataclasses.replace(ws.health(), now=None)
     rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
             "Environment": ENVIRONMENT_WORDS.get(ws.client.settings.environment, ws.client.settings.environment),
-            "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({prof.calendar.timezone})",
+            # the zone as a reader says it ("Los Angeles time"), not its key ("America/Los_Angeles")
+            "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({zone_words(prof.calendar.timezone)})",
             "Data": str(health),
             "Projects / status changes": f"{ws.projects().height:,} / {ws.status_events().height:,}",
             **{k.replace("_", " ").capitalize(): str(v) for k, v in extra.items()}}

@@ -47,7 +47,7 @@ def test_in_a_report_the_chart_points_to_its_table_and_the_appendix_shows_them_n
         appendix.show()
     html = [o.data.get("text/html", "") for o in shown.outputs]
     assert len(html) == 3 and appendix.HEADING in html[0]
-    assert "Table A1. Moves by status (the figures of “Where does work wait?”)" in html[1] and "1,204" in html[1]
+    assert "Table A1. Moves by status (chart: “Where does work wait?”)" in html[1] and "1,204" in html[1]
     assert "Table A2. Each deadline&#x27;s counts" in html[2] and "dataTable" in html[2]  # the grid stays a grid
     assert appendix.HELD == []  # shown once
     with capture_output() as again:
@@ -96,3 +96,10 @@ def test_where_a_charts_figures_are_ends_its_sections_caption(printed):
     # a heading alone: the reference is a paragraph under it, not in it
     assert captioned("## Bottlenecks")[0]["data"]["text/markdown"] == (
         "## Bottlenecks\n\n*The figures behind this chart: table A1 in the appendix.*")
+
+
+def test_a_table_that_is_not_the_charts_own_figures_is_called_what_it_is(printed):
+    """Notebook 02's table of arrivals and departures stands beside a chart of arrivals and
+    completions: "the figures behind this chart" sent a reader to a table without the chart's bars."""
+    ref = appendix.behind(TABLE, "Arrivals and departures by month", what="Arrivals and departures by month")
+    assert repr(ref) == "Arrivals and departures by month: table A1 in the appendix."

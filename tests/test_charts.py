@@ -487,3 +487,22 @@ def test_the_sla_chart_names_the_business_calendar_only_over_rows_counted_in_it(
     assert "Los Angeles time" not in alone and clock.local_time(END, cal.timezone) in alone  # still local time
     mixed = subtitle([business, calendar])
     assert "business days (Mon-Fri" in mixed and "where a row says calendar days, every day counts" in mixed
+
+
+def test_the_range_legend_shows_the_light_part_lighter_than_the_solid_one():
+    """A legend draws a bar's symbol without its opacity: "solid: median" and "light: to the 90th
+    percentile" both showed the same dark grey square (a reviewer could not tell them apart)."""
+    import plotly.graph_objects as go
+
+    from pcnb.chartkit import range_legend
+
+    fig = go.Figure()
+    range_legend(fig)
+    solid, light = fig.data
+    assert solid.name.startswith("solid") and light.name.startswith("light")
+    assert light.marker.opacity is None and light.marker.color != solid.marker.color
+
+    def grey(color: str) -> int:
+        return int(color[1:3], 16)
+
+    assert grey(light.marker.color) - grey(solid.marker.color) >= 64  # visibly lighter

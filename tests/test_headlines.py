@@ -39,7 +39,9 @@ def test_each_sentence_states_the_figures_the_sla_table_computes(events):
         assert sentence.startswith(f"{status} took a median of ")
         assert f"(deadline {DEADLINES[status]:g})" in sentence
         counted = sla.filter(pl.col("status") == status).select(pl.col("completed") + pl.col("open_late")).item()
-        assert f"{late:.0%} of the {counted:,} stays counted missed" in sentence, (sentence, late, counted)
+        assert f"{late:.0%} of the {counted:,} applications counted missed" in sentence, (sentence, late, counted)
+        # which 3 months, in the program's days (it said "the last 3 months", read as the complete ones)
+        assert f"in the 3 months to {END.astimezone(ZoneInfo(CAL.timezone)):%b %-d} (entered from " in sentence
         assert re.search(r"(up|down) from \d+%|the same as the 3 months before", sentence), sentence
 
 
@@ -53,7 +55,7 @@ def test_the_previous_period_is_what_the_data_said_then(events):
 def test_too_few_stays_are_said_and_no_median_is_made_up(events):
     few = events.filter(pl.col("project_id").is_in(events["project_id"].unique().sort().head(30).to_list()))
     said = review_sentences(few, CAL, END, list(FINAL), REVIEW, DEADLINES)
-    assert all("too few stays" in s and "median of" not in s for s in said), said
+    assert all("too few applications in the 3 months" in s and "median of" not in s for s in said), said
 
 
 def test_in_short_escapes_what_it_is_given():
@@ -110,11 +112,13 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
     sla = pl.DataFrame({"deadline": ["Review", "Review -> Paid", "Payment"], "track": ["all", "Fast", "all"],
                         "days": [5.0, 25.0, 30.0], "unit": ["business_days", "business_days", "calendar_days"],
                         "completed": [260, 103, 103], "completed_late": [63, 35, 1], "open_late": [3, 2, 0],
-                        "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True]})
+                        "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True],
+                        "clock": ["elapsed", "utility", "elapsed"]})
     assert deadline_sentences(sla) == [
         "Review: 25% missed the deadline of 5 business days (66 of 263, still-open late ones included).",
-        "Review → Paid (Fast): 35% missed the deadline of 25 business days (37 of 105, still-open late ones "
-        "included).",
+        # the clock as the chart says it (page 1 left out "utility's clock only", a reviewer found)
+        "Review → Paid (Fast): 35% missed the deadline of 25 business days, the utility's days only (37 of 105, "
+        "still-open late ones included).",
         "Payment: too few projects to judge (103)."]
 
 

@@ -54,6 +54,8 @@ def test_charts_notebooks_and_the_profile_say_outcomes_are_guessed_until_confirm
     assert "outcomes guessed, not confirmed" in header._repr_html_()
     # the environment in a manager's words: a report from the sandbox says its data is not real
     assert "Environment: sandbox: generated demonstration data, not a real program" in repr(header)
+    zone = ws.profile.calendar.timezone  # the zone in words: a director does not read "America/Los_Angeles"
+    assert f"({zone.rsplit('/', 1)[-1].replace('_', ' ')} time)" in repr(header) and f"({zone})" not in repr(header)
     assert "profile confirm" in run(parse("profile"), session)
     out = run(parse("profile confirm"), session)
     assert "confirmed" in out and "roles.completion" in out

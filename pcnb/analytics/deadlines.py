@@ -20,9 +20,11 @@ project that entered a span or a status is in exactly one row.
 Counting as regulators report it (:mod:`pcnb.analytics.sla`): A = completed, B = completed late,
 C = still open and already past the deadline; pct_exceeding = (B + C) / (A + C), on-time rate =
 (A - B) / A, with the minimum-n rule. A span that ended in a final status other than ``end`` (a
-withdrawal, a rejection) never completed and is no longer open: it is counted in ``exited``, in
-neither A nor C. Likewise a stay that ended by entering a final status that is not one of
-``completions`` (the step was not finished: a withdrawal, a cancellation). Stays are as they stood
+withdrawal, a cancellation) never completed and is no longer open: it is counted in ``exited``, in
+neither A nor C; likewise a stay that ended by entering a final status that is not one of
+``completions`` (the step was not finished: a withdrawal, a cancellation). A span ended by a
+rejection (a final status in ``completions`` other than ``end``) is finished, at the rejection: the
+utility decided, as a rejection finishes a status's step. Stays are as they stood
 at the ``as_of`` the intervals were built with; ``since`` keeps the stays, and the spans, that
 started on or after that local day (a span is still measured from its first start).
 """
@@ -163,14 +165,17 @@ def _stays(iv: pl.DataFrame, rule: DeadlineRule, first_visit_only: bool, exits: 
 
 
 def _spans(iv: pl.DataFrame, rule: DeadlineRule, final: list[str], holders: Mapping[str, str],
-           since: Callable[[str], pl.Expr] | None) -> pl.DataFrame:
+           since: Callable[[str], pl.Expr] | None, decisions: Iterable[str] = ()) -> pl.DataFrame:
     """One row per project that entered ``start``: _t (the span's elapsed so far or in all), _done
-    (reached ``end``), _exited (now in a final status other than ``end`` without reaching it)."""
+    (reached ``end``, or one of ``decisions``: a rejection ends the span as the utility's decision,
+    as it finishes a status's step), _exited (now in a final status other than those without
+    reaching them: a withdrawal, a cancellation)."""
+    ends = {rule.end, *decisions}
     t0 = iv.filter(pl.col("status") == rule.start).group_by("project_id").agg(pl.col("entered").min().alias("_t0"))
     if since is not None:  # spans that started on or after since, measured from their first start
         t0 = t0.filter(since("_t0"))
     d = iv.join(t0, on="project_id", how="inner").filter(pl.col("entered") >= pl.col("_t0"))
-    t1 = d.filter(pl.col("status") == rule.end).group_by("project_id").agg(pl.col("entered").min().alias("_t1"))
+    t1 = d.filter(pl.col("status").is_in(ends)).group_by("project_id").agg(pl.col("entered").min().alias("_t1"))
     d = d.join(t1, on="project_id", how="left")
     window = d.filter(pl.col("_t1").is_null() | (pl.col("entered") < pl.col("_t1")))
     if rule.clock == "utility":
@@ -181,7 +186,7 @@ def _spans(iv: pl.DataFrame, rule: DeadlineRule, final: list[str], holders: Mapp
     out = window.group_by("project_id").agg(pl.col("_t").sum(), pl.col("_t1").first().is_not_null().alias("_done"))
     out = out.join(last, on="project_id", how="left")
     return out.select("project_id", "_t", "_done",
-                      (~pl.col("_done") & pl.col("_now").is_in(final) & (pl.col("_now") != rule.end)).alias("_exited"))
+                      (~pl.col("_done") & pl.col("_now").is_in(final) & ~pl.col("_now").is_in(ends)).alias("_exited"))
 
 
 def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRule], *,
@@ -208,6 +213,7 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
         raise ValueError(f"since={since!r} must be a date, e.g. datetime.date(2025, 1, 1) (a local day)")
     cal = calendar or Calendar()
     on_or_after = None if since is None else (lambda col: cal.local_date(col) >= since)
+    completions = list(completions)
     exits = [s for s in final if s not in set(completions)]
     rows = []
     tracked = _tracked_by_target(deadlines)
@@ -217,7 +223,8 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
         if keep is not None:
             iv = iv.filter(keep)
         units = (_stays(iv, rule, first_visit_only, exits, on_or_after) if rule.status
-                 else _spans(iv, rule, final, holders or {}, on_or_after))
+                 else _spans(iv, rule, final, holders or {}, on_or_after,
+                             decisions=[s for s in completions if s in final and s != rule.end]))
         remainder = isinstance(rule, _Remainder)
         late = pl.lit(None, pl.Boolean) if remainder else pl.col("_t") > rule.days
         counts = units.select(

@@ -218,3 +218,19 @@ def test_since_and_as_of_of_the_wrong_type_get_a_one_line_error():
     for kw in ({"since": "2024-07-05"}, {"as_of": date(2024, 7, 15)}):
         with pytest.raises((ValueError, PowerClerkError), match="since|as_of"):
             Workspace.deadline_compliance(fake, **kw)
+
+
+def test_a_span_ended_by_a_rejection_is_finished_at_the_rejection_not_left_out():
+    """A rejection is the utility's decision: it finishes a status's step, and the report says so; a
+    span ended by one was counted apart ("left before the end", 25 rejections on the rebate
+    program's Incentive Claim Review -> Incentive Paid), as if the applicant had withdrawn."""
+    final = (*FINAL, "Rejected")
+    rows = [("R1", "Intake", _la(7, 1, 9)), ("R1", "Rejected", _la(7, 3, 9)),  # decided in 2 business days
+            ("R2", "Intake", _la(7, 1, 9)), ("R2", "Review", _la(7, 2, 9)), ("R2", "Rejected", _la(7, 12, 9)),
+            ("W1", "Intake", _la(7, 1, 9)), ("W1", "Withdrawn", _la(7, 3, 9))]
+    iv = status_intervals(events(rows), CAL, AS_OF, terminal=final)
+    rule = Deadline(5, **SPAN)
+    out = deadline_compliance(iv, [rule], terminal=final, completions=["Approved", "Rejected"], min_n=0)
+    assert _counts(_row(out)) == (2, 1, 0, 0, 1)  # R1 on time, R2 late (8 business days), W1 withdrew
+    # without the rejection among the completions (a profile that says none), it is left out, as before
+    assert _counts(_row(deadline_compliance(iv, [rule], terminal=final, min_n=0))) == (0, 0, 0, 0, 3)
