@@ -1,6 +1,6 @@
 """Page 1 of a report in sentences: the answer to the notebook's question, with the change since the
 period before, in the words a program manager forwards ("Review took a median of 7
-business days in the 3 months to Dec 6 (entered from Sep 6) (deadline 10), up from 6 ...").
+business days in the 3 months to Dec 6 (entered from Sep 6; deadline 10), up from 6 ...").
 
 Each figure is what the data said at the end of its period (a point-in-time cut, pcnb.analytics.asof
 semantics): the previous period's figures are what a report run then would have shown, so "up from"
@@ -73,16 +73,16 @@ def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final
     # which 3 months, in the program's days: "the last 3 months" read as the last 3 complete months
     zone = ZoneInfo(calendar.timezone)
     first, last = ((as_of - PERIOD).astimezone(zone).date(), as_of.astimezone(zone).date())
-    window = f"in the 3 months to {last:%b} {last.day} (entered from {first:%b} {first.day})"
+    window, entered = f"in the 3 months to {last:%b} {last.day}", f"entered from {first:%b} {first.day}"
     out = []
     for status in review:
         cur, prev = now.get(status), before.get(status)
         if cur is None or cur.median is None:
-            out.append(f"{status}: too few applications {window} ({cur.stays if cur else 0}) to state a "
-                       "median.")
+            out.append(f"{status}: too few applications {window} ({cur.stays if cur else 0} {entered}) to "
+                       "state a median.")
             continue
-        target = f" (deadline {deadlines[status]:g})" if status in deadlines else ""
-        text = (f"{status} took a median of {cur.median:.0f} {unit} {window}{target}"
+        target = f"; deadline {deadlines[status]:g}" if status in deadlines else ""
+        text = (f"{status} took a median of {cur.median:.0f} {unit} {window} ({entered}{target})"
                 f"{_change(cur.median, prev.median if prev else None, '{:.0f}')}.")
         if cur.late is not None:
             per = unit[:-1].replace(" ", "-")  # business days -> a 10-business-day deadline
@@ -129,7 +129,9 @@ def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str
             out.append(f"{name}{track}: too few projects to judge ({judged}).")
             continue
         late = int(r["completed_late"]) + int(r["open_late"])
-        clock = ", the utility's days only" if r.get("clock") == "utility" else ""  # as the chart says it
+        # the clock as the chart says it
+        clock = (f", counting the utility's days only{',' if window else ''}" if r.get("clock") == "utility"
+                 else "")
         out.append(f"{name}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}{clock}"
                    f"{window} ({late:,} of {judged:,}, still-open late ones included).")
     return out

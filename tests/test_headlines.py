@@ -37,7 +37,7 @@ def test_each_sentence_states_the_figures_the_sla_table_computes(events):
     for status, sentence in zip(REVIEW, said, strict=True):
         late = sla.filter(pl.col("status") == status)["pct_exceeding"].item()
         assert sentence.startswith(f"{status} took a median of ")
-        assert f"(deadline {DEADLINES[status]:g})" in sentence
+        assert f"; deadline {DEADLINES[status]:g})" in sentence
         counted = sla.filter(pl.col("status") == status).select(pl.col("completed") + pl.col("open_late")).item()
         assert f"{late:.0%} of the {counted:,} applications counted missed" in sentence, (sentence, late, counted)
         # which 3 months, in the program's days (it said "the last 3 months", read as the complete ones)
@@ -117,8 +117,8 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
     assert deadline_sentences(sla) == [
         "Review: 25% missed the deadline of 5 business days (66 of 263, still-open late ones included).",
         # the clock as the chart says it (page 1 left out "utility's clock only", a reviewer found)
-        "Review → Paid (Fast): 35% missed the deadline of 25 business days, the utility's days only (37 of 105, "
-        "still-open late ones included).",
+        "Review → Paid (Fast): 35% missed the deadline of 25 business days, counting the utility's days only "
+        "(37 of 105, still-open late ones included).",
         "Payment: too few projects to judge (103)."]
 
 
