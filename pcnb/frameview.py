@@ -185,7 +185,7 @@ def for_managers(frame: pl.DataFrame) -> pl.DataFrame:
     if not flags:
         return frame.select(columns)
     held = pl.when(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags)).then(
-        pl.lit("- means too few to state")).otherwise(pl.lit(""))
+        pl.lit("too few to state these figures")).otherwise(pl.lit(""))
     if "caveat" in frame.columns:  # one column of notes, not a Caveat beside a Note (a reviewer read both)
         columns = [c for c in columns if c.meta.output_name() != "Caveat"]
         said = pl.col("caveat").fill_null("")

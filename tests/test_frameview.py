@@ -41,7 +41,7 @@ def test_held_back_figures_are_a_note_not_a_true_false_column():
     frame = pl.DataFrame({"status": ["A", "B"], "n": [3, 1200], "median_bdays": [None, 7.4],
                           "suppressed": [True, False], "km_suppressed": [True, False]})
     shown = for_managers(frame)
-    assert shown["Note"].to_list() == ["- means too few to state", ""]
+    assert shown["Note"].to_list() == ["too few to state these figures", ""]
     assert shown["Projects"].to_list() == ["3", "1,200"] and shown["Median business days (finished)"].to_list() == [
         "-", "7"]
 
@@ -104,7 +104,7 @@ def test_a_caveat_and_a_held_back_figure_share_one_note_column():
     shown = for_managers(cohorts)
     assert "Caveat" not in shown.columns
     assert shown["Note"].to_list() == ["", "18 of 40 finished: too early for a median",
-                                       "- means too few to state"]
+                                       "too few to state these figures"]
 
 
 def test_time_to_outcome_reads_as_one_question_per_outcome():

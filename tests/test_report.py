@@ -299,13 +299,13 @@ def test_report_tables_align_names_left_and_figures_right():
     from pcnb.reportview import WORDS_CLASS, tidy_tables
 
     frame = pl.DataFrame({"Status": ["Application Review", "Inspection Pending"], "Finished": ["1,920", "-"],
-                          "Missed": ["17%", "43%"], "Note": ["", "- means too few to state"]})
+                          "Missed": ["17%", "43%"], "Note": ["", "too few to state these figures"]})
     with pl.Config(tbl_hide_column_data_types=True, fmt_str_lengths=200):  # as a report sets it
         page = tidy_tables("<body>" + frame._repr_html_() + "</body>")
     cells = re.findall(r"<(t[hd])( class=\"[^\"]+\")?>([^<]*)</t[hd]>", page)
     words = {text for _, cls, text in cells if WORDS_CLASS in cls}
     assert words == {"Status", "Application Review", "Inspection Pending", "Note", "",
-                     "- means too few to state"}
+                     "too few to state these figures"}
     assert all(WORDS_CLASS not in cls for _, cls, text in cells if text in ("Finished", "1,920", "17%", "-"))
 
 
