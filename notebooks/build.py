@@ -81,7 +81,7 @@ NOTEBOOKS = {
         "departure is one that reached a final status: completed, or ended another way as the program's statuses "
         "say (withdrawn, cancelled, rejected). A project re-opened "
         "and closed again departs twice; its re-opening is counted apart. When more arrive than depart, "
-        "the work in progress grows. The chart shows arrivals and completions; the table by month shows every "
+        "the work in progress grows. The chart shows arrivals and completions; the table by month also shows every "
         "departure, and its last column adds up the monthly changes since the period began. The work in progress "
         "now (page 1) is larger than that sum: it also holds the projects already open when the period began, "
         "and the drafts never submitted. Months are the program's local months.",
@@ -91,17 +91,21 @@ NOTEBOOKS = {
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "drafts = open_now.filter(pl.col('status').is_in(prof.roles.draft)).height  # not yet submitted\n"
         "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
-        "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft))",
+        "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders))",
         "from pcnb import appendix\n"
         "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
         "calendar=cal)\n"
         "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "local_day = as_of_ts.astimezone(local).date()\n"
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
-        "table = frameview.partial_month(frameview.for_managers(months.tail(13)), local_day)  # `months`: every digit\n"
+        "done = f'Reached {completion}'  # the chart's second bars, beside every departure\n"
+        "completed = flow.filter(pl.col('status') == completion).select('period', pl.col('count').alias(done))\n"
+        "shown = (months.tail(13).join(completed, on='period', how='left').with_columns(pl.col(done).fill_null(0))\n"
+        "         .select('period', 'arrivals', done, pl.exclude('period', 'arrivals', done)))  # `months`: every digit\n"
+        "table = frameview.partial_month(frameview.for_managers(shown), local_day)\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
-        "display(chart, appendix.behind(table, 'Arrivals and departures by month, the last 12 complete months and "
-        "this one', chart=chart, what='Arrivals and departures by month'))",
+        "display(chart, appendix.behind(table, 'Arrivals, completions and departures by month, the last 12 complete "
+        "months and this one', chart=chart, what='Arrivals, completions and departures by month'))",
         "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
@@ -129,9 +133,9 @@ NOTEBOOKS = {
         "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
         "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
-        "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft))",
-        "## Time in status\n\nBusiness days in each status, two ways: over the stays that finished, and counting "
-        "the stays still open at their age so far, which does not flatter a period whose slow "
+        "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders))",
+        "## Time in status\n\nBusiness days in each status, over the stays that finished. The chart's table also "
+        "counts the stays still open, at their age so far, which does not flatter a period whose slow "
         "applications are still waiting. Statuses with fewer than 10 stays are not shown.",
         "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
         "# the figures a reader needs: the finished stays' percentiles and the Kaplan-Meier ones, counting open stays)\n"
@@ -139,7 +143,7 @@ NOTEBOOKS = {
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
         "                           deadlines=charts.status_deadlines(prof.deadlines),\n"
         "                           unplotted=charts.unplotted_deadlines(prof.deadlines))",
-        "## SLA compliance\n\nEvery deadline in the program profile (set once from the tariff), from the "
+        "## SLA compliance\n\nEvery deadline set for this program (from its tariff, in pcnb's settings for it), from the "
         "period's start. A project counts once it has finished the step, or is still in it and already past "
         "the deadline; \"missed\" is the late finishers and the open late ones together. Open projects still "
         "within the deadline are not judged yet. A rejection is the utility's decision, so it finishes the step; "
@@ -156,9 +160,10 @@ NOTEBOOKS = {
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
         "### By installer\n\nFor the five installers with the most projects (an installer is the project's "
-        "owner in PowerClerk), how often their projects missed each status's deadline; statuses in the process's "
-        "order, the deadlines of one unit (named in the table's title). A high share says where that installer's "
-        "projects waited, not who made them wait.",
+        "owner in PowerClerk), how often their projects missed each status's deadline, statuses in the process's "
+        "order. It holds the deadlines on one status in the unit most of them use (the table's title names it); "
+        "the others are in the SLA compliance chart. A high share says where that installer's projects waited, "
+        "not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -205,7 +210,8 @@ NOTEBOOKS = {
         "                    f'Business days from {intake} to {completion}, by the month first submitted')",
         "## Data quality\n\nWhat in the projects' status histories could make the numbers above misleading: "
         "the checks that found something, and how many projects each affects. Nothing is corrected "
-        "automatically. The checks of inquiry threads are left out: they touch none of these figures.",
+        "automatically. The checks of the inquiries (the questions and answers between the utility and "
+        "applicants) are left out: they touch none of these figures.",
         "checks = intervals.pc.data_quality(ws.projects(), ws.inquiry_threads(), ws.inquiry_notes(), as_of_ts,\n"
         "                                   events=events, final=final, unsubmitted=prof.roles.draft)\n"
         "ours = checks.filter(pl.col('unit') == 'projects')  # the status histories this report is built from\n"

@@ -295,14 +295,12 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     fig.update_xaxes(tickformat=".0%", range=[0, 1.28], tickvals=[0, 0.25, 0.5, 0.75, 1.0])
     fig.update_yaxes(categoryorder="array", categoryarray=y, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
-    # n: the projects counted over every deadline, a project once per deadline (each row's own n is under its name)
-    total = pl.col("completed").sum() + pl.col("open").sum() + (pl.col("exited").sum() if "exited" in sla.columns
-                                                                else 0)
-    n = int(sla.select(total).item()) if sla.height else 0
-    weighed = sum(k for k, j in zip(counted, judged, strict=True) if j)
+    # no n over all the deadlines: a project counted once per deadline added up to 5,250 "projects" on a
+    # program of 2,000; each row says its own n and judged under its name
+    rows = f"{sla.height} deadline{'s' if sla.height != 1 else ''}"
     days, note = _days_counted(sla, cal)
-    text = title("How often were the deadlines missed?", as_of, n, days,
-                 counted=f"projects counted over all the deadlines, {weighed:,} judged", note=note,
+    text = title("How often were the deadlines missed?", as_of, None, days,
+                 counted=f"{rows}, each with its projects (n) and those judged under its name", note=note,
                  timezone=cal.timezone)
     finish(fig, text, "Share of the judged projects", "")
     return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
@@ -352,8 +350,8 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                          schema_overrides={"From": pl.String, "To": pl.String})
     rare = dfg.filter(~ending & (sup_col | pl.col(med).is_null())).height
     eligible = dfg.height - left_out - rare  # the moves that can be drawn: "the 7 slowest" of 7 read as a choice
-    which = (f"all {shown.height} kinds of move between working statuses" if shown.height == eligible else
-             f"the {shown.height} slowest of {eligible} kinds of move between working statuses")
+    which = (f"all {shown.height} kinds of move out of a working status" if shown.height == eligible else
+             f"the {shown.height} slowest of {eligible} kinds of move out of a working status")
     aside = [f"the {left_out} into a withdrawal, rejection or expiry" if left_out else "",
              f"{rare} rare one{'s' if rare != 1 else ''} (n < {min_n})" if rare else ""]
     aside = [a for a in aside if a]

@@ -133,7 +133,7 @@ def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str
         clock = (f", counting the utility's days only{',' if window else ''}" if r.get("clock") == "utility"
                  else "")
         out.append(f"{name}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}{clock}"
-                   f"{window} ({late:,} of {judged:,}, still-open late ones included).")
+                   f"{window} ({late:,} of {judged:,}, counting those still open and already late).")
     return out
 
 
@@ -183,11 +183,18 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
     return out or ["No complete month in the period yet: nothing to state."]
 
 
-def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = ()) -> list[str]:
+#: whose move it is in a status, as page 1 says it (the profile's holders)
+HOLDER_WORDS = {"applicant": "a step the applicant holds", "utility": "a step the utility holds"}
+
+
+def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
+                     holders: dict[str, str] | None = None) -> list[str]:
     """Where the open work waits (a reviewer found both reports' first page silent on it): the status
     holding the most open applications (``open_stays``: the open rows of pcnb.analytics.intervals,
     final statuses already left out; ``leave_out``: drafts, not yet anyone's work), its share of them
-    and their median age there so far in business days. Nothing when nothing is open."""
+    and their median age there so far in business days. Nothing when nothing is open. ``holders``
+    (status -> utility/applicant, the profile's): whose step it is, said, as "400 wait in Funds
+    Reserved" read as 400 held up by the utility when the applicant is installing."""
     waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
     if waiting.height == 0:
         return []
@@ -197,5 +204,6 @@ def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = ()) ->
     top = by.row(0, named=True)
     age = "" if top["age"] is None else f", there for a median of {top['age']:,.0f} business days so far"
     which = "submitted ones still open" if waiting.height < open_stays.height else "open applications"  # drafts out
-    return [f"Most of the open work waits in {top['status']}: {top['n']:,} of the {waiting.height:,} {which} "
-            f"({top['n'] / waiting.height:.0%}){age}."]
+    whose = HOLDER_WORDS.get((holders or {}).get(top["status"], ""), "")
+    return [f"Most of the open work waits in {top['status']}{f', {whose}' if whose else ''}: {top['n']:,} of the "
+            f"{waiting.height:,} {which} ({top['n'] / waiting.height:.0%}){age}."]

@@ -115,10 +115,10 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
                         "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True],
                         "clock": ["elapsed", "utility", "elapsed"]})
     assert deadline_sentences(sla) == [
-        "Review: 25% missed the deadline of 5 business days (66 of 263, still-open late ones included).",
+        "Review: 25% missed the deadline of 5 business days (66 of 263, counting those still open and already late).",
         # the clock as the chart says it (page 1 left out "utility's clock only", a reviewer found)
         "Review → Paid (Fast): 35% missed the deadline of 25 business days, counting the utility's days only "
-        "(37 of 105, still-open late ones included).",
+        "(37 of 105, counting those still open and already late).",
         "Payment: too few projects to judge (103)."]
 
 
@@ -133,8 +133,8 @@ def test_deadline_sentences_say_their_window():
                         "completed": [1844], "completed_late": [500], "open_late": [15], "pct_exceeding": [0.2793],
                         "suppressed": [False]})
     assert deadline_sentences(sla, since=date(2024, 1, 1)) == [
-        "Review: 28% missed the deadline of 10 business days since Jan 1, 2024 (515 of 1,859, still-open late "
-        "ones included)."]
+        "Review: 28% missed the deadline of 10 business days since Jan 1, 2024 (515 of 1,859, counting those "
+        "still open and already late)."]
 
 
 def test_the_waiting_sentence_names_where_the_open_work_is(events):
@@ -154,3 +154,8 @@ def test_the_waiting_sentence_names_where_the_open_work_is(events):
                     f"({top['n'] / total:.0%}), there for a median of {top['age']:,.0f} business days so far."]
     assert total < open_now.height  # the drafts were there, and left out
     assert waiting_sentence(open_now.head(0)) == []
+    # whose step it is: "400 wait in Funds Reserved" read as held up by the utility while the applicant installs
+    for holder, words in (("applicant", "a step the applicant holds"), ("utility", "a step the utility holds")):
+        held = waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: holder})
+        assert held[0].startswith(f"Most of the open work waits in {top['status']}, {words}: {top['n']:,} of ")
+    assert waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: "none"}) == said
