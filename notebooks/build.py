@@ -143,7 +143,7 @@ NOTEBOOKS = {
         "charts.time_in_status_chart(in_period, as_of_ts, cal, statuses=active,\n"
         "                           deadlines=charts.status_deadlines(prof.deadlines),\n"
         "                           unplotted=charts.unplotted_deadlines(prof.deadlines))",
-        "## SLA compliance\n\nEvery deadline set for this program (from its tariff, in pcnb's settings for it), from the "
+        "## SLA compliance\n\nEvery deadline set for this program (from its tariff), from the "
         "period's start. A project counts once it has finished the step, or is still in it and already past "
         "the deadline; \"missed\" is the late finishers and the open late ones together. Open projects still "
         "within the deadline are not judged yet. A rejection is the utility's decision, so it finishes the step; "
