@@ -112,7 +112,7 @@ NOTEBOOKS = {
         "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
         "## Completions by installer\n\nProjects reaching the completion status (the second status of the "
         "arrivals chart) each month over the last 12 complete months and this one, for the 5 installers (the "
-        "projects' owners) with the most projects, the others together, and the total.",
+        "project's owner in PowerClerk) with the most projects, the others together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
@@ -135,8 +135,8 @@ NOTEBOOKS = {
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders))",
         "## Time in status\n\nBusiness days in each status, over the stays that finished. The chart's table also "
-        "counts the stays still open, at their age so far, which does not flatter a period whose slow "
-        "applications are still waiting. Statuses with fewer than 10 stays are not shown.",
+        "counts the stays still open, at their age so far, so a period whose slow applications are still "
+        "waiting does not look faster than it is. Statuses with fewer than 10 stays are not shown.",
         "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
         "# the figures a reader needs: the finished stays' percentiles and the Kaplan-Meier ones, counting open stays)\n"
         "active = [s.name for s in prof.statuses if s.name not in final and s.name not in prof.roles.draft]\n"
@@ -162,7 +162,7 @@ NOTEBOOKS = {
         "### By installer\n\nFor the five installers with the most projects (an installer is the project's "
         "owner in PowerClerk), how often their projects missed each status's deadline, statuses in the process's "
         "order. It holds the deadlines on one status in the unit most of them use (the table's title names it); "
-        "the others are in the SLA compliance chart. A high share says where that installer's projects waited, "
+        "deadlines in another unit, or from one status to another, are only in the SLA compliance chart. A high share says where that installer's projects waited, "
         "not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
@@ -195,14 +195,16 @@ NOTEBOOKS = {
         "from how applications of the same age ended; so not simply the finished ones over the total), and how "
         "many business days after intake half of all applications had reached a final status, and each "
         "outcome. Where fewer than half end a given way, there is no such day.",
-        "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
+        "# each outcome named with its statuses (a regulator read 'Cancelled 269' as the customers' cancellations,\n"
+        "# when 94 of them had expired)\n"
+        "outcomes = {f\"{kind} ({', '.join(statuses)})\": statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "firsts = intervals.filter(pl.col('status') == intake).group_by('project_id').agg(pl.col('entered').min())\n"
         "submitted = firsts.filter(cal.local_date('entered') >= start_day).select('project_id')  # the period's\n"
         "tto = (intervals.join(submitted, on='project_id', how='semi')  # the analyst's figures\n"
         "       .pc.time_to_outcome(intake, outcomes, calendar=cal, as_of=as_of_ts))\n"
         "frameview.outcome_times(tto)",
-        "## Cycle time by submission cohort\n\nThe median counting the applications still open (at their age "
-        "so far), so recent cohorts are not flattered. A cohort's median is shown once half of it has finished, and only with at "
+        "## Cycle time by submission cohort\n\nThe medians count the applications still open at their age so "
+        "far, so recent cohorts do not look faster than they are. A cohort's median is shown once half of it has finished, and only with at "
         "least 10 completions.",
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "shown = frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))\n"
@@ -447,7 +449,9 @@ NOTEBOOKS = {
         "from pcnb import processcharts\n"
         "from pcnb.analytics.quality import process_checks, process_statement\n"
         "order = [s.name for s in prof.statuses]  # the workflow's order, as the program lists its statuses\n"
-        "outcomes = {kind: statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
+        "# each outcome named with its statuses (a regulator read 'Cancelled 269' as the customers' cancellations,\n"
+        "# when 94 of them had expired)\n"
+        "outcomes = {f\"{kind} ({', '.join(statuses)})\": statuses for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "firsts = intervals.filter(pl.col('visit') == 1).group_by('project_id').agg(pl.col('entered').min())\n"
         "cohort = firsts.filter(cal.local_date('entered') >= start_day).select('project_id')\n"
         "process = intervals.join(cohort, on='project_id', how='semi')  # whole histories of the period's projects\n"

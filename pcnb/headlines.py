@@ -158,14 +158,15 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         now = (f"{in_progress:,} open now, {drafts:,} of them not yet submitted" if drafts else
                f"{in_progress:,} in progress now")
         out.append(f"In {last['period']:%B %Y}, {last['arrivals']:,} applications arrived and {last['departures']:,} "
-                   f"reached a final status: the work in progress {change} ({now}).")
+                   f"reached a final status: the submitted work in progress {change} ({now}).")
     if done.height >= 12:
         year = done.tail(12)
         net = int(year["net_flow"].sum())
         trend = f"grew by {net:,}" if net > 0 else f"shrank by {-net:,}" if net < 0 else "held steady"
         came, left = (year[c].cast(pl.Float64).mean() for c in ("arrivals", "departures"))
         assert isinstance(came, float) and isinstance(left, float)
-        out.append(f"Over the last 12 complete months the work in progress {trend}: {came:,.0f} arrived and "
+        # "submitted": the chart of work in progress holds the drafts too, and rose by more (a reviewer)
+        out.append(f"Over the last 12 complete months the submitted work in progress {trend}: {came:,.0f} arrived and "
                    f"{left:,.0f} reached a final status a month on average.")
     if done.height >= 6:
         recent, before = done.tail(3), done.tail(6).head(3)

@@ -74,8 +74,8 @@ def test_the_flow_sentences_leave_the_month_under_way_out_of_the_averages():
     months = _months(date(2026, 5, 1), [60, 60, 60, 90, 90, 96, 9], [50, 50, 50, 80, 85, 80, 30])
     # 07:30 UTC on December 1st... is still November 30th in Los Angeles: November is under way there
     said = flow_sentences(months, datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", 123)
-    assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the work in "
-                       "progress grew by 16 (123 in progress now).")
+    assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the submitted "
+                       "work in progress grew by 16 (123 in progress now).")
     assert said[1].startswith("Over the last 3 complete months, 92 applications arrived a month on average, up "
                               "from 60 the 3 months before; 82 a month reached a final status.")
     assert said[2].startswith("November 2026 so far (30 days): 9 arrived, 30 reached a final status")
@@ -99,10 +99,11 @@ def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
     the charts count (a reviewer found 300 on page 1 against 232 in the table)."""
     months = _months(date(2025, 10, 1), [100] * 14 + [5], [80] * 13 + [100, 1])
     said = flow_sentences(months, datetime(2026, 12, 6, 12, tzinfo=UTC), "America/Los_Angeles", 300, drafts=68)
-    assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the work in "
-                       "progress held steady (300 open now, 68 of them not yet submitted).")
-    assert said[1] == ("Over the last 12 complete months the work in progress grew by 220: 100 arrived and 82 "
-                       "reached a final status a month on average.")
+    # "submitted": the work-in-progress chart holds the drafts too, and rose by more over the year
+    assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the submitted "
+                       "work in progress held steady (300 open now, 68 of them not yet submitted).")
+    assert said[1] == ("Over the last 12 complete months the submitted work in progress grew by 220: 100 arrived "
+                       "and 82 reached a final status a month on average.")
 
 
 def test_every_deadline_gets_its_sentence_in_its_own_unit():
