@@ -7,6 +7,7 @@ reviewable as plain diffs; the .ipynb files are the product and are committed to
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -528,7 +529,8 @@ def build() -> None:
         nb.cells.append(new_markdown_cell(cells[0]))
         nb.cells.append(new_code_cell(PARAMS + EXTRA_PARAMS.get(name, ""), metadata={"tags": ["parameters"]}))
         for text in cells[1:]:
-            is_md = text.startswith("#") and not text.startswith("# Parameters")
+            # a heading ("## Time in status") is markdown; a comment ("# each outcome ...") opens a code cell
+            is_md = re.match(r"#{1,6} [A-Z0-9]", text) is not None and not text.startswith("# Parameters")
             nb.cells.append(new_markdown_cell(text) if is_md else new_code_cell(text))
         for i, cell in enumerate(nb.cells):  # stable ids: rebuilding changes only what changed
             cell.id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8]
