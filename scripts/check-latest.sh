@@ -25,7 +25,9 @@ export PCNB_CACHE_DIR="$dir/cache" PCNB_DATA_DIR="$dir/data"
 targets="tests/api tests/cache tests/sandbox tests/writeback tests/test_magics.py tests/test_report.py"
 select=(-k "not report_mode and not demo")  # the two whole-notebook report runs: minutes, same code paths
 [ "${PCNB_LATEST_ALL:-0}" = 1 ] && targets="tests" && select=()
-PATH="$dir/venv/bin:$PATH" python -m pytest -q -p no:cacheprovider -o addopts="--timeout=600" $targets "${select[@]}" \
+# on every core, as the default tier (serially it took 4 of CI's 40 minutes)
+PATH="$dir/venv/bin:$PATH" python -m pytest -q -p no:cacheprovider -o addopts="--timeout=600 -n auto --dist loadscope" \
+  $targets "${select[@]}" \
   >"$dir/pytest.log" 2>&1
 status=$?
 if [ "$status" -eq 0 ]; then
