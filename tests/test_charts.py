@@ -42,27 +42,28 @@ def test_charts_state_as_of_n_and_axes(synced):
     # a chart given the program's calendar states the as-of in its local time, as the title block does;
     # one drawn without it (no calendar, no zone) in UTC
     LOCAL, UTC_STAMP = clock.local_time(END, cal.timezone), f"{END:%Y-%m-%d %H:%M} UTC"
+    # every chart says its n; the SLA chart under each row's name (its rows' projects do not add up)
+    N = "n = "
     ev = frames.status_events(synced)
     iv = ev.pc.intervals(calendar=cal, as_of=END, terminal=FINAL)
     assert iv.height > ev.height * 0.9
     checks = [
         (charts.throughput_chart(throughput(iv, ["Application Submitted", "Permission to Operate"], "1mo",
-                                            calendar=cal), END), "Month", "Projects", UTC_STAMP),
+                                            calendar=cal), END), "Month", "Projects", UTC_STAMP, N),
         (charts.cumulative_flow_chart(wip_by_day(iv, calendar=cal, terminal=FINAL), END), "Date", "Projects in status",
-         UTC_STAMP),
-        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL),
-        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL),
+         UTC_STAMP, N),
+        (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL, N),
+        (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL, N),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Share of the judged projects", "", LOCAL),
+         "Share of the judged projects", "", LOCAL, "2 deadlines, each with its projects (n)"),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
-                              END, cal), "Waiting so far (business days)", "Open threads", LOCAL),
+                              END, cal), "Waiting so far (business days)", "Open threads", LOCAL, N),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
-                                                      cal, END), END, cal), "Date", "Open threads", LOCAL),
+                                                      cal, END), END, cal), "Date", "Open threads", LOCAL, N),
     ]
-    for fig, x, y, stamp in checks:
+    for fig, x, y, stamp, basis in checks:
         title = fig.layout.title.text
-        # every chart says its n; the SLA chart under each row's name (its rows' projects do not add up)
-        assert f"as of {stamp} " in title and ("n = " in title or "each with its projects (n)" in title), title
+        assert f"as of {stamp} " in title and basis in title, title
         assert fig.layout.xaxis.title.text == x and fig.layout.yaxis.title.text == y
         assert len(fig.data) >= 1 and any(len([v for v in (t.x or t.y or []) if v is not None]) for t in fig.data)
     slowest = charts.bottleneck_chart(bottlenecks(iv), END)
