@@ -213,8 +213,8 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
         raise ValueError(f"since={since!r} must be a date, e.g. datetime.date(2025, 1, 1) (a local day)")
     cal = calendar or Calendar()
     on_or_after = None if since is None else (lambda col: cal.local_date(col) >= since)
-    completions = list(completions)
-    exits = [s for s in final if s not in set(completions)]
+    decided = set(completions)
+    exits = [s for s in final if s not in decided]
     rows = []
     tracked = _tracked_by_target(deadlines)
     for rule in [*deadlines, *_remainders(deadlines)]:
@@ -224,7 +224,7 @@ def deadline_compliance(intervals: pl.DataFrame, deadlines: Sequence[DeadlineRul
             iv = iv.filter(keep)
         units = (_stays(iv, rule, first_visit_only, exits, on_or_after) if rule.status
                  else _spans(iv, rule, final, holders or {}, on_or_after,
-                             decisions=[s for s in completions if s in final and s != rule.end]))
+                             decisions=[s for s in final if s in decided and s != rule.end]))
         remainder = isinstance(rule, _Remainder)
         late = pl.lit(None, pl.Boolean) if remainder else pl.col("_t") > rule.days
         counts = units.select(
