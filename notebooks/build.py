@@ -33,7 +33,7 @@ from pcnb.reportview import summary, title_block
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
 nb = setup(environment, program, start_date, as_of)  # connect, sync (its progress shows), profile, stays at as_of
 globals().update(nb.names())  # ws, prof, cal, final, intake, completion, as_of_ts, events, intervals, in_period
-display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))
+display(title_block(ws, as_of_ts, period=f"from {start_day:%B} {start_day.day}, {start_day.year}"))
 print(report)
 '''
 
@@ -126,15 +126,21 @@ NOTEBOOKS = {
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
         "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
         "each in the unit it is set in. Stays entered "
-        "from the start of the period (local) to the report's as-of time; figures are as the data stood then.",
+        "from the first day of the period (the title block's) to the report's as-of time; figures are as the data "
+        "stood then.",
         SETUP,
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
-        "said = headlines.for_profile(prof, events, as_of_ts)  # the answer first: the last 3 months vs the 3 before\n"
+        "said, figures = headlines.for_profile(prof, events, as_of_ts)  # the last 3 complete months vs the 3 before\n"
         "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
         "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
-        "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders))",
+        "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
+        "         figures=appendix.behind(figures, 'The last 3 complete months against the 3 before, per review status, as '\n"
+        "                                          'the data stood at the end of each (medians count the stays still open, '\n"
+        "                                          'at their age then)', place=\"page 1's sentences\",\n"
+        "                                 what=f\"The figures of the sentences on {figures['Entered in'][0]}\")\n"
+        "         if figures.height else None)",
         "## Time in status\n\nBusiness days in each status, over the stays that finished. The chart's table also "
         "counts the stays still open, at their age so far, so a period whose slow applications are still "
         "waiting does not look faster than it is. Statuses with fewer than 10 stays are not shown.",
@@ -387,7 +393,7 @@ NOTEBOOKS = {
         "each allows and whose days count; this report counts every step over a reporting period as the data "
         "stood at the period's end, with every case behind each figure (docs/compliance.md).",
         SETUP.replace("start_date, as_of)", "start_date, as_of, sync=sync)")
-        .replace('display(title_block(ws, as_of_ts, period=f"from {start_date} (local)"))\n', ""),
+        .replace('display(title_block(ws, as_of_ts, period=f"from {start_day:%B} {start_day.day}, {start_day.year}"))\n', ""),
         "from pcnb import frameview\n"
         "from IPython.display import Markdown\n"
         "from pcnb.compliance import counts, inputs, period as periods, trend\n"

@@ -25,18 +25,20 @@ HEADING_CLASS = "pcnb-appendix"
 
 @dataclass
 class Held:
-    """A table kept for the appendix: its number ("A1"), caption, frame, and the question of the chart
-    it is behind ("" when not known); ``grid``: shown as a grid (sortable) rather than a plain table."""
+    """A table kept for the appendix: its number ("A1"), caption, frame, the question of the chart
+    it is behind ("" when not known) and where else it is read from (``place``: "page 1");
+    ``grid``: shown as a grid (sortable) rather than a plain table."""
 
     number: str
     caption: str
     frame: pl.DataFrame
     grid: bool
     chart: str
+    place: str = ""
 
     def title(self) -> str:
-        chart = f" (chart: “{self.chart}”)" if self.chart else ""
-        return f"Table {self.number}. {self.caption}{chart}"
+        where = f" (chart: “{self.chart}”)" if self.chart else f" ({self.place})" if self.place else ""
+        return f"Table {self.number}. {self.caption}{where}"
 
 
 #: the tables held in this kernel since the appendix was last shown
@@ -79,14 +81,15 @@ def question(chart: go.Figure | str) -> str:
 
 
 def behind(frame: pl.DataFrame, caption: str, grid: bool = False, chart: go.Figure | str = "",
-           what: str = "") -> object:
+           what: str = "", place: str = "") -> object:
     """What to display beneath a chart: on screen the table itself; in a report a Reference to it,
     the table kept for the appendix. ``chart``: the chart (or its question), named in the appendix;
     ``what``: what the reference calls the table when it is not the chart's own figures (a table
-    of arrivals and departures beside a chart of arrivals and completions)."""
+    of arrivals and departures beside a chart of arrivals and completions); ``place``: where the table
+    is read from when no chart is (page 1's sentences)."""
     if not reportview.PRINTED:
         return shown(frame, caption, grid)
-    HELD.append(Held(f"A{len(HELD) + 1}", caption, frame, grid, question(chart)))
+    HELD.append(Held(f"A{len(HELD) + 1}", caption, frame, grid, question(chart), place))
     return Reference(HELD[-1].number, *([what] if what else []))
 
 

@@ -156,6 +156,15 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
     process's order (the profile's, from the palette, unless ``order``): first step at the bottom."""
     pal = colors or for_names(order or wip["status"].unique().to_list())
     statuses = order or in_order(wip["status"].unique().to_list(), pal)
+    # the days before the first project was in progress draw nothing: months of an empty axis (a period set
+    # to begin before the program did) pushed the stack into a corner, so the chart starts at the first
+    # day with work in progress and says so
+    busy = wip.group_by("date").agg(pl.col("wip").sum()).filter(pl.col("wip") > 0)["date"]
+    note = "at the end of each day"
+    if busy.len() and busy.min() != wip["date"].min():
+        first: date = busy.min()  # type: ignore[assignment]
+        wip = wip.filter(pl.col("date") >= first)
+        note += f"; none in progress before {first:%b} {first.day}, {first.year}"
     fig = go.Figure()
     for status in statuses:
         part = wip.filter(pl.col("status") == status).sort("date")
@@ -167,7 +176,7 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
         fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
                            font={"size": 12})
     _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
-                        counted="projects in progress now", note="at the end of each day", timezone=timezone),
+                        counted="projects in progress now", note=note, timezone=timezone),
             "Date", "Projects in status")
     # a legend beside the stack, in its order (last step on top): a program has many statuses
     return fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",

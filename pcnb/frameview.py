@@ -113,7 +113,7 @@ def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("outcome") == "any").then(pl.lit(""))
         .otherwise(_formatted(pl.col("share"), pl.Float64(), "share"))
         .alias("Expected share, open ones included"),
-        _formatted(days, pl.Float64(), "days").alias("Business days until half of all got there"),
+        _formatted(days, pl.Float64(), "days").alias("Business days until half of all applications reached it"),
         note.alias("Note"),
     )
 
@@ -137,7 +137,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "km_median_bdays": ("Median business days (counting open)", "days"), "share": ("Share", "share"),
     "half_bdays": ("Business days until half reached it", "days"), "cohort": ("Submitted in", "month"),
     "median_bdays": ("Median business days (finished)", "days"),
-    "p85_bdays": ("Of those finished, 85 in 100 within", "days"),
+    "p85_bdays": ("Of those finished, 85% within", "days"),
     "count": ("Count", "count"), "median_business_days": ("Median business days", "days"),
     "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner", "text"),
     "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),

@@ -1,8 +1,10 @@
 """Page 1 of a report in sentences: the answer to the notebook's question, with the change since the
 period before, in the words a program manager forwards ("Review took a median of 7
-business days in the 3 months to Dec 6 (entered from Sep 6; deadline 10), up from 6 ...").
+business days in September–November 2026 (deadline 10 business days), up from 6 in June–August").
 
-Each figure is what the data said at the end of its period (a point-in-time cut, pcnb.analytics.asof
+A period is complete months of the program's calendar, the last 3 before the report's month (report 02's
+"last 3 complete months" too), so a month under way is never part of one. Each figure is what the data
+said at the end of its period (a point-in-time cut, pcnb.analytics.asof
 semantics): the previous period's figures are what a report run then would have shown, so "up from"
 compares like with like. Medians are Kaplan-Meier medians (stays still open count, censored at their
 age), so a period whose slow stays are still open is not flattered. Figures over fewer than ``min_n``
@@ -14,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +26,43 @@ from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
 from pcnb.analytics.time_in_status import time_in_status
 
-#: A period of the sentences: the last quarter, as most tariffs report.
-PERIOD = timedelta(days=91)
+#: months in a period of the sentences: a quarter, as most tariffs report
+MONTHS = 3
+
+
+@dataclass(frozen=True)
+class Period:
+    """Complete local months as UTC instants [start, end), and how a reader names them."""
+
+    start: datetime
+    end: datetime
+
+    def words(self, zone: ZoneInfo, year: bool = True) -> str:
+        """``September–November 2026``, in the program's months (``year=False``: ``June–August`` where
+        the months are of one year, said beside a period that names it)."""
+        return month_span(self.start.astimezone(zone).date(), (self.end - timedelta(seconds=1)).astimezone(zone).date(),
+                          year)
+
+
+def month_span(first: date, last: date, year: bool = True) -> str:
+    """``September–November 2026``; the first year too when the months span two."""
+    if first.year != last.year:
+        return f"{first:%B %Y}–{last:%B %Y}"
+    return f"{first:%B}–{last:%B %Y}" if year else f"{first:%B}–{last:%B}"
+
+
+def complete_months(as_of: datetime, timezone: str, back: int = 0) -> Period:
+    """The last ``MONTHS`` complete months of the program's calendar before ``as_of`` (``back=1``: the
+    ``MONTHS`` before those), so page 1's quarter is report 02's "last 3 complete months" and a month
+    under way (6 days old) is never half a period."""
+    zone = ZoneInfo(timezone)
+    first = as_of.astimezone(zone).date().replace(day=1)
+
+    def month(k: int) -> datetime:  # the first instant of the local month k months before ``first``
+        y, m = divmod(first.year * 12 + first.month - 1 - k, 12)
+        return datetime(y, m + 1, 1, tzinfo=zone).astimezone(UTC)
+
+    return Period(month(MONTHS * (back + 1)), month(MONTHS * back))
 
 
 @dataclass(frozen=True)
@@ -36,80 +73,122 @@ class StatusFigures:
     stays: int
     late: float | None  # (B + C) / (A + C), as the SLA table counts it: finished late or open and already late
     counted: int = 0  # A + C: the first stays the share is over
+    missed: int = 0  # B + C
 
 
-def period_figures(events: pl.DataFrame, calendar: Any, end: datetime, final: list[str],
-                   deadlines: dict[str, float], min_n: int = 10) -> dict[str, StatusFigures]:
-    """Per status: the figures of stays entered in the ``PERIOD`` before ``end``, as the data stood at
-    ``end`` (events after it are not seen)."""
-    start = end - PERIOD
-    iv = status_intervals(events.filter(pl.col("ts") <= end), calendar, end, terminal=final)
-    iv = iv.filter(pl.col("entered") >= start)
+#: a deadline as page 1 judges it: (days, unit), the unit business_days or calendar_days
+Deadline = tuple[float, str]
+
+
+def period_figures(events: pl.DataFrame, calendar: Any, period: Period, final: list[str],
+                   deadlines: dict[str, Deadline], min_n: int = 10) -> dict[str, StatusFigures]:
+    """Per status: the figures of stays entered in ``period``, as the data stood at its end (events
+    after it are not seen: what a report run then would have said)."""
+    end = period.end
+    iv = status_intervals(events.filter(pl.col("ts") < end), calendar, end, terminal=final)
+    iv = iv.filter((pl.col("entered") >= period.start) & (pl.col("entered") < end))
     if iv.height == 0:
         return {}
     tis = time_in_status(iv, terminal=final, min_n=min_n)
-    late_by: dict[str, tuple[float | None, int]] = {}
-    if deadlines:  # (B + C) / (A + C) as the SLA table counts it; business days are whole, so > 2.5 is > 2
-        sla = sla_compliance(iv, {k: math.floor(v) for k, v in deadlines.items()}, min_n=min_n)
-        late_by = {r["status"]: (r["pct_exceeding"], r["completed"] + r["open_late"])
-                   for r in sla.iter_rows(named=True)}
+    late_by: dict[str, tuple[float | None, int, int]] = {}
+    for unit in ("business_days", "calendar_days"):  # (B + C) / (A + C) as the SLA table counts it; whole days,
+        limits = {k: math.floor(d) for k, (d, u) in deadlines.items() if u == unit}  # so > 2.5 is > 2
+        if limits:
+            sla = sla_compliance(iv, limits, min_n=min_n, unit=unit)
+            late_by |= {r["status"]: (r["pct_exceeding"], r["completed"] + r["open_late"],
+                                      r["completed_late"] + r["open_late"]) for r in sla.iter_rows(named=True)}
     out = {}
     for row in tis.iter_rows(named=True):
         status = row["status"]
         stays = int(row["n"] or 0) + int(row["n_open"] or 0)
         median = None if row.get("km_suppressed") or row["km_p50_bdays"] is None else float(row["km_p50_bdays"])
-        late, counted = late_by.get(status, (None, 0))
-        out[status] = StatusFigures(median, stays, late, counted)
+        late, counted, missed = late_by.get(status, (None, 0, 0))
+        out[status] = StatusFigures(median, stays, late, counted, missed)
     return out
 
 
-def review_sentences(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
-                     review: list[str], deadlines: dict[str, float], unit: str = "business days",
-                     min_n: int = 10) -> list[str]:
+@dataclass(frozen=True)
+class Quarters:
+    """The last complete quarter and the one before, each status's figures in each: what page 1's
+    review sentences say and the appendix table they are traced to."""
+
+    now: Period
+    before: Period
+    figures_now: dict[str, StatusFigures]
+    figures_before: dict[str, StatusFigures]
+    zone: ZoneInfo
+
+
+def quarters(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
+             deadlines: dict[str, Deadline], min_n: int = 10) -> Quarters:
+    """:func:`period_figures` for the last complete quarter before ``as_of`` and the one before it."""
+    now, before = complete_months(as_of, calendar.timezone), complete_months(as_of, calendar.timezone, back=1)
+    return Quarters(now, before, period_figures(events, calendar, now, final, deadlines, min_n),
+                    period_figures(events, calendar, before, final, deadlines, min_n), ZoneInfo(calendar.timezone))
+
+
+def review_sentences(q: Quarters, review: list[str], deadlines: dict[str, Deadline]) -> list[str]:
     """One sentence per review status: its median against its deadline and the share that missed the
     deadline, each with the change since the quarter before; a status with too few stays says so."""
-    now = period_figures(events, calendar, as_of, final, deadlines, min_n)
-    before = period_figures(events, calendar, as_of - PERIOD, final, deadlines, min_n)
-    # which 3 months, in the program's days: "the last 3 months" read as the last 3 complete months
-    zone = ZoneInfo(calendar.timezone)
-    first, last = ((as_of - PERIOD).astimezone(zone).date(), as_of.astimezone(zone).date())
-    window, entered = f"in the 3 months to {last:%b} {last.day}", f"entered from {first:%b} {first.day}"
+    window = q.now.words(q.zone)
+    earlier = q.before.words(q.zone, year=q.before.end.astimezone(q.zone).year != q.now.end.astimezone(q.zone).year)
     out = []
     for status in review:
-        cur, prev = now.get(status), before.get(status)
+        cur, prev = q.figures_now.get(status), q.figures_before.get(status)
         if cur is None or cur.median is None:
-            out.append(f"{status}: too few applications {window} ({cur.stays if cur else 0} {entered}) to "
+            out.append(f"{status}, {window}: too few applications entered it ({cur.stays if cur else 0}) to "
                        "state a median.")
             continue
-        target = f"; deadline {deadlines[status]:g}" if status in deadlines else ""
-        text = (f"{status} took a median of {cur.median:.0f} {unit} {window} ({entered}{target})"
-                f"{_change(cur.median, prev.median if prev else None, '{:.0f}')}.")
+        days, unit = deadlines.get(status, (0.0, ""))
+        target = f" (deadline {days:g} {unit.replace('_', ' ')})" if unit else ""
+        # the status and its months first, each figure then once: page 1 holds every sentence (a longer
+        # wording pushed the box onto page 2 of the rebate program's report)
+        text = (f"{status}, {window}: a median of {cur.median:.0f} business days{target}"
+                f"{_change(cur.median, prev.median if prev else None, '{:.0f}', earlier)}")
         if cur.late is not None:
-            per = unit[:-1].replace(" ", "-")  # business days -> a 10-business-day deadline
-            text += (f" {cur.late:.0%} of the {cur.counted:,} applications counted missed the "
-                     f"{deadlines[status]:g}-{per} deadline"
-                     f"{_change(cur.late, prev.late if prev else None, '{:.0%}')}.")
-        out.append(text)
+            text += (f"; {cur.late:.0%} of the {cur.counted:,} applications counted missed the deadline"
+                     f"{_change(cur.late, prev.late if prev else None, '{:.0%}', earlier)}")
+        out.append(text + ".")
     return out
 
 
-def _change(now: float, before: float | None, fmt: str) -> str:
+def review_table(q: Quarters, review: list[str], deadlines: dict[str, Deadline]) -> pl.DataFrame:
+    """The figures of :func:`review_sentences`, a row per status and quarter, so each one on page 1
+    can be found in the appendix (a reviewer could not trace them)."""
+    rows = []
+    for status in review:
+        for period, figures in ((q.now, q.figures_now), (q.before, q.figures_before)):
+            f = figures.get(status, StatusFigures(None, 0, None))
+            days, unit = deadlines.get(status, (None, ""))
+            rows.append({"Status": status, "Entered in": period.words(q.zone), "Stays entered": f"{f.stays:,}",
+                         "Median business days": "-" if f.median is None else f"{f.median:.0f}",
+                         "Deadline": "-" if days is None else f"{days:g} {unit.replace('_', ' ')}",
+                         "Counted for the deadline": f"{f.counted:,}" if f.late is not None else "-",
+                         "Missed": f"{f.missed:,}" if f.late is not None else "-",
+                         "Missed (share)": "-" if f.late is None else f"{f.late:.0%}"})
+    return pl.DataFrame(rows, schema=dict.fromkeys(
+        ["Status", "Entered in", "Stays entered", "Median business days", "Deadline", "Counted for the deadline",
+         "Missed", "Missed (share)"], pl.String))
+
+
+def _change(now: float, before: float | None, fmt: str, earlier: str) -> str:
     if before is None:
-        return ", with no figure for the 3 months before to compare"
+        return f", with no figure for {earlier} to compare"
     if fmt.format(now) == fmt.format(before):
-        return f", the same as the 3 months before ({fmt.format(before)})"
+        return f", the same as in {earlier} ({fmt.format(before)})"
     word = "up" if now > before else "down"
-    return f", {word} from {fmt.format(before)} the 3 months before"
+    return f", {word} from {fmt.format(before)} in {earlier}"
 
 
-def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> list[str]:
-    """:func:`review_sentences` for a program profile: its calendar, final and review statuses, and
-    the per-status deadlines counted in business days (other units and tracked rules are in the
-    SLA table)."""
-    deadlines = {d.status: d.days for d in prof.deadlines
-                 if d.status and d.track is None and d.unit == "business_days"}
+def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> tuple[list[str], pl.DataFrame]:
+    """:func:`review_sentences` and :func:`review_table` for a program profile: its calendar, final and
+    review statuses, and the per-status deadlines in business or calendar days (business hours,
+    spans and tracked rules are in the SLA table and its sentences)."""
+    deadlines = {d.status: (d.days, d.unit) for d in prof.deadlines
+                 if d.status and d.track is None and d.unit in ("business_days", "calendar_days")}
     review = prof.roles.review or [s for s in deadlines if s not in prof.roles.final]
-    return review_sentences(events, prof.calendar.calendar(), as_of, prof.roles.final, review, deadlines)
+    q = quarters(events, prof.calendar.calendar(), as_of, prof.roles.final, deadlines)
+    return review_sentences(q, review, deadlines), review_table(q, review, deadlines)
 
 
 def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str]:
@@ -118,8 +197,8 @@ def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str
     how many judged, and the days allowed in their unit. Rows held back for too few projects say so.
     ``since``: the first local day the table counts from, said in each sentence (beside a "last 3
     months" sentence of the same status, a reader must tell the two windows apart)."""
-    window = f" since {since:%b} {since.day}, {since.year}" if since else ""
-    out = []
+    window = f"Since {since:%b} {since.day}, {since.year}, c" if since else "C"
+    out = [f"{window}ounting the projects still open and already late as missed:"] if sla.height else []
     for r in sla.iter_rows(named=True):
         track = f" ({r['track']})" if r.get("track") not in (None, "all") else ""
         name = str(r["deadline"]).replace(" -> ", " → ")  # a span's key, drawn as the charts draw it
@@ -129,11 +208,9 @@ def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str
             out.append(f"{name}{track}: too few projects to judge ({judged}).")
             continue
         late = int(r["completed_late"]) + int(r["open_late"])
-        # the clock as the chart says it
-        clock = (f", counting the utility's days only{',' if window else ''}" if r.get("clock") == "utility"
-                 else "")
-        out.append(f"{name}{track}: {r['pct_exceeding']:.0%} missed the deadline of {r['days']:g} {unit}{clock}"
-                   f"{window} ({late:,} of {judged:,}, counting those still open and already late).")
+        clock = ", counting the utility's days only" if r.get("clock") == "utility" else ""  # as the chart says it
+        out.append(f"{name}{track}: {r['pct_exceeding']:.0%} missed its deadline of {r['days']:g} {unit}{clock} "
+                   f"({late:,} of {judged:,}).")
     return out
 
 
@@ -173,8 +250,9 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         a_now, a_before = recent["arrivals"].mean(), before["arrivals"].mean()
         d_now = recent["departures"].mean()
         assert isinstance(a_now, float) and isinstance(a_before, float) and isinstance(d_now, float)
-        out.append(f"Over the last 3 complete months, {a_now:,.0f} applications arrived a month on average"
-                   f"{_change(a_now, a_before, '{:,.0f}')}; {d_now:,.0f} a month reached a final status.")
+        span, earlier = (month_span(p["period"][0], p["period"][-1]) for p in (recent, before))
+        out.append(f"Over the last 3 complete months ({span}), {a_now:,.0f} applications arrived a month on average"
+                   f"{_change(a_now, a_before, '{:,.0f}', earlier)}; {d_now:,.0f} a month reached a final status.")
     current = months.filter(pl.col("period") == month_start)
     if current.height:
         row = current.row(0, named=True)

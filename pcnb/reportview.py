@@ -116,7 +116,7 @@ def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True
     is wrong by the time a forwarded page is read."""
     prof = ws.profile
     health = ws.health() if relative and not PRINTED else dataclasses.replace(ws.health(), now=None)
-    rows = {"Program": f"{prof.program_name or ws.program} ({ws.program})",
+    rows = {"Program": prof.program_name or ws.program,  # its id is the analyst's (ws.program), not a reader's
             "Environment": ENVIRONMENT_WORDS.get(ws.client.settings.environment, ws.client.settings.environment),
             # the zone as a reader says it ("Los Angeles time"), not its key ("America/Los_Angeles")
             "As of": f"{clock.local_time(as_of, prof.calendar.timezone)} ({zone_words(prof.calendar.timezone)})",
@@ -142,13 +142,23 @@ def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Htm
                  caption + "\n" + "\n".join(f"  {k}: {v}" for k, v in shown.items()))
 
 
-def in_short(sentences: list[str], caption: str = "In short") -> _Html:
+def in_short(sentences: list[str], caption: str = "In short", figures: object = None) -> _Html:
     """The answer to the report's question in sentences (pcnb.headlines), right under the title block:
-    what a manager reads before any chart."""
+    what a manager reads before any chart. ``figures``: where the sentences' figures are
+    (pcnb.appendix.behind): in a report a reference to the appendix, said last in the box; on screen
+    the table itself, beneath it."""
     shown = [visible(s) for s in sentences]  # sentences carry status names
     body = "".join(f"<p>{html.escape(s)}</p>" for s in shown)
-    return _Html(f"<div class='{IN_SHORT_CLASS} {SUMMARY_CLASS}'><b>{html.escape(caption)}</b>{body}</div>",
-                 caption + "\n" + "\n".join(f"  {s}" for s in shown))
+    text = caption + "\n" + "\n".join(f"  {s}" for s in shown)
+    said = getattr(figures, "text", None)
+    if callable(said):  # a reference: not REFERENCE_CLASS, which a section's caption would take in
+        body += f"<p class='{IN_SHORT_CLASS}-ref'><i>{html.escape(said())}</i></p>"
+        text += f"\n  {said()}"
+    box = f"<div class='{IN_SHORT_CLASS} {SUMMARY_CLASS}'><b>{html.escape(caption)}</b>{body}</div>"
+    table = getattr(figures, "_repr_html_", None) if not callable(said) else None
+    if callable(table):
+        return _Html(box + str(table()), text + "\n" + repr(figures))
+    return _Html(box, text)
 
 
 def _fmt(v: object) -> str:

@@ -4,7 +4,7 @@ tables and charts, the previous period as a point-in-time cut, and too little da
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -14,7 +14,7 @@ from benchmarks.inference import inputs
 from pcnb.analytics import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
-from pcnb.headlines import PERIOD, flow_sentences, period_figures, review_sentences
+from pcnb.headlines import complete_months, flow_sentences, period_figures, quarters, review_sentences, review_table
 from pcnb.reportview import in_short
 from pcnb.sandbox.generator import generate
 from tests.conftest import END, FINAL
@@ -29,39 +29,104 @@ def events() -> pl.DataFrame:
     return inputs(generate(2000, seed=7, end=END))["events"]
 
 
+DL = {s: (d, "business_days") for s, d in DEADLINES.items()}
+
+
 def test_each_sentence_states_the_figures_the_sla_table_computes(events):
-    said = review_sentences(events, CAL, END, list(FINAL), REVIEW, DEADLINES)
+    q = quarters(events, CAL, END, list(FINAL), DL)
+    said = review_sentences(q, REVIEW, DL)
     assert len(said) == 2
-    window = status_intervals(events, CAL, END, terminal=FINAL).filter(pl.col("entered") >= END - PERIOD)
+    period = complete_months(END, CAL.timezone)
+    window = status_intervals(events.filter(pl.col("ts") < period.end), CAL, period.end, terminal=FINAL).filter(
+        (pl.col("entered") >= period.start) & (pl.col("entered") < period.end))
     sla = sla_compliance(window, {k: int(v) for k, v in DEADLINES.items()})
+    months = period.words(ZoneInfo(CAL.timezone))
     for status, sentence in zip(REVIEW, said, strict=True):
         late = sla.filter(pl.col("status") == status)["pct_exceeding"].item()
-        assert sentence.startswith(f"{status} took a median of ")
-        assert f"; deadline {DEADLINES[status]:g})" in sentence
+        # which 3 months, in the program's days: the last 3 complete ones, as report 02 says them
+        assert sentence.startswith(f"{status}, {months}: a median of "), sentence
+        assert f" business days (deadline {DEADLINES[status]:g} business days)" in sentence, sentence
         counted = sla.filter(pl.col("status") == status).select(pl.col("completed") + pl.col("open_late")).item()
         assert f"{late:.0%} of the {counted:,} applications counted missed" in sentence, (sentence, late, counted)
-        # which 3 months, in the program's days (it said "the last 3 months", read as the complete ones)
-        assert f"in the 3 months to {END.astimezone(ZoneInfo(CAL.timezone)):%b %-d} (entered from " in sentence
-        assert re.search(r"(up|down) from \d+%|the same as the 3 months before", sentence), sentence
+        earlier = q.before.words(ZoneInfo(CAL.timezone), year=q.before.end.year != q.now.end.year)
+        said_then = rf"(up|down) from \d+% in {earlier}\.|the same as in {earlier} \(\d+%\)\.$"
+        assert re.search(said_then, sentence), sentence
+
+
+def test_the_quarter_is_the_last_3_complete_months_of_the_programs_calendar():
+    zone = ZoneInfo("America/Los_Angeles")
+    # 07:30 UTC on December 1st is still November 30th in Los Angeles: November is under way there
+    assert complete_months(datetime(2026, 12, 1, 7, 30, tzinfo=UTC), zone.key).words(zone) == "August–October 2026"
+    now = complete_months(datetime(2026, 12, 1, 9, tzinfo=UTC), zone.key)
+    assert now.words(zone) == "September–November 2026"
+    assert (now.start, now.end) == (datetime(2026, 9, 1, 7, tzinfo=UTC), datetime(2026, 12, 1, 8, tzinfo=UTC))
+    assert complete_months(datetime(2027, 2, 10, tzinfo=UTC), zone.key).words(zone) == "November 2026–January 2027"
+    assert complete_months(datetime(2027, 1, 15, tzinfo=UTC), zone.key, back=1).words(zone) == "July–September 2026"
+
+
+def test_the_appendix_table_holds_every_figure_of_the_sentences(events):
+    """A reviewer could not trace page 1's quarter to any table: each figure is in the table."""
+    q = quarters(events, CAL, END, list(FINAL), DL)
+    said, table = review_sentences(q, REVIEW, DL), review_table(q, REVIEW, DL)
+    assert table.height == 4 and table["Status"].to_list() == [REVIEW[0]] * 2 + [REVIEW[1]] * 2
+    zone = ZoneInfo(CAL.timezone)
+    assert table["Entered in"].to_list()[:2] == [q.now.words(zone), q.before.words(zone)]
+    for sentence, row, before in zip(said, table.rows(named=True)[::2], table.rows(named=True)[1::2], strict=True):
+        assert f"median of {row['Median business days']} business days" in sentence
+        assert f"{row['Missed (share)']} of the {row['Counted for the deadline']} applications counted" in sentence
+        assert before["Missed (share)"] in sentence.split("deadline", 2)[-1], (sentence, before)
+        share = int(row["Missed"].replace(",", "")) / int(row["Counted for the deadline"].replace(",", ""))
+        assert f"{share:.0%}" == row["Missed (share)"]
+
+
+def test_a_calendar_day_deadline_is_judged_in_calendar_days(events):
+    """Page 1 judged only business-day deadlines: a 30-calendar-day one had no quarter figure."""
+    dl = {"Application Review": (10.0, "calendar_days")}
+    q = quarters(events, CAL, END, list(FINAL), dl)
+    said = review_sentences(q, ["Application Review"], dl)[0]
+    window = status_intervals(events.filter(pl.col("ts") < q.now.end), CAL, q.now.end, terminal=FINAL).filter(
+        (pl.col("entered") >= q.now.start) & (pl.col("entered") < q.now.end))
+    sla = sla_compliance(window, {"Application Review": 10}, unit="calendar_days")
+    business = sla_compliance(window, {"Application Review": 10})
+    late = sla["pct_exceeding"].item()
+    assert "(deadline 10 calendar days)" in said and f"; {late:.0%} of the " in said
+    assert f"{late:.0%}" != f"{business['pct_exceeding'].item():.0%}"  # the unit changed the answer
 
 
 def test_the_previous_period_is_what_the_data_said_then(events):
-    earlier = END - PERIOD
-    then = period_figures(events.filter(pl.col("ts") <= earlier), CAL, earlier, list(FINAL), DEADLINES)
-    now_cut = period_figures(events, CAL, earlier, list(FINAL), DEADLINES)  # later events must not leak in
+    before = complete_months(END, CAL.timezone, back=1)
+    then = period_figures(events.filter(pl.col("ts") < before.end), CAL, before, list(FINAL), DL)
+    now_cut = period_figures(events, CAL, before, list(FINAL), DL)  # later events must not leak in
     assert then == now_cut and then["Application Review"].stays > 0
 
 
 def test_too_few_stays_are_said_and_no_median_is_made_up(events):
     few = events.filter(pl.col("project_id").is_in(events["project_id"].unique().sort().head(30).to_list()))
-    said = review_sentences(few, CAL, END, list(FINAL), REVIEW, DEADLINES)
-    assert all("too few applications in the 3 months" in s and "median of" not in s for s in said), said
+    said = review_sentences(quarters(few, CAL, END, list(FINAL), DL), REVIEW, DL)
+    assert all("too few applications entered it (" in s and "median of" not in s for s in said), said
 
 
 def test_in_short_escapes_what_it_is_given():
     block = in_short(["<b>Review</b> took 3 days."])
     assert "&lt;b&gt;Review&lt;/b&gt;" in block._repr_html_() and "In short" in repr(block)
-    assert END - PERIOD < END - timedelta(days=90)
+
+
+def test_in_short_says_where_its_figures_are(monkeypatch):
+    """In a report the box ends with its appendix table's number; on screen the table stands beneath."""
+    from pcnb import appendix, reportview
+
+    table = pl.DataFrame({"Status": ["Review"], "Median business days": ["7"]})
+    monkeypatch.setattr(reportview, "PRINTED", False)
+    screen = in_short(["Review took 7 days."], figures=appendix.behind(table, "The quarter", place="page 1"))
+    assert screen._repr_html_().index("</div>") < screen._repr_html_().index("The quarter")
+    monkeypatch.setattr(reportview, "PRINTED", True)
+    monkeypatch.setattr(appendix, "HELD", [])
+    paper = in_short(["Review took 7 days."], figures=appendix.behind(table, "The quarter", place="page 1",
+                                                                       what="The figures of the first sentences"))
+    markup = paper._repr_html_()
+    assert "The figures of the first sentences: table A1 in the appendix." in markup
+    assert markup.index("table A1") < markup.index("</div>") and reportview.REFERENCE_CLASS not in markup
+    assert appendix.HELD[0].title() == "Table A1. The quarter (page 1)"
 
 
 def _months(first: date, arrivals: list[int], departures: list[int]) -> pl.DataFrame:
@@ -76,8 +141,8 @@ def test_the_flow_sentences_leave_the_month_under_way_out_of_the_averages():
     said = flow_sentences(months, datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", 123)
     assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the submitted "
                        "work in progress grew by 16 (123 in progress now).")
-    assert said[1].startswith("Over the last 3 complete months, 92 applications arrived a month on average, up "
-                              "from 60 the 3 months before; 82 a month reached a final status.")
+    assert said[1].startswith("Over the last 3 complete months (August–October 2026), 92 applications arrived a "
+                              "month on average, up from 60 in May–July 2026; 82 a month reached a final status.")
     assert said[2].startswith("November 2026 so far (30 days): 9 arrived, 30 reached a final status")
     later = flow_sentences(months, datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "America/Los_Angeles", 123)
     assert later[0].startswith("In November 2026, 9 applications arrived") and len(later) == 2  # December: no row
@@ -116,11 +181,13 @@ def test_every_deadline_gets_its_sentence_in_its_own_unit():
                         "pct_exceeding": [0.2481, 0.3524, None], "suppressed": [False, False, True],
                         "clock": ["elapsed", "utility", "elapsed"]})
     assert deadline_sentences(sla) == [
-        "Review: 25% missed the deadline of 5 business days (66 of 263, counting those still open and already late).",
+        "Counting the projects still open and already late as missed:",
+        "Review: 25% missed its deadline of 5 business days (66 of 263).",
         # the clock as the chart says it (page 1 left out "utility's clock only", a reviewer found)
-        "Review → Paid (Fast): 35% missed the deadline of 25 business days, counting the utility's days only "
-        "(37 of 105, counting those still open and already late).",
+        "Review → Paid (Fast): 35% missed its deadline of 25 business days, counting the utility's days only "
+        "(37 of 105).",
         "Payment: too few projects to judge (103)."]
+    assert deadline_sentences(sla.clear()) == []
 
 
 def test_deadline_sentences_say_their_window():
@@ -134,8 +201,8 @@ def test_deadline_sentences_say_their_window():
                         "completed": [1844], "completed_late": [500], "open_late": [15], "pct_exceeding": [0.2793],
                         "suppressed": [False]})
     assert deadline_sentences(sla, since=date(2024, 1, 1)) == [
-        "Review: 28% missed the deadline of 10 business days since Jan 1, 2024 (515 of 1,859, counting those "
-        "still open and already late)."]
+        "Since Jan 1, 2024, counting the projects still open and already late as missed:",
+        "Review: 28% missed its deadline of 10 business days (515 of 1,859)."]
 
 
 def test_the_waiting_sentence_names_where_the_open_work_is(events):
