@@ -83,9 +83,10 @@ NOTEBOOKS = {
         "say (withdrawn, cancelled, rejected). A project re-opened "
         "and closed again departs twice; its re-opening is counted apart. When more arrive than depart, "
         "the work in progress grows. The chart shows arrivals and completions; the table by month also shows every "
-        "departure, and its last column adds up the monthly changes since the period began. The work in progress "
-        "now (page 1) is larger than that sum: it also holds the projects already open when the period began, "
-        "and the drafts never submitted. Months are the program's local months.",
+        "departure, and its last column adds up the monthly changes from the table's first month: in the row of the "
+        "last complete month it is page 1's change over 12 months. The work in progress now (page 1) is larger "
+        "than that sum: it also holds the projects already open before that month, and the drafts never "
+        "submitted. Months are the program's local months.",
         "from pcnb import frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
@@ -102,8 +103,11 @@ NOTEBOOKS = {
         "done = f'Reached {completion}'  # the chart's second bars, beside every departure\n"
         "completed = flow.filter(pl.col('status') == completion).select('period', pl.col('count').alias(done))\n"
         "shown = (months.tail(13).join(completed, on='period', how='left').with_columns(pl.col(done).fill_null(0))\n"
-        "         .select('period', 'arrivals', done, pl.exclude('period', 'arrivals', done)))  # `months`: every digit\n"
-        "table = frameview.partial_month(frameview.for_managers(shown), local_day)\n"
+        "         .select('period', 'arrivals', done, pl.exclude('period', 'arrivals', done))  # `months`: every digit\n"
+        "         .with_columns(pl.col('net_flow').cum_sum().alias('cumulative_net')))  # from the table's first month\n"
+        "first = shown['period'][0]\n"
+        "table = frameview.partial_month(frameview.for_managers(shown), local_day).rename(\n"
+        "    {'Net change since the period began': f'Total change since {first:%b} 1, {first.year}'})\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
         "display(chart, appendix.behind(table, 'Arrivals, completions and departures by month, the last 12 complete "
         "months and this one', chart=chart, what='Arrivals, completions and departures by month'))",

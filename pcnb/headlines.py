@@ -243,8 +243,9 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         came, left = (year[c].cast(pl.Float64).mean() for c in ("arrivals", "departures"))
         assert isinstance(came, float) and isinstance(left, float)
         # "submitted": the chart of work in progress holds the drafts too, and rose by more (a reviewer)
-        out.append(f"Over the last 12 complete months the submitted work in progress {trend}: {came:,.0f} arrived and "
-                   f"{left:,.0f} reached a final status a month on average.")
+        span = month_span(year["period"][0], year["period"][-1])
+        out.append(f"Over the last 12 complete months ({span}) the submitted work in progress {trend}: {came:,.0f} "
+                   f"arrived and {left:,.0f} reached a final status a month on average.")
     if done.height >= 6:
         recent, before = done.tail(3), done.tail(6).head(3)
         a_now, a_before = recent["arrivals"].mean(), before["arrivals"].mean()

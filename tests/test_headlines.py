@@ -167,8 +167,8 @@ def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
     # "submitted": the work-in-progress chart holds the drafts too, and rose by more over the year
     assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the submitted "
                        "work in progress held steady (300 open now, 68 of them not yet submitted).")
-    assert said[1] == ("Over the last 12 complete months the submitted work in progress grew by 220: 100 arrived "
-                       "and 82 reached a final status a month on average.")
+    assert said[1] == ("Over the last 12 complete months (December 2025–November 2026) the submitted work in "
+                       "progress grew by 220: 100 arrived and 82 reached a final status a month on average.")
 
 
 def test_every_deadline_gets_its_sentence_in_its_own_unit():

@@ -80,6 +80,25 @@ def test_notebooks_run_on_every_program(notebook, program, tmp_path, monkeypatch
         assert sum(_has_data(f) for f in figures) >= len(figures) - 1
     else:  # the write-back ran: a plan, a journal with request ids, and an undo
         assert "request_id" in text and "done" in text
+    if notebook == "02_pipeline_throughput":
+        _the_years_change_is_in_the_table(out.read_text())
+
+
+def _the_years_change_is_in_the_table(page: str) -> None:
+    """Page 1's change over 12 months is the flow table's last column in the row of the last
+    complete month (a reviewer could not find it: the column added up since the period began)."""
+    import html
+    import re
+
+    said = re.search(r"Over the last 12 complete months \(\w+ \d{4}–(\w+ \d{4})\) the submitted work in progress "
+                     r"(grew by ([\d,]+)|shrank by ([\d,]+)|held steady)", html.unescape(page))
+    assert said, "no 12-month sentence on page 1"
+    change = int((said.group(3) or said.group(4) or "0").replace(",", "")) * (-1 if said.group(4) else 1)
+    flow_table = page[page.index("Table A1. Arrivals, completions and departures"):]  # the appendix's
+    row = re.search(rf"<tr>\s*<td[^>]*>{said.group(1)}</td>(.*?)</tr>", flow_table, re.S)
+    assert row, f"no row for {said.group(1)}"
+    last = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)[-1]
+    assert int(last.replace(",", "").replace("−", "-")) == change, (said.group(0), last)
 
 
 @pytest.mark.parametrize("program", (*PROGRAMS, QUEUE))
