@@ -87,17 +87,12 @@ NOTEBOOKS = {
         "last complete month it is page 1's change over 12 months. The work in progress now (page 1) is larger "
         "than that sum: it also holds the projects already open before that month, and the drafts never "
         "submitted. Months are the program's local months.",
-        "from pcnb import frameview, headlines\n"
+        "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "drafts = open_now.filter(pl.col('status').is_in(prof.roles.draft)).height  # not yet submitted\n"
-        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
-        "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders))",
-        "from pcnb import appendix\n"
-        "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', "
-        "calendar=cal)\n"
-        "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
+        "flow = in_period.pc.throughput(statuses=[intake, completion], every='1mo', calendar=cal)\n"
         "local_day = as_of_ts.astimezone(local).date()\n"
         "# the 12 complete months page 1 speaks of, and the month under way marked as partial\n"
         "done = f'Reached {completion}'  # the chart's second bars, beside every departure\n"
@@ -108,9 +103,14 @@ NOTEBOOKS = {
         "first = shown['period'][0]\n"
         "table = frameview.partial_month(frameview.for_managers(shown), local_day).rename(\n"
         "    {'Net change since the period began': f'Total change since {first:%b} 1, {first.year}'})\n"
+        "caption = 'Arrivals, completions and departures by month, the last 12 complete months and this one'\n"
+        "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
+        "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
+        "         figures=appendix.pointer(table, caption, place=\"page 1's sentences\",\n"
+        "                                  what='The monthly figures of these sentences'))",
+        "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
-        "display(chart, appendix.behind(table, 'Arrivals, completions and departures by month, the last 12 complete "
-        "months and this one', chart=chart, what='Arrivals, completions and departures by month'))",
+        "display(chart, appendix.behind(table, caption, chart=chart, what='Arrivals, completions and departures by month'))",
         "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"

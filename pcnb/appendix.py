@@ -37,8 +37,8 @@ class Held:
     place: str = ""
 
     def title(self) -> str:
-        where = f" (chart: “{self.chart}”)" if self.chart else f" ({self.place})" if self.place else ""
-        return f"Table {self.number}. {self.caption}{where}"
+        where = "; ".join([*([self.place] if self.place else []), *([f"chart: “{self.chart}”"] if self.chart else [])])
+        return f"Table {self.number}. {self.caption}{f' ({where})' if where else ''}"
 
 
 #: the tables held in this kernel since the appendix was last shown
@@ -89,8 +89,22 @@ def behind(frame: pl.DataFrame, caption: str, grid: bool = False, chart: go.Figu
     is read from when no chart is (page 1's sentences)."""
     if not reportview.PRINTED:
         return shown(frame, caption, grid)
-    HELD.append(Held(f"A{len(HELD) + 1}", caption, frame, grid, question(chart), place))
-    return Reference(HELD[-1].number, *([what] if what else []))
+    held = next((h for h in HELD if h.frame is frame), None)  # page 1 pointed to it already (pointer)
+    if held is None:
+        HELD.append(held := Held(f"A{len(HELD) + 1}", caption, frame, grid, "", place))
+    held.chart = held.chart or question(chart)
+    return Reference(held.number, *([what] if what else []))
+
+
+def pointer(frame: pl.DataFrame, caption: str, place: str, what: str) -> Reference | None:
+    """Page 1's pointer to the table a chart further on shows (its sentences' figures): in a report the
+    table is held now, so it is numbered from page 1 and the chart's :func:`behind` (given the same
+    frame) refers to the same number; on screen nothing, the table stands beneath its chart."""
+    if not reportview.PRINTED:
+        return None
+    reference = behind(frame, caption, place=place, what=what)
+    assert isinstance(reference, Reference)
+    return reference
 
 
 def show() -> None:

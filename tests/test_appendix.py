@@ -103,3 +103,20 @@ def test_a_table_that_is_not_the_charts_own_figures_is_called_what_it_is(printed
     completions: "the figures behind this chart" sent a reader to a table without the chart's bars."""
     ref = appendix.behind(TABLE, "Arrivals and departures by month", what="Arrivals and departures by month")
     assert repr(ref) == "Arrivals and departures by month: table A1 in the appendix."
+
+
+def test_page_1_points_to_the_table_its_chart_shows_later(monkeypatch):
+    """Report 02's page 1 speaks of the monthly flow table the arrivals chart shows further on: one
+    table, numbered from page 1, and the chart refers to the same number; on screen no pointer."""
+    monkeypatch.setattr(appendix, "HELD", [])
+    monkeypatch.setattr(reportview, "PRINTED", False)
+    assert appendix.pointer(TABLE, "By month", place="page 1's sentences", what="The monthly figures") is None
+    monkeypatch.setattr(reportview, "PRINTED", True)
+    first = appendix.pointer(TABLE, "By month", place="page 1's sentences", what="The monthly figures")
+    later = appendix.behind(TABLE, "By month", chart=_chart("How many arrived?"))
+    other = appendix.behind(TABLE.head(1), "Another", chart="Where does work wait?")
+    assert first is not None and first.text() == "The monthly figures: table A1 in the appendix."
+    assert repr(later) == "The figures behind this chart: table A1 in the appendix." and "table A2" in repr(other)
+    assert [h.title() for h in appendix.HELD] == [
+        "Table A1. By month (page 1's sentences; chart: “How many arrived?”)",
+        "Table A2. Another (chart: “Where does work wait?”)"]
