@@ -86,6 +86,10 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
          ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}.pcnb-title{font-size:.85em}"
+         # JupyterLab keeps every output whole on paper (break-inside:avoid-page): an answer too long for
+         # what page 1 has left moved whole to page 2 and left page 1 a title block; it may break between
+         # its sentences instead
+         ".jp-OutputArea-child:has(.pcnb-in-short){break-inside:auto!important}.pcnb-in-short p{break-inside:avoid}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")

@@ -75,3 +75,29 @@ def test_only_a_chart_too_tall_for_its_caption_and_page_is_made_shorter_and_neve
     assert tall["text/html"].count("</script>") == scripts  # a title's "</script>" does not end the script
     assert short["application/vnd.plotly.v1+json"]["layout"]["height"] == 400  # fits under its caption: unchanged
     assert huge["application/vnd.plotly.v1+json"]["layout"]["height"] == int(LEAST * 2000)  # shorter, not squashed
+
+
+@pytest.mark.slow
+def test_a_long_answer_starts_on_page_1_under_the_title_block(tmp_path):
+    """JupyterLab keeps each output whole on paper: an "In short" box too long for what page 1 had
+    left moved whole to page 2 (the rebate program's report 03 printed page 1 as a title block alone).
+    It starts on page 1 and goes on, between its sentences, on page 2."""
+    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    said = [f"SENTENCE{i} " + "A figure said in words, with the change since the months before it. " * 3
+            for i in range(9)]  # less than a page, more than page 1 has left
+    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
+                             new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
+                             # a box before it (the title block's place): a break may come between the two
+                             new_code_cell("from pcnb.reportview import in_short, summary\n"
+                                           "display(summary({'projects': 2000}))\nin_short(" + repr(said) + ")")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source = tmp_path / "long.ipynb"
+    nbformat.write(nb, source)
+    pdf = to_pdf(run_report(source, tmp_path / "out" / "long.html"), tmp_path / "long.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) == 2 and "In short" in pages[0] and "SENTENCE0" in pages[0], [p[:300] for p in pages]
+    assert "SENTENCE8" in pages[1] and all(p.count("SENTENCE") for p in pages)
+    # a sentence is never cut across the two pages: each page's last one is whole
+    assert all(" ".join(p.split("SENTENCE")[-1].split()).count("before it.") == 3 for p in pages)
