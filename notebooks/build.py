@@ -28,12 +28,12 @@ import polars as pl
 import pcnb.analytics  # registers df.pc
 from pcnb import charts
 from pcnb.notebook_setup import setup
-from pcnb.reportview import summary, title_block
+from pcnb.reportview import period_words, summary, title_block
 
 pio.renderers.default = "plotly_mimetype+notebook"  # interactive in Jupyter, self-contained in HTML reports
 nb = setup(environment, program, start_date, as_of)  # connect, sync (its progress shows), profile, stays at as_of
 globals().update(nb.names())  # ws, prof, cal, final, intake, completion, as_of_ts, events, intervals, in_period
-display(title_block(ws, as_of_ts, period=f"from {start_day:%B} {start_day.day}, {start_day.year}"))
+display(title_block(ws, as_of_ts, period=period_words(start_day, events, cal.timezone)))
 print(report)
 '''
 
@@ -114,9 +114,12 @@ NOTEBOOKS = {
         "## Work in progress by status\n\nProjects in each status that is not final, at the end of each day: the "
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
-        "charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)",
-        "## Completions by installer\n\nProjects reaching the completion status (the second status of the "
-        "arrivals chart) each month over the last 12 complete months and this one, for the 5 installers (the "
+        "chart = charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)\n"
+        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
+        "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "                               chart=chart, place=\"page 1's last sentence\",\n"
+        "                               what='The work in progress now, by status'))",
+        "## Completions by installer\n\nProjects reaching completion (the arrivals chart's second bars) each month over the last 12 complete months and this one, for the 5 installers (the "
         "project's owner in PowerClerk) with the most projects, the others together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
@@ -130,7 +133,7 @@ NOTEBOOKS = {
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
         "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
         "each in the unit it is set in. Stays entered "
-        "from the first day of the period (the title block's) to the report's as-of time; figures are as the data "
+        "from the first day of the period named above to the report's as-of time; figures are as the data "
         "stood then.",
         SETUP,
         "from pcnb import appendix, frameview, headlines\n"
@@ -140,12 +143,12 @@ NOTEBOOKS = {
         "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
-        "         figures=appendix.behind(figures, 'The last 3 complete months against the 3 before, per review status, as '\n"
+        "         figures=appendix.behind(figures, 'The last 3 complete months against the 3 before, per status under review or with a deadline, as '\n"
         "                                          'the data stood at the end of each (medians count the stays still open, '\n"
         "                                          'at their age then)', place=\"page 1's sentences\",\n"
         "                                 what=f\"The figures of the sentences on {figures['Entered in'][0]}\")\n"
         "         if figures.height else None)",
-        "## Time in status\n\nBusiness days in each status, over the stays that finished. The chart's table also "
+        "## Time in status\n\nBusiness days in each status, over the stays that finished. The table of its figures also "
         "counts the stays still open, at their age so far, so a period whose slow applications are still "
         "waiting does not look faster than it is. Statuses with fewer than 10 stays are not shown.",
         "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
@@ -172,7 +175,8 @@ NOTEBOOKS = {
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
         "### By installer\n\nFor the five installers with the most projects (an installer is the project's "
         "owner in PowerClerk), how often their projects missed each status's deadline, statuses in the process's "
-        "order. It holds the deadlines on one status in the unit most of them use (the table's title names it); "
+        "order. Only the deadlines set on one status count here, in the unit most of them use, which the table's "
+        "heading names; "
         "deadlines in another unit, or from one status to another, are only in the SLA compliance chart. A high share says where that installer's projects waited, "
         "not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
@@ -196,8 +200,12 @@ NOTEBOOKS = {
         "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline. Every "
         "open stay counts here, a second visit too and whenever it began; the SLA compliance section judges only "
         "each project's first stay from the period's start, so its open counts are smaller.",
-        "charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
-        "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))",
+        "chart = charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
+        "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))\n"
+        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
+        "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "                               chart=chart, place=\"page 1's last sentence\",\n"
+        "                               what='Each status\\'s open applications and their median age'))",
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
@@ -397,7 +405,7 @@ NOTEBOOKS = {
         "each allows and whose days count; this report counts every step over a reporting period as the data "
         "stood at the period's end, with every case behind each figure (docs/compliance.md).",
         SETUP.replace("start_date, as_of)", "start_date, as_of, sync=sync)")
-        .replace('display(title_block(ws, as_of_ts, period=f"from {start_day:%B} {start_day.day}, {start_day.year}"))\n', ""),
+        .replace('display(title_block(ws, as_of_ts, period=period_words(start_day, events, cal.timezone)))\n', ""),
         "from pcnb import frameview\n"
         "from IPython.display import Markdown\n"
         "from pcnb.compliance import counts, inputs, period as periods, trend\n"

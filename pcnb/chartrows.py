@@ -124,8 +124,8 @@ def time_in_status_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar
     n_all = int(tis.select(pl.col("n").sum() + pl.col("n_open").sum()).item()) if tis.height else 0
     finish(fig, title("How long do projects stay in each status?", as_of, n_all, cal, counted="stays"),
             "Business days in the status (finished stays)", "")
-    footnote(fig, "Finished stays only: the chart's table also counts the stays still open, at their age so far, "
-                  "so a slow status whose stays are still waiting is not flattered.")
+    footnote(fig, "Finished stays only. The table of these figures also counts the stays still open, at their age "
+                  "so far, so a status whose slow stays are still waiting does not look faster than it is.")
     return FigureWithTable(fig, table, "Business days in each status: of the finished stays, and counting the open "
                                        "ones at their age so far")
 
@@ -300,11 +300,11 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     fig.update_yaxes(categoryorder="array", categoryarray=y, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
     # no n over all the deadlines: a project counted once per deadline added up to 5,250 "projects" on a
-    # program of 2,000; each row says its own n and judged under its name
+    # program of 2,000; each row says its own n and how many were judged, under its name
     rows = f"{sla.height} deadline{'s' if sla.height != 1 else ''}"
     days, note = _days_counted(sla, cal)
     text = title("How often were the deadlines missed?", as_of, None, days,
-                 counted=f"{rows}, each with its projects (n) and those judged under its name", note=note,
+                 counted=f"{rows}, each naming its projects (n) and how many were judged", note=note,
                  timezone=cal.timezone)
     finish(fig, text, "Share of the judged projects", "")
     return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
@@ -359,7 +359,7 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     aside = [f"the {left_out} into a withdrawal, rejection or expiry" if left_out else "",
              f"{rare} rare one{'s' if rare != 1 else ''} (n < {min_n})" if rare else ""]
     aside = [a for a in aside if a]
-    note = which + (f"; {' and '.join(aside)} only in the chart's table" if aside else "")
+    note = which + (f"; {' and '.join(aside)} only in the table of these figures" if aside else "")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
                       counted="moves", note=note, timezone=timezone),
            f"{words.capitalize()} in the first status before the move", "")

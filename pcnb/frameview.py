@@ -155,7 +155,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_hours": ("Business hours allowed", "days"),
 }
 _WORDS = {"business_days": "business days", "calendar_days": "calendar days", "business_hours": "business hours",
-          "elapsed": "utility's and applicant's", "utility": "utility's only"}
+          "elapsed": "every day (the utility's and the applicant's)", "utility": "the utility's only"}
 
 
 def for_managers(frame: pl.DataFrame) -> pl.DataFrame:

@@ -24,6 +24,7 @@ import polars as pl
 
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
+from pcnb.analytics.survival import km_quantiles
 from pcnb.analytics.time_in_status import time_in_status
 
 #: months in a period of the sentences: a quarter, as most tariffs report
@@ -74,6 +75,7 @@ class StatusFigures:
     late: float | None  # (B + C) / (A + C), as the SLA table counts it: finished late or open and already late
     counted: int = 0  # A + C: the first stays the share is over
     missed: int = 0  # B + C
+    unit: str = "business_days"  # of the median: its deadline's where that is in calendar days
 
 
 #: a deadline as page 1 judges it: (days, unit), the unit business_days or calendar_days
@@ -97,14 +99,32 @@ def period_figures(events: pl.DataFrame, calendar: Any, period: Period, final: l
             sla = sla_compliance(iv, limits, min_n=min_n, unit=unit)
             late_by |= {r["status"]: (r["pct_exceeding"], r["completed"] + r["open_late"],
                                       r["completed_late"] + r["open_late"]) for r in sla.iter_rows(named=True)}
+    # a status whose deadline is in calendar days: its median in calendar days too, or "a median of 11
+    # business days (deadline 30 calendar days)" set two units side by side (a reviewer)
+    calendar_medians = _calendar_medians(iv, [k for k, (_, u) in deadlines.items() if u == "calendar_days"])
     out = {}
     for row in tis.iter_rows(named=True):
         status = row["status"]
         stays = int(row["n"] or 0) + int(row["n_open"] or 0)
         median = None if row.get("km_suppressed") or row["km_p50_bdays"] is None else float(row["km_p50_bdays"])
+        unit = "business_days"
+        if status in calendar_medians and median is not None:
+            median, unit = calendar_medians[status], "calendar_days"
         late, counted, missed = late_by.get(status, (None, 0, 0))
-        out[status] = StatusFigures(median, stays, late, counted, missed)
+        out[status] = StatusFigures(median, stays, late, counted, missed, unit)
     return out
+
+
+def _calendar_medians(iv: pl.DataFrame, statuses: list[str]) -> dict[str, float | None]:
+    """Kaplan-Meier medians in calendar days (open stays censored at their age), as time_in_status
+    gives them in business days."""
+    if not statuses:
+        return {}
+    stays = iv.filter(pl.col("status").is_in(statuses)).select(
+        pl.col("status").cast(pl.String), pl.coalesce("calendar_days", "age_calendar_days").alias("_t"),
+        (~pl.col("is_open")).alias("_event"))
+    km = km_quantiles(stays, ["status"], "_t", "_event", (0.5,), prefix="p")
+    return {r["status"]: r["p50"] for r in km.iter_rows(named=True)}
 
 
 @dataclass(frozen=True)
@@ -143,7 +163,7 @@ def review_sentences(q: Quarters, review: list[str], deadlines: dict[str, Deadli
         target = f" (deadline {days:g} {unit.replace('_', ' ')})" if unit else ""
         # the status and its months first, each figure then once: page 1 holds every sentence (a longer
         # wording pushed the box onto page 2 of the rebate program's report)
-        text = (f"{status}, {window}: a median of {cur.median:.0f} business days{target}"
+        text = (f"{status}, {window}: a median of {cur.median:.0f} {cur.unit.replace('_', ' ')}{target}"
                 f"{_change(cur.median, prev.median if prev else None, '{:.0f}', earlier)}")
         if cur.late is not None:
             text += (f"; {cur.late:.0%} of the {cur.counted:,} applications counted missed the deadline"
@@ -161,13 +181,13 @@ def review_table(q: Quarters, review: list[str], deadlines: dict[str, Deadline])
             f = figures.get(status, StatusFigures(None, 0, None))
             days, unit = deadlines.get(status, (None, ""))
             rows.append({"Status": status, "Entered in": period.words(q.zone), "Stays entered": f"{f.stays:,}",
-                         "Median business days": "-" if f.median is None else f"{f.median:.0f}",
+                         "Median": "-" if f.median is None else f"{f.median:.0f} {f.unit.replace('_', ' ')}",
                          "Deadline": "-" if days is None else f"{days:g} {unit.replace('_', ' ')}",
                          "Counted for the deadline": f"{f.counted:,}" if f.late is not None else "-",
                          "Missed": f"{f.missed:,}" if f.late is not None else "-",
                          "Missed (share)": "-" if f.late is None else f"{f.late:.0%}"})
     return pl.DataFrame(rows, schema=dict.fromkeys(
-        ["Status", "Entered in", "Stays entered", "Median business days", "Deadline", "Counted for the deadline",
+        ["Status", "Entered in", "Stays entered", "Median", "Deadline", "Counted for the deadline",
          "Missed", "Missed (share)"], pl.String))
 
 
@@ -181,12 +201,16 @@ def _change(now: float, before: float | None, fmt: str, earlier: str) -> str:
 
 
 def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> tuple[list[str], pl.DataFrame]:
-    """:func:`review_sentences` and :func:`review_table` for a program profile: its calendar, final and
-    review statuses, and the per-status deadlines in business or calendar days (business hours,
-    spans and tracked rules are in the SLA table and its sentences)."""
+    """:func:`review_sentences` and :func:`review_table` for a program profile: its calendar, final
+    statuses, and its review statuses with every status that has a deadline of its own, in business or
+    calendar days (business hours, spans and tracked rules are in the SLA table and its sentences)."""
     deadlines = {d.status: (d.days, d.unit) for d in prof.deadlines
                  if d.status and d.track is None and d.unit in ("business_days", "calendar_days")}
-    review = prof.roles.review or [s for s in deadlines if s not in prof.roles.final]
+    # the review statuses and every other status with a deadline of its own, in the process's order (a
+    # reviewer asked why page 1 compared the quarters of two statuses and left out a third's 17% missed)
+    judged = {*(prof.roles.review or []), *(s for s in deadlines if s not in prof.roles.final)}
+    order = [s.name for s in prof.statuses]
+    review = sorted(judged, key=lambda s: (order.index(s) if s in order else len(order), s))
     q = quarters(events, prof.calendar.calendar(), as_of, prof.roles.final, deadlines)
     return review_sentences(q, review, deadlines), review_table(q, review, deadlines)
 
@@ -232,10 +256,11 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         last = done.row(-1, named=True)
         grew = last["net_flow"]
         change = (f"grew by {grew:,}" if grew > 0 else f"shrank by {-grew:,}" if grew < 0 else "held steady")
-        now = (f"{in_progress:,} open now, {drafts:,} of them not yet submitted" if drafts else
-               f"{in_progress:,} in progress now")
+        # the month's change, then the total apart: "grew by 16 (300 open now)" read as "grew to 300" (a reviewer)
+        now = (f"{in_progress:,} are open now, {drafts:,} of them not yet submitted" if drafts else
+               f"{in_progress:,} are in progress now")
         out.append(f"In {last['period']:%B %Y}, {last['arrivals']:,} applications arrived and {last['departures']:,} "
-                   f"reached a final status: the submitted work in progress {change} ({now}).")
+                   f"reached a final status: the submitted work in progress {change} that month; {now}.")
     if done.height >= 12:
         year = done.tail(12)
         net = int(year["net_flow"].sum())
@@ -261,6 +286,27 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
                    f"{row['arrivals']:,} arrived, {row['departures']:,} reached a final status; a month under way "
                    "is left out of the averages.")
     return out or ["No complete month in the period yet: nothing to state."]
+
+
+def open_work_table(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
+                    holders: dict[str, str] | None = None) -> pl.DataFrame:
+    """Where the open work waits, a row per status, most first: what :func:`waiting_sentence` says of
+    the first row, for every status (a reviewer found page 1's "a median of 14 business days so far" in
+    no table). Columns as a manager reads them; the ages are of the open stays only, so they are not
+    the time-in-status medians, which count finished stays too."""
+    waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
+    by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
+                                                                  pl.col("age_business_days").median().alias("age"))
+          .sort(["n", "status"], descending=[True, False]))
+    total = max(waiting.height, 1)
+    whose = {"applicant": "the applicant's", "utility": "the utility's"}
+    return pl.DataFrame([{"Status": r["status"], "Open now": f"{r['n']:,}",
+                          "Share of the open work": f"{r['n'] / total:.0%}",
+                          "Median business days there so far": "-" if r["age"] is None else f"{r['age']:,.0f}",
+                          "Whose step": whose.get((holders or {}).get(r["status"], ""), "-")}
+                         for r in by.iter_rows(named=True)],
+                        schema=dict.fromkeys(["Status", "Open now", "Share of the open work",
+                                              "Median business days there so far", "Whose step"], pl.String))
 
 
 #: whose move it is in a status, as page 1 says it (the profile's holders)

@@ -20,9 +20,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nbformat
 
@@ -135,6 +136,17 @@ def title_block(ws: Any, as_of: datetime, title: str = "", relative: bool = True
     head = f"<h1>{html.escape(title)}</h1>" if title else ""
     return _Html(f"<div class='{TITLE_CLASS}'>{head}<dl>{items}</dl></div>",
                  "\n".join(f"{k}: {v}" for k, v in rows.items()))
+
+
+def period_words(start: date, events: Any, timezone: str) -> str:
+    """The title block's period: "from January 1, 2024", and the program's first status change where it
+    came later (a reviewer read "since Jan 1, 2024" beside charts that begin in June 2024)."""
+    said = f"from {start:%B} {start.day}, {start.year}"
+    first = events["ts"].min() if events.height else None
+    if first is None:
+        return said
+    day = first.astimezone(ZoneInfo(timezone)).date()
+    return said + (f" (its first status change: {day:%B} {day.day}, {day.year})" if day > start else "")
 
 
 def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Html:

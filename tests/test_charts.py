@@ -55,7 +55,7 @@ def test_charts_state_as_of_n_and_axes(synced):
         (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL, N),
         (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL, N),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Share of the judged projects", "", LOCAL, "2 deadlines, each with its projects (n)"),
+         "Share of the judged projects", "", LOCAL, "2 deadlines, each naming its projects (n)"),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
                               END, cal), "Waiting so far (business days)", "Open threads", LOCAL, N),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
@@ -405,7 +405,7 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
                                                                                      "Intake → Review"]
     assert "Expired" in fig.table["To"].to_list()
     assert "all 2 kinds of move out of a working status; the 1 into a withdrawal, rejection or expiry only in " \
-           "the chart's table" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice among the drawn ones
+           "the table of these figures" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice of the drawn
     # not "the table beneath": in a report the table is in the appendix (pcnb.appendix)
     fewer = charts.bottleneck_chart(dfg, END, ends=["Expired"], top=1)
     assert "the 1 slowest of 2 kinds of move out of a working status" in fewer.layout.title.text
@@ -447,7 +447,7 @@ def test_the_sla_chart_says_its_judged_count_beside_n(synced):
     fig = charts.sla_chart(sla, END, cal)
     # no sum over the deadlines: a project counted once per deadline added up to more "projects" than the
     # program has (5,250 of 2,000)
-    assert "2 deadlines, each with its projects (n) and those judged under its name" in fig.layout.title.text
+    assert "2 deadlines, each naming its projects (n) and how many were judged" in fig.layout.title.text
     assert "n = " not in fig.layout.title.text.split("<br>")[1]
     for row, label in zip(sla.iter_rows(named=True), fig.layout.yaxis.categoryarray, strict=True):
         assert f"{row['completed'] + row['open_late']:,} judged" in label

@@ -49,7 +49,7 @@ def test_held_back_figures_are_a_note_not_a_true_false_column():
 def test_months_and_clocks_in_words():
     frame = pl.DataFrame({"period": [date(2026, 11, 1)], "arrivals": [1234], "unit": ["business_days"],
                           "clock": ["utility"], "net_flow": [-5]})
-    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "utility's only", "-5")
+    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "the utility's only", "-5")
 
 
 def test_status_times_and_local_times(ws):

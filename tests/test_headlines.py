@@ -72,7 +72,7 @@ def test_the_appendix_table_holds_every_figure_of_the_sentences(events):
     zone = ZoneInfo(CAL.timezone)
     assert table["Entered in"].to_list()[:2] == [q.now.words(zone), q.before.words(zone)]
     for sentence, row, before in zip(said, table.rows(named=True)[::2], table.rows(named=True)[1::2], strict=True):
-        assert f"median of {row['Median business days']} business days" in sentence
+        assert f"median of {row['Median']} (deadline" in sentence and row["Median"].endswith(" business days")
         assert f"{row['Missed (share)']} of the {row['Counted for the deadline']} applications counted" in sentence
         assert before["Missed (share)"] in sentence.split("deadline", 2)[-1], (sentence, before)
         share = int(row["Missed"].replace(",", "")) / int(row["Counted for the deadline"].replace(",", ""))
@@ -90,6 +90,13 @@ def test_a_calendar_day_deadline_is_judged_in_calendar_days(events):
     business = sla_compliance(window, {"Application Review": 10})
     late = sla["pct_exceeding"].item()
     assert "(deadline 10 calendar days)" in said and f"; {late:.0%} of the " in said
+    # its median in the deadline's unit: calendar days, never fewer than the business days
+    assert re.search(r"a median of \d+ calendar days \(deadline", said), said
+    in_days = q.figures_now["Application Review"]
+    in_business_days = quarters(events, CAL, END, list(FINAL), DL).figures_now["Application Review"]
+    assert in_days.unit == "calendar_days" and in_business_days.unit == "business_days"
+    assert in_days.median is not None and in_business_days.median is not None
+    assert in_days.median > in_business_days.median and in_days.stays == in_business_days.stays
     assert f"{late:.0%}" != f"{business['pct_exceeding'].item():.0%}"  # the unit changed the answer
 
 
@@ -140,7 +147,7 @@ def test_the_flow_sentences_leave_the_month_under_way_out_of_the_averages():
     # 07:30 UTC on December 1st... is still November 30th in Los Angeles: November is under way there
     said = flow_sentences(months, datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", 123)
     assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the submitted "
-                       "work in progress grew by 16 (123 in progress now).")
+                       "work in progress grew by 16 that month; 123 are in progress now.")
     assert said[1].startswith("Over the last 3 complete months (August–October 2026), 92 applications arrived a "
                               "month on average, up from 60 in May–July 2026; 82 a month reached a final status.")
     assert said[2].startswith("November 2026 so far (30 days): 9 arrived, 30 reached a final status")
@@ -166,7 +173,7 @@ def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
     said = flow_sentences(months, datetime(2026, 12, 6, 12, tzinfo=UTC), "America/Los_Angeles", 300, drafts=68)
     # "submitted": the work-in-progress chart holds the drafts too, and rose by more over the year
     assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the submitted "
-                       "work in progress held steady (300 open now, 68 of them not yet submitted).")
+                       "work in progress held steady that month; 300 are open now, 68 of them not yet submitted.")
     assert said[1] == ("Over the last 12 complete months (December 2025–November 2026) the submitted work in "
                        "progress grew by 220: 100 arrived and 82 reached a final status a month on average.")
 
@@ -227,3 +234,23 @@ def test_the_waiting_sentence_names_where_the_open_work_is(events):
         held = waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: holder})
         assert held[0].startswith(f"Most of the open work waits in {top['status']}, {words}: {top['n']:,} of ")
     assert waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: "none"}) == said
+
+
+def test_the_open_work_table_holds_the_waiting_sentences_figures(events):
+    """Page 1's "a median of 14 business days so far" was in no table (a reviewer set it against the
+    time-in-status median of 25): the table behind the work-in-progress charts holds it, every status."""
+    from pcnb.headlines import open_work_table, waiting_sentence
+
+    iv = status_intervals(events, CAL, END, terminal=FINAL)
+    open_now = iv.filter(pl.col("is_open") & ~pl.col("status").is_in(FINAL))
+    table = open_work_table(open_now, leave_out=["Unsubmitted"], holders={"Application Review": "utility"})
+    said = waiting_sentence(open_now, leave_out=["Unsubmitted"])[0]
+    first = table.row(0, named=True)
+    assert said.startswith(f"Most of the open work waits in {first['Status']}: {first['Open now']} of the ")
+    assert f"({first['Share of the open work']}), there for a median of {first['Median business days there so far']} " \
+           "business days so far." in said
+    submitted = open_now.filter(pl.col("status") != "Unsubmitted")
+    assert "Unsubmitted" not in table["Status"].to_list()
+    assert set(table["Status"]) == set(submitted["status"].cast(pl.String))
+    assert sum(int(n.replace(",", "")) for n in table["Open now"]) == submitted.height
+    assert table.filter(pl.col("Status") == "Application Review")["Whose step"].item() == "the utility's"
