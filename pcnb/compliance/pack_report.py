@@ -57,14 +57,30 @@ _PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
 
 
 def _dated(pdf: Path, instant: datetime) -> None:
-    """Date the PDF by the data's as-of instead of the time of printing: the same length, so the
-    file's cross-reference offsets stay right, and the same pack prints byte for byte the same."""
+    """Date the PDF by the data's as-of instead of the time of printing, and number its structure
+    nodes in order (:func:`canonical_node_ids`): the same length, so the file's cross-reference offsets
+    stay right, and the same pack prints byte for byte the same."""
     stamp = instant.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'").encode()
     data = pdf.read_bytes()
-    fixed = _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (" + stamp + b")", data)
+    fixed = canonical_node_ids(_PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (" + stamp + b")", data))
     if len(fixed) != len(data):  # another printer's date format: leave the file as it was printed
         return
     pdf.write_bytes(fixed)
+
+
+#: the ids Chromium gives the tagged PDF's structure elements (table header cells, and the cells and
+#: name tree that refer to them): its page nodes' ids, which depend on the order the page's scripts
+#: happened to build them in (1 print in 18 differed under load, in these ids only)
+_NODE_ID = re.compile(rb"node(\d{8})")
+
+
+def canonical_node_ids(data: bytes) -> bytes:
+    """Each structure node id replaced by its rank among the file's ids (node00000001, ...): the same
+    length, the same order (the /IDTree's names stay sorted), and the same bytes whatever order the
+    page built its nodes in."""
+    ids = sorted(set(_NODE_ID.findall(data)), key=int)
+    rank = {old: b"%08d" % k for k, old in enumerate(ids, 1)}
+    return _NODE_ID.sub(lambda m: b"node" + rank[m.group(1)], data)
 
 
 @contextmanager

@@ -35,6 +35,21 @@ def test_a_pdf_is_dated_by_the_data_not_the_printing(tmp_path):
     assert out.count(b"D:20251001065959+00'00'") == 2 and b"2026" not in out and len(out) == len(body)
 
 
+def test_structure_node_ids_are_numbered_by_rank_whatever_order_the_page_built_them_in():
+    """Two prints of one pack's page differed only in these ids (1 in 18 under load): the order the
+    page's scripts built its nodes in. Numbered by rank, both prints are the same bytes, the same length,
+    and the ids keep their order (the name tree of ids stays sorted)."""
+    from pcnb.compliance.pack_report import canonical_node_ids
+
+    first = (b"/S /TH /ID (node00000005)>> /S /TH /ID (node00000112)>> /S /TD /Headers [(node00000005)]"
+             b" /IDTree <</Names [(node00000005) 94 0 R (node00000112) 96 0 R]>>")
+    second = first.replace(b"node00000005", b"node00000004").replace(b"node00000112", b"node00000110")
+    assert first != second and canonical_node_ids(first) == canonical_node_ids(second)
+    out = canonical_node_ids(first)
+    assert len(out) == len(first) and out.count(b"node00000001") == 3 and out.count(b"node00000002") == 2
+    assert out.index(b"(node00000001) 94") < out.index(b"(node00000002) 96")  # sorted as before
+
+
 def test_report_flags_need_a_pack(ws, tmp_path):
     s = Session()
     s.workspace = ws
