@@ -78,10 +78,11 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
-        "## Arrivals, completions and departures\n\nAn arrival is an application submitted for the first time; a "
-        "departure is one that reached a final status: completed, or ended another way as the program's statuses "
-        "say (withdrawn, cancelled, rejected). A project re-opened "
-        "and closed again departs twice; its re-opening is counted apart. When more arrive than depart, "
+        "## Arrivals, completions and departures\n\nAn arrival is an application reaching the program's first "
+        "status of review for the first time (the chart's first bars, named in its legend); a completion is one "
+        "reaching the program's completion status (the second bars); a departure is one reaching any final status: "
+        "completed, or withdrawn, cancelled or rejected. A project re-opened and closed again departs twice; the "
+        "table counts its re-openings in a column of their own. When more arrive than depart, "
         "the work in progress grows. The chart shows arrivals and completions; the table by month also shows every "
         "departure, and its last column adds up the monthly changes from the table's first month: in the row of the "
         "last complete month it is page 1's change over 12 months. The work in progress now (page 1) is larger "
@@ -104,10 +105,12 @@ NOTEBOOKS = {
         "table = frameview.partial_month(frameview.for_managers(shown), local_day).rename(\n"
         "    {'Net change since the period began': f'Total change since {first:%b} 1, {first.year}'})\n"
         "caption = 'Arrivals, completions and departures by month, the last 12 complete months and this one'\n"
+        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
         "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
         "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
-        "         figures=appendix.pointer(table, caption, place=\"page 1's sentences\",\n"
-        "                                  what='The monthly figures of these sentences'))",
+        "         figures=[appendix.pointer(table, caption, place=\"page 1's sentences\", what='the months'),\n"
+        "                  appendix.pointer(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "                                   place=\"page 1's last sentence\", what='the open work by status')])",
         "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
         "display(chart, appendix.behind(table, caption, chart=chart, what='Arrivals, completions and departures by month'))",
@@ -115,11 +118,9 @@ NOTEBOOKS = {
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "chart = charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)\n"
-        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
         "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
-        "                               chart=chart, place=\"page 1's last sentence\",\n"
-        "                               what='The work in progress now, by status'))",
-        "## Completions by installer\n\nProjects reaching completion (the arrivals chart's second bars) each month over the last 12 complete months and this one, for the 5 installers (the "
+        "                               chart=chart, what='The work in progress now, by status'))",
+        "## Completions by installer\n\nProjects reaching the completion status (the table's heading names it) each month over the last 12 complete months and this one, for the 5 installers (the "
         "project's owner in PowerClerk) with the most projects, the others together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
@@ -133,21 +134,29 @@ NOTEBOOKS = {
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
         "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
         "each in the unit it is set in. Stays entered "
-        "from the first day of the period named above to the report's as-of time; figures are as the data "
+        "from the first day of the period (the Period line below) to the report's as-of time; figures are as the data "
         "stood then.",
         SETUP,
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "said, figures = headlines.for_profile(prof, events, as_of_ts)  # the last 3 complete months vs the 3 before\n"
-        "if prof.deadlines:  # and every deadline of the profile, each in its own unit\n"
-        "    said += headlines.deadline_sentences(ws.deadline_compliance(as_of_ts, since=start_day), since=start_day)\n"
+        "where = [appendix.behind(figures, 'The last 3 complete months against the 3 before, per status under review or '\n"
+        "                                  'with a deadline, as the data stood at the end of each (medians count the '\n"
+        "                                  'stays still open, at their age then)', place=\"page 1's sentences\",\n"
+        "                         what=f\"{figures['Entered in'][0]} against {figures['Entered in'][1]}\")\n"
+        "         if figures.height else None]\n"
+        "if prof.deadlines:  # and every deadline of the profile, each in its own unit (the SLA chart's table)\n"
+        "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
+        "    sla_table = frameview.for_managers(sla)\n"
+        "    said += headlines.deadline_sentences(sla, since=start_day)\n"
+        "    where.append(appendix.pointer(sla_table, \"Each deadline's counts\", place=\"page 1's sentences\",\n"
+        "                                  what=f'the deadlines since {start_day:%b} {start_day.day}, {start_day.year}'))\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
+        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
+        "where.append(appendix.pointer(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "                              place=\"page 1's last sentence\", what='the open work by status'))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
-        "         figures=appendix.behind(figures, 'The last 3 complete months against the 3 before, per status under review or with a deadline, as '\n"
-        "                                          'the data stood at the end of each (medians count the stays still open, '\n"
-        "                                          'at their age then)', place=\"page 1's sentences\",\n"
-        "                                 what=f\"The figures of the sentences on {figures['Entered in'][0]}\")\n"
-        "         if figures.height else None)",
+        "         figures=where)",
         "## Time in status\n\nBusiness days in each status, over the stays that finished. The table of its figures also "
         "counts the stays still open, at their age so far, so a period whose slow applications are still "
         "waiting does not look faster than it is. Statuses with fewer than 10 stays are not shown.",
@@ -166,9 +175,8 @@ NOTEBOOKS = {
         "time-in-status chart's. \"Whose days count\": the utility's only (the days the applicant held the "
         "project do not count), or the utility's and the applicant's.",
         "if prof.deadlines:\n"
-        "    sla = ws.deadline_compliance(as_of_ts, since=start_day)\n"
         "    chart = charts.sla_chart(sla, as_of_ts, cal)  # its counts beneath it (a report's appendix)\n"
-        "    display(chart, appendix.behind(frameview.for_managers(sla), \"Each deadline's counts\", chart=chart))\n"
+        "    display(chart, appendix.behind(sla_table, \"Each deadline's counts\", chart=chart))\n"
         "else:  # a real program's deadlines come from its tariff: set them once in the profile\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
@@ -202,10 +210,8 @@ NOTEBOOKS = {
         "each project's first stay from the period's start, so its open counts are smaller.",
         "chart = charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))\n"
-        "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
         "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
-        "                               chart=chart, place=\"page 1's last sentence\",\n"
-        "                               what='Each status\\'s open applications and their median age'))",
+        "                               chart=chart, what='Each status\\'s open applications and their median age'))",
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
@@ -213,7 +219,9 @@ NOTEBOOKS = {
         "many ended each way so far, the share expected to end each way once the open ones finish (estimated "
         "from how applications of the same age ended; so not simply the finished ones over the total), and how "
         "many business days after intake half of all applications had reached a final status, and each "
-        "outcome. Where fewer than half end a given way, there is no such day.",
+        "outcome. Where fewer than half end a given way, there is no such day. An application submitted before "
+        "the period began is not counted here, even when it finished within it, so these counts can be a little "
+        "below the other sections'.",
         "outcomes = {kind if [s.lower() for s in statuses] == [kind] else f\"{kind} ({', '.join(statuses)})\": statuses\n"
         "            for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "# each outcome named with its statuses where they say more than its kind (a regulator read 'Cancelled 269'\n"

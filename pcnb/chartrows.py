@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from statistics import median
 
 import plotly.graph_objects as go
 import polars as pl
@@ -161,12 +162,14 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
         # same data draws the same picture)
         jitter = [((k * 0.6180339887) % 1.0 - 0.5) * 0.5 for k in range(len(ages))]
         past = sum(1 for a in ages if a > limits[status]) if status in limits else 0
-        late = f" · {past:,} past the deadline" if status in limits else ""
+        late = f"<br> {past:,} past the deadline" if status in limits else ""  # a line of its own: the margin
         fig.add_scatter(x=ages, y=[rows[status] + j for j in jitter], mode="markers", name=status,
                         marker={"opacity": 0.65, "color": pal[status], "size": 7}, showlegend=False,
                         hovertemplate=f"{status}<br>open for %{{x}} business days<extra></extra>")
-        fig.add_annotation(x=1, xref="paper", xanchor="left", y=rows[status], showarrow=False,
-                           text=f" {len(ages):,} open{late}", font={"size": 11, "color": "#555555"})
+        # the median age too: page 1 says it of the status holding most of the open work (pcnb.headlines)
+        middle = f", median {median(ages):,.0f}" if ages else ""  # whole days, as page 1 and the table say it
+        fig.add_annotation(x=1, xref="paper", xanchor="left", y=rows[status], showarrow=False, align="left",
+                           text=f" {len(ages):,} open{middle}{late}", font={"size": 11, "color": "#555555"})
     closed = intervals.filter(~pl.col("is_open") & pl.col("status").is_in(statuses))
     qs_list = sorted(percentiles)
     qs = closed.group_by("status").agg(pl.len().alias("n"), *(pl.col("business_days").quantile(q, "linear")
@@ -354,12 +357,13 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                          schema_overrides={"From": pl.String, "To": pl.String})
     rare = dfg.filter(~ending & (sup_col | pl.col(med).is_null())).height
     eligible = dfg.height - left_out - rare  # the moves that can be drawn: "the 7 slowest" of 7 read as a choice
-    which = (f"all {shown.height} kinds of move out of a working status" if shown.height == eligible else
-             f"the {shown.height} slowest of {eligible} kinds of move out of a working status")
-    aside = [f"the {left_out} into a withdrawal, rejection or expiry" if left_out else "",
-             f"{rare} rare one{'s' if rare != 1 else ''} (n < {min_n})" if rare else ""]
+    which = (f"drawn: every kind of move out of a working status ({shown.height})" if shown.height == eligible else
+             f"drawn: the {shown.height} slowest of {eligible} kinds of move out of a working status")
+    aside = [(f"the {left_out} that end{'s' if left_out == 1 else ''} a project (withdrawn, rejected, expired)"
+              if left_out else ""),
+             f"{rare} with fewer than {min_n} moves" if rare else ""]
     aside = [a for a in aside if a]
-    note = which + (f"; {' and '.join(aside)} only in the table of these figures" if aside else "")
+    note = which + (f"; in the table only: {' and '.join(aside)}" if aside else "")
     finish(fig, title("Where do projects wait longest before moving on?", as_of, int(dfg["count"].sum()),
                       counted="moves", note=note, timezone=timezone),
            f"{words.capitalize()} in the first status before the move", "")

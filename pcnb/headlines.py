@@ -328,8 +328,11 @@ def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
                                                                   pl.col("age_business_days").median().alias("age"))
           .sort(["n", "status"], descending=[True, False]))
     top = by.row(0, named=True)
-    age = "" if top["age"] is None else f", there for a median of {top['age']:,.0f} business days so far"
-    which = "submitted ones still open" if waiting.height < open_stays.height else "open applications"  # drafts out
+    age = "" if top["age"] is None else f", for a median of {top['age']:,.0f} business days so far"
+    which = ("submitted applications still open" if waiting.height < open_stays.height  # drafts out
+             else "open applications")
     whose = HOLDER_WORDS.get((holders or {}).get(top["status"], ""), "")
-    return [f"Most of the open work waits in {top['status']}{f', {whose}' if whose else ''}: {top['n']:,} of the "
-            f"{waiting.height:,} {which} ({top['n'] / waiting.height:.0%}){age}."]
+    # the base first, and "more than in any other status", not "most": 132 of 232 said after "300 are open
+    # now" read as a false majority (a reviewer)
+    return [f"Of the {waiting.height:,} {which}, {top['n']:,} ({top['n'] / waiting.height:.0%}) wait in "
+            f"{top['status']}{f', {whose}' if whose else ''}, more than in any other status{age}."]

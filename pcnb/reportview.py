@@ -160,21 +160,23 @@ def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Htm
 
 def in_short(sentences: list[str], caption: str = "In short", figures: object = None) -> _Html:
     """The answer to the report's question in sentences (pcnb.headlines), right under the title block:
-    what a manager reads before any chart. ``figures``: where the sentences' figures are
-    (pcnb.appendix.behind): in a report a reference to the appendix, said last in the box; on screen
-    the table itself, beneath it."""
+    what a manager reads before any chart. ``figures``: where the sentences' figures are, one or a
+    list (pcnb.appendix.behind and pointer): in a report references to the appendix, said in one line
+    last in the box; on screen a table itself, beneath it (a pointer on screen is None: left out)."""
     shown = [visible(s) for s in sentences]  # sentences carry status names
     body = "".join(f"<p>{html.escape(s)}</p>" for s in shown)
     text = caption + "\n" + "\n".join(f"  {s}" for s in shown)
-    said = getattr(figures, "text", None)
-    if callable(said):  # a reference: not REFERENCE_CLASS, which a section's caption would take in
-        body += f"<p class='{IN_SHORT_CLASS}-ref'><i>{html.escape(said())}</i></p>"
-        text += f"\n  {said()}"
+    given: list[Any] = [f for f in (figures if isinstance(figures, list) else [figures]) if f is not None]
+    refs = [f for f in given if callable(getattr(f, "text", None))]
+    said = refs[0].text() if len(refs) == 1 else (
+        "In the appendix: " + "; ".join(f"{r.what}, table {r.number}" for r in refs) + "." if refs else "")
+    if said:  # not REFERENCE_CLASS, which a section's caption would take in
+        body += f"<p class='{IN_SHORT_CLASS}-ref'><i>{html.escape(said)}</i></p>"
+        text += f"\n  {said}"
     box = f"<div class='{IN_SHORT_CLASS} {SUMMARY_CLASS}'><b>{html.escape(caption)}</b>{body}</div>"
-    table = getattr(figures, "_repr_html_", None) if not callable(said) else None
-    if callable(table):
-        return _Html(box + str(table()), text + "\n" + repr(figures))
-    return _Html(box, text)
+    tables = [f for f in given if f not in refs and callable(getattr(f, "_repr_html_", None))]
+    return _Html(box + "".join(t._repr_html_() for t in tables),
+                 "\n".join([text, *(repr(t) for t in tables)]))
 
 
 def _fmt(v: object) -> str:

@@ -355,7 +355,7 @@ def test_aging_marks_each_status_deadline_and_counts_the_open_stays_past_it(sync
     ages = iv.filter(pl.col("is_open") & (pl.col("status") == "Application Review"))["age_business_days"]
     late = int((ages > 10).sum())
     notes = [a.text for a in fig.layout.annotations if a.y == row]
-    assert notes == [f" {ages.len():,} open · {late:,} past the deadline"]
+    assert notes == [f" {ages.len():,} open, median {ages.median():,.0f}<br> {late:,} past the deadline"]
     assert fig.layout.xaxis.title.text == "Business days in the current status"  # ages run along x: rows
 
 
@@ -404,13 +404,14 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
     assert [label.split("<br>")[0] for label in fig.layout.yaxis.categoryarray] == ["Review → Approved",
                                                                                      "Intake → Review"]
     assert "Expired" in fig.table["To"].to_list()
-    assert "all 2 kinds of move out of a working status; the 1 into a withdrawal, rejection or expiry only in " \
-           "the table of these figures" in fig.layout.title.text  # "the 2 slowest of 3" read as a choice of the drawn
+    assert "drawn: every kind of move out of a working status (2); in the table only: the 1 that ends a project " \
+           "(withdrawn, rejected, expired)" in fig.layout.title.text  # "the 2 slowest of 3": a choice of the drawn
     # not "the table beneath": in a report the table is in the appendix (pcnb.appendix)
     fewer = charts.bottleneck_chart(dfg, END, ends=["Expired"], top=1)
-    assert "the 1 slowest of 2 kinds of move out of a working status" in fewer.layout.title.text
+    assert "drawn: the 1 slowest of 2 kinds of move out of a working status" in fewer.layout.title.text
     rare = charts.bottleneck_chart(dfg.with_columns(suppressed=pl.col("status") == "Intake"), END, ends=["Expired"])
-    assert "the 1 into a withdrawal, rejection or expiry and 1 rare one (n < 10) only in" in rare.layout.title.text
+    assert ("in the table only: the 1 that ends a project (withdrawn, rejected, expired) and 1 with fewer than 10 "
+            "moves") in rare.layout.title.text
     plain = charts.bottleneck_chart(dfg, END)  # without the profile's exits it would lead the chart
     assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")
 

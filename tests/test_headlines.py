@@ -224,15 +224,15 @@ def test_the_waiting_sentence_names_where_the_open_work_is(events):
                .agg(pl.len().alias("n"), pl.col("age_business_days").median().alias("age")).sort("n", descending=True))
     top = counted.row(0, named=True)
     total = int(counted["n"].sum())
-    assert said == [f"Most of the open work waits in {top['status']}: {top['n']:,} of the {total:,} submitted ones "
-                    "still open "
-                    f"({top['n'] / total:.0%}), there for a median of {top['age']:,.0f} business days so far."]
+    assert said == [f"Of the {total:,} submitted applications still open, {top['n']:,} ({top['n'] / total:.0%}) wait "
+                    f"in {top['status']}, more than in any other status, for a median of {top['age']:,.0f} business "
+                    "days so far."]
     assert total < open_now.height  # the drafts were there, and left out
     assert waiting_sentence(open_now.head(0)) == []
     # whose step it is: "400 wait in Funds Reserved" read as held up by the utility while the applicant installs
     for holder, words in (("applicant", "a step the applicant holds"), ("utility", "a step the utility holds")):
         held = waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: holder})
-        assert held[0].startswith(f"Most of the open work waits in {top['status']}, {words}: {top['n']:,} of ")
+        assert f"wait in {top['status']}, {words}, more than in any other status" in held[0]
     assert waiting_sentence(open_now, leave_out=["Unsubmitted"], holders={top["status"]: "none"}) == said
 
 
@@ -246,11 +246,31 @@ def test_the_open_work_table_holds_the_waiting_sentences_figures(events):
     table = open_work_table(open_now, leave_out=["Unsubmitted"], holders={"Application Review": "utility"})
     said = waiting_sentence(open_now, leave_out=["Unsubmitted"])[0]
     first = table.row(0, named=True)
-    assert said.startswith(f"Most of the open work waits in {first['Status']}: {first['Open now']} of the ")
-    assert f"({first['Share of the open work']}), there for a median of {first['Median business days there so far']} " \
-           "business days so far." in said
+    assert f", {first['Open now']} ({first['Share of the open work']}) wait in {first['Status']}, " in said
+    assert said.endswith(f"for a median of {first['Median business days there so far']} business days so far.")
     submitted = open_now.filter(pl.col("status") != "Unsubmitted")
     assert "Unsubmitted" not in table["Status"].to_list()
     assert set(table["Status"]) == set(submitted["status"].cast(pl.String))
     assert sum(int(n.replace(",", "")) for n in table["Open now"]) == submitted.height
     assert table.filter(pl.col("Status") == "Application Review")["Whose step"].item() == "the utility's"
+
+
+def test_in_short_says_where_each_group_of_figures_is(monkeypatch):
+    """Page 1 pointed only to the quarter's table; the deadlines since the period began and the open
+    work were in other tables, unnamed (a reviewer): one line names each, in the appendix's numbers."""
+    from pcnb import appendix, reportview
+
+    quarter, deadlines = pl.DataFrame({"Status": ["Review"]}), pl.DataFrame({"Deadline on": ["Review"]})
+    monkeypatch.setattr(appendix, "HELD", [])
+    monkeypatch.setattr(reportview, "PRINTED", True)
+    where = [appendix.behind(quarter, "The quarter", place="page 1's sentences", what="September–November 2026"),
+             appendix.pointer(deadlines, "Each deadline's counts", place="page 1's sentences",
+                              what="the deadlines since Jan 1, 2024")]
+    later = appendix.behind(deadlines, "Each deadline's counts", chart="How often were the deadlines missed?")
+    markup = in_short(["Review took 7 days."], figures=where)._repr_html_()
+    assert ("In the appendix: September–November 2026, table A1; the deadlines since Jan 1, 2024, table A2."
+            in markup) and repr(later).endswith("table A2 in the appendix.")
+    monkeypatch.setattr(reportview, "PRINTED", False)  # on screen: the quarter beneath, no pointer
+    screen = in_short(["Review took 7 days."], figures=[appendix.behind(quarter, "The quarter"),
+                                                        appendix.pointer(deadlines, "x", place="p", what="w")])
+    assert "The quarter" in screen._repr_html_() and "In the appendix" not in screen._repr_html_()
