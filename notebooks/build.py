@@ -79,15 +79,11 @@ NOTEBOOKS = {
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
         "## Arrivals, completions and departures\n\nAn arrival is an application reaching the program's first "
-        "status of review for the first time (the chart's first bars, named in its legend); a completion is one "
-        "reaching the program's completion status (the second bars); a departure is one reaching any final status: "
-        "completed, or withdrawn, cancelled or rejected. A project re-opened and closed again departs twice; the "
-        "table counts its re-openings in a column of their own. When more arrive than depart, "
-        "the work in progress grows. The chart shows arrivals and completions; the table by month also shows every "
-        "departure, and its last column adds up the monthly changes from the table's first month: in the row of the "
-        "last complete month it is page 1's change over 12 months. The work in progress now (page 1) is larger "
-        "than that sum: it also holds the projects already open before that month, and the drafts never "
-        "submitted. Months are the program's local months.",
+        "review status for the first time; a completion, one reaching its completion status (both named in the "
+        "chart's legend); a departure, one reaching any final status: completed, withdrawn, cancelled or rejected. "
+        "When more arrive than depart, the work in progress grows. The table by month also counts departures and "
+        "re-openings; its last column adds up the monthly changes from its first month. Months are the program's "
+        "local months.",
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
@@ -133,9 +129,8 @@ NOTEBOOKS = {
     "03_time_in_status": [
         "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
         "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
-        "each in the unit it is set in. Stays entered "
-        "from the first day of the period (the Period line below) to the report's as-of time; figures are as the data "
-        "stood then.",
+        "each in the unit it is set in. The report counts the stays entered from the first day of the period (the "
+        "Period line below) to its as-of time, as the data stood then.",
         SETUP,
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"

@@ -1,7 +1,7 @@
 """The charts drawn as rows: time in status, aging, SLA compliance and bottlenecks.
 
 Why rows: their categories are a program's own names -- statuses ("Interconnection Agreement Under
-Review"), deadlines ("Review → Agreement: 25 business days, utility's clock only"),
+Review"), deadlines ("Review → Agreement: 25 business days, the utility's days only"),
 transitions -- which as x labels were rotated 30 degrees and squashed the plot. As rows each name
 reads level, with what the row counts (n, its deadline) beneath it, values are written beside the
 bars, and deadlines are dashed lines on the row they belong to. pcnb.charts re-exports them.
@@ -218,7 +218,7 @@ def _deadline_rows(sla: pl.DataFrame) -> list[tuple[str, str]]:
         if row["days"] is None:  # projects whose track no rule names: counted, not judged
             out.append((name, f"{row['track']} · n = {total:,}, not judged"))
             continue
-        clock = ", utility's clock only" if row["clock"] == "utility" else ""
+        clock = ", the utility's days only" if row["clock"] == "utility" else ""
         track = f" · {row['track']}" if row["track"] != "all" else ""
         out.append((name, f"{unit_words(row['unit'], row['days'])}{clock}{track} · n = {n}"))
     return out
@@ -359,7 +359,7 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     eligible = dfg.height - left_out - rare  # the moves that can be drawn: "the 7 slowest" of 7 read as a choice
     which = (f"drawn: every kind of move out of a working status ({shown.height})" if shown.height == eligible else
              f"drawn: the {shown.height} slowest of {eligible} kinds of move out of a working status")
-    aside = [(f"the {left_out} that end{'s' if left_out == 1 else ''} a project (withdrawn, rejected, expired)"
+    aside = [(f"the {left_out} that end{'s' if left_out == 1 else ''} a project without completing it"
               if left_out else ""),
              f"{rare} with fewer than {min_n} moves" if rare else ""]
     aside = [a for a in aside if a]

@@ -405,12 +405,12 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
                                                                                      "Intake → Review"]
     assert "Expired" in fig.table["To"].to_list()
     assert "drawn: every kind of move out of a working status (2); in the table only: the 1 that ends a project " \
-           "(withdrawn, rejected, expired)" in fig.layout.title.text  # "the 2 slowest of 3": a choice of the drawn
+           "without completing it" in fig.layout.title.text  # "the 2 slowest of 3": a choice of the drawn
     # not "the table beneath": in a report the table is in the appendix (pcnb.appendix)
     fewer = charts.bottleneck_chart(dfg, END, ends=["Expired"], top=1)
     assert "drawn: the 1 slowest of 2 kinds of move out of a working status" in fewer.layout.title.text
     rare = charts.bottleneck_chart(dfg.with_columns(suppressed=pl.col("status") == "Intake"), END, ends=["Expired"])
-    assert ("in the table only: the 1 that ends a project (withdrawn, rejected, expired) and 1 with fewer than 10 "
+    assert ("in the table only: the 1 that ends a project without completing it and 1 with fewer than 10 "
             "moves") in rare.layout.title.text
     plain = charts.bottleneck_chart(dfg, END)  # without the profile's exits it would lead the chart
     assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")

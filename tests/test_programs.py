@@ -151,7 +151,7 @@ def _deadlines_hold_every_rule(ws: Workspace, session: Session, program: str) ->
     assert total == {"Fast Track": len(fast), "other tracks": len(entered) - len(fast)} and fast
     assert rows["Fast Track"]["clock"] == "utility" and rows["Fast Track"]["days"] == 120
     labels = list(run(parse("chart sla"), session).layout.yaxis.categoryarray)  # one row per rule, its terms beneath
-    row = (f"{span.replace(' -> ', ' → ')}<br>", f"120 business days, utility's clock only · Fast Track · n = "
+    row = (f"{span.replace(' -> ', ' → ')}<br>", f"120 business days, the utility's days only · Fast Track · n = "
            f"{total['Fast Track']}, ")
     assert [label for label in labels if label.startswith(row[0]) and row[1] in label], labels
     # set from the magic's line, the track's name quoted: it replaces that track's rule only
