@@ -139,7 +139,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "median_bdays": ("Median business days (finished)", "days"),
     "p85_bdays": ("Of those finished, 85% within", "days"),
     "count": ("Count", "count"), "median_business_days": ("Median business days", "days"),
-    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Installer", "text"),
+    "p90_business_days": ("9 in 10 within", "days"), "owner_name": ("Project owner (installer)", "text"),
     "check": ("Check", "text"), "affected": ("Affected", "count"), "of": ("Of", "count"),
     "examples": ("Examples", "text"), "why_it_matters": ("Why it matters", "text"),
     "A": ("Finished (A)", "count"), "B": ("Finished late (B)", "count"),
