@@ -105,7 +105,7 @@ NOTEBOOKS = {
         "in_short(headlines.flow_sentences(months, as_of_ts, cal.timezone, open_now.height, drafts)\n"
         "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
         "         figures=[appendix.pointer(table, caption, place=\"page 1's sentences\", what='the months'),\n"
-        "                  appendix.pointer(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "                  appendix.pointer(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                                   place=\"page 1's last sentence\", what='the open work by status')])",
         "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
@@ -114,10 +114,11 @@ NOTEBOOKS = {
         "bands stack up to all the work in progress, drafts not yet submitted included.",
         "wip = intervals.pc.wip(terminal=final, calendar=cal, start=start_day)\n"
         "chart = charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)\n"
-        "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='The work in progress now, by status'))",
         "## Completions by installer\n\nProjects reaching the completion status (the table's heading names it) each month over the last 12 complete months and this one, for the 5 installers (the "
-        "project's owner in PowerClerk) with the most projects, the others together, and the total.",
+        "project's owner in PowerClerk) with the most projects in the program, of any status, the others "
+        "together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
@@ -148,7 +149,7 @@ NOTEBOOKS = {
         "                                  what=f'the deadlines since {start_day:%b} {start_day.day}, {start_day.year}'))\n"
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
-        "where.append(appendix.pointer(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "where.append(appendix.pointer(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                              place=\"page 1's last sentence\", what='the open work by status'))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
         "         figures=where)",
@@ -205,7 +206,7 @@ NOTEBOOKS = {
         "each project's first stay from the period's start, so its open counts are smaller.",
         "chart = charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))\n"
-        "display(chart, appendix.behind(waiting, 'The submitted work in progress now, by status, most first',\n"
+        "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='Each status\\'s open applications and their median age'))",
         "## Bottlenecks",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"

@@ -292,21 +292,29 @@ def open_work_table(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
                     holders: dict[str, str] | None = None) -> pl.DataFrame:
     """Where the open work waits, a row per status, most first: what :func:`waiting_sentence` says of
     the first row, for every status (a reviewer found page 1's "a median of 14 business days so far" in
-    no table). Columns as a manager reads them; the ages are of the open stays only, so they are not
-    the time-in-status medians, which count finished stays too."""
+    no table), then the totals: all submitted, and where ``leave_out`` held any, the drafts and all open.
+    Columns as a manager reads them; the ages are of the open stays only, so they are not the
+    time-in-status medians, which count finished stays too."""
     waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
     by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
                                                                   pl.col("age_business_days").median().alias("age"))
           .sort(["n", "status"], descending=[True, False]))
     total = max(waiting.height, 1)
     whose = {"applicant": "the applicant's", "utility": "the utility's"}
-    return pl.DataFrame([{"Status": r["status"], "Open now": f"{r['n']:,}",
-                          "Share of the open work": f"{r['n'] / total:.0%}",
-                          "Median business days there so far": "-" if r["age"] is None else f"{r['age']:,.0f}",
-                          "Whose step": whose.get((holders or {}).get(r["status"], ""), "-")}
-                         for r in by.iter_rows(named=True)],
-                        schema=dict.fromkeys(["Status", "Open now", "Share of the open work",
-                                              "Median business days there so far", "Whose step"], pl.String))
+    rows = [{"Status": r["status"], "Open now": f"{r['n']:,}", "Share of the open work": f"{r['n'] / total:.0%}",
+             "Median business days there so far": "-" if r["age"] is None else f"{r['age']:,.0f}",
+             "Whose step": whose.get((holders or {}).get(r["status"], ""), "-")} for r in by.iter_rows(named=True)]
+    # the totals page 1 says ("232 submitted ones", "300 are open now, 68 of them not yet submitted")
+    drafts = open_stays.height - waiting.height
+    rows.append({"Status": "All submitted", "Open now": f"{waiting.height:,}", "Share of the open work": "100%",
+                 "Median business days there so far": "-", "Whose step": ""})
+    if drafts:
+        rows += [{"Status": "Not yet submitted (drafts)", "Open now": f"{drafts:,}", "Share of the open work": "-",
+                  "Median business days there so far": "-", "Whose step": ""},
+                 {"Status": "All open, drafts included", "Open now": f"{open_stays.height:,}",
+                  "Share of the open work": "-", "Median business days there so far": "-", "Whose step": ""}]
+    return pl.DataFrame(rows, schema=dict.fromkeys(["Status", "Open now", "Share of the open work",
+                                                    "Median business days there so far", "Whose step"], pl.String))
 
 
 #: whose move it is in a status, as page 1 says it (the profile's holders)

@@ -208,7 +208,11 @@ def render(nb: nbformat.NotebookNode, with_code: bool = False) -> str:
         fit_charts(nb)  # a chart and its caption on one page
     exporter = HTMLExporter(template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=not with_code, exclude_output_prompt=not with_code)
-    page = stable_ids(compact(strip_remote(exporter.from_notebook_node(nb)[0])))
+    # the page's (and the PDF's) title: the notebook's first heading, not nbconvert's "Notebook"
+    heading = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                    for line in c.source.splitlines() if line.startswith("# ")), "pcnb report")
+    page = stable_ids(compact(strip_remote(exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": heading}})[0])))
     page = re.sub(r"<head[^>]*>", lambda m: m.group(0) + GENERATOR, page, count=1)  # a later run may replace it
     page = page.replace("</body>", PRINT_ALL_ROWS + "</body>", 1)
     if not with_code:

@@ -250,8 +250,17 @@ def test_the_open_work_table_holds_the_waiting_sentences_figures(events):
     assert said.endswith(f"for a median of {first['Median business days there so far']} business days so far.")
     submitted = open_now.filter(pl.col("status") != "Unsubmitted")
     assert "Unsubmitted" not in table["Status"].to_list()
-    assert set(table["Status"]) == set(submitted["status"].cast(pl.String))
-    assert sum(int(n.replace(",", "")) for n in table["Open now"]) == submitted.height
+    statuses, totals = table.head(-3), table.tail(3)
+    assert set(statuses["Status"]) == set(submitted["status"].cast(pl.String))
+    assert sum(int(n.replace(",", "")) for n in statuses["Open now"]) == submitted.height
+    # page 1's totals: "of the 232 submitted", "300 are open now, 68 of them not yet submitted"
+    drafts = open_now.height - submitted.height
+    assert drafts > 0 and totals.select("Status", "Open now").rows() == [
+        ("All submitted", f"{submitted.height:,}"), ("Not yet submitted (drafts)", f"{drafts:,}"),
+        ("All open, drafts included", f"{open_now.height:,}")]
+    no_drafts = open_work_table(submitted)
+    assert no_drafts["Status"].to_list()[-1] == "All submitted"
+    assert "Not yet submitted (drafts)" not in no_drafts["Status"]
     assert table.filter(pl.col("Status") == "Application Review")["Whose step"].item() == "the utility's"
 
 

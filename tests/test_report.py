@@ -220,6 +220,7 @@ def test_report_mode_reads_like_a_report_offline_and_as_pdf(demo, tmp_path):
     assert page.index("pcnb-title") < page.index("In short") < page.index(": a median of ") < page.index(
         "Plotly.newPlot")
     assert "from January 1, 2024" in page and "(local)" not in page
+    assert "<title>Time in status and SLA compliance</title>" in page  # the PDF's title too, not "Notebook"
     assert "&quot;" not in page.split("<body")[1].split("<script")[0]
     assert "synced 20" in page and "just now" not in page and " ago)" not in page  # read later, when forwarded
     assert remote_references(page) == [] and page.count("plotly.js v") == 1
