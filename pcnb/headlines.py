@@ -288,6 +288,16 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
     return out or ["No complete month in the period yet: nothing to state."]
 
 
+def _waiting_by_status(open_stays: pl.DataFrame, leave_out: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The open stays less ``leave_out`` (drafts), and per status their count (n) and median age in
+    business days (age), most first: what the waiting sentence and the open work table both say."""
+    waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
+    by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
+                                                                  pl.col("age_business_days").median().alias("age"))
+          .sort(["n", "status"], descending=[True, False]))
+    return waiting, by
+
+
 def open_work_table(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
                     holders: dict[str, str] | None = None) -> pl.DataFrame:
     """Where the open work waits, a row per status, most first: what :func:`waiting_sentence` says of
@@ -295,10 +305,7 @@ def open_work_table(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
     no table), then the totals: all submitted, and where ``leave_out`` held any, the drafts and all open.
     Columns as a manager reads them; the ages are of the open stays only, so they are not the
     time-in-status medians, which count finished stays too."""
-    waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
-    by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
-                                                                  pl.col("age_business_days").median().alias("age"))
-          .sort(["n", "status"], descending=[True, False]))
+    waiting, by = _waiting_by_status(open_stays, leave_out)
     total = max(waiting.height, 1)
     whose = {"applicant": "the applicant's", "utility": "the utility's"}
     rows = [{"Status": r["status"], "Open now": f"{r['n']:,}", "Share of the open work": f"{r['n'] / total:.0%}",
@@ -329,12 +336,9 @@ def waiting_sentence(open_stays: pl.DataFrame, leave_out: Iterable[str] = (),
     and their median age there so far in business days. Nothing when nothing is open. ``holders``
     (status -> utility/applicant, the profile's): whose step it is, said, as "400 wait in Funds
     Reserved" read as 400 held up by the utility when the applicant is installing."""
-    waiting = open_stays.filter(~pl.col("status").cast(pl.String).is_in(list(leave_out)))
+    waiting, by = _waiting_by_status(open_stays, leave_out)
     if waiting.height == 0:
         return []
-    by = (waiting.group_by(pl.col("status").cast(pl.String)).agg(pl.len().alias("n"),
-                                                                  pl.col("age_business_days").median().alias("age"))
-          .sort(["n", "status"], descending=[True, False]))
     top = by.row(0, named=True)
     age = "" if top["age"] is None else f", for a median of {top['age']:,.0f} business days so far"
     which = ("submitted applications still open" if waiting.height < open_stays.height  # drafts out
