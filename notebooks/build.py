@@ -153,7 +153,8 @@ NOTEBOOKS = {
         "                              place=\"page 1's last sentence\", what='the open work by status'))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
         "         figures=where)",
-        "## Time in status\n\nBusiness days in each status, over the stays that finished. The table of its figures also "
+        "## Time in status\n\nBusiness days in each status, over the stays that finished (a stay: one application's "
+        "time in one status, from entering it to leaving it; one sent back and resubmitted has a second). The table of its figures also "
         "counts the stays still open, at their age so far, so a period whose slow applications are still "
         "waiting does not look faster than it is. Statuses with fewer than 10 stays are not shown.",
         "tis = in_period.pc.time_in_status(terminal=final)  # every percentile, calendar days too (the chart's table has\n"
@@ -165,9 +166,9 @@ NOTEBOOKS = {
         "## SLA compliance\n\nEvery deadline set for this program (from its tariff), from the "
         "period's start. A project counts once it has finished the step, or is still in it and already past "
         "the deadline; \"missed\" is the late finishers and the open late ones together. Open projects still "
-        "within the deadline are not judged yet. A rejection is the utility's decision, so it finishes the step; "
+        "within the deadline are not counted yet. A rejection is the utility's decision, so it finishes the step; "
         "a step the applicant left (withdrawn, cancelled, expired) is counted apart, as \"left before the end\". "
-        "A status's deadline judges each project's first stay there, so its counts are below the "
+        "A status's deadline counts each project's first stay there, so its counts are below the "
         "time-in-status chart's. \"Whose days count\": the utility's only (the days the applicant held the "
         "project do not count), or the utility's and the applicant's.",
         "if prof.deadlines:\n"
@@ -201,14 +202,17 @@ NOTEBOOKS = {
         "by project owner\"))",
         "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
         "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
-        "usual time of finished stays (median to 95th percentile), the dashed line the status's deadline. Every "
-        "open stay counts here, a second visit too and whenever it began; the SLA compliance section judges only "
+        "usual time of finished stays (median to 90th percentile, as in the time in status chart), the dashed line the status's deadline. Every "
+        "open stay counts here, a second visit too and whenever it began; the SLA compliance section counts only "
         "each project's first stay from the period's start, so its open counts are smaller.",
         "chart = charts.aging_chart(intervals.filter(~pl.col('status').is_in(prof.roles.draft)), as_of_ts, cal, "
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))\n"
         "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='Each status\\'s open applications and their median age'))",
-        "## Bottlenecks",
+        "## Bottlenecks\n\nEach row is one kind of move from a status to the next, slowest first: the bar runs from "
+        "the median to the 90th percentile of the business days applications spent in the first status before that move. "
+        "A status is split by where its applications went next (on to the next step, or back a step), so a slow way "
+        "out of a quick status shows here and not in the time in status chart.",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
         "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
         "## Time to outcome\n\nFrom intake to a final status, for the applications first submitted in the period: how "

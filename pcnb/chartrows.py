@@ -138,7 +138,7 @@ def _share_words(q: float) -> str:
 
 
 def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
-                percentiles: Sequence[float] = (0.5, 0.85, 0.95), terminal: Iterable[str] | None = None,
+                percentiles: Sequence[float] = (0.5, 0.9), terminal: Iterable[str] | None = None,
                 min_n: int = minn.MIN_N, colors: Palette | None = None,
                 deadlines: Mapping[str, float] | None = None) -> go.Figure:
     """Aging WIP: one row per status, a dot per open stay at its age, the historical percentiles of
@@ -203,12 +203,12 @@ _SLA_UNITS = {"deadline_bdays": "business_days", "deadline_days": "calendar_days
 def _deadline_rows(sla: pl.DataFrame) -> list[tuple[str, str]]:
     """Each row's (name, detail): a status (sla_compliance), or a deadline with its days, unit, clock
     and track (deadline_compliance), e.g. ("Intake → Agreement", "60 business days, utility's clock
-    only · Fast Track · n = 120, 80 judged"). n: the stays or spans the row counts; judged: those its
+    only · Fast Track · n = 120, 80 counted"). n: the stays or spans the row counts; counted: those its
     bar is a share of (finished, or open and already late), the table's Finished + Open and already late."""
     out = []
     for row in sla.iter_rows(named=True):
         total = row["completed"] + row["open"] + row.get("exited", 0)
-        n = f"{total:,}, {(row['completed'] or 0) + (row['open_late'] or 0):,} judged"
+        n = f"{total:,}, {(row['completed'] or 0) + (row['open_late'] or 0):,} counted"
         if "deadline" not in sla.columns:  # sla_compliance: the limit's column names its unit
             col = next((c for c in _SLA_UNITS if c in row), None)
             limit = f"{unit_words(_SLA_UNITS[col], row[col])} · " if col and row[col] is not None else ""
@@ -216,7 +216,7 @@ def _deadline_rows(sla: pl.DataFrame) -> list[tuple[str, str]]:
             continue
         name = str(row["deadline"]).replace(" -> ", " → ")
         if row["days"] is None:  # projects whose track no rule names: counted, not judged
-            out.append((name, f"{row['track']} · n = {total:,}, not judged"))
+            out.append((name, f"{row['track']} · n = {total:,}, none counted"))
             continue
         clock = ", the utility's days only" if row["clock"] == "utility" else ""
         track = f" · {row['track']}" if row["track"] != "all" else ""
@@ -288,7 +288,7 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
         elif s:
             notes.append(f"  too few to judge ({n})")
         elif not j:
-            notes.append("  not judged: no deadline for their track")
+            notes.append("  not counted: no deadline for their track")
         else:
             notes.append("  nothing counted yet")
     fig.add_scatter(y=y, x=[1.0 if ok else 0.0 for ok in show], mode="text", text=notes, textposition="middle right",
@@ -303,15 +303,16 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
     fig.update_yaxes(categoryorder="array", categoryarray=y, autorange="reversed", automargin=True,
                      ticklabelstandoff=8)
     # no n over all the deadlines: a project counted once per deadline added up to 5,250 "projects" on a
-    # program of 2,000; each row says its own n and how many were judged, under its name
+    # program of 2,000; each row says its own n and how many were counted, under its name ("judged" read as
+    # jargon to a reviewer; page 1 and table A1 say "counted for the deadline")
     rows = f"{sla.height} deadline{'s' if sla.height != 1 else ''}"
     days, note = _days_counted(sla, cal)
     text = title("How often were the deadlines missed?", as_of, None, days,
-                 counted=f"{rows}, each naming its projects (n) and how many were judged", note=note,
+                 counted=f"{rows}, each naming its projects (n) and how many were counted", note=note,
                  timezone=cal.timezone)
-    finish(fig, text, "Share of the judged projects", "")
-    return footnote(fig, "Judged: finished the step, or still in it and past the deadline (the table's Finished + "
-                         "Open and already late).<br>Not judged: open and within the deadline, or left before the "
+    finish(fig, text, "Share of the projects counted", "")
+    return footnote(fig, "Counted: finished the step, or still in it and past the deadline (the table's Finished + "
+                         "Open and already late).<br>Not counted: open and within the deadline, or left before the "
                          "end. Missed = finished late + open and late.", lines=2)
 
 

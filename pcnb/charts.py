@@ -173,8 +173,11 @@ def cumulative_flow_chart(wip: pl.DataFrame, as_of: datetime, order: list[str] |
                         hovertemplate=f"{status}<br>%{{x|%Y-%m-%d}}: %{{y}} projects<extra></extra>")
     last = int(wip.filter(pl.col("date") == wip["date"].max())["wip"].sum()) if wip.height else 0
     if wip.height:
-        fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=30, ay=-20,
-                           font={"size": 12})
+        # the axis ends on the last day (autorange ran a month past it, to "Jan 2027", to fit the label),
+        # so the label points up and left, inside the plot, on white
+        fig.add_annotation(x=wip["date"].max(), y=last, text=f"{last:,} now", showarrow=True, ax=-40, ay=-30,
+                           font={"size": 12}, bgcolor="rgba(255,255,255,0.85)")  # readable over the bands
+        fig.update_xaxes(range=[wip["date"].min(), wip["date"].max()])
     _layout(fig, _title("How much work is in progress, and in which status?", as_of, last,
                         counted="projects in progress now", note=note, timezone=timezone),
             "Date", "Projects in status")

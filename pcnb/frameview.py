@@ -110,7 +110,7 @@ def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
         .alias("Outcome"),
         (_formatted(pl.col("events"), pl.Int64(), "count") + pl.lit(" of ")
          + _formatted(pl.col("n"), pl.Int64(), "count")).alias("Ended so far"),
-        pl.when(pl.col("outcome") == "any").then(pl.lit(""))
+        pl.when(pl.col("outcome") == "any").then(pl.lit("-"))  # a dash, as every table says "no figure"
         .otherwise(_formatted(pl.col("share"), pl.Float64(), "share"))
         .alias("Expected share, open ones included"),
         _formatted(days, pl.Float64(), "days").alias("Business days until half of all applications reached it"),

@@ -55,7 +55,7 @@ def test_charts_state_as_of_n_and_axes(synced):
         (charts.time_in_status_chart(iv, END, cal), "Business days in the status (finished stays)", "", LOCAL, N),
         (charts.aging_chart(iv, END, cal, terminal=FINAL), "Business days in the current status", "", LOCAL, N),
         (charts.sla_chart(sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3}), END, cal),
-         "Share of the judged projects", "", LOCAL, "2 deadlines, each naming its projects (n)"),
+         "Share of the projects counted", "", LOCAL, "2 deadlines, each naming its projects (n)"),
         (charts.backlog_chart(thread_state(frames.inquiry_threads(synced), frames.inquiry_notes(synced), cal, END),
                               END, cal), "Waiting so far (business days)", "Open threads", LOCAL, N),
         (charts.backlog_trend_chart(backlog_over_time(frames.inquiry_threads(synced), frames.inquiry_notes(synced),
@@ -440,18 +440,18 @@ def test_periods_are_named_by_their_length(synced):
     assert quarterly.layout.xaxis.title.text == "Quarter"
 
 
-def test_the_sla_chart_says_its_judged_count_beside_n(synced):
-    """The bars are shares of the judged projects (the table's Finished + Open and already late), not
+def test_the_sla_chart_says_its_counted_count_beside_n(synced):
+    """The bars are shares of the projects counted (the table's Finished + Open and already late), not
     of every stay counted: the title and each row say both figures, so chart and table agree."""
     cal, iv = _iv(synced)
     sla = sla_compliance(iv, {"Application Review": 10, "Application Submitted": 3})
     fig = charts.sla_chart(sla, END, cal)
     # no sum over the deadlines: a project counted once per deadline added up to more "projects" than the
     # program has (5,250 of 2,000)
-    assert "2 deadlines, each naming its projects (n) and how many were judged" in fig.layout.title.text
+    assert "2 deadlines, each naming its projects (n) and how many were counted" in fig.layout.title.text
     assert "n = " not in fig.layout.title.text.split("<br>")[1]
     for row, label in zip(sla.iter_rows(named=True), fig.layout.yaxis.categoryarray, strict=True):
-        assert f"{row['completed'] + row['open_late']:,} judged" in label
+        assert f"{row['completed'] + row['open_late']:,} counted" in label
 
 
 def test_a_deadline_in_calendar_days_is_said_on_the_business_day_chart(synced):
@@ -525,6 +525,26 @@ def test_the_work_in_progress_chart_starts_at_the_first_day_with_work(synced):
     assert wip["date"].min() == date(2015, 1, 1) and busy > date(2015, 6, 1)
     fig = charts.cumulative_flow_chart(wip, END)
     assert min(min(t.x) for t in fig.data if t.x) == busy
+    # the axis is the days drawn, no more: autorange ran a month past the last day to fit the "N now" label
+    assert list(fig.layout.xaxis.range) == [busy, wip["date"].max()]
     assert f"none in progress before {busy:%b} {busy.day}, {busy.year}" in fig.layout.title.text
     whole = charts.cumulative_flow_chart(wip.filter(pl.col("date") >= busy), END)  # nothing to leave out
     assert "none in progress before" not in whole.layout.title.text
+
+
+def test_aging_band_is_the_time_in_status_charts_median_to_90th_percentile(synced):
+    """One convention for "the usual time" across a report: the aging chart's grey band drew the median
+    to the 95th percentile while the time in status chart drew the median to the 90th (a reviewer asked
+    which one was usual)."""
+    from pcnb.analytics import time_in_status
+
+    cal, iv = _iv(synced)
+    fig = charts.aging_chart(iv, END, cal, terminal=FINAL)
+    band = next(t for t in fig.data if t.type == "bar")
+    assert "the median to the 90th percentile" in band.name
+    statuses = list(fig.layout.yaxis.ticktext)
+    tis = {r["status"]: r for r in time_in_status(iv, terminal=FINAL).iter_rows(named=True)}
+    drawn = {statuses[int(y)]: (lo, lo + width) for y, lo, width in zip(band.y, band.base, band.x, strict=True)}
+    assert drawn
+    for status, (lo, hi) in drawn.items():
+        assert (lo, hi) == pytest.approx((tis[status]["median_bdays"], tis[status]["p90_bdays"])), status

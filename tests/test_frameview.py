@@ -117,7 +117,7 @@ def test_time_to_outcome_reads_as_one_question_per_outcome():
     shown = outcome_times(tto)
     assert shown.columns == ["Outcome", "Ended so far", "Expected share, open ones included",
                              "Business days until half of all applications reached it", "Note"]
-    assert shown.row(0) == ("Any final status", "1,700 of 1,932", "", "44", "")
+    assert shown.row(0) == ("Any final status", "1,700 of 1,932", "-", "44", "")  # a dash, not a blank
     assert shown.row(1) == ("Completed", "1,413 of 1,932", "84%", "52", "")
     assert shown.row(2)[3:] == ("-", "fewer than half are expected to end this way")
     assert shown.row(3)[4] == "too few applications to say"
