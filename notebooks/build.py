@@ -78,12 +78,11 @@ NOTEBOOKS = {
     "02_pipeline_throughput": [
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
-        "## Arrivals, completions and departures\n\nAn arrival is an application reaching the program's first "
-        "review status for the first time; a completion, one reaching its completion status (both named in the "
-        "chart's legend); a departure, one reaching any final status: completed, withdrawn, cancelled or rejected. "
-        "When more arrive than depart, the work in progress grows. The table by month also counts departures and "
-        "re-openings; its last column adds up the monthly changes from its first month. Months are the program's "
-        "local months.",
+        "## Arrivals and completions\n\nAn arrival is an application reaching the program's first review status "
+        "for the first time; a completion, one reaching its completion status (the chart's title names both); a "
+        "departure, one reaching any final status (completed, withdrawn, cancelled or rejected), counted in the "
+        "table by month. When more arrive than depart, the work in progress grows. The table also counts "
+        "re-openings (a final status left again); its last column adds up the monthly changes from its first month.",
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
         "months = in_period.pc.flow(arrival=intake, exits=final, every='1mo', calendar=cal)\n"
@@ -116,9 +115,9 @@ NOTEBOOKS = {
         "chart = charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)\n"
         "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='The work in progress now, by status'))",
-        "## Completions by installer\n\nProjects reaching the completion status (the table's heading names it) each month over the last 12 complete months and this one, for the 5 installers (the "
-        "project's owner in PowerClerk) with the most projects in the program, of any status, the others "
-        "together, and the total.",
+        "## Completions by installer\n\nApplications reaching the completion status (the table's title names it) "
+        "each month, over the last 12 complete months and this one, for the five installers (the project's owner) "
+        "with the most projects in the program, in any status; then all other installers together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
         "seg = in_period.join(ws.projects().select('project_id', 'owner_name'), on='project_id')\n"
@@ -128,10 +127,9 @@ NOTEBOOKS = {
         "f'Projects reaching {completion}, by month and installer')",
     ],
     "03_time_in_status": [
-        "# Time in status and SLA compliance\n\nHow long applications sit in each status, in business days "
-        "(the program's working calendar: time zone, week and holidays), against the program's deadlines, "
-        "each in the unit it is set in. The report counts the stays entered from the first day of the period (the "
-        "Period line below) to its as-of time, as the data stood then.",
+        "# Time in status and SLA compliance\n\nHow long applications sit in each status, and how often they miss "
+        "the program's deadlines: the applications that entered a status from the first day of the period (the "
+        "Period line below).",
         SETUP,
         "from pcnb import appendix, frameview, headlines\n"
         "from pcnb.reportview import in_short\n"
@@ -169,8 +167,8 @@ NOTEBOOKS = {
         "within the deadline are not counted yet. A rejection is the utility's decision, so it finishes the step; "
         "a step the applicant left (withdrawn, cancelled, expired) is counted apart, as \"left before the end\". "
         "A status's deadline counts each project's first stay there, so its counts are below the "
-        "time-in-status chart's. \"Whose days count\": the utility's only (the days the applicant held the "
-        "project do not count), or the utility's and the applicant's.",
+        "time-in-status chart's. The table's clock runs throughout the step, or stops while the applicant holds "
+        "the project (only the utility's days count).",
         "if prof.deadlines:\n"
         "    chart = charts.sla_chart(sla, as_of_ts, cal)  # its counts beneath it (a report's appendix)\n"
         "    display(chart, appendix.behind(sla_table, \"Each deadline's counts\", chart=chart))\n"
@@ -178,12 +176,9 @@ NOTEBOOKS = {
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By installer\n\nFor the five installers with the most projects (an installer is the project's "
-        "owner in PowerClerk), how often their projects missed each status's deadline, statuses in the process's "
-        "order. Only the deadlines set on one status count here, in the unit most of them use, which the table's "
-        "heading names; "
-        "deadlines in another unit, or from one status to another, are only in the SLA compliance chart. A high share says where that installer's projects waited, "
-        "not who made them wait.",
+        "### By installer\n\nFor the five installers with the most projects (the installer is the project's "
+        "owner), how often their projects missed each status's deadline, statuses in the process's order. A high "
+        "share says where that installer's projects waited, not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
         "unit = max(set(units), key=units.count) if units else None  # the unit most of them use\n"
@@ -198,8 +193,16 @@ NOTEBOOKS = {
         "                .pc.sla(deadlines, by='owner_name', unit=unit))\n"
         "    by_owner = by_owner.sort(pl.col('status').cast(pl.String).replace_strict(order, default=len(order)), "
         "'owner_name')\n"
-        "    display(frameview.captioned(frameview.for_managers(by_owner), f\"Status deadlines ({unit.replace('_', ' ')}) "
-        "by project owner\"))",
+        "    # the deadlines not in this table, said only where there are any (a reviewer tripped on a sentence about\n"
+        "    # other units on a program that had none)\n"
+        "    others = len(prof.deadlines) - len(deadlines)\n"
+        "    rest = (f'; {others} other deadline{\"s\" if others != 1 else \"\"} (another unit, a span or a track): in the '\n"
+        "            'SLA compliance chart only' if others else '')\n"
+        "    display(frameview.captioned(frameview.for_managers(by_owner),\n"
+        "                                f\"Status deadlines ({unit.replace('_', ' ')}) by installer{rest}\"))\n"
+        "else:\n"
+        "    from IPython.display import Markdown\n"
+        "    display(Markdown('*No deadline is set on a single status in the program profile: nothing to show by installer.*'))",
         "## Aging work in progress\n\nEach dot is an application still in that status at the report's as-of time "
         "(final statuses are not work in progress and are left out, whatever the period's start); the grey band is the "
         "usual time of finished stays (median to 90th percentile, as in the time in status chart), the dashed line the status's deadline. Every "
@@ -209,12 +212,13 @@ NOTEBOOKS = {
         "terminal=final, deadlines=charts.status_deadlines(prof.deadlines))\n"
         "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='Each status\\'s open applications and their median age'))",
-        "## Bottlenecks\n\nEach row is one kind of move from a status to the next, slowest first: the bar runs from "
-        "the median to the 90th percentile of the business days applications spent in the first status before that move. "
+        "## Bottlenecks\n\nEach row is one kind of move from a status to the next, slowest first: the business days "
+        "applications spent in the first status before that move, the solid bar to the median, the light one on to "
+        "the 90th percentile. "
         "A status is split by where its applications went next (on to the next step, or back a step), so a slow way "
         "out of a quick status shows here and not in the time in status chart.",
         "ends = [s for kind, names in prof.roles.exits.items() if kind != 'completed' for s in names]  # not a wait to move on\n"
-        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends)",
+        "charts.bottleneck_chart(in_period.pc.bottlenecks(), as_of_ts, timezone=cal.timezone, ends=ends, holders=prof.holders)",
         "## Time to outcome\n\nFrom intake to a final status, for the applications first submitted in the period: how "
         "many ended each way so far, the share expected to end each way once the open ones finish (estimated "
         "from how applications of the same age ended; so not simply the finished ones over the total), and how "

@@ -192,9 +192,13 @@ def aging_chart(intervals: pl.DataFrame, as_of: datetime, cal: Calendar,
                      showgrid=False)
     fig.update_xaxes(rangemode="tozero")
     fig.update_layout(height=rows_height(len(statuses)), margin={"r": 190})
-    return finish(fig, title("How long have open projects been in their current status?", as_of, open_.height, cal,
-                               counted="open", note="finished projects left out"),
-                   "Business days in the current status", "")
+    finish(fig, title("How long have open projects been in their current status?", as_of, open_.height, cal,
+                      counted="open", note="finished projects left out"),
+           "Business days in the current status", "")
+    if limits:  # "15 past the deadline" here, "9 open and already late" in the SLA table: a reader compares them
+        footnote(fig, "Past the deadline: every open stay counts, a second visit to a status too; the SLA chart "
+                      "counts each project's first stay in a status only, so its open late ones can be fewer.", lines=2)
+    return fig
 
 
 _SLA_UNITS = {"deadline_bdays": "business_days", "deadline_days": "calendar_days", "deadline_hours": "business_hours"}
@@ -318,7 +322,8 @@ def sla_chart(sla: pl.DataFrame, as_of: datetime, cal: Calendar, target: float |
 
 def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_days", top: int = 15,
                      colors: Palette | None = None, min_n: int = minn.MIN_N,
-                     timezone: str = "UTC", ends: Sequence[str] = ()) -> FigureWithTable:
+                     timezone: str = "UTC", ends: Sequence[str] = (),
+                     holders: Mapping[str, str] | None = None) -> FigureWithTable:
     """Where work waits longest: the ``top`` transitions A → B with the slowest median time in A
     (business days unless ``unit``), one row each, coloured by A, the median written and the 90th
     percentile marked; above a grid (``.table``) of every transition, slowest median first (sortable,
@@ -326,7 +331,9 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     on paper, not a Sankey whose numbers were only in its hover. ``timezone``: the program's, for the
     as-of stamp. ``ends``: the statuses that end a project without completing it (withdrawn, rejected,
     expired: the profile's exits): a move into one is not work waiting to move on (an expiry after a
-    180-day timer would top the chart), so it is left out of the bars and kept in the table."""
+    180-day timer would top the chart), so it is left out of the bars and kept in the table. ``holders``
+    (status -> utility/applicant, the profile's): whose step each row's wait is, under its name (the
+    slowest row was an applicant's step a reviewer read as the utility's delay)."""
     med, p90 = f"median_{unit}", f"p90_{unit}"
     sup_col = pl.col("suppressed") if "suppressed" in dfg.columns else pl.lit(False)
     ending = pl.col("next_status").cast(pl.String).is_in(list(ends))
@@ -334,7 +341,8 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     left_out = dfg.filter(ending).height
     pal = colors or for_names(set(dfg["status"].to_list()) | set(dfg["next_status"].to_list()))
     words = unit.replace("_", " ")
-    labels = [row_label(f"{a} → {b}", f"n = {n:,} moves") for a, b, n in
+    whose = {"applicant": " · the applicant's step", "utility": " · the utility's step"}
+    labels = [row_label(f"{a} → {b}", f"n = {n:,} moves{whose.get((holders or {}).get(a, ''), '')}") for a, b, n in
               zip(shown["status"].to_list(), shown["next_status"].to_list(), shown["count"].to_list(), strict=True)]
     fig = go.Figure()
     for status in in_order(shown["status"].unique().to_list(), pal):

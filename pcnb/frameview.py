@@ -124,7 +124,7 @@ def outcome_times(tto: pl.DataFrame) -> pl.DataFrame:
 LABELS: dict[str, tuple[str, str]] = {
     "status": ("Status", "text"), "next_status": ("Next status", "text"), "deadline": ("Deadline on", "text"),
     "track": ("Track", "text"), "days": ("Days allowed", "days"), "unit": ("Counted in", "unit"),
-    "clock": ("Whose days count", "clock"), "completed": ("Finished", "count"),
+    "clock": ("Clock", "clock"), "completed": ("Finished", "count"),
     "completed_late": ("Finished late", "count"),
     "open_late": ("Open and already late", "count"), "open": ("Still open (late or not)", "count"),
     "exited": ("Left before the end", "count"), "pct_exceeding": ("Missed the deadline", "share"),
@@ -155,7 +155,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_hours": ("Business hours allowed", "days"),
 }
 _WORDS = {"business_days": "business days", "calendar_days": "calendar days", "business_hours": "business hours",
-          "elapsed": "the utility's and the applicant's", "utility": "the utility's only"}
+          # "Whose days count: the utility's and the applicant's" read as applicant days held against the
+          # utility's deadline (a reviewer): the clock's rule in words instead
+          "elapsed": "runs throughout the step", "utility": "stops while the applicant holds it"}
 
 
 def for_managers(frame: pl.DataFrame) -> pl.DataFrame:

@@ -172,6 +172,38 @@ def review_sentences(q: Quarters, review: list[str], deadlines: dict[str, Deadli
     return out
 
 
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def verdict_sentence(q: Quarters, review: list[str], holders: dict[str, str] | None = None) -> list[str]:
+    """Page 1's bottom line, before its figures (reviewers: "nine figures of equal weight, no
+    conclusion"): the deadline missed most often in the last quarter, whose step it is, and which shares
+    missed rose or fell against the quarter before, as the sentences below round them."""
+    judged = [(s, q.figures_now[s], q.figures_before.get(s)) for s in review
+              if s in q.figures_now and q.figures_now[s].late is not None]
+    if not judged:
+        return []
+    window = q.now.words(q.zone)
+    earlier = q.before.words(q.zone, year=q.before.end.astimezone(q.zone).year != q.now.end.astimezone(q.zone).year)
+    worst, cur, _ = max(judged, key=lambda t: t[1].late or 0.0)
+    whose = HOLDER_WORDS.get((holders or {}).get(worst, ""), "")
+    head = (f"In {window}, the deadline missed most often was {worst}'s{f', {whose}' if whose else ''}: "
+            f"{cur.late:.0%} of the applications counted missed it." if len(judged) > 1 else
+            f"In {window}, {cur.late:.0%} of the applications counted missed {worst}'s deadline.")
+
+    def pct(f: StatusFigures | None) -> int | None:
+        return None if f is None or f.late is None else round(f.late * 100)
+
+    shares = [(s, pct(c) or 0, pct(p)) for s, c, p in judged]
+    up = [s for s, now, before in shares if before is not None and now > before]
+    down = [s for s, now, before in shares if before is not None and now < before]
+    moved = [f"more often than in {earlier}: {_names(up)}" if up else "",
+             (f"less often: {_names(down)}" if up else f"less often than in {earlier}: {_names(down)}") if down else ""]
+    said = "; ".join(m for m in moved if m)
+    return [head + (f" Missed {said}." if said else "")]
+
+
 def review_table(q: Quarters, review: list[str], deadlines: dict[str, Deadline]) -> pl.DataFrame:
     """The figures of :func:`review_sentences`, a row per status and quarter, so each one on page 1
     can be found in the appendix (a reviewer could not trace them)."""
@@ -191,11 +223,15 @@ def review_table(q: Quarters, review: list[str], deadlines: dict[str, Deadline])
          "Missed", "Missed (share)"], pl.String))
 
 
-def _change(now: float, before: float | None, fmt: str, earlier: str) -> str:
+def _change(now: float, before: float | None, fmt: str, earlier: str, close: float = 0.0) -> str:
+    """", up from 6 in June–August": the change from ``before``. Rounded alike, "the same as"; within
+    ``close`` (a share of ``before``), "about the same as": "95 a month, down from 96" read as a decline."""
     if before is None:
         return f", with no figure for {earlier} to compare"
     if fmt.format(now) == fmt.format(before):
         return f", the same as in {earlier} ({fmt.format(before)})"
+    if before and abs(now - before) <= close * abs(before):
+        return f", about the same as in {earlier} ({fmt.format(before)})"
     word = "up" if now > before else "down"
     return f", {word} from {fmt.format(before)} in {earlier}"
 
@@ -212,7 +248,8 @@ def for_profile(prof: Any, events: pl.DataFrame, as_of: datetime) -> tuple[list[
     order = [s.name for s in prof.statuses]
     review = sorted(judged, key=lambda s: (order.index(s) if s in order else len(order), s))
     q = quarters(events, prof.calendar.calendar(), as_of, prof.roles.final, deadlines)
-    return review_sentences(q, review, deadlines), review_table(q, review, deadlines)
+    return (verdict_sentence(q, review, prof.holders) + review_sentences(q, review, deadlines),
+            review_table(q, review, deadlines))
 
 
 def deadline_sentences(sla: pl.DataFrame, since: date | None = None) -> list[str]:
@@ -256,11 +293,13 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         last = done.row(-1, named=True)
         grew = last["net_flow"]
         change = (f"grew by {grew:,}" if grew > 0 else f"shrank by {-grew:,}" if grew < 0 else "held steady")
-        # the month's change, then the total apart: "grew by 16 (300 open now)" read as "grew to 300" (a reviewer)
-        now = (f"{in_progress:,} are open now, {drafts:,} of them not yet submitted" if drafts else
-               f"{in_progress:,} are in progress now")
+        # the month's change, then the total apart: "grew by 16 (300 open now)" read as "grew to 300"; the
+        # submitted ones first, then the drafts: "held steady; 692 are open now" beside a chart of 692 that
+        # rose (its drafts) read as a contradiction (reviewers)
+        now = (f" Open now: {in_progress - drafts:,} submitted, and {drafts:,} drafts not yet submitted "
+               f"({in_progress:,} in all)." if drafts else f" Open now: {in_progress:,}.")
         out.append(f"In {last['period']:%B %Y}, {last['arrivals']:,} applications arrived and {last['departures']:,} "
-                   f"reached a final status: the submitted work in progress {change} that month; {now}.")
+                   f"reached a final status: the submitted work in progress {change} that month.{now}")
     if done.height >= 12:
         year = done.tail(12)
         net = int(year["net_flow"].sum())
@@ -278,7 +317,8 @@ def flow_sentences(months: pl.DataFrame, as_of: datetime, timezone: str, in_prog
         assert isinstance(a_now, float) and isinstance(a_before, float) and isinstance(d_now, float)
         span, earlier = (month_span(p["period"][0], p["period"][-1]) for p in (recent, before))
         out.append(f"Over the last 3 complete months ({span}), {a_now:,.0f} applications arrived a month on average"
-                   f"{_change(a_now, a_before, '{:,.0f}', earlier)}; {d_now:,.0f} a month reached a final status.")
+                   f"{_change(a_now, a_before, '{:,.0f}', earlier, close=0.02)}; {d_now:,.0f} a month reached a "
+                   "final status.")
     current = months.filter(pl.col("period") == month_start)
     if current.height:
         row = current.row(0, named=True)

@@ -86,11 +86,19 @@ STYLE = ("<style>.pcnb-title{border-bottom:2px solid #345;margin:0 0 1em}.pcnb-t
          # tables on paper: no sort arrows in their headers
          ".dt-column-order,table.dataTable thead th:before,table.dataTable thead th:after{display:none!important}"
          # page 1 holds the title block and the answer in short together
-         ".pcnb-in-short{font-size:1em;line-height:1.35}.pcnb-title dl{margin:.3em 0}.pcnb-title{font-size:.85em}"
+         ".pcnb-in-short{font-size:.95em;line-height:1.3}.pcnb-title dl{margin:.3em 0}"
+         ".pcnb-title{font-size:.85em}"
          # JupyterLab keeps every output whole on paper (break-inside:avoid-page): an answer too long for
          # what page 1 has left moved whole to page 2 and left page 1 a title block; it may break between
-         # its sentences instead
-         ".jp-OutputArea-child:has(.pcnb-in-short){break-inside:auto!important}.pcnb-in-short p{break-inside:avoid}"
+         # its sentences instead; the line saying where the figures are never alone on a page (it was, on page 2)
+         ".jp-OutputArea-child:has(.pcnb-in-short){break-inside:auto!important}"
+         # and in blocks, not JupyterLab's flex boxes: Chromium moved a box that fitted page 1 but for its last
+         # line or its padding whole to page 2 from inside them (tried: overflow, paddings; only this held)
+         ".jp-Cell:has(.pcnb-in-short),.jp-Cell:has(.pcnb-in-short) .jp-Cell-outputWrapper,"
+         ".jp-OutputArea:has(.pcnb-in-short),.jp-OutputArea-child:has(.pcnb-in-short),"
+         ".jp-OutputArea-output:has(.pcnb-in-short){display:block!important;box-sizing:border-box}"
+         ".pcnb-in-short p{break-inside:avoid}"
+         ".pcnb-in-short-ref{break-before:avoid}"
          # a grid prints as the static table it holds: no search box, filters, page menu or "Showing 1 to"
          ".dt-search,.dt-length,.dt-info,.dt-paging,.dataTables_filter,.dataTables_length,.dataTables_info,"
          ".dataTables_paginate,.dt-layout-row:has(.dt-search),tfoot{display:none!important}}</style>")
@@ -146,7 +154,7 @@ def period_words(start: date, events: Any, timezone: str) -> str:
     if first is None:
         return said
     day = first.astimezone(ZoneInfo(timezone)).date()
-    return said + (f" (its first status change: {day:%B} {day.day}, {day.year})" if day > start else "")
+    return said + (f" (the first status change in the data: {day:%B} {day.day}, {day.year})" if day > start else "")
 
 
 def summary(figures: Mapping[str, object], caption: str = "Key figures") -> _Html:

@@ -120,3 +120,4 @@ def test_page_1_points_to_the_table_its_chart_shows_later(monkeypatch):
     assert [h.title() for h in appendix.HELD] == [
         "Table A1. By month (page 1's sentences; chart: “How many arrived?”)",
         "Table A2. Another (chart: “Where does work wait?”)"]
+

@@ -356,6 +356,11 @@ def test_aging_marks_each_status_deadline_and_counts_the_open_stays_past_it(sync
     late = int((ages > 10).sum())
     notes = [a.text for a in fig.layout.annotations if a.y == row]
     assert notes == [f" {ages.len():,} open, median {ages.median():,.0f}<br> {late:,} past the deadline"]
+    # why its count can exceed the SLA table's "open and already late" (first stays only), under the plot
+    said = [a.text for a in fig.layout.annotations if a.yref == "paper" and a.y == 0]
+    assert len(said) == 1 and "first stay in a status only" in said[0]
+    assert not [a for a in charts.aging_chart(iv, END, cal, terminal=FINAL).layout.annotations
+                if a.yref == "paper" and a.y == 0]  # no deadline drawn: nothing to compare
     assert fig.layout.xaxis.title.text == "Business days in the current status"  # ages run along x: rows
 
 
@@ -414,6 +419,18 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
             "moves") in rare.layout.title.text
     plain = charts.bottleneck_chart(dfg, END)  # without the profile's exits it would lead the chart
     assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")
+
+
+def test_each_bottleneck_says_whose_step_the_wait_is():
+    """The slowest row was an applicant's step a reviewer read as the utility's delay: with the profile's
+    holders, each row says whose step it is; a status without a holder says nothing."""
+    dfg = pl.DataFrame({"status": ["Installing", "Review", "Intake"], "next_status": ["Inspection", "Installing",
+                                                                                      "Review"],
+                        "count": [200, 300, 310], "median_business_days": [30.0, 9.0, 3.0],
+                        "p90_business_days": [60.0, 20.0, 6.0], "suppressed": [False] * 3})
+    fig = charts.bottleneck_chart(dfg, END, holders={"Installing": "applicant", "Review": "utility"})
+    assert [re.sub("<[^>]+>", "", label.split("<br>")[1]) for label in fig.layout.yaxis.categoryarray] == [
+        "n = 200 moves · the applicant's step", "n = 300 moves · the utility's step", "n = 310 moves"]
 
 
 def test_the_calendar_is_said_in_words():

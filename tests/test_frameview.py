@@ -47,9 +47,13 @@ def test_held_back_figures_are_a_note_not_a_true_false_column():
 
 
 def test_months_and_clocks_in_words():
-    frame = pl.DataFrame({"period": [date(2026, 11, 1)], "arrivals": [1234], "unit": ["business_days"],
-                          "clock": ["utility"], "net_flow": [-5]})
-    assert for_managers(frame).row(0) == ("November 2026", "1,234", "business days", "the utility's only", "-5")
+    frame = pl.DataFrame({"period": [date(2026, 11, 1)] * 2, "arrivals": [1234, 1], "unit": ["business_days"] * 2,
+                          "clock": ["utility", "elapsed"], "net_flow": [-5, 0]})
+    shown = for_managers(frame)
+    assert shown.row(0) == ("November 2026", "1,234", "business days", "stops while the applicant holds it", "-5")
+    # the clock's rule, not "whose days count: the utility's and the applicant's" (read as applicant days
+    # held against the utility)
+    assert shown["Clock"].to_list()[1] == "runs throughout the step"
 
 
 def test_status_times_and_local_times(ws):

@@ -14,7 +14,17 @@ from benchmarks.inference import inputs
 from pcnb.analytics import Calendar
 from pcnb.analytics.intervals import status_intervals
 from pcnb.analytics.sla import sla_compliance
-from pcnb.headlines import complete_months, flow_sentences, period_figures, quarters, review_sentences, review_table
+from pcnb.headlines import (
+    Quarters,
+    StatusFigures,
+    complete_months,
+    flow_sentences,
+    period_figures,
+    quarters,
+    review_sentences,
+    review_table,
+    verdict_sentence,
+)
 from pcnb.reportview import in_short
 from pcnb.sandbox.generator import generate
 from tests.conftest import END, FINAL
@@ -51,6 +61,41 @@ def test_each_sentence_states_the_figures_the_sla_table_computes(events):
         earlier = q.before.words(ZoneInfo(CAL.timezone), year=q.before.end.year != q.now.end.year)
         said_then = rf"(up|down) from \d+% in {earlier}\.|the same as in {earlier} \(\d+%\)\.$"
         assert re.search(said_then, sentence), sentence
+
+
+def test_the_verdict_names_the_deadline_missed_most_and_what_got_worse(events):
+    """Page 1 listed nine figures of equal weight and no conclusion (two reviewers): its first sentence
+    is the bottom line, from the same quarter's figures the sentences below state."""
+    q = quarters(events, CAL, END, list(FINAL), DL)
+    said = verdict_sentence(q, REVIEW, {"Inspection Pending": "utility"})
+    late = {s: round(q.figures_now[s].late * 100) for s in REVIEW}
+    before = {s: round(q.figures_before[s].late * 100) for s in REVIEW}
+    worst = max(REVIEW, key=lambda s: q.figures_now[s].late)
+    whose = ", a step the utility holds" if worst == "Inspection Pending" else ""
+    months = q.now.words(ZoneInfo(CAL.timezone))
+    assert said[0].startswith(f"In {months}, the deadline missed most often was {worst}'s{whose}: "
+                              f"{late[worst]}% of the applications counted missed it."), said
+    up = [s for s in REVIEW if late[s] > before[s]]
+    assert up and all(s in said[0].split("Missed more often than in")[1].split(";")[0] for s in up), said
+
+
+def _quarters(now: dict[str, float | None], before: dict[str, float]) -> Quarters:
+    period = complete_months(END, CAL.timezone)
+    return Quarters(period, complete_months(END, CAL.timezone, back=1),
+                    {s: StatusFigures(5.0, 100, v, 100) for s, v in now.items()},
+                    {s: StatusFigures(5.0, 100, v, 100) for s, v in before.items()}, ZoneInfo(CAL.timezone))
+
+
+def test_the_verdict_says_rises_falls_and_nothing_it_cannot_judge():
+    q = _quarters({"A": 0.30, "B": 0.10, "C": 0.204, "D": None}, {"A": 0.20, "B": 0.15, "C": 0.196})
+    said = verdict_sentence(q, ["A", "B", "C", "D"])[0]
+    # C rounds to 20% both times: no change; D has no share: neither worst nor moved
+    assert said.endswith("the deadline missed most often was A's: 30% of the applications counted missed it. "
+                         "Missed more often than in June–August: A; less often: B."), said
+    one = verdict_sentence(_quarters({"B": 0.10}, {"B": 0.15}), ["B"])[0]
+    assert one.endswith(", 10% of the applications counted missed B's deadline. Missed less often than in "
+                        "June–August: B."), one
+    assert verdict_sentence(_quarters({"D": None}, {}), ["D"]) == []
 
 
 def test_the_quarter_is_the_last_3_complete_months_of_the_programs_calendar():
@@ -147,10 +192,14 @@ def test_the_flow_sentences_leave_the_month_under_way_out_of_the_averages():
     # 07:30 UTC on December 1st... is still November 30th in Los Angeles: November is under way there
     said = flow_sentences(months, datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", 123)
     assert said[0] == ("In October 2026, 96 applications arrived and 80 reached a final status: the submitted "
-                       "work in progress grew by 16 that month; 123 are in progress now.")
+                       "work in progress grew by 16 that month. Open now: 123.")
     assert said[1].startswith("Over the last 3 complete months (August–October 2026), 92 applications arrived a "
                               "month on average, up from 60 in May–July 2026; 82 a month reached a final status.")
     assert said[2].startswith("November 2026 so far (30 days): 9 arrived, 30 reached a final status")
+    # one application a month more or less of ~95 is no decline (a reviewer read "down from 96" as a trend)
+    flat = flow_sentences(_months(date(2026, 5, 1), [96, 96, 96, 95, 95, 95], [90] * 6),
+                          datetime(2026, 11, 2, 12, tzinfo=UTC), "America/Los_Angeles", 50)
+    assert "95 applications arrived a month on average, about the same as in May–July 2026 (96);" in flat[1]
     later = flow_sentences(months, datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "America/Los_Angeles", 123)
     assert later[0].startswith("In November 2026, 9 applications arrived") and len(later) == 2  # December: no row
 
@@ -173,7 +222,8 @@ def test_the_flow_sentences_say_the_year_and_the_drafts_apart():
     said = flow_sentences(months, datetime(2026, 12, 6, 12, tzinfo=UTC), "America/Los_Angeles", 300, drafts=68)
     # "submitted": the work-in-progress chart holds the drafts too, and rose by more over the year
     assert said[0] == ("In November 2026, 100 applications arrived and 100 reached a final status: the submitted "
-                       "work in progress held steady that month; 300 are open now, 68 of them not yet submitted.")
+                       "work in progress held steady that month. Open now: 232 submitted, and 68 drafts not yet "
+                       "submitted (300 in all).")
     assert said[1] == ("Over the last 12 complete months (December 2025–November 2026) the submitted work in "
                        "progress grew by 220: 100 arrived and 82 reached a final status a month on average.")
 

@@ -90,7 +90,9 @@ def test_a_long_answer_starts_on_page_1_under_the_title_block(tmp_path):
                              new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
                              # a box before it (the title block's place): a break may come between the two
                              new_code_cell("from pcnb.reportview import in_short, summary\n"
-                                           "display(summary({'projects': 2000}))\nin_short(" + repr(said) + ")")])
+                                           "class Where:\n    def text(self): return 'WHERE: table A1.'\n"
+                                           "display(summary({'projects': 2000}))\n"
+                                           "in_short(" + repr(said) + ", figures=Where())")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     source = tmp_path / "long.ipynb"
     nbformat.write(nb, source)
@@ -101,3 +103,62 @@ def test_a_long_answer_starts_on_page_1_under_the_title_block(tmp_path):
     assert "SENTENCE8" in pages[1] and all(p.count("SENTENCE") for p in pages)
     # a sentence is never cut across the two pages: each page's last one is whole
     assert all(" ".join(p.split("SENTENCE")[-1].split()).count("before it.") == 3 for p in pages)
+
+
+@pytest.mark.slow
+def test_the_line_saying_where_the_figures_are_is_never_alone_on_a_page(tmp_path):
+    """The rebate program's report 03 printed its "In the appendix: ..." line alone on page 2 under a full
+    page 1. Boxes of 1 to 4 sentences, one after another, end at many heights of a page; no page starts
+    with that line (it fails without the print rule that keeps it with the sentence before)."""
+    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
+             new_code_cell("from pcnb.reportview import in_short\n"
+                           "class Where:\n    def text(self): return 'WHERE: in the appendix, table A1.'")]
+    for k in range(24):  # sentences of one to three lines: the boxes' ends move through a page
+        said = [f"SENTENCE{k}.{i} " + "A figure said in words, with the change since the months before it. "
+                * (1 + (k + i) % 3) for i in range(1 + k % 4)]
+        cells.append(new_code_cell(f"in_short({said!r}, figures=Where())"))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source = tmp_path / "where.ipynb"
+    nbformat.write(nb, source)
+    pdf = to_pdf(run_report(source, tmp_path / "out" / "where.html"), tmp_path / "where.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [p.strip() for p in text.split("\f") if p.strip()]
+    assert len(pages) > 3 and sum(p.count("WHERE:") for p in pages) == 24
+    assert not [p[:80] for p in pages if p.startswith("WHERE:")]
+
+
+@pytest.mark.slow
+def test_an_answer_that_almost_fits_page_1_starts_there_at_every_height(tmp_path):
+    """Inside JupyterLab's flex boxes, Chromium moved an answer that fitted page 1 but for its last line
+    or its padding whole to page 2 (page 1 a title block alone). The title's margin moves the box down
+    a few pixels at a time across page 1's end: at every height it starts on page 1, and the line saying
+    where the figures are goes on with a sentence, never alone."""
+    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    said = [f"SENTENCE{i} A figure said in words, with the change since the months before it." for i in range(7)]
+    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
+                             new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
+                             new_code_cell("from pcnb.reportview import in_short, summary\n"
+                                           "class Where:\n    def text(self): return 'WHERE: table A1.'\n"
+                                           "display(summary({'projects': 2000}))\n"
+                                           "in_short(" + repr(said) + ", figures=Where())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source = tmp_path / "near.ipynb"
+    nbformat.write(nb, source)
+    page = run_report(source, tmp_path / "out" / "near.html").read_text()
+    seen = []
+    for shift in range(0, 40, 4):
+        html = tmp_path / f"near{shift}.html"
+        html.write_text(page.replace("</head>", f"<style>@media print{{h1{{margin-bottom:{shift}px!important}}}}"
+                                                "</style></head>"))
+        pdf = to_pdf(html, tmp_path / f"near{shift}.pdf")
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        pages = [p.strip() for p in text.split("\f") if p.strip()]
+        seen.append(len(pages))
+        assert "In short" in pages[0] and "SENTENCE0" in pages[0], (shift, [p[:200] for p in pages])
+        assert not [p for p in pages if p.startswith("WHERE")], (shift, [p[:200] for p in pages])
+    assert 1 in seen and 2 in seen, seen  # the box ended on page 1 and went on to page 2: the edge was crossed

@@ -106,7 +106,8 @@ def _draw(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile) ->
                                           now, cal)
     assert name == "bottlenecks" and name in CHARTS
     ends = [st for kind, names in prof.roles.exits.items() if kind != "completed" for st in names]
-    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal, timezone=cal.timezone, ends=ends)
+    return charts.bottleneck_chart(bottlenecks(iv), now, colors=pal, timezone=cal.timezone, ends=ends,
+                                   holders=prof.holders)
 
 
 def _forecast(name: str, args: argparse.Namespace, ws: Any, prof: ProgramProfile, iv: pl.DataFrame, now: Any) -> Any:
