@@ -79,7 +79,7 @@ NOTEBOOKS = {
         "# Pipeline throughput\n\nHow many applications arrive and leave each month, and where work accumulates.",
         SETUP,
         "## Arrivals and completions\n\nAn arrival is an application reaching the program's first review status "
-        "for the first time; a completion, one reaching its completion status (the chart's title names both); a "
+        "for the first time; a completion, one reaching its completion status (the chart's title names the two statuses); a "
         "departure, one reaching any final status (completed, withdrawn, cancelled or rejected), counted in the "
         "table by month. When more arrive than depart, the work in progress grows. The table also counts "
         "re-openings (a final status left again); its last column adds up the monthly changes from its first month.",
@@ -105,7 +105,7 @@ NOTEBOOKS = {
         "         + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
         "         figures=[appendix.pointer(table, caption, place=\"page 1's sentences\", what='the months'),\n"
         "                  appendix.pointer(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
-        "                                   place=\"page 1's last sentence\", what='the open work by status')])",
+        "                                   place=\"page 1's sentence on where the open work waits\", what='the open work by status')])",
         "chart = charts.throughput_chart(flow, as_of_ts, cal=cal)\n"
         "# the table beneath the chart (in a report, in its appendix: a chart that fills its page left it alone)\n"
         "display(chart, appendix.behind(table, caption, chart=chart, what='Arrivals, completions and departures by month'))",
@@ -115,8 +115,8 @@ NOTEBOOKS = {
         "chart = charts.cumulative_flow_chart(wip, as_of_ts, timezone=cal.timezone)\n"
         "display(chart, appendix.behind(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
         "                               chart=chart, what='The work in progress now, by status'))",
-        "## Completions by installer\n\nApplications reaching the completion status (the table's title names it) "
-        "each month, over the last 12 complete months and this one, for the five installers (the project's owner) "
+        "## Completions by installer\n\nApplications reaching the completion status (named in the table's title) "
+        "each month, over the last 12 complete months and this one, for the five installers (the company each project is filed under) "
         "with the most projects in the program, in any status; then all other installers together, and the total.",
         "top = ws.projects().group_by('owner_name').len().sort(['len', 'owner_name'], descending=[True, False])"
         ".head(5)['owner_name'].to_list()\n"
@@ -148,7 +148,7 @@ NOTEBOOKS = {
         "open_now = intervals.filter(pl.col('is_open') & ~pl.col('status').is_in(final))\n"
         "waiting = headlines.open_work_table(open_now, leave_out=prof.roles.draft, holders=prof.holders)\n"
         "where.append(appendix.pointer(waiting, 'The work in progress now: each status of the submitted work, most first, then the totals (shares rounded)',\n"
-        "                              place=\"page 1's last sentence\", what='the open work by status'))\n"
+        "                              place=\"page 1's sentence on where the open work waits\", what='the open work by status'))\n"
         "in_short(said + headlines.waiting_sentence(open_now, leave_out=prof.roles.draft, holders=prof.holders),\n"
         "         figures=where)",
         "## Time in status\n\nBusiness days in each status, over the stays that finished (a stay: one application's "
@@ -167,8 +167,8 @@ NOTEBOOKS = {
         "within the deadline are not counted yet. A rejection is the utility's decision, so it finishes the step; "
         "a step the applicant left (withdrawn, cancelled, expired) is counted apart, as \"left before the end\". "
         "A status's deadline counts each project's first stay there, so its counts are below the "
-        "time-in-status chart's. The table's clock runs throughout the step, or stops while the applicant holds "
-        "the project (only the utility's days count).",
+        "time-in-status chart's. A deadline's clock runs throughout the step, unless its row says \"the utility's "
+        "days only\": then it stops while the applicant holds the project.",
         "if prof.deadlines:\n"
         "    chart = charts.sla_chart(sla, as_of_ts, cal)  # its counts beneath it (a report's appendix)\n"
         "    display(chart, appendix.behind(sla_table, \"Each deadline's counts\", chart=chart))\n"
@@ -176,8 +176,8 @@ NOTEBOOKS = {
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadlines in the program profile yet: set them with "
         "`%powerclerk profile set deadlines.STATUS DAYS`.*'))",
-        "### By installer\n\nFor the five installers with the most projects (the installer is the project's "
-        "owner), how often their projects missed each status's deadline, statuses in the process's order. A high "
+        "### By installer\n\nFor the five installers with the most projects (the company each project is "
+        "filed under), how often their projects missed each status's deadline, statuses in the process's order. A high "
         "share says where that installer's projects waited, not who made them wait.",
         "from pcnb.analytics.segments import project_attributes, segmented\n"
         "units = [d.unit for d in prof.deadlines if d.status and d.track is None]\n"
@@ -195,11 +195,10 @@ NOTEBOOKS = {
         "'owner_name')\n"
         "    # the deadlines not in this table, said only where there are any (a reviewer tripped on a sentence about\n"
         "    # other units on a program that had none)\n"
-        "    others = len(prof.deadlines) - len(deadlines)\n"
-        "    rest = (f'; {others} other deadline{\"s\" if others != 1 else \"\"} (another unit, a span or a track): in the '\n"
-        "            'SLA compliance chart only' if others else '')\n"
+        "    others = [d.words() for d in prof.deadlines if not (d.status in deadlines and d.track is None and d.unit == unit)]\n"
+        "    rest = f\". Not in this table, in the SLA compliance chart only: {'; '.join(others)}\" if others else ''\n"
         "    display(frameview.captioned(frameview.for_managers(by_owner),\n"
-        "                                f\"Status deadlines ({unit.replace('_', ' ')}) by installer{rest}\"))\n"
+        "                                f\"How often each installer's projects missed each status's deadline, in {unit.replace('_', ' ')}{rest}\"))\n"
         "else:\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadline is set on a single status in the program profile: nothing to show by installer.*'))",

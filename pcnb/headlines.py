@@ -188,8 +188,11 @@ def verdict_sentence(q: Quarters, review: list[str], holders: dict[str, str] | N
     earlier = q.before.words(q.zone, year=q.before.end.astimezone(q.zone).year != q.now.end.astimezone(q.zone).year)
     worst, cur, _ = max(judged, key=lambda t: t[1].late or 0.0)
     whose = HOLDER_WORDS.get((holders or {}).get(worst, ""), "")
-    head = (f"In {window}, the deadline missed most often was {worst}'s{f', {whose}' if whose else ''}: "
-            f"{cur.late:.0%} of the applications counted missed it." if len(judged) > 1 else
+    # "of the deadlines set on one status": a span's deadline since the period began, further down, missed
+    # by more read as a contradiction (a reviewer)
+    head = (f"In {window}, of the deadlines set on one status, {worst}'s was missed most often"
+            f"{f', {whose}' if whose else ''}: {cur.late:.0%} of the applications counted missed it."
+            if len(judged) > 1 else
             f"In {window}, {cur.late:.0%} of the applications counted missed {worst}'s deadline.")
 
     def pct(f: StatusFigures | None) -> int | None:

@@ -66,6 +66,16 @@ class Deadline:
     def label(self) -> str:
         return self.status or f"{self.start} -> {self.end}"
 
+    def words(self) -> str:
+        """As a report names it: "Payment Processing, 30 calendar days", "Review → Paid, 25 business days,
+        the utility's days only", "Review, 15 business days for Fast Track projects" (a caption had said
+        "another unit, a span or a track", which a reader could not map to any deadline)."""
+        days = f"{self.days:g} {self.unit.replace('_', ' ')}"
+        days = days[:-1] if self.days == 1 else days
+        clock = ", the utility's days only" if self.clock == "utility" else ""
+        track = f" for {self.track} projects" if self.track else ""
+        return f"{self.label.replace(' -> ', ' → ')}, {days}{clock}{track}"
+
     def describe(self) -> str:
         extra = "".join(f" {k}={v}" for k, v in (("clock", self.clock if self.clock != "elapsed" else None),
                                                    ("track", self.track)) if v)

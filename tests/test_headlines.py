@@ -73,7 +73,8 @@ def test_the_verdict_names_the_deadline_missed_most_and_what_got_worse(events):
     worst = max(REVIEW, key=lambda s: q.figures_now[s].late)
     whose = ", a step the utility holds" if worst == "Inspection Pending" else ""
     months = q.now.words(ZoneInfo(CAL.timezone))
-    assert said[0].startswith(f"In {months}, the deadline missed most often was {worst}'s{whose}: "
+    assert said[0].startswith(f"In {months}, of the deadlines set on one status, {worst}'s was missed most often"
+                              f"{whose}: "
                               f"{late[worst]}% of the applications counted missed it."), said
     up = [s for s in REVIEW if late[s] > before[s]]
     assert up and all(s in said[0].split("Missed more often than in")[1].split(";")[0] for s in up), said
@@ -90,7 +91,8 @@ def test_the_verdict_says_rises_falls_and_nothing_it_cannot_judge():
     q = _quarters({"A": 0.30, "B": 0.10, "C": 0.204, "D": None}, {"A": 0.20, "B": 0.15, "C": 0.196})
     said = verdict_sentence(q, ["A", "B", "C", "D"])[0]
     # C rounds to 20% both times: no change; D has no share: neither worst nor moved
-    assert said.endswith("the deadline missed most often was A's: 30% of the applications counted missed it. "
+    assert said.endswith("of the deadlines set on one status, A's was missed most often: 30% of the applications "
+                         "counted missed it. "
                          "Missed more often than in June–August: A; less often: B."), said
     one = verdict_sentence(_quarters({"B": 0.10}, {"B": 0.15}), ["B"])[0]
     assert one.endswith(", 10% of the applications counted missed B's deadline. Missed less often than in "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pcnb.profile import ProfileError, ProgramProfile
+from pcnb.profile import Deadline, ProfileError, ProgramProfile
 from pcnb.profile_infer import infer
 from pcnb.workspace import Workspace
 from tests.conftest import END
@@ -434,3 +434,12 @@ def test_outcomes_on_a_program_with_timers_and_routing_match_its_stated_outcomes
     assert prof.roles.completion == "In Service" and truth["In Service"] == "completed"
     assert prof.roles.exits["rejected"] == [s for s, kind in truth.items() if kind == "rejected"]
     assert sorted(prof.roles.final) == sorted(truth)  # every final status found final
+
+
+def test_a_deadline_is_named_as_a_report_says_it():
+    """A caption said "another unit, a span or a track", which a reader could not map to any deadline:
+    each is named, with its days and what sets it apart."""
+    assert Deadline(30, status="Payment", unit="calendar_days").words() == "Payment, 30 calendar days"
+    assert (Deadline(25, start="Claim Review", end="Paid", clock="utility").words()
+            == "Claim Review → Paid, 25 business days, the utility's days only")
+    assert Deadline(1, status="Intake", track="Fast Track").words() == "Intake, 1 business day for Fast Track projects"
