@@ -198,7 +198,7 @@ NOTEBOOKS = {
         "    others = [d.words() for d in prof.deadlines if not (d.status in deadlines and d.track is None and d.unit == unit)]\n"
         "    rest = f\". Not in this table, in the SLA compliance chart only: {'; '.join(others)}\" if others else ''\n"
         "    display(frameview.captioned(frameview.for_managers(by_owner),\n"
-        "                                f\"How often each installer's projects missed each status's deadline, in {unit.replace('_', ' ')}{rest}\"))\n"
+        "                                f\"How often each installer's projects missed each status's deadline (set in {unit.replace('_', ' ')}){rest}\"))\n"
         "else:\n"
         "    from IPython.display import Markdown\n"
         "    display(Markdown('*No deadline is set on a single status in the program profile: nothing to show by installer.*'))",
@@ -224,7 +224,7 @@ NOTEBOOKS = {
         "many business days after intake half of all applications had reached a final status, and each "
         "outcome. Where fewer than half end a given way, there is no such day. An application submitted before "
         "the period began is not counted here, even when it finished within it, so these counts can be a little "
-        "below the other sections'.",
+        "below those in the other sections.",
         "outcomes = {kind if [s.lower() for s in statuses] == [kind] else f\"{kind} ({', '.join(statuses)})\": statuses\n"
         "            for kind, statuses in prof.roles.exits.items() if statuses}\n"
         "# each outcome named with its statuses where they say more than its kind (a regulator read 'Cancelled 269'\n"
@@ -240,7 +240,7 @@ NOTEBOOKS = {
         "cohorts = intervals.pc.cohorts(start=intake, end=completion, calendar=cal, as_of=as_of_ts)\n"
         "shown = frameview.for_managers(cohorts.filter(pl.col('cohort') >= start_day).tail(12))\n"
         "frameview.captioned(frameview.partial_month(shown, as_of_ts.astimezone(local).date(), column='Submitted in'),\n"
-        "                    f'Business days from {intake} to {completion}, by the month first submitted')",
+        "                    f'Business days from {intake} to {completion}, by the month first submitted: the last 12 months')",
         "## Data quality\n\nWhat in the projects' status histories could make the numbers above misleading: "
         "the checks that found something, and how many projects each affects. Nothing is corrected "
         "automatically. The checks of the inquiries (the questions and answers between the utility and "

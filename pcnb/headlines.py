@@ -190,8 +190,8 @@ def verdict_sentence(q: Quarters, review: list[str], holders: dict[str, str] | N
     whose = HOLDER_WORDS.get((holders or {}).get(worst, ""), "")
     # "of the deadlines set on one status": a span's deadline since the period began, further down, missed
     # by more read as a contradiction (a reviewer)
-    head = (f"In {window}, of the deadlines set on one status, {worst}'s was missed most often"
-            f"{f', {whose}' if whose else ''}: {cur.late:.0%} of the applications counted missed it."
+    head = (f"Of the deadlines set on one status, the one missed most often in {window} was {worst}'s"
+            f"{f' ({whose})' if whose else ''}: {cur.late:.0%} of the applications counted missed it."
             if len(judged) > 1 else
             f"In {window}, {cur.late:.0%} of the applications counted missed {worst}'s deadline.")
 

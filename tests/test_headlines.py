@@ -71,18 +71,21 @@ def test_the_verdict_names_the_deadline_missed_most_and_what_got_worse(events):
     late = {s: round(q.figures_now[s].late * 100) for s in REVIEW}
     before = {s: round(q.figures_before[s].late * 100) for s in REVIEW}
     worst = max(REVIEW, key=lambda s: q.figures_now[s].late)
-    whose = ", a step the utility holds" if worst == "Inspection Pending" else ""
+    whose = " (a step the utility holds)" if worst == "Inspection Pending" else ""
     months = q.now.words(ZoneInfo(CAL.timezone))
-    assert said[0].startswith(f"In {months}, of the deadlines set on one status, {worst}'s was missed most often"
-                              f"{whose}: "
+    assert said[0].startswith(f"Of the deadlines set on one status, the one missed most often in {months} was "
+                              f"{worst}'s{whose}: "
                               f"{late[worst]}% of the applications counted missed it."), said
     up = [s for s in REVIEW if late[s] > before[s]]
     assert up and all(s in said[0].split("Missed more often than in")[1].split(";")[0] for s in up), said
 
 
 def _quarters(now: dict[str, float | None], before: dict[str, float]) -> Quarters:
-    period = complete_months(END, CAL.timezone)
-    return Quarters(period, complete_months(END, CAL.timezone, back=1),
+    """Quarters of given figures, at a fixed instant (not END, which moves with the tests' clock: the
+    months named in the sentences are this test's data)."""
+    at = datetime(2026, 12, 6, 15, tzinfo=UTC)
+    period = complete_months(at, CAL.timezone)
+    return Quarters(period, complete_months(at, CAL.timezone, back=1),
                     {s: StatusFigures(5.0, 100, v, 100) for s, v in now.items()},
                     {s: StatusFigures(5.0, 100, v, 100) for s, v in before.items()}, ZoneInfo(CAL.timezone))
 
@@ -91,7 +94,7 @@ def test_the_verdict_says_rises_falls_and_nothing_it_cannot_judge():
     q = _quarters({"A": 0.30, "B": 0.10, "C": 0.204, "D": None}, {"A": 0.20, "B": 0.15, "C": 0.196})
     said = verdict_sentence(q, ["A", "B", "C", "D"])[0]
     # C rounds to 20% both times: no change; D has no share: neither worst nor moved
-    assert said.endswith("of the deadlines set on one status, A's was missed most often: 30% of the applications "
+    assert said.endswith("the one missed most often in September–November 2026 was A's: 30% of the applications "
                          "counted missed it. "
                          "Missed more often than in June–August: A; less often: B."), said
     one = verdict_sentence(_quarters({"B": 0.10}, {"B": 0.15}), ["B"])[0]
