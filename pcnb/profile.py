@@ -67,7 +67,7 @@ class Deadline:
         return self.status or f"{self.start} -> {self.end}"
 
     def words(self) -> str:
-        """As a report names it: "Payment Processing, 30 calendar days", "Review → Paid, 25 business days,
+        """As a report names it: "Payment, 30 calendar days", "Review → Paid, 25 business days,
         the utility's days only", "Review, 15 business days for Fast Track projects" (a caption had said
         "another unit, a span or a track", which a reader could not map to any deadline)."""
         days = f"{self.days:g} {self.unit.replace('_', ' ')}"
