@@ -138,6 +138,12 @@ class Quarters:
     figures_before: dict[str, StatusFigures]
     zone: ZoneInfo
 
+    def months(self) -> tuple[str, str]:
+        """The two quarters as the sentences name them: "September–November 2026", "June–August" (the
+        earlier one's year only where it differs)."""
+        year = self.before.end.astimezone(self.zone).year != self.now.end.astimezone(self.zone).year
+        return self.now.words(self.zone), self.before.words(self.zone, year=year)
+
 
 def quarters(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[str],
              deadlines: dict[str, Deadline], min_n: int = 10) -> Quarters:
@@ -150,8 +156,7 @@ def quarters(events: pl.DataFrame, calendar: Any, as_of: datetime, final: list[s
 def review_sentences(q: Quarters, review: list[str], deadlines: dict[str, Deadline]) -> list[str]:
     """One sentence per review status: its median against its deadline and the share that missed the
     deadline, each with the change since the quarter before; a status with too few stays says so."""
-    window = q.now.words(q.zone)
-    earlier = q.before.words(q.zone, year=q.before.end.astimezone(q.zone).year != q.now.end.astimezone(q.zone).year)
+    window, earlier = q.months()
     out = []
     for status in review:
         cur, prev = q.figures_now.get(status), q.figures_before.get(status)
@@ -184,8 +189,7 @@ def verdict_sentence(q: Quarters, review: list[str], holders: dict[str, str] | N
               if s in q.figures_now and q.figures_now[s].late is not None]
     if not judged:
         return []
-    window = q.now.words(q.zone)
-    earlier = q.before.words(q.zone, year=q.before.end.astimezone(q.zone).year != q.now.end.astimezone(q.zone).year)
+    window, earlier = q.months()
     worst, cur, _ = max(judged, key=lambda t: t[1].late or 0.0)
     whose = HOLDER_WORDS.get((holders or {}).get(worst, ""), "")
     # "of the deadlines set on one status": a span's deadline since the period began, further down, missed

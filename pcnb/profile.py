@@ -70,8 +70,9 @@ class Deadline:
         """As a report names it: "Payment, 30 calendar days", "Review → Paid, 25 business days,
         the utility's days only", "Review, 15 business days for Fast Track projects" (a caption had said
         "another unit, a span or a track", which a reader could not map to any deadline)."""
-        days = f"{self.days:g} {self.unit.replace('_', ' ')}"
-        days = days[:-1] if self.days == 1 else days
+        from pcnb.chartkit import unit_words  # as the charts say it; plotly only when a report names one
+
+        days = unit_words(self.unit, self.days)
         clock = ", the utility's days only" if self.clock == "utility" else ""
         track = f" for {self.track} projects" if self.track else ""
         return f"{self.label.replace(' -> ', ' → ')}, {days}{clock}{track}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -19,28 +20,52 @@ CHART = ("import plotly.graph_objects as go, plotly.io as pio\npio.renderers.def
          "          layout={'height': {height}, 'xaxis': {'title': {'text': 'AXISMARK'}}})")
 
 
+def _report(tmp_path, name: str, cells: list) -> Path:
+    """The HTML report (pcnb report) of a notebook of a parameters cell and ``cells``."""
+    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}), *cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, source)
+    return run_report(source, tmp_path / "out" / f"{name}.html")
+
+
+def _printed(html: Path, pdf: Path) -> list[str]:
+    """The text of each printed page of ``html`` (Chromium, pdftotext), blank pages left out."""
+    text = subprocess.run(["pdftotext", "-layout", str(to_pdf(html, pdf)), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [p.strip() for p in text.split("\f") if p.strip()]
+
+
+def _needs_chromium() -> None:
+    if not (shutil.which("chromium") and shutil.which("pdftotext")):
+        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+
+
 def _pages(tmp_path, height: int, title: bool) -> list[str]:
     """The PDF's pages of a report: (a title, then) a section's caption and a chart ``height`` px tall.
     With a title the caption goes into the chart's cell (pcnb.reportview); without, it is the report's
     first cell and stays a cell of its own."""
-    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
-                             *([new_markdown_cell("# Title")] if title else []), new_markdown_cell(CAPTION),
-                             new_code_cell(CHART.replace("{height}", str(height)))])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / f"tall{height}.ipynb"
-    nbformat.write(nb, source)
-    page = run_report(source, tmp_path / "out" / f"tall{height}.html")
-    pdf = to_pdf(page, tmp_path / f"tall{height}.pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return [p for p in text.split("\f") if p.strip()]
+    cells = [*([new_markdown_cell("# Title")] if title else []), new_markdown_cell(CAPTION),
+             new_code_cell(CHART.replace("{height}", str(height)))]
+    return _printed(_report(tmp_path, f"tall{height}", cells), tmp_path / f"tall{height}.pdf")
+
+
+def _answer(said: list[str]) -> list:
+    """A title with a long introduction, then the title block's box and an "In short" box of ``said``
+    with its line saying where the figures are ("WHERE: table A1.")."""
+    return [new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
+            # a box before it (the title block's place): a break may come between the two
+            new_code_cell("from pcnb.reportview import in_short, summary\n"
+                          "class Where:\n    def text(self): return 'WHERE: table A1.'\n"
+                          "display(summary({'projects': 2000}))\n"
+                          "in_short(" + repr(said) + ", figures=Where())")]
 
 
 @pytest.mark.slow
 def test_a_chart_too_tall_for_its_page_is_printed_smaller_not_cut_in_two(tmp_path):
     """The bottleneck chart under its heading was taller than a page at 9/10: Chromium printed its
     axis on the next page. Now it is made shorter, to fit on the page of its heading."""
-    if not (shutil.which("chromium") and shutil.which("pdftotext")):
-        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    _needs_chromium()
     for title in (True, False):
         pages = _pages(tmp_path, 700, title)
         page = pages[-1]  # a title alone may go before: the caption's page must hold the whole chart
@@ -82,23 +107,10 @@ def test_a_long_answer_starts_on_page_1_under_the_title_block(tmp_path):
     """JupyterLab keeps each output whole on paper: an "In short" box too long for what page 1 had
     left moved whole to page 2 (the rebate program's report 03 printed page 1 as a title block alone).
     It starts on page 1 and goes on, between its sentences, on page 2."""
-    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
-        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    _needs_chromium()
     said = [f"SENTENCE{i} " + "A figure said in words, with the change since the months before it. " * 3
             for i in range(9)]  # less than a page, more than page 1 has left
-    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
-                             new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
-                             # a box before it (the title block's place): a break may come between the two
-                             new_code_cell("from pcnb.reportview import in_short, summary\n"
-                                           "class Where:\n    def text(self): return 'WHERE: table A1.'\n"
-                                           "display(summary({'projects': 2000}))\n"
-                                           "in_short(" + repr(said) + ", figures=Where())")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / "long.ipynb"
-    nbformat.write(nb, source)
-    pdf = to_pdf(run_report(source, tmp_path / "out" / "long.html"), tmp_path / "long.pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = [p for p in text.split("\f") if p.strip()]
+    pages = _printed(_report(tmp_path, "long", _answer(said)), tmp_path / "long.pdf")
     assert len(pages) == 2 and "In short" in pages[0] and "SENTENCE0" in pages[0], [p[:300] for p in pages]
     assert "SENTENCE8" in pages[1] and all(p.count("SENTENCE") for p in pages)
     # a sentence is never cut across the two pages: each page's last one is whole
@@ -110,22 +122,14 @@ def test_the_line_saying_where_the_figures_are_is_never_alone_on_a_page(tmp_path
     """The rebate program's report 03 printed its "In the appendix: ..." line alone on page 2 under a full
     page 1. Boxes of 1 to 4 sentences, one after another, end at many heights of a page; no page starts
     with that line (it fails without the print rule that keeps it with the sentence before)."""
-    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
-        pytest.skip("chromium and poppler-utils are installed by .ci/run")
-    cells = [new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
-             new_code_cell("from pcnb.reportview import in_short\n"
+    _needs_chromium()
+    cells = [new_code_cell("from pcnb.reportview import in_short\n"
                            "class Where:\n    def text(self): return 'WHERE: in the appendix, table A1.'")]
     for k in range(24):  # sentences of one to three lines: the boxes' ends move through a page
         said = [f"SENTENCE{k}.{i} " + "A figure said in words, with the change since the months before it. "
                 * (1 + (k + i) % 3) for i in range(1 + k % 4)]
         cells.append(new_code_cell(f"in_short({said!r}, figures=Where())"))
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / "where.ipynb"
-    nbformat.write(nb, source)
-    pdf = to_pdf(run_report(source, tmp_path / "out" / "where.html"), tmp_path / "where.pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = [p.strip() for p in text.split("\f") if p.strip()]
+    pages = _printed(_report(tmp_path, "where", cells), tmp_path / "where.pdf")
     assert len(pages) > 3 and sum(p.count("WHERE:") for p in pages) == 24
     assert not [p[:80] for p in pages if p.startswith("WHERE:")]
 
@@ -136,28 +140,15 @@ def test_an_answer_that_almost_fits_page_1_starts_there_at_every_height(tmp_path
     or its padding whole to page 2 (page 1 a title block alone). The title's margin moves the box down
     a few pixels at a time across page 1's end: at every height it starts on page 1, and the line saying
     where the figures are goes on with a sentence, never alone."""
-    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
-        pytest.skip("chromium and poppler-utils are installed by .ci/run")
+    _needs_chromium()
     said = [f"SENTENCE{i} A figure said in words, with the change since the months before it." for i in range(7)]
-    nb = new_notebook(cells=[new_code_cell("label = 'x'", metadata={"tags": ["parameters"]}),
-                             new_markdown_cell("# Title\n\n" + "An introduction: what the report answers. " * 40),
-                             new_code_cell("from pcnb.reportview import in_short, summary\n"
-                                           "class Where:\n    def text(self): return 'WHERE: table A1.'\n"
-                                           "display(summary({'projects': 2000}))\n"
-                                           "in_short(" + repr(said) + ", figures=Where())")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / "near.ipynb"
-    nbformat.write(nb, source)
-    page = run_report(source, tmp_path / "out" / "near.html").read_text()
+    page = _report(tmp_path, "near", _answer(said)).read_text()
     seen = []
     for shift in range(0, 40, 4):
         html = tmp_path / f"near{shift}.html"
         html.write_text(page.replace("</head>", f"<style>@media print{{h1{{margin-bottom:{shift}px!important}}}}"
                                                 "</style></head>"))
-        pdf = to_pdf(html, tmp_path / f"near{shift}.pdf")
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                              check=True).stdout
-        pages = [p.strip() for p in text.split("\f") if p.strip()]
+        pages = _printed(html, tmp_path / f"near{shift}.pdf")
         seen.append(len(pages))
         assert "In short" in pages[0] and "SENTENCE0" in pages[0], (shift, [p[:200] for p in pages])
         assert not [p for p in pages if p.startswith("WHERE")], (shift, [p[:200] for p in pages])
