@@ -337,7 +337,10 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
     med, p90 = f"median_{unit}", f"p90_{unit}"
     sup_col = pl.col("suppressed") if "suppressed" in dfg.columns else pl.lit(False)
     ending = pl.col("next_status").cast(pl.String).is_in(list(ends))
-    shown = dfg.filter(~sup_col & pl.col(med).is_not_null() & ~ending).sort([med, "count"], descending=True).head(top)
+    # slowest first, then the most moves, then by name: one order, whatever order the grouping came in (the
+    # table's rows of equal medians swapped places from one printing of a report to the next)
+    by, desc = [med, "count", "status", "next_status"], [True, True, False, False]
+    shown = dfg.filter(~sup_col & pl.col(med).is_not_null() & ~ending).sort(by, descending=desc).head(top)
     left_out = dfg.filter(ending).height
     pal = colors or for_names(set(dfg["status"].to_list()) | set(dfg["next_status"].to_list()))
     words = unit.replace("_", " ")
@@ -355,7 +358,7 @@ def bottleneck_chart(dfg: pl.DataFrame, as_of: datetime, unit: str = "business_d
                      ticklabelstandoff=8)
     fig.update_xaxes(rangemode="tozero", range=[0, room(shown[p90].to_list())])
     fig.update_layout(height=rows_height(len(labels)), barmode="overlay")
-    slow = dfg.sort(med, descending=True, nulls_last=True)
+    slow = dfg.sort(by, descending=desc, nulls_last=True)
     sup = slow["suppressed"].to_list() if "suppressed" in slow.columns else [False] * slow.height
     counts = slow["count"].to_list()
     table = pl.DataFrame({"From": slow["status"].to_list(), "To": slow["next_status"].to_list(),

@@ -421,6 +421,20 @@ def test_moves_that_end_a_project_are_not_bottlenecks():
     assert plain.layout.yaxis.categoryarray[0].startswith("Approved → Expired")
 
 
+def test_the_bottleneck_rows_and_table_do_not_depend_on_the_order_the_moves_came_in():
+    """Rows of equal medians swapped places in the appendix table from one printing of a report to the next
+    (the grouping's order): ties go by the most moves, then by name."""
+    dfg = pl.DataFrame({"status": ["B", "A", "C", "A"], "next_status": ["X", "Y", "X", "X"],
+                        "count": [50, 50, 80, 50], "median_business_days": [4.0, 4.0, 4.0, 9.0],
+                        "p90_business_days": [7.0, 7.0, 7.0, 12.0], "suppressed": [False] * 4})
+    for given in (dfg, dfg.reverse()):
+        fig = charts.bottleneck_chart(given, END)
+        assert [f"{a}>{b}" for a, b in zip(fig.table["From"], fig.table["To"], strict=True)] == [
+            "A>X", "C>X", "A>Y", "B>X"]
+        assert [label.split("<br>")[0] for label in fig.layout.yaxis.categoryarray] == [
+            "A → X", "C → X", "A → Y", "B → X"]
+
+
 def test_each_bottleneck_says_whose_step_the_wait_is():
     """The slowest row was an applicant's step a reviewer read as the utility's delay: with the profile's
     holders, each row says whose step it is; a status without a holder says nothing."""
